@@ -213,9 +213,10 @@ public final class SegmentedLog implements AutoCloseable
             {
                 if (firstScannedOffset < 0)
                 {
+                    // The scan trusts only batch headers: the checkpoint is reconciled with them afterwards,
+                    // so a stale checkpoint can never make a valid batch look invalid.
                     firstScannedOffset = baseOffset;
-                    lastEpoch = epochs.loadProblem() == null ? epochs.epochForOffset(baseOffset - 1) :
-                        EpochHistory.UNDEFINED_EPOCH;
+                    lastEpoch = EpochHistory.UNDEFINED_EPOCH;
                 }
                 final Segment.Recovery recovery = segment.recover(lastEpoch);
                 recoveredEpochStarts.addAll(recovery.epochStarts());
