@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * batch length (bytes/s = ops/s × batch length). For fsync latency percentiles see
  * {@link LogAppendLatencyBenchmark}.
  *
- * <p>Run (full matrix, ~1 h 10 min with these settings; add {@code -p fsync=NONE} etc. to narrow it):
+ * <p>Run (full matrix: 18 cases × 80 s, about 26 min; add {@code -p fsync=NONE} etc. to narrow it):
  * <pre>
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar perf/target/benchmarks.jar LogAppendBenchmark \
  *     -f 1 -wi 3 -i 5 -prof gc -jvmArgsAppend -Dlogship.perf.dir=/work/perf-tmp

@@ -48,7 +48,7 @@ final class PerfFiles
             {
                 // informational only
             }
-            System.out.println("# logship perf dir: " + dir + " (file system " + fsType + ")");
+            System.out.println(System.lineSeparator() + "# logship perf dir: " + dir + " (file system " + fsType + ")");
             return dir;
         }
         catch (final IOException ex)
