@@ -512,7 +512,14 @@ final class Segment
         }
         finally
         {
-            channel.close();
+            try
+            {
+                index.close();
+            }
+            finally
+            {
+                channel.close();
+            }
         }
     }
 

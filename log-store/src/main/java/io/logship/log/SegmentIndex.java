@@ -30,7 +30,12 @@ final class SegmentIndex
 {
     static final int ENTRY_LENGTH = 8;
 
+    private static final int WRITE_BUFFER_ENTRIES = 512;
+
     private final Path file;
+    private final ByteBuffer writeBuffer =
+        ByteBuffer.allocateDirect(WRITE_BUFFER_ENTRIES * ENTRY_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    private FileChannel channel;
     private int[] relativeOffsets;
     private int[] positions;
     private volatile int count;
@@ -154,10 +159,7 @@ final class SegmentIndex
         if (flushedCount > n)
         {
             flushedCount = n;
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE))
-            {
-                channel.truncate((long)n * ENTRY_LENGTH);
-            }
+            channel().truncate((long)n * ENTRY_LENGTH);
         }
     }
 
@@ -175,33 +177,57 @@ final class SegmentIndex
         {
             return;
         }
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE))
+        final FileChannel channel = channel();
+        if (flushedCount == 0)
         {
-            if (flushedCount == 0)
+            channel.truncate(0);
+        }
+        int from = flushedCount;
+        while (from < n)
+        {
+            final int batch = Math.min(n - from, WRITE_BUFFER_ENTRIES);
+            writeBuffer.clear();
+            for (int i = from; i < from + batch; i++)
             {
-                channel.truncate(0);
+                writeBuffer.putInt(relativeOffsets[i]).putInt(positions[i]);
             }
-            final ByteBuffer buffer = ByteBuffer.allocate((n - flushedCount) * ENTRY_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = flushedCount; i < n; i++)
+            writeBuffer.flip();
+            long filePosition = (long)from * ENTRY_LENGTH;
+            while (writeBuffer.hasRemaining())
             {
-                buffer.putInt(relativeOffsets[i]).putInt(positions[i]);
+                filePosition += channel.write(writeBuffer, filePosition);
             }
-            buffer.flip();
-            long filePosition = (long)flushedCount * ENTRY_LENGTH;
-            while (buffer.hasRemaining())
-            {
-                filePosition += channel.write(buffer, filePosition);
-            }
-            if (fsync)
-            {
-                channel.force(true);
-            }
+            from += batch;
+        }
+        if (fsync)
+        {
+            channel.force(true);
         }
         flushedCount = n;
     }
 
+    /** The index file, opened once and kept open: reopening it on every flush cost a syscall trio per fsync. */
+    private FileChannel channel() throws IOException
+    {
+        if (null == channel)
+        {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        }
+        return channel;
+    }
+
+    void close() throws IOException
+    {
+        if (null != channel)
+        {
+            channel.close();
+            channel = null;
+        }
+    }
+
     void delete() throws IOException
     {
+        close();
         Files.deleteIfExists(file);
     }
 
