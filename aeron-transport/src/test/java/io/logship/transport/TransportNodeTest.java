@@ -3,6 +3,7 @@ package io.logship.transport;
 import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.aeron.Subscription;
+import io.aeron.logbuffer.BufferClaim;
 import io.logship.transport.auth.Authenticator;
 import io.logship.transport.codec.*;
 import org.agrona.ExpandableArrayBuffer;
@@ -82,6 +83,28 @@ class TransportNodeTest
         assertThat(wrong.receivedCount()).isZero();
         assertThat(right.authFailedCount()).isZero();
         assertThat(errors).hasSize(1).first().asString().contains("HMAC of 2 (Heartbeat) does not match");
+    }
+
+    @Test
+    void shouldSignAClaimedMessageOnCommit()
+    {
+        final TransportContext ctx = node.context();
+        final MessageAdapter adapter = node.addAdapter(TransportStream.REPLICATION, "follower", recorder());
+        final BoundedPublisher publisher = node.addPublisher(
+            ctx.endpointHost(), ctx.endpointPort(), TransportStream.REPLICATION, "leader");
+        assertThat(TransportNode.awaitConnected(publisher, 10_000)).isTrue();
+
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + HeartbeatEncoder.BLOCK_LENGTH;
+        assertThat(length).isLessThanOrEqualTo(publisher.maxClaimLength(HeartbeatEncoder.TEMPLATE_ID));
+        final BufferClaim claim = new BufferClaim();
+        assertThat(publisher.tryClaim(HeartbeatEncoder.TEMPLATE_ID, length, claim)).isEqualTo(PublishResult.SENT);
+        assertThat(claim.length()).isEqualTo(length + Authenticator.TAG_LENGTH);
+        new HeartbeatEncoder().wrapAndApplyHeader(claim.buffer(), claim.offset(), header).epoch(9).leaderId(1);
+        publisher.commit(claim);
+
+        assertThat(TransportTestSupport.pollUntil(() -> adapter.poll(10), () -> adapter.receivedCount() == 1)).isTrue();
+        assertThat(received).containsExactly(HeartbeatDecoder.TEMPLATE_ID);
+        assertThat(adapter.authFailedCount()).isZero();
     }
 
     @Test
