@@ -1,0 +1,256 @@
+package io.logship.transport;
+
+import io.aeron.Aeron;
+import io.aeron.CommonContext;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.exceptions.AeronException;
+import io.logship.transport.auth.Authenticator;
+import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.io.File;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The media driver and Aeron client of one process (node, client or tool). With an embedded driver it
+ * launches the driver in its own directory, deleted on start (refusing if a live driver still uses it)
+ * and on close; otherwise it connects to the external driver of that directory. It hands out
+ * {@link BoundedPublisher}s and {@link MessageAdapter}s wired to the context's authentication policy,
+ * secret, retry budget and error handler.
+ *
+ * <p>Thread-safe for creating publishers and adapters (Aeron's client is); each publisher and adapter
+ * is then owned by one thread. {@link #close()} closes the client (and with it every publication,
+ * subscription and counter) and then the driver, and removes an embedded driver's directory.
+ */
+public final class TransportNode implements AutoCloseable
+{
+    private final TransportContext ctx;
+    private final MediaDriver mediaDriver;
+    private final Aeron aeron;
+
+    private TransportNode(final TransportContext ctx, final MediaDriver mediaDriver, final Aeron aeron)
+    {
+        this.ctx = ctx;
+        this.mediaDriver = mediaDriver;
+        this.aeron = aeron;
+    }
+
+    /**
+     * Concludes the context if needed, launches or connects to the driver, and connects the client.
+     *
+     * @throws TransportException naming the directory if a live driver already uses it (embedded), or if
+     * no driver answers within the driver timeout (external).
+     */
+    public static TransportNode launch(final TransportContext ctx)
+    {
+        if (!ctx.isConcluded())
+        {
+            ctx.conclude();
+        }
+
+        MediaDriver driver = null;
+        try
+        {
+            if (ctx.embeddedDriver())
+            {
+                driver = launchEmbeddedDriver(ctx);
+            }
+
+            final Aeron aeron = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(ctx.aeronDirectoryName())
+                .driverTimeoutMs(ctx.driverTimeoutMs())
+                .errorHandler(ctx.errorHandler())
+                .clientName("logship-" + (ctx.nodeId() >= 0 ? "node-" + ctx.nodeId() : "client")));
+
+            return new TransportNode(ctx, driver, aeron);
+        }
+        catch (final AeronException ex)
+        {
+            CloseHelper.quietClose(driver);
+            deleteDirectory(ctx, driver);
+            throw new TransportException("cannot start transport on aeron directory " + ctx.aeronDirectoryName() +
+                " (" + (ctx.embeddedDriver() ? "embedded" : "external") + " driver): " + ex.getMessage(),
+                TransportException.Category.FATAL, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(driver);
+            deleteDirectory(ctx, driver);
+            throw ex;
+        }
+    }
+
+    private static MediaDriver launchEmbeddedDriver(final TransportContext ctx)
+    {
+        final File dir = new File(ctx.aeronDirectoryName());
+        if (dir.exists() && CommonContext.isDriverActive(dir, ctx.driverTimeoutMs(), (message) -> {}))
+        {
+            throw new TransportException("a live media driver already uses " + ctx.aeronDirectoryName() +
+                ": is node " + ctx.nodeId() + " already running? Stop it or choose another " +
+                TransportConfiguration.AERON_DIR_PROP, TransportException.Category.FATAL);
+        }
+
+        final MediaDriver.Context driverCtx = new MediaDriver.Context()
+            .aeronDirectoryName(ctx.aeronDirectoryName())
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .warnIfDirectoryExists(false)
+            .threadingMode(ctx.threadingMode())
+            .publicationTermBufferLength(ctx.termLength())
+            .ipcTermBufferLength(ctx.termLength())
+            .mtuLength(ctx.mtuLength())
+            .publicationConnectionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.publicationConnectionTimeoutMs()))
+            .imageLivenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.imageLivenessTimeoutMs()))
+            .driverTimeoutMs(ctx.driverTimeoutMs())
+            .errorHandler(ctx.errorHandler());
+
+        final IdleStrategyKind idle = ctx.idleStrategy();
+        switch (ctx.threadingMode())
+        {
+            case SHARED:
+                driverCtx.sharedIdleStrategy(idle.newInstance());
+                break;
+            case SHARED_NETWORK:
+                driverCtx.sharedNetworkIdleStrategy(idle.newInstance()).conductorIdleStrategy(idle.newInstance());
+                break;
+            default:
+                driverCtx.senderIdleStrategy(idle.newInstance())
+                    .receiverIdleStrategy(idle.newInstance())
+                    .conductorIdleStrategy(idle.newInstance());
+                break;
+        }
+
+        return MediaDriver.launch(driverCtx);
+    }
+
+    public TransportContext context()
+    {
+        return ctx;
+    }
+
+    public Aeron aeron()
+    {
+        return aeron;
+    }
+
+    /** The embedded driver, or null with an external one. */
+    public MediaDriver mediaDriver()
+    {
+        return mediaDriver;
+    }
+
+    /** A new authenticator for one thread, or null if no cluster secret is configured. */
+    public Authenticator newAuthenticator()
+    {
+        return null == ctx.clusterSecret() ? null : new Authenticator(ctx.clusterSecret());
+    }
+
+    /** A new idle strategy for an agent of this process, per the context. */
+    public IdleStrategy newIdleStrategy()
+    {
+        return ctx.idleStrategy().newInstance();
+    }
+
+    /** A publisher to another process's endpoint, e.g. a follower's: {@code host:port} and the stream. */
+    public BoundedPublisher addPublisher(
+        final String host, final int port, final TransportStream stream, final String name)
+    {
+        return addPublisher(TransportChannels.udpPublication(ctx, host, port), stream.streamId(), name);
+    }
+
+    /** A publisher on any channel and stream id, e.g. a client's response channel from Connect. */
+    public BoundedPublisher addPublisher(final String channel, final int streamId, final String name)
+    {
+        final Publication publication = aeron.addExclusivePublication(channel, streamId);
+        return new BoundedPublisher(
+            aeron,
+            publication,
+            name,
+            ctx.authenticationPolicy(),
+            newAuthenticator(),
+            ctx.publicationRetryLimit(),
+            ctx.publicationRetryIdleStrategy().newInstance());
+    }
+
+    /** An adapter for an inbound stream on this process's own endpoint ({@link TransportContext#localChannel()}). */
+    public MessageAdapter addAdapter(final TransportStream stream, final String name, final MessageListener listener)
+    {
+        return addAdapter(ctx.localChannel(), stream.streamId(), stream, name, listener);
+    }
+
+    /** An adapter on any channel and stream id, accepting the message types of {@code stream}. */
+    public MessageAdapter addAdapter(
+        final String channel,
+        final int streamId,
+        final TransportStream stream,
+        final String name,
+        final MessageListener listener)
+    {
+        final Subscription subscription = aeron.addSubscription(channel, streamId);
+        return new MessageAdapter(
+            aeron,
+            subscription,
+            stream,
+            name,
+            listener,
+            ctx.authenticationPolicy(),
+            newAuthenticator(),
+            ctx.errorHandler(),
+            ctx.nanoClock());
+    }
+
+    /**
+     * Waits, sleeping 1 ms between checks, until the publisher is connected or the timeout passes. For
+     * start-up and tools, not for agents' duty cycles.
+     */
+    public static boolean awaitConnected(final BoundedPublisher publisher, final long timeoutMs)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!publisher.isConnected())
+        {
+            if (System.nanoTime() - deadlineNs >= 0)
+            {
+                return false;
+            }
+            try
+            {
+                Thread.sleep(1);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void close()
+    {
+        CloseHelper.closeAll(aeron, mediaDriver);
+        deleteDirectory(ctx, mediaDriver);
+    }
+
+    private static void deleteDirectory(final TransportContext ctx, final MediaDriver driver)
+    {
+        if (null != driver)
+        {
+            final File dir = new File(ctx.aeronDirectoryName());
+            if (dir.exists())
+            {
+                IoUtil.delete(dir, true);
+            }
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "TransportNode{" + ctx.aeronDirectoryName() + ", endpoint=" + ctx.endpointHost() + ":" +
+            ctx.endpointPort() + "}";
+    }
+}

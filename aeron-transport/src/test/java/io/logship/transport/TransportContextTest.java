@@ -1,0 +1,40 @@
+package io.logship.transport;
+
+import io.aeron.driver.ThreadingMode;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TransportContextTest
+{
+    @Test
+    void shouldDeriveAPerNodeAeronDirectoryAndDefaultsFor2Cores()
+    {
+        final TransportContext ctx = new TransportContext().nodeId(3).endpointPort(40100).conclude();
+        assertThat(ctx.aeronDirectoryName()).endsWith("logship-3-" + System.getProperty("user.name"));
+        assertThat(ctx.threadingMode()).isEqualTo(ThreadingMode.SHARED);
+        assertThat(ctx.idleStrategy()).isEqualTo(IdleStrategyKind.BACKOFF);
+        assertThat(ctx.localChannel()).isEqualTo("aeron:udp?endpoint=127.0.0.1:40100");
+        assertThat(ctx.authenticationPolicy().requiresTag(2)).isTrue();
+        assertThatThrownBy(ctx::conclude).hasMessageContaining("already concluded");
+    }
+
+    @Test
+    void shouldNameTheBadValueOnConclude()
+    {
+        assertThatThrownBy(() -> new TransportContext().nodeId(1).termLength(3000).conclude())
+            .isInstanceOf(TransportException.class)
+            .hasMessage("logship.transport.term.length=3000 is invalid: expected a power of two in [65536, 1073741824]");
+        assertThatThrownBy(() -> new TransportContext().nodeId(1).mtuLength(1000).conclude())
+            .hasMessageStartingWith("logship.transport.mtu.length=1000 is invalid: expected a multiple of 32");
+        assertThatThrownBy(() -> new TransportContext().nodeId(1).endpointPort(70000).conclude())
+            .hasMessageStartingWith("logship.transport.endpoint.port=70000 is invalid");
+        assertThatThrownBy(() -> new TransportContext().nodeId(1).publicationRetryLimit(-1).conclude())
+            .hasMessageStartingWith("logship.transport.publication.retry.limit=-1 is invalid");
+        assertThatThrownBy(() -> new TransportContext().nodeId(-1).aeronDirectoryName(null).conclude())
+            .hasMessageStartingWith("logship.transport.aeron.dir=null is invalid");
+        assertThatThrownBy(() -> IdleStrategyKind.parse("logship.transport.idle.strategy", "spinny"))
+            .hasMessageContaining("spinny is not an idle strategy");
+    }
+}

@@ -1,0 +1,217 @@
+package io.logship.transport;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.BufferClaim;
+import io.logship.transport.auth.Authenticator;
+import io.logship.transport.codec.*;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@Timeout(60)
+class TransportNodeTest
+{
+    private final List<Throwable> errors = TransportTestSupport.errors();
+    private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
+    private final MessageHeaderEncoder header = new MessageHeaderEncoder();
+    private final List<Integer> received = new ArrayList<>();
+    private TransportNode node;
+    private String aeronDir;
+
+    @BeforeEach
+    void setUp()
+    {
+        node = TransportNode.launch(TransportTestSupport.context(errors));
+        aeronDir = node.context().aeronDirectoryName();
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        node.close();
+        assertThat(new File(aeronDir)).doesNotExist();
+    }
+
+    private MessageListener recorder()
+    {
+        return (templateId, buf, offset, length, h) -> received.add(templateId);
+    }
+
+    private HeartbeatEncoder heartbeat()
+    {
+        return new HeartbeatEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .epoch(3).leaderId(1).commitOffset(5).logEndOffset(6).leaderTimestampNs(7);
+    }
+
+    @Test
+    void shouldDropAndCountAMessageWithAWrongHmacAndPassARightOne()
+    {
+        final TransportContext ctx = node.context();
+        final MessageAdapter right = node.addAdapter(TransportStream.REPLICATION, "right", recorder());
+        final List<Integer> wrongReceived = new ArrayList<>();
+        final Subscription subscription = node.aeron().addSubscription(ctx.localChannel(), TransportStream.REPLICATION.streamId());
+        final MessageAdapter wrong = new MessageAdapter(node.aeron(), subscription, TransportStream.REPLICATION, "wrong",
+            (templateId, buf, offset, length, h) -> wrongReceived.add(templateId), ctx.authenticationPolicy(),
+            new Authenticator(TransportTestSupport.OTHER_SECRET), ctx.errorHandler(), ctx.nanoClock());
+        final BoundedPublisher publisher = node.addPublisher(
+            ctx.endpointHost(), ctx.endpointPort(), TransportStream.REPLICATION, "leader");
+        assertThat(TransportNode.awaitConnected(publisher, 10_000)).isTrue();
+
+        assertThat(publisher.offer(heartbeat())).isEqualTo(PublishResult.SENT);
+
+        assertThat(TransportTestSupport.pollUntil(() ->
+        {
+            right.poll(10);
+            wrong.poll(10);
+        }, () -> right.receivedCount() == 1 && wrong.authFailedCount() == 1)).isTrue();
+        assertThat(received).containsExactly(HeartbeatDecoder.TEMPLATE_ID);
+        assertThat(wrongReceived).isEmpty();
+        assertThat(wrong.receivedCount()).isZero();
+        assertThat(right.authFailedCount()).isZero();
+        assertThat(errors).hasSize(1).first().asString().contains("HMAC of 2 (Heartbeat) does not match");
+    }
+
+    @Test
+    void shouldSignAClaimedMessageOnCommit()
+    {
+        final TransportContext ctx = node.context();
+        final MessageAdapter adapter = node.addAdapter(TransportStream.REPLICATION, "follower", recorder());
+        final BoundedPublisher publisher = node.addPublisher(
+            ctx.endpointHost(), ctx.endpointPort(), TransportStream.REPLICATION, "leader");
+        assertThat(TransportNode.awaitConnected(publisher, 10_000)).isTrue();
+
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + HeartbeatEncoder.BLOCK_LENGTH;
+        assertThat(length).isLessThanOrEqualTo(publisher.maxClaimLength(HeartbeatEncoder.TEMPLATE_ID));
+        final BufferClaim claim = new BufferClaim();
+        assertThat(publisher.tryClaim(HeartbeatEncoder.TEMPLATE_ID, length, claim)).isEqualTo(PublishResult.SENT);
+        assertThat(claim.length()).isEqualTo(length + Authenticator.TAG_LENGTH);
+        new HeartbeatEncoder().wrapAndApplyHeader(claim.buffer(), claim.offset(), header).epoch(9).leaderId(1);
+        publisher.commit(claim);
+
+        assertThat(TransportTestSupport.pollUntil(() -> adapter.poll(10), () -> adapter.receivedCount() == 1)).isTrue();
+        assertThat(received).containsExactly(HeartbeatDecoder.TEMPLATE_ID);
+        assertThat(adapter.authFailedCount()).isZero();
+    }
+
+    @Test
+    void shouldDropAndCountMalformedFramesWithoutThrowingFromPoll()
+    {
+        final TransportContext ctx = node.context();
+        final MessageAdapter adapter = node.addAdapter(TransportStream.CLIENT_INGRESS, "ingress", recorder());
+        final ExclusivePublication raw = node.aeron().addExclusivePublication(
+            TransportChannels.udpPublication(ctx, "127.0.0.1", ctx.endpointPort()), TransportStream.CLIENT_INGRESS.streamId());
+        assertThat(TransportTestSupport.pollUntil(() -> { }, raw::isConnected)).isTrue();
+
+        final byte[] key = new byte[64];
+        final WriteRequestEncoder write = new WriteRequestEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(1).clientId(2).sequence(3).timeoutMs(100).ackLevel(AckLevel.LEADER)
+            .recordType(RecordType.DELETE).putKey(key, 0, key.length).putValue(key, 0, 0);
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + write.encodedLength();
+
+        offer(raw, buffer, 0, 3);                 // shorter than the header: malformed
+        offer(raw, buffer, 0, length - 20);       // key runs past the end: malformed
+        offer(raw, buffer, 0, length + 5);        // trailing bytes: malformed
+        final UnsafeBuffer appendOnIngress = new UnsafeBuffer(new byte[64]);
+        new AppendBatchEncoder().wrapAndApplyHeader(appendOnIngress, 0, new MessageHeaderEncoder()).putBatches(key, 0, 0);
+        offer(raw, appendOnIngress, 0, 8 + AppendBatchEncoder.BLOCK_LENGTH + 4); // wrong stream: rejected
+        header.schemaId(999);
+        offer(raw, buffer, 0, length);            // wrong schema: rejected
+        header.schemaId(MessageHeaderEncoder.SCHEMA_ID);
+        offer(raw, buffer, 0, length);            // valid
+
+        assertThat(TransportTestSupport.pollUntil(() -> adapter.poll(10), () -> adapter.receivedCount() == 1)).isTrue();
+        assertThat(adapter.malformedCount()).isEqualTo(3);
+        assertThat(adapter.rejectedCount()).isEqualTo(2);
+        assertThat(received).containsExactly(WriteRequestDecoder.TEMPLATE_ID);
+        assertThat(errors).isNotEmpty();
+        assertThat(errors.get(0)).hasMessageContaining("shorter than the SBE header");
+    }
+
+    @Test
+    void shouldReturnBoundedBackPressureWithinTheRetryBudgetAndCountIt()
+    {
+        final String channel = TransportChannels.ipc(64 * 1024);
+        final Subscription neverPolled = node.aeron().addSubscription(TransportChannels.ipcSubscription(), 3001);
+        final int retryLimit = 3;
+        final BoundedPublisher publisher = new BoundedPublisher(node.aeron(), node.aeron().addExclusivePublication(channel, 3001),
+            "ipc", node.context().authenticationPolicy(), null, retryLimit,
+            new BackoffIdleStrategy(1, 1, 1_000, 100_000));
+        assertThat(TransportTestSupport.pollUntil(() -> { }, publisher::isConnected)).isTrue();
+
+        final byte[] payload = new byte[1000];
+        final TailResponseEncoder encoder = new TailResponseEncoder();
+        PublishResult result = PublishResult.SENT;
+        long elapsedNs = 0;
+        int sent = 0;
+        while (result == PublishResult.SENT && sent < 10_000)
+        {
+            encoder.wrapAndApplyHeader(buffer, 0, header).correlationId(sent).status(Status.OK).putBatches(payload, 0, 1000);
+            final long startNs = System.nanoTime();
+            result = publisher.offer(encoder);
+            elapsedNs = System.nanoTime() - startNs;
+            sent++;
+        }
+
+        assertThat(result).isEqualTo(PublishResult.BACK_PRESSURED);
+        assertThat(result.isRetryable()).isTrue();
+        assertThat(publisher.backPressuredCount()).isEqualTo(1);
+        assertThat(publisher.retryCount()).isEqualTo(retryLimit);
+        assertThat(publisher.sentCount()).isEqualTo(sent - 1);
+        assertThat(elapsedNs).isLessThan(TimeUnit.SECONDS.toNanos(1));
+        assertThat(neverPolled.isConnected()).isTrue();
+    }
+
+    @Test
+    void shouldReturnNotConnectedAtOnceAndTooLargeWithoutSending()
+    {
+        final BoundedPublisher publisher = node.addPublisher(
+            "127.0.0.1", TransportTestSupport.freePort(), TransportStream.REPLICATION, "nobody");
+
+        assertThat(publisher.offer(heartbeat())).isEqualTo(PublishResult.NOT_CONNECTED);
+        assertThat(publisher.notConnectedCount()).isEqualTo(1);
+        assertThat(publisher.retryCount()).isZero();
+
+        final int tooBig = publisher.maxMessageLength(AppendBatchEncoder.TEMPLATE_ID);
+        final ExpandableArrayBuffer big = new ExpandableArrayBuffer(tooBig + 64);
+        final AppendBatchEncoder encoder = new AppendBatchEncoder().wrapAndApplyHeader(big, 0, header)
+            .putBatches(new byte[tooBig], 0, tooBig);
+        assertThat(publisher.offer(encoder)).isEqualTo(PublishResult.TOO_LARGE);
+        assertThat(publisher.tooLargeCount()).isEqualTo(1);
+        assertThat(publisher.sentCount()).isZero();
+    }
+
+    @Test
+    void shouldRefuseASecondEmbeddedDriverOnALiveDirectory()
+    {
+        final TransportContext second = TransportTestSupport.context(errors).aeronDirectoryName(aeronDir).driverTimeoutMs(2_000);
+        assertThatThrownBy(() -> TransportNode.launch(second))
+            .isInstanceOf(TransportException.class)
+            .hasMessageContaining("a live media driver already uses " + aeronDir);
+        assertThat(new File(aeronDir)).isDirectory();
+    }
+
+    private static void offer(final Publication publication, final org.agrona.DirectBuffer buffer, final int offset, final int length)
+    {
+        long result;
+        do
+        {
+            result = publication.offer(buffer, offset, length);
+        }
+        while (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION);
+        assertThat(result).isPositive();
+    }
+}
