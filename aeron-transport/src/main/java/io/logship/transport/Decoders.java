@@ -320,4 +320,14 @@ public final class Decoders
     {
         return decode(AdminResponseDecoder.TEMPLATE_ID, buffer, offset, length);
     }
+
+    public ChecksumRequestDecoder checksumRequest(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(ChecksumRequestDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
+    public ChecksumResponseDecoder checksumResponse(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(ChecksumResponseDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
 }

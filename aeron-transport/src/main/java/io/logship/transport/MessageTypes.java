@@ -38,7 +38,8 @@ public final class MessageTypes
             new ConnectDecoder(), new ConnectResponseDecoder(), new WriteRequestDecoder(), new WriteResponseDecoder(),
             new ReadRequestDecoder(), new ReadResponseDecoder(), new TailRequestDecoder(), new TailResponseDecoder(),
             new StatusRequestDecoder(), new StatusResponseDecoder(), new PromoteRequestDecoder(),
-            new DemoteRequestDecoder(), new AdminResponseDecoder(),
+            new DemoteRequestDecoder(), new AdminResponseDecoder(), new ChecksumRequestDecoder(),
+            new ChecksumResponseDecoder(),
         };
     }
 

@@ -142,7 +142,13 @@ class MessageRoundTripTest
         send(TransportStream.ADMIN, new DemoteRequestEncoder().wrapAndApplyHeader(buffer, 0, header)
             .correlationId(14).clientId(43).nodeId(2), sent);
 
-        assertThat(sent).hasSize(22);
+        send(TransportStream.ADMIN, new ChecksumRequestEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(15).clientId(43).fromOffset(0).toOffset(990), sent);
+        send(TransportStream.CLIENT_EGRESS, new ChecksumResponseEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(15).nodeId(2).status(Status.OK).fromOffset(0).toOffset(990).batchCount(12)
+            .byteCount(40960).crc32c(0xdeadbeefL).message(""), sent);
+
+        assertThat(sent).hasSize(24);
         assertThat(TransportTestSupport.pollUntil(this::pollAll, () -> received.size() >= sent.size())).isTrue();
         assertThat(received).containsExactlyInAnyOrderElementsOf(sent);
         assertThat(sent).anySatisfy((s) -> assertThat(s).contains("AppendBatch").contains("baseOffset=1000"));

@@ -31,7 +31,8 @@ public final class AuthenticationPolicy
             RefuseDecoder.TEMPLATE_ID, RequestVoteDecoder.TEMPLATE_ID, VoteDecoder.TEMPLATE_ID,
             EpochEndRequestDecoder.TEMPLATE_ID, EpochEndResponseDecoder.TEMPLATE_ID,
             StatusRequestDecoder.TEMPLATE_ID, StatusResponseDecoder.TEMPLATE_ID, PromoteRequestDecoder.TEMPLATE_ID,
-            DemoteRequestDecoder.TEMPLATE_ID, AdminResponseDecoder.TEMPLATE_ID,
+            DemoteRequestDecoder.TEMPLATE_ID, AdminResponseDecoder.TEMPLATE_ID, ChecksumRequestDecoder.TEMPLATE_ID,
+            ChecksumResponseDecoder.TEMPLATE_ID,
         };
         for (final int templateId : alwaysTagged)
         {
