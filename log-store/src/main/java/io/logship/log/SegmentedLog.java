@@ -58,8 +58,9 @@ import static java.lang.System.Logger.Level.WARNING;
  * no longer be trusted, as PostgreSQL learned in 2018); a write refused for lack of space is undone
  * and reported, and the log stays usable once space is freed.
  *
- * <p><b>Threading.</b> One owner thread appends, truncates, rolls, applies retention and closes.
- * Any thread may call the read methods ({@link #slice}, {@link #read}, {@link #transferTo}) and the
+ * <p><b>Threading.</b> One owner thread appends, truncates, rolls and closes. Retention may run on
+ * another thread (the node's apply thread, which knows the snapshot offset): it only deletes sealed
+ * segments, and it is serialised with truncation. Any thread may call the read methods ({@link #slice}, {@link #read}, {@link #transferTo}) and the
  * offset getters; a read racing with truncation or retention may fail and is retried by the caller.
  */
 public final class SegmentedLog implements AutoCloseable
@@ -413,7 +414,7 @@ public final class SegmentedLog implements AutoCloseable
         checkHeader(buffer, offset, length);
         final long baseOffset = logEndOffset;
         BatchDescriptor.baseOffset(buffer, offset, baseOffset);
-        doAppend(buffer, offset, length, baseOffset);
+        doAppend(buffer, offset, length, baseOffset, true);
         return baseOffset;
     }
 
@@ -424,6 +425,17 @@ public final class SegmentedLog implements AutoCloseable
      * @throws InvalidBatchException naming what failed; the log is unchanged.
      */
     public long appendAsFollower(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return appendAsFollower(buffer, offset, length, true);
+    }
+
+    /**
+     * As {@link #appendAsFollower(DirectBuffer, int, int)}, but with {@code flushPerPolicy} false it
+     * never forces: a follower appends every batch of one receive cycle and then calls {@link #flush()}
+     * once before it acknowledges (group commit on the follower side).
+     */
+    public long appendAsFollower(final DirectBuffer buffer, final int offset, final int length,
+        final boolean flushPerPolicy)
     {
         checkHeader(buffer, offset, length);
         final String problem = BatchDescriptor.validate(buffer, offset, length);
@@ -438,7 +450,7 @@ public final class SegmentedLog implements AutoCloseable
             throw new InvalidBatchException("batch base offset " + baseOffset + " does not follow the log end " +
                 logEndOffset);
         }
-        doAppend(buffer, offset, length, baseOffset);
+        doAppend(buffer, offset, length, baseOffset, flushPerPolicy);
         return baseOffset;
     }
 
@@ -481,7 +493,8 @@ public final class SegmentedLog implements AutoCloseable
         }
     }
 
-    private void doAppend(final DirectBuffer buffer, final int offset, final int length, final long baseOffset)
+    private void doAppend(
+        final DirectBuffer buffer, final int offset, final int length, final long baseOffset, final boolean flushPerPolicy)
     {
         final int epoch = BatchDescriptor.epoch(buffer, offset);
         final int count = BatchDescriptor.recordCount(buffer, offset);
@@ -508,6 +521,10 @@ public final class SegmentedLog implements AutoCloseable
         }
         logEndOffset = baseOffset + count;
 
+        if (!flushPerPolicy)
+        {
+            return;
+        }
         if (config.fsyncPolicy() == FsyncPolicy.ALWAYS)
         {
             flush();
@@ -641,7 +658,7 @@ public final class SegmentedLog implements AutoCloseable
      * @return the new log end offset.
      * @throws OffsetOutOfRangeException if {@code offset} is below the log start.
      */
-    public long truncateTo(final long offset)
+    public synchronized long truncateTo(final long offset)
     {
         checkWritable();
         if (offset >= logEndOffset)
@@ -692,7 +709,7 @@ public final class SegmentedLog implements AutoCloseable
      * Deletes the whole log and starts it empty at {@code offset}: a follower installing a snapshot
      * taken at {@code offset}. The epoch history is cleared; the next batch appended refills it.
      */
-    public void truncateFullyAndStartAt(final long offset)
+    public synchronized void truncateFullyAndStartAt(final long offset)
     {
         checkWritable();
         try
@@ -729,7 +746,7 @@ public final class SegmentedLog implements AutoCloseable
      *
      * @return the number of segments deleted.
      */
-    public int applyRetention(final long nowMs, final long maxDeletableOffset)
+    public synchronized int applyRetention(final long nowMs, final long maxDeletableOffset)
     {
         checkWritable();
         long totalBytes = sizeBytes();
