@@ -181,6 +181,7 @@ public final class KeyValueStore implements AutoCloseable
     private String rebuild(final String why)
     {
         closeQuietly();
+        final String discarded = Files.exists(dbFile) ? "discarded " + dbFile : "created " + dbFile;
         deleteDbFiles();
         final Optional<SnapshotInfo> snapshot = snapshots.newestValidSnapshot();
         openDb();
@@ -188,11 +189,12 @@ public final class KeyValueStore implements AutoCloseable
         if (snapshot.isEmpty())
         {
             setAppliedOffset(0);
-            return "store rebuilt empty at offset 0 (no valid snapshot in " + snapshots.directory() + "); reason: " + why;
+            return "store rebuilt empty at offset 0 (no valid snapshot in " + snapshots.directory() + "); " + discarded +
+                " because: " + why;
         }
         load(snapshot.get().file());
         return "store rebuilt from snapshot " + snapshot.get().file() + " at applied offset " + appliedOffset +
-            "; discarded " + dbFile + " because: " + why;
+            "; " + discarded + " because: " + why;
     }
 
     private void openDb()
@@ -409,8 +411,8 @@ public final class KeyValueStore implements AutoCloseable
                 snapshots.directory() + ": " + ex, LogshipException.Category.ERROR, ex);
         }
         snapshots.retain();
-        LOG.log(System.Logger.Level.INFO, "snapshot {0}: {1} entries, {2} clients, {3} bytes", info.file(),
-            info.entryCount(), info.dedupCount(), info.sizeBytes());
+        LOG.log(System.Logger.Level.INFO, "snapshot " + info.file() + ": " + info.entryCount() + " entries, " +
+            info.dedupCount() + " clients, " + info.sizeBytes() + " bytes");
         return info;
     }
 
@@ -450,7 +452,7 @@ public final class KeyValueStore implements AutoCloseable
             lock.unlock();
         }
         snapshots.retain();
-        LOG.log(System.Logger.Level.INFO, "installed snapshot {0} at applied offset {1}", snapshotFile, appliedOffset);
+        LOG.log(System.Logger.Level.INFO, "installed snapshot " + snapshotFile + " at applied offset " + appliedOffset);
     }
 
     /**
