@@ -2,7 +2,6 @@ package io.logship.log;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.checksum.Crc32c;
 
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
@@ -129,18 +128,50 @@ public final class BatchDescriptor
     /** CRC32C of the covered part of a batch of {@code length} bytes at {@code offset}. */
     public static int computeCrc(final DirectBuffer buffer, final int offset, final int length)
     {
-        final int from = offset + CRC_COVERED_OFFSET;
-        final int coveredLength = length - CRC_COVERED_OFFSET;
-        final byte[] array = buffer.byteArray();
-        if (null != array)
+        return Crc32cState.INSTANCE.get().compute(buffer, offset + CRC_COVERED_OFFSET, length - CRC_COVERED_OFFSET);
+    }
+
+    /**
+     * Per-thread CRC32C engine and a reusable view of the last buffer hashed, so checksumming a
+     * direct buffer allocates nothing. The JDK's {@link CRC32C} is an intrinsic for both arrays and
+     * direct buffers; Agrona's address-based Crc32c would need {@code --add-opens java.util.zip} on
+     * every JVM, which is one flag too many for operators.
+     */
+    private static final class Crc32cState
+    {
+        static final ThreadLocal<Crc32cState> INSTANCE = ThreadLocal.withInitial(Crc32cState::new);
+
+        private final CRC32C crc = new CRC32C();
+        private java.nio.ByteBuffer source;
+        private java.nio.ByteBuffer view;
+
+        int compute(final DirectBuffer buffer, final int from, final int length)
         {
-            // Heap buffer: addressOffset() is relative to the array, so use the JDK's intrinsic over it.
-            final CRC32C crc = new CRC32C();
-            crc.update(array, (int)(buffer.addressOffset() - org.agrona.BufferUtil.ARRAY_BASE_OFFSET) + from,
-                coveredLength);
+            crc.reset();
+            final byte[] array = buffer.byteArray();
+            if (null != array)
+            {
+                crc.update(array, (int)buffer.wrapAdjustment() + from, length);
+                return (int)crc.getValue();
+            }
+            final java.nio.ByteBuffer underlying = buffer.byteBuffer();
+            if (null == underlying)
+            {
+                final byte[] copy = new byte[length];
+                buffer.getBytes(from, copy);
+                crc.update(copy, 0, length);
+                return (int)crc.getValue();
+            }
+            if (underlying != source)
+            {
+                source = underlying;
+                view = underlying.duplicate();
+            }
+            final int start = (int)buffer.wrapAdjustment() + from;
+            view.limit(start + length).position(start);
+            crc.update(view);
             return (int)crc.getValue();
         }
-        return Crc32c.INSTANCE.compute(buffer.addressOffset(), from, coveredLength);
     }
 
     /**

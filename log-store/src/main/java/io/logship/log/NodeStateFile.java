@@ -1,0 +1,146 @@
+package io.logship.log;
+
+import io.logship.LogshipException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.zip.CRC32C;
+
+/**
+ * The {@code node-state} file: the highest epoch this node has seen, who leads it, and whom this
+ * node granted its vote in that epoch. Written atomically ({@link AtomicFile}) before the node acts
+ * on a new value, so after a crash the node never goes back to a lower epoch or votes twice in one.
+ *
+ * <pre>
+ * epoch=7
+ * leaderId=2
+ * votedFor=2
+ * crc32c=1a2b3c4d
+ * </pre>
+ *
+ * The CRC line covers the lines above it; a file that fails it is an error naming the file, because
+ * guessing an epoch could break fencing. Not thread-safe: owned by the node's election logic.
+ */
+public final class NodeStateFile
+{
+    /** Value of {@code leaderId}/{@code votedFor} when there is none. */
+    public static final int NONE = -1;
+
+    /** An immutable state value. */
+    public record State(long epoch, int leaderId, int votedFor)
+    {
+        public static final State INITIAL = new State(0, NONE, NONE);
+    }
+
+    private final Path file;
+
+    public NodeStateFile(final Path file)
+    {
+        this.file = file;
+    }
+
+    public Path file()
+    {
+        return file;
+    }
+
+    /** Reads the state, or {@link State#INITIAL} if the file does not exist yet. */
+    public State read()
+    {
+        final String text;
+        try
+        {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return State.INITIAL;
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("cannot read " + file + ": " + ex, LogshipException.Category.FATAL, ex);
+        }
+
+        final int crcLine = text.lastIndexOf("crc32c=");
+        if (crcLine < 0)
+        {
+            throw corrupt("no crc32c line");
+        }
+        final String body = text.substring(0, crcLine);
+        final String storedCrc = text.substring(crcLine + "crc32c=".length()).trim();
+        final String computedCrc = crc(body);
+        if (!computedCrc.equals(storedCrc))
+        {
+            throw corrupt("crc32c stored " + storedCrc + ", computed " + computedCrc);
+        }
+
+        long epoch = -1;
+        int leaderId = Integer.MIN_VALUE;
+        int votedFor = Integer.MIN_VALUE;
+        for (final String line : body.split("\n"))
+        {
+            if (line.isBlank())
+            {
+                continue;
+            }
+            final int eq = line.indexOf('=');
+            if (eq < 0)
+            {
+                throw corrupt("line without '=': " + line);
+            }
+            final String key = line.substring(0, eq);
+            final String value = line.substring(eq + 1).trim();
+            try
+            {
+                switch (key)
+                {
+                    case "epoch" -> epoch = Long.parseLong(value);
+                    case "leaderId" -> leaderId = Integer.parseInt(value);
+                    case "votedFor" -> votedFor = Integer.parseInt(value);
+                    default -> throw corrupt("unknown key " + key);
+                }
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw corrupt("bad number for " + key + ": " + value);
+            }
+        }
+        if (epoch < 0 || leaderId == Integer.MIN_VALUE || votedFor == Integer.MIN_VALUE)
+        {
+            throw corrupt("missing epoch, leaderId or votedFor");
+        }
+        return new State(epoch, leaderId, votedFor);
+    }
+
+    /** Persists {@code state} durably; returns only once it would survive a crash. */
+    public void write(final State state)
+    {
+        final String body = "epoch=" + state.epoch() + "\nleaderId=" + state.leaderId() + "\nvotedFor=" +
+            state.votedFor() + "\n";
+        try
+        {
+            AtomicFile.write(file, (body + "crc32c=" + crc(body) + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("cannot write " + file + ": " + ex, LogshipException.Category.FATAL, ex);
+        }
+    }
+
+    private LogshipException corrupt(final String detail)
+    {
+        return new LogshipException(file + " is corrupt (" + detail + "); refusing to guess the epoch. " +
+            "Restore it from a peer's epoch or remove the node's data directory and resync it.",
+            LogshipException.Category.FATAL);
+    }
+
+    private static String crc(final String body)
+    {
+        final CRC32C crc = new CRC32C();
+        crc.update(body.getBytes(StandardCharsets.UTF_8));
+        return String.format("%08x", crc.getValue());
+    }
+}

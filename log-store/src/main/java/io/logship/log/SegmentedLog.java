@@ -1,0 +1,1010 @@
+package io.logship.log;
+
+import io.logship.LogshipException;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.zip.CRC32C;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * The append-only, segmented log of one node: batches (see {@link BatchDescriptor}) in segment files
+ * named by base offset, each with a sparse offset index; the leader-epoch history; a recovery point.
+ *
+ * <pre>
+ * log/
+ *   00000000000000000000.log     batches with offsets [0, 51200)
+ *   00000000000000000000.index   sparse: relative offset -&gt; byte position, every indexIntervalBytes
+ *   00000000000000051200.log     the active segment: appends go here
+ *   00000000000000051200.index
+ *   leader-epoch.checkpoint      epoch -&gt; first offset, see {@link EpochHistory}
+ *   recovery-point               base offset of the active segment when it was created
+ *   .lock                        held while open, so two processes never share a log
+ * </pre>
+ *
+ * <p><b>Recovery on open.</b> Segments below the recovery point were forced to disk when they were
+ * sealed; they get a cheap structural check (index, header chain, exact file length). Every segment
+ * from the recovery point on, which always includes the active one, is validated batch by batch
+ * (length, magic, CRC32C, offset continuity). A bad batch at the very end is a torn write: it and
+ * everything after it are truncated and the node logs the segment, the byte position and the first
+ * offset dropped. A bad batch with valid batches after it, or a gap between segments, is corruption
+ * in the middle of the log: {@link #open} throws {@link CorruptLogException} naming the file and byte
+ * position, and never skips it. Damage inside a sealed segment below the recovery point is caught
+ * when it is read: the copying {@link #read} verifies every checksum, and followers verify what
+ * {@link #transferTo} sends.
+ *
+ * <p><b>Durability.</b> With {@link FsyncPolicy#ALWAYS} every append is forced before it returns;
+ * {@link #durableEndOffset()} tells how far the log is on disk. An I/O error during fsync, or a
+ * write whose partial bytes cannot be removed, takes the log offline for appends (the page cache can
+ * no longer be trusted, as PostgreSQL learned in 2018); a write refused for lack of space is undone
+ * and reported, and the log stays usable once space is freed.
+ *
+ * <p><b>Threading.</b> One owner thread appends, truncates, rolls, applies retention and closes.
+ * Any thread may call the read methods ({@link #slice}, {@link #read}, {@link #transferTo}) and the
+ * offset getters; a read racing with truncation or retention may fail and is retried by the caller.
+ */
+public final class SegmentedLog implements AutoCloseable
+{
+    static final String EPOCH_CHECKPOINT_FILE = "leader-epoch.checkpoint";
+    static final String RECOVERY_POINT_FILE = "recovery-point";
+    static final String LOCK_FILE = ".lock";
+
+    private final LogConfig config;
+    private final Path directory;
+    private final System.Logger logger;
+    private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
+    private final EpochHistory epochs;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+
+    private volatile Segment active;
+    private volatile long logStartOffset;
+    private volatile long logEndOffset;
+    private volatile long durableEndOffset;
+    private volatile Throwable failure;
+    private long recoveryPoint;
+    private long lastFlushMs;
+
+    // One reusable view per source buffer, so appending from the same buffer allocates nothing.
+    private ByteBuffer lastSourceBuffer;
+    private ByteBuffer lastSourceView;
+
+    private SegmentedLog(final LogConfig config) throws IOException
+    {
+        this.config = config;
+        this.directory = config.directory();
+        this.logger = config.logger();
+        Files.createDirectories(directory);
+        lockChannel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        final FileLock acquired;
+        try
+        {
+            acquired = lockChannel.tryLock();
+        }
+        catch (final java.nio.channels.OverlappingFileLockException ex)
+        {
+            lockChannel.close();
+            throw new LogshipException("log directory " + directory + " is already open in this process",
+                LogshipException.Category.FATAL, ex);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            lockChannel.close();
+            throw ex;
+        }
+        if (null == acquired)
+        {
+            lockChannel.close();
+            throw new LogshipException("log directory " + directory + " is in use by another process (" +
+                directory.resolve(LOCK_FILE) + " is locked)", LogshipException.Category.FATAL);
+        }
+        lock = acquired;
+        epochs = EpochHistory.load(directory.resolve(EPOCH_CHECKPOINT_FILE));
+    }
+
+    /**
+     * Opens (or creates) the log in {@code config.directory()}, recovering it as described above.
+     *
+     * @throws CorruptLogException if the log is damaged anywhere but its tail.
+     */
+    public static SegmentedLog open(final LogConfig config)
+    {
+        config.conclude();
+        SegmentedLog log = null;
+        try
+        {
+            log = new SegmentedLog(config);
+            log.recover();
+            return log;
+        }
+        catch (final IOException ex)
+        {
+            closeQuietly(log);
+            throw new LogshipException("cannot open log " + config.directory() + ": " + ex,
+                LogshipException.Category.FATAL, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            closeQuietly(log);
+            throw ex;
+        }
+    }
+
+    private static void closeQuietly(final SegmentedLog log)
+    {
+        if (null != log)
+        {
+            log.closeFiles();
+        }
+    }
+
+    private void recover() throws IOException
+    {
+        final TreeMap<Long, Path> found = new TreeMap<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory))
+        {
+            for (final Path path : stream)
+            {
+                final String name = path.getFileName().toString();
+                if (name.endsWith(".tmp"))
+                {
+                    Files.delete(path); // an atomic replace that never finished; the old file stands
+                }
+                else if (name.endsWith(Segment.LOG_SUFFIX))
+                {
+                    found.put(parseBaseOffset(path, Segment.LOG_SUFFIX), path);
+                }
+            }
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory, "*" + Segment.INDEX_SUFFIX))
+        {
+            for (final Path path : stream)
+            {
+                if (!found.containsKey(parseBaseOffset(path, Segment.INDEX_SUFFIX)))
+                {
+                    Files.delete(path); // an index whose segment was deleted before it
+                }
+            }
+        }
+
+        recoveryPoint = readRecoveryPoint();
+        final List<EpochHistory.Entry> recoveredEpochStarts = new ArrayList<>();
+        long firstScannedOffset = -1;
+        int lastEpoch = EpochHistory.UNDEFINED_EPOCH;
+        Segment previous = null;
+        final List<Long> baseOffsets = new ArrayList<>(found.keySet());
+        for (int i = 0; i < baseOffsets.size(); i++)
+        {
+            final long baseOffset = baseOffsets.get(i);
+            final boolean last = i == baseOffsets.size() - 1;
+            final Segment segment = Segment.open(directory, baseOffset, config.indexIntervalBytes());
+            segments.put(baseOffset, segment);
+            if (null != previous && previous.nextOffset() != baseOffset)
+            {
+                throw new CorruptLogException(segment.logFile(), 0, "segment starts at offset " + baseOffset +
+                    " but the previous segment " + previous.logFile().getFileName() + " ends at offset " +
+                    previous.nextOffset() + ": a segment is missing or truncated");
+            }
+
+            if (!last && baseOffsets.get(i + 1) <= recoveryPoint)
+            {
+                segment.loadSealed(logger);
+            }
+            else
+            {
+                if (firstScannedOffset < 0)
+                {
+                    firstScannedOffset = baseOffset;
+                    lastEpoch = epochs.loadProblem() == null ? epochs.epochForOffset(baseOffset - 1) :
+                        EpochHistory.UNDEFINED_EPOCH;
+                }
+                final Segment.Recovery recovery = segment.recover(lastEpoch);
+                recoveredEpochStarts.addAll(recovery.epochStarts());
+                if (!recovery.epochStarts().isEmpty())
+                {
+                    lastEpoch = recovery.epochStarts().get(recovery.epochStarts().size() - 1).epoch();
+                }
+                if (null != recovery.reason())
+                {
+                    if (recovery.laterValidBatchFound())
+                    {
+                        throw new CorruptLogException(segment.logFile(), recovery.invalidPosition(),
+                            recovery.reason() + " at offset " + recovery.nextOffset() +
+                            ", and valid batches follow it: corruption in the middle of the log, not a torn tail");
+                    }
+                    if (!last)
+                    {
+                        final List<Long> later = baseOffsets.subList(i + 1, baseOffsets.size());
+                        for (final long laterBase : later)
+                        {
+                            if (Files.size(found.get(laterBase)) > 0)
+                            {
+                                throw new CorruptLogException(segment.logFile(), recovery.invalidPosition(),
+                                    recovery.reason() + " at offset " + recovery.nextOffset() +
+                                    ", and later segments hold data: corruption in the middle of the log");
+                            }
+                        }
+                    }
+                    truncateTornTail(segment, recovery);
+                    if (!last)
+                    {
+                        for (final long laterBase : baseOffsets.subList(i + 1, baseOffsets.size()))
+                        {
+                            logger.log(WARNING, "Deleting empty segment " + found.get(laterBase).getFileName() +
+                                " after the torn tail of " + segment.logFile().getFileName());
+                            Files.delete(found.get(laterBase));
+                            Files.deleteIfExists(directory.resolve(Segment.fileName(laterBase, Segment.INDEX_SUFFIX)));
+                        }
+                        AtomicFile.fsyncDirectory(directory);
+                        break;
+                    }
+                }
+            }
+            previous = segment;
+        }
+
+        if (segments.isEmpty())
+        {
+            final Segment segment = Segment.create(directory, 0, config.indexIntervalBytes());
+            segments.put(0L, segment);
+            AtomicFile.fsyncDirectory(directory);
+        }
+        active = segments.lastEntry().getValue();
+        logStartOffset = segments.firstKey();
+        logEndOffset = active.nextOffset();
+        // A previous run with INTERVAL fsync may have left bytes only in the page cache: force them now,
+        // so what this run reports as durable is durable.
+        active.flush();
+        durableEndOffset = logEndOffset;
+        lastFlushMs = config.epochClockMs().getAsLong();
+
+        recoverEpochHistory(recoveredEpochStarts, firstScannedOffset);
+        writeRecoveryPoint(active.baseOffset());
+        logger.log(INFO, "Opened log " + directory + ": offsets [" + logStartOffset + ", " + logEndOffset + ") in " +
+            segments.size() + " segment(s), latest epoch " + epochs.latestEpoch());
+    }
+
+    private void truncateTornTail(final Segment segment, final Segment.Recovery recovery) throws IOException
+    {
+        logger.log(WARNING, "Truncating torn tail of " + segment.logFile() + " at byte position " +
+            recovery.invalidPosition() + " (" + recovery.reason() + "): dropping " + recovery.droppedBytes() +
+            " bytes, offsets from " + recovery.nextOffset() + " on");
+        segment.truncateToPosition(recovery.validBytes(), recovery.nextOffset());
+    }
+
+    private void recoverEpochHistory(final List<EpochHistory.Entry> recoveredStarts, final long firstScannedOffset)
+        throws IOException
+    {
+        String problem = epochs.loadProblem();
+        if (null == problem)
+        {
+            epochs.truncateFromEnd(logEndOffset);
+            for (final EpochHistory.Entry start : recoveredStarts)
+            {
+                final int known = epochs.epochForOffset(start.startOffset());
+                if (start.epoch() > epochs.latestEpoch())
+                {
+                    epochs.assign(start.epoch(), start.startOffset());
+                }
+                else if (known != start.epoch() ||
+                    epochs.endOffsetFor(known, logEndOffset).endOffset() <= start.startOffset())
+                {
+                    problem = "it says offset " + start.startOffset() + " is epoch " + known + " but the batch there is " +
+                        "epoch " + start.epoch();
+                    break;
+                }
+            }
+            if (null == problem && firstScannedOffset >= 0 && !recoveredStarts.isEmpty())
+            {
+                // Every epoch start the scan saw must be in the history; an extra entry in the scanned
+                // range that no batch starts means the file and the log disagree.
+                for (final EpochHistory.Entry entry : epochs.entries())
+                {
+                    if (entry.startOffset() > firstScannedOffset && !recoveredStarts.contains(entry))
+                    {
+                        problem = "it lists epoch " + entry.epoch() + " at " + entry.startOffset() +
+                            " where no batch starts that epoch";
+                        break;
+                    }
+                }
+            }
+        }
+        if (null != problem)
+        {
+            logger.log(logEndOffset == logStartOffset ? INFO : WARNING,
+                "Rebuilding " + epochs.file() + " from the batch headers: " + problem);
+            final List<EpochHistory.Entry> rebuilt = new ArrayList<>();
+            int epoch = EpochHistory.UNDEFINED_EPOCH;
+            for (final Segment segment : segments.values())
+            {
+                epoch = segment.collectEpochStarts(epoch, rebuilt);
+            }
+            epochs.replaceWith(rebuilt);
+        }
+        epochs.truncateFromStart(logStartOffset);
+    }
+
+    private static long parseBaseOffset(final Path path, final String suffix)
+    {
+        final String name = path.getFileName().toString();
+        final String digits = name.substring(0, name.length() - suffix.length());
+        if (digits.length() != 20 || !digits.chars().allMatch(Character::isDigit))
+        {
+            throw new LogshipException("unexpected file " + path + " in the log directory: segment files are named " +
+                "by a 20-digit base offset", LogshipException.Category.FATAL);
+        }
+        return Long.parseLong(digits);
+    }
+
+    private long readRecoveryPoint()
+    {
+        final Path file = directory.resolve(RECOVERY_POINT_FILE);
+        try
+        {
+            final String[] parts = Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
+            if (parts.length == 2 && crc(parts[0]).equals(parts[1]))
+            {
+                return Long.parseLong(parts[0]);
+            }
+            logger.log(WARNING, file + " fails its checksum: validating every segment");
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return 0;
+        }
+        catch (final IOException | NumberFormatException ex)
+        {
+            logger.log(WARNING, file + " is unreadable (" + ex + "): validating every segment");
+        }
+        return 0;
+    }
+
+    private void writeRecoveryPoint(final long offset) throws IOException
+    {
+        if (offset != recoveryPoint || !Files.exists(directory.resolve(RECOVERY_POINT_FILE)))
+        {
+            final String value = Long.toString(offset);
+            AtomicFile.write(directory.resolve(RECOVERY_POINT_FILE),
+                (value + " " + crc(value) + "\n").getBytes(StandardCharsets.UTF_8));
+            recoveryPoint = offset;
+        }
+    }
+
+    private static String crc(final String value)
+    {
+        final CRC32C crc = new CRC32C();
+        crc.update(value.getBytes(StandardCharsets.UTF_8));
+        return String.format("%08x", crc.getValue());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Appends
+
+    /**
+     * Appends a batch as leader: stamps its base offset ({@link #logEndOffset()}) into {@code buffer},
+     * writes it, and forces it if the policy is {@link FsyncPolicy#ALWAYS}. The batch's checksum is not
+     * recomputed: the leader built it. A batch opening a newer epoch records that epoch's start first.
+     *
+     * @return the batch's base offset.
+     * @throws InvalidBatchException if the header is malformed or its epoch is older than the log's.
+     */
+    public long appendAsLeader(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        checkHeader(buffer, offset, length);
+        final long baseOffset = logEndOffset;
+        BatchDescriptor.baseOffset(buffer, offset, baseOffset);
+        doAppend(buffer, offset, length, baseOffset);
+        return baseOffset;
+    }
+
+    /**
+     * Appends a batch received from the leader, unchanged: it must start at {@link #logEndOffset()}
+     * and pass its checksum.
+     *
+     * @throws InvalidBatchException naming what failed; the log is unchanged.
+     */
+    public long appendAsFollower(final DirectBuffer buffer, final int offset, final int length)
+    {
+        checkHeader(buffer, offset, length);
+        final String problem = BatchDescriptor.validate(buffer, offset, length);
+        if (null != problem)
+        {
+            throw new InvalidBatchException("batch at offset " + BatchDescriptor.baseOffset(buffer, offset) +
+                " refused: " + problem);
+        }
+        final long baseOffset = BatchDescriptor.baseOffset(buffer, offset);
+        if (baseOffset != logEndOffset)
+        {
+            throw new InvalidBatchException("batch base offset " + baseOffset + " does not follow the log end " +
+                logEndOffset);
+        }
+        doAppend(buffer, offset, length, baseOffset);
+        return baseOffset;
+    }
+
+    private void checkHeader(final DirectBuffer buffer, final int offset, final int length)
+    {
+        checkWritable();
+        if (length < BatchDescriptor.HEADER_LENGTH || length > config.segmentBytes() ||
+            BatchDescriptor.length(buffer, offset) != length)
+        {
+            throw new InvalidBatchException("batch length field " +
+                (length >= BatchDescriptor.HEADER_LENGTH ? BatchDescriptor.length(buffer, offset) : -1) +
+                " for " + length + " bytes given; must match and be in [" + BatchDescriptor.HEADER_LENGTH + ", " +
+                config.segmentBytes() + "]");
+        }
+        if (BatchDescriptor.magic(buffer, offset) != BatchDescriptor.MAGIC)
+        {
+            throw new InvalidBatchException("batch magic " + BatchDescriptor.magic(buffer, offset) + ", expected " +
+                BatchDescriptor.MAGIC);
+        }
+        if (BatchDescriptor.recordCount(buffer, offset) <= 0)
+        {
+            throw new InvalidBatchException("batch record count " + BatchDescriptor.recordCount(buffer, offset) +
+                " must be positive");
+        }
+        final int epoch = BatchDescriptor.epoch(buffer, offset);
+        if (epoch < epochs.latestEpoch())
+        {
+            throw new InvalidBatchException("batch epoch " + epoch + " is older than the log's latest epoch " +
+                epochs.latestEpoch());
+        }
+    }
+
+    private void checkWritable()
+    {
+        final Throwable failed = failure;
+        if (null != failed)
+        {
+            throw new LogshipException("log " + directory + " is offline for appends since an I/O failure: " + failed +
+                "; restart the node to recover it", LogshipException.Category.FATAL, failed);
+        }
+    }
+
+    private void doAppend(final DirectBuffer buffer, final int offset, final int length, final long baseOffset)
+    {
+        final int epoch = BatchDescriptor.epoch(buffer, offset);
+        final int count = BatchDescriptor.recordCount(buffer, offset);
+        if (epoch > epochs.latestEpoch())
+        {
+            epochs.assign(epoch, baseOffset);
+        }
+        Segment segment = active;
+        if (!segment.isEmpty() && segment.sizeBytes() + length > config.segmentBytes())
+        {
+            roll();
+            segment = active;
+        }
+
+        final ByteBuffer source = view(buffer, offset, length);
+        final long sizeBefore = segment.sizeBytes();
+        try
+        {
+            segment.append(source, baseOffset, count, BatchDescriptor.firstTimestamp(buffer, offset));
+        }
+        catch (final IOException ex)
+        {
+            undoPartialWrite(segment, sizeBefore, baseOffset, ex);
+        }
+        logEndOffset = baseOffset + count;
+
+        if (config.fsyncPolicy() == FsyncPolicy.ALWAYS)
+        {
+            flush();
+        }
+        else
+        {
+            flushIfDue(config.epochClockMs().getAsLong());
+        }
+    }
+
+    private ByteBuffer view(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final ByteBuffer underlying = buffer.byteBuffer();
+        final int start;
+        ByteBuffer view;
+        if (null != underlying)
+        {
+            if (underlying != lastSourceBuffer)
+            {
+                lastSourceBuffer = underlying;
+                lastSourceView = underlying.duplicate();
+            }
+            view = lastSourceView;
+            start = (int)buffer.wrapAdjustment() + offset;
+        }
+        else if (null != buffer.byteArray())
+        {
+            view = ByteBuffer.wrap(buffer.byteArray());
+            start = (int)buffer.wrapAdjustment() + offset;
+        }
+        else
+        {
+            // Raw address with no Java owner: copy once through a heap array.
+            final byte[] copy = new byte[length];
+            buffer.getBytes(offset, copy);
+            return ByteBuffer.wrap(copy);
+        }
+        view.limit(start + length).position(start);
+        return view;
+    }
+
+    private void undoPartialWrite(final Segment segment, final long sizeBefore, final long baseOffset,
+        final IOException cause)
+    {
+        try
+        {
+            segment.truncateToPosition(sizeBefore, baseOffset);
+        }
+        catch (final IOException | RuntimeException undoFailure)
+        {
+            cause.addSuppressed(undoFailure);
+            failure = cause;
+            throw new LogshipException("append at offset " + baseOffset + " to " + segment.logFile() + " failed (" +
+                cause + ") and its partial bytes could not be removed; log is offline for appends",
+                LogshipException.Category.FATAL, cause);
+        }
+        throw new LogshipException("append at offset " + baseOffset + " to " + segment.logFile() + " failed: " + cause +
+            " (nothing was written; free disk space and retry)", LogshipException.Category.ERROR, cause);
+    }
+
+    /** Forces everything appended so far to disk. */
+    public void flush()
+    {
+        checkWritable();
+        final long end = logEndOffset;
+        if (durableEndOffset == end)
+        {
+            return;
+        }
+        try
+        {
+            active.flush();
+        }
+        catch (final IOException ex)
+        {
+            // After a failed fsync the kernel may have dropped the dirty pages: never retry and trust it.
+            failure = ex;
+            throw new LogshipException("fsync of " + active.logFile() + " failed: " + ex +
+                "; log is offline for appends", LogshipException.Category.FATAL, ex);
+        }
+        durableEndOffset = end;
+        lastFlushMs = config.epochClockMs().getAsLong();
+    }
+
+    /** With {@link FsyncPolicy#INTERVAL}: flushes if the interval has passed since the last flush. */
+    public boolean flushIfDue(final long nowMs)
+    {
+        if (durableEndOffset != logEndOffset && nowMs - lastFlushMs >= config.fsyncIntervalMs())
+        {
+            flush();
+            return true;
+        }
+        return false;
+    }
+
+    /** Seals the active segment and starts a new one at the log end. No-op if the active one is empty. */
+    public void roll()
+    {
+        checkWritable();
+        final Segment current = active;
+        if (current.isEmpty())
+        {
+            return;
+        }
+        try
+        {
+            current.seal();
+            durableEndOffset = logEndOffset;
+            final Segment next = Segment.create(directory, logEndOffset, config.indexIntervalBytes());
+            AtomicFile.fsyncDirectory(directory);
+            segments.put(next.baseOffset(), next);
+            active = next;
+            writeRecoveryPoint(next.baseOffset());
+        }
+        catch (final IOException ex)
+        {
+            failure = ex;
+            throw new LogshipException("rolling " + current.logFile() + " failed: " + ex + "; log is offline for appends",
+                LogshipException.Category.FATAL, ex);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Truncation and retention
+
+    /**
+     * Removes every batch that holds an offset ≥ {@code offset}, durably, and trims the epoch history
+     * to match. Used when a rejoining node cuts its divergent suffix. Batches are never split, so
+     * the new log end can be below {@code offset} if it falls inside a batch.
+     *
+     * @return the new log end offset.
+     * @throws OffsetOutOfRangeException if {@code offset} is below the log start.
+     */
+    public long truncateTo(final long offset)
+    {
+        checkWritable();
+        if (offset >= logEndOffset)
+        {
+            return logEndOffset;
+        }
+        if (offset < logStartOffset)
+        {
+            throw new OffsetOutOfRangeException(offset, logStartOffset, logEndOffset);
+        }
+        try
+        {
+            final Map.Entry<Long, Segment> containing = segments.floorEntry(offset);
+            for (final Segment later : new ArrayList<>(segments.tailMap(containing.getKey(), false).values()))
+            {
+                segments.remove(later.baseOffset());
+                later.delete();
+            }
+            final Segment segment = containing.getValue();
+            final long position = segment.positionOf(offset);
+            final long newEnd = position <= 0 ? segment.baseOffset() : batchBaseAt(segment, position);
+            segment.truncateToPosition(Math.max(position, 0), newEnd);
+            AtomicFile.fsyncDirectory(directory);
+            active = segment;
+            logEndOffset = newEnd;
+            durableEndOffset = newEnd; // truncateToPosition forced the file
+            epochs.truncateFromEnd(newEnd);
+            writeRecoveryPoint(Math.min(recoveryPoint, segment.baseOffset()));
+            logger.log(INFO, "Truncated log " + directory + " to offset " + newEnd + " (asked for " + offset + ")");
+            return newEnd;
+        }
+        catch (final IOException ex)
+        {
+            failure = ex;
+            throw new LogshipException("truncating " + directory + " to " + offset + " failed: " + ex +
+                "; log is offline for appends", LogshipException.Category.FATAL, ex);
+        }
+    }
+
+    private static long batchBaseAt(final Segment segment, final long position) throws IOException
+    {
+        final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
+        segment.read(position, header);
+        return header.getLong(0);
+    }
+
+    /**
+     * Deletes the whole log and starts it empty at {@code offset}: a follower installing a snapshot
+     * taken at {@code offset}. The epoch history is cleared; the next batch appended refills it.
+     */
+    public void truncateFullyAndStartAt(final long offset)
+    {
+        checkWritable();
+        try
+        {
+            for (final Segment segment : new ArrayList<>(segments.values()))
+            {
+                segments.remove(segment.baseOffset());
+                segment.delete();
+            }
+            final Segment fresh = Segment.create(directory, offset, config.indexIntervalBytes());
+            AtomicFile.fsyncDirectory(directory);
+            segments.put(offset, fresh);
+            active = fresh;
+            logStartOffset = offset;
+            logEndOffset = offset;
+            durableEndOffset = offset;
+            epochs.replaceWith(List.of());
+            writeRecoveryPoint(offset);
+            logger.log(INFO, "Log " + directory + " emptied and restarted at offset " + offset);
+        }
+        catch (final IOException ex)
+        {
+            failure = ex;
+            throw new LogshipException("emptying " + directory + " failed: " + ex + "; log is offline for appends",
+                LogshipException.Category.FATAL, ex);
+        }
+    }
+
+    /**
+     * Deletes the oldest sealed segments while the log is over {@link LogConfig#retentionBytes()} or
+     * a segment's newest batch is older than {@link LogConfig#retentionMs()}, but never a segment
+     * holding offsets at or above {@code maxDeletableOffset} (the newest valid snapshot's offset, so
+     * snapshot + log can always rebuild the store) and never the active segment.
+     *
+     * @return the number of segments deleted.
+     */
+    public int applyRetention(final long nowMs, final long maxDeletableOffset)
+    {
+        checkWritable();
+        long totalBytes = sizeBytes();
+        int deleted = 0;
+        try
+        {
+            while (segments.size() > 1)
+            {
+                final Segment oldest = segments.firstEntry().getValue();
+                final boolean overSize = config.retentionBytes() >= 0 &&
+                    totalBytes - oldest.sizeBytes() >= config.retentionBytes();
+                final boolean tooOld = config.retentionMs() >= 0 && oldest.maxTimestampMs() != Long.MIN_VALUE &&
+                    nowMs - oldest.maxTimestampMs() > config.retentionMs();
+                if (oldest == active || oldest.nextOffset() > maxDeletableOffset || (!overSize && !tooOld))
+                {
+                    break;
+                }
+                segments.remove(oldest.baseOffset());
+                logStartOffset = segments.firstKey();
+                oldest.delete();
+                totalBytes -= oldest.sizeBytes();
+                deleted++;
+                logger.log(INFO, "Retention deleted " + oldest.logFile().getFileName() + " (offsets [" +
+                    oldest.baseOffset() + ", " + oldest.nextOffset() + "), " + (overSize ? "size" : "age") +
+                    " limit); log now starts at " + logStartOffset);
+            }
+            if (deleted > 0)
+            {
+                AtomicFile.fsyncDirectory(directory);
+                epochs.truncateFromStart(logStartOffset);
+            }
+            return deleted;
+        }
+        catch (final IOException ex)
+        {
+            failure = ex;
+            throw new LogshipException("retention in " + directory + " failed: " + ex + "; log is offline for appends",
+                LogshipException.Category.FATAL, ex);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reads
+
+    /**
+     * Locates whole batches from the one containing {@code fromOffset}: up to {@code maxBytes}, at
+     * least one batch, within one segment. Empty at the log end.
+     *
+     * @throws OffsetOutOfRangeException if {@code fromOffset} is outside [log start, log end].
+     */
+    public LogSlice slice(final long fromOffset, final int maxBytes)
+    {
+        final long end = logEndOffset;
+        if (fromOffset == end)
+        {
+            return new LogSlice(null, 0, 0, fromOffset, fromOffset);
+        }
+        if (fromOffset < logStartOffset || fromOffset > end)
+        {
+            throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
+        }
+        final Map.Entry<Long, Segment> entry = segments.floorEntry(fromOffset);
+        if (null == entry)
+        {
+            throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
+        }
+        final Segment segment = entry.getValue();
+        try
+        {
+            final long limit = segment.sizeBytes();
+            final long position = segment.positionOf(fromOffset);
+            if (position < 0)
+            {
+                throw new OffsetOutOfRangeException(fromOffset, logStartOffset, logEndOffset);
+            }
+            final long[] next = new long[1];
+            final long sliceEnd = segment.endOfWholeBatches(position, Math.max(maxBytes, 1), limit, next);
+            final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
+            segment.read(position, header);
+            return new LogSlice(segment, position, (int)(sliceEnd - position), header.getLong(0), next[0]);
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("reading " + segment.logFile() + " at offset " + fromOffset + " failed: " + ex,
+                LogshipException.Category.ERROR, ex);
+        }
+    }
+
+    /**
+     * Copies whole batches from the one containing {@code fromOffset} into {@code dst} (as many as fit
+     * in {@code min(maxBytes, dst.remaining())}), verifying each checksum.
+     *
+     * @return bytes copied; 0 at the log end.
+     * @throws CorruptLogException if a batch read back fails its checksum.
+     * @throws IllegalArgumentException if {@code dst} cannot hold even the first batch.
+     */
+    public int read(final long fromOffset, final int maxBytes, final ByteBuffer dst)
+    {
+        final int limit = Math.min(maxBytes, dst.remaining());
+        final LogSlice slice = slice(fromOffset, limit);
+        if (slice.isEmpty())
+        {
+            return 0;
+        }
+        if (slice.lengthBytes() > dst.remaining())
+        {
+            throw new IllegalArgumentException("a buffer of " + dst.remaining() + " bytes cannot hold the batch of " +
+                slice.lengthBytes() + " bytes at offset " + slice.firstBatchOffset());
+        }
+        final int start = dst.position();
+        final ByteBuffer target = dst.duplicate();
+        target.limit(start + slice.lengthBytes());
+        try
+        {
+            slice.segment.read(slice.position(), target);
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("reading " + slice.segment.logFile() + " at offset " + fromOffset + " failed: " +
+                ex, LogshipException.Category.ERROR, ex);
+        }
+        final UnsafeBuffer copied = new UnsafeBuffer(dst, start, slice.lengthBytes());
+        int position = 0;
+        while (position < slice.lengthBytes())
+        {
+            final String problem = BatchDescriptor.validate(copied, position, slice.lengthBytes() - position);
+            if (null != problem)
+            {
+                throw new CorruptLogException(slice.segment.logFile(), slice.position() + position, problem);
+            }
+            position += BatchDescriptor.length(copied, position);
+        }
+        dst.position(start + slice.lengthBytes());
+        return slice.lengthBytes();
+    }
+
+    /** As {@link #read(long, int, ByteBuffer)}, into an Agrona buffer at {@code dstOffset}. */
+    public int read(final long fromOffset, final int maxBytes, final MutableDirectBuffer dst, final int dstOffset)
+    {
+        final ByteBuffer view;
+        if (null != dst.byteBuffer())
+        {
+            view = dst.byteBuffer().duplicate();
+            view.limit((int)dst.wrapAdjustment() + dst.capacity()).position((int)dst.wrapAdjustment() + dstOffset);
+        }
+        else if (null != dst.byteArray())
+        {
+            view = ByteBuffer.wrap(dst.byteArray(), (int)dst.wrapAdjustment() + dstOffset, dst.capacity() - dstOffset);
+        }
+        else
+        {
+            throw new IllegalArgumentException("destination buffer has neither a ByteBuffer nor an array behind it");
+        }
+        return read(fromOffset, maxBytes, view);
+    }
+
+    /**
+     * Sends a slice's bytes to {@code target} with zero copy ({@link FileChannel#transferTo}). The
+     * checksums are not verified here: the receiver verifies them.
+     *
+     * @return bytes sent; fewer than the slice only if the target stopped accepting.
+     */
+    public long transferTo(final LogSlice slice, final WritableByteChannel target)
+    {
+        if (slice.isEmpty())
+        {
+            return 0;
+        }
+        try
+        {
+            return slice.segment.transferTo(slice.position(), slice.lengthBytes(), target);
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("sending " + slice + " failed: " + ex, LogshipException.Category.ERROR, ex);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // State
+
+    /** First offset still in the log (retention and snapshots move it forward). */
+    public long logStartOffset()
+    {
+        return logStartOffset;
+    }
+
+    /** The next offset to be written. */
+    public long logEndOffset()
+    {
+        return logEndOffset;
+    }
+
+    /** Offsets below this are on disk (forced). Equal to the log end with {@link FsyncPolicy#ALWAYS}. */
+    public long durableEndOffset()
+    {
+        return durableEndOffset;
+    }
+
+    public EpochHistory epochHistory()
+    {
+        return epochs;
+    }
+
+    public int segmentCount()
+    {
+        return segments.size();
+    }
+
+    /** Total bytes of all segment files. */
+    public long sizeBytes()
+    {
+        long total = 0;
+        for (final Segment segment : segments.values())
+        {
+            total += segment.sizeBytes();
+        }
+        return total;
+    }
+
+    public Path directory()
+    {
+        return directory;
+    }
+
+    /** Base offsets of the segments, oldest first. */
+    public List<Long> segmentBaseOffsets()
+    {
+        return List.copyOf(segments.keySet());
+    }
+
+    /** Whether an I/O failure has taken the log offline for appends. */
+    public boolean isFailed()
+    {
+        return null != failure;
+    }
+
+    /** Flushes (unless offline), closes every file and releases the directory lock. */
+    @Override
+    public void close()
+    {
+        try
+        {
+            if (null == failure && null != active)
+            {
+                flush();
+            }
+        }
+        finally
+        {
+            closeFiles();
+        }
+    }
+
+    private void closeFiles()
+    {
+        for (final Segment segment : segments.values())
+        {
+            try
+            {
+                segment.close();
+            }
+            catch (final IOException ex)
+            {
+                logger.log(WARNING, "Closing " + segment.logFile() + " failed: " + ex);
+            }
+        }
+        segments.clear();
+        try
+        {
+            lock.release();
+            lockChannel.close();
+        }
+        catch (final IOException ex)
+        {
+            logger.log(WARNING, "Releasing " + directory.resolve(LOCK_FILE) + " failed: " + ex);
+        }
+    }
+}
