@@ -36,15 +36,21 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * and written (fsync file and directory) only by a clean {@link #close()}.
  *
  * <h2>MapDB mode, chosen by measurement</h2>
- * Since crash safety comes from the rebuild, MapDB runs without transactions and without periodic
- * commits: {@code fileDB(..).fileMmapEnableIfSupported().fileMmapPreclearDisable().cleanerHackEnable()}
- * with an {@code HTreeMap<byte[], byte[]>}. Measured on this 2-core VM with
- * {@code StoreModeMeasurement} (src/test; 4M records in 256-record batches, 12..20-byte keys over
- * 1M keys, 100-byte values, 5% deletes; rates over the second half of the run, map full):
- * see STORE-NOTES.md in the log-store module for the full table and command. In short: mmap HTreeMap
- * without transactions is the only file-backed mode near the 300k records/s target; BTreeMap runs at
- * about a third of that, RandomAccessFile I/O and transactions with a commit every 64 batches are far
- * below, and {@code memoryDirectDB} would lose the whole store on every restart for little gain.
+ * Since crash safety comes from the rebuild, MapDB runs without transactions and without commits
+ * while running: {@code fileDB(..).fileMmapEnableIfSupported().fileMmapPreclearDisable().cleanerHackEnable()}
+ * with an {@code HTreeMap<byte[], byte[]>} whose values are inline in its leaves. Measured on the
+ * 2-core VM with {@code StoreModeMeasurement} (src/test; 4M records in 256-record batches, 12..20-byte
+ * keys over 1M keys, 100-byte values, 5% deletes; "sustained" = second half of the run, ~930k live keys):
+ * <pre>
+ *   this store, end to end through apply()      308k-317k records/s sustained (264k-269k overall)
+ *   same without valueInline(), raw MapDB loop  279k-330k
+ *   memoryDirectDB() HTreeMap                   300k-326k  (nothing on disk: every restart rebuilds)
+ *   BTreeMap, mmap, no tx                       119k-140k
+ *   transactionEnable(), commit per 16k records  56k
+ *   no mmap (RandomAccessFile), no tx             7k
+ * </pre>
+ * Command, full table and what was rejected (and why): STORE-NOTES.md in the log-store module. The
+ * machine was shared with a concurrent build; differences under ~20% are noise.
  *
  * <h2>Threads</h2>
  * {@link #apply}, {@link #takeSnapshot()}, {@link #installSnapshot} and {@link #close()} belong to
@@ -400,8 +406,8 @@ public final class KeyValueStore implements AutoCloseable
     /**
      * Writes a snapshot of the store at its applied offset and applies retention. Runs on the apply
      * thread, which is what makes it consistent: no batch is applied while entries are exported, so
-     * apply stalls for the whole export (about 1.5 s per million 100-byte entries here, see
-     * STORE-NOTES.md). Reads from other threads continue meanwhile.
+     * apply stalls for the whole export (2.6-4.5 s for ~930k 100-byte entries on the 2-core VM,
+     * see STORE-NOTES.md). Reads from other threads continue meanwhile.
      */
     public SnapshotInfo takeSnapshot()
     {
