@@ -97,7 +97,7 @@ public final class KeyValueStore implements AutoCloseable
             // Before any mutation, so a crash from here on is seen as unclean by the next open.
             FileSupport.deleteDurably(storeDirectory.resolve(CLEAN_SHUTDOWN_MARKER));
         }
-        catch (final IOException ex)
+        catch (final IOException | LogshipException ex)
         {
             closeQuietly();
             throw new LogshipException("cannot delete clean-shutdown marker in " + storeDirectory + ": " + ex,
