@@ -1,0 +1,206 @@
+package io.logship.kv;
+
+import io.logship.LogshipException;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Owns the {@code snapshots/} directory: naming, listing, validation, retention, and the two ways a
+ * snapshot file comes into being (written by {@link KeyValueStore#takeSnapshot()}, or received from
+ * another node through {@link #beginReceive()}). Files are never modified in place: they appear by
+ * rename, complete and fsync'd, and disappear by deletion, so a reader that opened one keeps a
+ * consistent file even if retention deletes it meanwhile. Methods that write or delete
+ * (take, receive, retain) belong to the apply thread; listing, verifying and {@link #openReader}
+ * are safe from any thread.
+ */
+public final class SnapshotStore
+{
+    public static final int DEFAULT_RETAIN_COUNT = 2;
+
+    private static final System.Logger LOG = System.getLogger(SnapshotStore.class.getName());
+
+    private final Path directory;
+    private final int retainCount;
+
+    /**
+     * Creates {@code directory} if needed and deletes leftover temp files of snapshots that were
+     * being written or received when the process stopped.
+     *
+     * @param retainCount how many of the newest snapshots {@link #retain()} keeps, at least 1.
+     */
+    public SnapshotStore(final Path directory, final int retainCount)
+    {
+        if (retainCount < 1)
+        {
+            throw new IllegalArgumentException("snapshot retain count " + retainCount + " must be at least 1");
+        }
+        this.directory = directory;
+        this.retainCount = retainCount;
+        try
+        {
+            Files.createDirectories(directory);
+            try (DirectoryStream<Path> temps = Files.newDirectoryStream(directory, "*" + SnapshotDescriptor.TEMP_SUFFIX))
+            {
+                for (final Path temp : temps)
+                {
+                    LOG.log(System.Logger.Level.INFO, "deleting incomplete snapshot {0}", temp);
+                    Files.deleteIfExists(temp);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("cannot prepare snapshot directory " + directory + ": " + ex,
+                LogshipException.Category.FATAL, ex);
+        }
+    }
+
+    public Path directory()
+    {
+        return directory;
+    }
+
+    public int retainCount()
+    {
+        return retainCount;
+    }
+
+    /** Snapshot files by the offset in their names, newest first; not verified. */
+    public List<Path> snapshotFiles()
+    {
+        final List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory, "*" + SnapshotDescriptor.SUFFIX))
+        {
+            for (final Path file : stream)
+            {
+                if (SnapshotDescriptor.parseFileName(file.getFileName().toString()) >= 0)
+                {
+                    files.add(file);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("cannot list snapshot directory " + directory + ": " + ex,
+                LogshipException.Category.FATAL, ex);
+        }
+        files.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        return files;
+    }
+
+    /**
+     * The newest snapshot whose header, trailer and CRCs verify, reading each candidate in full.
+     * Corrupt ones are logged with the reason and skipped (not deleted, so an operator can look at
+     * them; retention removes them in time).
+     */
+    public Optional<SnapshotInfo> newestValidSnapshot()
+    {
+        for (final Path file : snapshotFiles())
+        {
+            try
+            {
+                final SnapshotInfo info = verify(file);
+                return Optional.of(info);
+            }
+            catch (final CorruptSnapshotException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "skipping snapshot: {0}", ex.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Reads {@code file} in full and checks it against {@link SnapshotDescriptor}, including that the
+     * offset in its name, if it has a snapshot name, matches its header.
+     *
+     * @throws CorruptSnapshotException naming the file and the failed check.
+     */
+    public static SnapshotInfo verify(final Path file)
+    {
+        final SnapshotInfo info = SnapshotParser.verify(file);
+        final long named = SnapshotDescriptor.parseFileName(file.getFileName().toString());
+        if (named >= 0 && named != info.appliedOffset())
+        {
+            throw new CorruptSnapshotException(file, "header applied offset " + info.appliedOffset() +
+                ", expected " + named + " from the file name");
+        }
+        return info;
+    }
+
+    /** Opens a snapshot for streaming to another node. */
+    public SnapshotReader openReader(final Path file)
+    {
+        return SnapshotReader.open(file);
+    }
+
+    /** Starts receiving a snapshot from another node into a temp file in this directory. */
+    public SnapshotReceiver beginReceive()
+    {
+        return new SnapshotReceiver(this);
+    }
+
+    SnapshotWriter beginWrite(final long appliedOffset) throws IOException
+    {
+        return new SnapshotWriter(directory, appliedOffset);
+    }
+
+    /** Deletes all but the {@link #retainCount()} newest snapshot files (by name), then fsyncs the directory. */
+    public void retain()
+    {
+        final List<Path> files = snapshotFiles();
+        boolean deleted = false;
+        for (int i = retainCount; i < files.size(); i++)
+        {
+            deleted |= delete(files.get(i), "retention keeps the newest " + retainCount);
+        }
+        if (deleted)
+        {
+            FileSupport.fsyncDirectory(directory);
+        }
+    }
+
+    /**
+     * Deletes snapshots above {@code appliedOffset}. After the store is rolled back to an older
+     * snapshot they may describe a history the log no longer has, and must never be rebuilt from.
+     */
+    void deleteNewerThan(final long appliedOffset)
+    {
+        boolean deleted = false;
+        for (final Path file : snapshotFiles())
+        {
+            if (SnapshotDescriptor.parseFileName(file.getFileName().toString()) > appliedOffset)
+            {
+                deleted |= delete(file, "the store was reset to offset " + appliedOffset);
+            }
+        }
+        if (deleted)
+        {
+            FileSupport.fsyncDirectory(directory);
+        }
+    }
+
+    private static boolean delete(final Path file, final String why)
+    {
+        try
+        {
+            final boolean deleted = Files.deleteIfExists(file);
+            if (deleted)
+            {
+                LOG.log(System.Logger.Level.INFO, "deleted snapshot {0}: {1}", file, why);
+            }
+            return deleted;
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("cannot delete snapshot " + file + ": " + ex, LogshipException.Category.ERROR, ex);
+        }
+    }
+}
