@@ -330,4 +330,9 @@ public final class Decoders
     {
         return decode(ChecksumResponseDecoder.TEMPLATE_ID, buffer, offset, length);
     }
+
+    public SnapshotChunkDecoder snapshotChunk(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(SnapshotChunkDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
 }

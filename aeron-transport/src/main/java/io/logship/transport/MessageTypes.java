@@ -33,7 +33,7 @@ public final class MessageTypes
         return new MessageDecoderFlyweight[]
         {
             new AppendBatchDecoder(), new HeartbeatDecoder(), new AckDecoder(), new FetchFromDecoder(),
-            new RefuseDecoder(),
+            new RefuseDecoder(), new SnapshotChunkDecoder(),
             new RequestVoteDecoder(), new VoteDecoder(), new EpochEndRequestDecoder(), new EpochEndResponseDecoder(),
             new ConnectDecoder(), new ConnectResponseDecoder(), new WriteRequestDecoder(), new WriteResponseDecoder(),
             new ReadRequestDecoder(), new ReadResponseDecoder(), new TailRequestDecoder(), new TailResponseDecoder(),

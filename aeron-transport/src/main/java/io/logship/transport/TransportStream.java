@@ -16,7 +16,8 @@ public enum TransportStream
 {
     /** Leader to follower: log data and liveness. Subscribed by followers. */
     REPLICATION(TransportConfiguration.REPLICATION_STREAM_ID,
-        AppendBatchDecoder.TEMPLATE_ID, HeartbeatDecoder.TEMPLATE_ID, RefuseDecoder.TEMPLATE_ID),
+        AppendBatchDecoder.TEMPLATE_ID, HeartbeatDecoder.TEMPLATE_ID, RefuseDecoder.TEMPLATE_ID,
+        SnapshotChunkDecoder.TEMPLATE_ID),
 
     /** Follower to leader: progress and fetch requests. Subscribed by the leader. */
     REPLICATION_FEEDBACK(TransportConfiguration.REPLICATION_FEEDBACK_STREAM_ID,

@@ -148,7 +148,11 @@ class MessageRoundTripTest
             .correlationId(15).nodeId(2).status(Status.OK).fromOffset(0).toOffset(990).batchCount(12)
             .byteCount(40960).crc32c(0xdeadbeefL).message(""), sent);
 
-        assertThat(sent).hasSize(24);
+        send(TransportStream.REPLICATION, new SnapshotChunkEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .epoch(7).leaderId(2).snapshotOffset(500).totalLength(3000).chunkPosition(0)
+            .putData(batch, 0, 1000), sent);
+
+        assertThat(sent).hasSize(25);
         assertThat(TransportTestSupport.pollUntil(this::pollAll, () -> received.size() >= sent.size())).isTrue();
         assertThat(received).containsExactlyInAnyOrderElementsOf(sent);
         assertThat(sent).anySatisfy((s) -> assertThat(s).contains("AppendBatch").contains("baseOffset=1000"));

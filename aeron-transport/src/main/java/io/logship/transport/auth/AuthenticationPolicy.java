@@ -39,6 +39,7 @@ public final class AuthenticationPolicy
             tagged[templateId] = true;
         }
         tagged[AppendBatchDecoder.TEMPLATE_ID] = authenticateReplicationData;
+        tagged[SnapshotChunkDecoder.TEMPLATE_ID] = authenticateReplicationData;
     }
 
     /** The standard policy; {@code authenticateReplicationData} decides for {@code AppendBatch}. */
