@@ -26,6 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 
 /**
  * SIGKILLs a child JVM ({@link CrashAppender}) that appends with fsync-always, at a seeded-random
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LogCrashTest
 {
     private static final int ROUNDS = 50;
+    private static final int TRUNCATION_ROUNDS = 20;
     private static final long SEED = 1127;
     private static final Pattern ACK = Pattern.compile("ACK (\\d+) (\\d+) (\\d+)");
     private static final String END_OF_OUTPUT = "<end of output>";
@@ -57,7 +59,7 @@ class LogCrashTest
     {
         final Path logDir = work.resolve("log");
         final Random random = new Random(SEED);
-        final List<String> command = childCommand();
+        final List<String> command = childCommand(CrashAppender.class);
         final List<Ack> acks = new ArrayList<>();
         long acknowledged = 0;
         for (int round = 0; round < ROUNDS; round++)
@@ -97,22 +99,69 @@ class LogCrashTest
                         Long.parseLong(matcher.group(3)), epoch));
                 }
             }
-            verifyAfterCrash(logDir, acks, round);
+            verifyAfterCrash(CrashAppender.config(logDir), CrashAppender::build, acks, round);
             acknowledged = acks.size();
         }
         assertThat(acknowledged).as("acknowledged appends over all rounds").isGreaterThan(ROUNDS);
     }
 
-    private void verifyAfterCrash(final Path logDir, final List<Ack> acks, final int round)
+    /** How a child builds batch {@code n} in {@code epoch}. */
+    interface Recipe
     {
-        try (SegmentedLog log = SegmentedLog.open(CrashAppender.config(logDir).logger(new CapturingLogger())))
+        int build(BatchBuilder builder, long n, int epoch);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldOpenAfterSigkillWhileTruncationDeletesManySegments(
+        @TempDir(factory = ShmTempDirFactory.class) final Path memory) throws Exception
+    {
+        final Path logDir = memory.resolve("log");
+        final Random random = new Random(SEED + 1);
+        final List<String> command = childCommand(CrashTruncator.class);
+        for (int round = 0; round < TRUNCATION_ROUNDS; round++)
+        {
+            final long killAfterMs = 20 + random.nextInt(281);
+            final Path stderr = work.resolve("truncator-" + round + ".err");
+            final List<String> roundCommand = new ArrayList<>(command);
+            roundCommand.add(logDir.toString());
+            roundCommand.add(Long.toString(random.nextLong()));
+            final Process child = new ProcessBuilder(roundCommand).redirectError(stderr.toFile()).start();
+            final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+            final Thread reader = new Thread(() -> readLines(child, lines), "truncator-stdout-" + round);
+            reader.setDaemon(true);
+            reader.start();
+            try
+            {
+                assertThat(lines.take()).as("round %d: first line of the child; stderr: %s", round, read(stderr))
+                    .startsWith("READY ");
+                assertThat(child.waitFor(killAfterMs, TimeUnit.MILLISECONDS))
+                    .as("round %d: child exited before the kill; stderr: %s", round, read(stderr)).isFalse();
+            }
+            finally
+            {
+                child.destroyForcibly();
+                child.waitFor();
+            }
+            reader.join();
+            verifyAfterCrash(CrashTruncator.config(logDir), (b, n, epoch) -> CrashTruncator.build(b, n), List.of(),
+                round);
+        }
+    }
+
+    private void verifyAfterCrash(final LogConfig config, final Recipe recipe, final List<Ack> acks, final int round)
+    {
+        try (SegmentedLog log = SegmentedLog.open(config.logger(new CapturingLogger())))
         {
             final long end = log.logEndOffset();
-            assertThat(log.logStartOffset()).isZero();
             final Map<Long, Long> baseOfBatch = new HashMap<>();
             final List<EpochHistory.Entry> epochStarts = new ArrayList<>();
-            long offset = 0;
+            long offset = log.logStartOffset();
             long n = 0;
+            if (offset > 0)
+            {
+                fail("round " + round + ": nothing here moves the log start, yet it is " + offset);
+            }
             while (offset < end)
             {
                 // read() validates the checksum of what it returns
@@ -121,7 +170,8 @@ class LogCrashTest
                 assertThat(BatchDescriptor.baseOffset(buffer, 0)).as("round %d: base offset", round).isEqualTo(offset);
                 assertThat(CrashAppender.batchNumber(buffer, 0)).as("round %d: batch at %d", round, offset).isEqualTo(n);
                 final int epoch = BatchDescriptor.epoch(buffer, 0);
-                assertThat(batch).as("round %d: batch %d at %d", round, n, offset).isEqualTo(regenerate(n, epoch, offset));
+                assertThat(batch).as("round %d: batch %d at %d", round, n, offset)
+                    .isEqualTo(regenerate(recipe, n, epoch, offset));
                 if (epochStarts.isEmpty() || epoch > epochStarts.get(epochStarts.size() - 1).epoch())
                 {
                     epochStarts.add(new EpochHistory.Entry(epoch, offset));
@@ -139,7 +189,7 @@ class LogCrashTest
                 assertThat(baseOfBatch.get(ack.n())).as("round %d: acknowledged batch %d", round, ack.n())
                     .isEqualTo(ack.baseOffset());
                 assertThat(LogFiles.readOne(log, ack.baseOffset(), scratch)).as("round %d: acknowledged batch %d", round,
-                    ack.n()).isEqualTo(regenerate(ack.n(), ack.epoch(), ack.baseOffset()));
+                    ack.n()).isEqualTo(regenerate(recipe, ack.n(), ack.epoch(), ack.baseOffset()));
             }
             if (!acks.isEmpty())
             {
@@ -149,9 +199,9 @@ class LogCrashTest
         }
     }
 
-    private byte[] regenerate(final long n, final int epoch, final long baseOffset)
+    private byte[] regenerate(final Recipe recipe, final long n, final int epoch, final long baseOffset)
     {
-        final int length = CrashAppender.build(builder, n, epoch);
+        final int length = recipe.build(builder, n, epoch);
         BatchDescriptor.baseOffset(builder.buffer(), 0, baseOffset);
         return TestBatches.copy(builder.buffer(), length);
     }
@@ -190,7 +240,7 @@ class LogCrashTest
     }
 
     /** java + flags + class path of this module's tests, as written by the build into test-classpath.txt. */
-    private static List<String> childCommand() throws IOException, URISyntaxException
+    private static List<String> childCommand(final Class<?> mainClass) throws IOException, URISyntaxException
     {
         final Path testClasses = Path.of(CrashAppender.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         final Path target = testClasses.getParent();
@@ -208,6 +258,6 @@ class LogCrashTest
             // start fast: the child lives for well under a second
             "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
             "-cp", classpath,
-            CrashAppender.class.getName()));
+            mainClass.getName()));
     }
 }

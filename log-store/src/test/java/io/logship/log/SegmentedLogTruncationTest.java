@@ -1,5 +1,6 @@
 package io.logship.log;
 
+import io.logship.LogshipException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -163,6 +164,47 @@ class SegmentedLogTruncationTest
             assertThat(log.truncateTo(end + 100)).isEqualTo(end);
             assertThat(Files.size(LogFiles.logFile(dir, 0))).isEqualTo(size);
             assertHolds(log, batches);
+        }
+    }
+
+    @Test
+    void shouldStillOpenWhenTruncationStopsPartWayThroughDeletingLaterSegments() throws Exception
+    {
+        final List<LogFiles.Appended> batches;
+        final List<Long> bases;
+        final LogFiles.Appended cut;
+        final SegmentedLog log = SegmentedLog.open(config());
+        try
+        {
+            batches = LogFiles.append(log, builder, SEED, 0, 60, 1);
+            bases = log.segmentBaseOffsets();
+            assertThat(bases).hasSizeGreaterThanOrEqualTo(4);
+            cut = batches.get(1);
+            // the second segment's index cannot be unlinked (a directory stands in its place), as if the
+            // unlink failed with EIO or the process died right there
+            final Path blocked = LogFiles.indexFile(dir, bases.get(1));
+            Files.deleteIfExists(blocked);
+            Files.createDirectories(blocked.resolve("blocker"));
+
+            final LogshipException ex = catchThrowableOfType(LogshipException.class, () -> log.truncateTo(cut.baseOffset()));
+            assertThat(ex.category()).isEqualTo(LogshipException.Category.FATAL);
+            assertThat(log.isFailed()).isTrue();
+        }
+        finally
+        {
+            log.close();
+        }
+        Files.delete(LogFiles.indexFile(dir, bases.get(1)).resolve("blocker"));
+        Files.delete(LogFiles.indexFile(dir, bases.get(1)));
+
+        // the node restarts: whatever the interrupted truncation left must be a whole prefix of the log
+        try (SegmentedLog reopened = SegmentedLog.open(config()))
+        {
+            final long end = reopened.logEndOffset();
+            assertThat(end).isBetween(cut.baseOffset(), batches.get(batches.size() - 1).nextOffset());
+            final List<LogFiles.Appended> kept = batches.stream().filter(b -> b.baseOffset() < end).toList();
+            assertThat(kept.get(kept.size() - 1).nextOffset()).isEqualTo(end);
+            assertHolds(reopened, kept);
         }
     }
 }
