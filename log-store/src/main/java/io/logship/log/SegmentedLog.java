@@ -654,10 +654,14 @@ public final class SegmentedLog implements AutoCloseable
         try
         {
             final Map.Entry<Long, Segment> containing = segments.floorEntry(offset);
-            for (final Segment later : new ArrayList<>(segments.tailMap(containing.getKey(), false).values()))
+            // Newest first: if this stops part way (crash, I/O error) what is left is still a contiguous
+            // log; deleting oldest first would leave a gap that recovery must refuse.
+            final List<Segment> later = new ArrayList<>(
+                segments.tailMap(containing.getKey(), false).descendingMap().values());
+            for (final Segment newer : later)
             {
-                segments.remove(later.baseOffset());
-                later.delete();
+                segments.remove(newer.baseOffset());
+                newer.delete();
             }
             final Segment segment = containing.getValue();
             final long position = segment.positionOf(offset);
