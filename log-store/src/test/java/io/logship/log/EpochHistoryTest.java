@@ -154,4 +154,18 @@ class EpochHistoryTest
         reloaded.replaceWith(List.of(entry(2, 100)));
         assertThat(EpochHistory.load(file()).entries()).containsExactly(entry(2, 100));
     }
+
+    @Test
+    void shouldReplaceAnEpochThatWroteNothingWhenANewerOneStartsAtTheSameOffset()
+    {
+        final EpochHistory history = EpochHistory.load(file());
+        history.assign(1, 0);
+        history.assign(3, 10);
+        history.assign(5, 10);
+        assertThat(history.entries()).containsExactly(entry(1, 0), entry(5, 10));
+        assertThat(history.endOffsetFor(3, 20)).isEqualTo(end(1, 10));
+        final EpochHistory reloaded = EpochHistory.load(file());
+        assertThat(reloaded.loadProblem()).isNull();
+        assertThat(reloaded.entries()).containsExactly(entry(1, 0), entry(5, 10));
+    }
 }

@@ -161,4 +161,29 @@ class SegmentedLogRetentionTest
                 new EpochHistory.Entry(1, start), new EpochHistory.Entry(2, epochTwoStart));
         }
     }
+
+    @Test
+    void shouldKeepAValidEpochHistoryWhenANewEpochStartsOnALogEmptiedByRetention()
+    {
+        final LogConfig config = config().retentionBytes(0);
+        final List<EpochHistory.Entry> before;
+        final long start;
+        try (SegmentedLog log = SegmentedLog.open(config))
+        {
+            LogFiles.append(log, builder, SEED, 0, 20, 1);
+            log.roll();
+            log.applyRetention(0, Long.MAX_VALUE);
+            start = log.logEndOffset();
+            assertThat(log.logStartOffset()).isEqualTo(start);
+            LogFiles.append(log, builder, SEED, 20, 3, 2);
+            before = log.epochHistory().entries();
+        }
+        assertThat(before).containsExactly(new EpochHistory.Entry(2, start));
+        final EpochHistory onDisk = EpochHistory.load(dir.resolve(SegmentedLog.EPOCH_CHECKPOINT_FILE));
+        assertThat(onDisk.loadProblem()).isNull();
+        try (SegmentedLog log = SegmentedLog.open(config))
+        {
+            assertThat(log.epochHistory().entries()).isEqualTo(before);
+        }
+    }
 }
