@@ -163,6 +163,12 @@ public final class EpochHistory
             throw new LogshipException("epoch " + epoch + " cannot start at " + startOffset +
                 ", before epoch " + latest + " starts", LogshipException.Category.FATAL);
         }
+        // An epoch starting where the new one starts wrote nothing (e.g. retention emptied the log and
+        // clamped it to the log end): replace it, keeping start offsets strictly increasing.
+        if (!entries.isEmpty() && startOffset == entries.get(entries.size() - 1).startOffset())
+        {
+            entries.remove(entries.size() - 1);
+        }
         entries.add(new Entry(epoch, startOffset));
         persist();
     }
