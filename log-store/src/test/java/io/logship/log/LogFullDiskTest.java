@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -96,6 +97,85 @@ class LogFullDiskTest
         {
             final String unmountOutput = run("umount", mount.toString());
             assertThat(unmountOutput).as("umount " + mount).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldKeepTheEpochHistoryWhenANewEpochArrivesOnAFullDisk() throws Exception
+    {
+        final Path mount = Files.createDirectory(work.resolve("tiny"));
+        final String mountOutput = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString());
+        assumeTrue(null == mountOutput || mountOutput.isEmpty(),
+            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + "): full-disk test skipped");
+        try
+        {
+            final Path logDir = mount.resolve("log");
+            final LogConfig config = new LogConfig().directory(logDir).segmentBytes(4 * 1024 * 1024)
+                .indexIntervalBytes(4096).fsyncPolicy(FsyncPolicy.ALWAYS).logger(new CapturingLogger());
+            final List<LogFiles.Appended> acked = new ArrayList<>();
+            final List<Path> fillers = new ArrayList<>();
+            final long epochTwoStart;
+            try (SegmentedLog log = SegmentedLog.open(config))
+            {
+                acked.addAll(LogFiles.append(log, builder, SEED, 0, 10, 1));
+                epochTwoStart = log.logEndOffset();
+                fillUp(mount, fillers);
+
+                final LogshipException refused = catchThrowableOfType(LogshipException.class,
+                    () -> LogFiles.append(log, builder, SEED, 10, 1, 2));
+                assertThat(refused).isNotNull();
+                assertThat(log.isFailed()).isFalse();
+                assertThat(log.logEndOffset()).isEqualTo(epochTwoStart);
+                assertReadsBack(log, acked);
+
+                for (final Path filler : fillers)
+                {
+                    Files.delete(filler);
+                }
+                acked.addAll(LogFiles.append(log, builder, SEED, 10, 3, 2));
+                assertThat(acked.get(10).baseOffset()).isEqualTo(epochTwoStart);
+                assertThat(log.epochHistory().entries())
+                    .containsExactly(new EpochHistory.Entry(1, 0), new EpochHistory.Entry(2, epochTwoStart));
+                log.roll(); // seal it, so the next open does not rescan the batches that opened epoch 2
+            }
+            try (SegmentedLog log = SegmentedLog.open(config))
+            {
+                assertThat(log.epochHistory().entries())
+                    .containsExactly(new EpochHistory.Entry(1, 0), new EpochHistory.Entry(2, epochTwoStart));
+                assertReadsBack(log, acked);
+            }
+        }
+        finally
+        {
+            final String unmountOutput = run("umount", mount.toString());
+            assertThat(unmountOutput).as("umount " + mount).isEmpty();
+        }
+    }
+
+    /** Writes filler files until the file system refuses even one more byte. */
+    private static void fillUp(final Path mount, final List<Path> fillers) throws IOException
+    {
+        for (int i = 0; ; i++)
+        {
+            final Path filler = mount.resolve("filler-" + i);
+            fillers.add(filler);
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(filler,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE))
+            {
+                final ByteBuffer chunk = ByteBuffer.allocate(4096);
+                while (true)
+                {
+                    chunk.clear();
+                    channel.write(chunk);
+                }
+            }
+            catch (final IOException full)
+            {
+                if (Files.exists(filler) && Files.size(filler) == 0)
+                {
+                    return; // not even one byte more fits
+                }
+            }
         }
     }
 
