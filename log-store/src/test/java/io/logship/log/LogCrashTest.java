@@ -32,13 +32,15 @@ import static org.assertj.core.api.Assertions.fail;
  * SIGKILLs a child JVM ({@link CrashAppender}) that appends with fsync-always, at a seeded-random
  * moment, again and again in the same directory, so every recovery runs on top of earlier ones.
  * After each kill the log is reopened here and must hold exactly batches 0, 1, 2, ... back to back,
- * every acknowledged one byte for byte, and nothing after the last whole batch.
+ * every acknowledged one byte for byte, and nothing after the last whole batch. A second child
+ * ({@link CrashTruncator}) is killed while it rolls through and truncates hundreds of tiny segments:
+ * whatever state a kill leaves must open as a contiguous log.
  */
 @DisabledIfSystemProperty(named = "logship.skipCrashTests", matches = "true")
 class LogCrashTest
 {
     private static final int ROUNDS = 50;
-    private static final int TRUNCATION_ROUNDS = 20;
+    private static final int TRUNCATION_ROUNDS = 30;
     private static final long SEED = 1127;
     private static final Pattern ACK = Pattern.compile("ACK (\\d+) (\\d+) (\\d+)");
     private static final String END_OF_OUTPUT = "<end of output>";

@@ -152,6 +152,69 @@ class LogFullDiskTest
         }
     }
 
+    @Test
+    void shouldRefuseAppendThatNeedsARollOnAFullDiskAsAnErrorAndRollOnceSpaceIsFreed() throws Exception
+    {
+        final Path mount = Files.createDirectory(work.resolve("tiny"));
+        final String mountOutput = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString());
+        assumeTrue(null == mountOutput || mountOutput.isEmpty(),
+            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + "): full-disk test skipped");
+        try
+        {
+            final Path logDir = mount.resolve("log");
+            final int segmentBytes = 16 * 1024;
+            final LogConfig config = new LogConfig().directory(logDir).segmentBytes(segmentBytes)
+                .indexIntervalBytes(4096).fsyncPolicy(FsyncPolicy.ALWAYS).logger(new CapturingLogger());
+            final List<LogFiles.Appended> acked = new ArrayList<>();
+            final List<Path> fillers = new ArrayList<>();
+            try (SegmentedLog log = SegmentedLog.open(config))
+            {
+                long n = 0;
+                while (Files.size(LogFiles.logFile(logDir, 0)) + TestBatches.build(builder, SEED, n, 1, 4, 200) <=
+                    segmentBytes)
+                {
+                    acked.addAll(LogFiles.append(log, builder, SEED, n++, 1, 1));
+                }
+                assertThat(log.segmentCount()).isEqualTo(1);
+                fillUp(mount, fillers);
+
+                final long next = n;
+                final LogshipException refused = catchThrowableOfType(LogshipException.class,
+                    () -> LogFiles.append(log, builder, SEED, next, 1, 1));
+                assertThat(refused.category()).as(() -> describe(refused)).isEqualTo(LogshipException.Category.ERROR);
+                assertThat(refused.getMessage()).contains("free disk space");
+                assertThat(log.isFailed()).isFalse();
+                assertThat(log.logEndOffset()).isEqualTo(acked.get(acked.size() - 1).nextOffset());
+                assertReadsBack(log, acked);
+
+                for (final Path filler : fillers)
+                {
+                    Files.delete(filler);
+                }
+                acked.addAll(LogFiles.append(log, builder, SEED, next, 3, 1));
+                assertThat(log.segmentCount()).isEqualTo(2);
+                assertReadsBack(log, acked);
+            }
+            try (SegmentedLog log = SegmentedLog.open(config))
+            {
+                assertThat(log.segmentCount()).isEqualTo(2);
+                assertReadsBack(log, acked);
+            }
+        }
+        finally
+        {
+            final String unmountOutput = run("umount", mount.toString());
+            assertThat(unmountOutput).as("umount " + mount).isEmpty();
+        }
+    }
+
+    private static String describe(final Throwable failure)
+    {
+        final java.io.StringWriter text = new java.io.StringWriter();
+        failure.printStackTrace(new java.io.PrintWriter(text));
+        return text.toString();
+    }
+
     /** Writes filler files until the file system refuses even one more byte. */
     private static void fillUp(final Path mount, final List<Path> fillers) throws IOException
     {
