@@ -619,13 +619,23 @@ public final class SegmentedLog implements AutoCloseable
             AtomicFile.fsyncDirectory(directory);
             segments.put(next.baseOffset(), next);
             active = next;
-            writeRecoveryPoint(next.baseOffset());
         }
         catch (final IOException ex)
         {
             failure = ex;
             throw new LogshipException("rolling " + current.logFile() + " failed: " + ex + "; log is offline for appends",
                 LogshipException.Category.FATAL, ex);
+        }
+        try
+        {
+            writeRecoveryPoint(active.baseOffset());
+        }
+        catch (final IOException ex)
+        {
+            // The recovery point only spares the next open a rescan of sealed segments; the old, lower
+            // one is still safe. Failing here (a full disk) must not take the log offline.
+            logger.log(WARNING, "Could not advance " + directory.resolve(RECOVERY_POINT_FILE) + " to " +
+                active.baseOffset() + " (" + ex + "); the next open validates from " + recoveryPoint);
         }
     }
 
