@@ -163,8 +163,25 @@ public final class EpochHistory
             throw new LogshipException("epoch " + epoch + " cannot start at " + startOffset +
                 ", before epoch " + latest + " starts", LogshipException.Category.FATAL);
         }
+        // An epoch starting where the new one starts wrote nothing (e.g. retention emptied the log and
+        // clamped it to the log end): replace it, keeping start offsets strictly increasing.
+        final List<Entry> before = List.copyOf(entries);
+        if (!entries.isEmpty() && startOffset == entries.get(entries.size() - 1).startOffset())
+        {
+            entries.remove(entries.size() - 1);
+        }
         entries.add(new Entry(epoch, startOffset));
-        persist();
+        try
+        {
+            persist();
+        }
+        catch (final LogshipException ex)
+        {
+            // Not on disk, so not assigned: the retried append must assign (and persist) it again.
+            entries.clear();
+            entries.addAll(before);
+            throw ex;
+        }
     }
 
     /**

@@ -637,13 +637,23 @@ public final class SegmentedLog implements AutoCloseable
             AtomicFile.fsyncDirectory(directory);
             segments.put(next.baseOffset(), next);
             active = next;
-            writeRecoveryPoint(next.baseOffset());
         }
         catch (final IOException ex)
         {
             failure = ex;
             throw new LogshipException("rolling " + current.logFile() + " failed: " + ex + "; log is offline for appends",
                 LogshipException.Category.FATAL, ex);
+        }
+        try
+        {
+            writeRecoveryPoint(active.baseOffset());
+        }
+        catch (final IOException ex)
+        {
+            // The recovery point only spares the next open a rescan of sealed segments; the old, lower
+            // one is still safe. Failing here (a full disk) must not take the log offline.
+            logger.log(WARNING, "Could not advance " + directory.resolve(RECOVERY_POINT_FILE) + " to " +
+                active.baseOffset() + " (" + ex + "); the next open validates from " + recoveryPoint);
         }
     }
 
@@ -672,10 +682,14 @@ public final class SegmentedLog implements AutoCloseable
         try
         {
             final Map.Entry<Long, Segment> containing = segments.floorEntry(offset);
-            for (final Segment later : new ArrayList<>(segments.tailMap(containing.getKey(), false).values()))
+            // Newest first: if this stops part way (crash, I/O error) what is left is still a contiguous
+            // log; deleting oldest first would leave a gap that recovery must refuse.
+            final List<Segment> later = new ArrayList<>(
+                segments.tailMap(containing.getKey(), false).descendingMap().values());
+            for (final Segment newer : later)
             {
-                segments.remove(later.baseOffset());
-                later.delete();
+                segments.remove(newer.baseOffset());
+                newer.delete();
             }
             final Segment segment = containing.getValue();
             final long position = segment.positionOf(offset);

@@ -1,0 +1,189 @@
+package io.logship.log;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SegmentedLogRetentionTest
+{
+    private static final long SEED = 23;
+    /** TestBatches stamps batch n with this timestamp plus n. */
+    private static final long FIRST_TIMESTAMP = 1_700_000_000_000L;
+
+    @TempDir
+    Path dir;
+
+    private final BatchBuilder builder = new BatchBuilder(64 * 1024);
+    private final ByteBuffer scratch = ByteBuffer.allocate(64 * 1024);
+
+    private LogConfig config()
+    {
+        return new LogConfig().directory(dir).segmentBytes(4096).indexIntervalBytes(256).logger(new CapturingLogger());
+    }
+
+    private static List<LogFiles.Appended> inSegment(final List<LogFiles.Appended> batches, final long base)
+    {
+        return batches.stream().filter(b -> b.segmentBase() == base).toList();
+    }
+
+    private static long segmentSize(final List<LogFiles.Appended> batches, final long base)
+    {
+        return inSegment(batches, base).stream().mapToLong(b -> b.bytes().length).sum();
+    }
+
+    private void assertStartsAt(final SegmentedLog log, final List<LogFiles.Appended> batches, final long start,
+        final List<Long> deletedBases)
+    {
+        assertThat(log.logStartOffset()).isEqualTo(start);
+        assertThat(log.segmentBaseOffsets().get(0)).isEqualTo(start);
+        for (final long base : deletedBases)
+        {
+            assertThat(LogFiles.logFile(dir, base)).doesNotExist();
+            assertThat(LogFiles.indexFile(dir, base)).doesNotExist();
+        }
+        for (final LogFiles.Appended batch : batches)
+        {
+            if (batch.baseOffset() >= start)
+            {
+                assertThat(LogFiles.readOne(log, batch.baseOffset(), scratch)).isEqualTo(batch.bytes());
+            }
+        }
+        if (start > 0)
+        {
+            assertThatThrownBy(() -> log.read(start - 1, 1, scratch.clear())).isInstanceOf(OffsetOutOfRangeException.class);
+        }
+        assertThat(log.epochHistory().entries().get(0).startOffset()).isEqualTo(start);
+    }
+
+    @Test
+    void shouldDeleteOldestSegmentsWhileTheRestStillReachesTheSizeLimit()
+    {
+        final List<LogFiles.Appended> batches;
+        final List<Long> bases;
+        try (SegmentedLog log = SegmentedLog.open(config()))
+        {
+            batches = LogFiles.append(log, builder, SEED, 0, 90, 1);
+            bases = log.segmentBaseOffsets();
+        }
+        final int k = bases.size();
+        assertThat(k).isGreaterThanOrEqualTo(5);
+        // exactly the newest two segments make the limit: deleting any more would go under it
+        final long limit = segmentSize(batches, bases.get(k - 1)) + segmentSize(batches, bases.get(k - 2));
+        try (SegmentedLog log = SegmentedLog.open(config().retentionBytes(limit)))
+        {
+            assertThat(log.applyRetention(0, Long.MAX_VALUE)).isEqualTo(k - 2);
+            assertThat(log.sizeBytes()).isEqualTo(limit);
+            assertStartsAt(log, batches, bases.get(k - 2), bases.subList(0, k - 2));
+            assertThat(log.applyRetention(0, Long.MAX_VALUE)).isZero();
+        }
+    }
+
+    @Test
+    void shouldNeverDeleteTheActiveSegment()
+    {
+        try (SegmentedLog log = SegmentedLog.open(config().retentionBytes(0).retentionMs(0)))
+        {
+            final List<LogFiles.Appended> batches = LogFiles.append(log, builder, SEED, 0, 40, 1);
+            final List<Long> bases = log.segmentBaseOffsets();
+            final long activeBase = bases.get(bases.size() - 1);
+            assertThat(log.applyRetention(Long.MAX_VALUE / 2, Long.MAX_VALUE)).isEqualTo(bases.size() - 1);
+            assertThat(log.segmentBaseOffsets()).containsExactly(activeBase);
+            assertStartsAt(log, batches, activeBase, bases.subList(0, bases.size() - 1));
+            assertThat(log.logEndOffset()).isEqualTo(batches.get(39).nextOffset());
+
+            log.roll();
+            assertThat(log.applyRetention(Long.MAX_VALUE / 2, Long.MAX_VALUE)).isEqualTo(1);
+            assertThat(log.logStartOffset()).isEqualTo(log.logEndOffset());
+            assertThat(log.segmentCount()).isEqualTo(1);
+            assertThat(LogFiles.readOne(log, log.logEndOffset(), scratch)).isNull();
+        }
+    }
+
+    @Test
+    void shouldNeverDeleteASegmentHoldingOffsetsAtOrAboveMaxDeletableOffset()
+    {
+        try (SegmentedLog log = SegmentedLog.open(config().retentionBytes(0)))
+        {
+            final List<LogFiles.Appended> batches = LogFiles.append(log, builder, SEED, 0, 60, 1);
+            final List<Long> bases = log.segmentBaseOffsets();
+            // segment 2 holds offset bases[2]; segments 0 and 1 end at or below it
+            assertThat(log.applyRetention(0, bases.get(2))).isEqualTo(2);
+            assertStartsAt(log, batches, bases.get(2), bases.subList(0, 2));
+            assertThat(log.applyRetention(0, bases.get(3) - 1)).isZero();
+            assertThat(log.applyRetention(0, bases.get(3))).isEqualTo(1);
+            assertStartsAt(log, batches, bases.get(3), bases.subList(0, 3));
+        }
+    }
+
+    @Test
+    void shouldDeleteSegmentsWhoseNewestBatchIsOlderThanTheAgeLimit()
+    {
+        final List<LogFiles.Appended> batches;
+        final List<Long> bases;
+        try (SegmentedLog log = SegmentedLog.open(config()))
+        {
+            batches = LogFiles.append(log, builder, SEED, 0, 60, 1);
+            bases = log.segmentBaseOffsets();
+        }
+        final List<LogFiles.Appended> second = inSegment(batches, bases.get(1));
+        final long newestInSecond = FIRST_TIMESTAMP + batches.indexOf(second.get(second.size() - 1));
+        final long retentionMs = 1000;
+        // reopened, so the sealed segments' timestamps come from recovery, not from the appends
+        try (SegmentedLog log = SegmentedLog.open(config().retentionMs(retentionMs)))
+        {
+            assertThat(log.applyRetention(newestInSecond + retentionMs, Long.MAX_VALUE)).as("exactly at the limit")
+                .isEqualTo(1);
+            assertStartsAt(log, batches, bases.get(1), bases.subList(0, 1));
+            assertThat(log.applyRetention(newestInSecond + retentionMs + 1, Long.MAX_VALUE)).isEqualTo(1);
+            assertStartsAt(log, batches, bases.get(2), bases.subList(0, 2));
+        }
+    }
+
+    @Test
+    void shouldClampEpochHistoryToTheNewLogStart()
+    {
+        try (SegmentedLog log = SegmentedLog.open(config().retentionBytes(0)))
+        {
+            final List<LogFiles.Appended> first = LogFiles.append(log, builder, SEED, 0, 20, 1);
+            final List<LogFiles.Appended> second = LogFiles.append(log, builder, SEED, 20, 40, 2);
+            final long epochTwoStart = second.get(0).baseOffset();
+            final long maxDeletable = epochTwoStart + 1;
+            log.applyRetention(0, maxDeletable);
+            final long start = log.logStartOffset();
+            assertThat(start).isGreaterThan(first.get(0).baseOffset()).isLessThanOrEqualTo(epochTwoStart);
+            assertThat(log.epochHistory().entries()).containsExactly(
+                new EpochHistory.Entry(1, start), new EpochHistory.Entry(2, epochTwoStart));
+        }
+    }
+
+    @Test
+    void shouldKeepAValidEpochHistoryWhenANewEpochStartsOnALogEmptiedByRetention()
+    {
+        final LogConfig config = config().retentionBytes(0);
+        final List<EpochHistory.Entry> before;
+        final long start;
+        try (SegmentedLog log = SegmentedLog.open(config))
+        {
+            LogFiles.append(log, builder, SEED, 0, 20, 1);
+            log.roll();
+            log.applyRetention(0, Long.MAX_VALUE);
+            start = log.logEndOffset();
+            assertThat(log.logStartOffset()).isEqualTo(start);
+            LogFiles.append(log, builder, SEED, 20, 3, 2);
+            before = log.epochHistory().entries();
+        }
+        assertThat(before).containsExactly(new EpochHistory.Entry(2, start));
+        final EpochHistory onDisk = EpochHistory.load(dir.resolve(SegmentedLog.EPOCH_CHECKPOINT_FILE));
+        assertThat(onDisk.loadProblem()).isNull();
+        try (SegmentedLog log = SegmentedLog.open(config))
+        {
+            assertThat(log.epochHistory().entries()).isEqualTo(before);
+        }
+    }
+}
