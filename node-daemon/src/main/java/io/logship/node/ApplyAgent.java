@@ -1,0 +1,200 @@
+package io.logship.node;
+
+import io.logship.LogshipException;
+import io.logship.kv.KeyValueStore;
+import io.logship.kv.SnapshotInfo;
+import io.logship.log.BatchDescriptor;
+import io.logship.log.SegmentedLog;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
+
+import static java.lang.System.Logger.Level.ERROR;
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * Applies committed batches from the log to the store, on its own thread so that a slow store never
+ * holds back acknowledgements: {@code quorum} and {@code all} wait for durability, not for apply.
+ * Takes a snapshot every {@code snapshotIntervalRecords} applied records and then lets log retention
+ * delete what the snapshot covers. Installs snapshots a follower received (the store belongs to this
+ * thread). Reads of the store happen on other threads (MapDB is thread-safe); they wait on
+ * {@link KeyValueStore#appliedOffset()}.
+ */
+final class ApplyAgent implements Agent
+{
+    private static final int READ_BYTES = 1024 * 1024;
+    private static final long RETENTION_CHECK_INTERVAL_MS = 1000;
+
+    /** A snapshot the follower received, to install in place of the store. */
+    record InstallCommand(Path file, long offset)
+    {
+    }
+
+    private final SegmentedLog log;
+    private final KeyValueStore store;
+    private final LongSupplier commitOffset;
+    private final long snapshotIntervalRecords;
+    private final System.Logger logger;
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BYTES + BatchDescriptor.MAX_BATCH_LENGTH);
+    private final UnsafeBuffer batches = new UnsafeBuffer(readBuffer);
+    private final ManyToOneConcurrentArrayQueue<InstallCommand> installs = new ManyToOneConcurrentArrayQueue<>(4);
+
+    private long recordsSinceSnapshot;
+    /** Offset the newest valid snapshot covers: retention may delete log below it. -1 until first looked up. */
+    private long snapshotOffset = -1;
+    private long lastRetentionCheckMs;
+    private volatile long installedOffset = -1;
+    private volatile String failure;
+
+    ApplyAgent(final SegmentedLog log, final KeyValueStore store, final LongSupplier commitOffset,
+        final long snapshotIntervalRecords, final System.Logger logger)
+    {
+        this.log = log;
+        this.store = store;
+        this.commitOffset = commitOffset;
+        this.snapshotIntervalRecords = snapshotIntervalRecords;
+        this.logger = logger;
+    }
+
+    @Override
+    public int doWork()
+    {
+        if (null != failure)
+        {
+            return 0;
+        }
+        int work = 0;
+        final InstallCommand install = installs.poll();
+        if (null != install)
+        {
+            store.installSnapshot(install.file());
+            recordsSinceSnapshot = 0;
+            snapshotOffset = install.offset();
+            installedOffset = install.offset();
+            logger.log(INFO, "Installed snapshot " + install.file() + " at offset " + install.offset());
+            work++;
+        }
+
+        final long target = Math.min(commitOffset.getAsLong(), log.logEndOffset());
+        final long applied = store.appliedOffset();
+        if (applied < target && applied >= log.logStartOffset())
+        {
+            work += applyFrom(applied, target);
+        }
+        if (recordsSinceSnapshot >= snapshotIntervalRecords)
+        {
+            takeSnapshot();
+            work++;
+        }
+        final long nowMs = System.currentTimeMillis();
+        if (nowMs - lastRetentionCheckMs >= RETENTION_CHECK_INTERVAL_MS)
+        {
+            lastRetentionCheckMs = nowMs;
+            applyRetention(nowMs);
+        }
+        return work;
+    }
+
+    private int applyFrom(final long applied, final long target)
+    {
+        readBuffer.clear();
+        final int length;
+        try
+        {
+            length = log.read(applied, READ_BYTES, readBuffer);
+        }
+        catch (final LogshipException ex)
+        {
+            // A truncation or snapshot install on the conductor raced with this read: try again next cycle.
+            logger.log(WARNING, "apply: reading the log at offset " + applied + " failed, will retry: " + ex.getMessage());
+            return 0;
+        }
+        int position = 0;
+        int work = 0;
+        while (position < length)
+        {
+            final long next = BatchDescriptor.nextOffset(batches, position);
+            if (next > target)
+            {
+                break;
+            }
+            try
+            {
+                store.apply(batches, position);
+            }
+            catch (final LogshipException ex)
+            {
+                failure = ex.getMessage();
+                logger.log(ERROR, "apply stopped: " + ex.getMessage());
+                return work;
+            }
+            recordsSinceSnapshot += BatchDescriptor.recordCount(batches, position);
+            position += BatchDescriptor.length(batches, position);
+            work++;
+        }
+        return work;
+    }
+
+    private void takeSnapshot()
+    {
+        try
+        {
+            final SnapshotInfo info = store.takeSnapshot();
+            recordsSinceSnapshot = 0;
+            snapshotOffset = info.appliedOffset();
+            applyRetention(System.currentTimeMillis());
+            logger.log(INFO, "Snapshot at offset " + info.appliedOffset() + ": " + info.entryCount() + " keys");
+        }
+        catch (final LogshipException ex)
+        {
+            recordsSinceSnapshot = 0; // try again after another interval, not in a tight loop
+            logger.log(ERROR, "snapshot failed: " + ex.getMessage());
+        }
+    }
+
+    private void applyRetention(final long nowMs)
+    {
+        if (snapshotOffset < 0)
+        {
+            // Verifying a snapshot reads it whole: do it once, then track the snapshots this thread makes.
+            snapshotOffset = store.snapshots().newestValidSnapshot().map(SnapshotInfo::appliedOffset).orElse(0L);
+        }
+        try
+        {
+            log.applyRetention(nowMs, Math.min(snapshotOffset, store.appliedOffset()));
+        }
+        catch (final LogshipException ex)
+        {
+            logger.log(ERROR, "retention failed: " + ex.getMessage());
+        }
+    }
+
+    /** Called by the conductor: install a received snapshot; {@link #installedOffset()} tells when done. */
+    boolean requestInstall(final Path file, final long offset)
+    {
+        installedOffset = -1;
+        return installs.offer(new InstallCommand(file, offset));
+    }
+
+    long installedOffset()
+    {
+        return installedOffset;
+    }
+
+    /** Why apply stopped (the store could not follow the log), or null. */
+    String failure()
+    {
+        return failure;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "apply";
+    }
+}

@@ -1,0 +1,195 @@
+package io.logship.node;
+
+import com.lmax.disruptor.BatchEventProcessor;
+import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.RingBuffer;
+import io.logship.LogshipException;
+import io.logship.kv.KeyValueStore;
+import io.logship.kv.SnapshotStore;
+import io.logship.log.NodeStateFile;
+import io.logship.log.SegmentedLog;
+import io.logship.node.pipeline.JournalHandler;
+import io.logship.node.pipeline.WriteEvent;
+import io.logship.transport.TransportNode;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.lang.System.Logger.Level.ERROR;
+import static java.lang.System.Logger.Level.INFO;
+
+/**
+ * One running node: opens the log, the store and the node state in the data directory, starts the
+ * transport, the write ring with its journal thread, the conductor and the apply thread, and stops
+ * them in the reverse order. {@link #close()} is the clean stop (what SIGTERM does): ingress stops
+ * first, the journal drains, the log is flushed and closed, the store is closed with its
+ * clean-shutdown marker, then the transport goes.
+ *
+ * <pre>
+ * data dir/
+ *   log/         segmented log (see log-store/README.md)
+ *   store/       MapDB view + clean-shutdown marker
+ *   snapshots/   checksummed store exports
+ *   node-state   epoch, leader, vote
+ * </pre>
+ */
+public final class Node implements AutoCloseable
+{
+    private final System.Logger logger;
+    private final NodeConfig config;
+    private final SegmentedLog log;
+    private final KeyValueStore store;
+    private final TransportNode transport;
+    private final BatchEventProcessor<WriteEvent> journal;
+    private final Thread journalThread;
+    private final AgentRunner conductorRunner;
+    private final AgentRunner applyRunner;
+    private final NodeAgent agent;
+    private final AtomicLong errors = new AtomicLong();
+
+    private Node(final NodeConfig config)
+    {
+        this.config = config;
+        this.logger = System.getLogger("io.logship.node." + config.nodeId());
+        SegmentedLog openedLog = null;
+        KeyValueStore openedStore = null;
+        TransportNode openedTransport = null;
+        try
+        {
+            Files.createDirectories(config.dataDirectory());
+            openedLog = SegmentedLog.open(config.logConfig());
+            final SnapshotStore snapshots = new SnapshotStore(config.dataDirectory().resolve("snapshots"),
+                config.snapshotRetain());
+            openedStore = KeyValueStore.open(config.dataDirectory().resolve("store"), snapshots);
+            if (openedStore.appliedOffset() < openedLog.logStartOffset())
+            {
+                throw new LogshipException("store applied offset " + openedStore.appliedOffset() +
+                    " is below the log start " + openedLog.logStartOffset() + " and no snapshot covers the gap; " +
+                    "remove " + config.dataDirectory() + " to resync this node from the leader",
+                    LogshipException.Category.FATAL);
+            }
+            openedTransport = TransportNode.launch(config.transportContext().errorHandler(this::onError));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(openedTransport, openedStore, openedLog);
+            if (ex instanceof LogshipException)
+            {
+                throw (LogshipException)ex;
+            }
+            throw new LogshipException("node " + config.nodeId() + " cannot start: " + ex, LogshipException.Category.FATAL,
+                ex);
+        }
+        log = openedLog;
+        store = openedStore;
+        transport = openedTransport;
+
+        final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent::new, config.ringSize(),
+            new BlockingWaitStrategy());
+        final NodeAgent[] agentRef = new NodeAgent[1];
+        final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), () -> agentRef[0].epoch(),
+            config.ringSize(), logger);
+        journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
+            .build(ring, ring.newBarrier(), journalHandler);
+        journal.setExceptionHandler(new FencingExceptionHandler());
+        final EventPoller<WriteEvent> poller = ring.newPoller(journal.getSequence());
+        ring.addGatingSequences(poller.getSequence());
+
+        final ApplyAgent applier = new ApplyAgent(log, store, () -> agentRef[0].commitOffset(),
+            config.snapshotIntervalRecords(), logger);
+        agent = new NodeAgent(config, log, store, new NodeStateFile(config.dataDirectory().resolve("node-state")),
+            transport, ring, poller, applier, logger);
+        agentRef[0] = agent;
+
+        journalThread = new Thread(journal, "journal-" + config.nodeId());
+        journalThread.setDaemon(true);
+        journalThread.start();
+        // 1 ms sleeps when idle: apply is throughput work, and on 2 cores its spinning would steal from the conductor.
+        applyRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::onError, null, applier);
+        AgentRunner.startOnThread(applyRunner);
+        conductorRunner = new AgentRunner(config.idleStrategy().newInstance(), this::onError, null, agent);
+        AgentRunner.startOnThread(conductorRunner);
+    }
+
+    /** Starts a node; returns once its threads run. */
+    public static Node start(final NodeConfig config)
+    {
+        return new Node(config);
+    }
+
+    private void onError(final Throwable throwable)
+    {
+        errors.incrementAndGet();
+        logger.log(ERROR, "node " + config.nodeId() + ": " + throwable, throwable);
+    }
+
+    /** The journal failing is fatal for this node's writes; never let it stop the ring silently. */
+    private final class FencingExceptionHandler implements ExceptionHandler<WriteEvent>
+    {
+        @Override
+        public void handleEventException(final Throwable ex, final long sequence, final WriteEvent event)
+        {
+            onError(ex);
+            event.result = WriteEvent.RESULT_FAILED;
+            event.error = "journal failed: " + ex;
+        }
+
+        @Override
+        public void handleOnStartException(final Throwable ex)
+        {
+            onError(ex);
+        }
+
+        @Override
+        public void handleOnShutdownException(final Throwable ex)
+        {
+            onError(ex);
+        }
+    }
+
+    public Role role()
+    {
+        return agent.role();
+    }
+
+    public int epoch()
+    {
+        return agent.epoch();
+    }
+
+    public long errorCount()
+    {
+        return errors.get();
+    }
+
+    @Override
+    public void close()
+    {
+        logger.log(INFO, "Node " + config.nodeId() + " stopping");
+        CloseHelper.quietClose(conductorRunner);
+        journal.halt();
+        try
+        {
+            journalThread.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        CloseHelper.quietClose(applyRunner);
+        CloseHelper.quietClose(log);
+        CloseHelper.quietClose(store);
+        CloseHelper.quietClose(transport);
+        logger.log(INFO, "Node " + config.nodeId() + " stopped cleanly");
+    }
+}

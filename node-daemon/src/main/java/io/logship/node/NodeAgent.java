@@ -1,0 +1,1769 @@
+package io.logship.node;
+
+import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import io.aeron.logbuffer.Header;
+import io.logship.LogshipException;
+import io.logship.kv.KeyValueStore;
+import io.logship.kv.SnapshotInfo;
+import io.logship.kv.SnapshotReceiver;
+import io.logship.log.BatchDescriptor;
+import io.logship.log.EpochHistory;
+import io.logship.log.InvalidBatchException;
+import io.logship.log.NodeStateFile;
+import io.logship.log.OffsetOutOfRangeException;
+import io.logship.log.RecordCursor;
+import io.logship.log.RecordDescriptor;
+import io.logship.log.SegmentedLog;
+import io.logship.node.pipeline.WriteEvent;
+import io.logship.transport.AppendBatchAssembler;
+import io.logship.transport.BoundedPublisher;
+import io.logship.transport.Decoders;
+import io.logship.transport.MessageAdapter;
+import io.logship.transport.PublishResult;
+import io.logship.transport.TransportChannels;
+import io.logship.transport.TransportNode;
+import io.logship.transport.TransportStream;
+import io.logship.transport.codec.*;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+
+import static java.lang.System.Logger.Level.ERROR;
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * The node's conductor: one thread that owns every Aeron publication and subscription of the node,
+ * the client sessions, and the replication state of both roles.
+ *
+ * <pre>
+ *  leader:   client ingress ──► ring ──► JournalHandler (append + fsync) ──► poller (this thread)
+ *                                                                             │ offsets
+ *            log ──► ship to followers (live and catch-up are one path) ◄────┘
+ *            follower acks ──► commit offset (majority, current-epoch rule) ──► answer quorum/all waits
+ *  follower: AppendBatch ──► CRC + continuity ──► append (no fsync) … one fsync per cycle ──► Ack
+ *  both:     reads, tail, status, checksum; ApplyAgent applies up to the commit offset on its own thread
+ * </pre>
+ *
+ * The leader is fixed by configuration until automatic failover exists, but everything is fenced by
+ * epochs already: a leader starts a new epoch on every start (persisted before use) and opens it
+ * with a NOOP batch; the commit offset only moves once a majority holds that batch; a follower
+ * reconciles its log with the leader's epoch history (truncating a divergent suffix) before it
+ * fetches; anything from a lower epoch is refused with the current epoch.
+ *
+ * <p>Not thread-safe: everything here runs on the conductor thread except the volatile getters.
+ */
+final class NodeAgent implements Agent
+{
+    private static final int FRAGMENT_LIMIT = 64;
+    private static final long EXPIRE_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long CONNECT_REPLY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    private static final int MAX_CLIENT_SESSIONS = 4096;
+    private static final int DEDUP_WINDOW = 4096;
+    private static final int DEDUP_MAX_CLIENTS = 1024;
+    private static final int DEDUP_REBUILD_BYTES = 16 * 1024 * 1024;
+    private static final int MAX_READ_WAITS = 4096;
+    private static final int TAIL_MAX_BYTES = 512 * 1024;
+    private static final int SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+
+    private final NodeConfig config;
+    private final SegmentedLog log;
+    private final KeyValueStore store;
+    private final NodeStateFile nodeStateFile;
+    private final TransportNode transport;
+    private final ApplyAgent applier;
+    private final System.Logger logger;
+    private final int nodeId;
+    private final int clusterSize;
+
+    private final Decoders decoders = new Decoders();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final UnsafeBuffer sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(2 * 1024 * 1024));
+    private final ByteBuffer stagingByteBuffer = ByteBuffer.allocateDirect(2 * 1024 * 1024);
+    private final UnsafeBuffer staging = new UnsafeBuffer(stagingByteBuffer);
+    private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(RecordDescriptor.MAX_KEY_LENGTH);
+
+    private final AppendBatchEncoder appendBatchEncoder = new AppendBatchEncoder();
+    private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
+    private final AckEncoder ackEncoder = new AckEncoder();
+    private final FetchFromEncoder fetchFromEncoder = new FetchFromEncoder();
+    private final RefuseEncoder refuseEncoder = new RefuseEncoder();
+    private final SnapshotChunkEncoder snapshotChunkEncoder = new SnapshotChunkEncoder();
+    private final EpochEndRequestEncoder epochEndRequestEncoder = new EpochEndRequestEncoder();
+    private final EpochEndResponseEncoder epochEndResponseEncoder = new EpochEndResponseEncoder();
+    private final ConnectResponseEncoder connectResponseEncoder = new ConnectResponseEncoder();
+    private final WriteResponseEncoder writeResponseEncoder = new WriteResponseEncoder();
+    private final ReadResponseEncoder readResponseEncoder = new ReadResponseEncoder();
+    private final TailResponseEncoder tailResponseEncoder = new TailResponseEncoder();
+    private final StatusResponseEncoder statusResponseEncoder = new StatusResponseEncoder();
+    private final ChecksumResponseEncoder checksumResponseEncoder = new ChecksumResponseEncoder();
+    private final AdminResponseEncoder adminResponseEncoder = new AdminResponseEncoder();
+
+    private final MessageAdapter clientAdapter;
+    private final MessageAdapter adminAdapter;
+    private final MessageAdapter replicationAdapter;
+    private final MessageAdapter feedbackAdapter;
+    private final MessageAdapter electionAdapter;
+    private final ClientSessions sessions;
+    private final FollowerProgress[] followers;
+    private final BoundedPublisher[] feedbackToPeer;
+    private final BoundedPublisher[] electionToPeer;
+    private final long[] durableScratch;
+
+    // leader
+    private final RingBuffer<WriteEvent> ring;
+    private final EventPoller<WriteEvent> poller;
+    private final EventPoller.Handler<WriteEvent> journalResultHandler = this::onJournalResult;
+    private final PendingWrites quorumWaits;
+    private final PendingWrites allWaits;
+    private final DedupWindow dedup = new DedupWindow(DEDUP_WINDOW, DEDUP_MAX_CLIENTS);
+    private final PendingWrites.Completion quorumDone = (c, client, offset, epoch, timedOut) ->
+        onWaitDone(c, client, offset, epoch, timedOut, AckLevel.QUORUM);
+    private final PendingWrites.Completion allDone = (c, client, offset, epoch, timedOut) ->
+        onWaitDone(c, client, offset, epoch, timedOut, AckLevel.ALL);
+    private long epochStartOffset = -1;
+    private long lastExpireNs;
+
+    // follower
+    private enum FollowerState
+    {
+        AWAIT_LEADER, NEED_EPOCH_END, FETCHING, SNAPSHOT, INSTALLING
+    }
+
+    private FollowerState followerState = FollowerState.AWAIT_LEADER;
+    private final AppendBatchAssembler assembler = new AppendBatchAssembler(BatchDescriptor.MAX_BATCH_LENGTH);
+    private long leaderCommitOffset;
+    private long leaderLogEndOffset;
+    private long lastFetchRequestNs;
+    private long lastEpochEndRequestNs;
+    private long lastAckSentNs;
+    private long lastAppendNs;
+    private long lastAckedDurable = -1;
+    private long lastAckedApplied = -1;
+    private boolean appendedSinceFlush;
+    private SnapshotReceiver snapshotReceiver;
+    private long receivingSnapshotOffset = -1;
+    private long receivedSnapshotBytes;
+
+    private final List<ClientSessions.Session> pendingConnectReplies = new ArrayList<>();
+
+    // reads waiting for the applied offset
+    private final List<ReadWait> readWaits = new ArrayList<>();
+
+    private record ReadWait(long correlationId, long clientId, long minOffset, long deadlineNs, byte[] key)
+    {
+    }
+
+    private volatile Role role = Role.FOLLOWER;
+    private volatile int epoch;
+    private volatile int leaderId = -1;
+    private volatile long commitOffset;
+    private final long heartbeatIntervalNs;
+    private final long defaultTimeoutNs;
+    private final CRC32C checksum = new CRC32C();
+    private final RecordCursor cursor = new RecordCursor();
+
+    private long writesWithoutSession;
+    private long staleEpochRefusals;
+    private long invalidBatchesFromLeader;
+
+    NodeAgent(final NodeConfig config, final SegmentedLog log, final KeyValueStore store, final NodeStateFile nodeStateFile,
+        final TransportNode transport, final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller,
+        final ApplyAgent applier, final System.Logger logger)
+    {
+        this.config = config;
+        this.log = log;
+        this.store = store;
+        this.nodeStateFile = nodeStateFile;
+        this.transport = transport;
+        this.ring = ring;
+        this.poller = poller;
+        this.applier = applier;
+        this.logger = logger;
+        this.nodeId = config.nodeId();
+        this.clusterSize = config.members().size();
+        this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMs());
+        this.defaultTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
+        this.quorumWaits = new PendingWrites(config.pendingMax());
+        this.allWaits = new PendingWrites(config.pendingMax());
+        this.durableScratch = new long[clusterSize];
+        this.sessions = new ClientSessions(transport, MAX_CLIENT_SESSIONS);
+
+        clientAdapter = transport.addAdapter(TransportStream.CLIENT_INGRESS, "client-ingress", this::onClientMessage);
+        adminAdapter = transport.addAdapter(TransportStream.ADMIN, "admin", this::onAdminMessage);
+        replicationAdapter = transport.addAdapter(TransportStream.REPLICATION, "replication", this::onReplicationMessage);
+        feedbackAdapter = transport.addAdapter(TransportStream.REPLICATION_FEEDBACK, "feedback", this::onFeedbackMessage);
+        electionAdapter = transport.addAdapter(TransportStream.ELECTION, "election", this::onElectionMessage);
+
+        final int maxId = config.members().keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
+        followers = new FollowerProgress[maxId + 1];
+        feedbackToPeer = new BoundedPublisher[maxId + 1];
+        electionToPeer = new BoundedPublisher[maxId + 1];
+        for (final Map.Entry<Integer, NodeConfig.Member> entry : config.members().entrySet())
+        {
+            final int id = entry.getKey();
+            if (id == nodeId)
+            {
+                continue;
+            }
+            final NodeConfig.Member member = entry.getValue();
+            final BoundedPublisher election = transport.addPublisher(member.host(), member.port(),
+                TransportStream.ELECTION, "election-to-" + id);
+            electionToPeer[id] = election;
+            feedbackToPeer[id] = transport.addPublisher(member.host(), member.port(),
+                TransportStream.REPLICATION_FEEDBACK, "feedback-to-" + id);
+            followers[id] = new FollowerProgress(id, transport.addPublisher(member.host(), member.port(),
+                TransportStream.REPLICATION, "replication-to-" + id), election);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Lifecycle
+
+    @Override
+    public void onStart()
+    {
+        final NodeStateFile.State state = nodeStateFile.read();
+        epoch = (int)state.epoch();
+        commitOffset = store.appliedOffset();
+        if (config.leaderId() == nodeId)
+        {
+            becomeLeader(state);
+        }
+        else
+        {
+            leaderId = config.leaderId();
+            role = Role.FOLLOWER;
+            followerState = FollowerState.AWAIT_LEADER;
+            logger.log(INFO, "Node " + nodeId + " starts as follower of node " + leaderId + " at epoch " + epoch +
+                ", log [" + log.logStartOffset() + ", " + log.logEndOffset() + ")");
+        }
+    }
+
+    private void becomeLeader(final NodeStateFile.State state)
+    {
+        final int newEpoch = (int)Math.max(state.epoch(), Math.max(0, log.epochHistory().latestEpoch())) + 1;
+        nodeStateFile.write(new NodeStateFile.State(newEpoch, nodeId, nodeId));
+        epoch = newEpoch;
+        leaderId = nodeId;
+        role = Role.LEADER;
+        rebuildDedupWindow();
+        final long sequence = ring.next();
+        final WriteEvent event = ring.get(sequence);
+        event.kind = WriteEvent.KIND_EPOCH_START;
+        event.clientId = 0;
+        event.idempotent = false;
+        ring.publish(sequence);
+        logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + clusterSize + "-node cluster, log [" +
+            log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + store.appliedOffset());
+    }
+
+    /** Learns the recent idempotent writes from the log tail, so retries after a restart are still de-duplicated. */
+    private void rebuildDedupWindow()
+    {
+        long offset = Math.max(log.logStartOffset(), findOffsetNearEnd(DEDUP_REBUILD_BYTES));
+        while (offset < log.logEndOffset())
+        {
+            stagingByteBuffer.clear();
+            final int length = log.read(offset, 1024 * 1024, stagingByteBuffer);
+            int position = 0;
+            while (position < length)
+            {
+                cursor.wrap(staging, position);
+                while (cursor.next())
+                {
+                    if (cursor.idempotent())
+                    {
+                        dedup.onAppended(cursor.clientId(), cursor.sequence(), cursor.offset());
+                    }
+                }
+                offset = BatchDescriptor.nextOffset(staging, position);
+                position += BatchDescriptor.length(staging, position);
+            }
+            if (length == 0)
+            {
+                break;
+            }
+        }
+    }
+
+    private long findOffsetNearEnd(final long bytes)
+    {
+        // Segments are the unit we can find cheaply: start from the newest segment(s) covering ~bytes.
+        final List<Long> bases = log.segmentBaseOffsets();
+        final long size = log.sizeBytes();
+        if (size <= bytes || bases.size() == 1)
+        {
+            return bases.get(0);
+        }
+        return bases.get(Math.max(0, bases.size() - 2));
+    }
+
+    @Override
+    public void onClose()
+    {
+        if (role == Role.LEADER)
+        {
+            quorumWaits.drain(quorumDone);
+            allWaits.drain(allDone);
+        }
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower)
+            {
+                follower.closeSnapshot();
+            }
+        }
+        if (null != snapshotReceiver)
+        {
+            snapshotReceiver.close();
+        }
+        sessions.close();
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "conductor-" + nodeId;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Duty cycle
+
+    @Override
+    public int doWork()
+    {
+        final long nowNs = System.nanoTime();
+        int work = clientAdapter.poll(FRAGMENT_LIMIT);
+        work += adminAdapter.poll(FRAGMENT_LIMIT);
+        work += electionAdapter.poll(FRAGMENT_LIMIT);
+        if (role == Role.LEADER || role == Role.FENCED && leaderId == nodeId)
+        {
+            work += leaderWork(nowNs);
+        }
+        else
+        {
+            work += followerWork(nowNs);
+        }
+        if (!pendingConnectReplies.isEmpty())
+        {
+            work += sendPendingConnectReplies(nowNs);
+        }
+        if (!readWaits.isEmpty())
+        {
+            work += serviceReadWaits(nowNs);
+        }
+        return work;
+    }
+
+    private int leaderWork(final long nowNs)
+    {
+        int work = 0;
+        try
+        {
+            if (poller.poll(journalResultHandler) == EventPoller.PollState.PROCESSING)
+            {
+                work++;
+            }
+        }
+        catch (final Exception ex)
+        {
+            throw new LogshipException("journal result handling failed: " + ex, LogshipException.Category.FATAL, ex);
+        }
+        work += feedbackAdapter.poll(FRAGMENT_LIMIT);
+        if (log.isFailed() && role == Role.LEADER)
+        {
+            role = Role.FENCED;
+            logger.log(ERROR, "Node " + nodeId + " is FENCED: its log failed; it takes no more writes. Restart it.");
+        }
+        updateCommitOffset();
+        work += quorumWaits.completeBelow(commitOffset, quorumDone);
+        work += allWaits.completeBelow(Math.min(commitOffset, lowestDurableOffset()), allDone);
+        if (nowNs - lastExpireNs >= EXPIRE_INTERVAL_NS)
+        {
+            lastExpireNs = nowNs;
+            work += quorumWaits.expire(nowNs, quorumDone);
+            work += allWaits.expire(nowNs, allDone);
+        }
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower)
+            {
+                work += shipTo(follower, nowNs);
+                if (nowNs - follower.lastHeartbeatNs >= heartbeatIntervalNs)
+                {
+                    follower.lastHeartbeatNs = nowNs;
+                    sendHeartbeat(follower, nowNs);
+                }
+            }
+        }
+        return work;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Leader: write intake
+
+    private void onClientMessage(
+        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        final long nowNs = System.nanoTime();
+        switch (templateId)
+        {
+            case ConnectDecoder.TEMPLATE_ID -> onConnect(decoders.connect(buffer, offset, length), nowNs);
+            case WriteRequestDecoder.TEMPLATE_ID -> onWriteRequest(decoders.writeRequest(buffer, offset, length), nowNs);
+            case ReadRequestDecoder.TEMPLATE_ID -> onReadRequest(decoders.readRequest(buffer, offset, length), nowNs);
+            case TailRequestDecoder.TEMPLATE_ID -> onTailRequest(decoders.tailRequest(buffer, offset, length), nowNs);
+            default -> logger.log(WARNING, "unexpected " + io.logship.transport.MessageTypes.describe(templateId) + " on client ingress");
+        }
+    }
+
+    private void onConnect(final ConnectDecoder decoder, final long nowNs)
+    {
+        final long clientId = decoder.clientId();
+        final int streamId = decoder.responseStreamId();
+        final String channel = decoder.responseChannel();
+        if (!channel.startsWith("aeron:"))
+        {
+            logger.log(WARNING, "Connect from client " + clientId + " with invalid response channel '" + channel + "'");
+            return;
+        }
+        final ClientSessions.Session session = sessions.connect(clientId, channel, streamId, nowNs);
+        session.connectReplyDeadlineNs = nowNs + CONNECT_REPLY_TIMEOUT_NS;
+        if (!trySendConnectReply(session) && !pendingConnectReplies.contains(session))
+        {
+            pendingConnectReplies.add(session); // its publication is still connecting
+        }
+    }
+
+    private int sendPendingConnectReplies(final long nowNs)
+    {
+        int sent = 0;
+        for (int i = pendingConnectReplies.size() - 1; i >= 0; i--)
+        {
+            final ClientSessions.Session session = pendingConnectReplies.get(i);
+            if (session.connectReplyDeadlineNs == 0 || nowNs - session.connectReplyDeadlineNs > 0 ||
+                trySendConnectReply(session))
+            {
+                session.connectReplyDeadlineNs = 0;
+                pendingConnectReplies.remove(i);
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    private boolean trySendConnectReply(final ClientSessions.Session session)
+    {
+        if (!session.publisher.isConnected())
+        {
+            return false;
+        }
+        connectResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .clientId(session.clientId).nodeId(nodeId).leaderId(leaderId).epoch(epoch).status(Status.OK);
+        if (session.publisher.offer(connectResponseEncoder).isSent())
+        {
+            session.connectReplyDeadlineNs = 0;
+            return true;
+        }
+        return false;
+    }
+
+    private void onWriteRequest(final WriteRequestDecoder decoder, final long nowNs)
+    {
+        final long correlationId = decoder.correlationId();
+        final long clientId = decoder.clientId();
+        final long sequence = decoder.sequence();
+        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        if (null == session)
+        {
+            writesWithoutSession++;
+            return; // the client reconnects when its request times out
+        }
+        if (role != Role.LEADER)
+        {
+            final Status status = role == Role.FENCED ? Status.FENCED : Status.NOT_LEADER;
+            sendWriteResponse(session, correlationId, -1, status, null, role == Role.FENCED ?
+                "node " + nodeId + " is fenced after a storage failure and takes no writes" :
+                "node " + nodeId + " is not the leader; node " + leaderId + " leads epoch " + epoch);
+            return;
+        }
+        final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
+        final io.logship.transport.codec.RecordType type = decoder.recordType();
+        if (type != io.logship.transport.codec.RecordType.PUT && type != io.logship.transport.codec.RecordType.DELETE)
+        {
+            sendWriteResponse(session, correlationId, -1, Status.INVALID, null, "recordType " + type +
+                " is invalid: expected PUT or DELETE");
+            return;
+        }
+        final long timeoutNs = decoder.timeoutMs() > 0 ?
+            Math.min(TimeUnit.MILLISECONDS.toNanos(decoder.timeoutMs()), 10 * defaultTimeoutNs) : defaultTimeoutNs;
+        final int keyLength = decoder.keyLength();
+        if (keyLength > RecordDescriptor.MAX_KEY_LENGTH)
+        {
+            sendWriteResponse(session, correlationId, -1, Status.INVALID, null, "key length " + keyLength +
+                " exceeds the limit of " + RecordDescriptor.MAX_KEY_LENGTH + " bytes");
+            return;
+        }
+        decoder.getKey(scratch, 0, keyLength);
+        final int valueLength = decoder.valueLength();
+        final int recordLength = RecordDescriptor.recordLength(keyLength, valueLength, true);
+        if (valueLength > RecordDescriptor.MAX_VALUE_LENGTH ||
+            recordLength + BatchDescriptor.HEADER_LENGTH > config.batchMaxBytes())
+        {
+            sendWriteResponse(session, correlationId, -1, Status.INVALID, null, "value length " + valueLength +
+                " exceeds the limit of " + Math.min(RecordDescriptor.MAX_VALUE_LENGTH, config.batchMaxBytes() -
+                BatchDescriptor.HEADER_LENGTH - RecordDescriptor.recordLength(keyLength, 0, true)) +
+                " bytes (" + NodeConfig.BATCH_MAX_BYTES_PROP + "=" + config.batchMaxBytes() + ")");
+            return;
+        }
+
+        if (sequence > 0)
+        {
+            final long original = duplicateOffset(clientId, sequence);
+            if (original >= 0)
+            {
+                answerDuplicate(session, correlationId, clientId, original, ackLevel, nowNs + timeoutNs);
+                return;
+            }
+            if (original == DedupWindow.IN_FLIGHT)
+            {
+                sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "sequence " + sequence +
+                    " of client " + clientId + " is still being written; retry");
+                return;
+            }
+            if (original == DedupWindow.TOO_OLD)
+            {
+                sendWriteResponse(session, correlationId, -1, Status.INVALID, null, "sequence " + sequence +
+                    " of client " + clientId + " was already written but is older than the de-duplication window " +
+                    "of " + DEDUP_WINDOW + " sequences; its original offset is no longer known");
+                return;
+            }
+        }
+
+        if (quorumWaits.isFull() || allWaits.isFull())
+        {
+            sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "node " + nodeId + " has " +
+                config.pendingMax() + " writes waiting for acknowledgement; retry later");
+            return;
+        }
+        final long slot;
+        try
+        {
+            slot = ring.tryNext();
+        }
+        catch (final InsufficientCapacityException ex)
+        {
+            sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "write ring of node " + nodeId +
+                " is full; retry later");
+            return;
+        }
+        final WriteEvent event = ring.get(slot);
+        event.kind = WriteEvent.KIND_WRITE;
+        event.correlationId = correlationId;
+        event.clientId = clientId;
+        event.idempotent = sequence > 0;
+        event.sequence = sequence;
+        event.ackLevel = (byte)ackLevel.value();
+        event.recordType = type == io.logship.transport.codec.RecordType.PUT ?
+            io.logship.log.RecordType.PUT.code() : io.logship.log.RecordType.DELETE.code();
+        event.deadlineNs = nowNs + timeoutNs;
+        event.keyLength = keyLength;
+        event.valueLength = valueLength;
+        event.payload.putBytes(0, scratch, 0, keyLength);
+        event.payload.checkLimit(keyLength + valueLength);
+        decoder.getValue(event.payload, keyLength, valueLength);
+        ring.publish(slot);
+        if (sequence > 0)
+        {
+            dedup.onPublished(clientId, sequence);
+        }
+    }
+
+    /** The original offset of a retried write, or a {@link DedupWindow} verdict. */
+    private long duplicateOffset(final long clientId, final long sequence)
+    {
+        final long verdict = dedup.lookup(clientId, sequence);
+        if (verdict != DedupWindow.NEW || dedup.knows(clientId))
+        {
+            if (verdict == DedupWindow.TOO_OLD && store.lastSequence(clientId) == sequence)
+            {
+                return store.offsetOfLastSequence(clientId);
+            }
+            return verdict;
+        }
+        // First write of this client since this node took over: the store knows what was applied.
+        final long lastApplied = store.lastSequence(clientId);
+        if (sequence < lastApplied)
+        {
+            return DedupWindow.TOO_OLD;
+        }
+        if (sequence == lastApplied)
+        {
+            return store.offsetOfLastSequence(clientId);
+        }
+        return DedupWindow.NEW;
+    }
+
+    private void answerDuplicate(final ClientSessions.Session session, final long correlationId, final long clientId,
+        final long offset, final AckLevel ackLevel, final long deadlineNs)
+    {
+        final int offsetEpoch = log.epochHistory().epochForOffset(offset);
+        switch (ackLevel)
+        {
+            case QUORUM ->
+            {
+                if (offset < commitOffset)
+                {
+                    sendWriteResponse(session, correlationId, offset, Status.OK, AckLevel.QUORUM, null, offsetEpoch);
+                }
+                else
+                {
+                    quorumWaits.add(correlationId, clientId, offset, offsetEpoch, deadlineNs);
+                }
+            }
+            case ALL ->
+            {
+                if (offset < Math.min(commitOffset, lowestDurableOffset()))
+                {
+                    sendWriteResponse(session, correlationId, offset, Status.OK, AckLevel.ALL, null, offsetEpoch);
+                }
+                else
+                {
+                    allWaits.add(correlationId, clientId, offset, offsetEpoch, deadlineNs);
+                }
+            }
+            default -> sendWriteResponse(session, correlationId, offset, Status.OK, AckLevel.LEADER, null, offsetEpoch);
+        }
+    }
+
+    private boolean onJournalResult(final WriteEvent event, final long sequence, final boolean endOfBatch)
+    {
+        if (event.kind == WriteEvent.KIND_EPOCH_START)
+        {
+            if (event.result == WriteEvent.RESULT_APPENDED)
+            {
+                epochStartOffset = event.offset;
+                logger.log(INFO, "Epoch " + epoch + " opened with a NOOP at offset " + event.offset);
+            }
+            else
+            {
+                role = Role.FENCED;
+                logger.log(ERROR, "Node " + nodeId + " could not open epoch " + epoch + ": " + event.error +
+                    "; it is FENCED and takes no writes");
+            }
+            return true;
+        }
+        final long clientId = event.clientId;
+        if (event.idempotent)
+        {
+            dedup.onResult(clientId, event.sequence, event.result == WriteEvent.RESULT_APPENDED ? event.offset : -1);
+        }
+        final ClientSessions.Session session = sessions.get(clientId, 0);
+        if (event.result != WriteEvent.RESULT_APPENDED)
+        {
+            if (null != session)
+            {
+                sendWriteResponse(session, event.correlationId, -1, log.isFailed() ? Status.FENCED : Status.ERROR, null,
+                    "write not stored: " + event.error);
+            }
+            return true;
+        }
+        final AckLevel ackLevel = AckLevel.get((short)event.ackLevel);
+        switch (ackLevel)
+        {
+            case QUORUM -> quorumWaits.add(event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs);
+            case ALL -> allWaits.add(event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs);
+            default ->
+            {
+                if (null != session)
+                {
+                    sendWriteResponse(session, event.correlationId, event.offset, Status.OK, AckLevel.LEADER, null,
+                        event.epoch);
+                }
+            }
+        }
+        return true;
+    }
+
+    private void onWaitDone(final long correlationId, final long clientId, final long offset, final int offsetEpoch,
+        final boolean timedOut, final AckLevel level)
+    {
+        final ClientSessions.Session session = sessions.get(clientId, 0);
+        if (null == session)
+        {
+            return;
+        }
+        if (!timedOut)
+        {
+            sendWriteResponse(session, correlationId, offset, Status.OK, level, null, offsetEpoch);
+            return;
+        }
+        final boolean committed = offset < commitOffset;
+        final AckLevel reached = committed ? AckLevel.QUORUM : AckLevel.LEADER;
+        final String message;
+        if (role != Role.LEADER)
+        {
+            message = "node " + nodeId + " stopped leading before the write at offset " + offset + " reached " + level;
+        }
+        else if (level == AckLevel.ALL)
+        {
+            message = "ack level ALL not reached in time: the write at offset " + offset + " is durable on nodes " +
+                nodesHolding(offset) + " of " + config.members().keySet() + (committed ?
+                "; it is committed (quorum) and will reach the others when they return" :
+                "; it is not committed yet");
+        }
+        else
+        {
+            message = "ack level QUORUM not reached in time: the write at offset " + offset + " is durable on nodes " +
+                nodesHolding(offset) + " of " + config.members().keySet() + "; it will be committed once a majority has it";
+        }
+        sendWriteResponse(session, correlationId, offset, Status.TIMEOUT, reached, message, offsetEpoch);
+    }
+
+    private List<Integer> nodesHolding(final long offset)
+    {
+        final List<Integer> holders = new ArrayList<>();
+        if (log.durableEndOffset() > offset)
+        {
+            holders.add(nodeId);
+        }
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower && follower.durableEndOffset > offset)
+            {
+                holders.add(follower.nodeId);
+            }
+        }
+        return holders;
+    }
+
+    private AckLevel defaultAckLevel()
+    {
+        return switch (config.defaultAckLevel())
+        {
+            case "leader" -> AckLevel.LEADER;
+            case "all" -> AckLevel.ALL;
+            default -> AckLevel.QUORUM;
+        };
+    }
+
+    private void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
+        final Status status, final AckLevel reached, final String message)
+    {
+        sendWriteResponse(session, correlationId, offset, status, reached, message, epoch);
+    }
+
+    private void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
+        final Status status, final AckLevel reached, final String message, final int offsetEpoch)
+    {
+        writeResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .writeOffset(offset)
+            .epoch(offsetEpoch)
+            .leaderId(leaderId)
+            .status(status)
+            .ackLevelReached(null == reached ? AckLevel.NULL_VAL : reached)
+            .message(null == message ? "" : message);
+        session.publisher.offer(writeResponseEncoder);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Leader: commit
+
+    private void updateCommitOffset()
+    {
+        if (epochStartOffset < 0)
+        {
+            return;
+        }
+        int n = 0;
+        durableScratch[n++] = log.durableEndOffset();
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower)
+            {
+                durableScratch[n++] = follower.durableEndOffset;
+            }
+        }
+        // Insertion sort, descending: clusters are small.
+        for (int i = 1; i < n; i++)
+        {
+            final long value = durableScratch[i];
+            int j = i - 1;
+            while (j >= 0 && durableScratch[j] < value)
+            {
+                durableScratch[j + 1] = durableScratch[j];
+                j--;
+            }
+            durableScratch[j + 1] = value;
+        }
+        // A majority (n/2 + 1 nodes) holds everything below the (n/2)-th highest durable offset.
+        final long candidate = durableScratch[n / 2];
+        // The current-epoch rule: only a majority holding this epoch's NOOP commits anything.
+        if (candidate > epochStartOffset && candidate > commitOffset)
+        {
+            commitOffset = candidate;
+        }
+    }
+
+    private long lowestDurableOffset()
+    {
+        long lowest = log.durableEndOffset();
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower)
+            {
+                lowest = Math.min(lowest, follower.durableEndOffset);
+            }
+        }
+        return lowest;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Leader: shipping
+
+    private int shipTo(final FollowerProgress follower, final long nowNs)
+    {
+        if (null != follower.snapshot)
+        {
+            return shipSnapshot(follower);
+        }
+        if (follower.nextSendOffset < 0)
+        {
+            return 0;
+        }
+        int budget = config.replicationBytesPerCycle();
+        int work = 0;
+        final int maxChunk = AppendBatchAssembler.maxChunkLength(
+            follower.replication.maxMessageLength(AppendBatchEncoder.TEMPLATE_ID)) - 64;
+        while (budget > 0 && follower.nextSendOffset < log.logEndOffset())
+        {
+            final long from = follower.nextSendOffset;
+            stagingByteBuffer.clear();
+            final int length;
+            try
+            {
+                length = log.read(from, Math.min(maxChunk, budget), stagingByteBuffer);
+            }
+            catch (final OffsetOutOfRangeException ex)
+            {
+                startSnapshot(follower, from);
+                return work + 1;
+            }
+            if (length == 0)
+            {
+                break;
+            }
+            if (length > maxChunk)
+            {
+                logger.log(ERROR, "batch at offset " + from + " (" + length + " bytes) does not fit one message of " +
+                    maxChunk + " bytes; lower " + NodeConfig.BATCH_MAX_BYTES_PROP);
+                follower.nextSendOffset = -1;
+                break;
+            }
+            final long baseOffset = BatchDescriptor.baseOffset(staging, 0);
+            appendBatchEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                .epoch(epoch)
+                .leaderId(nodeId)
+                .baseOffset(baseOffset)
+                .prevBatchEpoch(log.epochHistory().epochForOffset(baseOffset - 1))
+                .commitOffset(commitOffset)
+                .totalLength(length)
+                .chunkPosition(0)
+                .putBatches(staging, 0, length);
+            final PublishResult result = follower.replication.offer(appendBatchEncoder);
+            if (!result.isSent())
+            {
+                break; // back-pressure or the follower is down: the same range goes again next cycle
+            }
+            follower.nextSendOffset = lastNextOffset(length);
+            budget -= length;
+            work++;
+        }
+        return work;
+    }
+
+    private long lastNextOffset(final int length)
+    {
+        int position = 0;
+        long next = -1;
+        while (position < length)
+        {
+            next = BatchDescriptor.nextOffset(staging, position);
+            position += BatchDescriptor.length(staging, position);
+        }
+        return next;
+    }
+
+    private void startSnapshot(final FollowerProgress follower, final long wantedOffset)
+    {
+        final SnapshotInfo info = store.snapshots().newestValidSnapshot().orElse(null);
+        if (null == info || info.appliedOffset() < log.logStartOffset())
+        {
+            logger.log(ERROR, "follower " + follower.nodeId + " needs offset " + wantedOffset + " below the log start " +
+                log.logStartOffset() + " and there is no snapshot covering it");
+            follower.nextSendOffset = -1;
+            return;
+        }
+        follower.snapshot = store.snapshots().openReader(info.file());
+        follower.snapshotOffset = info.appliedOffset();
+        follower.snapshotPosition = 0;
+        logger.log(INFO, "Sending snapshot " + info.file().getFileName() + " (" + info.sizeBytes() + " bytes, offset " +
+            info.appliedOffset() + ") to follower " + follower.nodeId + ", which asked for offset " + wantedOffset);
+    }
+
+    private int shipSnapshot(final FollowerProgress follower)
+    {
+        int work = 0;
+        int budget = config.replicationBytesPerCycle();
+        final long size = follower.snapshot.sizeBytes();
+        while (budget > 0 && follower.snapshotPosition < size)
+        {
+            stagingByteBuffer.clear().limit(SNAPSHOT_CHUNK_BYTES);
+            final int length = follower.snapshot.read(follower.snapshotPosition, stagingByteBuffer);
+            snapshotChunkEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                .epoch(epoch)
+                .leaderId(nodeId)
+                .snapshotOffset(follower.snapshotOffset)
+                .totalLength(size)
+                .chunkPosition(follower.snapshotPosition)
+                .putData(staging, 0, length);
+            if (!follower.replication.offer(snapshotChunkEncoder).isSent())
+            {
+                return work;
+            }
+            follower.snapshotPosition += length;
+            budget -= length;
+            work++;
+        }
+        if (follower.snapshotPosition >= size)
+        {
+            follower.closeSnapshot();
+            follower.nextSendOffset = -1; // the follower sends FetchFrom once it has installed it
+        }
+        return work;
+    }
+
+    private void sendHeartbeat(final FollowerProgress follower, final long nowNs)
+    {
+        heartbeatEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .epoch(epoch).leaderId(nodeId).commitOffset(commitOffset).logEndOffset(log.logEndOffset())
+            .leaderTimestampNs(nowNs);
+        follower.replication.offer(heartbeatEncoder);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Leader: feedback
+
+    private void onFeedbackMessage(
+        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        switch (templateId)
+        {
+            case AckDecoder.TEMPLATE_ID -> onAck(decoders.ack(buffer, offset, length));
+            case FetchFromDecoder.TEMPLATE_ID -> onFetchFrom(decoders.fetchFrom(buffer, offset, length));
+            case RefuseDecoder.TEMPLATE_ID -> onRefuse(decoders.refuse(buffer, offset, length));
+            default -> logger.log(WARNING, "unexpected " + io.logship.transport.MessageTypes.describe(templateId) + " on feedback");
+        }
+    }
+
+    private FollowerProgress follower(final int id)
+    {
+        return id > 0 && id < followers.length ? followers[id] : null;
+    }
+
+    private void onAck(final AckDecoder decoder)
+    {
+        final FollowerProgress follower = follower(decoder.nodeId());
+        if (null == follower || role == Role.FOLLOWER)
+        {
+            return;
+        }
+        if (decoder.epoch() != epoch)
+        {
+            if (decoder.epoch() < epoch)
+            {
+                refuse(feedbackToPeer[follower.nodeId], AckDecoder.TEMPLATE_ID, RefuseReason.STALE_EPOCH);
+            }
+            return; // an ack from an older epoch says nothing about this epoch's log
+        }
+        follower.durableEndOffset = decoder.durableEndOffset();
+        follower.appliedOffset = decoder.appliedOffset();
+        follower.lastAckNs = System.nanoTime();
+    }
+
+    private void onFetchFrom(final FetchFromDecoder decoder)
+    {
+        final FollowerProgress follower = follower(decoder.nodeId());
+        if (null == follower || role == Role.FOLLOWER)
+        {
+            return;
+        }
+        if (decoder.epoch() < epoch)
+        {
+            staleEpochRefusals++;
+            refuse(follower.replication, FetchFromDecoder.TEMPLATE_ID, RefuseReason.STALE_EPOCH);
+            return;
+        }
+        final long fetchOffset = decoder.fetchOffset();
+        if (fetchOffset > log.logEndOffset())
+        {
+            refuse(follower.replication, FetchFromDecoder.TEMPLATE_ID, RefuseReason.LOG_MISMATCH);
+            return;
+        }
+        follower.closeSnapshot();
+        if (fetchOffset < log.logStartOffset())
+        {
+            startSnapshot(follower, fetchOffset);
+            return;
+        }
+        if (follower.nextSendOffset != fetchOffset)
+        {
+            logger.log(INFO, "Follower " + follower.nodeId + " fetches from offset " + fetchOffset + " (log end " +
+                log.logEndOffset() + ")");
+        }
+        follower.nextSendOffset = fetchOffset;
+    }
+
+    private void onRefuse(final RefuseDecoder decoder)
+    {
+        if (decoder.currentEpoch() > epoch)
+        {
+            logger.log(ERROR, "node " + decoder.nodeId() + " refused " + io.logship.transport.MessageTypes.describe(decoder.refusedTemplateId()) +
+                ": it is at epoch " + decoder.currentEpoch() + " above this node's " + epoch +
+                " (node " + decoder.leaderId() + " leads); this node no longer leads");
+            if (role == Role.LEADER)
+            {
+                role = Role.FENCED;
+            }
+        }
+    }
+
+    private void refuse(final BoundedPublisher publisher, final int templateId, final RefuseReason reason)
+    {
+        if (null == publisher)
+        {
+            return;
+        }
+        refuseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .currentEpoch(epoch).leaderId(leaderId).nodeId(nodeId).refusedTemplateId(templateId).reason(reason);
+        publisher.offer(refuseEncoder);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Election stream: epoch-end queries (reconciliation after a restart)
+
+    private void onElectionMessage(
+        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        switch (templateId)
+        {
+            case EpochEndRequestDecoder.TEMPLATE_ID -> onEpochEndRequest(decoders.epochEndRequest(buffer, offset, length));
+            case EpochEndResponseDecoder.TEMPLATE_ID ->
+                onEpochEndResponse(decoders.epochEndResponse(buffer, offset, length));
+            case RefuseDecoder.TEMPLATE_ID -> onRefuse(decoders.refuse(buffer, offset, length));
+            default -> logger.log(WARNING, io.logship.transport.MessageTypes.describe(templateId) +
+                " ignored: elections are not enabled (the leader is fixed by " + NodeConfig.LEADER_PROP + ")");
+        }
+    }
+
+    private void onEpochEndRequest(final EpochEndRequestDecoder decoder)
+    {
+        final int requester = decoder.nodeId();
+        if (requester <= 0 || requester >= electionToPeer.length || null == electionToPeer[requester])
+        {
+            return;
+        }
+        if (role != Role.LEADER && role != Role.FENCED)
+        {
+            return;
+        }
+        if (decoder.epoch() > epoch)
+        {
+            return;
+        }
+        final EpochHistory.EpochEnd end = log.epochHistory().endOffsetFor(decoder.requestedEpoch(), log.logEndOffset());
+        epochEndResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .epoch(epoch).nodeId(nodeId).epochFound(end.epoch()).endOffset(end.endOffset());
+        electionToPeer[requester].offer(epochEndResponseEncoder);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Follower
+
+    private int followerWork(final long nowNs)
+    {
+        int work = replicationAdapter.poll(FRAGMENT_LIMIT);
+        if (appendedSinceFlush)
+        {
+            appendedSinceFlush = false;
+            try
+            {
+                log.flush();
+            }
+            catch (final LogshipException ex)
+            {
+                role = Role.FENCED;
+                logger.log(ERROR, "Node " + nodeId + " is FENCED: " + ex.getMessage());
+                return work;
+            }
+            work++;
+        }
+        commitOffset = Math.max(commitOffset, Math.min(leaderCommitOffset, log.durableEndOffset()));
+
+        switch (followerState)
+        {
+            case NEED_EPOCH_END ->
+            {
+                if (nowNs - lastEpochEndRequestNs >= 2 * heartbeatIntervalNs)
+                {
+                    lastEpochEndRequestNs = nowNs;
+                    sendEpochEndRequest();
+                    work++;
+                }
+            }
+            case FETCHING ->
+            {
+                final boolean behind = leaderLogEndOffset > log.logEndOffset();
+                if (behind && nowNs - lastAppendNs > 4 * heartbeatIntervalNs &&
+                    nowNs - lastFetchRequestNs > 4 * heartbeatIntervalNs)
+                {
+                    requestFetch(nowNs);
+                    work++;
+                }
+            }
+            case INSTALLING ->
+            {
+                if (applier.installedOffset() == receivingSnapshotOffset)
+                {
+                    log.truncateFullyAndStartAt(receivingSnapshotOffset);
+                    logger.log(INFO, "Installed the leader's snapshot at offset " + receivingSnapshotOffset +
+                        "; fetching the log from there");
+                    receivingSnapshotOffset = -1;
+                    followerState = FollowerState.FETCHING;
+                    requestFetch(nowNs);
+                    work++;
+                }
+            }
+            default ->
+            {
+            }
+        }
+
+        final long durable = log.durableEndOffset();
+        final long applied = store.appliedOffset();
+        if (leaderId > 0 && followerState != FollowerState.AWAIT_LEADER &&
+            (durable != lastAckedDurable || applied != lastAckedApplied || nowNs - lastAckSentNs >= heartbeatIntervalNs))
+        {
+            sendAck(nowNs, durable, applied);
+            work++;
+        }
+        return work;
+    }
+
+    private void onReplicationMessage(
+        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        if (role == Role.LEADER)
+        {
+            return;
+        }
+        switch (templateId)
+        {
+            case AppendBatchDecoder.TEMPLATE_ID -> onAppendBatch(decoders.appendBatch(buffer, offset, length));
+            case HeartbeatDecoder.TEMPLATE_ID -> onHeartbeat(decoders.heartbeat(buffer, offset, length));
+            case SnapshotChunkDecoder.TEMPLATE_ID -> onSnapshotChunk(decoders.snapshotChunk(buffer, offset, length));
+            case RefuseDecoder.TEMPLATE_ID -> onFollowerRefused(decoders.refuse(buffer, offset, length));
+            default -> logger.log(WARNING, "unexpected " + io.logship.transport.MessageTypes.describe(templateId) + " on replication");
+        }
+    }
+
+    /** Epoch check shared by every message from a leader; false if the message must be ignored. */
+    private boolean acceptLeaderEpoch(final int messageEpoch, final int messageLeaderId, final int templateId)
+    {
+        if (messageEpoch < epoch)
+        {
+            staleEpochRefusals++;
+            final BoundedPublisher back = messageLeaderId > 0 && messageLeaderId < feedbackToPeer.length ?
+                feedbackToPeer[messageLeaderId] : null;
+            refuse(back, templateId, RefuseReason.STALE_EPOCH);
+            return false;
+        }
+        if (messageEpoch > epoch || followerState == FollowerState.AWAIT_LEADER || messageLeaderId != leaderId)
+        {
+            if (messageEpoch > epoch || messageLeaderId != leaderId)
+            {
+                nodeStateFile.write(new NodeStateFile.State(messageEpoch, messageLeaderId, NodeStateFile.NONE));
+                logger.log(INFO, "Node " + nodeId + " follows node " + messageLeaderId + " in epoch " + messageEpoch +
+                    " (was epoch " + epoch + ")");
+            }
+            epoch = messageEpoch;
+            leaderId = messageLeaderId;
+            role = Role.FOLLOWER;
+            assembler.reset();
+            if (followerState != FollowerState.SNAPSHOT && followerState != FollowerState.INSTALLING)
+            {
+                followerState = FollowerState.NEED_EPOCH_END;
+                lastEpochEndRequestNs = 0;
+            }
+        }
+        return true;
+    }
+
+    private void onHeartbeat(final HeartbeatDecoder decoder)
+    {
+        if (!acceptLeaderEpoch(decoder.epoch(), decoder.leaderId(), HeartbeatDecoder.TEMPLATE_ID))
+        {
+            return;
+        }
+        leaderCommitOffset = Math.max(leaderCommitOffset, decoder.commitOffset());
+        leaderLogEndOffset = decoder.logEndOffset();
+    }
+
+    private void onAppendBatch(final AppendBatchDecoder decoder)
+    {
+        if (!acceptLeaderEpoch(decoder.epoch(), decoder.leaderId(), AppendBatchDecoder.TEMPLATE_ID))
+        {
+            decoder.skipBatches();
+            return;
+        }
+        final long messageCommit = decoder.commitOffset();
+        if (followerState != FollowerState.FETCHING)
+        {
+            decoder.skipBatches();
+            return;
+        }
+        final int assembled = assembler.onChunk(decoder);
+        if (assembled == AppendBatchAssembler.INCOMPLETE)
+        {
+            return;
+        }
+        if (assembled == AppendBatchAssembler.DISCARDED)
+        {
+            requestFetch(System.nanoTime());
+            return;
+        }
+        final DirectBuffer bytes = assembler.buffer();
+        final int length = assembler.length();
+        int position = 0;
+        while (position + BatchDescriptor.HEADER_LENGTH <= length)
+        {
+            final int batchLength = BatchDescriptor.length(bytes, position);
+            if (batchLength < BatchDescriptor.HEADER_LENGTH || position + batchLength > length)
+            {
+                invalidBatchesFromLeader++;
+                logger.log(WARNING, "AppendBatch from node " + leaderId + " holds a batch of length " + batchLength +
+                    " at byte " + position + " of " + length + "; refetching");
+                requestFetch(System.nanoTime());
+                break;
+            }
+            final long base = BatchDescriptor.baseOffset(bytes, position);
+            final long next = BatchDescriptor.nextOffset(bytes, position);
+            final long end = log.logEndOffset();
+            if (next <= end)
+            {
+                position += batchLength; // already have it (a catch-up and a live send overlapped)
+                continue;
+            }
+            if (base != end)
+            {
+                requestFetch(System.nanoTime());
+                break;
+            }
+            try
+            {
+                log.appendAsFollower(bytes, position, batchLength, false);
+                appendedSinceFlush = true;
+                lastAppendNs = System.nanoTime();
+            }
+            catch (final InvalidBatchException ex)
+            {
+                invalidBatchesFromLeader++;
+                logger.log(WARNING, "batch from node " + leaderId + " refused: " + ex.getMessage() + "; refetching");
+                requestFetch(System.nanoTime());
+                break;
+            }
+            catch (final LogshipException ex)
+            {
+                role = Role.FENCED;
+                logger.log(ERROR, "Node " + nodeId + " is FENCED: " + ex.getMessage());
+                break;
+            }
+            position += batchLength;
+        }
+        assembler.reset();
+        leaderCommitOffset = Math.max(leaderCommitOffset, messageCommit);
+    }
+
+    private void onFollowerRefused(final RefuseDecoder decoder)
+    {
+        if (decoder.reason() == RefuseReason.LOG_MISMATCH)
+        {
+            followerState = FollowerState.NEED_EPOCH_END;
+            lastEpochEndRequestNs = 0;
+        }
+        else if (decoder.currentEpoch() > epoch)
+        {
+            logger.log(INFO, "refused by node " + decoder.nodeId() + " at epoch " + decoder.currentEpoch());
+        }
+    }
+
+    private void sendEpochEndRequest()
+    {
+        final int latest = log.epochHistory().latestEpoch();
+        if (latest == EpochHistory.UNDEFINED_EPOCH)
+        {
+            followerState = FollowerState.FETCHING;
+            requestFetch(System.nanoTime());
+            return;
+        }
+        final BoundedPublisher toLeader = leaderId > 0 && leaderId < electionToPeer.length ? electionToPeer[leaderId] : null;
+        if (null != toLeader)
+        {
+            epochEndRequestEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                .epoch(epoch).nodeId(nodeId).requestedEpoch(latest);
+            toLeader.offer(epochEndRequestEncoder);
+        }
+    }
+
+    private void onEpochEndResponse(final EpochEndResponseDecoder decoder)
+    {
+        if (role == Role.LEADER || followerState != FollowerState.NEED_EPOCH_END || decoder.nodeId() != leaderId ||
+            decoder.epoch() != epoch)
+        {
+            return;
+        }
+        final int ourLatest = log.epochHistory().latestEpoch();
+        final long ourEnd = log.logEndOffset();
+        final int found = decoder.epochFound();
+        long target = ourEnd;
+        if (found != EpochHistory.UNDEFINED_EPOCH)
+        {
+            final long leaderEnd = decoder.endOffset();
+            target = found == ourLatest ? Math.min(leaderEnd, ourEnd) :
+                Math.min(leaderEnd, log.epochHistory().endOffsetFor(found, ourEnd).endOffset());
+        }
+        if (target < ourEnd)
+        {
+            if (target < store.appliedOffset())
+            {
+                role = Role.FENCED;
+                logger.log(ERROR, "Node " + nodeId + " must cut its log at offset " + target + " to match leader " +
+                    leaderId + ", but its store already applied up to " + store.appliedOffset() + ": this only follows " +
+                    "an unclean promotion. Stop the node and delete " + config.dataDirectory().resolve("store") +
+                    " so it is rebuilt from a snapshot and the log.");
+                return;
+            }
+            logger.log(WARNING, "Node " + nodeId + " truncates its log from offset " + target + " to " + ourEnd +
+                " (its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " + target + ")");
+            log.truncateTo(target);
+        }
+        followerState = FollowerState.FETCHING;
+        requestFetch(System.nanoTime());
+    }
+
+    private void requestFetch(final long nowNs)
+    {
+        lastFetchRequestNs = nowNs;
+        final BoundedPublisher toLeader = leaderId > 0 && leaderId < feedbackToPeer.length ? feedbackToPeer[leaderId] : null;
+        if (null == toLeader)
+        {
+            return;
+        }
+        fetchFromEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .epoch(epoch).nodeId(nodeId).fetchOffset(log.logEndOffset()).lastEpoch(log.epochHistory().latestEpoch());
+        toLeader.offer(fetchFromEncoder);
+    }
+
+    private void sendAck(final long nowNs, final long durable, final long applied)
+    {
+        final BoundedPublisher toLeader = leaderId > 0 && leaderId < feedbackToPeer.length ? feedbackToPeer[leaderId] : null;
+        if (null == toLeader)
+        {
+            return;
+        }
+        ackEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .epoch(epoch).nodeId(nodeId).durableEndOffset(durable).appliedOffset(applied);
+        if (toLeader.offer(ackEncoder).isSent())
+        {
+            lastAckSentNs = nowNs;
+            lastAckedDurable = durable;
+            lastAckedApplied = applied;
+        }
+    }
+
+    private void onSnapshotChunk(final SnapshotChunkDecoder decoder)
+    {
+        if (!acceptLeaderEpoch(decoder.epoch(), decoder.leaderId(), SnapshotChunkDecoder.TEMPLATE_ID))
+        {
+            decoder.skipData();
+            return;
+        }
+        final long snapshotOffset = decoder.snapshotOffset();
+        final long position = decoder.chunkPosition();
+        final long total = decoder.totalLength();
+        if (position == 0)
+        {
+            if (null != snapshotReceiver)
+            {
+                snapshotReceiver.close();
+            }
+            snapshotReceiver = store.snapshots().beginReceive();
+            receivingSnapshotOffset = snapshotOffset;
+            receivedSnapshotBytes = 0;
+            followerState = FollowerState.SNAPSHOT;
+            logger.log(INFO, "Receiving snapshot at offset " + snapshotOffset + " (" + total + " bytes) from node " +
+                leaderId + ": this node's log ends below the leader's log start");
+        }
+        if (null == snapshotReceiver || snapshotOffset != receivingSnapshotOffset || position != receivedSnapshotBytes)
+        {
+            decoder.skipData();
+            return;
+        }
+        final int length = decoder.dataLength();
+        stagingByteBuffer.clear();
+        decoder.getData(staging, 0, length);
+        stagingByteBuffer.limit(length);
+        snapshotReceiver.write(position, stagingByteBuffer);
+        receivedSnapshotBytes += length;
+        if (receivedSnapshotBytes == total)
+        {
+            try
+            {
+                final SnapshotInfo info = snapshotReceiver.complete();
+                snapshotReceiver = null;
+                followerState = FollowerState.INSTALLING;
+                applier.requestInstall(info.file(), info.appliedOffset());
+            }
+            catch (final LogshipException ex)
+            {
+                logger.log(ERROR, "received snapshot failed verification: " + ex.getMessage() + "; asking again");
+                snapshotReceiver = null;
+                followerState = FollowerState.FETCHING;
+                requestFetch(System.nanoTime());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reads, tail
+
+    private void onReadRequest(final ReadRequestDecoder decoder, final long nowNs)
+    {
+        final long correlationId = decoder.correlationId();
+        final long clientId = decoder.clientId();
+        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        if (null == session)
+        {
+            return;
+        }
+        final Consistency consistency = decoder.consistency();
+        final long timeoutNs = decoder.timeoutMs() > 0 ?
+            Math.min(TimeUnit.MILLISECONDS.toNanos(decoder.timeoutMs()), 10 * defaultTimeoutNs) : defaultTimeoutNs;
+        final long requested = decoder.minOffset();
+        final byte[] key = new byte[decoder.keyLength()];
+        decoder.getKey(key, 0, key.length);
+        final long minOffset;
+        switch (consistency)
+        {
+            case LEADER ->
+            {
+                if (role != Role.LEADER)
+                {
+                    sendReadResponse(session, correlationId, Status.NOT_LEADER, null);
+                    return;
+                }
+                minOffset = commitOffset; // applied up to the commit seen now: linearizable with the leader
+            }
+            case MIN_OFFSET -> minOffset = requested;
+            default -> minOffset = 0;
+        }
+        if (store.appliedOffset() >= minOffset)
+        {
+            sendReadResponse(session, correlationId, null, key);
+        }
+        else if (readWaits.size() >= MAX_READ_WAITS)
+        {
+            sendReadResponse(session, correlationId, Status.BUSY, null);
+        }
+        else
+        {
+            readWaits.add(new ReadWait(correlationId, clientId, minOffset, nowNs + timeoutNs, key));
+        }
+    }
+
+    private int serviceReadWaits(final long nowNs)
+    {
+        int work = 0;
+        final long applied = store.appliedOffset();
+        for (int i = readWaits.size() - 1; i >= 0; i--)
+        {
+            final ReadWait wait = readWaits.get(i);
+            final boolean ready = applied >= wait.minOffset();
+            if (ready || nowNs - wait.deadlineNs() >= 0)
+            {
+                readWaits.remove(i);
+                final ClientSessions.Session session = sessions.get(wait.clientId(), nowNs);
+                if (null != session)
+                {
+                    sendReadResponse(session, wait.correlationId(), ready ? null : Status.TIMEOUT, ready ? wait.key() : null);
+                }
+                work++;
+            }
+        }
+        return work;
+    }
+
+    /** @param status null to read {@code key} now and answer OK or NOT_FOUND. */
+    private void sendReadResponse(final ClientSessions.Session session, final long correlationId, final Status status,
+        final byte[] key)
+    {
+        final long applied = store.appliedOffset();
+        byte[] value = null;
+        Status outcome = status;
+        if (null == status)
+        {
+            value = store.get(key);
+            outcome = null == value ? Status.NOT_FOUND : Status.OK;
+        }
+        readResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId).appliedOffset(applied).valueOffset(-1).leaderId(leaderId).status(outcome);
+        if (null != value)
+        {
+            readResponseEncoder.putValue(value, 0, value.length);
+        }
+        else
+        {
+            readResponseEncoder.putValue(sendBuffer, 0, 0);
+        }
+        session.publisher.offer(readResponseEncoder);
+    }
+
+    private void onTailRequest(final TailRequestDecoder decoder, final long nowNs)
+    {
+        final ClientSessions.Session session = sessions.get(decoder.clientId(), nowNs);
+        if (null == session)
+        {
+            return;
+        }
+        final long from = decoder.fromOffset();
+        final long limit = commitOffset;
+        final int maxBytes = Math.max(1, Math.min(decoder.maxBytes() <= 0 ? TAIL_MAX_BYTES : decoder.maxBytes(),
+            TAIL_MAX_BYTES));
+        Status status = Status.OK;
+        int length = 0;
+        long next = from;
+        if (from < log.logStartOffset())
+        {
+            status = Status.OFFSET_OUT_OF_RANGE;
+        }
+        else if (from < limit)
+        {
+            stagingByteBuffer.clear();
+            try
+            {
+                final int read = log.read(from, maxBytes, stagingByteBuffer);
+                while (length < read && BatchDescriptor.nextOffset(staging, length) <= limit)
+                {
+                    next = BatchDescriptor.nextOffset(staging, length);
+                    length += BatchDescriptor.length(staging, length);
+                }
+            }
+            catch (final OffsetOutOfRangeException ex)
+            {
+                status = Status.OFFSET_OUT_OF_RANGE;
+            }
+        }
+        tailResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(decoder.correlationId()).nextOffset(next).logStartOffset(log.logStartOffset())
+            .commitOffset(limit).status(status).putBatches(staging, 0, length);
+        session.publisher.offer(tailResponseEncoder);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Admin
+
+    private void onAdminMessage(
+        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        final long nowNs = System.nanoTime();
+        switch (templateId)
+        {
+            case StatusRequestDecoder.TEMPLATE_ID ->
+            {
+                final StatusRequestDecoder decoder = decoders.statusRequest(buffer, offset, length);
+                final ClientSessions.Session session = sessions.get(decoder.clientId(), nowNs);
+                if (null != session)
+                {
+                    sendStatus(session, decoder.correlationId(), nowNs);
+                }
+            }
+            case ChecksumRequestDecoder.TEMPLATE_ID ->
+            {
+                final ChecksumRequestDecoder decoder = decoders.checksumRequest(buffer, offset, length);
+                final ClientSessions.Session session = sessions.get(decoder.clientId(), nowNs);
+                if (null != session)
+                {
+                    sendChecksum(session, decoder.correlationId(), decoder.fromOffset(), decoder.toOffset());
+                }
+            }
+            case PromoteRequestDecoder.TEMPLATE_ID ->
+            {
+                final PromoteRequestDecoder decoder = decoders.promoteRequest(buffer, offset, length);
+                answerAdmin(decoder.clientId(), decoder.correlationId(), nowNs);
+            }
+            case DemoteRequestDecoder.TEMPLATE_ID ->
+            {
+                final DemoteRequestDecoder decoder = decoders.demoteRequest(buffer, offset, length);
+                answerAdmin(decoder.clientId(), decoder.correlationId(), nowNs);
+            }
+            default -> logger.log(WARNING, "unexpected " + io.logship.transport.MessageTypes.describe(templateId) + " on admin");
+        }
+    }
+
+    private void answerAdmin(final long clientId, final long correlationId, final long nowNs)
+    {
+        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        if (null == session)
+        {
+            return;
+        }
+        adminResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId).nodeId(nodeId).epoch(epoch).leaderId(leaderId).status(Status.ERROR)
+            .message("promote and demote are not available in this version: the leader is fixed by " +
+                NodeConfig.LEADER_PROP + " (see README, Status)");
+        session.publisher.offer(adminResponseEncoder);
+    }
+
+    private void sendStatus(final ClientSessions.Session session, final long correlationId, final long nowNs)
+    {
+        statusResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .nodeId(nodeId)
+            .epoch(epoch)
+            .leaderId(leaderId)
+            .role(role.wire())
+            .logStartOffset(log.logStartOffset())
+            .logEndOffset(log.logEndOffset())
+            .durableEndOffset(log.durableEndOffset())
+            .commitOffset(commitOffset)
+            .appliedOffset(store.appliedOffset());
+        int count = 0;
+        if (role == Role.LEADER || role == Role.FENCED && leaderId == nodeId)
+        {
+            for (final FollowerProgress follower : followers)
+            {
+                if (null != follower)
+                {
+                    count++;
+                }
+            }
+        }
+        final StatusResponseEncoder.FollowersEncoder group = statusResponseEncoder.followersCount(count);
+        if (count > 0)
+        {
+            for (final FollowerProgress follower : followers)
+            {
+                if (null != follower)
+                {
+                    group.next().nodeId(follower.nodeId).durableEndOffset(follower.durableEndOffset)
+                        .appliedOffset(follower.appliedOffset)
+                        .lastAckAgeMs(follower.lastAckNs == 0 ? -1 :
+                            TimeUnit.NANOSECONDS.toMillis(nowNs - follower.lastAckNs));
+                }
+            }
+        }
+        session.publisher.offer(statusResponseEncoder);
+    }
+
+    private void sendChecksum(final ClientSessions.Session session, final long correlationId, final long fromOffset,
+        final long toOffset)
+    {
+        Status status = Status.OK;
+        String message = "";
+        long batches = 0;
+        long bytes = 0;
+        long coveredFrom = fromOffset;
+        long coveredTo = fromOffset;
+        checksum.reset();
+        final long limit = Math.min(toOffset, commitOffset);
+        try
+        {
+            long offset = fromOffset;
+            boolean first = true;
+            while (offset < limit)
+            {
+                stagingByteBuffer.clear();
+                final int read = log.read(offset, 1024 * 1024, stagingByteBuffer);
+                if (read == 0)
+                {
+                    break;
+                }
+                int position = 0;
+                while (position < read && BatchDescriptor.nextOffset(staging, position) <= limit)
+                {
+                    final int length = BatchDescriptor.length(staging, position);
+                    if (first)
+                    {
+                        coveredFrom = BatchDescriptor.baseOffset(staging, position);
+                        first = false;
+                    }
+                    final ByteBuffer view = stagingByteBuffer.duplicate();
+                    view.limit(position + length).position(position);
+                    checksum.update(view);
+                    batches++;
+                    bytes += length;
+                    offset = BatchDescriptor.nextOffset(staging, position);
+                    coveredTo = offset;
+                    position += length;
+                }
+                if (position == 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (final LogshipException ex)
+        {
+            status = ex instanceof OffsetOutOfRangeException ? Status.OFFSET_OUT_OF_RANGE : Status.ERROR;
+            message = ex.getMessage();
+        }
+        checksumResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId).nodeId(nodeId).status(status).fromOffset(coveredFrom).toOffset(coveredTo)
+            .batchCount(batches).byteCount(bytes).crc32c(checksum.getValue()).message(message);
+        session.publisher.offer(checksumResponseEncoder);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Queries for status, metrics and tests
+
+    Role role()
+    {
+        return role;
+    }
+
+    int epoch()
+    {
+        return epoch;
+    }
+
+    int leaderId()
+    {
+        return leaderId;
+    }
+
+    long commitOffset()
+    {
+        return commitOffset;
+    }
+}

@@ -1,0 +1,437 @@
+package io.logship.node;
+
+import io.logship.LogshipException;
+import io.logship.log.FsyncPolicy;
+import io.logship.log.LogConfig;
+import io.logship.transport.IdleStrategyKind;
+import io.logship.transport.TransportConfiguration;
+import io.logship.transport.TransportContext;
+import io.aeron.driver.ThreadingMode;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A node's configuration file ({@code logshipd --config FILE}): Java properties, every key under
+ * {@code logship.}. Every key, its default and unit is listed in node-daemon/README.md and in the
+ * {@code *_PROP}/{@code *_DEFAULT} constants here. {@link #load} rejects an unknown key (a typo
+ * would otherwise silently fall back to a default) and a bad value, naming the key, the value and
+ * what is accepted. Immutable once loaded.
+ */
+public final class NodeConfig
+{
+    public static final String NODE_ID_PROP = "logship.node.id";
+    public static final String CLUSTER_NODES_PROP = "logship.cluster.nodes";
+    public static final String SECRET_FILE_PROP = "logship.cluster.secret.file";
+    public static final String LEADER_PROP = "logship.cluster.leader";
+    public static final String DATA_DIR_PROP = "logship.node.data.dir";
+    public static final String ACK_LEVEL_PROP = "logship.node.ack.level.default";
+    public static final String ACK_LEVEL_DEFAULT = "quorum";
+    public static final String REQUEST_TIMEOUT_MS_PROP = "logship.node.request.timeout.ms";
+    public static final long REQUEST_TIMEOUT_MS_DEFAULT = 5_000;
+    public static final String BATCH_MAX_BYTES_PROP = "logship.node.batch.max.bytes";
+    /** Fits one Aeron message at the default 8 MiB term (max message 1 MiB) with room for the header. */
+    public static final int BATCH_MAX_BYTES_DEFAULT = 512 * 1024;
+    public static final String RING_SIZE_PROP = "logship.node.ring.size";
+    public static final int RING_SIZE_DEFAULT = 8192;
+    public static final String PENDING_MAX_PROP = "logship.node.pending.max";
+    public static final int PENDING_MAX_DEFAULT = 65_536;
+    public static final String HEARTBEAT_INTERVAL_MS_PROP = "logship.node.heartbeat.interval.ms";
+    public static final long HEARTBEAT_INTERVAL_MS_DEFAULT = 50;
+    public static final String REPLICATION_BYTES_PER_CYCLE_PROP = "logship.node.replication.max.bytes.per.cycle";
+    /** Catch-up pacing: bytes sent to one follower per duty cycle, so live traffic keeps flowing. */
+    public static final int REPLICATION_BYTES_PER_CYCLE_DEFAULT = 1024 * 1024;
+    public static final String SNAPSHOT_INTERVAL_RECORDS_PROP = "logship.node.snapshot.interval.records";
+    public static final long SNAPSHOT_INTERVAL_RECORDS_DEFAULT = 1_000_000;
+    public static final String SNAPSHOT_RETAIN_PROP = "logship.node.snapshot.retain";
+    public static final int SNAPSHOT_RETAIN_DEFAULT = 2;
+    public static final String IDLE_STRATEGY_PROP = "logship.node.idle.strategy";
+    public static final String IDLE_STRATEGY_DEFAULT = "backoff";
+    public static final String METRICS_PORT_PROP = "logship.node.metrics.port";
+    public static final int METRICS_PORT_DEFAULT = 0;
+
+    /** One member of the cluster as configured: id and UDP endpoint. */
+    public record Member(int id, String host, int port)
+    {
+        @Override
+        public String toString()
+        {
+            return id + "@" + host + ":" + port;
+        }
+    }
+
+    private final Path file;
+    private final int nodeId;
+    private final Map<Integer, Member> members;
+    private final Path secretFile;
+    private final int leaderId;
+    private final Path dataDirectory;
+    private final String defaultAckLevel;
+    private final long requestTimeoutMs;
+    private final int batchMaxBytes;
+    private final int ringSize;
+    private final int pendingMax;
+    private final long heartbeatIntervalMs;
+    private final int replicationBytesPerCycle;
+    private final long snapshotIntervalRecords;
+    private final int snapshotRetain;
+    private final IdleStrategyKind idleStrategy;
+    private final int metricsPort;
+    private final LogConfig logConfig;
+    private final TransportContext transportContext;
+
+    private NodeConfig(final Path file, final Properties properties)
+    {
+        this.file = file;
+        final Reader reader = new Reader(file, properties);
+        nodeId = reader.intValue(NODE_ID_PROP, null, 1, 1_000_000);
+        members = parseMembers(reader.required(CLUSTER_NODES_PROP));
+        if (!members.containsKey(nodeId))
+        {
+            throw reader.bad(NODE_ID_PROP, Integer.toString(nodeId), "one of the ids in " + CLUSTER_NODES_PROP +
+                " " + members.keySet());
+        }
+        secretFile = Path.of(reader.required(SECRET_FILE_PROP));
+        leaderId = reader.intValue(LEADER_PROP, Integer.toString(Collections.min(members.keySet())), 1, 1_000_000);
+        if (!members.containsKey(leaderId))
+        {
+            throw reader.bad(LEADER_PROP, Integer.toString(leaderId), "one of the ids in " + CLUSTER_NODES_PROP);
+        }
+        dataDirectory = Path.of(reader.required(DATA_DIR_PROP));
+        defaultAckLevel = reader.oneOf(ACK_LEVEL_PROP, ACK_LEVEL_DEFAULT, "leader", "quorum", "all");
+        requestTimeoutMs = reader.longValue(REQUEST_TIMEOUT_MS_PROP, REQUEST_TIMEOUT_MS_DEFAULT, 1, 3_600_000);
+        batchMaxBytes = reader.intValue(BATCH_MAX_BYTES_PROP, Integer.toString(BATCH_MAX_BYTES_DEFAULT), 4096,
+            8 * 1024 * 1024);
+        ringSize = reader.intValue(RING_SIZE_PROP, Integer.toString(RING_SIZE_DEFAULT), 16, 1 << 20);
+        if (Integer.bitCount(ringSize) != 1)
+        {
+            throw reader.bad(RING_SIZE_PROP, Integer.toString(ringSize), "a power of two");
+        }
+        pendingMax = reader.intValue(PENDING_MAX_PROP, Integer.toString(PENDING_MAX_DEFAULT), 16, 1 << 22);
+        heartbeatIntervalMs = reader.longValue(HEARTBEAT_INTERVAL_MS_PROP, HEARTBEAT_INTERVAL_MS_DEFAULT, 1, 10_000);
+        replicationBytesPerCycle = reader.intValue(REPLICATION_BYTES_PER_CYCLE_PROP,
+            Integer.toString(REPLICATION_BYTES_PER_CYCLE_DEFAULT), 64 * 1024, 64 * 1024 * 1024);
+        snapshotIntervalRecords = reader.longValue(SNAPSHOT_INTERVAL_RECORDS_PROP, SNAPSHOT_INTERVAL_RECORDS_DEFAULT,
+            1, Long.MAX_VALUE);
+        snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
+        idleStrategy = IdleStrategyKind.valueOf(reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
+            "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_'));
+        metricsPort = reader.intValue(METRICS_PORT_PROP, Integer.toString(METRICS_PORT_DEFAULT), 0, 65535);
+
+        logConfig = new LogConfig()
+            .directory(dataDirectory.resolve("log"))
+            .segmentBytes(reader.intValue(LogConfig.SEGMENT_BYTES_PROP,
+                Integer.toString(LogConfig.SEGMENT_BYTES_DEFAULT), 1, Integer.MAX_VALUE))
+            .indexIntervalBytes(reader.intValue(LogConfig.INDEX_INTERVAL_BYTES_PROP,
+                Integer.toString(LogConfig.INDEX_INTERVAL_BYTES_DEFAULT), 1, Integer.MAX_VALUE))
+            .fsyncPolicy(FsyncPolicy.valueOf(reader.oneOf(LogConfig.FSYNC_PROP, "always", "always", "interval")
+                .toUpperCase()))
+            .fsyncIntervalMs(reader.longValue(LogConfig.FSYNC_INTERVAL_MS_PROP, LogConfig.FSYNC_INTERVAL_MS_DEFAULT,
+                1, 60_000))
+            .retentionBytes(reader.longValue(LogConfig.RETENTION_BYTES_PROP, LogConfig.RETENTION_BYTES_DEFAULT, -1,
+                Long.MAX_VALUE))
+            .retentionMs(reader.longValue(LogConfig.RETENTION_MS_PROP, LogConfig.RETENTION_MS_DEFAULT, -1,
+                Long.MAX_VALUE));
+        try
+        {
+            logConfig.conclude();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new LogshipException(file + ": " + ex.getMessage(), LogshipException.Category.ERROR, ex);
+        }
+
+        final Member self = members.get(nodeId);
+        transportContext = new TransportContext()
+            .nodeId(nodeId)
+            .endpointHost(self.host())
+            .endpointPort(self.port())
+            .clusterSecretFile(secretFile)
+            .aeronDirectoryName(reader.string(TransportConfiguration.AERON_DIR_PROP,
+                TransportConfiguration.defaultAeronDirectoryName(nodeId + "-" + members.get(nodeId).port())))
+            .embeddedDriver(Boolean.parseBoolean(reader.oneOf(TransportConfiguration.EMBEDDED_DRIVER_PROP, "true",
+                "true", "false")))
+            .threadingMode(ThreadingMode.valueOf(reader.oneOf(TransportConfiguration.THREADING_MODE_PROP, "SHARED",
+                "SHARED", "SHARED_NETWORK", "DEDICATED")))
+            .idleStrategy(IdleStrategyKind.valueOf(reader.oneOf(TransportConfiguration.IDLE_STRATEGY_PROP, "backoff",
+                "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_')))
+            .termLength(reader.intValue(TransportConfiguration.TERM_LENGTH_PROP,
+                Integer.toString(TransportConfiguration.TERM_LENGTH_DEFAULT), 1, Integer.MAX_VALUE))
+            .mtuLength(reader.intValue(TransportConfiguration.MTU_LENGTH_PROP,
+                Integer.toString(TransportConfiguration.MTU_LENGTH_DEFAULT), 1, Integer.MAX_VALUE))
+            .authenticateReplicationData(Boolean.parseBoolean(reader.oneOf(
+                TransportConfiguration.AUTHENTICATE_REPLICATION_DATA_PROP, "true", "true", "false")));
+        reader.rejectUnknown();
+    }
+
+    /**
+     * Reads and validates a config file.
+     *
+     * @throws LogshipException naming the file, key, value and what is accepted.
+     */
+    public static NodeConfig load(final Path file)
+    {
+        final Properties properties = new Properties();
+        try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        {
+            properties.load(in);
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("cannot read config " + file + ": " + ex, LogshipException.Category.ERROR, ex);
+        }
+        return new NodeConfig(file, properties);
+    }
+
+    private Map<Integer, Member> parseMembers(final String value)
+    {
+        final Map<Integer, Member> parsed = new LinkedHashMap<>();
+        for (final String part : value.split(","))
+        {
+            final String entry = part.trim();
+            final int at = entry.indexOf('@');
+            final int colon = entry.lastIndexOf(':');
+            if (at <= 0 || colon <= at + 1 || colon == entry.length() - 1)
+            {
+                throw new LogshipException(file + ": " + CLUSTER_NODES_PROP + " entry '" + entry +
+                    "' is not id@host:port", LogshipException.Category.ERROR);
+            }
+            try
+            {
+                final int id = Integer.parseInt(entry.substring(0, at));
+                final int port = Integer.parseInt(entry.substring(colon + 1));
+                if (id < 1 || port < 1 || port > 65535)
+                {
+                    throw new NumberFormatException();
+                }
+                if (null != parsed.put(id, new Member(id, entry.substring(at + 1, colon), port)))
+                {
+                    throw new LogshipException(file + ": " + CLUSTER_NODES_PROP + " lists node " + id + " twice",
+                        LogshipException.Category.ERROR);
+                }
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new LogshipException(file + ": " + CLUSTER_NODES_PROP + " entry '" + entry +
+                    "' needs an id ≥ 1 and a port in [1, 65535]", LogshipException.Category.ERROR);
+            }
+        }
+        return Collections.unmodifiableMap(parsed);
+    }
+
+    /** Reads keys, remembering which were used so unknown ones can be rejected. */
+    private static final class Reader
+    {
+        private final Path file;
+        private final Properties properties;
+        private final Set<String> used = new TreeSet<>();
+
+        Reader(final Path file, final Properties properties)
+        {
+            this.file = file;
+            this.properties = properties;
+        }
+
+        String string(final String key, final String defaultValue)
+        {
+            used.add(key);
+            final String value = properties.getProperty(key);
+            return null == value ? defaultValue : value.trim();
+        }
+
+        String required(final String key)
+        {
+            final String value = string(key, null);
+            if (null == value || value.isEmpty())
+            {
+                throw new LogshipException(file + ": required key " + key + " is missing",
+                    LogshipException.Category.ERROR);
+            }
+            return value;
+        }
+
+        String oneOf(final String key, final String defaultValue, final String... accepted)
+        {
+            final String value = string(key, defaultValue);
+            for (final String candidate : accepted)
+            {
+                if (candidate.equalsIgnoreCase(value))
+                {
+                    return candidate;
+                }
+            }
+            throw bad(key, value, "one of " + String.join(", ", accepted));
+        }
+
+        long longValue(final String key, final long defaultValue, final long min, final long max)
+        {
+            final String value = string(key, Long.toString(defaultValue));
+            try
+            {
+                final long parsed = Long.parseLong(value.replace("_", ""));
+                if (parsed < min || parsed > max)
+                {
+                    throw bad(key, value, "an integer in [" + min + ", " + max + "]");
+                }
+                return parsed;
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw bad(key, value, "an integer in [" + min + ", " + max + "]");
+            }
+        }
+
+        int intValue(final String key, final String defaultValue, final int min, final int max)
+        {
+            final String value = null == defaultValue ? required(key) : string(key, defaultValue);
+            try
+            {
+                final int parsed = Integer.parseInt(value.replace("_", ""));
+                if (parsed < min || parsed > max)
+                {
+                    throw bad(key, value, "an integer in [" + min + ", " + max + "]");
+                }
+                return parsed;
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw bad(key, value, "an integer in [" + min + ", " + max + "]");
+            }
+        }
+
+        LogshipException bad(final String key, final String value, final String expected)
+        {
+            return new LogshipException(file + ": " + key + "=" + value + " is invalid: expected " + expected,
+                LogshipException.Category.ERROR);
+        }
+
+        void rejectUnknown()
+        {
+            final List<String> unknown = new ArrayList<>();
+            for (final String key : properties.stringPropertyNames())
+            {
+                if (!used.contains(key))
+                {
+                    unknown.add(key);
+                }
+            }
+            if (!unknown.isEmpty())
+            {
+                Collections.sort(unknown);
+                throw new LogshipException(file + ": unknown key(s) " + unknown + " (see node-daemon/README.md)",
+                    LogshipException.Category.ERROR);
+            }
+        }
+    }
+
+    public Path file()
+    {
+        return file;
+    }
+
+    public int nodeId()
+    {
+        return nodeId;
+    }
+
+    public Map<Integer, Member> members()
+    {
+        return members;
+    }
+
+    public Member self()
+    {
+        return members.get(nodeId);
+    }
+
+    public Path secretFile()
+    {
+        return secretFile;
+    }
+
+    public int leaderId()
+    {
+        return leaderId;
+    }
+
+    public Path dataDirectory()
+    {
+        return dataDirectory;
+    }
+
+    public String defaultAckLevel()
+    {
+        return defaultAckLevel;
+    }
+
+    public long requestTimeoutMs()
+    {
+        return requestTimeoutMs;
+    }
+
+    public int batchMaxBytes()
+    {
+        return batchMaxBytes;
+    }
+
+    public int ringSize()
+    {
+        return ringSize;
+    }
+
+    public int pendingMax()
+    {
+        return pendingMax;
+    }
+
+    public long heartbeatIntervalMs()
+    {
+        return heartbeatIntervalMs;
+    }
+
+    public int replicationBytesPerCycle()
+    {
+        return replicationBytesPerCycle;
+    }
+
+    public long snapshotIntervalRecords()
+    {
+        return snapshotIntervalRecords;
+    }
+
+    public int snapshotRetain()
+    {
+        return snapshotRetain;
+    }
+
+    public IdleStrategyKind idleStrategy()
+    {
+        return idleStrategy;
+    }
+
+    public int metricsPort()
+    {
+        return metricsPort;
+    }
+
+    public LogConfig logConfig()
+    {
+        return logConfig;
+    }
+
+    public TransportContext transportContext()
+    {
+        return transportContext;
+    }
+}

@@ -1,0 +1,64 @@
+package io.logship.node;
+
+import io.logship.LogshipException;
+import org.agrona.concurrent.ShutdownSignalBarrier;
+
+import java.nio.file.Path;
+
+/**
+ * {@code logshipd --config FILE}: runs one node in the foreground, logging to stdout, until SIGTERM
+ * or SIGINT, then stops cleanly (see {@link Node#close()}). Exit codes: 0 after a clean stop, 2 for a
+ * bad command line or configuration, 1 if the node cannot start (e.g. a corrupt log, named in the
+ * message). Suited to a systemd unit with {@code Restart=on-failure}.
+ */
+public final class NodeDaemon
+{
+    private NodeDaemon()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        if (null == System.getProperty("java.util.logging.SimpleFormatter.format"))
+        {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %5$s%6$s%n");
+        }
+        if (args.length != 2 || !"--config".equals(args[0]))
+        {
+            System.err.println("usage: logshipd --config FILE");
+            System.exit(2);
+        }
+        final NodeConfig config;
+        try
+        {
+            config = NodeConfig.load(Path.of(args[1]));
+        }
+        catch (final LogshipException ex)
+        {
+            System.err.println("logshipd: " + ex.getMessage());
+            System.exit(2);
+            return;
+        }
+
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        {
+            final Node node;
+            try
+            {
+                node = Node.start(config);
+            }
+            catch (final LogshipException ex)
+            {
+                System.err.println("logshipd: node " + config.nodeId() + " cannot start: " + ex.getMessage());
+                System.exit(1);
+                return;
+            }
+            System.out.println("logshipd: node " + config.nodeId() + " running on " + config.self() +
+                " (data " + config.dataDirectory() + ")");
+            System.out.flush();
+            barrier.await();
+            node.close();
+        }
+        System.out.println("logshipd: node " + config.nodeId() + " stopped");
+    }
+}

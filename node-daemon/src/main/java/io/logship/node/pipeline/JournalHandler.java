@@ -1,0 +1,165 @@
+package io.logship.node.pipeline;
+
+import com.lmax.disruptor.EventHandler;
+import io.logship.LogshipException;
+import io.logship.log.BatchBuilder;
+import io.logship.log.BatchDescriptor;
+import io.logship.log.RecordDescriptor;
+import io.logship.log.RecordType;
+import io.logship.log.SegmentedLog;
+import org.agrona.ExpandableArrayBuffer;
+
+import java.util.function.IntSupplier;
+
+/**
+ * The leader's journal: the single consumer of the write ring. It packs the events of each Disruptor
+ * batch into one log batch and appends it with one fsync when {@code endOfBatch} is true (group
+ * commit: the more load, the bigger the batch, the fewer fsyncs per record), splitting only when
+ * the batch would exceed {@code batchMaxBytes}. It stamps each event with its offset, or with the
+ * failure that kept it out of the log. It allocates nothing per event.
+ *
+ * <p>Runs on the Disruptor's consumer thread; the only thread that appends to the leader's log.
+ */
+public final class JournalHandler implements EventHandler<WriteEvent>
+{
+    private final SegmentedLog log;
+    private final BatchBuilder builder;
+    private final IntSupplier epochSupplier;
+    private final System.Logger logger;
+    private final WriteEvent[] inBatch;
+    private int inBatchCount;
+    private volatile long batchesAppended;
+    private volatile long recordsAppended;
+
+    /**
+     * @param epochSupplier the leader's current epoch; read when a batch starts.
+     * @param maxEventsPerBatch upper bound on events held before a forced append (the ring size).
+     */
+    public JournalHandler(final SegmentedLog log, final int batchMaxBytes, final IntSupplier epochSupplier,
+        final int maxEventsPerBatch, final System.Logger logger)
+    {
+        this.log = log;
+        this.builder = new BatchBuilder(batchMaxBytes);
+        this.epochSupplier = epochSupplier;
+        this.logger = logger;
+        this.inBatch = new WriteEvent[maxEventsPerBatch];
+    }
+
+    @Override
+    public void onEvent(final WriteEvent event, final long sequence, final boolean endOfBatch)
+    {
+        event.clearResult();
+        if (event.kind == WriteEvent.KIND_EPOCH_START)
+        {
+            appendPending();
+            builder.reset(epochSupplier.getAsInt(), System.currentTimeMillis()).flags(BatchDescriptor.FLAG_EPOCH_START);
+            builder.noop();
+            add(event);
+            appendPending();
+        }
+        else
+        {
+            final boolean idempotent = event.idempotent;
+            if (!builder.isEmpty() && !builder.fits(event.keyLength, event.valueLength, idempotent))
+            {
+                appendPending();
+            }
+            if (builder.isEmpty())
+            {
+                builder.reset(epochSupplier.getAsInt(), System.currentTimeMillis());
+            }
+            final ExpandableArrayBuffer payload = event.payload;
+            try
+            {
+                if (!builder.append(RecordType.get(event.recordType), idempotent, event.clientId, event.sequence,
+                    payload, 0, event.keyLength, payload, event.keyLength, event.valueLength))
+                {
+                    fail(event, "record of " + RecordDescriptor.recordLength(event.keyLength, event.valueLength,
+                        idempotent) + " bytes exceeds " + NodeLimits.BATCH_MAX_BYTES_NAME + "=" + builder.capacity());
+                }
+                else
+                {
+                    add(event);
+                }
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                fail(event, ex.getMessage());
+            }
+            if (inBatchCount == inBatch.length)
+            {
+                appendPending();
+            }
+        }
+        if (endOfBatch)
+        {
+            appendPending();
+        }
+        if (event.payload.capacity() > WriteEvent.PAYLOAD_RETAIN_BYTES)
+        {
+            // The builder has copied the bytes; don't let one huge value pin memory in this slot forever.
+            event.payload = new ExpandableArrayBuffer(256);
+        }
+    }
+
+    private void add(final WriteEvent event)
+    {
+        inBatch[inBatchCount++] = event;
+    }
+
+    private static void fail(final WriteEvent event, final String error)
+    {
+        event.result = WriteEvent.RESULT_FAILED;
+        event.error = error;
+    }
+
+    private void appendPending()
+    {
+        if (builder.isEmpty())
+        {
+            return;
+        }
+        final int count = inBatchCount;
+        final int epoch = epochSupplier.getAsInt();
+        try
+        {
+            final int length = builder.build();
+            final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length);
+            for (int i = 0; i < count; i++)
+            {
+                final WriteEvent event = inBatch[i];
+                event.result = WriteEvent.RESULT_APPENDED;
+                event.offset = baseOffset + i;
+                event.epoch = BatchDescriptor.epoch(builder.buffer(), 0);
+                inBatch[i] = null;
+            }
+            batchesAppended++;
+            recordsAppended += count;
+        }
+        catch (final LogshipException ex)
+        {
+            logger.log(System.Logger.Level.ERROR, "append of " + count + " record(s) in epoch " + epoch + " failed: " +
+                ex.getMessage());
+            for (int i = 0; i < count; i++)
+            {
+                fail(inBatch[i], ex.getMessage());
+                inBatch[i] = null;
+            }
+        }
+        finally
+        {
+            inBatchCount = 0;
+            builder.reset(epoch, 0);
+        }
+    }
+
+    public long batchesAppended()
+    {
+        return batchesAppended;
+    }
+
+    public long recordsAppended()
+    {
+        return recordsAppended;
+    }
+}

@@ -1,0 +1,53 @@
+package io.logship.node.pipeline;
+
+import org.agrona.ExpandableArrayBuffer;
+
+/**
+ * One slot of the leader's write ring, pre-allocated and reused. The conductor (the single
+ * producer) fills the request fields; the {@link JournalHandler} appends it and fills the result
+ * fields; the conductor reads the result back through its poller once the journal has passed the
+ * slot. The key and value live in one expandable buffer that grows to the largest request seen, so
+ * steady traffic allocates nothing.
+ */
+public final class WriteEvent
+{
+    /** Kinds of slot. */
+    public static final byte KIND_WRITE = 1;
+    /** Opens a leader epoch: one NOOP record in a batch of its own, flagged as the epoch start. */
+    public static final byte KIND_EPOCH_START = 2;
+
+    /** Result: appended and durable per the log's fsync policy. */
+    public static final byte RESULT_APPENDED = 1;
+    /** Result: the append failed; {@link #error} says why; nothing of this record is in the log. */
+    public static final byte RESULT_FAILED = 2;
+
+    /** A payload buffer larger than this is replaced after use, so one huge value doesn't pin memory per slot. */
+    static final int PAYLOAD_RETAIN_BYTES = 64 * 1024;
+
+    // request, written by the conductor
+    public byte kind;
+    public long correlationId;
+    public long clientId;
+    /** With a client sequence: de-duplicated, and the id and sequence are stored in the record. */
+    public boolean idempotent;
+    public long sequence;
+    public byte ackLevel;
+    public byte recordType;
+    public long deadlineNs;
+    public int keyLength;
+    public int valueLength;
+    public ExpandableArrayBuffer payload = new ExpandableArrayBuffer(256);
+
+    // result, written by the journal
+    public byte result;
+    public long offset;
+    public int epoch;
+    public String error;
+
+    void clearResult()
+    {
+        result = 0;
+        offset = -1;
+        error = null;
+    }
+}
