@@ -66,6 +66,8 @@ public final class KeyValueStore implements AutoCloseable
     public static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
 
     private static final System.Logger LOG = System.getLogger(KeyValueStore.class.getName());
+    private static final java.lang.invoke.VarHandle STORED_OFFSET =
+        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final String DATA_MAP = "data";
     private static final String DEDUP_MAP = "dedup";
     private static final String APPLIED_OFFSET = "appliedOffset";
@@ -309,7 +311,11 @@ public final class KeyValueStore implements AutoCloseable
             final RecordType type = cursor.type();
             if (RecordType.PUT == type)
             {
-                data.put(cursor.keyBytes(), cursor.valueBytes());
+                // Stored value = the record's offset (int64 LE) then the value: a read can tell which write it sees.
+                final byte[] stored = new byte[Long.BYTES + cursor.valueLength()];
+                STORED_OFFSET.set(stored, 0, recordOffset);
+                cursor.buffer().getBytes(cursor.valueOffset(), stored, Long.BYTES, cursor.valueLength());
+                data.put(cursor.keyBytes(), stored);
             }
             else if (RecordType.DELETE == type)
             {
@@ -335,15 +341,33 @@ public final class KeyValueStore implements AutoCloseable
         }
     }
 
+    /** A value and the offset of the record that wrote it. */
+    public record Value(long offset, byte[] bytes)
+    {
+    }
+
     /** The value stored under {@code key}, or null. Any thread. */
     public byte[] get(final byte[] key)
+    {
+        final Value value = getValue(key);
+        return null == value ? null : value.bytes();
+    }
+
+    /** The value stored under {@code key} with the offset that wrote it, or null. Any thread. */
+    public Value getValue(final byte[] key)
     {
         final ReentrantReadWriteLock.ReadLock lock = swapLock.readLock();
         lock.lock();
         try
         {
             ensureOpen();
-            return data.get(key);
+            final byte[] stored = data.get(key);
+            if (null == stored)
+            {
+                return null;
+            }
+            return new Value((long)STORED_OFFSET.get(stored, 0), java.util.Arrays.copyOfRange(stored, Long.BYTES,
+                stored.length));
         }
         finally
         {

@@ -33,7 +33,7 @@ import java.util.zip.CRC32C;
  *  |             Header CRC32C of header bytes [0, 44)             |
  *  +---------------------------------------------------------------+  body starts
  *  |  Key/value entries, Entry Count times:                        |
- *  |    Key Length (int32) | Key bytes | Value Length (int32) | Value bytes
+ *  |    Key Length (int32) | Key bytes | Value Length (int32) | Value bytes (the writing record's offset, int64 LE, then the value)
  *  +---------------------------------------------------------------+
  *  |  De-duplication entries, De-duplication Entry Count times:    |
  *  |    Client Id (int64) | Last Sequence (int64) | Offset of that record (int64)

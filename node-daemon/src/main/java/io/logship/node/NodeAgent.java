@@ -1530,14 +1530,21 @@ final class NodeAgent implements Agent
     {
         final long applied = store.appliedOffset();
         byte[] value = null;
+        long valueOffset = -1;
         Status outcome = status;
         if (null == status)
         {
-            value = store.get(key);
+            final KeyValueStore.Value stored = store.getValue(key);
+            if (null != stored)
+            {
+                value = stored.bytes();
+                valueOffset = stored.offset();
+            }
             outcome = null == value ? Status.NOT_FOUND : Status.OK;
         }
         readResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId).appliedOffset(applied).valueOffset(-1).leaderId(leaderId).status(outcome);
+            .correlationId(correlationId).appliedOffset(applied).valueOffset(valueOffset).leaderId(leaderId)
+            .status(outcome);
         if (null != value)
         {
             readResponseEncoder.putValue(value, 0, value.length);
