@@ -795,25 +795,7 @@ final class NodeAgent implements Agent
                 durableScratch[n++] = follower.durableEndOffset;
             }
         }
-        // Insertion sort, descending: clusters are small.
-        for (int i = 1; i < n; i++)
-        {
-            final long value = durableScratch[i];
-            int j = i - 1;
-            while (j >= 0 && durableScratch[j] < value)
-            {
-                durableScratch[j + 1] = durableScratch[j];
-                j--;
-            }
-            durableScratch[j + 1] = value;
-        }
-        // A majority (n/2 + 1 nodes) holds everything below the (n/2)-th highest durable offset.
-        final long candidate = durableScratch[n / 2];
-        // The current-epoch rule: only a majority holding this epoch's NOOP commits anything.
-        if (candidate > epochStartOffset && candidate > commitOffset)
-        {
-            commitOffset = candidate;
-        }
+        commitOffset = CommitRule.commitOffset(durableScratch, n, epochStartOffset, commitOffset);
     }
 
     private long lowestDurableOffset()

@@ -27,7 +27,7 @@ final class PendingWrites
 
     PendingWrites(final int capacityPowerOfTwo)
     {
-        final int capacity = Integer.highestOneBit(Math.max(16, capacityPowerOfTwo - 1) << 1);
+        final int capacity = Integer.highestOneBit(Math.max(16, capacityPowerOfTwo) - 1) << 1;
         correlationIds = new long[capacity];
         clientIds = new long[capacity];
         offsets = new long[capacity];

@@ -1,0 +1,92 @@
+package io.logship.node;
+
+import io.logship.LogshipException;
+import io.logship.log.FsyncPolicy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class NodeConfigTest
+{
+    @TempDir
+    Path dir;
+
+    private Path write(final String extra) throws IOException
+    {
+        final Path file = dir.resolve("node.conf");
+        Files.writeString(file, "logship.node.id=2\n" +
+            "logship.cluster.nodes=1@127.0.0.1:7001, 2@127.0.0.1:7002,3@127.0.0.1:7003\n" +
+            "logship.cluster.secret.file=" + dir.resolve("secret") + "\n" +
+            "logship.node.data.dir=" + dir.resolve("data") + "\n" + extra);
+        return file;
+    }
+
+    @Test
+    void shouldLoadAMinimalConfigWithDocumentedDefaults() throws IOException
+    {
+        final NodeConfig config = NodeConfig.load(write(""));
+        assertThat(config.nodeId()).isEqualTo(2);
+        assertThat(config.members()).hasSize(3);
+        assertThat(config.self().port()).isEqualTo(7002);
+        assertThat(config.leaderId()).isEqualTo(1);
+        assertThat(config.defaultAckLevel()).isEqualTo("quorum");
+        assertThat(config.logConfig().fsyncPolicy()).isEqualTo(FsyncPolicy.ALWAYS);
+        assertThat(config.logConfig().directory()).isEqualTo(dir.resolve("data").resolve("log"));
+        assertThat(config.ringSize()).isEqualTo(NodeConfig.RING_SIZE_DEFAULT);
+    }
+
+    @Test
+    void shouldNameTheKeyAndValueOfABadSetting() throws IOException
+    {
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.ack.level.default=most\n")))
+            .isInstanceOf(LogshipException.class)
+            .hasMessageContaining("logship.node.ack.level.default=most is invalid: expected one of leader, quorum, all");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.ring.size=1000\n")))
+            .hasMessageContaining("logship.node.ring.size=1000 is invalid: expected a power of two");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.log.fsync=sometimes\n")))
+            .hasMessageContaining("logship.log.fsync=sometimes is invalid: expected one of always, interval");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.log.segment.bytes=10\n")))
+            .hasMessageContaining("logship.log.segment.bytes=10");
+    }
+
+    @Test
+    void shouldRefuseUnknownKeysSoATypoIsNotSilentlyIgnored() throws IOException
+    {
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.ack.levle.default=all\n")))
+            .hasMessageContaining("unknown key(s) [logship.node.ack.levle.default]");
+    }
+
+    @Test
+    void shouldRefuseANodeIdOutsideTheCluster() throws IOException
+    {
+        final Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "logship.node.id=9\nlogship.cluster.nodes=1@127.0.0.1:7001\n" +
+            "logship.cluster.secret.file=s\nlogship.node.data.dir=d\n");
+        assertThatThrownBy(() -> NodeConfig.load(file)).hasMessageContaining("logship.node.id=9 is invalid");
+    }
+
+    @Test
+    void shouldRefuseAMalformedMemberList() throws IOException
+    {
+        final Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "logship.node.id=1\nlogship.cluster.nodes=1@127.0.0.1\n" +
+            "logship.cluster.secret.file=s\nlogship.node.data.dir=d\n");
+        assertThatThrownBy(() -> NodeConfig.load(file))
+            .hasMessageContaining("logship.cluster.nodes entry '1@127.0.0.1' is not id@host:port");
+    }
+
+    @Test
+    void shouldNameAMissingRequiredKey() throws IOException
+    {
+        final Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "logship.node.id=1\nlogship.cluster.nodes=1@127.0.0.1:7001\n");
+        assertThatThrownBy(() -> NodeConfig.load(file))
+            .hasMessageContaining("required key logship.cluster.secret.file is missing");
+    }
+}
