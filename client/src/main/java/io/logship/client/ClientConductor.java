@@ -693,8 +693,9 @@ final class ClientConductor implements Agent
         final int target = request.targetNodeId;
         final NodeSession session = sessionById.get(target);
         final String reason = session.describe() + " did not answer within " + config.requestTimeoutMs() + " ms";
-        // The node may have restarted and forgotten the session: connect again before the next request.
+        // The node may have restarted and forgotten the session: connect again now, before its next request.
         session.disconnect(reason);
+        session.ensureConnecting(nowNs);
         if (request.kind == ClientRequest.Kind.PROMOTE || request.kind == ClientRequest.Kind.DEMOTE)
         {
             fail(request, ResponseStatus.DEADLINE_EXCEEDED, target, reason + ": the " + request.kind.operation +
