@@ -64,7 +64,9 @@ final class DedupWindow
         final int slot = (int)(sequence & mask);
         if (window.sequences[slot] != sequence)
         {
-            return TOO_OLD;
+            // Within the window but never seen: a write that arrived after a later one (a client retrying
+            // after failover cannot always keep its order). Older than the window: unknown, refuse.
+            return sequence > window.highestSequence - (mask + 1) ? NEW : TOO_OLD;
         }
         final long offset = window.offsets[slot];
         if (offset == UNASSIGNED)

@@ -42,6 +42,19 @@ class DedupWindowTest
     }
 
     @Test
+    void shouldAcceptASequenceThatArrivesAfterALaterOne()
+    {
+        final DedupWindow window = new DedupWindow(8, 4);
+        window.onPublished(42, 5);
+        window.onResult(42, 5, 500);
+        assertThat(window.lookup(42, 4)).isEqualTo(DedupWindow.NEW);
+        window.onPublished(42, 4);
+        window.onResult(42, 4, 501);
+        assertThat(window.lookup(42, 4)).isEqualTo(501);
+        assertThat(window.lookup(42, 5)).isEqualTo(500);
+    }
+
+    @Test
     void shouldEvictTheLeastRecentlyUsedClient()
     {
         final DedupWindow window = new DedupWindow(8, 2);
