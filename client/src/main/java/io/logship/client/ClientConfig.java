@@ -1,0 +1,383 @@
+package io.logship.client;
+
+import io.logship.LogshipException;
+import io.logship.transport.IdleStrategyKind;
+import io.logship.transport.TransportConfiguration;
+import org.agrona.ErrorHandler;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Settings of one {@link LogshipClient}. Fluent setters; {@link #conclude()} runs once in
+ * {@link LogshipClient#connect(ClientConfig)}, validates every value (naming the setting, the value and
+ * what was expected) and derives the client id, response port and aeron directory. Not thread-safe; do
+ * not change it after {@code connect}.
+ */
+public final class ClientConfig
+{
+    public static final long DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+    public static final long DEFAULT_DEADLINE_MS = 30_000;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 1024;
+    public static final long DEFAULT_CONNECT_TIMEOUT_MS = 1_000;
+    public static final int DEFAULT_CONNECT_ATTEMPTS = 3;
+    /**
+     * 16 MiB terms give a 2 MiB maximum message, so a write of the largest key (1 KiB) and value (1 MiB)
+     * fits one WriteRequest; the transport's 8 MiB default caps messages at exactly 1 MiB, too small.
+     * The buffers are sparse files: only what is written uses memory.
+     */
+    public static final int DEFAULT_TERM_LENGTH = 16 * 1024 * 1024;
+
+    private boolean concluded;
+    private final Map<Integer, InetSocketAddress> nodes = new TreeMap<>();
+    private long clientId;
+    private Path clusterSecretFile;
+    private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+    private long deadlineMs = DEFAULT_DEADLINE_MS;
+    private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private AckLevel defaultAckLevel = AckLevel.QUORUM;
+    private String responseHost = "127.0.0.1";
+    private int responsePort;
+    private String aeronDir;
+    private IdleStrategyKind idleStrategy = IdleStrategyKind.BACKOFF;
+    private long connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
+    private int connectAttempts = DEFAULT_CONNECT_ATTEMPTS;
+    private int termLength = DEFAULT_TERM_LENGTH;
+    private ErrorHandler errorHandler;
+
+    /**
+     * Validates and derives: a random non-zero client id if none was set, a free UDP port if
+     * {@code responsePort} is 0, and {@code /dev/shm/logship-client-<random>-<user>} (or under
+     * java.io.tmpdir) if no aeron directory was set.
+     *
+     * @throws LogshipException naming the first bad setting.
+     */
+    public ClientConfig conclude()
+    {
+        if (concluded)
+        {
+            throw new LogshipException("ClientConfig already concluded", LogshipException.Category.ERROR);
+        }
+        if (nodes.isEmpty())
+        {
+            throw bad("nodes", "{}", "at least one node id -> host:port");
+        }
+        for (final Map.Entry<Integer, InetSocketAddress> node : nodes.entrySet())
+        {
+            final InetSocketAddress address = node.getValue();
+            if (node.getKey() < 0)
+            {
+                throw bad("nodes", node.getKey(), "node ids >= 0");
+            }
+            if (null == address || address.getPort() <= 0 || null == address.getHostString())
+            {
+                throw bad("nodes[" + node.getKey() + "]", address, "a host and a UDP port in [1, 65535]");
+            }
+        }
+        if (requestTimeoutMs <= 0 || requestTimeoutMs > Integer.MAX_VALUE)
+        {
+            throw bad("requestTimeoutMs", requestTimeoutMs, "a positive number of milliseconds");
+        }
+        if (deadlineMs < requestTimeoutMs)
+        {
+            throw bad("deadlineMs", deadlineMs, "at least requestTimeoutMs (" + requestTimeoutMs + ")");
+        }
+        if (maxInFlight < 1 || maxInFlight > 1 << 20)
+        {
+            throw bad("maxInFlight", maxInFlight, "in [1, 1048576]");
+        }
+        if (null == defaultAckLevel)
+        {
+            throw bad("defaultAckLevel", null, "LEADER, QUORUM or ALL");
+        }
+        if (null == responseHost || responseHost.isBlank())
+        {
+            throw bad("responseHost", responseHost, "a host or IP address the nodes can send to");
+        }
+        if (responsePort < 0 || responsePort > 65535)
+        {
+            throw bad("responsePort", responsePort, "a UDP port in [1, 65535], or 0 for a free one");
+        }
+        if (null == idleStrategy)
+        {
+            throw bad("idleStrategy", null, "backoff, busy-spin, yield or sleep");
+        }
+        if (connectTimeoutMs <= 0)
+        {
+            throw bad("connectTimeoutMs", connectTimeoutMs, "a positive number of milliseconds");
+        }
+        if (connectAttempts < 1)
+        {
+            throw bad("connectAttempts", connectAttempts, "at least 1");
+        }
+        if (null != aeronDir && aeronDir.isBlank())
+        {
+            throw bad("aeronDir", aeronDir, "a directory path");
+        }
+
+        final SecureRandom random = new SecureRandom();
+        while (0 == clientId)
+        {
+            clientId = random.nextLong();
+        }
+        if (0 == responsePort)
+        {
+            responsePort = freeUdpPort();
+        }
+        if (null == aeronDir)
+        {
+            aeronDir = TransportConfiguration.defaultAeronDirectoryName(
+                "client-" + Long.toHexString(random.nextLong() & Long.MAX_VALUE));
+        }
+        if (null == errorHandler)
+        {
+            errorHandler = Throwable::printStackTrace;
+        }
+        concluded = true;
+        return this;
+    }
+
+    /**
+     * A free UDP port: bind port 0, read the port, close. Another process may take it before the driver
+     * binds it; the driver then fails to start, naming the endpoint.
+     */
+    static int freeUdpPort()
+    {
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot find a free UDP port", ex);
+        }
+    }
+
+    public boolean isConcluded()
+    {
+        return concluded;
+    }
+
+    /** The cluster: node id to that node's UDP endpoint (host:port). */
+    public Map<Integer, InetSocketAddress> nodes()
+    {
+        return Collections.unmodifiableMap(nodes);
+    }
+
+    /** Replaces the node list. */
+    public ClientConfig nodes(final Map<Integer, InetSocketAddress> nodes)
+    {
+        this.nodes.clear();
+        this.nodes.putAll(nodes);
+        return this;
+    }
+
+    /** Adds (or replaces) one node. */
+    public ClientConfig node(final int id, final String host, final int port)
+    {
+        nodes.put(id, InetSocketAddress.createUnresolved(host, port));
+        return this;
+    }
+
+    /** The id the leader deduplicates retried writes by; random and non-zero unless set. */
+    public long clientId()
+    {
+        return clientId;
+    }
+
+    /**
+     * Set it only to resume a previous client's sequence space deliberately; two live clients with one id
+     * would have their writes deduplicated against each other.
+     */
+    public ClientConfig clientId(final long clientId)
+    {
+        this.clientId = clientId;
+        return this;
+    }
+
+    public Path clusterSecretFile()
+    {
+        return clusterSecretFile;
+    }
+
+    /** The cluster secret (mode 0600), needed only for admin calls: status, checksum, promote, demote. */
+    public ClientConfig clusterSecretFile(final Path clusterSecretFile)
+    {
+        this.clusterSecretFile = clusterSecretFile;
+        return this;
+    }
+
+    public long requestTimeoutMs()
+    {
+        return requestTimeoutMs;
+    }
+
+    /** How long one attempt at one node may take before the client gives up on it and retries. */
+    public ClientConfig requestTimeoutMs(final long requestTimeoutMs)
+    {
+        this.requestTimeoutMs = requestTimeoutMs;
+        return this;
+    }
+
+    public long deadlineMs()
+    {
+        return deadlineMs;
+    }
+
+    /** Total time a request may take across every retry; its future fails after it. */
+    public ClientConfig deadlineMs(final long deadlineMs)
+    {
+        this.deadlineMs = deadlineMs;
+        return this;
+    }
+
+    public int maxInFlight()
+    {
+        return maxInFlight;
+    }
+
+    /** Requests outstanding at once; beyond it callers block (see {@link LogshipClient}). */
+    public ClientConfig maxInFlight(final int maxInFlight)
+    {
+        this.maxInFlight = maxInFlight;
+        return this;
+    }
+
+    public AckLevel defaultAckLevel()
+    {
+        return defaultAckLevel;
+    }
+
+    public ClientConfig defaultAckLevel(final AckLevel defaultAckLevel)
+    {
+        this.defaultAckLevel = defaultAckLevel;
+        return this;
+    }
+
+    public String responseHost()
+    {
+        return responseHost;
+    }
+
+    /** Host the client's response endpoint binds and the nodes send to (default 127.0.0.1). */
+    public ClientConfig responseHost(final String responseHost)
+    {
+        this.responseHost = responseHost;
+        return this;
+    }
+
+    public int responsePort()
+    {
+        return responsePort;
+    }
+
+    /** UDP port of the client's response endpoint; 0 picks a free one. */
+    public ClientConfig responsePort(final int responsePort)
+    {
+        this.responsePort = responsePort;
+        return this;
+    }
+
+    public String aeronDir()
+    {
+        return aeronDir;
+    }
+
+    /** Directory of the client's embedded media driver; removed on close. */
+    public ClientConfig aeronDir(final String aeronDir)
+    {
+        this.aeronDir = aeronDir;
+        return this;
+    }
+
+    public IdleStrategyKind idleStrategy()
+    {
+        return idleStrategy;
+    }
+
+    /** Idle strategy of the client conductor and the embedded driver (default backoff). */
+    public ClientConfig idleStrategy(final IdleStrategyKind idleStrategy)
+    {
+        this.idleStrategy = idleStrategy;
+        return this;
+    }
+
+    public long connectTimeoutMs()
+    {
+        return connectTimeoutMs;
+    }
+
+    /** How long to wait for a ConnectResponse before sending Connect again. */
+    public ClientConfig connectTimeoutMs(final long connectTimeoutMs)
+    {
+        this.connectTimeoutMs = connectTimeoutMs;
+        return this;
+    }
+
+    public int connectAttempts()
+    {
+        return connectAttempts;
+    }
+
+    /** Connects sent per round before a node counts as unreachable. */
+    public ClientConfig connectAttempts(final int connectAttempts)
+    {
+        this.connectAttempts = connectAttempts;
+        return this;
+    }
+
+    public int termLength()
+    {
+        return termLength;
+    }
+
+    /** Term length of the client's publications (bytes, a power of two): bounds the largest request. */
+    public ClientConfig termLength(final int termLength)
+    {
+        this.termLength = termLength;
+        return this;
+    }
+
+    public ErrorHandler errorHandler()
+    {
+        return errorHandler;
+    }
+
+    /** Receives driver errors, dropped-message reports and unexpected conductor errors (default: stderr). */
+    public ClientConfig errorHandler(final ErrorHandler errorHandler)
+    {
+        this.errorHandler = errorHandler;
+        return this;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "ClientConfig{nodes=" + nodes +
+            ", clientId=" + clientId +
+            ", clusterSecretFile=" + clusterSecretFile +
+            ", requestTimeoutMs=" + requestTimeoutMs +
+            ", deadlineMs=" + deadlineMs +
+            ", maxInFlight=" + maxInFlight +
+            ", defaultAckLevel=" + defaultAckLevel +
+            ", response=" + responseHost + ":" + responsePort +
+            ", aeronDir=" + aeronDir +
+            ", idleStrategy=" + idleStrategy +
+            ", connectTimeoutMs=" + connectTimeoutMs +
+            ", connectAttempts=" + connectAttempts +
+            ", termLength=" + termLength + '}';
+    }
+
+    private static LogshipException bad(final String setting, final Object value, final String expected)
+    {
+        return new LogshipException("ClientConfig." + setting + "=" + value + " is invalid: expected " + expected,
+            LogshipException.Category.ERROR);
+    }
+}

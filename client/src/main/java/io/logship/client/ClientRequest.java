@@ -1,0 +1,111 @@
+package io.logship.client;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One API call travelling through the {@link ClientConductor}: what to send, where, and its retry state.
+ * Built by the calling thread and handed over through the conductor's queue (the queue's ordering makes
+ * the fields visible); from then on only the conductor thread touches it, except {@link #future}, which
+ * is thread-safe.
+ */
+final class ClientRequest
+{
+    enum Kind
+    {
+        WRITE("put"), READ("get"), TAIL("tail"), STATUS("status"), CHECKSUM("checksum"), PROMOTE("promote"),
+        DEMOTE("demote");
+
+        final String operation;
+
+        Kind(final String operation)
+        {
+            this.operation = operation;
+        }
+
+        boolean isAdmin()
+        {
+            return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE;
+        }
+    }
+
+    /** Where a request goes. */
+    enum Routing
+    {
+        /** The leader as known; unknown: each node in turn. */
+        LEADER,
+        /** A follower if one is known, else any node; on failure the next node. */
+        PREFER_FOLLOWER,
+        /** Exactly {@link #fixedNodeId}. */
+        FIXED
+    }
+
+    static final int WAITING = 0;
+    static final int SENT = 1;
+    static final int DONE = 2;
+
+    final Kind kind;
+    final Routing routing;
+    final int fixedNodeId;
+    final CompletableFuture<?> future;
+
+    // Write
+    io.logship.log.RecordType recordType;
+    AckLevel ackLevel;
+    long sequence;
+    byte[] key;
+    byte[] value;
+
+    // Read
+    ReadConsistency consistency;
+
+    // Tail, checksum
+    long fromOffset;
+    long toOffset;
+    int maxBytes;
+
+    // Promote
+    boolean force;
+
+    // Conductor-owned retry state.
+    int state = WAITING;
+    long deadlineNs;
+    long attemptDeadlineNs;
+    long nextAttemptNs;
+    long correlationId;
+    /** Node of the current (or last) attempt; -1 before the first. */
+    int targetNodeId = -1;
+    /** Index into the conductor's node order where routing by rotation continues. */
+    int rotation = -1;
+    int attempts;
+    int redirects;
+    /** Node waited on for a session, when it started, and that session's failed rounds then. */
+    int waitNodeId = -1;
+    long waitSinceNs;
+    int waitFailedRounds;
+    /** Why the last attempt failed, for the error message at the deadline. */
+    String lastFailure;
+
+    ClientRequest(final Kind kind, final Routing routing, final int fixedNodeId, final CompletableFuture<?> future)
+    {
+        this.kind = kind;
+        this.routing = routing;
+        this.fixedNodeId = fixedNodeId;
+        this.future = future;
+    }
+
+    @SuppressWarnings("unchecked")
+    boolean complete(final Object result)
+    {
+        return ((CompletableFuture<Object>)future).complete(result);
+    }
+
+    boolean fail(final Throwable error)
+    {
+        return future.completeExceptionally(error);
+    }
+
+    String describe()
+    {
+        return kind == Kind.WRITE ? kind.operation + "(sequence " + sequence + ")" : kind.operation;
+    }
+}

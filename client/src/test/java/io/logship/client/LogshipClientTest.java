@@ -1,0 +1,477 @@
+package io.logship.client;
+
+import io.logship.log.BatchBuilder;
+import io.logship.log.BatchDescriptor;
+import io.logship.log.RecordDescriptor;
+import io.logship.log.RecordType;
+import io.logship.LogshipException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+class LogshipClientTest
+{
+    private FakeCluster cluster;
+    private LogshipClient client;
+
+    @TempDir
+    Path tempDir;
+
+    @AfterEach
+    void closeAll()
+    {
+        try
+        {
+            if (null != client)
+            {
+                client.close();
+            }
+        }
+        finally
+        {
+            if (null != cluster)
+            {
+                cluster.close();
+            }
+        }
+    }
+
+    private LogshipClient connect(final ClientConfig config)
+    {
+        client = LogshipClient.connect(config);
+        return client;
+    }
+
+    private static ClientConfig fast(final ClientConfig config)
+    {
+        return config.requestTimeoutMs(400).deadlineMs(4_000).connectTimeoutMs(200);
+    }
+
+    private static byte[] bytes(final String s)
+    {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static LogshipClientException failure(final CompletableFuture<?> future) throws Exception
+    {
+        final Throwable thrown = catchThrowable(() -> future.get(20, TimeUnit.SECONDS));
+        assertThat(thrown).isInstanceOf(ExecutionException.class);
+        assertThat(thrown.getCause()).isInstanceOf(LogshipClientException.class);
+        return (LogshipClientException)thrown.getCause();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldCompletePipelinedPutsInOrderWithIncreasingOffsets() throws Exception
+    {
+        cluster = new FakeCluster(1, 2, 3).leader(2, 1);
+        connect(cluster.clientConfig());
+
+        final List<CompletableFuture<WriteResult>> futures = new ArrayList<>();
+        for (int i = 0; i < 500; i++)
+        {
+            futures.add(client.put(bytes("k" + i), bytes("v" + i)));
+        }
+        long previous = -1;
+        for (final CompletableFuture<WriteResult> future : futures)
+        {
+            final WriteResult result = future.get(20, TimeUnit.SECONDS);
+            assertThat(result.offset()).isGreaterThan(previous);
+            assertThat(result.leaderId()).isEqualTo(2);
+            assertThat(result.ackLevelReached()).isEqualTo(AckLevel.QUORUM);
+            previous = result.offset();
+        }
+        assertThat(previous).isEqualTo(499);
+        final List<long[]> received = cluster.node(2).writesReceived;
+        for (int i = 0; i < received.size(); i++)
+        {
+            assertThat(received.get(i)[0]).isEqualTo(client.clientId());
+            assertThat(received.get(i)[1]).as("sequences are 1, 2, 3, ... in call order").isEqualTo(i + 1);
+        }
+        assertThat(client.leaderId()).isEqualTo(2);
+        assertThat(cluster.errors).isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldBlockCallersBeyondMaxInFlightUntilASlotFrees() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).answerWrites = false;
+        connect(cluster.clientConfig().maxInFlight(2).requestTimeoutMs(500).deadlineMs(5_000));
+
+        final CompletableFuture<WriteResult> first = client.put(bytes("a"), bytes("1"));
+        final CompletableFuture<WriteResult> second = client.put(bytes("b"), bytes("2"));
+        final CompletableFuture<CompletableFuture<WriteResult>> third =
+            CompletableFuture.supplyAsync(() -> client.put(bytes("c"), bytes("3")));
+
+        Thread.sleep(300);
+        assertThat(third).as("the third caller blocks while two requests are in flight").isNotDone();
+        cluster.node(1).answerWrites = true; // the retries (same sequences) are answered
+
+        assertThat(first.get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
+        assertThat(second.get(10, TimeUnit.SECONDS).offset()).isEqualTo(1);
+        assertThat(third.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS).offset()).isEqualTo(2);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldFollowNotLeaderRedirectToTheNamedLeader() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        connect(fast(cluster.clientConfig()));
+        assertThat(client.put(bytes("a"), bytes("1")).get(10, TimeUnit.SECONDS).leaderId()).isEqualTo(1);
+
+        // Failover: node 2 now leads at epoch 2; node 1 redirects there.
+        cluster.leader(2, 2);
+        final WriteResult result = client.put(bytes("b"), bytes("2")).get(10, TimeUnit.SECONDS);
+
+        assertThat(result.leaderId()).isEqualTo(2);
+        assertThat(result.epoch()).isEqualTo(2);
+        assertThat(client.leaderId()).isEqualTo(2);
+        assertThat(cluster.node(1).writesReceived).hasSize(2);
+        assertThat(cluster.node(2).writesReceived).hasSize(1);
+        assertThat(cluster.node(2).writesReceived.get(0)[1]).isEqualTo(2);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRetryWithTheSameSequenceAtAnotherNodeAfterTimeout() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        cluster.node(1).answerWrites = false; // claims to lead, then never answers
+        cluster.node(2).leaderId = 2;         // but node 2 takes writes
+        cluster.node(2).epoch = 1;
+        connect(fast(cluster.clientConfig()));
+        awaitLeader(1);
+
+        final WriteResult result = client.put(bytes("k"), bytes("v")).get(10, TimeUnit.SECONDS);
+
+        assertThat(result.leaderId()).isEqualTo(2);
+        assertThat(cluster.node(1).writesReceived).hasSize(1);
+        assertThat(cluster.node(2).writesReceived).hasSize(1);
+        assertThat(cluster.node(2).writesReceived.get(0)).containsExactly(cluster.node(1).writesReceived.get(0));
+        assertThat(cluster.node(2).writesReceived.get(0)).containsExactly(client.clientId(), 1L);
+        // The timed-out node's session was dropped and re-established with a new Connect.
+        assertThat(cluster.node(1).connectsReceived.size()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldAnswerARetriedWriteWithItsOriginalOffset() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        connect(fast(cluster.clientConfig()));
+        assertThat(client.put(bytes("first"), bytes("x")).get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
+
+        cluster.node(1).dropWriteResponses = 1; // applies the write, loses the answer
+        final WriteResult retried = client.put(bytes("second"), bytes("y")).get(10, TimeUnit.SECONDS);
+        final WriteResult third = client.put(bytes("third"), bytes("z")).get(10, TimeUnit.SECONDS);
+
+        assertThat(retried.offset()).isEqualTo(1);
+        assertThat(third.offset()).isEqualTo(2);
+        final List<Long> sequencesAtLeader = new ArrayList<>();
+        cluster.node(1).writesReceived.forEach((w) -> sequencesAtLeader.add(w[1]));
+        assertThat(sequencesAtLeader).containsExactly(1L, 2L, 2L, 3L);
+        assertThat(cluster.node(1).nextOffset).isEqualTo(3);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldBackOffAndRetryWhenBusy() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).busyAnswers = 1;
+        connect(fast(cluster.clientConfig()));
+
+        final WriteResult result = client.put(bytes("k"), bytes("v")).get(10, TimeUnit.SECONDS);
+
+        assertThat(result.offset()).isZero();
+        assertThat(cluster.node(1).writesReceived).hasSize(2);
+        assertThat(cluster.node(1).writesReceived.get(1)).containsExactly(cluster.node(1).writesReceived.get(0));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldSurfaceAckLevelReachedWhenTheNodeTimesOutAndNotRetry() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).timeoutAt = AckLevel.QUORUM;
+        connect(fast(cluster.clientConfig()));
+
+        final LogshipClientException error = failure(client.put(bytes("k"), bytes("v"), AckLevel.ALL));
+
+        assertThat(error.status()).isEqualTo(ResponseStatus.TIMEOUT);
+        assertThat(error.ackLevelReached()).isEqualTo(AckLevel.QUORUM);
+        assertThat(error.nodeId()).isEqualTo(1);
+        assertThat(error.getMessage()).contains("node 3 has not acknowledged").contains("ALL");
+        assertThat(cluster.node(1).writesReceived).hasSize(1);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldFailAfterTheDeadlineNamingTheNode() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).answerWrites = false;
+        connect(cluster.clientConfig().requestTimeoutMs(300).deadlineMs(1_200).connectTimeoutMs(200));
+
+        final long startNs = System.nanoTime();
+        final LogshipClientException error = failure(client.put(bytes("k"), bytes("v")));
+        final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+
+        assertThat(error.status()).isEqualTo(ResponseStatus.DEADLINE_EXCEEDED);
+        assertThat(error.nodeId()).isEqualTo(1);
+        assertThat(error.getMessage()).contains("node 1 (127.0.0.1:" + cluster.node(1).port + ")").contains("1200 ms");
+        assertThat(elapsedMs).isBetween(1_000L, 5_000L);
+        // Every attempt reused sequence 1.
+        assertThat(cluster.node(1).writesReceived).hasSizeGreaterThanOrEqualTo(2)
+            .allSatisfy((w) -> assertThat(w[1]).isEqualTo(1L));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRejectOversizedKeyAndValueClientSideNamingTheLimit() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        connect(fast(cluster.clientConfig()));
+
+        final LogshipClientException value = failure(
+            client.put(bytes("k"), new byte[RecordDescriptor.MAX_VALUE_LENGTH + 1]));
+        assertThat(value.status()).isEqualTo(ResponseStatus.INVALID);
+        assertThat(value.getMessage()).contains("value of 1048577 bytes").contains("limit of 1048576 bytes");
+
+        final LogshipClientException key = failure(client.get(new byte[1025], ReadConsistency.any()));
+        assertThat(key.getMessage()).contains("key of 1025 bytes").contains("limit of 1024 bytes");
+        assertThat(cluster.node(1).writesReceived).isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldReadWithEachConsistency() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        connect(fast(cluster.clientConfig()));
+        final WriteResult write = client.put(bytes("k"), bytes("v")).get(10, TimeUnit.SECONDS);
+        cluster.node(2).store.put("k", bytes("v"));
+        cluster.node(2).storeOffsets.put("k", write.offset());
+        cluster.node(2).nextOffset = 1;
+
+        final ReadResult leader = client.get(bytes("k"), ReadConsistency.leader()).get(10, TimeUnit.SECONDS);
+        assertThat(leader.found()).isTrue();
+        assertThat(leader.nodeId()).isEqualTo(1);
+        assertThat(new String(leader.value(), StandardCharsets.UTF_8)).isEqualTo("v");
+
+        final ReadResult any = client.get(bytes("k"), ReadConsistency.any()).get(10, TimeUnit.SECONDS);
+        assertThat(any.nodeId()).as("ANY prefers a follower").isEqualTo(2);
+        assertThat(any.valueOffset()).isEqualTo(write.offset());
+
+        final ReadResult ryw = client.get(bytes("k"), ReadConsistency.minOffset(write.offset())).get(10, TimeUnit.SECONDS);
+        assertThat(ryw.found()).isTrue();
+
+        final ReadResult missing = client.get(2, bytes("nope"), ReadConsistency.any()).get(10, TimeUnit.SECONDS);
+        assertThat(missing.found()).isFalse();
+        assertThat(missing.value()).isNull();
+
+        final LogshipClientException notLeader = failure(client.get(2, bytes("k"), ReadConsistency.leader()));
+        assertThat(notLeader.status()).isEqualTo(ResponseStatus.NOT_LEADER);
+        assertThat(notLeader.getMessage()).contains("leader is node 1");
+
+        final LogshipClientException tooNew = failure(client.get(2, bytes("k"), ReadConsistency.minOffset(50)));
+        assertThat(tooNew.status()).isEqualTo(ResponseStatus.TIMEOUT);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldDecodeTailAndSkipRecordsBelowFromOffset() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        cluster.node(2).tailBatches.add(batch(0, "a", "b", "c"));
+        cluster.node(2).tailBatches.add(batch(3, "d", "e"));
+        cluster.node(2).tailBatches.add(batch(5, "f"));
+        connect(fast(cluster.clientConfig()));
+
+        final TailBatch tail = client.tail(2, 1, 1 << 20);
+
+        assertThat(tail.records()).extracting(TailRecord::offset).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(tail.records()).extracting((r) -> new String(r.key(), StandardCharsets.UTF_8))
+            .containsExactly("b", "c", "d", "e", "f");
+        assertThat(tail.records().get(0).type()).isEqualTo(RecordType.PUT);
+        assertThat(new String(tail.records().get(0).value(), StandardCharsets.UTF_8)).isEqualTo("value-b");
+        assertThat(tail.nextOffset()).isEqualTo(6);
+
+        final TailBatch caughtUp = client.tail(-1, 6, 1 << 20);
+        assertThat(caughtUp.records()).isEmpty();
+        assertThat(caughtUp.nextOffset()).isEqualTo(6);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldFailLoudlyOnACorruptTailBatch()
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).tailBatches.add(batch(0, "a", "b"));
+        cluster.node(1).tailBatches.add(batch(2, "c"));
+        cluster.node(1).corruptTail = true;
+        connect(fast(cluster.clientConfig()));
+
+        assertThatThrownBy(() -> client.tail(1, 0, 1 << 20))
+            .isInstanceOf(LogshipClientException.class)
+            .hasMessageContaining("CORRUPT_RESPONSE")
+            .hasMessageContaining("base offset 2")
+            .hasMessageContaining("CRC32C")
+            .satisfies((e) -> assertThat(((LogshipClientException)e).status()).isEqualTo(ResponseStatus.CORRUPT_RESPONSE));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldFailAdminCallsFastWithoutASecret()
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        connect(fast(cluster.clientConfig()));
+
+        final long startNs = System.nanoTime();
+        assertThatThrownBy(() -> client.status(1))
+            .isInstanceOf(LogshipClientException.class)
+            .hasMessageContaining("cluster secret")
+            .satisfies((e) -> assertThat(((LogshipClientException)e).status()).isEqualTo(ResponseStatus.NOT_CONFIGURED));
+        assertThatThrownBy(() -> client.checksum(1, 0, 10)).hasMessageContaining("clusterSecretFile");
+        assertThatThrownBy(() -> client.promote(1, false)).hasMessageContaining("clusterSecretFile");
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs)).isLessThan(1_000);
+        assertThat(cluster.node(1).adminReceived).isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldAnswerStatusChecksumAndAdminWithTheSecret() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(1, 3);
+        final Path secret = tempDir.resolve("cluster.secret");
+        Files.write(secret, FakeCluster.SECRET.copyOfKey());
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        connect(fast(cluster.clientConfig()).clusterSecretFile(secret));
+        client.put(bytes("k"), bytes("v")).get(10, TimeUnit.SECONDS);
+
+        final NodeStatus status = client.status(1);
+        assertThat(status.nodeId()).isEqualTo(1);
+        assertThat(status.epoch()).isEqualTo(3);
+        assertThat(status.role()).isEqualTo("LEADER");
+        assertThat(status.logEndOffset()).isEqualTo(1);
+        assertThat(status.followers()).containsExactly(new FollowerStatus(99, 0, -1, 7));
+        assertThat(client.status(2).role()).isEqualTo("FOLLOWER");
+
+        final ChecksumResult checksum = client.checksum(2, 0, 10);
+        assertThat(checksum).isEqualTo(new ChecksumResult(2, 0, 10, 2, 123, 0xCAFEBABEL));
+
+        assertThatThrownBy(() -> client.promote(2, true))
+            .isInstanceOf(LogshipClientException.class)
+            .hasMessageContaining("not implemented")
+            .satisfies((e) -> assertThat(((LogshipClientException)e).status()).isEqualTo(ResponseStatus.ERROR));
+        assertThatThrownBy(() -> client.demote(1)).hasMessageContaining("node 1");
+        assertThat(cluster.errors).isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldFailPendingFuturesAndRemoveTheAeronDirectoryOnClose() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).answerWrites = false;
+        connect(cluster.clientConfig());
+        final File aeronDir = new File(client.config().aeronDir());
+        assertThat(aeronDir).exists();
+
+        final List<CompletableFuture<WriteResult>> pending = new ArrayList<>();
+        for (int i = 0; i < 10; i++)
+        {
+            pending.add(client.put(bytes("k" + i), bytes("v")));
+        }
+        awaitCondition(() -> cluster.node(1).writesReceived.size() == 10);
+        client.close();
+
+        for (final CompletableFuture<WriteResult> future : pending)
+        {
+            assertThat(failure(future).status()).isEqualTo(ResponseStatus.CLOSED);
+        }
+        assertThat(aeronDir).doesNotExist();
+        assertThat(failure(client.put(bytes("late"), bytes("v"))).status()).isEqualTo(ResponseStatus.CLOSED);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldFailARequestToAnUnreachableNodeAfterOneConnectRound()
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).answerConnect = false;
+        connect(cluster.clientConfig().connectTimeoutMs(100).connectAttempts(2));
+
+        assertThatThrownBy(() -> client.tail(1, 0, 1024))
+            .isInstanceOf(LogshipClientException.class)
+            .hasMessageContaining("node 1 (127.0.0.1:" + cluster.node(1).port + ") did not answer")
+            .satisfies((e) -> assertThat(((LogshipClientException)e).status()).isEqualTo(ResponseStatus.UNREACHABLE));
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectBadConfigNamingTheSetting()
+    {
+        assertThatThrownBy(() -> new ClientConfig().conclude()).isInstanceOf(LogshipException.class)
+            .hasMessageContaining("ClientConfig.nodes");
+        assertThatThrownBy(() -> new ClientConfig().node(1, "h", 1).requestTimeoutMs(0).conclude())
+            .hasMessageContaining("ClientConfig.requestTimeoutMs=0 is invalid");
+        assertThatThrownBy(() -> new ClientConfig().node(1, "h", 1).deadlineMs(10).conclude())
+            .hasMessageContaining("ClientConfig.deadlineMs=10 is invalid: expected at least requestTimeoutMs");
+        assertThatThrownBy(() -> new ClientConfig().node(1, "h", 1).maxInFlight(0).conclude())
+            .hasMessageContaining("ClientConfig.maxInFlight=0");
+        final ClientConfig config = new ClientConfig().node(1, "h", 1).conclude();
+        assertThat(config.clientId()).isNotZero();
+        assertThat(config.responsePort()).isPositive();
+        assertThat(config.aeronDir()).contains("logship-client-");
+    }
+
+    private void awaitLeader(final int nodeId) throws InterruptedException
+    {
+        awaitCondition(() -> client.leaderId() == nodeId);
+    }
+
+    private static void awaitCondition(final java.util.function.BooleanSupplier condition) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean())
+        {
+            assertThat(System.nanoTime()).as("condition within 10 s").isLessThan(deadlineNs);
+            Thread.sleep(5);
+        }
+    }
+
+    /** A real batch with base offset {@code baseOffset} holding PUT key -> "value-" + key. */
+    private static byte[] batch(final long baseOffset, final String... keys)
+    {
+        final BatchBuilder builder = new BatchBuilder(64 * 1024).reset(1, System.currentTimeMillis());
+        for (final String key : keys)
+        {
+            builder.put(bytes(key), bytes("value-" + key));
+        }
+        final int length = builder.build();
+        BatchDescriptor.baseOffset(builder.buffer(), 0, baseOffset);
+        final byte[] batch = new byte[length];
+        builder.buffer().getBytes(0, batch);
+        return batch;
+    }
+}
