@@ -230,7 +230,7 @@ public final class LogshipClient implements AutoCloseable
      * driver and removes its directory. Idempotent.
      */
     @Override
-    public void close()
+    public synchronized void close()
     {
         if (closed)
         {
