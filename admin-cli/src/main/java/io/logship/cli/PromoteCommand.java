@@ -40,7 +40,7 @@ public final class PromoteCommand extends CliCommand implements Callable<Integer
         if (force && !acceptLoss)
         {
             throw usage("refusing --force without --accept-loss: a forced promotion may lose acknowledged " +
-                "writes (records the new leader does not hold are cut off every other node)");
+                "writes (records the new leader does not hold are cut off on every other node)");
         }
         final ClusterOptions.Target target = cluster.resolve(StatusCommand.DEFAULT_TIMEOUT_MS);
         target.requireSecret("promote");
