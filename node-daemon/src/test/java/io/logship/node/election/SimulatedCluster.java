@@ -246,9 +246,12 @@ final class SimulatedCluster
         }
     }
 
-    /** Ends every fault: all nodes up, all links healed. */
+    /** Ends every fault: all nodes up, all links healed, no more loss, duplication or late delivery. */
     void healAll()
     {
+        faults.lossProbability = 0;
+        faults.duplicateProbability = 0;
+        faults.lateProbability = 0;
         for (int a = 1; a <= size; a++)
         {
             for (int b = 1; b <= size; b++)
