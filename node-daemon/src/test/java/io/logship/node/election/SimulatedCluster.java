@@ -154,6 +154,8 @@ final class SimulatedCluster
     long eventsRun;
     long forcedPromotions;
     long switchovers;
+    long truncations;
+    long leaseStepDowns;
 
     SimulatedCluster(final long seed, final int size, final Faults faults, final boolean tracing)
     {
@@ -336,7 +338,7 @@ final class SimulatedCluster
                 adminDepth++;
                 final ElectionState.AdminOutcome outcome = leader.election.promote(nowMs, target, false);
                 adminDepth--;
-                switchovers++;
+                switchovers += outcome.accepted() ? 1 : 0;
                 log("admin: promote " + target + " on leader " + leader.id + " → " + outcome.message());
             }
         }
@@ -805,6 +807,7 @@ final class SimulatedCluster
         public void stepDown(final int epoch, final String reason)
         {
             log("node " + id + " steps down from epoch " + epoch + ": " + reason);
+            leaseStepDowns += reason.startsWith("lease expired") ? 1 : 0;
             pending.clear();
         }
 
@@ -868,6 +871,10 @@ final class SimulatedCluster
                 }
             }
             log("node " + id + " truncates " + log.size() + " → " + end);
+            if (checkCommitted)
+            {
+                SimulatedCluster.this.truncations++;
+            }
             log.subList((int)end, log.size()).clear();
             durable = Math.min(durable, end);
             truncations++;
