@@ -47,7 +47,10 @@ import static io.logship.node.election.Persistence.NONE;
  *   <li><b>Two-node clusters</b> never stand on their own ({@link ElectionConfig#autoFailoverEnabled}):
  *       only {@link #promote} starts a candidacy there.</li>
  *   <li><b>Restart</b>: a node starts as a follower at its persisted epoch — never as leader — and counts
- *       its start as leader contact, since it may have acked a leader just before it crashed.</li>
+ *       its start as leader contact, since it may have acked a leader just before it crashed (not at
+ *       epoch 0: it has never followed anyone).</li>
+ *   <li><b>Forced promotion</b> leads at once, without a majority, in an epoch slot reserved for this
+ *       member ({@link #forcedEpochAfter}), so it can never share an epoch with another leader.</li>
  * </ol>
  */
 public final class ElectionState
