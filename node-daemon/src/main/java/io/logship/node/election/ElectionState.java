@@ -107,6 +107,7 @@ public final class ElectionState
     private long candidacyAtMs;
     private boolean autoCandidacy;
     private int failedRounds;
+    private int highestProposedEpoch;
     private final Map<Integer, long[]> peerPositions = new HashMap<>();
 
     private final Set<Integer> grants = new HashSet<>();
@@ -235,6 +236,7 @@ public final class ElectionState
         final boolean forced = (flags & FLAG_FORCED) != 0;
         final boolean graceful = (flags & FLAG_GRACEFUL) != 0;
         peerPositions.put(candidateId, new long[] {candidateLastLogEpoch, candidateLogEndOffset});
+        highestProposedEpoch = Math.max(highestProposedEpoch, proposedEpoch);
         final int ownLastEpoch = log.lastLogEpoch();
         final long ownEnd = log.logEndOffset();
         final boolean upToDate = forced ||
@@ -550,8 +552,11 @@ public final class ElectionState
     private void startCandidacy(final long nowMs, final int flags, final boolean manual)
     {
         final boolean forced = (flags & FLAG_FORCED) != 0;
-        persist(forced ? forcedEpochAfter(epoch, memberIndex()) : electionEpochAfter(epoch),
-            NONE, selfId);
+        // Above every epoch a candidate has proposed to us: a peer standing in epoch E has voted for itself
+        // in E and can only grant above it (otherwise two candidates that deny each other's log or
+        // epoch can collide round after round — found by the simulation).
+        final int base = Math.max(epoch, highestProposedEpoch);
+        persist(forced ? forcedEpochAfter(base, memberIndex()) : electionEpochAfter(base), NONE, selfId);
         role = Role.CANDIDATE;
         resetLeaderState();
         elections++;
