@@ -148,6 +148,9 @@ final class SimulatedCluster
     private final ArrayList<Entry> committedLog = new ArrayList<>();
     private final Map<Long, long[]> acknowledged = new LinkedHashMap<>(); // writeId → {offset, level}
     private long nextWriteId = 1;
+    private long watchFromMs = Long.MAX_VALUE;
+    private long firstAckAtMs = -1;
+    private int firstAckBy = NONE;
     private int adminDepth;
     long elections;
     long writesAcknowledged;
@@ -236,15 +239,57 @@ final class SimulatedCluster
     /** Schedules random faults, operator actions and client writes in [fromMs, untilMs). */
     void scheduleChaos(final long fromMs, final long untilMs)
     {
-        for (long t = fromMs; t < untilMs; t += 1 + random.nextInt(25))
-        {
-            final long time = t;
-            at(time, this::clientWrite);
-        }
+        scheduleClientWrites(fromMs, untilMs);
         for (long t = fromMs + random.nextLong(faults.meanFaultIntervalMs);
             t < untilMs; t += 1 + random.nextLong(2 * faults.meanFaultIntervalMs))
         {
             at(t, this::randomFault);
+        }
+    }
+
+    /** Client writes at random levels, one every 1–25 ms, in [fromMs, untilMs). */
+    void scheduleClientWrites(final long fromMs, final long untilMs)
+    {
+        for (long t = fromMs; t < untilMs; t += 1 + random.nextInt(25))
+        {
+            at(t, this::clientWrite);
+        }
+    }
+
+    /** From {@code fromMs}, remember the first quorum write acknowledged (by any node) and by whom. */
+    void watchFirstAcknowledgementFrom(final long fromMs)
+    {
+        watchFromMs = fromMs;
+        firstAckAtMs = -1;
+        firstAckBy = NONE;
+    }
+
+    long firstAckAtMs()
+    {
+        return firstAckAtMs;
+    }
+
+    int firstAckBy()
+    {
+        return firstAckBy;
+    }
+
+    SimNode node(final int id)
+    {
+        return nodes[id];
+    }
+
+    /** An operator's {@code logship promote target} sent to {@code receiver}. */
+    ElectionState.AdminOutcome promote(final int receiver, final int target, final boolean forced)
+    {
+        adminDepth++;
+        try
+        {
+            return nodes[receiver].election.promote(nowMs, target, forced);
+        }
+        finally
+        {
+            adminDepth--;
         }
     }
 
@@ -991,6 +1036,11 @@ final class SimulatedCluster
                         violation("quorum write " + write.writeId + " acknowledged but not committed at " + write.offset);
                     }
                     acknowledged.put(write.writeId, new long[] {write.offset, write.level.ordinal()});
+                    if (nowMs >= watchFromMs && firstAckAtMs < 0 && write.level == Level.QUORUM)
+                    {
+                        firstAckAtMs = nowMs;
+                        firstAckBy = id;
+                    }
                     writesAcknowledged++;
                     pending.remove(i);
                 }
