@@ -114,7 +114,8 @@ final class SimulatedCluster
     {
     }
 
-    private record EpochEndResponse(int epoch, int leaderId, int foundEpoch, long endOffset) implements Msg
+    private record EpochEndResponse(int epoch, int leaderId, int requestedEpoch, int foundEpoch, long endOffset)
+        implements Msg
     {
     }
 
@@ -1121,7 +1122,8 @@ final class SimulatedCluster
                 if (election.role() == ElectionState.Role.LEADER && request.epoch == election.epoch())
                 {
                     final long[] end = endOffsetFor(request.requestedEpoch);
-                    send(id, request.nodeId, new EpochEndResponse(election.epoch(), id, (int)end[0], end[1]));
+                    send(id, request.nodeId, new EpochEndResponse(election.epoch(), id, request.requestedEpoch, (int)end[0],
+                        end[1]));
                 }
                 else if (request.epoch < election.epoch())
                 {
@@ -1182,6 +1184,13 @@ final class SimulatedCluster
             {
                 return;
             }
+            if (!faults.nodeAgentReconciliation && response.requestedEpoch != lastLogEpoch())
+            {
+                // An answer to an earlier question (a resent or pre-crash request, asked when our log
+                // ended in another epoch): acting on it can cut committed entries. The wire
+                // EpochEndResponse lacks requestedEpoch — found by the simulation.
+                return;
+            }
             final int ourLatest = lastLogEpoch();
             final long ourEnd = log.size();
             long target;
@@ -1196,8 +1205,18 @@ final class SimulatedCluster
                 // Our own end of that epoch; -1 if we hold no epoch at or below it: then nothing we hold
                 // is on the leader (NodeAgent would pass the -1 to truncateTo — another flaw).
                 final long ourEndOfFound = endOffsetFor(response.foundEpoch)[1];
-                target = response.foundEpoch == ourLatest ? Math.min(response.endOffset, ourEnd) :
-                    Math.min(response.endOffset, Math.max(0, ourEndOfFound));
+                if (response.foundEpoch == ourLatest && response.foundEpoch == response.epoch &&
+                    !faults.nodeAgentReconciliation)
+                {
+                    // Our last batches came from this very leader: nothing to cut (a stale answer would
+                    // give an older, smaller end of its still-growing epoch).
+                    target = ourEnd;
+                }
+                else
+                {
+                    target = response.foundEpoch == ourLatest ? Math.min(response.endOffset, ourEnd) :
+                        Math.min(response.endOffset, Math.max(0, ourEndOfFound));
+                }
             }
             truncateTo(target, true);
             followerState = FollowerState.FETCHING;
