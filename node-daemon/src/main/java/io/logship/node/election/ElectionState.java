@@ -118,8 +118,10 @@ public final class ElectionState
     private long lastRequestSentMs;
 
     private long electedAtMs;
-    private final Map<Integer, Long> ackSentAtMs = new HashMap<>();
-    private final Map<Integer, Long> followerDurableEnd = new HashMap<>();
+    // Leader side, indexed like memberIds: arrays, so the ack path allocates nothing.
+    private final int[] memberIds;
+    private final long[] ackSentAtMs;
+    private final long[] followerDurableEnd;
     private boolean leaseWaived;
     private boolean leaseRelinquished;
     private boolean writesStopped;
@@ -144,6 +146,10 @@ public final class ElectionState
         this.outbox = outbox;
         this.random = random;
         this.selfId = config.selfId();
+        memberIds = config.priorities().keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        ackSentAtMs = new long[memberIds.length];
+        followerDurableEnd = new long[memberIds.length];
+        resetLeaderState();
         final Persistence.State state = persistence.read();
         epoch = state.epoch();
         leaderId = state.leaderId() == selfId ? NONE : state.leaderId();
@@ -334,13 +340,13 @@ public final class ElectionState
             onHigherEpochSeen(nowMs, ackEpoch, NONE);
             return;
         }
-        if (role != Role.LEADER || ackEpoch != epoch || followerId == selfId ||
-            !config.priorities().containsKey(followerId))
+        final int index = indexOf(followerId);
+        if (role != Role.LEADER || ackEpoch != epoch || followerId == selfId || index < 0)
         {
             return;
         }
-        ackSentAtMs.merge(followerId, Math.min(echoedSentAtMs, nowMs), Math::max);
-        followerDurableEnd.merge(followerId, durableEndOffset, Math::max);
+        ackSentAtMs[index] = Math.max(ackSentAtMs[index], Math.min(echoedSentAtMs, nowMs));
+        followerDurableEnd[index] = durableEndOffset; // the latest report: a reordered older one only lowers it
         if (leaseWaived && leaseHolders(nowMs) >= config.majority())
         {
             leaseWaived = false; // a majority is back: the ordinary lease applies again
@@ -660,7 +666,7 @@ public final class ElectionState
         {
             return;
         }
-        final long targetEnd = followerDurableEnd.getOrDefault(handoverTarget, -1L);
+        final long targetEnd = followerDurableEnd[indexOf(handoverTarget)];
         if (targetEnd >= log.logEndOffset())
         {
             handoverSent = true;
@@ -682,9 +688,9 @@ public final class ElectionState
     private int leaseHolders(final long nowMs)
     {
         int holders = 1; // itself
-        for (final long sentAt : ackSentAtMs.values())
+        for (int i = 0; i < memberIds.length; i++)
         {
-            if (nowMs - sentAt < config.leaseTimeoutMs())
+            if (memberIds[i] != selfId && nowMs - ackSentAtMs[i] < config.leaseTimeoutMs())
             {
                 holders++;
             }
@@ -706,8 +712,8 @@ public final class ElectionState
 
     private void resetLeaderState()
     {
-        ackSentAtMs.clear();
-        followerDurableEnd.clear();
+        java.util.Arrays.fill(ackSentAtMs, NEVER);
+        java.util.Arrays.fill(followerDurableEnd, -1);
         leaseWaived = false;
         leaseRelinquished = false;
         writesStopped = false;
@@ -778,12 +784,19 @@ public final class ElectionState
 
     private int memberIndex()
     {
-        int index = 0;
-        for (final int id : config.priorities().keySet())
+        return indexOf(selfId);
+    }
+
+    private int indexOf(final int id)
+    {
+        for (int i = 0; i < memberIds.length; i++)
         {
-            index += id < selfId ? 1 : 0;
+            if (memberIds[i] == id)
+            {
+                return i;
+            }
         }
-        return index;
+        return -1;
     }
 
     /** Compares two log positions: last epoch first, then log end offset. */
