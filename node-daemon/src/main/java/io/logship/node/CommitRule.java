@@ -5,8 +5,9 @@ package io.logship.node;
  * majority of the configured nodes (leader included) hold every record durably — but only once that
  * majority holds the current epoch's opening NOOP batch. Counting copies of records from earlier
  * epochs is unsafe (the Raft paper's Figure 8), so before that they are not committed by this leader.
+ * Public so the election simulation (io.logship.node.election) runs the real rule.
  */
-final class CommitRule
+public final class CommitRule
 {
     private CommitRule()
     {
@@ -19,7 +20,7 @@ final class CommitRule
      * @param currentCommit    the commit offset so far; never moves backwards.
      * @return the new commit offset.
      */
-    static long commitOffset(final long[] durable, final int count, final long epochStartOffset, final long currentCommit)
+    public static long commitOffset(final long[] durable, final int count, final long epochStartOffset, final long currentCommit)
     {
         if (epochStartOffset < 0 || count == 0)
         {

@@ -1,0 +1,807 @@
+package io.logship.node.election;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+import static io.logship.node.election.Persistence.NONE;
+
+/**
+ * One node's role and epoch: the only part of logship that is agreed by the cluster. A pure,
+ * deterministic state machine: no threads, no I/O except through {@link Persistence} and
+ * {@link Outbox}, no clock (time is the {@code nowMs} argument, from one monotonic clock), randomness
+ * only from the injected generator. Not thread-safe: owned by the node's conductor thread.
+ *
+ * <h2>Rules</h2>
+ * <ol>
+ *   <li><b>Epoch</b> only grows, and is persisted before the node acts on it or replies. A message
+ *       from a lower epoch is refused ({@link #onLeaderContact} returns {@link Contact#REFUSED}; the
+ *       node replies {@code Refuse{currentEpoch = epoch()}}), so a deposed leader learns of it.</li>
+ *   <li><b>Grant</b> a vote for epoch E iff E &gt; own epoch, the candidate's
+ *       {@code (lastLogEpoch, logEndOffset)} ≥ own (forced requests skip this), and this node has not
+ *       heard from a live leader within the election timeout — nor holds a lease itself (graceful and
+ *       forced requests skip this). The grant ({@code epoch = E, votedFor = candidate}) is persisted
+ *       before the vote is sent; after it, the node refuses everything from below E, so it votes at most
+ *       once per epoch. A repeated request from the candidate it voted for is granted again (lost
+ *       replies).</li>
+ *   <li><b>Lead</b> with grants from a majority of the configured members, itself included; persist
+ *       {@code leaderId = self}, then {@link Outbox#becomeLeader} appends the NOOP that opens the epoch.</li>
+ *   <li><b>Lease</b>: followers ack every leader message, echoing the leader's send timestamp; the
+ *       leader holds its lease at {@code now} iff a majority (itself counted at {@code now}) echoed a
+ *       timestamp newer than {@code now − leaseTimeout}. Without it, it neither acknowledges
+ *       ({@link #canAcknowledge}) nor, after one lease timeout in office, stays leader. Why no new
+ *       leader can exist while a lease holds: every voter V of a later epoch last heard the old leader
+ *       at some t ≤ grant − electionTimeout, so whatever V echoed was sent at or before t, hence older
+ *       than {@code now − leaseTimeout} for every {@code now} ≥ grant; after granting, V refuses the old
+ *       epoch. Any lease majority and any electing majority share such a V. The lease must be measured
+ *       from the echoed <i>send</i> time, not from when the ack arrived: a late ack would extend a
+ *       lease past a newer leader's election (found by the simulation; see ELECTION.md).</li>
+ *   <li><b>Candidacy order</b>: a follower stands after {@code electionTimeout + rank × candidacyStep +
+ *       jitter} of silence, where rank counts the peers (other than the lost leader) that should stand
+ *       first: known to be more up to date, or not known to be less up to date and higher in priority
+ *       (then lower id). A follower that refuses a candidate for being less up to date than itself
+ *       stands soon after. A failed round backs off by a random delay in
+ *       {@code [backoffMin, min(backoffMax, backoffMin × 2^failedRounds)]}.</li>
+ *   <li><b>Two-node clusters</b> never stand on their own ({@link ElectionConfig#autoFailoverEnabled}):
+ *       only {@link #promote} starts a candidacy there.</li>
+ *   <li><b>Restart</b>: a node starts as a follower at its persisted epoch — never as leader — and counts
+ *       its start as leader contact, since it may have acked a leader just before it crashed (not at
+ *       epoch 0: it has never followed anyone).</li>
+ *   <li><b>Forced promotion</b> leads at once, without a majority, in an epoch slot reserved for this
+ *       member ({@link #forcedEpochAfter}), so it can never share an epoch with another leader.</li>
+ * </ol>
+ */
+public final class ElectionState
+{
+    /** {@code VoteFlags.forced}: operator's unclean promotion; skips the up-to-date and recency checks. */
+    public static final int FLAG_FORCED = 1;
+    /** {@code VoteFlags.graceful}: a switchover handed over by a live leader; skips the recency check. */
+    public static final int FLAG_GRACEFUL = 2;
+
+    /** Epochs come in blocks; the top {@link #MAX_MEMBERS} of each are reserved for forced promotions. */
+    static final int EPOCH_BLOCK = 1024;
+    static final int MAX_MEMBERS = 64;
+    private static final long NEVER = Long.MIN_VALUE / 4;
+    private static final long NOT_SCHEDULED = Long.MAX_VALUE;
+
+    /** A node's role as far as the election is concerned. */
+    public enum Role
+    {
+        FOLLOWER, CANDIDATE, LEADER
+    }
+
+    /** What the node does with a message from a leader. */
+    public enum Contact
+    {
+        /** Act on it (append, heartbeat). */
+        ACCEPTED,
+        /** From a lower epoch: reply {@code Refuse{STALE_EPOCH, currentEpoch = epoch(), leaderId()}}. */
+        REFUSED
+    }
+
+    /** The vote sent in reply to a request (returned for logging and tests; already sent through the outbox). */
+    public record Vote(int epoch, int voterId, int candidateId, int voterEpoch, boolean granted, String reason)
+    {
+    }
+
+    /** Answer to an admin request: whether it was accepted, and a line for the operator. */
+    public record AdminOutcome(boolean accepted, String message)
+    {
+    }
+
+    private final ElectionConfig config;
+    private final Persistence persistence;
+    private final LogView log;
+    private final Outbox outbox;
+    private final RandomGenerator random;
+    private final int selfId;
+
+    private int epoch;
+    private int leaderId;
+    private int votedFor;
+    private Role role = Role.FOLLOWER;
+
+    private long lastLeaderContactMs;
+    private long candidacyAtMs;
+    private boolean autoCandidacy;
+    private int failedRounds;
+    private int highestProposedEpoch;
+    private final Map<Integer, long[]> peerPositions = new HashMap<>();
+
+    private final Set<Integer> grants = new HashSet<>();
+    private final Set<Integer> denials = new HashSet<>();
+    private int candidacyFlags;
+    private boolean manualCandidacy;
+    private long roundDeadlineMs;
+    private long lastRequestSentMs;
+
+    private long electedAtMs;
+    // Leader side, indexed like memberIds: arrays, so the ack path allocates nothing.
+    private final int[] memberIds;
+    private final long[] ackSentAtMs;
+    private final long[] followerDurableEnd;
+    private boolean leaseWaived;
+    private boolean leaseRelinquished;
+    private boolean writesStopped;
+    private int handoverTarget = NONE;
+    private boolean handoverSent;
+    private long handoverDeadlineMs;
+    private long lastHandoverSentMs;
+
+    private long elections;
+
+    /**
+     * Loads the persisted state and starts as a follower at that epoch (a node never resumes
+     * leadership after a restart). Sends nothing; the node reads {@link #role()}, {@link #epoch()} and
+     * {@link #leaderId()}.
+     */
+    public ElectionState(final ElectionConfig config, final Persistence persistence, final LogView log,
+        final Outbox outbox, final RandomGenerator random, final long nowMs)
+    {
+        this.config = config;
+        this.persistence = persistence;
+        this.log = log;
+        this.outbox = outbox;
+        this.random = random;
+        this.selfId = config.selfId();
+        memberIds = config.priorities().keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        ackSentAtMs = new long[memberIds.length];
+        followerDurableEnd = new long[memberIds.length];
+        resetLeaderState();
+        final Persistence.State state = persistence.read();
+        epoch = state.epoch();
+        leaderId = state.leaderId() == selfId ? NONE : state.leaderId();
+        votedFor = state.votedFor();
+        // It may have acked a leader just before it stopped, so it counts its start as contact — except
+        // at epoch 0, where it has never followed anyone.
+        lastLeaderContactMs = epoch == 0 ? NEVER : nowMs;
+        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Inputs
+
+    /** Timers: candidacy, vote round, lease, handover. Call at least every few milliseconds. */
+    public void onTick(final long nowMs)
+    {
+        switch (role)
+        {
+            case FOLLOWER ->
+            {
+                if (autoCandidacy && config.autoFailoverEnabled() && nowMs >= candidacyAtMs)
+                {
+                    startCandidacy(nowMs, 0, false);
+                }
+            }
+            case CANDIDATE ->
+            {
+                if (nowMs >= roundDeadlineMs)
+                {
+                    failRound(nowMs);
+                }
+                else if (nowMs - lastRequestSentMs >= config.heartbeatIntervalMs())
+                {
+                    sendRequests(nowMs, true); // requests or replies may have been lost
+                }
+            }
+            case LEADER -> leaderTick(nowMs);
+        }
+    }
+
+    /**
+     * A heartbeat or append from {@code fromLeaderId} in {@code messageEpoch}. Adopts (and persists) a
+     * higher epoch or a newly known leader before returning {@link Contact#ACCEPTED}.
+     */
+    public Contact onLeaderContact(final long nowMs, final int messageEpoch, final int fromLeaderId)
+    {
+        if (messageEpoch < epoch)
+        {
+            return Contact.REFUSED;
+        }
+        if (messageEpoch == epoch && role == Role.LEADER)
+        {
+            if (fromLeaderId == selfId)
+            {
+                return Contact.ACCEPTED;
+            }
+            // Two leaders in one epoch: only possible after a forced promotion raced an election.
+            stepDownInternal(nowMs, "node " + fromLeaderId + " also leads epoch " + epoch);
+        }
+        if (messageEpoch > epoch || fromLeaderId != leaderId || role != Role.FOLLOWER)
+        {
+            final int keptVote = messageEpoch == epoch ? votedFor : NONE;
+            if (role == Role.LEADER)
+            {
+                outbox.stepDown(epoch, "node " + fromLeaderId + " leads epoch " + messageEpoch);
+            }
+            persist(messageEpoch, fromLeaderId, keptVote);
+            role = Role.FOLLOWER;
+            resetLeaderState();
+            outbox.becomeFollower(epoch, leaderId);
+        }
+        lastLeaderContactMs = nowMs;
+        failedRounds = 0;
+        peerPositions.clear();
+        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        return Contact.ACCEPTED;
+    }
+
+    /**
+     * A {@code RequestVote}. Decides, persists a grant, sends the {@code Vote} through the outbox and
+     * returns it.
+     */
+    public Vote onRequestVote(final long nowMs, final int candidateId, final int proposedEpoch,
+        final int candidateLastLogEpoch, final long candidateLogEndOffset, final int flags)
+    {
+        if (!config.priorities().containsKey(candidateId) || candidateId == selfId)
+        {
+            return new Vote(proposedEpoch, selfId, candidateId, epoch, false, "not a peer");
+        }
+        final boolean forced = (flags & FLAG_FORCED) != 0;
+        final boolean graceful = (flags & FLAG_GRACEFUL) != 0;
+        peerPositions.put(candidateId, new long[] {candidateLastLogEpoch, candidateLogEndOffset});
+        highestProposedEpoch = Math.max(highestProposedEpoch, proposedEpoch);
+        final int ownLastEpoch = log.lastLogEpoch();
+        final long ownEnd = log.logEndOffset();
+        final boolean upToDate = forced ||
+            compare(candidateLastLogEpoch, candidateLogEndOffset, ownLastEpoch, ownEnd) >= 0;
+
+        final String denial;
+        if (proposedEpoch == epoch && votedFor == candidateId && role != Role.LEADER)
+        {
+            denial = null; // the same request again: the vote is already persisted
+        }
+        else if (proposedEpoch <= epoch)
+        {
+            denial = "epoch " + proposedEpoch + " is not above " + epoch;
+        }
+        else if (!upToDate)
+        {
+            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind (" +
+                ownLastEpoch + ", " + ownEnd + ")";
+            if (role == Role.FOLLOWER && !leaderHeardRecently(nowMs))
+            {
+                // This node is more up to date than the candidate and no leader is alive: stand soon.
+                candidacyAtMs = Math.min(candidacyAtMs, nowMs + jitter());
+            }
+        }
+        else if (!forced && !graceful && leaderHeardRecently(nowMs))
+        {
+            denial = role == Role.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
+                "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
+        }
+        else
+        {
+            denial = null;
+            if (proposedEpoch > epoch)
+            {
+                if (role == Role.LEADER)
+                {
+                    outbox.stepDown(epoch, "voted for node " + candidateId + " in epoch " + proposedEpoch);
+                }
+                persist(proposedEpoch, NONE, candidateId);
+                role = Role.FOLLOWER;
+                resetLeaderState();
+                outbox.becomeFollower(epoch, NONE);
+            }
+            // Give the candidate a full round before standing ourselves.
+            scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        }
+        final boolean granted = null == denial;
+        outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, granted);
+        return new Vote(proposedEpoch, selfId, candidateId, epoch, granted, granted ? "granted" : denial);
+    }
+
+    /** A {@code Vote} reply to this node's request. */
+    public void onVote(final long nowMs, final int voterId, final int voteEpoch, final boolean granted,
+        final int voterEpoch)
+    {
+        if (voterEpoch > epoch)
+        {
+            onHigherEpochSeen(nowMs, voterEpoch, NONE);
+            return;
+        }
+        if (role != Role.CANDIDATE || voteEpoch != epoch || !config.priorities().containsKey(voterId) ||
+            voterId == selfId)
+        {
+            return;
+        }
+        if (granted)
+        {
+            denials.remove(voterId);
+            grants.add(voterId);
+            if (grants.size() >= config.majority())
+            {
+                becomeLeader(nowMs);
+            }
+        }
+        else if (!grants.contains(voterId))
+        {
+            denials.add(voterId);
+            if (denials.size() > config.memberCount() - config.majority())
+            {
+                failRound(nowMs);
+            }
+        }
+    }
+
+    /**
+     * Leader side: a follower acknowledged (Ack) a message this leader sent at {@code echoedSentAtMs}
+     * (the heartbeat/append timestamp echoed back, on this node's clock) and holds the log durably up
+     * to {@code durableEndOffset}. Acks from another epoch are ignored.
+     */
+    public void onFollowerAck(final long nowMs, final int followerId, final int ackEpoch, final long echoedSentAtMs,
+        final long durableEndOffset)
+    {
+        if (ackEpoch > epoch)
+        {
+            onHigherEpochSeen(nowMs, ackEpoch, NONE);
+            return;
+        }
+        final int index = indexOf(followerId);
+        if (role != Role.LEADER || ackEpoch != epoch || followerId == selfId || index < 0)
+        {
+            return;
+        }
+        ackSentAtMs[index] = Math.max(ackSentAtMs[index], Math.min(echoedSentAtMs, nowMs));
+        followerDurableEnd[index] = durableEndOffset; // the latest report: a reordered older one only lowers it
+        if (leaseWaived && leaseHolders(nowMs) >= config.majority())
+        {
+            leaseWaived = false; // a majority is back: the ordinary lease applies again
+        }
+        progressHandover(nowMs);
+    }
+
+    /**
+     * A peer refused a message with {@code Refuse{currentEpoch, leaderId}} (or any message showed a
+     * higher epoch): adopt it, and if this node led, step down.
+     */
+    public void onHigherEpochSeen(final long nowMs, final int seenEpoch, final int seenLeaderId)
+    {
+        if (seenEpoch <= epoch)
+        {
+            return;
+        }
+        if (role == Role.LEADER)
+        {
+            outbox.stepDown(epoch, "deposed: epoch " + seenEpoch + " seen");
+        }
+        persist(seenEpoch, seenLeaderId == selfId ? NONE : seenLeaderId, NONE);
+        role = Role.FOLLOWER;
+        resetLeaderState();
+        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        outbox.becomeFollower(epoch, leaderId);
+    }
+
+    /**
+     * Graceful switchover, receiving side: the current leader says this node holds everything and should
+     * stand. Honoured only from the leader of this node's current epoch.
+     */
+    public void onHandover(final long nowMs, final int fromLeaderId, final int handoverEpoch)
+    {
+        if (role == Role.FOLLOWER && handoverEpoch == epoch && fromLeaderId == leaderId && leaderId != NONE)
+        {
+            startCandidacy(nowMs, FLAG_GRACEFUL, true);
+        }
+    }
+
+    /**
+     * {@code logship promote TARGET [--force]} received by this node.
+     * <ul>
+     *   <li>On the leader, another target, not forced: graceful switchover — stop writes, wait until the
+     *       target's durable end reaches this log's end, send it the handover, give up the lease.</li>
+     *   <li>On the target, forced: lead epoch + 1 at once, without a majority (unclean: acknowledged
+     *       writes this node lacks are lost; the outcome says so).</li>
+     *   <li>On the target, not forced, no live leader heard: stand now; voters still refuse it if it
+     *       lacks committed data.</li>
+     *   <li>Otherwise refused, naming the leader the request should go to.</li>
+     * </ul>
+     */
+    public AdminOutcome promote(final long nowMs, final int targetId, final boolean forced)
+    {
+        if (!config.priorities().containsKey(targetId))
+        {
+            return new AdminOutcome(false, "node " + targetId + " is not a member " + config.priorities().keySet());
+        }
+        if (targetId == selfId)
+        {
+            if (role == Role.LEADER)
+            {
+                return new AdminOutcome(!writesStopped, writesStopped ?
+                    "node " + selfId + " is handing over epoch " + epoch : "node " + selfId + " already leads epoch " + epoch);
+            }
+            if (forced)
+            {
+                final long end = log.logEndOffset();
+                startCandidacy(nowMs, FLAG_FORCED, true);
+                return new AdminOutcome(true, "FORCED: node " + selfId + " leads epoch " + epoch + " without a " +
+                    "majority, from log end offset " + end + " (last epoch " + log.lastLogEpoch() + "). Records " +
+                    "other nodes hold beyond it, acknowledged or not, will be cut when they rejoin.");
+            }
+            if (leaderHeardRecently(nowMs))
+            {
+                return new AdminOutcome(false, "node " + leaderId + " leads epoch " + epoch + " and is alive: " +
+                    "send the promotion to it for a graceful switchover");
+            }
+            startCandidacy(nowMs, 0, true);
+            return new AdminOutcome(true, "node " + selfId + " stands for epoch " + epoch);
+        }
+        if (role != Role.LEADER || forced)
+        {
+            return new AdminOutcome(false, forced ? "a forced promotion must be sent to node " + targetId :
+                "node " + selfId + " does not lead; send the promotion to " +
+                (leaderId == NONE ? "the leader" : "node " + leaderId));
+        }
+        if (writesStopped)
+        {
+            return new AdminOutcome(false, "a switchover to node " + handoverTarget + " is already running");
+        }
+        writesStopped = true;
+        handoverTarget = targetId;
+        handoverSent = false;
+        handoverDeadlineMs = nowMs + config.handoverTimeoutMs();
+        outbox.stopWrites(epoch, "switchover to node " + targetId);
+        progressHandover(nowMs);
+        return new AdminOutcome(true, "switchover of epoch " + epoch + " to node " + targetId + " started");
+    }
+
+    /** {@code logship demote}: the leader steps down and lets another node win the next election first. */
+    public AdminOutcome demote(final long nowMs)
+    {
+        if (role != Role.LEADER)
+        {
+            return new AdminOutcome(false, "node " + selfId + " does not lead");
+        }
+        stepDownInternal(nowMs, "demoted by the operator");
+        scheduleCandidacy(nowMs, 2 * config.electionTimeoutMs() + config.candidacyStepMs() * config.memberCount());
+        return new AdminOutcome(true, "node " + selfId + " stepped down from epoch " + epoch +
+            (config.autoFailoverEnabled() ? "" : "; " + config.autoFailoverDisabledReason()));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Queries
+
+    public int epoch()
+    {
+        return epoch;
+    }
+
+    /** Leader of the current epoch, {@link Persistence#NONE} if unknown. */
+    public int leaderId()
+    {
+        return role == Role.LEADER ? selfId : leaderId;
+    }
+
+    public int votedFor()
+    {
+        return votedFor;
+    }
+
+    public Role role()
+    {
+        return role;
+    }
+
+    public int selfId()
+    {
+        return selfId;
+    }
+
+    public ElectionConfig config()
+    {
+        return config;
+    }
+
+    /** Candidacies started, for the elections counter. */
+    public long elections()
+    {
+        return elections;
+    }
+
+    /**
+     * Whether this node may answer a write or a linearizable read now: it leads, holds its lease (or
+     * leads by forced promotion with no majority reachable yet) and has not handed over.
+     */
+    public boolean canAcknowledge(final long nowMs)
+    {
+        return role == Role.LEADER && !leaseRelinquished && (leaseWaived || leaseHolders(nowMs) >= config.majority());
+    }
+
+    /** Whether new writes may be taken: leading, holding the lease, no switchover running. */
+    public boolean acceptsWrites(final long nowMs)
+    {
+        return canAcknowledge(nowMs) && !writesStopped;
+    }
+
+    /** Follower: when it will stand if nothing is heard ({@code Long.MAX_VALUE} if never), for status/tests. */
+    public long candidacyAtMs()
+    {
+        return autoCandidacy && config.autoFailoverEnabled() && role == Role.FOLLOWER ? candidacyAtMs : NOT_SCHEDULED;
+    }
+
+    /** Peers that should stand before this one (see the class javadoc). */
+    public int candidacyRank()
+    {
+        int rank = 0;
+        final int ownPriority = config.priorities().get(selfId);
+        final int ownLastEpoch = log.lastLogEpoch();
+        final long ownEnd = log.logEndOffset();
+        for (final Map.Entry<Integer, Integer> member : config.priorities().entrySet())
+        {
+            final int peer = member.getKey();
+            if (peer == selfId || peer == leaderId)
+            {
+                continue;
+            }
+            final long[] position = peerPositions.get(peer);
+            final int cmp = null == position ? 0 : compare((int)position[0], position[1], ownLastEpoch, ownEnd);
+            if (cmp > 0 || (cmp == 0 && (member.getValue() > ownPriority ||
+                (member.getValue() == ownPriority && peer < selfId))))
+            {
+                rank++;
+            }
+        }
+        return rank;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "node " + selfId + " " + role + " epoch " + epoch + " leader " + leaderId() + " votedFor " + votedFor;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+
+    private void startCandidacy(final long nowMs, final int flags, final boolean manual)
+    {
+        final boolean forced = (flags & FLAG_FORCED) != 0;
+        // Above every epoch a candidate has proposed to us: a peer standing in epoch E has voted for itself
+        // in E and can only grant above it (otherwise two candidates that deny each other's log or
+        // epoch can collide round after round — found by the simulation).
+        final int base = Math.max(epoch, highestProposedEpoch);
+        persist(forced ? forcedEpochAfter(base, memberIndex()) : electionEpochAfter(base), NONE, selfId);
+        role = Role.CANDIDATE;
+        resetLeaderState();
+        elections++;
+        candidacyFlags = flags;
+        manualCandidacy = manual;
+        grants.clear();
+        denials.clear();
+        grants.add(selfId);
+        roundDeadlineMs = nowMs + config.voteRoundTimeoutMs();
+        outbox.becomeCandidate(epoch);
+        sendRequests(nowMs, false);
+        if ((flags & FLAG_FORCED) != 0)
+        {
+            becomeLeader(nowMs);
+            leaseWaived = true;
+        }
+        else if (grants.size() >= config.majority())
+        {
+            becomeLeader(nowMs); // a one-node cluster
+        }
+    }
+
+    private void sendRequests(final long nowMs, final boolean onlyUnanswered)
+    {
+        lastRequestSentMs = nowMs;
+        final int lastEpoch = log.lastLogEpoch();
+        final long end = log.logEndOffset();
+        for (final int peer : config.priorities().keySet())
+        {
+            if (peer != selfId && (!onlyUnanswered || !(grants.contains(peer) || denials.contains(peer))))
+            {
+                outbox.sendRequestVote(peer, epoch, lastEpoch, end, candidacyFlags);
+            }
+        }
+    }
+
+    private void failRound(final long nowMs)
+    {
+        failedRounds++;
+        role = Role.FOLLOWER;
+        outbox.becomeFollower(epoch, NONE);
+        if (manualCandidacy && !config.autoFailoverEnabled())
+        {
+            autoCandidacy = false; // an operator's promotion in a two-node cluster is tried once
+            candidacyAtMs = NOT_SCHEDULED;
+            return;
+        }
+        autoCandidacy = true;
+        candidacyAtMs = nowMs + backoffDelayMs();
+    }
+
+    /** Random wait after a failed round, in {@code [backoffMin, min(backoffMax, backoffMin × 2^failedRounds)]}. */
+    long backoffDelayMs()
+    {
+        final long min = config.backoffMinMs();
+        final long upper = Math.min(config.backoffMaxMs(), min << Math.min(failedRounds, 20));
+        return min + random.nextLong(upper - min + 1);
+    }
+
+    private void becomeLeader(final long nowMs)
+    {
+        persist(epoch, selfId, selfId);
+        role = Role.LEADER;
+        resetLeaderState();
+        electedAtMs = nowMs;
+        failedRounds = 0;
+        outbox.becomeLeader(epoch);
+    }
+
+    private void leaderTick(final long nowMs)
+    {
+        progressHandover(nowMs);
+        if (role != Role.LEADER)
+        {
+            return;
+        }
+        if (handoverSent)
+        {
+            if (nowMs >= handoverDeadlineMs)
+            {
+                stepDownInternal(nowMs, "switchover to node " + handoverTarget + " did not complete in " +
+                    config.handoverTimeoutMs() + " ms");
+            }
+            else if (nowMs - lastHandoverSentMs >= config.heartbeatIntervalMs())
+            {
+                lastHandoverSentMs = nowMs; // it may have been lost; the target ignores repeats
+                outbox.sendHandover(handoverTarget, epoch);
+            }
+            return;
+        }
+        if (!leaseWaived && nowMs - electedAtMs >= config.leaseTimeoutMs() && leaseHolders(nowMs) < config.majority())
+        {
+            stepDownInternal(nowMs, "lease expired: acks from " + leaseHolders(nowMs) + " of " +
+                config.memberCount() + " nodes (itself included) within " + config.leaseTimeoutMs() + " ms");
+        }
+    }
+
+    private void progressHandover(final long nowMs)
+    {
+        if (role != Role.LEADER || handoverTarget == NONE || handoverSent)
+        {
+            return;
+        }
+        final long targetEnd = followerDurableEnd[indexOf(handoverTarget)];
+        if (targetEnd >= log.logEndOffset())
+        {
+            handoverSent = true;
+            leaseRelinquished = true; // from here the target may be elected without waiting for the lease
+            handoverDeadlineMs = nowMs + config.handoverTimeoutMs();
+            lastHandoverSentMs = nowMs;
+            outbox.sendHandover(handoverTarget, epoch);
+        }
+        else if (nowMs >= handoverDeadlineMs)
+        {
+            // The target did not catch up in time; the handover was never sent, so the lease still
+            // stands and taking writes again in this epoch is safe.
+            writesStopped = false;
+            handoverTarget = NONE;
+            outbox.resumeWrites(epoch);
+        }
+    }
+
+    private int leaseHolders(final long nowMs)
+    {
+        int holders = 1; // itself
+        for (int i = 0; i < memberIds.length; i++)
+        {
+            if (memberIds[i] != selfId && nowMs - ackSentAtMs[i] < config.leaseTimeoutMs())
+            {
+                holders++;
+            }
+        }
+        return holders;
+    }
+
+    private void stepDownInternal(final long nowMs, final String reason)
+    {
+        outbox.stepDown(epoch, reason);
+        role = Role.FOLLOWER;
+        leaderId = NONE;
+        resetLeaderState();
+        // Its own lease is gone, so it may vote at once; it stands after the usual silence.
+        lastLeaderContactMs = NEVER;
+        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        outbox.becomeFollower(epoch, NONE);
+    }
+
+    private void resetLeaderState()
+    {
+        java.util.Arrays.fill(ackSentAtMs, NEVER);
+        java.util.Arrays.fill(followerDurableEnd, -1);
+        leaseWaived = false;
+        leaseRelinquished = false;
+        writesStopped = false;
+        handoverTarget = NONE;
+        handoverSent = false;
+    }
+
+    private boolean leaderHeardRecently(final long nowMs)
+    {
+        if (role == Role.LEADER)
+        {
+            return canAcknowledge(nowMs) || nowMs - electedAtMs < config.leaseTimeoutMs();
+        }
+        return nowMs - lastLeaderContactMs < config.electionTimeoutMs();
+    }
+
+    private void scheduleCandidacy(final long nowMs, final long silenceMs)
+    {
+        autoCandidacy = true;
+        candidacyAtMs = nowMs + silenceMs + candidacyRank() * config.candidacyStepMs() + jitter();
+    }
+
+    private long jitter()
+    {
+        return config.electionJitterMs() == 0 ? 0 : random.nextLong(config.electionJitterMs() + 1);
+    }
+
+    private void persist(final int newEpoch, final int newLeaderId, final int newVotedFor)
+    {
+        if (newEpoch < epoch)
+        {
+            throw new IllegalStateException("epoch would go back from " + epoch + " to " + newEpoch);
+        }
+        persistence.write(new Persistence.State(newEpoch, newLeaderId, newVotedFor));
+        epoch = newEpoch;
+        leaderId = newLeaderId;
+        votedFor = newVotedFor;
+    }
+
+    /**
+     * The epoch an ordinary candidacy proposes: the next one, skipping the slots reserved for forced
+     * promotions at the top of each block of {@link #EPOCH_BLOCK}.
+     */
+    static int electionEpochAfter(final int epoch)
+    {
+        final int next = epoch + 1;
+        return next % EPOCH_BLOCK >= EPOCH_BLOCK - MAX_MEMBERS ? (next / EPOCH_BLOCK + 1) * EPOCH_BLOCK : next;
+    }
+
+    /**
+     * The epoch a forced promotion takes: the first slot above {@code epoch} reserved for the member at
+     * {@code memberIndex}. A forced leader asks nobody, so it cannot learn which epochs unreachable nodes
+     * used; with {@code own + 1} two forced promotions (or a forced one and an election elsewhere) could
+     * both lead the same epoch, write different batches at the same offsets under the same epoch, and the
+     * epoch-end reconciliation could no longer see the divergence (found by the simulation). Reserved
+     * slots are distinct per member and never proposed by an ordinary candidacy.
+     */
+    static int forcedEpochAfter(final int epoch, final int memberIndex)
+    {
+        final int slot = EPOCH_BLOCK - MAX_MEMBERS + memberIndex;
+        int candidate = (epoch / EPOCH_BLOCK) * EPOCH_BLOCK + slot;
+        if (candidate <= epoch)
+        {
+            candidate += EPOCH_BLOCK;
+        }
+        return candidate;
+    }
+
+    private int memberIndex()
+    {
+        return indexOf(selfId);
+    }
+
+    private int indexOf(final int id)
+    {
+        for (int i = 0; i < memberIds.length; i++)
+        {
+            if (memberIds[i] == id)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Compares two log positions: last epoch first, then log end offset. */
+    static int compare(final int lastEpochA, final long endA, final int lastEpochB, final long endB)
+    {
+        return lastEpochA != lastEpochB ? Integer.compare(lastEpochA, lastEpochB) : Long.compare(endA, endB);
+    }
+}

@@ -1,0 +1,25 @@
+package io.logship.node.election;
+
+/**
+ * Durable storage of a node's election state. The node implements it with
+ * {@link io.logship.log.NodeStateFile} (write temp, fsync, rename, fsync dir). {@link ElectionState}
+ * calls {@link #write} before it acts on or replies about a new value, so after a crash the node never
+ * goes back to a lower epoch, never votes twice in one epoch and never forgets that it led one.
+ */
+public interface Persistence
+{
+    /** {@code leaderId}/{@code votedFor} when there is none; equal to {@code NodeStateFile.NONE}. */
+    int NONE = -1;
+
+    /** Highest epoch seen, who leads it (or {@link #NONE}), whom this node voted for in it (or {@link #NONE}). */
+    record State(int epoch, int leaderId, int votedFor)
+    {
+        public static final State INITIAL = new State(0, NONE, NONE);
+    }
+
+    /** The persisted state, or {@link State#INITIAL} for a new node. */
+    State read();
+
+    /** Persists {@code state}; returns only once it would survive a crash, throws if it cannot. */
+    void write(State state);
+}

@@ -1,0 +1,481 @@
+package io.logship.node.election;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static io.logship.node.election.Persistence.NONE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ElectionStateTest
+{
+    private static final long ET = ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT;
+    private static final long LT = ElectionConfig.LEASE_TIMEOUT_MS_DEFAULT;
+
+    /** Records persistence writes and outbox calls in one ordered list. */
+    private static final class Recorder implements Persistence, LogView, Outbox
+    {
+        final List<String> events = new ArrayList<>();
+        Persistence.State state = Persistence.State.INITIAL;
+        int lastLogEpoch = -1;
+        long logEndOffset;
+
+        @Override
+        public Persistence.State read()
+        {
+            return state;
+        }
+
+        @Override
+        public void write(final Persistence.State newState)
+        {
+            state = newState;
+            events.add("persist " + newState.epoch() + "/" + newState.leaderId() + "/" + newState.votedFor());
+        }
+
+        @Override
+        public int lastLogEpoch()
+        {
+            return lastLogEpoch;
+        }
+
+        @Override
+        public long logEndOffset()
+        {
+            return logEndOffset;
+        }
+
+        @Override
+        public void sendRequestVote(final int to, final int epoch, final int lastEpoch, final long end, final int flags)
+        {
+            events.add("requestVote " + to + " " + epoch + " flags " + flags);
+        }
+
+        @Override
+        public void sendVote(final int to, final int epoch, final int candidateId, final int voterEpoch,
+            final boolean granted)
+        {
+            events.add("vote " + to + " " + epoch + " " + granted);
+        }
+
+        @Override
+        public void sendHandover(final int to, final int epoch)
+        {
+            events.add("handover " + to + " " + epoch);
+        }
+
+        @Override
+        public void becomeCandidate(final int epoch)
+        {
+            events.add("candidate " + epoch);
+        }
+
+        @Override
+        public void becomeLeader(final int epoch)
+        {
+            events.add("leader " + epoch);
+        }
+
+        @Override
+        public void becomeFollower(final int epoch, final int leaderId)
+        {
+            events.add("follower " + epoch + " " + leaderId);
+        }
+
+        @Override
+        public void stepDown(final int epoch, final String reason)
+        {
+            events.add("stepDown " + epoch + " " + reason);
+        }
+
+        @Override
+        public void stopWrites(final int epoch, final String reason)
+        {
+            events.add("stopWrites " + epoch);
+        }
+
+        @Override
+        public void resumeWrites(final int epoch)
+        {
+            events.add("resumeWrites " + epoch);
+        }
+
+        boolean has(final String prefix)
+        {
+            return events.stream().anyMatch(e -> e.startsWith(prefix));
+        }
+    }
+
+    private final Recorder recorder = new Recorder();
+
+    private ElectionState node(final int self, final int members, final long nowMs)
+    {
+        final List<Integer> ids = new ArrayList<>();
+        for (int id = 1; id <= members; id++)
+        {
+            ids.add(id);
+        }
+        return new ElectionState(ElectionConfig.defaults(self, ids), recorder, recorder, recorder, new Random(42), nowMs);
+    }
+
+    /** Node 1 of 3 following leader 2 in epoch 3, log (3, 100), last contact at {@code contactMs}. */
+    private ElectionState followerOfTwo(final long contactMs)
+    {
+        recorder.state = new Persistence.State(3, 2, NONE);
+        recorder.lastLogEpoch = 3;
+        recorder.logEndOffset = 100;
+        final ElectionState state = node(1, 3, 0);
+        state.onLeaderContact(contactMs, 3, 2);
+        recorder.events.clear();
+        return state;
+    }
+
+    private ElectionState leaderOfThree()
+    {
+        final ElectionState state = node(1, 3, 0);
+        state.promote(0, 1, false); // epoch 0: no leader ever heard, so the operator's promotion stands now
+        state.onVote(1, 2, 1, true, 1);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        recorder.events.clear();
+        return state;
+    }
+
+    @Test
+    void shouldGrantAnUpToDateCandidateOnceTheLeaderIsSilentForTheElectionTimeout()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        final ElectionState.Vote vote = state.onRequestVote(1_000 + ET, 3, 4, 3, 100, 0);
+        assertThat(vote.granted()).isTrue();
+        assertThat(state.epoch()).isEqualTo(4);
+        assertThat(state.votedFor()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldDenyAVoteWhileTheLeaderWasHeardWithinTheElectionTimeout()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        final ElectionState.Vote vote = state.onRequestVote(1_000 + ET - 1, 3, 4, 3, 100, 0);
+        assertThat(vote.granted()).isFalse();
+        assertThat(state.epoch()).isEqualTo(3); // a denied request does not move the epoch
+        assertThat(recorder.has("persist")).isFalse();
+    }
+
+    @Test
+    void shouldDenyACandidateWhoseLastEpochIsOlder()
+    {
+        final ElectionState state = followerOfTwo(0);
+        assertThat(state.onRequestVote(ET, 3, 4, 2, 500, 0).granted()).isFalse();
+    }
+
+    @Test
+    void shouldDenyACandidateWithAShorterLogInTheSameEpoch()
+    {
+        final ElectionState state = followerOfTwo(0);
+        assertThat(state.onRequestVote(ET, 3, 4, 3, 99, 0).granted()).isFalse();
+    }
+
+    @Test
+    void shouldDenyAProposedEpochNotAboveItsOwn()
+    {
+        final ElectionState state = followerOfTwo(0);
+        assertThat(state.onRequestVote(ET, 3, 3, 3, 100, 0).granted()).isFalse();
+    }
+
+    @Test
+    void shouldNeverVoteTwiceInOneEpoch()
+    {
+        final ElectionState state = followerOfTwo(0);
+        assertThat(state.onRequestVote(ET, 3, 4, 3, 100, 0).granted()).isTrue();
+        assertThat(state.onRequestVote(ET + 1, 2, 4, 3, 200, 0).granted()).isFalse();
+        assertThat(state.votedFor()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldGrantTheSameCandidateAgainWhenItsRequestIsRepeated()
+    {
+        final ElectionState state = followerOfTwo(0);
+        assertThat(state.onRequestVote(ET, 3, 4, 3, 100, 0).granted()).isTrue();
+        assertThat(state.onRequestVote(ET + 50, 3, 4, 3, 100, 0).granted()).isTrue();
+    }
+
+    @Test
+    void shouldPersistTheVoteBeforeSendingIt()
+    {
+        final ElectionState state = followerOfTwo(0);
+        state.onRequestVote(ET, 3, 4, 3, 100, 0);
+        assertThat(recorder.events).containsSubsequence("persist 4/-1/3", "vote 3 4 true");
+        assertThat(recorder.events.indexOf("persist 4/-1/3")).isLessThan(recorder.events.indexOf("vote 3 4 true"));
+    }
+
+    @Test
+    void shouldGrantAGracefulRequestDespiteALiveLeader()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        assertThat(state.onRequestVote(1_001, 3, 4, 3, 100, ElectionState.FLAG_GRACEFUL).granted()).isTrue();
+    }
+
+    @Test
+    void shouldStillDenyAGracefulCandidateThatLacksData()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        assertThat(state.onRequestVote(1_001, 3, 4, 3, 90, ElectionState.FLAG_GRACEFUL).granted()).isFalse();
+    }
+
+    @Test
+    void shouldGrantAForcedRequestEvenFromACandidateThatIsBehind()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        assertThat(state.onRequestVote(1_001, 3, 4, 1, 5, ElectionState.FLAG_FORCED).granted()).isTrue();
+    }
+
+    @Test
+    void shouldDenyAVoteWhileItLeadsAndHoldsItsLease()
+    {
+        final ElectionState state = leaderOfThree();
+        state.onFollowerAck(10, 2, 1, 10, 1);
+        assertThat(state.onRequestVote(20, 3, 2, 5, 1_000, 0).granted()).isFalse();
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+    }
+
+    @Test
+    void shouldLeadWithGrantsFromAMajorityItselfIncluded()
+    {
+        final ElectionState state = node(1, 3, 0);
+        state.promote(0, 1, false);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(recorder.events).containsSubsequence("persist 1/-1/1", "candidate 1", "requestVote 2 1 flags 0");
+        state.onVote(1, 2, 1, true, 1);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(recorder.events).containsSubsequence("persist 1/1/1", "leader 1");
+    }
+
+    @Test
+    void shouldNotLeadWithoutAMajority()
+    {
+        final ElectionState state = node(1, 5, 0);
+        state.promote(0, 1, false);
+        state.onVote(1, 2, 1, true, 1);
+        state.onVote(1, 2, 1, true, 1); // a duplicate counts once
+        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        state.onVote(2, 3, 1, false, 0);
+        state.onVote(2, 4, 1, false, 0);
+        state.onVote(2, 5, 1, false, 0);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+    }
+
+    @Test
+    void shouldRefuseLeaderContactFromALowerEpoch()
+    {
+        final ElectionState state = followerOfTwo(0);
+        assertThat(state.onLeaderContact(10, 2, 3)).isEqualTo(ElectionState.Contact.REFUSED);
+        assertThat(state.epoch()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldPersistAHigherEpochFromALeaderBeforeFollowingIt()
+    {
+        final ElectionState state = followerOfTwo(0);
+        assertThat(state.onLeaderContact(10, 5, 3)).isEqualTo(ElectionState.Contact.ACCEPTED);
+        assertThat(recorder.events).containsExactly("persist 5/3/-1", "follower 5 3");
+        assertThat(state.leaderId()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldStepDownWhenTheLeaseExpires()
+    {
+        final ElectionState state = leaderOfThree();
+        state.onFollowerAck(100, 2, 1, 100, 1);
+        state.onTick(100 + LT - 1);
+        assertThat(state.canAcknowledge(100 + LT - 1)).isTrue();
+        state.onTick(100 + LT);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(recorder.events.get(0)).startsWith("stepDown 1 lease expired");
+    }
+
+    @Test
+    void shouldMeasureTheLeaseFromTheEchoedSendTimeNotTheAckArrival()
+    {
+        final ElectionState state = leaderOfThree();
+        // An ack that took 250 ms to arrive answers a heartbeat sent at 50: the lease ends at 50 + LT.
+        state.onFollowerAck(300, 2, 1, 50, 1);
+        assertThat(state.canAcknowledge(50 + LT - 1)).isTrue();
+        assertThat(state.canAcknowledge(50 + LT)).isFalse();
+    }
+
+    @Test
+    void shouldNotAcknowledgeBeforeAMajorityHasAckedThisEpoch()
+    {
+        final ElectionState state = leaderOfThree();
+        assertThat(state.canAcknowledge(2)).isFalse();
+        state.onFollowerAck(3, 3, 1, 2, 1);
+        assertThat(state.canAcknowledge(3)).isTrue();
+    }
+
+    @Test
+    void shouldNeverStandAutomaticallyInATwoNodeCluster()
+    {
+        final ElectionState state = node(2, 2, 0);
+        state.onLeaderContact(0, 1, 1);
+        for (long t = 0; t < 10 * ET; t += 10)
+        {
+            state.onTick(t);
+        }
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(recorder.has("candidate")).isFalse();
+        assertThat(state.config().autoFailoverEnabled()).isFalse();
+        assertThat(state.config().autoFailoverDisabledReason()).contains("2-node cluster");
+    }
+
+    @Test
+    void shouldStandInATwoNodeClusterOnlyWhenForcedWhileThePeerIsGone()
+    {
+        final ElectionState state = node(2, 2, 0);
+        state.onLeaderContact(0, 1, 1);
+        assertThat(state.promote(10, 2, false).accepted()).isFalse(); // the leader is alive
+        final ElectionState.AdminOutcome forced = state.promote(ET + 10, 2, true);
+        assertThat(forced.accepted()).isTrue();
+        assertThat(forced.message()).contains("FORCED");
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.canAcknowledge(ET + 10)).isTrue(); // no majority to ask: the lease is waived
+    }
+
+    @Test
+    void shouldGiveForcedPromotionsEpochsNoOtherPromotionUses()
+    {
+        assertThat(ElectionState.forcedEpochAfter(1, 0)).isNotEqualTo(ElectionState.forcedEpochAfter(1, 1));
+        for (int epoch = 0; epoch < 3 * ElectionState.EPOCH_BLOCK; epoch++)
+        {
+            final int next = ElectionState.electionEpochAfter(epoch);
+            assertThat(next).isGreaterThan(epoch);
+            assertThat(next % ElectionState.EPOCH_BLOCK).isLessThan(ElectionState.EPOCH_BLOCK - ElectionState.MAX_MEMBERS);
+            assertThat(ElectionState.forcedEpochAfter(epoch, 3)).isGreaterThan(epoch);
+        }
+    }
+
+    @Test
+    void shouldStandAfterTheElectionTimeoutWithRankDelayAndBoundedJitter()
+    {
+        final ElectionConfig config = ElectionConfig.defaults(3, List.of(1, 2, 3, 4))
+            .withPriorities(Map.of(1, 5, 2, 1, 3, 9, 4, 1));
+        recorder.state = new Persistence.State(3, 1, NONE);
+        final ElectionState top = new ElectionState(config, recorder, recorder, recorder, new Random(1), 0);
+        top.onLeaderContact(0, 3, 1);
+        // Leader 1 is excluded; 3 has the highest priority of the rest: rank 0.
+        assertThat(top.candidacyRank()).isZero();
+        assertThat(top.candidacyAtMs()).isBetween(ET, ET + config.electionJitterMs());
+
+        final ElectionConfig forFour = ElectionConfig.defaults(4, List.of(1, 2, 3, 4))
+            .withPriorities(Map.of(1, 5, 2, 1, 3, 9, 4, 1));
+        final ElectionState last = new ElectionState(forFour, recorder, recorder, recorder, new Random(1), 0);
+        last.onLeaderContact(0, 3, 1);
+        // 3 has a higher priority, 2 the same priority and a lower id: rank 2.
+        assertThat(last.candidacyRank()).isEqualTo(2);
+        assertThat(last.candidacyAtMs()).isGreaterThan(top.candidacyAtMs() + config.electionJitterMs());
+    }
+
+    @Test
+    void shouldStandSoonAfterDenyingALessUpToDateCandidate()
+    {
+        recorder.state = new Persistence.State(3, 2, NONE);
+        recorder.lastLogEpoch = 3;
+        recorder.logEndOffset = 100;
+        final ElectionState state = node(3, 3, 0); // node 1 ranks before it (same priority, lower id)
+        state.onLeaderContact(0, 3, 2);
+        final long before = state.candidacyAtMs();
+        assertThat(before).isGreaterThanOrEqualTo(ET + ElectionConfig.CANDIDACY_STEP_MS_DEFAULT);
+        state.onRequestVote(ET + 1, 1, 4, 3, 50, 0);
+        assertThat(state.candidacyAtMs()).isLessThan(before).isLessThanOrEqualTo(ET + 1 + 50);
+    }
+
+    @Test
+    void shouldBackOffWithinTheConfiguredBoundsAfterFailedRounds()
+    {
+        final ElectionState state = followerOfTwo(0);
+        long now = 0;
+        for (int round = 0; round < 40; round++)
+        {
+            now = Math.max(now, state.candidacyAtMs());
+            state.onTick(now);
+            assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+            state.onVote(now, 2, state.epoch(), false, state.epoch());
+            state.onVote(now, 3, state.epoch(), false, state.epoch());
+            assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+            assertThat(state.candidacyAtMs() - now)
+                .isBetween(ElectionConfig.BACKOFF_MIN_MS_DEFAULT, ElectionConfig.BACKOFF_MAX_MS_DEFAULT);
+        }
+    }
+
+    @Test
+    void shouldStepDownWhenAHigherEpochIsSeen()
+    {
+        final ElectionState state = leaderOfThree();
+        state.onHigherEpochSeen(5, 7, 3);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.epoch()).isEqualTo(7);
+        assertThat(recorder.events).containsSubsequence("stepDown 1 deposed: epoch 7 seen", "persist 7/3/-1");
+    }
+
+    @Test
+    void shouldRestartAsAFollowerEvenIfItLed()
+    {
+        recorder.state = new Persistence.State(4, 1, 1);
+        final ElectionState state = node(1, 3, 0);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.leaderId()).isEqualTo(NONE);
+        // It may have acked someone just before the crash, so it does not vote for an election timeout.
+        assertThat(state.onRequestVote(ET - 1, 2, 5, 9, 9, 0).granted()).isFalse();
+        assertThat(state.onRequestVote(ET, 2, 5, 9, 9, 0).granted()).isTrue();
+    }
+
+    @Test
+    void shouldHandOverOnlyOnceTheTargetHoldsEverything()
+    {
+        final ElectionState state = leaderOfThree();
+        recorder.logEndOffset = 40;
+        state.onFollowerAck(5, 2, 1, 5, 30);
+        state.onFollowerAck(5, 3, 1, 5, 40);
+        assertThat(state.promote(6, 2, false).accepted()).isTrue();
+        assertThat(state.acceptsWrites(6)).isFalse();
+        assertThat(recorder.has("handover")).isFalse();
+        state.onFollowerAck(8, 2, 1, 7, 40);
+        assertThat(recorder.events).contains("handover 2 1");
+        assertThat(state.canAcknowledge(8)).isFalse(); // the lease is given up with the handover
+        assertThat(state.onRequestVote(9, 2, 2, 1, 40, ElectionState.FLAG_GRACEFUL).granted()).isTrue();
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+    }
+
+    @Test
+    void shouldStandGracefullyWhenItsLeaderHandsOver()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        state.onHandover(1_001, 3, 3); // not from its leader: ignored
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        state.onHandover(1_001, 2, 3);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(recorder.events).contains("requestVote 3 4 flags " + ElectionState.FLAG_GRACEFUL);
+    }
+
+    @Test
+    void shouldResumeWritesWhenTheSwitchoverTargetDoesNotCatchUp()
+    {
+        final ElectionState state = leaderOfThree();
+        recorder.logEndOffset = 40;
+        state.onFollowerAck(5, 3, 1, 5, 40);
+        state.promote(6, 2, false);
+        state.onFollowerAck(6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT, 3, 1,
+            6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT, 40);
+        assertThat(recorder.events).contains("resumeWrites 1");
+        assertThat(state.acceptsWrites(6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT)).isTrue();
+    }
+
+    @Test
+    void shouldRejectALeaseNotShorterThanTheElectionTimeout()
+    {
+        assertThatThrownBy(() -> new ElectionConfig(1, Map.of(1, 0, 2, 0, 3, 0), 50, 400, 400, 50, 100, 50, 400, 200,
+            2_000, true)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaseTimeoutMs=400");
+    }
+}

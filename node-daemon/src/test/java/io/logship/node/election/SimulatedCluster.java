@@ -1,0 +1,1316 @@
+package io.logship.node.election;
+
+import io.logship.node.CommitRule;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+
+import static io.logship.node.election.Persistence.NONE;
+
+/**
+ * A whole cluster in one thread: N {@link ElectionState}s plus an in-memory model of the node's
+ * replication protocol, driven by a seeded discrete-event scheduler. Everything random comes from one
+ * {@link Random}, so a seed replays exactly.
+ *
+ * <p>Replication model (mirrors NodeAgent and DESIGN.md): a log of {@link Entry}(epoch, writeId) per
+ * node, a durable (fsync'd) prefix that survives crashes; a leader opens its epoch with a NOOP, takes
+ * client writes, ships {@code Append{epoch, baseOffset, prevEpoch, entries, commit, sentAt}} to
+ * followers that asked with {@code FetchFrom}; a follower that sees a new leader reconciles with
+ * {@code EpochEndRequest/Response} (the leader's {@code EpochHistory.endOffsetFor} on its log, truncate
+ * the divergent suffix) before fetching, checks base offset and prevEpoch continuity on every append,
+ * acks {@code (epoch, durable end, echoed sentAt)}; the leader computes the commit offset with the real
+ * {@link CommitRule#commitOffset}.
+ *
+ * <p>Invariants, checked as events happen; a breach throws {@link InvariantViolation}:
+ * at most one leader per epoch; no node's epoch decreases; committed prefixes never diverge and a
+ * committed entry is never truncated; every acknowledged quorum/all write is in every later leader's log
+ * at its offset; a node acknowledges only while its lease holds, and no two nodes hold a lease at the
+ * same instant; a two-node cluster never stands for election on its own.
+ */
+final class SimulatedCluster
+{
+    /** A breached invariant, with the seed. */
+    static final class InvariantViolation extends RuntimeException
+    {
+        InvariantViolation(final String message)
+        {
+            super(message);
+        }
+    }
+
+    /** One log entry: the epoch that wrote it and the client write (or {@code -epoch} for a NOOP). */
+    record Entry(int epoch, long writeId)
+    {
+        @Override
+        public String toString()
+        {
+            return writeId < 0 ? "N" + epoch : epoch + ":" + writeId;
+        }
+    }
+
+    enum Level
+    {
+        LEADER, QUORUM, ALL
+    }
+
+    /** Knobs for one schedule, drawn from the seed. */
+    static final class Faults
+    {
+        double lossProbability;
+        double duplicateProbability;
+        double lateProbability;
+        long maxLateMs;
+        long meanFaultIntervalMs;
+        double crashWeight = 1;
+        double partitionWeight = 1;
+        double switchoverWeight = 0.2;
+        /** Reproduce NodeAgent's reconciliation as it is (one round, no prevEpoch check, UNDEFINED keeps all). */
+        boolean nodeAgentReconciliation;
+        /** Measure the lease from ack receipt instead of the echoed send time (the flaw the sim found). */
+        boolean leaseFromReceipt;
+    }
+
+    // ---- messages ------------------------------------------------------------------------------
+    private interface Msg
+    {
+    }
+
+    private record Heartbeat(int epoch, int leaderId, long commit, long logEnd, long sentAt) implements Msg
+    {
+    }
+
+    private record Append(int epoch, int leaderId, long base, int prevEpoch, List<Entry> entries, long commit,
+        long sentAt) implements Msg
+    {
+    }
+
+    private record Ack(int epoch, int nodeId, long durableEnd, long echoedSentAt) implements Msg
+    {
+    }
+
+    private record FetchFrom(int epoch, int nodeId, long offset, int lastEpoch) implements Msg
+    {
+    }
+
+    private record Refuse(int currentEpoch, int leaderId, boolean logMismatch) implements Msg
+    {
+    }
+
+    private record RequestVote(int epoch, int candidateId, int lastLogEpoch, long logEnd, int flags) implements Msg
+    {
+    }
+
+    private record VoteMsg(int epoch, int voterId, int candidateId, int voterEpoch, boolean granted) implements Msg
+    {
+    }
+
+    private record EpochEndRequest(int epoch, int nodeId, int requestedEpoch) implements Msg
+    {
+    }
+
+    private record EpochEndResponse(int epoch, int leaderId, int requestedEpoch, int foundEpoch, long endOffset)
+        implements Msg
+    {
+    }
+
+    private record Handover(int epoch, int leaderId) implements Msg
+    {
+    }
+
+    // ---- scheduler -----------------------------------------------------------------------------
+    private record Event(long timeMs, long seq, Runnable action)
+    {
+    }
+
+    private final PriorityQueue<Event> queue = new PriorityQueue<>((a, b) ->
+        a.timeMs != b.timeMs ? Long.compare(a.timeMs, b.timeMs) : Long.compare(a.seq, b.seq));
+    private long seq;
+    private long nowMs;
+
+    final long seed;
+    final Random random;
+    final int size;
+    final Faults faults;
+    private final ElectionConfig baseConfig;
+    private final SimNode[] nodes;
+    private final boolean[][] linkDown;
+    private final long[][] linkExtraDelayMs;
+    private final boolean tracing;
+    private final ArrayDeque<String> trace = new ArrayDeque<>();
+
+    // ---- invariant state -----------------------------------------------------------------------
+    private final Map<Integer, Integer> leaderOfEpoch = new HashMap<>();
+    private final ArrayList<Entry> committedLog = new ArrayList<>();
+    private final Map<Long, long[]> acknowledged = new LinkedHashMap<>(); // writeId → {offset, level}
+    private long nextWriteId = 1;
+    private long watchFromMs = Long.MAX_VALUE;
+    private long firstAckAtMs = -1;
+    private int firstAckBy = NONE;
+    private int adminDepth;
+    long elections;
+    long writesAcknowledged;
+    long eventsRun;
+    long forcedPromotions;
+    long switchovers;
+    long truncations;
+    long leaseStepDowns;
+
+    SimulatedCluster(final long seed, final int size, final Faults faults, final boolean tracing)
+    {
+        this.seed = seed;
+        this.random = new Random(seed);
+        this.size = size;
+        this.faults = faults;
+        this.tracing = tracing;
+        final List<Integer> ids = new ArrayList<>();
+        for (int id = 1; id <= size; id++)
+        {
+            ids.add(id);
+        }
+        final Map<Integer, Integer> priorities = new LinkedHashMap<>();
+        for (final int id : ids)
+        {
+            priorities.put(id, random.nextInt(3)); // some ties, so the id tie-break is exercised
+        }
+        baseConfig = ElectionConfig.defaults(1, ids).withPriorities(priorities);
+        nodes = new SimNode[size + 1];
+        linkDown = new boolean[size + 1][size + 1];
+        linkExtraDelayMs = new long[size + 1][size + 1];
+        for (int id = 1; id <= size; id++)
+        {
+            nodes[id] = new SimNode(id);
+            nodes[id].restart();
+        }
+    }
+
+    long nowMs()
+    {
+        return nowMs;
+    }
+
+    String trace()
+    {
+        return String.join("\n", trace);
+    }
+
+    private void log(final String line)
+    {
+        if (tracing)
+        {
+            if (trace.size() == 400)
+            {
+                trace.removeFirst();
+            }
+            trace.addLast(String.format("%6d %s", nowMs, line));
+        }
+    }
+
+    private void violation(final String message)
+    {
+        throw new InvariantViolation("seed " + seed + " (" + size + " nodes) at " + nowMs + " ms: " + message);
+    }
+
+    private void at(final long timeMs, final Runnable action)
+    {
+        queue.add(new Event(timeMs, seq++, action));
+    }
+
+    /** Runs events until {@code untilMs}. */
+    void runUntil(final long untilMs)
+    {
+        while (!queue.isEmpty() && queue.peek().timeMs <= untilMs)
+        {
+            final Event event = queue.poll();
+            nowMs = event.timeMs;
+            eventsRun++;
+            event.action.run();
+            checkLeases();
+        }
+        nowMs = untilMs;
+    }
+
+    // ---- faults and clients ----------------------------------------------------------------------
+
+    /** Schedules random faults, operator actions and client writes in [fromMs, untilMs). */
+    void scheduleChaos(final long fromMs, final long untilMs)
+    {
+        scheduleClientWrites(fromMs, untilMs);
+        for (long t = fromMs + random.nextLong(faults.meanFaultIntervalMs);
+            t < untilMs; t += 1 + random.nextLong(2 * faults.meanFaultIntervalMs))
+        {
+            at(t, this::randomFault);
+        }
+    }
+
+    /** Client writes at random levels, one every 1–25 ms, in [fromMs, untilMs). */
+    void scheduleClientWrites(final long fromMs, final long untilMs)
+    {
+        for (long t = fromMs; t < untilMs; t += 1 + random.nextInt(25))
+        {
+            at(t, this::clientWrite);
+        }
+    }
+
+    /** From {@code fromMs}, remember the first quorum write acknowledged (by any node) and by whom. */
+    void watchFirstAcknowledgementFrom(final long fromMs)
+    {
+        watchFromMs = fromMs;
+        firstAckAtMs = -1;
+        firstAckBy = NONE;
+    }
+
+    long firstAckAtMs()
+    {
+        return firstAckAtMs;
+    }
+
+    int firstAckBy()
+    {
+        return firstAckBy;
+    }
+
+    SimNode node(final int id)
+    {
+        return nodes[id];
+    }
+
+    /** An operator's {@code logship promote target} sent to {@code receiver}. */
+    ElectionState.AdminOutcome promote(final int receiver, final int target, final boolean forced)
+    {
+        adminDepth++;
+        try
+        {
+            return nodes[receiver].election.promote(nowMs, target, forced);
+        }
+        finally
+        {
+            adminDepth--;
+        }
+    }
+
+    /** Ends every fault: all nodes up, all links healed, no more loss, duplication or late delivery. */
+    void healAll()
+    {
+        faults.lossProbability = 0;
+        faults.duplicateProbability = 0;
+        faults.lateProbability = 0;
+        for (int a = 1; a <= size; a++)
+        {
+            for (int b = 1; b <= size; b++)
+            {
+                linkDown[a][b] = false;
+                linkExtraDelayMs[a][b] = 0;
+            }
+            if (!nodes[a].up)
+            {
+                nodes[a].restart();
+            }
+        }
+        log("heal all");
+    }
+
+    private void randomFault()
+    {
+        final double total = faults.crashWeight + faults.partitionWeight + faults.switchoverWeight + 0.6;
+        double pick = random.nextDouble() * total;
+        final SimNode leader = currentLeader();
+        if ((pick -= faults.crashWeight) < 0)
+        {
+            final SimNode victim = null != leader && random.nextBoolean() ? leader : nodes[1 + random.nextInt(size)];
+            if (victim.up)
+            {
+                victim.crash();
+                final long downFor = 50 + random.nextInt(1500);
+                at(nowMs + downFor, () -> { if (!victim.up) victim.restart(); });
+            }
+        }
+        else if ((pick -= faults.partitionWeight) < 0)
+        {
+            final int kind = random.nextInt(4);
+            if (kind == 0 && null != leader)
+            {
+                isolate(leader.id);
+            }
+            else if (kind == 3 && null != leader)
+            {
+                // The leader can no longer send, and what it receives crawls in: a congested one-way path.
+                for (int other = 1; other <= size; other++)
+                {
+                    if (other != leader.id)
+                    {
+                        linkDown[leader.id][other] = true;
+                        linkExtraDelayMs[other][leader.id] = 200 + random.nextInt(700);
+                    }
+                }
+                log("leader " + leader.id + " cannot send; its inbound links are slow");
+            }
+            else if (kind == 1)
+            {
+                isolate(1 + random.nextInt(size));
+            }
+            else
+            {
+                for (int a = 1; a <= size; a++)
+                {
+                    for (int b = a + 1; b <= size; b++)
+                    {
+                        final int cut = random.nextInt(6);
+                        if (cut == 0 || cut == 1)
+                        {
+                            linkDown[a][b] = linkDown[b][a] = true;
+                        }
+                        else if (cut == 2)
+                        {
+                            linkDown[a][b] = true; // one way only
+                        }
+                    }
+                }
+                log("random link cuts");
+            }
+            final long healAfter = 50 + random.nextInt(1500);
+            at(nowMs + healAfter, this::healLinks);
+        }
+        else if ((pick -= faults.switchoverWeight) < 0)
+        {
+            if (null != leader)
+            {
+                final int target = 1 + random.nextInt(size);
+                adminDepth++;
+                final ElectionState.AdminOutcome outcome = leader.election.promote(nowMs, target, false);
+                adminDepth--;
+                switchovers += outcome.accepted() ? 1 : 0;
+                log("admin: promote " + target + " on leader " + leader.id + " → " + outcome.message());
+            }
+        }
+        else if (size == 2)
+        {
+            // The operator's only way out in a two-node cluster: force the survivor when nobody leads.
+            boolean anyLeader = false;
+            for (int id = 1; id <= size; id++)
+            {
+                anyLeader |= nodes[id].up && nodes[id].election.role() == ElectionState.Role.LEADER;
+            }
+            final SimNode target = nodes[1 + random.nextInt(size)];
+            if (!anyLeader && target.up)
+            {
+                final SimNode other = nodes[3 - target.id];
+                final boolean forced = !other.up;
+                adminDepth++;
+                final ElectionState.AdminOutcome outcome = target.election.promote(nowMs, target.id, forced);
+                adminDepth--;
+                forcedPromotions += forced && outcome.accepted() ? 1 : 0;
+                log("admin: promote " + target.id + (forced ? " --force" : "") + " → " + outcome.message());
+            }
+        }
+    }
+
+    /** A two-node cluster has no leader until the operator promotes one. */
+    void operatorPromote(final int id)
+    {
+        adminDepth++;
+        final ElectionState.AdminOutcome outcome = nodes[id].election.promote(nowMs, id, false);
+        adminDepth--;
+        log("admin: promote " + id + " → " + outcome.message());
+    }
+
+    private void isolate(final int id)
+    {
+        for (int other = 1; other <= size; other++)
+        {
+            if (other != id)
+            {
+                linkDown[id][other] = linkDown[other][id] = true;
+            }
+        }
+        log("isolate " + id);
+    }
+
+    private void healLinks()
+    {
+        for (int a = 1; a <= size; a++)
+        {
+            for (int b = 1; b <= size; b++)
+            {
+                linkDown[a][b] = false;
+                linkExtraDelayMs[a][b] = 0;
+            }
+        }
+        log("heal links");
+    }
+
+    private void clientWrite()
+    {
+        final List<SimNode> candidates = new ArrayList<>();
+        for (int id = 1; id <= size; id++)
+        {
+            if (nodes[id].up && nodes[id].election.role() == ElectionState.Role.LEADER)
+            {
+                candidates.add(nodes[id]);
+            }
+        }
+        if (candidates.isEmpty())
+        {
+            return;
+        }
+        final SimNode leader = candidates.get(random.nextInt(candidates.size()));
+        final Level level = Level.values()[random.nextInt(3)];
+        leader.takeWrite(nextWriteId++, level);
+    }
+
+    SimNode currentLeader()
+    {
+        SimNode best = null;
+        for (int id = 1; id <= size; id++)
+        {
+            final SimNode node = nodes[id];
+            if (node.up && node.election.role() == ElectionState.Role.LEADER &&
+                (null == best || node.election.epoch() > best.election.epoch()))
+            {
+                best = node;
+            }
+        }
+        return best;
+    }
+
+    /** A leader holding its lease, if any (for liveness checks after healing). */
+    SimNode leaderWithLease()
+    {
+        for (int id = 1; id <= size; id++)
+        {
+            if (nodes[id].up && nodes[id].election.canAcknowledge(nowMs))
+            {
+                return nodes[id];
+            }
+        }
+        return null;
+    }
+
+    // ---- network -------------------------------------------------------------------------------
+
+    private void send(final int from, final int to, final Msg msg)
+    {
+        if (linkDown[from][to] || random.nextDouble() < faults.lossProbability)
+        {
+            return;
+        }
+        final int copies = random.nextDouble() < faults.duplicateProbability ? 2 : 1;
+        for (int i = 0; i < copies; i++)
+        {
+            long delay = 1 + random.nextInt(4) + linkExtraDelayMs[from][to];
+            if (random.nextDouble() < faults.lateProbability)
+            {
+                delay += random.nextLong(faults.maxLateMs);
+            }
+            at(nowMs + delay, () -> deliver(from, to, msg));
+        }
+    }
+
+    private void deliver(final int from, final int to, final Msg msg)
+    {
+        final SimNode node = nodes[to];
+        if (node.up && !linkDown[from][to])
+        {
+            node.onMessage(from, msg);
+        }
+    }
+
+    // ---- invariants ----------------------------------------------------------------------------
+
+    private void checkLeases()
+    {
+        int holder = 0;
+        for (int id = 1; id <= size; id++)
+        {
+            final SimNode node = nodes[id];
+            if (node.up && node.election.canAcknowledge(nowMs))
+            {
+                if (holder != 0)
+                {
+                    violation("nodes " + holder + " (epoch " + nodes[holder].election.epoch() + ") and " + id +
+                        " (epoch " + node.election.epoch() + ") both hold a leader lease");
+                }
+                holder = id;
+            }
+        }
+    }
+
+    private void checkCommitted(final SimNode node, final long commitEnd)
+    {
+        if (commitEnd > node.log.size())
+        {
+            violation("node " + node.id + " commits to " + commitEnd + " beyond its log end " + node.log.size());
+        }
+        for (long o = node.checkedCommit; o < commitEnd; o++)
+        {
+            final Entry entry = node.log.get((int)o);
+            if (o < committedLog.size())
+            {
+                if (!committedLog.get((int)o).equals(entry))
+                {
+                    violation("committed prefixes diverge at offset " + o + ": node " + node.id + " has " + entry +
+                        ", committed earlier " + committedLog.get((int)o));
+                }
+            }
+            else
+            {
+                committedLog.add(entry);
+            }
+        }
+        node.checkedCommit = Math.max(node.checkedCommit, commitEnd);
+    }
+
+    private void checkNewLeaderHoldsAcknowledged(final SimNode leader)
+    {
+        for (final Map.Entry<Long, long[]> acked : acknowledged.entrySet())
+        {
+            final long offset = acked.getValue()[0];
+            if (acked.getValue()[1] == Level.LEADER.ordinal())
+            {
+                continue;
+            }
+            if (offset >= leader.log.size() || leader.log.get((int)offset).writeId() != acked.getKey())
+            {
+                violation("node " + leader.id + " leads epoch " + leader.election.epoch() + " without acknowledged " +
+                    Level.values()[(int)acked.getValue()[1]] + " write " + acked.getKey() + " at offset " + offset +
+                    " (has " + (offset < leader.log.size() ? leader.log.get((int)offset) : "nothing") + ")");
+            }
+        }
+        for (int o = 0; o < committedLog.size(); o++)
+        {
+            if (o >= leader.log.size() || !leader.log.get(o).equals(committedLog.get(o)))
+            {
+                violation("node " + leader.id + " leads epoch " + leader.election.epoch() +
+                    " without committed entry " + committedLog.get(o) + " at offset " + o);
+            }
+        }
+    }
+
+    /** Final checks once the run is over. */
+    void checkEnd()
+    {
+        final SimNode leader = currentLeader();
+        if (null != leader)
+        {
+            checkNewLeaderHoldsAcknowledged(leader);
+        }
+    }
+
+    String summary()
+    {
+        final StringBuilder text = new StringBuilder();
+        for (int id = 1; id <= size; id++)
+        {
+            final SimNode node = nodes[id];
+            text.append("  ").append(node.up ? node.election.toString() : "node " + id + " DOWN")
+                .append(" log ").append(node.log.size()).append(" durable ").append(node.durable)
+                .append(" committed ").append(node.checkedCommit).append('\n');
+        }
+        text.append("  committed log length ").append(committedLog.size()).append(", acknowledged writes ")
+            .append(acknowledged.size());
+        return text.toString();
+    }
+
+    // ---- one node ------------------------------------------------------------------------------
+
+    enum FollowerState
+    {
+        AWAIT_LEADER, NEED_EPOCH_END, FETCHING
+    }
+
+    private record Pending(long writeId, long offset, Level level)
+    {
+    }
+
+    final class SimNode implements Persistence, LogView, Outbox
+    {
+        final int id;
+        // Durable across crashes.
+        private Persistence.State persisted = Persistence.State.INITIAL;
+        final ArrayList<Entry> log = new ArrayList<>();
+        long durable;
+        private int maxEpochSeen;
+        // Volatile.
+        boolean up;
+        ElectionState election;
+        private int incarnation;
+        private int truncations;
+        private long checkedCommit;
+        private FollowerState followerState = FollowerState.AWAIT_LEADER;
+        private long echo = -1;
+        private long matchedEnd = -1;
+        private long leaderCommit;
+        private long lastFetchMs = Long.MIN_VALUE / 4;
+        private long lastEpochEndMs = Long.MIN_VALUE / 4;
+        private long epochStartOffset = -1;
+        private long commitOffset;
+        private long lastHeartbeatMs = Long.MIN_VALUE / 4;
+        private final long[] followerDurable;
+        private final long[] nextSend;
+        private final ArrayList<Pending> pending = new ArrayList<>();
+
+        SimNode(final int id)
+        {
+            this.id = id;
+            followerDurable = new long[size + 1];
+            nextSend = new long[size + 1];
+        }
+
+        // -- lifecycle --
+
+        void crash()
+        {
+            up = false;
+            incarnation++;
+            truncateTo(durable, false); // the un-fsynced tail is lost
+            pending.clear();
+            log("CRASH node " + id + " (log " + log.size() + ")");
+        }
+
+        void restart()
+        {
+            up = true;
+            incarnation++;
+            checkedCommit = 0;
+            followerState = FollowerState.AWAIT_LEADER;
+            echo = -1;
+            matchedEnd = -1;
+            leaderCommit = 0;
+            pending.clear();
+            election = new ElectionState(baseConfigFor(id), this, this, this, new Random(random.nextLong()), nowMs);
+            log("START node " + id + " " + election);
+            scheduleTick(incarnation);
+        }
+
+        private void scheduleTick(final int forIncarnation)
+        {
+            at(nowMs + 5, () ->
+            {
+                if (up && incarnation == forIncarnation)
+                {
+                    tick();
+                    scheduleTick(forIncarnation);
+                }
+            });
+        }
+
+        private void tick()
+        {
+            election.onTick(nowMs);
+            checkEpoch();
+            if (election.role() == ElectionState.Role.LEADER)
+            {
+                if (nowMs - lastHeartbeatMs >= baseConfig.heartbeatIntervalMs())
+                {
+                    lastHeartbeatMs = nowMs;
+                    for (int peer = 1; peer <= size; peer++)
+                    {
+                        if (peer != id)
+                        {
+                            send(id, peer, new Heartbeat(election.epoch(), id, commitOffset, log.size(), nowMs));
+                        }
+                    }
+                }
+                replicate();
+                acknowledgeWrites();
+            }
+        }
+
+        private void checkEpoch()
+        {
+            if (election.epoch() < maxEpochSeen)
+            {
+                violation("node " + id + " went back from epoch " + maxEpochSeen + " to " + election.epoch());
+            }
+            maxEpochSeen = election.epoch();
+        }
+
+        // -- Persistence / LogView --
+
+        @Override
+        public Persistence.State read()
+        {
+            return persisted;
+        }
+
+        @Override
+        public void write(final Persistence.State state)
+        {
+            if (state.epoch() < persisted.epoch())
+            {
+                violation("node " + id + " persists epoch " + state.epoch() + " below " + persisted.epoch());
+            }
+            if (state.epoch() == persisted.epoch() && persisted.votedFor() != NONE &&
+                state.votedFor() != persisted.votedFor())
+            {
+                violation("node " + id + " changes its vote in epoch " + state.epoch() + " from " +
+                    persisted.votedFor() + " to " + state.votedFor());
+            }
+            persisted = state;
+        }
+
+        @Override
+        public int lastLogEpoch()
+        {
+            return log.isEmpty() ? -1 : log.get(log.size() - 1).epoch();
+        }
+
+        @Override
+        public long logEndOffset()
+        {
+            return log.size();
+        }
+
+        // -- Outbox --
+
+        @Override
+        public void sendRequestVote(final int to, final int epoch, final int lastLogEpoch, final long logEndOffset,
+            final int flags)
+        {
+            if (persisted.epoch() != epoch || persisted.votedFor() != id)
+            {
+                violation("node " + id + " asks for votes in epoch " + epoch + " before persisting its own vote");
+            }
+            send(id, to, new RequestVote(epoch, id, lastLogEpoch, logEndOffset, flags));
+        }
+
+        @Override
+        public void sendVote(final int to, final int epoch, final int candidateId, final int voterEpoch,
+            final boolean granted)
+        {
+            if (granted && (persisted.epoch() != epoch || persisted.votedFor() != candidateId))
+            {
+                violation("node " + id + " grants epoch " + epoch + " to " + candidateId + " before persisting it");
+            }
+            log("node " + id + (granted ? " grants " : " denies ") + candidateId + " epoch " + epoch);
+            send(id, to, new VoteMsg(epoch, id, candidateId, voterEpoch, granted));
+        }
+
+        @Override
+        public void sendHandover(final int to, final int epoch)
+        {
+            log("node " + id + " hands epoch " + epoch + " over to " + to);
+            send(id, to, new Handover(epoch, id));
+        }
+
+        @Override
+        public void becomeCandidate(final int epoch)
+        {
+            elections++;
+            if (size == 2 && adminDepth == 0)
+            {
+                violation("two-node cluster: node " + id + " stood for epoch " + epoch + " without an operator");
+            }
+            log("node " + id + " stands for epoch " + epoch + " (log " + lastLogEpoch() + "/" + log.size() + ")");
+        }
+
+        @Override
+        public void becomeLeader(final int epoch)
+        {
+            final Integer previous = leaderOfEpoch.putIfAbsent(epoch, id);
+            if (null != previous && previous != id)
+            {
+                violation("two leaders in epoch " + epoch + ": nodes " + previous + " and " + id);
+            }
+            if (persisted.epoch() != epoch || persisted.leaderId() != id)
+            {
+                violation("node " + id + " leads epoch " + epoch + " before persisting it");
+            }
+            log("LEADER node " + id + " epoch " + epoch + " log " + log);
+            // Also after a forced promotion: in this harness one is only made in a two-node cluster whose
+            // other node is down, and there every quorum write is on both nodes.
+            checkNewLeaderHoldsAcknowledged(this);
+            epochStartOffset = log.size();
+            log.add(new Entry(epoch, -epoch));
+            scheduleFsync();
+            commitOffset = checkedCommit;
+            lastHeartbeatMs = Long.MIN_VALUE / 4;
+            for (int peer = 1; peer <= size; peer++)
+            {
+                followerDurable[peer] = -1;
+                nextSend[peer] = -1;
+            }
+            pending.clear();
+        }
+
+        @Override
+        public void becomeFollower(final int epoch, final int leaderId)
+        {
+            followerState = FollowerState.AWAIT_LEADER;
+            echo = -1;
+            matchedEnd = -1;
+            leaderCommit = 0;
+            epochStartOffset = -1;
+            pending.clear();
+        }
+
+        @Override
+        public void stepDown(final int epoch, final String reason)
+        {
+            log("node " + id + " steps down from epoch " + epoch + ": " + reason);
+            leaseStepDowns += reason.startsWith("lease expired") ? 1 : 0;
+            pending.clear();
+        }
+
+        @Override
+        public void stopWrites(final int epoch, final String reason)
+        {
+            log("node " + id + " stops writes: " + reason);
+        }
+
+        @Override
+        public void resumeWrites(final int epoch)
+        {
+            log("node " + id + " resumes writes");
+        }
+
+        // -- log --
+
+        private void scheduleFsync()
+        {
+            final int forIncarnation = incarnation;
+            final int forTruncations = truncations;
+            final long target = log.size();
+            at(nowMs + 1 + random.nextInt(4), () ->
+            {
+                if (up && incarnation == forIncarnation && truncations == forTruncations && target > durable)
+                {
+                    durable = Math.min(target, log.size());
+                    onDurable();
+                }
+            });
+        }
+
+        private void onDurable()
+        {
+            if (election.role() == ElectionState.Role.LEADER)
+            {
+                updateCommit();
+                acknowledgeWrites();
+            }
+            else if (followerState == FollowerState.FETCHING)
+            {
+                sendAck();
+            }
+        }
+
+        private void truncateTo(final long end, final boolean checkCommitted)
+        {
+            if (end >= log.size())
+            {
+                return;
+            }
+            if (checkCommitted && end < checkedCommit)
+            {
+                violation("node " + id + " truncates committed entries: to " + end + " below commit " + checkedCommit);
+            }
+            for (long o = end; checkCommitted && o < Math.min(log.size(), committedLog.size()); o++)
+            {
+                if (log.get((int)o).equals(committedLog.get((int)o)))
+                {
+                    violation("node " + id + " truncates committed entry " + log.get((int)o) + " at offset " + o);
+                }
+            }
+            log("node " + id + " truncates " + log.size() + " → " + end);
+            if (checkCommitted)
+            {
+                SimulatedCluster.this.truncations++;
+            }
+            log.subList((int)end, log.size()).clear();
+            durable = Math.min(durable, end);
+            truncations++;
+        }
+
+        private int epochAt(final long offset)
+        {
+            return offset < 0 || offset >= log.size() ? -1 : log.get((int)offset).epoch();
+        }
+
+        /** {@code EpochHistory.endOffsetFor} semantics over this log: {epoch found, end offset} or {-1, -1}. */
+        private long[] endOffsetFor(final int epoch)
+        {
+            if (log.isEmpty() || epoch > lastLogEpoch())
+            {
+                return new long[] {-1, -1};
+            }
+            if (epoch == lastLogEpoch())
+            {
+                return new long[] {epoch, log.size()};
+            }
+            for (int o = log.size() - 1; o >= 0; o--)
+            {
+                if (log.get(o).epoch() <= epoch)
+                {
+                    return new long[] {log.get(o).epoch(), o + 1};
+                }
+            }
+            return new long[] {-1, -1};
+        }
+
+        // -- leader --
+
+        void takeWrite(final long writeId, final Level level)
+        {
+            if (!election.acceptsWrites(nowMs) || epochStartOffset < 0)
+            {
+                return;
+            }
+            final long offset = log.size();
+            log.add(new Entry(election.epoch(), writeId));
+            pending.add(new Pending(writeId, offset, level));
+            scheduleFsync();
+            replicate();
+        }
+
+        private void replicate()
+        {
+            for (int peer = 1; peer <= size; peer++)
+            {
+                if (peer != id && nextSend[peer] >= 0 && nextSend[peer] < log.size())
+                {
+                    sendAppend(peer, nextSend[peer]);
+                }
+            }
+        }
+
+        private void sendAppend(final int peer, final long base)
+        {
+            final long end = Math.min(log.size(), base + 8);
+            send(id, peer, new Append(election.epoch(), id, base, epochAt(base - 1),
+                List.copyOf(log.subList((int)base, (int)end)), commitOffset, nowMs));
+            nextSend[peer] = end;
+        }
+
+        private void updateCommit()
+        {
+            final long[] ends = new long[size];
+            int n = 0;
+            ends[n++] = durable;
+            for (int peer = 1; peer <= size; peer++)
+            {
+                if (peer != id)
+                {
+                    ends[n++] = followerDurable[peer];
+                }
+            }
+            final long newCommit = CommitRule.commitOffset(ends, n, epochStartOffset, commitOffset);
+            if (newCommit > commitOffset)
+            {
+                commitOffset = newCommit;
+                checkCommitted(this, commitOffset);
+            }
+        }
+
+        private void acknowledgeWrites()
+        {
+            if (pending.isEmpty() || !election.canAcknowledge(nowMs))
+            {
+                return;
+            }
+            long minDurable = durable;
+            for (int peer = 1; peer <= size; peer++)
+            {
+                if (peer != id)
+                {
+                    minDurable = Math.min(minDurable, followerDurable[peer]);
+                }
+            }
+            for (int i = pending.size() - 1; i >= 0; i--)
+            {
+                final Pending write = pending.get(i);
+                final boolean done = switch (write.level)
+                {
+                    case LEADER -> durable > write.offset;
+                    case QUORUM -> commitOffset > write.offset;
+                    case ALL -> minDurable > write.offset;
+                };
+                if (done)
+                {
+                    if (write.level == Level.QUORUM && (write.offset >= committedLog.size() ||
+                        committedLog.get((int)write.offset).writeId() != write.writeId))
+                    {
+                        violation("quorum write " + write.writeId + " acknowledged but not committed at " + write.offset);
+                    }
+                    acknowledged.put(write.writeId, new long[] {write.offset, write.level.ordinal()});
+                    if (nowMs >= watchFromMs && firstAckAtMs < 0 && write.level == Level.QUORUM)
+                    {
+                        firstAckAtMs = nowMs;
+                        firstAckBy = id;
+                    }
+                    writesAcknowledged++;
+                    pending.remove(i);
+                }
+            }
+        }
+
+        // -- messages --
+
+        void onMessage(final int from, final Msg msg)
+        {
+            if (msg instanceof Heartbeat hb)
+            {
+                if (contact(from, hb.epoch, hb.leaderId, hb.sentAt))
+                {
+                    if (followerState == FollowerState.FETCHING)
+                    {
+                        leaderCommit = Math.max(leaderCommit, hb.commit);
+                        if ((log.size() < hb.logEnd || matchedEnd < 0) && nowMs - lastFetchMs >= 100)
+                        {
+                            requestFetch();
+                        }
+                        followerCommit();
+                    }
+                    sendAck();
+                }
+            }
+            else if (msg instanceof Append append)
+            {
+                if (contact(from, append.epoch, append.leaderId, append.sentAt))
+                {
+                    if (followerState == FollowerState.FETCHING)
+                    {
+                        onAppend(append);
+                    }
+                    sendAck();
+                }
+            }
+            else if (msg instanceof Ack ack)
+            {
+                final long echoed = faults.leaseFromReceipt ? nowMs : ack.echoedSentAt;
+                election.onFollowerAck(nowMs, ack.nodeId, ack.epoch, echoed, ack.durableEnd);
+                if (election.role() == ElectionState.Role.LEADER && ack.epoch == election.epoch())
+                {
+                    followerDurable[ack.nodeId] = ack.durableEnd;
+                    updateCommit();
+                    acknowledgeWrites();
+                }
+            }
+            else if (msg instanceof FetchFrom fetch)
+            {
+                onFetchFrom(fetch);
+            }
+            else if (msg instanceof Refuse refuse)
+            {
+                if (refuse.logMismatch && refuse.currentEpoch == election.epoch() &&
+                    followerState == FollowerState.FETCHING)
+                {
+                    followerState = FollowerState.NEED_EPOCH_END;
+                    matchedEnd = -1;
+                    requestEpochEnd();
+                }
+                else
+                {
+                    election.onHigherEpochSeen(nowMs, refuse.currentEpoch, refuse.leaderId);
+                }
+            }
+            else if (msg instanceof RequestVote request)
+            {
+                election.onRequestVote(nowMs, request.candidateId, request.epoch, request.lastLogEpoch,
+                    request.logEnd, request.flags);
+            }
+            else if (msg instanceof VoteMsg vote)
+            {
+                election.onVote(nowMs, vote.voterId, vote.epoch, vote.granted, vote.voterEpoch);
+            }
+            else if (msg instanceof EpochEndRequest request)
+            {
+                if (election.role() == ElectionState.Role.LEADER && request.epoch == election.epoch())
+                {
+                    final long[] end = endOffsetFor(request.requestedEpoch);
+                    send(id, request.nodeId, new EpochEndResponse(election.epoch(), id, request.requestedEpoch, (int)end[0],
+                        end[1]));
+                }
+                else if (request.epoch < election.epoch())
+                {
+                    send(id, request.nodeId, new Refuse(election.epoch(), election.leaderId(), false));
+                }
+            }
+            else if (msg instanceof EpochEndResponse response)
+            {
+                onEpochEndResponse(response);
+            }
+            else if (msg instanceof Handover handover)
+            {
+                adminDepth++;
+                election.onHandover(nowMs, handover.leaderId, handover.epoch);
+                adminDepth--;
+            }
+            checkEpoch();
+        }
+
+        /** Epoch check for a leader's message; false if it was refused. */
+        private boolean contact(final int from, final int epoch, final int leaderId, final long sentAt)
+        {
+            if (election.onLeaderContact(nowMs, epoch, leaderId) == ElectionState.Contact.REFUSED)
+            {
+                send(id, from, new Refuse(election.epoch(), election.leaderId(), false));
+                return false;
+            }
+            checkEpoch();
+            echo = Math.max(echo, sentAt);
+            if (followerState == FollowerState.AWAIT_LEADER)
+            {
+                followerState = FollowerState.NEED_EPOCH_END;
+                requestEpochEnd();
+            }
+            else if (followerState == FollowerState.NEED_EPOCH_END && nowMs - lastEpochEndMs >= 100)
+            {
+                requestEpochEnd();
+            }
+            return true;
+        }
+
+        private void requestEpochEnd()
+        {
+            lastEpochEndMs = nowMs;
+            if (log.isEmpty())
+            {
+                followerState = FollowerState.FETCHING;
+                requestFetch();
+                return;
+            }
+            send(id, election.leaderId(), new EpochEndRequest(election.epoch(), id, lastLogEpoch()));
+        }
+
+        private void onEpochEndResponse(final EpochEndResponse response)
+        {
+            if (followerState != FollowerState.NEED_EPOCH_END || response.leaderId != election.leaderId() ||
+                response.epoch != election.epoch() || election.role() != ElectionState.Role.FOLLOWER)
+            {
+                return;
+            }
+            if (!faults.nodeAgentReconciliation && response.requestedEpoch != lastLogEpoch())
+            {
+                // An answer to an earlier question (a resent or pre-crash request, asked when our log
+                // ended in another epoch): acting on it can cut committed entries. The wire
+                // EpochEndResponse lacks requestedEpoch — found by the simulation.
+                return;
+            }
+            final int ourLatest = lastLogEpoch();
+            final long ourEnd = log.size();
+            long target;
+            if (response.foundEpoch == -1)
+            {
+                // The leader has no epoch ≤ ours: everything we hold diverges (its log starts at 0 here).
+                // NodeAgent keeps the whole log in this case — one of the flaws the simulation shows.
+                target = faults.nodeAgentReconciliation ? ourEnd : 0;
+            }
+            else
+            {
+                // Our own end of that epoch; -1 if we hold no epoch at or below it: then nothing we hold
+                // is on the leader (NodeAgent would pass the -1 to truncateTo — another flaw).
+                final long ourEndOfFound = endOffsetFor(response.foundEpoch)[1];
+                if (response.foundEpoch == ourLatest && response.foundEpoch == response.epoch &&
+                    !faults.nodeAgentReconciliation)
+                {
+                    // Our last batches came from this very leader: nothing to cut (a stale answer would
+                    // give an older, smaller end of its still-growing epoch).
+                    target = ourEnd;
+                }
+                else
+                {
+                    target = response.foundEpoch == ourLatest ? Math.min(response.endOffset, ourEnd) :
+                        Math.min(response.endOffset, Math.max(0, ourEndOfFound));
+                }
+            }
+            truncateTo(target, true);
+            followerState = FollowerState.FETCHING;
+            requestFetch();
+        }
+
+        private void requestFetch()
+        {
+            lastFetchMs = nowMs;
+            send(id, election.leaderId(), new FetchFrom(election.epoch(), id, log.size(), lastLogEpoch()));
+        }
+
+        private void onFetchFrom(final FetchFrom fetch)
+        {
+            if (election.role() != ElectionState.Role.LEADER)
+            {
+                return;
+            }
+            if (fetch.epoch < election.epoch())
+            {
+                send(id, fetch.nodeId, new Refuse(election.epoch(), id, false));
+                return;
+            }
+            if (fetch.epoch > election.epoch())
+            {
+                return;
+            }
+            if (fetch.offset > log.size() ||
+                (!faults.nodeAgentReconciliation && fetch.offset > 0 && epochAt(fetch.offset - 1) != fetch.lastEpoch))
+            {
+                send(id, fetch.nodeId, new Refuse(election.epoch(), id, true));
+                return;
+            }
+            sendAppend(fetch.nodeId, fetch.offset); // may be empty: it confirms the follower matches up to there
+        }
+
+        private void onAppend(final Append append)
+        {
+            final long end = append.base + append.entries.size();
+            if (append.base > log.size() || (append.base < log.size() && end > log.size()))
+            {
+                if (nowMs - lastFetchMs >= 20)
+                {
+                    requestFetch(); // a gap, or an overlap with what we have: ask from our end
+                }
+                return;
+            }
+            if (append.base < log.size())
+            {
+                return; // old news (duplicate or reordered)
+            }
+            if (!faults.nodeAgentReconciliation && epochAt(append.base - 1) != append.prevEpoch)
+            {
+                followerState = FollowerState.NEED_EPOCH_END;
+                matchedEnd = -1;
+                requestEpochEnd();
+                return;
+            }
+            log.addAll(append.entries);
+            matchedEnd = end;
+            if (!append.entries.isEmpty())
+            {
+                scheduleFsync();
+            }
+            leaderCommit = Math.max(leaderCommit, append.commit);
+            followerCommit();
+        }
+
+        private void followerCommit()
+        {
+            final long commit = Math.min(leaderCommit, faults.nodeAgentReconciliation ? log.size() : matchedEnd);
+            if (commit > checkedCommit)
+            {
+                checkCommitted(this, commit);
+            }
+        }
+
+        private void sendAck()
+        {
+            if (election.leaderId() == NONE || election.role() != ElectionState.Role.FOLLOWER)
+            {
+                return;
+            }
+            final long reported = followerState != FollowerState.FETCHING ? -1 :
+                faults.nodeAgentReconciliation ? durable : Math.min(durable, matchedEnd);
+            send(id, election.leaderId(), new Ack(election.epoch(), id, reported, echo));
+        }
+    }
+
+    private ElectionConfig baseConfigFor(final int id)
+    {
+        return new ElectionConfig(id, baseConfig.priorities(), baseConfig.heartbeatIntervalMs(),
+            baseConfig.leaseTimeoutMs(), baseConfig.electionTimeoutMs(), baseConfig.electionJitterMs(),
+            baseConfig.candidacyStepMs(), baseConfig.backoffMinMs(), baseConfig.backoffMaxMs(),
+            baseConfig.voteRoundTimeoutMs(), baseConfig.handoverTimeoutMs(), true);
+    }
+}
