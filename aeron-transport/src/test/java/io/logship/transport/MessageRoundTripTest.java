@@ -101,7 +101,7 @@ class MessageRoundTripTest
         send(TransportStream.ELECTION, new EpochEndRequestEncoder().wrapAndApplyHeader(buffer, 0, header)
             .epoch(8).nodeId(1).requestedEpoch(6), sent);
         send(TransportStream.ELECTION, new EpochEndResponseEncoder().wrapAndApplyHeader(buffer, 0, header)
-            .epoch(8).nodeId(3).epochFound(6).endOffset(870), sent);
+            .epoch(8).nodeId(3).epochFound(6).endOffset(870).requestedEpoch(6), sent);
         send(TransportStream.CLIENT_INGRESS, new ConnectEncoder().wrapAndApplyHeader(buffer, 0, header)
             .clientId(42).responseStreamId(TransportConfiguration.CLIENT_EGRESS_STREAM_ID)
             .responseChannel("aeron:udp?endpoint=127.0.0.1:40123"), sent);

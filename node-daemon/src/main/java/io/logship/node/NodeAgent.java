@@ -154,6 +154,7 @@ final class NodeAgent implements Agent
     private SnapshotReceiver snapshotReceiver;
     private long receivingSnapshotOffset = -1;
     private long receivedSnapshotBytes;
+    private int epochEndQuestion = Integer.MIN_VALUE;
 
     private final List<ClientSessions.Session> pendingConnectReplies = new ArrayList<>();
 
@@ -1076,7 +1077,8 @@ final class NodeAgent implements Agent
         }
         final EpochHistory.EpochEnd end = log.epochHistory().endOffsetFor(decoder.requestedEpoch(), log.logEndOffset());
         epochEndResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .epoch(epoch).nodeId(nodeId).epochFound(end.epoch()).endOffset(end.endOffset());
+            .epoch(epoch).nodeId(nodeId).epochFound(end.epoch()).endOffset(end.endOffset())
+            .requestedEpoch(decoder.requestedEpoch());
         electionToPeer[requester].offer(epochEndResponseEncoder);
     }
 
@@ -1144,7 +1146,7 @@ final class NodeAgent implements Agent
 
         final long durable = log.durableEndOffset();
         final long applied = store.appliedOffset();
-        if (leaderId > 0 && followerState != FollowerState.AWAIT_LEADER &&
+        if (leaderId > 0 && followerState == FollowerState.FETCHING &&
             (durable != lastAckedDurable || applied != lastAckedApplied || nowNs - lastAckSentNs >= heartbeatIntervalNs))
         {
             sendAck(nowNs, durable, applied);
@@ -1220,6 +1222,7 @@ final class NodeAgent implements Agent
             return;
         }
         final long messageCommit = decoder.commitOffset();
+        final int prevBatchEpoch = decoder.prevBatchEpoch();
         if (followerState != FollowerState.FETCHING)
         {
             decoder.skipBatches();
@@ -1233,6 +1236,19 @@ final class NodeAgent implements Agent
         if (assembled == AppendBatchAssembler.DISCARDED)
         {
             requestFetch(System.nanoTime());
+            return;
+        }
+        final long firstBase = assembler.baseOffset();
+        // prevBatchEpoch is -1 when the leader no longer knows (its log starts at that batch): no check then.
+        if (firstBase == log.logEndOffset() && firstBase > log.logStartOffset() && prevBatchEpoch >= 0 &&
+            prevBatchEpoch != log.epochHistory().epochForOffset(firstBase - 1))
+        {
+            // Our last batch is from another epoch than the leader's batch before this offset: diverged.
+            logger.log(WARNING, "batch at offset " + firstBase + " follows epoch " + prevBatchEpoch + " on leader " +
+                leaderId + " but epoch " + log.epochHistory().epochForOffset(firstBase - 1) + " here; reconciling");
+            assembler.reset();
+            followerState = FollowerState.NEED_EPOCH_END;
+            lastEpochEndRequestNs = 0;
             return;
         }
         final DirectBuffer bytes = assembler.buffer();
@@ -1312,28 +1328,50 @@ final class NodeAgent implements Agent
         final BoundedPublisher toLeader = leaderId > 0 && leaderId < electionToPeer.length ? electionToPeer[leaderId] : null;
         if (null != toLeader)
         {
+            epochEndQuestion = latest;
             epochEndRequestEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
                 .epoch(epoch).nodeId(nodeId).requestedEpoch(latest);
             toLeader.offer(epochEndRequestEncoder);
         }
     }
 
+    /**
+     * Reconciles this follower's log with the leader's, one epoch at a time (KIP-279's rounds): the
+     * leader says where the epoch we asked about (or the largest one below it that it has) ended on
+     * its log; everything we hold beyond that point diverged and is cut. If the leader lacked our
+     * epoch, the next round asks about the epoch we now end with, until the leader confirms our last
+     * epoch. Only then does the follower fetch and acknowledge: acks before that could count
+     * divergent data towards the commit offset. A late answer to an earlier question is ignored.
+     */
     private void onEpochEndResponse(final EpochEndResponseDecoder decoder)
     {
         if (role == Role.LEADER || followerState != FollowerState.NEED_EPOCH_END || decoder.nodeId() != leaderId ||
-            decoder.epoch() != epoch)
+            decoder.epoch() != epoch || decoder.requestedEpoch() != epochEndQuestion)
         {
             return;
         }
-        final int ourLatest = log.epochHistory().latestEpoch();
+        final EpochHistory history = log.epochHistory();
+        final int ourLatest = history.latestEpoch();
         final long ourEnd = log.logEndOffset();
         final int found = decoder.epochFound();
-        long target = ourEnd;
-        if (found != EpochHistory.UNDEFINED_EPOCH)
+        final long target;
+        if (found == EpochHistory.UNDEFINED_EPOCH)
         {
-            final long leaderEnd = decoder.endOffset();
-            target = found == ourLatest ? Math.min(leaderEnd, ourEnd) :
-                Math.min(leaderEnd, log.epochHistory().endOffsetFor(found, ourEnd).endOffset());
+            // The leader holds no epoch at or below ours (its log starts later): keep only what this node
+            // knows is committed, then fetch; below the leader's log start that becomes a snapshot.
+            target = Math.max(log.logStartOffset(), Math.min(ourEnd, store.appliedOffset()));
+        }
+        else if (found == ourLatest)
+        {
+            target = Math.min(decoder.endOffset(), ourEnd);
+        }
+        else
+        {
+            // The leader never had our latest epoch: everything we wrote after epoch `found` diverged.
+            final EpochHistory.EpochEnd ours = history.endOffsetFor(found, ourEnd);
+            final long ourEndOfFound = ours.epoch() == EpochHistory.UNDEFINED_EPOCH ? log.logStartOffset() :
+                ours.endOffset();
+            target = Math.max(log.logStartOffset(), Math.min(decoder.endOffset(), ourEndOfFound));
         }
         if (target < ourEnd)
         {
@@ -1350,8 +1388,17 @@ final class NodeAgent implements Agent
                 " (its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " + target + ")");
             log.truncateTo(target);
         }
-        followerState = FollowerState.FETCHING;
-        requestFetch(System.nanoTime());
+        final int nowLatest = history.latestEpoch();
+        if (found == ourLatest || found == EpochHistory.UNDEFINED_EPOCH || nowLatest == EpochHistory.UNDEFINED_EPOCH)
+        {
+            followerState = FollowerState.FETCHING;
+            requestFetch(System.nanoTime());
+        }
+        else
+        {
+            lastEpochEndRequestNs = System.nanoTime();
+            sendEpochEndRequest(); // next round: ask about the epoch this log now ends with
+        }
     }
 
     private void requestFetch(final long nowNs)
