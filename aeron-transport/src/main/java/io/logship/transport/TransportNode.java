@@ -86,7 +86,7 @@ public final class TransportNode implements AutoCloseable
     private static MediaDriver launchEmbeddedDriver(final TransportContext ctx)
     {
         final File dir = new File(ctx.aeronDirectoryName());
-        if (dir.exists() && CommonContext.isDriverActive(dir, ctx.driverTimeoutMs(), (message) -> {}))
+        if (dir.exists() && isLiveDriver(dir))
         {
             throw new TransportException("a live media driver already uses " + ctx.aeronDirectoryName() +
                 ": is node " + ctx.nodeId() + " already running? Stop it or choose another " +
@@ -125,6 +125,33 @@ public final class TransportNode implements AutoCloseable
 
         return MediaDriver.launch(driverCtx);
     }
+
+    /**
+     * Whether a running driver still owns {@code dir}. A live driver refreshes its heartbeat every few
+     * milliseconds; one that was killed (SIGKILL, power loss) stops. Asking "was there a heartbeat in
+     * the last driver timeout (10 s)?" would refuse every restart for 10 s after a crash, so look for
+     * a heartbeat younger than {@value #LIVE_HEARTBEAT_MS} ms, twice: a dead driver's last heartbeat has
+     * aged past that by the second look, a live driver's has not.
+     */
+    private static boolean isLiveDriver(final File dir)
+    {
+        if (!CommonContext.isDriverActive(dir, LIVE_HEARTBEAT_MS, (message) -> {}))
+        {
+            return false;
+        }
+        try
+        {
+            Thread.sleep(LIVE_HEARTBEAT_MS + 100);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+        return CommonContext.isDriverActive(dir, LIVE_HEARTBEAT_MS, (message) -> {});
+    }
+
+    private static final long LIVE_HEARTBEAT_MS = 1000;
 
     public TransportContext context()
     {

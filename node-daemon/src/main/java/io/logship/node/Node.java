@@ -88,8 +88,8 @@ public final class Node implements AutoCloseable
             {
                 throw (LogshipException)ex;
             }
-            throw new LogshipException("node " + config.nodeId() + " cannot start: " + ex, LogshipException.Category.FATAL,
-                ex);
+            throw new LogshipException("node " + config.nodeId() + " cannot start: " +
+                (null == ex.getMessage() ? ex : ex.getMessage()), LogshipException.Category.FATAL, ex);
         }
         log = openedLog;
         store = openedStore;

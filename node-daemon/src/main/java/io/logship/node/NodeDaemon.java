@@ -40,19 +40,20 @@ public final class NodeDaemon
             return;
         }
 
+        final Node node;
+        try
+        {
+            node = Node.start(config);
+        }
+        catch (final LogshipException ex)
+        {
+            // Before the barrier exists: its shutdown hook would wait for a close that never comes.
+            System.err.println("logshipd: " + ex.getMessage());
+            System.exit(1);
+            return;
+        }
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
         {
-            final Node node;
-            try
-            {
-                node = Node.start(config);
-            }
-            catch (final LogshipException ex)
-            {
-                System.err.println("logshipd: node " + config.nodeId() + " cannot start: " + ex.getMessage());
-                System.exit(1);
-                return;
-            }
             System.out.println("logshipd: node " + config.nodeId() + " running on " + config.self() +
                 " (data " + config.dataDirectory() + ")");
             System.out.flush();
