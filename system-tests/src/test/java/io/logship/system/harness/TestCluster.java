@@ -54,6 +54,8 @@ public final class TestCluster
     private final Map<Integer, Integer> ports = new TreeMap<>();
     private final Map<Integer, NodeProcess> nodes = new TreeMap<>();
     private final List<LogshipClient> clients = new ArrayList<>();
+    private final List<RawWireClient> rawClients = new ArrayList<>();
+    private final Path aeronBase;
     private final List<Predicate<String>> expectedErrors = new ArrayList<>();
     private LogshipClient client;
 
@@ -81,7 +83,7 @@ public final class TestCluster
                 .map(e -> e.getKey() + "@" + HOST + ":" + e.getValue())
                 .collect(Collectors.joining(","));
             final Path shm = Path.of("/dev/shm");
-            final Path aeronBase = Files.isDirectory(shm) && Files.isWritable(shm) ? shm :
+            aeronBase = Files.isDirectory(shm) && Files.isWritable(shm) ? shm :
                 Path.of(System.getProperty("java.io.tmpdir"));
             final String unique = dir.getFileName().toString();
             for (final int id : ports.keySet())
@@ -257,6 +259,15 @@ public final class TestCluster
         return created;
     }
 
+    /** A wire-level client with its own driver (Aeron directory beside the nodes'); closed with the cluster. */
+    public synchronized RawWireClient rawClient(final long clientId)
+    {
+        final RawWireClient raw = new RawWireClient(clientId,
+            aeronBase.resolve(dir.getFileName() + "-raw-" + (rawClients.size() + 1)));
+        rawClients.add(raw);
+        return raw;
+    }
+
     public NodeStatus status(final int nodeId)
     {
         return client().status(nodeId);
@@ -395,6 +406,18 @@ public final class TestCluster
             }
             clients.clear();
             client = null;
+            for (final RawWireClient raw : rawClients)
+            {
+                try
+                {
+                    raw.close();
+                }
+                catch (final RuntimeException ex)
+                {
+                    problems.add("closing a raw client failed: " + ex);
+                }
+            }
+            rawClients.clear();
         }
         for (final NodeProcess node : nodes.values())
         {
