@@ -449,10 +449,18 @@ public final class TestCluster
         }
         for (final NodeProcess node : nodes.values())
         {
-            final List<String> errors = node.logLines().stream()
+            final List<String> allErrors = node.logLines().stream()
                 .filter(line -> line.contains(" ERROR ") || line.contains(" SEVERE "))
+                .toList();
+            final List<String> errors = allErrors.stream()
                 .filter(line -> expectedErrors.stream().noneMatch(expected -> expected.test(line)))
                 .toList();
+            if (allErrors.size() > errors.size())
+            {
+                System.out.println(name + ": node " + node.nodeId() + " logged " + (allErrors.size() - errors.size()) +
+                    " expected error line(s), first: " + allErrors.stream().filter(line -> !errors.contains(line))
+                    .findFirst().orElse(""));
+            }
             if (!errors.isEmpty())
             {
                 problems.add("node " + node.nodeId() + " logged " + errors.size() + " unexpected error line(s), first: " +
