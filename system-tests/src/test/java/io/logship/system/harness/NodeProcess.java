@@ -239,11 +239,13 @@ public final class NodeProcess
         }
         try
         {
+            final long from = Files.size(logFile);
+            appendHarnessLine("thread dump requested (SIGQUIT to pid " + process.pid() + ")");
             final Process kill = new ProcessBuilder("kill", "-3", Long.toString(process.pid())).start();
             kill.waitFor(5, TimeUnit.SECONDS);
-            // The dump is written asynchronously by the target JVM; give it a moment to land in the log.
-            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            while (System.nanoTime() < until && !readLogFrom(0).contains("Full thread dump"))
+            // The target JVM writes the dump asynchronously; give it a moment to land in the log.
+            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (System.nanoTime() < until && !readLogFrom(from).contains("Full thread dump"))
             {
                 Poll.pause();
             }

@@ -48,6 +48,8 @@ public final class SystemTestWatcher implements BeforeEachCallback, AfterTestExe
     public void afterEach(final ExtensionContext context)
     {
         final List<String> problems = new ArrayList<>();
+        // A timed-out test leaves its thread interrupted; clean-up must still wait for processes and thread dumps.
+        final boolean interrupted = Thread.interrupted();
         for (final TestCluster cluster : clusters)
         {
             try
@@ -60,6 +62,10 @@ public final class SystemTestWatcher implements BeforeEachCallback, AfterTestExe
             }
         }
         clusters.clear();
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
         if (!problems.isEmpty())
         {
             throw new AssertionError(testName + ": " + String.join(System.lineSeparator(), problems));

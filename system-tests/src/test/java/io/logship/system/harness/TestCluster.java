@@ -157,7 +157,7 @@ public final class TestCluster
             return this;
         }
 
-        /** Writes the configs and starts every node. */
+        /** Writes the configs, starts every node and waits until they have formed a cluster (see {@link #start(int...)}). */
         public TestCluster start()
         {
             final int[] all = new int[nodeCount];
@@ -168,7 +168,10 @@ public final class TestCluster
             return start(all);
         }
 
-        /** Writes every node's config but starts only the given nodes (the rest: {@code node(id).start()}). */
+        /**
+         * Writes every node's config but starts only the given nodes (the rest: {@code node(id).start()}); if the leader
+         * is among them, waits until every started node holds the leader's opening NOOP ({@link #awaitCaughtUp()}).
+         */
         public TestCluster start(final int... nodeIds)
         {
             final TestCluster cluster = new TestCluster(this);
@@ -176,6 +179,11 @@ public final class TestCluster
             for (final int id : nodeIds)
             {
                 cluster.node(id).start();
+            }
+            if (cluster.node(leaderId).isRunning())
+            {
+                // Every test starts from a formed cluster: the leader's opening NOOP is on every started node.
+                cluster.awaitCaughtUp();
             }
             return cluster;
         }
