@@ -60,6 +60,9 @@ class CatchUpSystemTest
             .with("logship.log.segment.bytes", 64 * 1024)
             .with("logship.log.retention.bytes", 256 * 1024)
             .with("logship.node.snapshot.interval.records", 2000)
+            // A log batch must fit a segment; the default batch limit (512 KiB) does not fit 64 KiB segments
+            // (see BadInputSystemTest.shouldStoreOrCleanlyRefuseARecordLargerThanASegment).
+            .with("logship.node.batch.max.bytes", 32 * 1024)
             .start(1, 2);
         final LogshipClient client = cluster.client();
         final AckedWrites writes = new AckedWrites("snap", count);
@@ -76,7 +79,17 @@ class CatchUpSystemTest
         assertThat(cluster.leader().logContains("Sending snapshot")).isTrue();
         assertThat(cluster.node(3).logContains("Installed")).isTrue();
         assertThat(joined.appliedOffset()).isEqualTo(leader.commitOffset());
-        cluster.assertCommittedChecksumsMatch();
+
+        // The snapshot may cover everything committed so far (node 3's log then starts empty at its offset): write on,
+        // so node 3 replicates live from the snapshot point and the nodes share a committed range to compare.
+        final AckedWrites more = new AckedWrites("snap-after", 3000);
+        AckedWrites.awaitAll(more.write(client, 0, 3000), 60);
+        assertThat(more.failedCount()).as("failed writes, first: %s", more.firstFailure()).isZero();
+        final NodeStatus end = cluster.awaitCaughtUp();
+        final TestCluster.CommonRange range = cluster.assertCommittedChecksumsMatch();
+        assertThat(range.fromOffset()).isGreaterThanOrEqualTo(joined.logStartOffset());
+        assertThat(range.toOffset()).isEqualTo(end.commitOffset());
+        more.verifyReads(client, 3, more.ackedIndexes(3000));
 
         // Keys whose only record is gone from the leader's log: node 3 can only know them from the snapshot.
         final List<Integer> beforeLogStart = new ArrayList<>();
