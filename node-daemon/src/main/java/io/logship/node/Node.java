@@ -56,6 +56,7 @@ public final class Node implements AutoCloseable
     private final AgentRunner applyRunner;
     private final NodeAgent agent;
     private final AtomicLong errors = new AtomicLong();
+    private final MetricsEndpoint metrics;
 
     private Node(final NodeConfig config)
     {
@@ -119,6 +120,29 @@ public final class Node implements AutoCloseable
         AgentRunner.startOnThread(applyRunner);
         conductorRunner = new AgentRunner(config.idleStrategy().newInstance(), this::onError, null, agent);
         AgentRunner.startOnThread(conductorRunner);
+        MetricsEndpoint endpoint = null;
+        if (config.metricsPort() > 0)
+        {
+            try
+            {
+                endpoint = new MetricsEndpoint(config.self().host(), config.metricsPort(), (text) ->
+                {
+                    agent.renderMetrics(text);
+                    MetricsEndpoint.counter(text, "logship_journal_batches_total", "log batches the journal appended",
+                        journalHandler.batchesAppended());
+                    MetricsEndpoint.counter(text, "logship_journal_records_total", "records the journal appended",
+                        journalHandler.recordsAppended());
+                    MetricsEndpoint.counter(text, "logship_errors_total", "errors reported by node threads", errors.get());
+                });
+            }
+            catch (final IOException ex)
+            {
+                close();
+                throw new LogshipException("cannot serve metrics on " + config.self().host() + ":" + config.metricsPort() +
+                    " (" + NodeConfig.METRICS_PORT_PROP + "): " + ex, LogshipException.Category.ERROR, ex);
+            }
+        }
+        metrics = endpoint;
     }
 
     /** Starts a node; returns once its threads run. */
@@ -176,6 +200,7 @@ public final class Node implements AutoCloseable
     public void close()
     {
         logger.log(INFO, "Node " + config.nodeId() + " stopping");
+        CloseHelper.quietClose(metrics);
         CloseHelper.quietClose(conductorRunner);
         journal.halt();
         try

@@ -173,9 +173,9 @@ final class NodeAgent implements Agent
     private final CRC32C checksum = new CRC32C();
     private final RecordCursor cursor = new RecordCursor();
 
-    private long writesWithoutSession;
-    private long staleEpochRefusals;
-    private long invalidBatchesFromLeader;
+    private volatile long writesWithoutSession;
+    private volatile long staleEpochRefusals;
+    private volatile long invalidBatchesFromLeader;
 
     NodeAgent(final NodeConfig config, final SegmentedLog log, final KeyValueStore store, final NodeStateFile nodeStateFile,
         final TransportNode transport, final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller,
@@ -1735,6 +1735,57 @@ final class NodeAgent implements Agent
 
     // ---------------------------------------------------------------------------------------------
     // Queries for status, metrics and tests
+
+    /** Renders the node's metrics (called on the metrics HTTP thread: reads single fields only). */
+    void renderMetrics(final StringBuilder text)
+    {
+        MetricsEndpoint.gauge(text, "logship_role", "0 follower, 1 candidate, 2 leader, 3 fenced", role.code());
+        MetricsEndpoint.gauge(text, "logship_epoch", "current epoch", epoch);
+        MetricsEndpoint.gauge(text, "logship_leader_id", "node id of the leader, -1 unknown", leaderId);
+        MetricsEndpoint.gauge(text, "logship_log_start_offset", "first offset in the log", log.logStartOffset());
+        MetricsEndpoint.gauge(text, "logship_log_end_offset", "next offset to write", log.logEndOffset());
+        MetricsEndpoint.gauge(text, "logship_durable_end_offset", "offsets below are fsynced", log.durableEndOffset());
+        MetricsEndpoint.gauge(text, "logship_commit_offset", "offsets below are committed", commitOffset);
+        MetricsEndpoint.gauge(text, "logship_applied_offset", "offsets below are applied to the store",
+            store.appliedOffset());
+        MetricsEndpoint.gauge(text, "logship_log_size_bytes", "bytes in all segments", log.sizeBytes());
+        if (role == Role.LEADER)
+        {
+            text.append("# HELP logship_follower_lag_records records the follower lacks durably\n")
+                .append("# TYPE logship_follower_lag_records gauge\n");
+            for (final FollowerProgress follower : followers)
+            {
+                if (null != follower)
+                {
+                    final long durable = follower.durableEndOffset;
+                    text.append("logship_follower_lag_records{follower=\"").append(follower.nodeId).append("\"} ")
+                        .append(durable < 0 ? -1 : log.logEndOffset() - durable).append('\n');
+                }
+            }
+            MetricsEndpoint.gauge(text, "logship_pending_quorum_writes", "writes waiting for quorum", quorumWaits.size());
+            MetricsEndpoint.gauge(text, "logship_pending_all_writes", "writes waiting for all nodes", allWaits.size());
+        }
+        MetricsEndpoint.gauge(text, "logship_client_sessions", "connected clients", sessions.size());
+        MetricsEndpoint.counter(text, "logship_writes_without_session_total",
+            "write requests dropped because the client never connected", writesWithoutSession);
+        MetricsEndpoint.counter(text, "logship_stale_epoch_refusals_total",
+            "messages refused because they came from a lower epoch", staleEpochRefusals);
+        MetricsEndpoint.counter(text, "logship_invalid_batches_from_leader_total",
+            "batches from the leader refused (CRC, continuity)", invalidBatchesFromLeader);
+        for (final MessageAdapter adapter : new MessageAdapter[] {clientAdapter, adminAdapter, replicationAdapter,
+            feedbackAdapter, electionAdapter})
+        {
+            final String stream = adapter.stream().name().toLowerCase();
+            text.append("logship_messages_received_total{stream=\"").append(stream).append("\"} ")
+                .append(adapter.receivedCount()).append('\n')
+                .append("logship_messages_rejected_total{stream=\"").append(stream).append("\"} ")
+                .append(adapter.rejectedCount()).append('\n')
+                .append("logship_messages_auth_failed_total{stream=\"").append(stream).append("\"} ")
+                .append(adapter.authFailedCount()).append('\n')
+                .append("logship_messages_malformed_total{stream=\"").append(stream).append("\"} ")
+                .append(adapter.malformedCount()).append('\n');
+        }
+    }
 
     Role role()
     {

@@ -1,0 +1,101 @@
+package io.logship.cli;
+
+import io.logship.LogshipException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * {@code logship}: the operator command line. One class per subcommand; every command and option is in
+ * admin-cli/README.md. Exit codes: 0 success; 1 the operation failed (one line on stderr naming why);
+ * 2 bad command line or configuration (one line on stderr); 3 {@code get}: the key was not found.
+ */
+@Command(
+    name = "logship",
+    mixinStandardHelpOptions = true,
+    version = "logship 0.1.0-SNAPSHOT",
+    description = "Operate a logship cluster: status, reads and writes, log tails, checksum verification, " +
+        "promotion, load generation, a local demo cluster.",
+    subcommands = {
+        LocalCommand.class,
+        StatusCommand.class,
+        PutCommand.class,
+        DeleteCommand.class,
+        GetCommand.class,
+        TailCommand.class,
+        VerifyCommand.class,
+        PromoteCommand.class,
+        DemoteCommand.class,
+        LoadCommand.class,
+        DumpCommand.class,
+        DemoCommand.class,
+        CommandLine.HelpCommand.class
+    })
+public final class AdminCli implements Runnable
+{
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_NOT_FOUND = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(final String[] args)
+    {
+        System.exit(newCommandLine().execute(args));
+    }
+
+    /** The configured command line: one-line errors on stderr, the exit codes above. */
+    public static CommandLine newCommandLine()
+    {
+        final CommandLine commandLine = new CommandLine(new AdminCli());
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setExitCodeExceptionMapper((ex) -> ex instanceof CliException ?
+            ((CliException)ex).exitCode() : EXIT_FAILED);
+        commandLine.setParameterExceptionHandler((ex, args) ->
+        {
+            final CommandLine failed = ex.getCommandLine();
+            final PrintWriter err = failed.getErr();
+            err.println(failed.getCommandSpec().qualifiedName() + ": " + ex.getMessage() + " (see '" +
+                failed.getCommandSpec().qualifiedName() + " --help')");
+            err.flush();
+            return EXIT_USAGE;
+        });
+        commandLine.setExecutionExceptionHandler((ex, failed, parseResult) ->
+        {
+            final PrintWriter err = failed.getErr();
+            err.println(failed.getCommandSpec().qualifiedName() + ": " + describe(ex));
+            err.flush();
+            if (null != System.getenv("LOGSHIP_DEBUG"))
+            {
+                ex.printStackTrace(err);
+                err.flush();
+            }
+            return ex instanceof CliException ? ((CliException)ex).exitCode() : EXIT_FAILED;
+        });
+        return commandLine;
+    }
+
+    /** One line: the message, without the exception class where the message says it all. */
+    static String describe(final Throwable ex)
+    {
+        Throwable cause = ex;
+        while ((cause instanceof java.util.concurrent.CompletionException ||
+            cause instanceof java.util.concurrent.ExecutionException) && null != cause.getCause())
+        {
+            cause = cause.getCause();
+        }
+        final String message = null == cause.getMessage() ? cause.toString() :
+            cause instanceof CliException || cause instanceof LogshipException ||
+                cause instanceof IllegalArgumentException ? cause.getMessage() : cause.toString();
+        return message.replace('\n', ' ');
+    }
+
+    @Override
+    public void run()
+    {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+}

@@ -1,0 +1,317 @@
+package io.logship.cli;
+
+import io.logship.client.ClientConfig;
+import io.logship.client.LogshipClient;
+import io.logship.client.LogshipClientException;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The cluster selection every networked command takes (a picocli mixin): {@code --config FILE} (a node
+ * config file: its {@code logship.cluster.nodes} and {@code logship.cluster.secret.file}) or
+ * {@code --cluster host:port,...} (entries may be {@code id@host:port}), {@code --secret-file} and
+ * {@code --timeout-ms}. {@link #resolve} turns them into a {@link Target}; plain {@code host:port} entries
+ * get their node id by asking the node (see {@link #discoverId}).
+ */
+public final class ClusterOptions
+{
+    static final String NODES_PROP = "logship.cluster.nodes";
+    static final String SECRET_FILE_PROP = "logship.cluster.secret.file";
+
+    /** Ids used while discovering: above every id a node config accepts (1..1,000,000), so never real. */
+    private static final int PROVISIONAL_ID_BASE = 1_000_001;
+
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "A node config file: the cluster's nodes (logship.cluster.nodes) and secret " +
+            "(logship.cluster.secret.file) are read from it.")
+    Path config;
+
+    @Option(names = "--cluster", paramLabel = "NODES",
+        description = "Comma-separated node addresses, host:port or id@host:port (plain host:port: the id is " +
+            "asked from the node).")
+    String cluster;
+
+    @Option(names = "--secret-file", paramLabel = "FILE",
+        description = "The cluster secret (mode 0600), for admin calls (status, verify, promote, demote) with " +
+            "--cluster; overrides the one named by --config.")
+    Path secretFile;
+
+    @Option(names = "--timeout-ms", paramLabel = "MS",
+        description = "How long to wait for the cluster (per request, across retries). Default: 2000 for " +
+            "status, verify, promote and demote; 10000 for put, delete, get and tail; 30000 for load.")
+    Long timeoutMs;
+
+    /** One configured node: its id (null while unknown: a plain host:port that never answered) and address. */
+    record Node(Integer id, String host, int port)
+    {
+        String address()
+        {
+            return host + ":" + port;
+        }
+    }
+
+    /** The resolved cluster. {@code nodes} in configured order; {@code secretFile} may be null. */
+    record Target(List<Node> nodes, Path secretFile, long timeoutMs)
+    {
+        /** Nodes with a known id, by id. */
+        Map<Integer, InetSocketAddress> knownNodes()
+        {
+            final Map<Integer, InetSocketAddress> known = new TreeMap<>();
+            for (final Node node : nodes)
+            {
+                if (null != node.id())
+                {
+                    known.put(node.id(), InetSocketAddress.createUnresolved(node.host(), node.port()));
+                }
+            }
+            return known;
+        }
+
+        Node node(final int id)
+        {
+            for (final Node node : nodes)
+            {
+                if (null != node.id() && node.id() == id)
+                {
+                    return node;
+                }
+            }
+            throw new CliException(2, "node " + id + " is not in the cluster " + describe());
+        }
+
+        String describe()
+        {
+            final List<String> parts = new ArrayList<>();
+            for (final Node node : nodes)
+            {
+                parts.add((null == node.id() ? "?" : node.id().toString()) + "@" + node.address());
+            }
+            return String.join(",", parts);
+        }
+
+        /** A client for the nodes with known ids; admin calls need {@code secretFile}. */
+        LogshipClient connect()
+        {
+            return connect(ClientConfig.DEFAULT_MAX_IN_FLIGHT);
+        }
+
+        LogshipClient connect(final int maxInFlight)
+        {
+            final Map<Integer, InetSocketAddress> known = knownNodes();
+            if (known.isEmpty())
+            {
+                throw new CliException(1, "no node of " + describe() + " answered within " + timeoutMs + " ms");
+            }
+            return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs).maxInFlight(maxInFlight));
+        }
+
+        void requireSecret(final String command)
+        {
+            if (null == secretFile)
+            {
+                throw new CliException(2, command + " is an admin call and needs the cluster secret: pass " +
+                    "--secret-file FILE, or --config FILE naming logship.cluster.secret.file");
+            }
+        }
+    }
+
+    /** Resolves the options; {@code defaultTimeoutMs} applies when --timeout-ms is not given. */
+    Target resolve(final long defaultTimeoutMs)
+    {
+        final long timeout = null == timeoutMs ? defaultTimeoutMs : timeoutMs;
+        if (timeout < 100 || timeout > TimeUnit.HOURS.toMillis(1))
+        {
+            throw new CliException(2, "--timeout-ms=" + timeout + " is invalid: expected 100 to 3600000 ms");
+        }
+        if (null != config && null != cluster)
+        {
+            throw new CliException(2, "--config and --cluster are exclusive: pass one of them");
+        }
+        final List<Node> nodes;
+        Path secret = secretFile;
+        if (null != config)
+        {
+            final Properties properties = new Properties();
+            try (Reader in = Files.newBufferedReader(config, StandardCharsets.UTF_8))
+            {
+                properties.load(in);
+            }
+            catch (final IOException ex)
+            {
+                throw new CliException(2, "cannot read --config " + config + ": " + ex);
+            }
+            final String value = properties.getProperty(NODES_PROP);
+            if (null == value || value.isBlank())
+            {
+                throw new CliException(2, "--config " + config + " has no " + NODES_PROP);
+            }
+            nodes = parse(value, config + ": " + NODES_PROP);
+            if (null == secret && null != properties.getProperty(SECRET_FILE_PROP))
+            {
+                secret = Path.of(properties.getProperty(SECRET_FILE_PROP).trim());
+            }
+        }
+        else if (null != cluster)
+        {
+            nodes = parse(cluster, "--cluster");
+        }
+        else
+        {
+            throw new CliException(2, "no cluster given: pass --config FILE (a node config) or --cluster " +
+                "host:port,host:port");
+        }
+        return new Target(discover(nodes, timeout), secret, timeout);
+    }
+
+    /** Parses {@code host:port} and {@code id@host:port} entries; {@code source} names where they came from. */
+    static List<Node> parse(final String value, final String source)
+    {
+        final List<Node> nodes = new ArrayList<>();
+        for (final String part : value.split(","))
+        {
+            final String entry = part.trim();
+            if (entry.isEmpty())
+            {
+                continue;
+            }
+            final int at = entry.indexOf('@');
+            final int colon = entry.lastIndexOf(':');
+            if (colon <= at + 1 || colon == entry.length() - 1)
+            {
+                throw new CliException(2, source + " entry '" + entry + "' is invalid: expected host:port or " +
+                    "id@host:port");
+            }
+            final Integer id;
+            final int port;
+            try
+            {
+                id = at < 0 ? null : Integer.valueOf(entry.substring(0, at));
+                port = Integer.parseInt(entry.substring(colon + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new CliException(2, source + " entry '" + entry + "' is invalid: expected a numeric id " +
+                    "and port, as in 1@127.0.0.1:7001");
+            }
+            if ((null != id && id < 0) || port < 1 || port > 65535)
+            {
+                throw new CliException(2, source + " entry '" + entry + "' is invalid: expected an id >= 0 and " +
+                    "a port in [1, 65535]");
+            }
+            final Node node = new Node(id, entry.substring(at + 1, colon), port);
+            for (final Node other : nodes)
+            {
+                if ((null != id && id.equals(other.id())) || other.address().equals(node.address()))
+                {
+                    throw new CliException(2, source + " lists " + entry + " twice");
+                }
+            }
+            nodes.add(node);
+        }
+        if (nodes.isEmpty())
+        {
+            throw new CliException(2, source + " lists no nodes: expected host:port or id@host:port entries");
+        }
+        return nodes;
+    }
+
+    static ClientConfig clientConfig(
+        final Map<Integer, InetSocketAddress> nodes, final Path secretFile, final long timeoutMs)
+    {
+        // A Connect round is connectAttempts x connectTimeoutMs: keep it inside the timeout, so a node that is
+        // down is reported as such before the command's own deadline.
+        final long connectTimeoutMs = Math.max(50, Math.min(1000, timeoutMs / 4));
+        return new ClientConfig()
+            .nodes(new LinkedHashMap<>(nodes))
+            .clusterSecretFile(secretFile)
+            .requestTimeoutMs(timeoutMs)
+            .deadlineMs(timeoutMs)
+            .connectTimeoutMs(connectTimeoutMs)
+            .connectAttempts(3)
+            .errorHandler(ClusterOptions::onClientError);
+    }
+
+    /** Client-side errors (driver warnings, unexpected replies) go to stderr only with LOGSHIP_DEBUG set. */
+    static void onClientError(final Throwable error)
+    {
+        if (null != System.getenv("LOGSHIP_DEBUG"))
+        {
+            System.err.println("logship: client: " + error);
+        }
+    }
+
+    /** Fills in the ids of plain host:port entries, in parallel; those that never answer keep a null id. */
+    private static List<Node> discover(final List<Node> nodes, final long timeoutMs)
+    {
+        final List<Integer> indexes = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++)
+        {
+            indexes.add(i);
+        }
+        return Parallel.map(indexes, (i) ->
+        {
+            final Node node = nodes.get(i);
+            return null != node.id() ? node :
+                new Node(discoverId(node, PROVISIONAL_ID_BASE + i, timeoutMs), node.host(), node.port());
+        });
+    }
+
+    /**
+     * Asks one node for its id: a client that knows the address under an id no node can have sends
+     * Connect; the node's ConnectResponse names its real id, which the client reports (and rejects) as
+     * "not in the client's node list". The client API has no id discovery of its own.
+     *
+     * @return the node's id, or null if it did not answer within {@code timeoutMs}.
+     */
+    static Integer discoverId(final Node node, final int provisionalId, final long timeoutMs)
+    {
+        final CompletableFuture<Integer> id = new CompletableFuture<>();
+        final ClientConfig config = clientConfig(
+            Map.of(provisionalId, InetSocketAddress.createUnresolved(node.host(), node.port())), null, timeoutMs)
+            .connectTimeoutMs(Math.max(50, Math.min(500, timeoutMs / 4)))
+            .connectAttempts(Integer.MAX_VALUE)
+            .errorHandler((error) ->
+            {
+                if (error instanceof LogshipClientException && error.getMessage().startsWith("ConnectResponse from") &&
+                    ((LogshipClientException)error).nodeId() >= 0)
+                {
+                    id.complete(((LogshipClientException)error).nodeId());
+                }
+                else
+                {
+                    onClientError(error);
+                }
+            });
+        try (LogshipClient ignored = LogshipClient.connect(config))
+        {
+            return id.get(timeoutMs, TimeUnit.MILLISECONDS);
+        }
+        catch (final java.util.concurrent.TimeoutException ex)
+        {
+            return null;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        catch (final java.util.concurrent.ExecutionException ex)
+        {
+            return null;
+        }
+    }
+}

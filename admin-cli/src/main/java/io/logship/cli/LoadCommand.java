@@ -1,0 +1,115 @@
+package io.logship.cli;
+
+import io.logship.client.AckLevel;
+import io.logship.client.LogshipClient;
+import io.logship.perf.LoadGenerator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code logship load}: runs perf's {@link LoadGenerator} against the cluster. Exit 0 if every write was
+ * acknowledged, 1 if the client gave up on some (their count and the first error on stderr).
+ */
+@Command(name = "load", mixinStandardHelpOptions = true,
+    description = "Pipeline puts through the leader and report throughput and send-to-ack latency.")
+public final class LoadCommand extends CliCommand implements Callable<Integer>
+{
+    static final long DEFAULT_TIMEOUT_MS = 30_000;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Option(names = "--records", paramLabel = "N", defaultValue = "100000",
+        description = "Writes to send (default ${DEFAULT-VALUE}).")
+    long records;
+
+    @Option(names = "--value-size", paramLabel = "B", defaultValue = "100",
+        description = "Value bytes (default ${DEFAULT-VALUE}).")
+    int valueSize;
+
+    @Option(names = "--rate", paramLabel = "R", defaultValue = "0",
+        description = "Records per second; 0 = as fast as --in-flight allows (default ${DEFAULT-VALUE}). " +
+            "With a rate, latency is measured from each write's intended send time.")
+    long rate;
+
+    @Option(names = "--in-flight", paramLabel = "K", defaultValue = "1024",
+        description = "Writes outstanding at once (default ${DEFAULT-VALUE}).")
+    int inFlight;
+
+    @Option(names = "--ack", paramLabel = "LEVEL", converter = Converters.AckLevelConverter.class,
+        description = "leader, quorum or all (default: quorum).")
+    AckLevel ack = AckLevel.QUORUM;
+
+    @Option(names = "--key-prefix", paramLabel = "P", defaultValue = "key-",
+        description = "Keys are P0, P1, ... (default ${DEFAULT-VALUE}).")
+    String keyPrefix;
+
+    @Option(names = "--keys", paramLabel = "K", description = "Key space size (default: --records, unique keys).")
+    Long keys;
+
+    @Option(names = "--out", paramLabel = "FILE",
+        description = "Write one JSON line per acknowledged write: key, offset, epoch, crc32c, ackMs.")
+    Path out;
+
+    @Option(names = "--json", description = "Print only the summary, as one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call()
+    {
+        final LoadGenerator.Settings settings = new LoadGenerator.Settings()
+            .records(records)
+            .valueSize(valueSize)
+            .rate(rate)
+            .inFlight(inFlight)
+            .ackLevel(ack)
+            .keyPrefix(keyPrefix)
+            .keys(null == keys ? -1 : keys)
+            .out(out);
+        try
+        {
+            settings.validate();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw usage(ex.getMessage());
+        }
+        final ClusterOptions.Target target = cluster.resolve(DEFAULT_TIMEOUT_MS);
+        final LoadGenerator.Report report;
+        final PrintStream progress = json ? null : System.err;
+        try (LogshipClient client = target.connect(inFlight))
+        {
+            if (!json)
+            {
+                println("load: " + records + " puts of " + valueSize + " B values, ack " + Converters.name(ack) +
+                    ", in-flight " + inFlight + ", rate " + (rate == 0 ? "unbounded" : rate + "/s") + ", keys " +
+                    settings.keys() + " (" + keyPrefix + "0..)" + (null == out ? "" : ", acks to " + out));
+            }
+            report = new LoadGenerator(settings).run(client, progress);
+        }
+        if (json)
+        {
+            println(report.toJson());
+        }
+        else
+        {
+            println(String.format(java.util.Locale.ROOT,
+                "acknowledged %d of %d in %.3f s: %.0f records/s, %.2f MB/s", report.acknowledged(), report.records(),
+                report.elapsedMs() / 1000.0, report.recordsPerSecond(), report.megabytesPerSecond()));
+            println("latency us (" + (rate > 0 ? "intended send" : "send") + " to ack): p50 " + report.p50Us() +
+                ", p99 " + report.p99Us() + ", p99.9 " + report.p999Us() + ", max " + report.maxUs());
+            println("summary " + report.toJson());
+        }
+        if (!report.ok())
+        {
+            throw new CliException(AdminCli.EXIT_FAILED, "gave up on " + report.failed() + " of " + report.records() +
+                " writes; first error: " + report.firstError());
+        }
+        return AdminCli.EXIT_OK;
+    }
+}

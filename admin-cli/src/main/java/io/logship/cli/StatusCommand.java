@@ -1,0 +1,179 @@
+package io.logship.cli;
+
+import io.logship.client.LogshipClient;
+import io.logship.client.LogshipClientException;
+import io.logship.client.NodeStatus;
+import io.logship.client.ResponseStatus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code logship status}: every configured node as that node reports itself, asked in parallel. Exit 0 if
+ * at least one node answered (the others are listed as unreachable), 1 if none did.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Show every configured node as it reports itself: role, epoch, leader, offsets, lag.")
+public final class StatusCommand extends CliCommand implements Callable<Integer>
+{
+    static final long DEFAULT_TIMEOUT_MS = 2000;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    /** One node's row: its status, or why there is none. */
+    record NodeReport(ClusterOptions.Node node, NodeStatus status, String error)
+    {
+        boolean reachable()
+        {
+            return null != status;
+        }
+    }
+
+    @Override
+    public Integer call()
+    {
+        final ClusterOptions.Target target = cluster.resolve(DEFAULT_TIMEOUT_MS);
+        target.requireSecret("status");
+        final List<NodeReport> reports;
+        if (target.knownNodes().isEmpty())
+        {
+            reports = collect(target, null);
+        }
+        else
+        {
+            try (LogshipClient client = target.connect())
+            {
+                reports = collect(target, client);
+            }
+        }
+        print(reports);
+        final boolean anyAnswered = reports.stream().anyMatch(NodeReport::reachable);
+        if (!anyAnswered)
+        {
+            throw new CliException(AdminCli.EXIT_FAILED, "no node answered within " + target.timeoutMs() +
+                " ms: " + target.describe());
+        }
+        return AdminCli.EXIT_OK;
+    }
+
+    /** Asks every node of {@code target} for its status in parallel; {@code client} may be null if no id is known. */
+    static List<NodeReport> collect(final ClusterOptions.Target target, final LogshipClient client)
+    {
+        return Parallel.map(target.nodes(), (node) ->
+        {
+            if (null == node.id() || null == client)
+            {
+                return new NodeReport(node, null, noReply(target.timeoutMs()));
+            }
+            try
+            {
+                return new NodeReport(node, client.status(node.id()), null);
+            }
+            catch (final LogshipClientException ex)
+            {
+                return new NodeReport(node, null, describe(ex, target.timeoutMs()));
+            }
+        });
+    }
+
+    static String noReply(final long timeoutMs)
+    {
+        return "no reply within " + timeoutMs + " ms";
+    }
+
+    /** "no reply within N ms" for a node that did not answer; the client's message otherwise. */
+    static String describe(final LogshipClientException ex, final long timeoutMs)
+    {
+        final ResponseStatus status = ex.status();
+        if (status == ResponseStatus.UNREACHABLE || status == ResponseStatus.DEADLINE_EXCEEDED)
+        {
+            return noReply(timeoutMs);
+        }
+        return ex.getMessage();
+    }
+
+    /** The leader's log end offset (highest epoch), or the highest log end offset if no node leads. */
+    static long referenceEndOffset(final List<NodeReport> reports)
+    {
+        NodeStatus leader = null;
+        long highest = -1;
+        for (final NodeReport report : reports)
+        {
+            final NodeStatus status = report.status();
+            if (null == status)
+            {
+                continue;
+            }
+            highest = Math.max(highest, status.logEndOffset());
+            if ("LEADER".equals(status.role()) && (null == leader || status.epoch() > leader.epoch()))
+            {
+                leader = status;
+            }
+        }
+        return null != leader ? leader.logEndOffset() : highest;
+    }
+
+    private void print(final List<NodeReport> reports)
+    {
+        final long reference = referenceEndOffset(reports);
+        if (json)
+        {
+            final List<Json> nodes = new ArrayList<>();
+            for (final NodeReport report : reports)
+            {
+                nodes.add(toJson(report, reference));
+            }
+            println(Json.object().field("nodes", nodes));
+            return;
+        }
+        final Table table = new Table("ID", "ADDRESS", "ROLE", "EPOCH", "LEADER", "LOG-START", "LOG-END",
+            "DURABLE-END", "COMMIT", "APPLIED", "LAG", "ERROR");
+        for (final NodeReport report : reports)
+        {
+            final NodeStatus s = report.status();
+            if (null == s)
+            {
+                table.row(report.node().id(), report.node().address(), "UNREACHABLE", null, null, null, null, null,
+                    null, null, null, report.error());
+            }
+            else
+            {
+                table.row(s.nodeId(), report.node().address(), s.role(), s.epoch(), s.leaderId() < 0 ? "none" :
+                    s.leaderId(), s.logStartOffset(), s.logEndOffset(), s.durableEndOffset(), s.commitOffset(),
+                    s.appliedOffset(), Math.max(0, reference - s.logEndOffset()), "");
+            }
+        }
+        table.print(out());
+    }
+
+    static Json toJson(final NodeReport report, final long reference)
+    {
+        final NodeStatus s = report.status();
+        final Json node = Json.object()
+            .field("id", null != s ? Integer.valueOf(s.nodeId()) : report.node().id())
+            .field("address", report.node().address())
+            .field("reachable", null != s);
+        if (null == s)
+        {
+            return node.field("error", report.error());
+        }
+        return node
+            .field("role", s.role())
+            .field("epoch", s.epoch())
+            .field("leaderId", s.leaderId())
+            .field("logStartOffset", s.logStartOffset())
+            .field("logEndOffset", s.logEndOffset())
+            .field("durableEndOffset", s.durableEndOffset())
+            .field("commitOffset", s.commitOffset())
+            .field("appliedOffset", s.appliedOffset())
+            .field("lag", Math.max(0, reference - s.logEndOffset()));
+    }
+}
