@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Where the reactor built {@code logshipd}: {@code node-daemon/target/node-daemon-*.jar} and the
+ * Where the reactor built {@code logshipd} (and {@code logship}, see {@link #adminCli()}): {@code node-daemon/target/node-daemon-*.jar} and the
  * {@code runtime-classpath.txt} that node-daemon's pom writes in the package phase. The directory comes from the
  * system property {@code logship.nodeDaemon.target} (set by failsafe to {@code ${project.basedir}/../node-daemon/target}),
  * else {@code ../node-daemon/target} relative to the working directory (the module directory under Maven).
@@ -18,8 +18,10 @@ import java.util.stream.Stream;
 public final class NodeBinaries
 {
     public static final String TARGET_PROP = "logship.nodeDaemon.target";
+    public static final String ADMIN_CLI_TARGET_PROP = "logship.adminCli.target";
 
     private static volatile NodeBinaries instance;
+    private static volatile NodeBinaries adminCli;
 
     private final String classPath;
 
@@ -35,8 +37,22 @@ public final class NodeBinaries
         {
             final Path target = Path.of(System.getProperty(TARGET_PROP, "../node-daemon/target")).toAbsolutePath()
                 .normalize();
-            found = new NodeBinaries(classPathIn(target));
+            found = new NodeBinaries(classPathIn(target, "node-daemon"));
             instance = found;
+        }
+        return found;
+    }
+
+    /** The same for {@code logship} (admin-cli): {@code admin-cli/target/admin-cli-*.jar} + its runtime class path. */
+    public static NodeBinaries adminCli()
+    {
+        NodeBinaries found = adminCli;
+        if (null == found)
+        {
+            final Path target = Path.of(System.getProperty(ADMIN_CLI_TARGET_PROP, "../admin-cli/target")).toAbsolutePath()
+                .normalize();
+            found = new NodeBinaries(classPathIn(target, "admin-cli"));
+            adminCli = found;
         }
         return found;
     }
@@ -46,12 +62,12 @@ public final class NodeBinaries
         return classPath;
     }
 
-    private static String classPathIn(final Path target)
+    private static String classPathIn(final Path target, final String module)
     {
-        final String hint = " (build it first: mvn -B -o package -pl node-daemon -am -DskipTests)";
+        final String hint = " (build it first: mvn -B -o package -pl " + module + " -am -DskipTests)";
         if (!Files.isDirectory(target))
         {
-            throw new IllegalStateException("node-daemon build directory " + target + " does not exist" + hint);
+            throw new IllegalStateException(module + " build directory " + target + " does not exist" + hint);
         }
         final List<Path> jars;
         try (Stream<Path> files = Files.list(target))
@@ -59,7 +75,7 @@ public final class NodeBinaries
             jars = files.filter(path ->
                 {
                     final String name = path.getFileName().toString();
-                    return name.startsWith("node-daemon-") && name.endsWith(".jar") &&
+                    return name.startsWith(module + "-") && name.endsWith(".jar") &&
                         !name.endsWith("-sources.jar") && !name.endsWith("-tests.jar") && !name.endsWith("-javadoc.jar");
                 })
                 .sorted()
@@ -71,7 +87,7 @@ public final class NodeBinaries
         }
         if (jars.size() != 1)
         {
-            throw new IllegalStateException("expected exactly one node-daemon-*.jar in " + target + ", found " + jars + hint);
+            throw new IllegalStateException("expected exactly one " + module + "-*.jar in " + target + ", found " + jars + hint);
         }
         final Path classPathFile = target.resolve("runtime-classpath.txt");
         if (!Files.isRegularFile(classPathFile))

@@ -58,6 +58,11 @@ public final class NodeProcess
         return logFile;
     }
 
+    public Path configFile()
+    {
+        return configFile;
+    }
+
     public Path dataDir()
     {
         return dataDir;
