@@ -1,0 +1,345 @@
+package io.logship.system.harness;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One {@code logshipd} JVM started with {@link ProcessBuilder}: {@code java --add-exports ... -cp <node-daemon jar +
+ * runtime class path> io.logship.node.NodeDaemon --config FILE}. stdout and stderr go (appended across restarts) to
+ * {@code node-N.log} in the test's directory. {@link #start()} returns once the node printed
+ * {@code logshipd: node N running}.
+ *
+ * <p>{@link #kill9()} is {@code destroyForcibly} (SIGKILL on Linux) and then removes the node's Aeron directory, which
+ * a killed driver leaves behind; {@link #stop()} is SIGTERM (the node's clean stop), escalating to SIGKILL after
+ * {@link #STOP_TIMEOUT}.
+ *
+ * <p>Used by the test thread only (and the load threads of a test only through the client): not thread-safe.
+ */
+public final class NodeProcess
+{
+    public static final Duration START_TIMEOUT = Duration.ofSeconds(45);
+    public static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+
+    private final int nodeId;
+    private final Path configFile;
+    private final Path logFile;
+    private final Path aeronDir;
+    private final Path dataDir;
+    private final NodeBinaries binaries;
+    private Process process;
+    private int starts;
+
+    NodeProcess(final int nodeId, final Path configFile, final Path logFile, final Path aeronDir, final Path dataDir,
+        final NodeBinaries binaries)
+    {
+        this.dataDir = dataDir;
+        this.nodeId = nodeId;
+        this.configFile = configFile;
+        this.logFile = logFile;
+        this.aeronDir = aeronDir;
+        this.binaries = binaries;
+    }
+
+    public int nodeId()
+    {
+        return nodeId;
+    }
+
+    public Path logFile()
+    {
+        return logFile;
+    }
+
+    public Path configFile()
+    {
+        return configFile;
+    }
+
+    public Path dataDir()
+    {
+        return dataDir;
+    }
+
+    public Path aeronDir()
+    {
+        return aeronDir;
+    }
+
+    public boolean isRunning()
+    {
+        return null != process && process.isAlive();
+    }
+
+    public long pid()
+    {
+        return null == process ? -1 : process.pid();
+    }
+
+    /** Starts the node and waits for its "running" line; fails with the tail of its log if it exits or hangs. */
+    public void start()
+    {
+        if (isRunning())
+        {
+            throw new IllegalStateException("node " + nodeId + " is already running (pid " + process.pid() + ")");
+        }
+        final String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final List<String> command = new ArrayList<>(List.of(
+            javaBin,
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+            "-Xmx512m",
+            "-XX:+UseSerialGC",
+            "-cp", binaries.classPath(),
+            "io.logship.node.NodeDaemon",
+            "--config", configFile.toString()));
+        final long logOffset;
+        try
+        {
+            logOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
+            Files.writeString(logFile, "=== harness: start #" + (++starts) + " of node " + nodeId + ": " +
+                String.join(" ", command) + System.lineSeparator(), StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .start();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot start node " + nodeId, ex);
+        }
+
+        final String running = "logshipd: node " + nodeId + " running";
+        final long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true)
+        {
+            if (readLogFrom(logOffset).contains(running))
+            {
+                return;
+            }
+            if (!process.isAlive())
+            {
+                throw new AssertionError("node " + nodeId + " exited with code " + process.exitValue() +
+                    " before it was running; log " + logFile + ":\n" + tail(40));
+            }
+            if (System.nanoTime() > deadline)
+            {
+                threadDump();
+                throw new AssertionError("node " + nodeId + " did not print '" + running + "' within " + START_TIMEOUT +
+                    "; log " + logFile + ":\n" + tail(40));
+            }
+            Poll.pause();
+        }
+    }
+
+    /** SIGTERM, wait for a clean exit (code 0 expected), SIGKILL after the stop timeout. Returns the exit code. */
+    public int stop()
+    {
+        if (null == process)
+        {
+            return -1;
+        }
+        if (!process.isAlive())
+        {
+            return process.exitValue();
+        }
+        process.destroy();
+        try
+        {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+            {
+                threadDump();
+                process.destroyForcibly();
+                process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                deleteAeronDir();
+                throw new AssertionError("node " + nodeId + " did not stop within " + STOP_TIMEOUT +
+                    " of SIGTERM; killed it. Log " + logFile);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while stopping node " + nodeId, ex);
+        }
+        final int code = process.exitValue();
+        deleteAeronDir(); // the node removes it on a clean stop; this covers an unclean one
+        return code;
+    }
+
+    /**
+     * Whether the last stop was clean: the JVM exited with 0, or with 143 (128 + SIGTERM: what the JVM reports when a
+     * signal started its shutdown, even though the node's own clean stop ran), and the store's clean-shutdown marker
+     * exists. (The node's "stopped" line and its shutdown log lines are not reliable evidence: the JVM may halt, and
+     * java.util.logging is reset, before they are written.)
+     */
+    public boolean stoppedCleanly()
+    {
+        if (null == process || process.isAlive())
+        {
+            return false;
+        }
+        final int code = process.exitValue();
+        return (code == 0 || code == 143) && Files.exists(dataDir.resolve("store").resolve("clean-shutdown"));
+    }
+
+    /** SIGKILL (no shutdown hooks, no flush), wait for the process to be gone, remove its Aeron directory. */
+    public void kill9()
+    {
+        if (null == process || !process.isAlive())
+        {
+            throw new IllegalStateException("node " + nodeId + " is not running");
+        }
+        process.destroyForcibly();
+        try
+        {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+            {
+                throw new AssertionError("node " + nodeId + " (pid " + process.pid() + ") survived SIGKILL");
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while killing node " + nodeId, ex);
+        }
+        appendHarnessLine("killed with SIGKILL");
+        deleteAeronDir();
+    }
+
+    /** A clean stop (asserting it was clean, see {@link #stoppedCleanly()}) followed by a start. */
+    public void restart()
+    {
+        stopCleanly();
+        start();
+    }
+
+    /** SIGTERM and assert the node stopped cleanly. */
+    public void stopCleanly()
+    {
+        final int code = stop();
+        if (!stoppedCleanly())
+        {
+            throw new AssertionError("node " + nodeId + " did not stop cleanly after SIGTERM (exit code " + code +
+                "); log " + logFile + ":\n" + tail(40));
+        }
+    }
+
+    /** Asks the JVM for a thread dump (SIGQUIT: it goes to the node's log). Best effort. */
+    public void threadDump()
+    {
+        if (!isRunning())
+        {
+            return;
+        }
+        try
+        {
+            final long from = Files.size(logFile);
+            appendHarnessLine("thread dump requested (SIGQUIT to pid " + process.pid() + ")");
+            final Process kill = new ProcessBuilder("kill", "-3", Long.toString(process.pid())).start();
+            kill.waitFor(5, TimeUnit.SECONDS);
+            // The target JVM writes the dump asynchronously; give it a moment to land in the log.
+            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (System.nanoTime() < until && !readLogFrom(from).contains("Full thread dump"))
+            {
+                Poll.pause();
+            }
+        }
+        catch (final IOException ex)
+        {
+            appendHarnessLine("thread dump failed: " + ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The last lines of this node's log. */
+    public String tail(final int lines)
+    {
+        final List<String> all = logLines();
+        return String.join(System.lineSeparator(), all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    public List<String> logLines()
+    {
+        try
+        {
+            if (!Files.exists(logFile))
+            {
+                return List.of();
+            }
+            return List.of(new String(Files.readAllBytes(logFile), StandardCharsets.UTF_8).split("\\R"));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** Whether the node's log holds this text. */
+    public boolean logContains(final String text)
+    {
+        return readLogFrom(0).contains(text);
+    }
+
+    void deleteAeronDir()
+    {
+        if (Files.exists(aeronDir))
+        {
+            try (Stream<Path> paths = Files.walk(aeronDir))
+            {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("cannot delete " + aeronDir, ex);
+            }
+        }
+    }
+
+    private void appendHarnessLine(final String line)
+    {
+        try
+        {
+            Files.writeString(logFile, "=== harness: node " + nodeId + " " + line + System.lineSeparator(),
+                StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private String readLogFrom(final long offset)
+    {
+        try
+        {
+            final byte[] bytes = Files.readAllBytes(logFile);
+            final int from = (int)Math.min(offset, bytes.length);
+            return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "node " + nodeId + (isRunning() ? " (pid " + process.pid() + ")" : " (not running)");
+    }
+}

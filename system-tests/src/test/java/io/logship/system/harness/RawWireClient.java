@@ -1,0 +1,183 @@
+package io.logship.system.harness;
+
+import io.logship.transport.BoundedPublisher;
+import io.logship.transport.Decoders;
+import io.logship.transport.MessageAdapter;
+import io.logship.transport.PublishResult;
+import io.logship.transport.TransportContext;
+import io.logship.transport.TransportNode;
+import io.logship.transport.TransportStream;
+import io.logship.transport.codec.AckLevel;
+import io.logship.transport.codec.ConnectEncoder;
+import io.logship.transport.codec.ConnectResponseDecoder;
+import io.logship.transport.codec.MessageHeaderEncoder;
+import io.logship.transport.codec.RecordType;
+import io.logship.transport.codec.Status;
+import io.logship.transport.codec.WriteRequestEncoder;
+import io.logship.transport.codec.WriteResponseDecoder;
+import io.aeron.logbuffer.Header;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A client that speaks the wire protocol directly with the transport codecs, for what the Java client deliberately
+ * never does: send the same (clientId, sequence) twice on purpose, or publish bytes that are not a valid message.
+ * Its own embedded media driver (directory under the test's Aeron base), its own UDP endpoint, one node at a time.
+ * Test thread only; close it (the cluster does not know it).
+ */
+public final class RawWireClient implements AutoCloseable
+{
+    private static final Duration WAIT = Duration.ofSeconds(15);
+
+    private final TransportNode transport;
+    private final MessageAdapter egress;
+    private final Decoders decoders = new Decoders();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(2 * 1024 * 1024));
+    private final Map<Long, WriteAnswer> answers = new HashMap<>();
+    private final long clientId;
+    private boolean connected;
+    private long nextCorrelationId = 1_000_000;
+
+    /** What a node answered to one WriteRequest. */
+    public record WriteAnswer(Status status, long writeOffset, int epoch, AckLevel ackLevelReached, String message)
+    {
+    }
+
+    public RawWireClient(final long clientId, final Path aeronDir)
+    {
+        this.clientId = clientId;
+        final int port;
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(
+            new java.net.InetSocketAddress(TestCluster.HOST, 0)))
+        {
+            port = socket.getLocalPort();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new IllegalStateException("no free UDP port", ex);
+        }
+        transport = TransportNode.launch(new TransportContext()
+            .nodeId(-1)
+            .endpointHost(TestCluster.HOST)
+            .endpointPort(port)
+            .aeronDirectoryName(aeronDir.toString())
+            .termLength(16 * 1024 * 1024));
+        egress = transport.addAdapter(TransportStream.CLIENT_EGRESS, "raw-egress", this::onMessage);
+    }
+
+    /** A publisher to a node's stream (CLIENT_INGRESS, ADMIN, REPLICATION, ...), connected or failing. */
+    public BoundedPublisher publisher(final int nodePort, final TransportStream stream)
+    {
+        final BoundedPublisher publisher = transport.addPublisher(TestCluster.HOST, nodePort, stream, "raw-" + stream);
+        if (!TransportNode.awaitConnected(publisher, WAIT.toMillis()))
+        {
+            throw new AssertionError("raw publication to 127.0.0.1:" + nodePort + " " + stream + " did not connect");
+        }
+        return publisher;
+    }
+
+    /** Sends Connect (with this client's response channel) until the node answers ConnectResponse OK. */
+    public void connect(final BoundedPublisher ingress)
+    {
+        connected = false;
+        final long deadline = System.nanoTime() + WAIT.toNanos();
+        long lastSend = 0;
+        while (!connected)
+        {
+            if (System.nanoTime() - lastSend > 1_000_000_000L)
+            {
+                final ConnectEncoder connect = new ConnectEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
+                    .clientId(clientId)
+                    .responseStreamId(TransportStream.CLIENT_EGRESS.streamId())
+                    .responseChannel(transport.context().localChannel());
+                ingress.offer(connect);
+                lastSend = System.nanoTime();
+            }
+            egress.poll(16);
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("no ConnectResponse from the node within " + WAIT);
+            }
+            if (!connected)
+            {
+                Poll.pause();
+            }
+        }
+    }
+
+    /** Sends one PUT WriteRequest with the given sequence and waits for the answer to that correlation id. */
+    public WriteAnswer put(final BoundedPublisher ingress, final long sequence, final byte[] key, final byte[] value)
+    {
+        final long correlationId = nextCorrelationId++;
+        final WriteRequestEncoder request = new WriteRequestEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .clientId(clientId)
+            .sequence(sequence)
+            .timeoutMs(5000)
+            .ackLevel(AckLevel.QUORUM)
+            .recordType(RecordType.PUT)
+            .putKey(key, 0, key.length)
+            .putValue(value, 0, value.length);
+        final PublishResult result = ingress.offer(request);
+        if (!result.isSent())
+        {
+            throw new AssertionError("WriteRequest not sent: " + result);
+        }
+        final long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!answers.containsKey(correlationId))
+        {
+            if (egress.poll(16) == 0)
+            {
+                if (System.nanoTime() > deadline)
+                {
+                    throw new AssertionError("no WriteResponse for correlation " + correlationId + " within " + WAIT);
+                }
+                Poll.pause();
+            }
+        }
+        return answers.remove(correlationId);
+    }
+
+    /** Offers raw bytes as one message on the publisher (the node's adapter sees them as a message). */
+    public PublishResult offerGarbage(final BoundedPublisher publisher, final byte[] bytes)
+    {
+        final UnsafeBuffer garbage = new UnsafeBuffer(bytes);
+        return publisher.publication().offer(garbage, 0, bytes.length) > 0 ? PublishResult.SENT :
+            PublishResult.BACK_PRESSURED;
+    }
+
+    private void onMessage(final int templateId, final DirectBuffer buffer, final int offset, final int length,
+        final Header header)
+    {
+        if (templateId == ConnectResponseDecoder.TEMPLATE_ID)
+        {
+            final ConnectResponseDecoder response = decoders.connectResponse(buffer, offset, length);
+            connected = response.clientId() == clientId && response.status() == Status.OK;
+        }
+        else if (templateId == WriteResponseDecoder.TEMPLATE_ID)
+        {
+            final WriteResponseDecoder response = decoders.writeResponse(buffer, offset, length);
+            final long correlationId = response.correlationId();
+            final Status status = response.status();
+            final long writeOffset = response.writeOffset();
+            final int epoch = response.epoch();
+            final AckLevel reached = response.ackLevelReached();
+            final String message = response.message();
+            answers.put(correlationId, new WriteAnswer(status, writeOffset, epoch, reached, message));
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        egress.close();
+        transport.close();
+    }
+}

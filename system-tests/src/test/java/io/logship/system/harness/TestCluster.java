@@ -1,0 +1,532 @@
+package io.logship.system.harness;
+
+import io.logship.client.ChecksumResult;
+import io.logship.client.ClientConfig;
+import io.logship.client.LogshipClient;
+import io.logship.client.NodeStatus;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A cluster of real {@code logshipd} processes on 127.0.0.1, for one test. It writes one config per node (UDP ports
+ * taken from the OS, a mode-0600 cluster secret, a data directory and an Aeron directory per node), starts and stops
+ * {@link NodeProcess}es, hands out {@link LogshipClient}s, waits for the followers to catch up, and compares the
+ * nodes' committed logs by checksum the way {@code logship verify} does.
+ *
+ * <p>Created through {@link SystemTestWatcher#cluster(int)}, which closes it after the test: every process is stopped
+ * (always), the Aeron directories are removed, node logs are scanned for {@code ERROR}/{@code SEVERE} lines the test did
+ * not declare with {@link #expectErrors}, and the test directory is deleted — unless the test failed, in which case
+ * thread dumps are taken first and the directory (configs, data, logs) is kept and its path printed.
+ *
+ * <p>Used from the test thread; {@link #client()} is thread-safe (so are LogshipClients).
+ */
+public final class TestCluster
+{
+    public static final String HOST = "127.0.0.1";
+    public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+
+    private final String name;
+    private final Path dir;
+    private final Path secretFile;
+    private final int leaderId;
+    private final Map<Integer, Integer> ports = new TreeMap<>();
+    private final Map<Integer, NodeProcess> nodes = new TreeMap<>();
+    private final List<LogshipClient> clients = new ArrayList<>();
+    private final List<RawWireClient> rawClients = new ArrayList<>();
+    private final Path aeronBase;
+    private final List<Predicate<String>> expectedErrors = new ArrayList<>();
+    private LogshipClient client;
+
+    private TestCluster(final Builder builder)
+    {
+        this.name = builder.name;
+        this.leaderId = builder.leaderId;
+        try
+        {
+            final Path base = Path.of(System.getProperty("logship.systemTest.dir", System.getProperty("java.io.tmpdir")));
+            Files.createDirectories(base);
+            dir = Files.createTempDirectory(base, name + "-");
+            secretFile = dir.resolve("cluster.secret");
+            final byte[] secret = new byte[32];
+            new SecureRandom().nextBytes(secret);
+            Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(secretFile, HexFormat.of().formatHex(secret), StandardCharsets.US_ASCII);
+
+            final int[] free = freeUdpPorts(builder.nodeCount);
+            for (int id = 1; id <= builder.nodeCount; id++)
+            {
+                ports.put(id, free[id - 1]);
+            }
+            final String members = ports.entrySet().stream()
+                .map(e -> e.getKey() + "@" + HOST + ":" + e.getValue())
+                .collect(Collectors.joining(","));
+            final Path shm = Path.of("/dev/shm");
+            aeronBase = Files.isDirectory(shm) && Files.isWritable(shm) ? shm :
+                Path.of(System.getProperty("java.io.tmpdir"));
+            final String unique = dir.getFileName().toString();
+            for (final int id : ports.keySet())
+            {
+                final Path aeronDir = aeronBase.resolve(unique + "-" + id);
+                final Properties config = new Properties();
+                config.setProperty("logship.node.id", Integer.toString(id));
+                config.setProperty("logship.cluster.nodes", members);
+                config.setProperty("logship.cluster.secret.file", secretFile.toString());
+                config.setProperty("logship.cluster.leader", Integer.toString(leaderId));
+                final Path dataDir = dir.resolve("node-" + id + "-data");
+                config.setProperty("logship.node.data.dir", dataDir.toString());
+                config.setProperty("logship.transport.aeron.dir", aeronDir.toString());
+                builder.properties.forEach(config::setProperty);
+                builder.nodeProperties.getOrDefault(id, Map.of()).forEach(config::setProperty);
+                final Path configFile = dir.resolve("node-" + id + ".conf");
+                try (java.io.Writer out = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8))
+                {
+                    config.store(out, "system test " + name + ", node " + id);
+                }
+                nodes.put(id, new NodeProcess(id, configFile, dir.resolve("node-" + id + ".log"), aeronDir, dataDir,
+                    NodeBinaries.locate()));
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot set up cluster " + name, ex);
+        }
+    }
+
+    /** Starts a builder; {@link SystemTestWatcher#cluster(int)} is the usual entry point. */
+    static Builder builder(final String name, final int nodeCount, final SystemTestWatcher watcher)
+    {
+        return new Builder(name, nodeCount, watcher);
+    }
+
+    /** Options of one test's cluster: any node config key, for all nodes or for one. */
+    public static final class Builder
+    {
+        private final String name;
+        private final int nodeCount;
+        private final SystemTestWatcher watcher;
+        private final Map<String, String> properties = new LinkedHashMap<>();
+        private final Map<Integer, Map<String, String>> nodeProperties = new TreeMap<>();
+        private int leaderId = 1;
+
+        private Builder(final String name, final int nodeCount, final SystemTestWatcher watcher)
+        {
+            this.name = name;
+            this.nodeCount = nodeCount;
+            this.watcher = watcher;
+        }
+
+        /** A config key for every node, e.g. {@code logship.log.segment.bytes}. */
+        public Builder with(final String key, final Object value)
+        {
+            properties.put(key, String.valueOf(value));
+            return this;
+        }
+
+        /** A config key for one node. */
+        public Builder with(final int nodeId, final String key, final Object value)
+        {
+            nodeProperties.computeIfAbsent(nodeId, id -> new LinkedHashMap<>()).put(key, String.valueOf(value));
+            return this;
+        }
+
+        public Builder leader(final int leaderId)
+        {
+            this.leaderId = leaderId;
+            return this;
+        }
+
+        /** Writes the configs, starts every node and waits until they have formed a cluster (see {@link #start(int...)}). */
+        public TestCluster start()
+        {
+            final int[] all = new int[nodeCount];
+            for (int i = 0; i < nodeCount; i++)
+            {
+                all[i] = i + 1;
+            }
+            return start(all);
+        }
+
+        /**
+         * Writes every node's config but starts only the given nodes (the rest: {@code node(id).start()}); if the leader
+         * is among them, waits until every started node holds the leader's opening NOOP ({@link #awaitCaughtUp()}).
+         */
+        public TestCluster start(final int... nodeIds)
+        {
+            final TestCluster cluster = new TestCluster(this);
+            watcher.register(cluster);
+            for (final int id : nodeIds)
+            {
+                cluster.node(id).start();
+            }
+            if (cluster.node(leaderId).isRunning())
+            {
+                // Every test starts from a formed cluster: the leader's opening NOOP is on every started node.
+                cluster.awaitCaughtUp();
+            }
+            return cluster;
+        }
+    }
+
+    public String name()
+    {
+        return name;
+    }
+
+    public Path dir()
+    {
+        return dir;
+    }
+
+    public Path secretFile()
+    {
+        return secretFile;
+    }
+
+    public int leaderId()
+    {
+        return leaderId;
+    }
+
+    public NodeProcess node(final int nodeId)
+    {
+        final NodeProcess node = nodes.get(nodeId);
+        if (null == node)
+        {
+            throw new IllegalArgumentException("no node " + nodeId + " in " + nodes.keySet());
+        }
+        return node;
+    }
+
+    public NodeProcess leader()
+    {
+        return node(leaderId);
+    }
+
+    public int port(final int nodeId)
+    {
+        return ports.get(nodeId);
+    }
+
+    public List<Integer> nodeIds()
+    {
+        return List.copyOf(nodes.keySet());
+    }
+
+    public List<Integer> runningNodeIds()
+    {
+        return nodes.values().stream().filter(NodeProcess::isRunning).map(NodeProcess::nodeId).toList();
+    }
+
+    /** A client config naming every node and the cluster secret (for status and checksum). */
+    public ClientConfig clientConfig()
+    {
+        final ClientConfig config = new ClientConfig().clusterSecretFile(secretFile).responseHost(HOST);
+        ports.forEach((id, port) -> config.node(id, HOST, port));
+        return config;
+    }
+
+    /** The test's shared client (created on first use, closed with the cluster). */
+    public synchronized LogshipClient client()
+    {
+        if (null == client)
+        {
+            client = newClient(config -> { });
+        }
+        return client;
+    }
+
+    /** A further client, customised; closed with the cluster. */
+    public synchronized LogshipClient newClient(final Consumer<ClientConfig> customiser)
+    {
+        final ClientConfig config = clientConfig();
+        customiser.accept(config);
+        final LogshipClient created = LogshipClient.connect(config);
+        clients.add(created);
+        return created;
+    }
+
+    /** A wire-level client with its own driver (Aeron directory beside the nodes'); closed with the cluster. */
+    public synchronized RawWireClient rawClient(final long clientId)
+    {
+        final RawWireClient raw = new RawWireClient(clientId,
+            aeronBase.resolve(dir.getFileName() + "-raw-" + (rawClients.size() + 1)));
+        rawClients.add(raw);
+        return raw;
+    }
+
+    public NodeStatus status(final int nodeId)
+    {
+        return client().status(nodeId);
+    }
+
+    /** Lines matching this predicate in a node log do not fail the test. */
+    public void expectErrors(final Predicate<String> errorLine)
+    {
+        expectedErrors.add(errorLine);
+    }
+
+    /**
+     * Waits until every running node holds, durably, exactly the leader's log, the leader has committed all of it,
+     * and every node has learned that commit offset and applied up to it. Returns the leader's final status.
+     */
+    public NodeStatus awaitCaughtUp()
+    {
+        return awaitCaughtUp(CATCH_UP_TIMEOUT);
+    }
+
+    public NodeStatus awaitCaughtUp(final Duration timeout)
+    {
+        final Map<Integer, NodeStatus> last = new TreeMap<>();
+        Poll.until("every running node to catch up with leader " + leaderId, timeout, () ->
+            {
+                last.clear();
+                for (final int id : runningNodeIds())
+                {
+                    last.put(id, status(id));
+                }
+                final NodeStatus leader = last.get(leaderId);
+                if (null == leader || leader.commitOffset() != leader.logEndOffset())
+                {
+                    return false;
+                }
+                for (final NodeStatus status : last.values())
+                {
+                    if (status.logEndOffset() != leader.logEndOffset() ||
+                        status.durableEndOffset() != leader.logEndOffset() ||
+                        status.commitOffset() != leader.commitOffset() ||
+                        status.appliedOffset() != leader.commitOffset())
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            },
+            () -> describe(last));
+        return last.get(leaderId);
+    }
+
+    /** The range compared by {@link #assertCommittedChecksumsMatch()} and the CRC every node reported for it. */
+    public record CommonRange(long fromOffset, long toOffset, long batchCount, long byteCount, long crc32c)
+    {
+    }
+
+    /**
+     * What {@code logship verify} does: over the common committed range {@code [max logStart, min commit)} of every
+     * running node, asks each for the CRC32C of its batches and asserts they agree (range covered, batch and byte
+     * counts, CRC). Fails if the range is empty.
+     */
+    public CommonRange assertCommittedChecksumsMatch()
+    {
+        final Map<Integer, NodeStatus> statuses = new TreeMap<>();
+        for (final int id : runningNodeIds())
+        {
+            statuses.put(id, status(id));
+        }
+        final long from = statuses.values().stream().mapToLong(NodeStatus::logStartOffset).max().orElseThrow();
+        final long to = statuses.values().stream().mapToLong(NodeStatus::commitOffset).min().orElseThrow();
+        if (to <= from)
+        {
+            throw new AssertionError("no common committed range to compare: [" + from + ", " + to + "); " +
+                describe(statuses));
+        }
+        final Map<Integer, ChecksumResult> results = new TreeMap<>();
+        for (final int id : statuses.keySet())
+        {
+            results.put(id, client().checksum(id, from, to));
+        }
+        final ChecksumResult first = results.values().iterator().next();
+        for (final ChecksumResult result : results.values())
+        {
+            if (result.fromOffset() != first.fromOffset() || result.toOffset() != first.toOffset() ||
+                result.batchCount() != first.batchCount() || result.byteCount() != first.byteCount() ||
+                result.crc32c() != first.crc32c())
+            {
+                throw new AssertionError("committed logs differ over [" + from + ", " + to + "): " + results);
+            }
+        }
+        if (first.batchCount() == 0 || first.toOffset() <= first.fromOffset())
+        {
+            throw new AssertionError("checksum over [" + from + ", " + to + ") covered nothing: " + results);
+        }
+        return new CommonRange(first.fromOffset(), first.toOffset(), first.batchCount(), first.byteCount(),
+            first.crc32c());
+    }
+
+    public static String describe(final Map<Integer, NodeStatus> statuses)
+    {
+        final StringBuilder out = new StringBuilder();
+        statuses.forEach((id, s) -> out.append(System.lineSeparator()).append("  node ").append(id)
+            .append(": role=").append(s.role()).append(" epoch=").append(s.epoch())
+            .append(" log=[").append(s.logStartOffset()).append(", ").append(s.logEndOffset())
+            .append(") durable=").append(s.durableEndOffset()).append(" commit=").append(s.commitOffset())
+            .append(" applied=").append(s.appliedOffset()));
+        return out.toString();
+    }
+
+    /**
+     * Ends the cluster (called by {@link SystemTestWatcher} after every test): on failure first a thread dump of every
+     * running node; then closes the clients and stops every node (always); removes the Aeron directories; checks the
+     * node logs for unexpected errors. Deletes the test directory only if everything passed.
+     *
+     * @return problems found while closing (unclean exits, unexpected error lines); empty if none.
+     */
+    List<String> close(final boolean testFailed)
+    {
+        final List<String> problems = new ArrayList<>();
+        if (testFailed)
+        {
+            nodes.values().forEach(NodeProcess::threadDump);
+        }
+        synchronized (this)
+        {
+            for (final LogshipClient c : clients)
+            {
+                try
+                {
+                    c.close();
+                }
+                catch (final RuntimeException ex)
+                {
+                    problems.add("closing a client failed: " + ex);
+                }
+            }
+            clients.clear();
+            client = null;
+            for (final RawWireClient raw : rawClients)
+            {
+                try
+                {
+                    raw.close();
+                }
+                catch (final RuntimeException ex)
+                {
+                    problems.add("closing a raw client failed: " + ex);
+                }
+            }
+            rawClients.clear();
+        }
+        for (final NodeProcess node : nodes.values())
+        {
+            try
+            {
+                final boolean wasRunning = node.isRunning();
+                final int code = node.stop();
+                if (wasRunning && !node.stoppedCleanly())
+                {
+                    problems.add("node " + node.nodeId() + " did not stop cleanly after SIGTERM (exit code " + code +
+                        "), log " + node.logFile());
+                }
+            }
+            catch (final RuntimeException | AssertionError ex)
+            {
+                problems.add(ex.getMessage());
+            }
+            finally
+            {
+                try
+                {
+                    node.deleteAeronDir();
+                }
+                catch (final RuntimeException ex)
+                {
+                    problems.add(ex.getMessage());
+                }
+            }
+        }
+        for (final NodeProcess node : nodes.values())
+        {
+            final List<String> allErrors = node.logLines().stream()
+                .filter(line -> line.contains(" ERROR ") || line.contains(" SEVERE "))
+                .toList();
+            final List<String> errors = allErrors.stream()
+                .filter(line -> expectedErrors.stream().noneMatch(expected -> expected.test(line)))
+                .toList();
+            if (allErrors.size() > errors.size())
+            {
+                System.out.println(name + ": node " + node.nodeId() + " logged " + (allErrors.size() - errors.size()) +
+                    " expected error line(s), first: " + allErrors.stream().filter(line -> !errors.contains(line))
+                    .findFirst().orElse(""));
+            }
+            if (!errors.isEmpty())
+            {
+                problems.add("node " + node.nodeId() + " logged " + errors.size() + " unexpected error line(s), first: " +
+                    errors.subList(0, Math.min(5, errors.size())));
+            }
+        }
+        if (testFailed || !problems.isEmpty())
+        {
+            System.err.println("system test " + name + " failed: kept its directory (configs, data, node logs, thread " +
+                "dumps) at " + dir);
+        }
+        else
+        {
+            deleteRecursively(dir);
+        }
+        return problems;
+    }
+
+    private static void deleteRecursively(final Path root)
+    {
+        try (Stream<Path> paths = Files.walk(root))
+        {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot delete " + root, ex);
+        }
+    }
+
+    /** Distinct free UDP ports on 127.0.0.1: bind them all at once (so they differ), then release them. */
+    private static int[] freeUdpPorts(final int count)
+    {
+        final List<DatagramSocket> sockets = new ArrayList<>();
+        try
+        {
+            final int[] result = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                final DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(HOST), 0));
+                sockets.add(socket);
+                result[i] = socket.getLocalPort();
+            }
+            return result;
+        }
+        catch (final SocketException | java.net.UnknownHostException ex)
+        {
+            throw new IllegalStateException("cannot find free UDP ports on " + HOST, ex);
+        }
+        finally
+        {
+            sockets.forEach(DatagramSocket::close);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "cluster " + name + " " + nodes.values() + " in " + dir;
+    }
+}
