@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 public final class StoreCrashChild
 {
     static final String STARTED = "STARTED";
+    static final String APPLIED = "APPLIED";
     static final int SNAPSHOT_EVERY_BATCHES = 40;
 
     // If the parent died without killing us, do not run forever.
@@ -45,12 +46,20 @@ public final class StoreCrashChild
         System.out.flush();
 
         long batchIndex = log.logEndOffset() / DeterministicBatches.RECORDS_PER_BATCH;
+        boolean reportedProgress = false;
         while (System.nanoTime() < deadlineNs)
         {
             final UnsafeBuffer batch = batches.batch(batchIndex);
             log.appendAsLeader(batch, 0, BatchDescriptor.length(batch, 0));
             log.flushIfDue(System.currentTimeMillis());
             store.apply(batch, 0);
+            if (!reportedProgress)
+            {
+                // The parent starts its kill timer only now, so every round makes progress however loaded the machine.
+                System.out.println(APPLIED + " " + store.appliedOffset());
+                System.out.flush();
+                reportedProgress = true;
+            }
             batchIndex++;
             if (batchIndex % SNAPSHOT_EVERY_BATCHES == 0)
             {

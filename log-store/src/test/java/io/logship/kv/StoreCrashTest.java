@@ -69,6 +69,12 @@ class StoreCrashTest
                     fail("round " + round + ": child said " + line + " instead of " + StoreCrashChild.STARTED +
                         "; stderr:\n" + Files.readString(stderr));
                 }
+                final String progress = out.readLine();
+                if (null == progress || !progress.startsWith(StoreCrashChild.APPLIED))
+                {
+                    fail("round " + round + ": child said " + progress + " instead of " + StoreCrashChild.APPLIED +
+                        "; stderr:\n" + Files.readString(stderr));
+                }
                 if (child.waitFor(killAfterMs, TimeUnit.MILLISECONDS))
                 {
                     fail("round " + round + ": child exited with " + child.exitValue() + " before the kill; stderr:\n" +

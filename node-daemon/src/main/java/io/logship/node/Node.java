@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.System.Logger.Level.ERROR;
 import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * One running node: opens the log, the store and the node state in the data directory, starts the
@@ -45,6 +46,9 @@ import static java.lang.System.Logger.Level.INFO;
  */
 public final class Node implements AutoCloseable
 {
+    /** How long a clean stop waits for writes already taken to reach their ack level. */
+    private static final long QUIESCE_MS = 2000;
+
     private final System.Logger logger;
     private final NodeConfig config;
     private final SegmentedLog log;
@@ -153,6 +157,14 @@ public final class Node implements AutoCloseable
 
     private void onError(final Throwable throwable)
     {
+        if (throwable instanceof io.logship.transport.TransportException &&
+            ((io.logship.transport.TransportException)throwable).category() ==
+            io.logship.transport.TransportException.Category.WARN)
+        {
+            // Dropped bad input (garbage, a wrong HMAC): counted by the transport; any sender can cause it.
+            logger.log(WARNING, "node " + config.nodeId() + ": " + throwable.getMessage());
+            return;
+        }
         errors.incrementAndGet();
         logger.log(ERROR, "node " + config.nodeId() + ": " + throwable, throwable);
     }
@@ -199,8 +211,24 @@ public final class Node implements AutoCloseable
     @Override
     public void close()
     {
-        logger.log(INFO, "Node " + config.nodeId() + " stopping");
+        System.out.println("logshipd: node " + config.nodeId() + " stopping");
         CloseHelper.quietClose(metrics);
+        // Stop taking writes, then give the writes already taken a moment to reach their ack level, so a
+        // clean stop answers them OK instead of making every client retry.
+        agent.stopTakingWrites();
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUIESCE_MS);
+        while (agent.pendingWrites() > 0 && System.nanoTime() - deadlineNs < 0)
+        {
+            try
+            {
+                Thread.sleep(10);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         CloseHelper.quietClose(conductorRunner);
         journal.halt();
         try
@@ -215,6 +243,7 @@ public final class Node implements AutoCloseable
         CloseHelper.quietClose(log);
         CloseHelper.quietClose(store);
         CloseHelper.quietClose(transport);
-        logger.log(INFO, "Node " + config.nodeId() + " stopped cleanly");
+        System.out.println("logshipd: node " + config.nodeId() + " stopped cleanly");
+        System.out.flush();
     }
 }

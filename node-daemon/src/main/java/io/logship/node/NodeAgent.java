@@ -166,6 +166,8 @@ final class NodeAgent implements Agent
     }
 
     private volatile Role role = Role.FOLLOWER;
+    private volatile boolean stopping;
+    private volatile int pendingWriteCount;
     private volatile int epoch;
     private volatile int leaderId = -1;
     private volatile long commitOffset;
@@ -313,10 +315,20 @@ final class NodeAgent implements Agent
     @Override
     public void onClose()
     {
-        if (role == Role.LEADER)
+        if (role == Role.LEADER || role == Role.FENCED)
         {
-            quorumWaits.drain(quorumDone);
-            allWaits.drain(allDone);
+            final PendingWrites.Completion unavailable = (c, client, offset, offsetEpoch, timedOut) ->
+            {
+                final ClientSessions.Session session = sessions.get(client, 0);
+                if (null != session)
+                {
+                    // Retryable: the client resends with the same sequence and gets the original offset.
+                    sendWriteResponse(session, c, offset, Status.UNAVAILABLE, AckLevel.LEADER, "node " + nodeId +
+                        " stopped before the write at offset " + offset + " was acknowledged; retry", offsetEpoch);
+                }
+            };
+            quorumWaits.drain(unavailable);
+            allWaits.drain(unavailable);
         }
         for (final FollowerProgress follower : followers)
         {
@@ -388,6 +400,7 @@ final class NodeAgent implements Agent
             logger.log(ERROR, "Node " + nodeId + " is FENCED: its log failed; it takes no more writes. Restart it.");
         }
         updateCommitOffset();
+        pendingWriteCount = quorumWaits.size() + allWaits.size() + (int)(ring.getCursor() - poller.getSequence().get());
         work += quorumWaits.completeBelow(commitOffset, quorumDone);
         work += allWaits.completeBelow(Math.min(commitOffset, lowestDurableOffset()), allDone);
         if (nowNs - lastExpireNs >= EXPIRE_INTERVAL_NS)
@@ -489,6 +502,12 @@ final class NodeAgent implements Agent
         {
             writesWithoutSession++;
             return; // the client reconnects when its request times out
+        }
+        if (stopping)
+        {
+            sendWriteResponse(session, correlationId, -1, Status.UNAVAILABLE, null, "node " + nodeId +
+                " is stopping; retry at the next leader");
+            return;
         }
         if (role != Role.LEADER)
         {
@@ -1514,7 +1533,7 @@ final class NodeAgent implements Agent
                 }
                 minOffset = commitOffset; // applied up to the commit seen now: linearizable with the leader
             }
-            case MIN_OFFSET -> minOffset = requested;
+            case MIN_OFFSET -> minOffset = requested + 1; // the applied offset is exclusive: N applied once it passed N
             default -> minOffset = 0;
         }
         if (store.appliedOffset() >= minOffset)
@@ -1837,6 +1856,18 @@ final class NodeAgent implements Agent
     Role role()
     {
         return role;
+    }
+
+    /** From now on writes are answered UNAVAILABLE (retryable): a clean stop is under way. */
+    void stopTakingWrites()
+    {
+        stopping = true;
+    }
+
+    /** Writes waiting for quorum or all, as of the last duty cycle (any thread). */
+    int pendingWrites()
+    {
+        return stopping && role != Role.LEADER ? 0 : pendingWriteCount;
     }
 
     int epoch()

@@ -143,6 +143,11 @@ public final class NodeConfig
                 Long.MAX_VALUE))
             .retentionMs(reader.longValue(LogConfig.RETENTION_MS_PROP, LogConfig.RETENTION_MS_DEFAULT, -1,
                 Long.MAX_VALUE));
+        if (batchMaxBytes > logConfig.segmentBytes())
+        {
+            throw reader.bad(BATCH_MAX_BYTES_PROP, Integer.toString(batchMaxBytes), "at most " +
+                LogConfig.SEGMENT_BYTES_PROP + "=" + logConfig.segmentBytes() + " (a batch must fit in one segment)");
+        }
         try
         {
             logConfig.conclude();

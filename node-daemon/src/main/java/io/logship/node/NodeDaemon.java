@@ -7,9 +7,10 @@ import java.nio.file.Path;
 
 /**
  * {@code logshipd --config FILE}: runs one node in the foreground, logging to stdout, until SIGTERM
- * or SIGINT, then stops cleanly (see {@link Node#close()}). Exit codes: 0 after a clean stop, 2 for a
- * bad command line or configuration, 1 if the node cannot start (e.g. a corrupt log, named in the
- * message). Suited to a systemd unit with {@code Restart=on-failure}.
+ * or SIGINT, then stops cleanly (see {@link Node#close()}) and prints {@code logshipd: node N stopped
+ * cleanly}. Exit codes: 143 (SIGTERM) or 130 (SIGINT) after that clean stop — the JVM's status for a
+ * signal it handled, listed as success in dist/logshipd.service —, 2 for a bad command line or
+ * configuration, 1 if the node cannot start (e.g. a corrupt log, named in the message).
  */
 public final class NodeDaemon
 {
@@ -60,6 +61,5 @@ public final class NodeDaemon
             barrier.await();
             node.close();
         }
-        System.out.println("logshipd: node " + config.nodeId() + " stopped");
     }
 }

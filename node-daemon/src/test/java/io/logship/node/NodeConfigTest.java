@@ -56,6 +56,14 @@ class NodeConfigTest
     }
 
     @Test
+    void shouldRefuseABatchLimitLargerThanASegment() throws IOException
+    {
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.log.segment.bytes=65536\n")))
+            .hasMessageContaining("logship.node.batch.max.bytes=524288 is invalid: expected at most " +
+                "logship.log.segment.bytes=65536 (a batch must fit in one segment)");
+    }
+
+    @Test
     void shouldRefuseUnknownKeysSoATypoIsNotSilentlyIgnored() throws IOException
     {
         assertThatThrownBy(() -> NodeConfig.load(write("logship.node.ack.levle.default=all\n")))

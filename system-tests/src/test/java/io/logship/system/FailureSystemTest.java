@@ -14,7 +14,6 @@ import io.logship.system.harness.TestCluster;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.TransportStream;
 import io.logship.transport.codec.Status;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -173,14 +172,11 @@ class FailureSystemTest
     }
 
     /**
-     * What a user expects of a clean leader restart: no write fails, since the client retries across the restart and
-     * the leader de-duplicates. Today the stopping leader answers every write still waiting for a quorum with TIMEOUT
-     * (reached LEADER) — the client does not retry TIMEOUT — although those writes are in its log and become committed
-     * after the restart.
+     * What a user expects of a clean leader restart: no write fails, since the stopping leader lets writes already
+     * taken reach their ack level (or answers them with a retryable status) and the client retries across the restart
+     * while the leader de-duplicates.
      */
     @Test
-    @Disabled("bug: on SIGTERM the leader answers writes still waiting for quorum with TIMEOUT (not retried by the " +
-        "client) instead of a retryable status; see NodeAgent.onClose -> PendingWrites.drain")
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void shouldNotFailInFlightWritesWhenTheLeaderIsStoppedCleanlyAndRestarted() throws Exception
     {

@@ -11,7 +11,6 @@ import io.logship.client.WriteResult;
 import io.logship.system.harness.AckedWrites;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -75,28 +74,15 @@ class ReplicationSystemTest
 
     /**
      * The documented read-your-writes contract: {@code get(follower, key, minOffset(w.offset()))} right after the
-     * write returns that write. The node answers once its applied offset is {@code >= minOffset}, but the applied
-     * offset is the NEXT offset to apply, so the write itself may not be applied yet and the read misses it (or, racing
-     * the apply thread, finds it while reporting {@code appliedOffset == w.offset()}).
+     * write returns that write (the node waits until the record at that offset is applied; the applied offset it
+     * reports is exclusive, so it is then above the write's offset).
      */
     @Test
-    @Disabled("bug: a MIN_OFFSET read is answered when appliedOffset >= minOffset, but appliedOffset is exclusive, " +
-        "so minOffset(write offset) can miss the write itself (NodeAgent.onReadRequest/serviceReadWaits)")
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void shouldReadOwnWriteFromAFollowerWithMinOffsetOfTheWrite()
     {
         final TestCluster cluster = watcher.cluster(3).start();
         final List<String> misses = readOwnWritesFromFollowers(cluster, 0);
-        assertThat(misses).as("read-your-writes misses out of 200").isEmpty();
-    }
-
-    /** Read-your-writes with the offset after the write (what the applied offset counts): always sees the write. */
-    @Test
-    @Timeout(value = 90, unit = TimeUnit.SECONDS)
-    void shouldReadOwnWriteFromAFollowerWithMinOffsetJustAfterTheWrite()
-    {
-        final TestCluster cluster = watcher.cluster(3).start();
-        final List<String> misses = readOwnWritesFromFollowers(cluster, 1);
         assertThat(misses).as("read-your-writes misses out of 200").isEmpty();
     }
 
