@@ -153,7 +153,7 @@ class BadInputSystemTest
         cluster.awaitCaughtUp();
         for (final int nodeId : cluster.nodeIds())
         {
-            assertThat(client.get(nodeId, bytes("after"), ReadConsistency.minOffset(after.offset() + 1)).join().value())
+            assertThat(client.get(nodeId, bytes("after"), ReadConsistency.minOffset(after.offset())).join().value())
                 .isEqualTo(bytes("ok"));
         }
         cluster.assertCommittedChecksumsMatch();
