@@ -335,4 +335,9 @@ public final class Decoders
     {
         return decode(SnapshotChunkDecoder.TEMPLATE_ID, buffer, offset, length);
     }
+
+    public WriteBatchRequestDecoder writeBatchRequest(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(WriteBatchRequestDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
 }

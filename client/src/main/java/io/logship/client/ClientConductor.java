@@ -74,6 +74,10 @@ final class ClientConductor implements Agent
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final ConnectEncoder connectEncoder = new ConnectEncoder();
     private final WriteRequestEncoder writeEncoder = new WriteRequestEncoder();
+    private final WriteBatchRequestEncoder writeBatchEncoder = new WriteBatchRequestEncoder();
+    /** Writes drained in this duty cycle, not sent yet: they go out together (client-side batching). */
+    private final ArrayList<ClientRequest> openBatch = new ArrayList<>();
+    private int openBatchBytes;
     private final ReadRequestEncoder readEncoder = new ReadRequestEncoder();
     private final TailRequestEncoder tailEncoder = new TailRequestEncoder();
     private final StatusRequestEncoder statusEncoder = new StatusRequestEncoder();
@@ -175,6 +179,7 @@ final class ClientConductor implements Agent
     public int doWork()
     {
         int workCount = commandQueue.drain(this::onRequest, COMMAND_LIMIT);
+        sealBatch();
         workCount += egress.poll(FRAGMENT_LIMIT);
 
         final long nowNs = clock.nanoTime();
@@ -197,8 +202,17 @@ final class ClientConductor implements Agent
             if (request.state != ClientRequest.DONE)
             {
                 finish(request).fail(closed);
+                if (null != request.children)
+                {
+                    request.children.forEach((child) -> child.fail(closed));
+                }
             }
         }
+        for (final ClientRequest request : openBatch)
+        {
+            finish(request).fail(closed);
+        }
+        openBatch.clear();
         active.clear();
         awaitingResponse.clear();
         failQueued(commandQueue, inFlightPermits, closed);
@@ -242,7 +256,52 @@ final class ClientConductor implements Agent
         if (request.kind == ClientRequest.Kind.WRITE)
         {
             request.sequence = nextSequence++;
+            if (config.maxBatchRecords() > 1)
+            {
+                final int bytes = request.key.length + request.value.length + 16;
+                if (!openBatch.isEmpty() && (openBatch.get(0).ackLevel != request.ackLevel ||
+                    openBatch.size() == config.maxBatchRecords() || openBatchBytes + bytes > config.maxBatchBytes()))
+                {
+                    sealBatch();
+                }
+                openBatch.add(request);
+                openBatchBytes += bytes;
+                return;
+            }
         }
+        active.add(request);
+        trySend(request, nowNs);
+    }
+
+    /**
+     * Sends what this duty cycle drained: one write alone as a WriteRequest, several as one
+     * WriteBatchRequest (consecutive sequences, one reply with the first offset). No linger: a batch is
+     * whatever queued up while the previous cycle worked, so batching costs no latency and grows with load.
+     */
+    private void sealBatch()
+    {
+        if (openBatch.isEmpty())
+        {
+            return;
+        }
+        final long nowNs = clock.nanoTime();
+        final ClientRequest request;
+        if (openBatch.size() == 1)
+        {
+            request = openBatch.get(0);
+        }
+        else
+        {
+            final ClientRequest first = openBatch.get(0);
+            request = new ClientRequest(ClientRequest.Kind.WRITE_BATCH, ClientRequest.Routing.LEADER, -1,
+                new java.util.concurrent.CompletableFuture<>());
+            request.children = new ArrayList<>(openBatch);
+            request.sequence = first.sequence;
+            request.ackLevel = first.ackLevel;
+            request.deadlineNs = first.deadlineNs;
+        }
+        openBatch.clear();
+        openBatchBytes = 0;
         active.add(request);
         trySend(request, nowNs);
     }
@@ -572,6 +631,27 @@ final class ClientConductor implements Agent
                     .putValue(request.value, 0, request.value.length);
                 break;
 
+            case WRITE_BATCH:
+            {
+                final WriteBatchRequestEncoder.RecordsEncoder records = writeBatchEncoder
+                    .wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                    .correlationId(correlationId)
+                    .clientId(clientId)
+                    .firstSequence(request.sequence)
+                    .timeoutMs(nodeTimeoutMs)
+                    .ackLevel(toWire(request.ackLevel))
+                    .recordsCount(request.children.size());
+                for (final ClientRequest child : request.children)
+                {
+                    records.next()
+                        .recordType(child.recordType == RecordType.DELETE ?
+                            io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT)
+                        .putKey(child.key, 0, child.key.length)
+                        .putValue(child.value, 0, child.value.length);
+                }
+                break;
+            }
+
             case READ:
                 readEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
                     .correlationId(correlationId)
@@ -629,6 +709,7 @@ final class ClientConductor implements Agent
         switch (request.kind)
         {
             case WRITE: return writeEncoder.encodedLength();
+            case WRITE_BATCH: return writeBatchEncoder.encodedLength();
             case READ: return readEncoder.encodedLength();
             case TAIL: return tailEncoder.encodedLength();
             case STATUS: return statusEncoder.encodedLength();
@@ -751,7 +832,8 @@ final class ClientConductor implements Agent
     private ClientRequest claim(final long correlationId, final ClientRequest.Kind kind)
     {
         final ClientRequest request = awaitingResponse.get(correlationId);
-        if (null == request || request.kind != kind)
+        if (null == request || (request.kind != kind &&
+            !(kind == ClientRequest.Kind.WRITE && request.kind == ClientRequest.Kind.WRITE_BATCH)))
         {
             lateResponses++;
             return null;
@@ -781,7 +863,20 @@ final class ClientConductor implements Agent
         {
             case OK:
                 learnLeader(target, epoch);
-                complete(request, new WriteResult(writeOffset, epoch, null == reached ? request.ackLevel : reached, target));
+                if (null != request.children)
+                {
+                    finish(request);
+                    final AckLevel level = null == reached ? request.ackLevel : reached;
+                    for (int i = 0; i < request.children.size(); i++)
+                    {
+                        request.children.get(i).complete(new WriteResult(writeOffset + i, epoch, level, target));
+                    }
+                }
+                else
+                {
+                    complete(request, new WriteResult(writeOffset, epoch, null == reached ? request.ackLevel : reached,
+                        target));
+                }
                 break;
 
             case NOT_LEADER:
@@ -1009,7 +1104,18 @@ final class ClientConductor implements Agent
             awaitingResponse.remove(request.correlationId);
         }
         request.state = ClientRequest.DONE;
-        inFlightPermits.release();
+        if (null != request.children)
+        {
+            for (final ClientRequest child : request.children)
+            {
+                child.state = ClientRequest.DONE;
+                inFlightPermits.release(); // a batch holds its writes' permits, not one of its own
+            }
+        }
+        else
+        {
+            inFlightPermits.release();
+        }
         return request;
     }
 
@@ -1027,7 +1133,16 @@ final class ClientConductor implements Agent
     {
         final String message = request.describe() + " failed" + (nodeId >= 0 ? " at " + describeNode(nodeId) : "") +
             ": " + status + (null == detail || detail.isEmpty() ? "" : ": " + detail);
-        finish(request).fail(new LogshipClientException(message, status, nodeId, leaderId, ackLevelReached));
+        final LogshipClientException error = new LogshipClientException(message, status, nodeId, leaderId,
+            ackLevelReached);
+        finish(request).fail(error);
+        if (null != request.children)
+        {
+            for (final ClientRequest child : request.children)
+            {
+                child.fail(error);
+            }
+        }
     }
 
     private String describeNode(final int nodeId)

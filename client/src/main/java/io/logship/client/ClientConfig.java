@@ -42,6 +42,8 @@ public final class ClientConfig
     private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
     private long deadlineMs = DEFAULT_DEADLINE_MS;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private int maxBatchRecords = 256;
+    private int maxBatchBytes = 256 * 1024;
     private AckLevel defaultAckLevel = AckLevel.QUORUM;
     private String responseHost = "127.0.0.1";
     private int responsePort;
@@ -88,6 +90,14 @@ public final class ClientConfig
         if (deadlineMs < requestTimeoutMs)
         {
             throw bad("deadlineMs", deadlineMs, "at least requestTimeoutMs (" + requestTimeoutMs + ")");
+        }
+        if (maxBatchRecords < 1 || maxBatchRecords > 4096)
+        {
+            throw bad("maxBatchRecords", maxBatchRecords, "in [1, 4096]");
+        }
+        if (maxBatchBytes < 1024 || maxBatchBytes > 1024 * 1024)
+        {
+            throw bad("maxBatchBytes", maxBatchBytes, "in [1024, 1048576]");
         }
         if (maxInFlight < 1 || maxInFlight > 1 << 20)
         {
@@ -236,6 +246,34 @@ public final class ClientConfig
     {
         this.deadlineMs = deadlineMs;
         return this;
+    }
+
+    /**
+     * Client-side batching: writes with the same ack level that are queued when the client's thread
+     * looks (it never waits to fill a batch: no linger) go out as one request of at most this many
+     * records, answered once. 1 turns batching off. Default 256.
+     */
+    public ClientConfig maxBatchRecords(final int maxBatchRecords)
+    {
+        this.maxBatchRecords = maxBatchRecords;
+        return this;
+    }
+
+    public int maxBatchRecords()
+    {
+        return maxBatchRecords;
+    }
+
+    /** Upper bound on the keys and values of one batched request, in bytes. Default 256 KiB. */
+    public ClientConfig maxBatchBytes(final int maxBatchBytes)
+    {
+        this.maxBatchBytes = maxBatchBytes;
+        return this;
+    }
+
+    public int maxBatchBytes()
+    {
+        return maxBatchBytes;
     }
 
     public int maxInFlight()

@@ -12,8 +12,8 @@ final class ClientRequest
 {
     enum Kind
     {
-        WRITE("put"), READ("get"), TAIL("tail"), STATUS("status"), CHECKSUM("checksum"), PROMOTE("promote"),
-        DEMOTE("demote");
+        WRITE("put"), WRITE_BATCH("put batch"), READ("get"), TAIL("tail"), STATUS("status"), CHECKSUM("checksum"),
+        PROMOTE("promote"), DEMOTE("demote");
 
         final String operation;
 
@@ -104,8 +104,15 @@ final class ClientRequest
         return future.completeExceptionally(error);
     }
 
+    /** For {@link Kind#WRITE_BATCH}: the writes it carries, in sequence order; they complete with it. */
+    java.util.List<ClientRequest> children;
+
     String describe()
     {
+        if (kind == Kind.WRITE_BATCH)
+        {
+            return kind.operation + "(sequences " + sequence + ".." + (sequence + children.size() - 1) + ")";
+        }
         return kind == Kind.WRITE ? kind.operation + "(sequence " + sequence + ")" : kind.operation;
     }
 }

@@ -108,7 +108,9 @@ final class FakeCluster implements AutoCloseable
         {
             config.node(node.nodeId, "127.0.0.1", node.port);
         }
-        return config.termLength(4 * 1024 * 1024).errorHandler(errors::add);
+        // One write per request: these tests are about each write's retries and answers; batching is
+        // exercised against real nodes (system-tests) where every pipelined client batches.
+        return config.termLength(4 * 1024 * 1024).errorHandler(errors::add).maxBatchRecords(1);
     }
 
     private void run()

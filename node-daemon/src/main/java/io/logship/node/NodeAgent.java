@@ -127,11 +127,12 @@ final class NodeAgent implements Agent
     private final PendingWrites quorumWaits;
     private final PendingWrites allWaits;
     private final DedupWindow dedup = new DedupWindow(DEDUP_WINDOW, DEDUP_MAX_CLIENTS);
-    private final PendingWrites.Completion quorumDone = (c, client, offset, epoch, timedOut) ->
-        onWaitDone(c, client, offset, epoch, timedOut, AckLevel.QUORUM);
-    private final PendingWrites.Completion allDone = (c, client, offset, epoch, timedOut) ->
-        onWaitDone(c, client, offset, epoch, timedOut, AckLevel.ALL);
+    private final PendingWrites.Completion quorumDone = (c, client, offset, epoch, timedOut, count) ->
+        onWaitDone(c, client, offset, epoch, timedOut, AckLevel.QUORUM, count);
+    private final PendingWrites.Completion allDone = (c, client, offset, epoch, timedOut, count) ->
+        onWaitDone(c, client, offset, epoch, timedOut, AckLevel.ALL, count);
     private long epochStartOffset = -1;
+    private String batchFailure;
     private long lastExpireNs;
 
     // follower
@@ -317,14 +318,15 @@ final class NodeAgent implements Agent
     {
         if (role == Role.LEADER || role == Role.FENCED)
         {
-            final PendingWrites.Completion unavailable = (c, client, offset, offsetEpoch, timedOut) ->
+            final PendingWrites.Completion unavailable = (c, client, offset, offsetEpoch, timedOut, count) ->
             {
                 final ClientSessions.Session session = sessions.get(client, 0);
                 if (null != session)
                 {
                     // Retryable: the client resends with the same sequence and gets the original offset.
-                    sendWriteResponse(session, c, offset, Status.UNAVAILABLE, AckLevel.LEADER, "node " + nodeId +
-                        " stopped before the write at offset " + offset + " was acknowledged; retry", offsetEpoch);
+                    sendWriteResponse(session, c, offset - count + 1, Status.UNAVAILABLE, AckLevel.LEADER, "node " +
+                        nodeId + " stopped before the write at offset " + offset + " was acknowledged; retry",
+                        offsetEpoch, count);
                 }
             };
             quorumWaits.drain(unavailable);
@@ -435,6 +437,8 @@ final class NodeAgent implements Agent
         {
             case ConnectDecoder.TEMPLATE_ID -> onConnect(decoders.connect(buffer, offset, length), nowNs);
             case WriteRequestDecoder.TEMPLATE_ID -> onWriteRequest(decoders.writeRequest(buffer, offset, length), nowNs);
+            case WriteBatchRequestDecoder.TEMPLATE_ID ->
+                onWriteBatchRequest(decoders.writeBatchRequest(buffer, offset, length), nowNs);
             case ReadRequestDecoder.TEMPLATE_ID -> onReadRequest(decoders.readRequest(buffer, offset, length), nowNs);
             case TailRequestDecoder.TEMPLATE_ID -> onTailRequest(decoders.tailRequest(buffer, offset, length), nowNs);
             default -> logger.log(WARNING, "unexpected " + io.logship.transport.MessageTypes.describe(templateId) + " on client ingress");
@@ -593,6 +597,8 @@ final class NodeAgent implements Agent
         event.clientId = clientId;
         event.idempotent = sequence > 0;
         event.sequence = sequence;
+        event.batchCount = 0;
+        event.batchMember = false;
         event.ackLevel = (byte)ackLevel.value();
         event.recordType = type == io.logship.transport.codec.RecordType.PUT ?
             io.logship.log.RecordType.PUT.code() : io.logship.log.RecordType.DELETE.code();
@@ -606,6 +612,165 @@ final class NodeAgent implements Agent
         if (sequence > 0)
         {
             dedup.onPublished(clientId, sequence);
+        }
+    }
+
+    /**
+     * Client-side batching: {@code count} records with sequences {@code firstSequence ..}, claimed as
+     * consecutive ring slots so the journal gives them consecutive offsets; only the last slot answers,
+     * once it reaches the ack level (the others are below it), with the first offset and the count. A
+     * retried batch is recognised by its last sequence and answered with its original offsets.
+     */
+    private void onWriteBatchRequest(final WriteBatchRequestDecoder decoder, final long nowNs)
+    {
+        final long correlationId = decoder.correlationId();
+        final long clientId = decoder.clientId();
+        final long firstSequence = decoder.firstSequence();
+        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        if (null == session)
+        {
+            writesWithoutSession++;
+            return;
+        }
+        final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
+        final long timeoutNs = decoder.timeoutMs() > 0 ?
+            Math.min(TimeUnit.MILLISECONDS.toNanos(decoder.timeoutMs()), 10 * defaultTimeoutNs) : defaultTimeoutNs;
+        final int limit = decoder.limit();
+        WriteBatchRequestDecoder.RecordsDecoder records = decoder.records();
+        final int count = records.count();
+        final String refusal = role == Role.LEADER && !stopping ? validateBatch(records) : null;
+        if (stopping || role != Role.LEADER || null != refusal || count == 0 || firstSequence <= 0)
+        {
+            final Status status = stopping ? Status.UNAVAILABLE : role == Role.FENCED ? Status.FENCED :
+                role != Role.LEADER ? Status.NOT_LEADER : Status.INVALID;
+            sendWriteResponse(session, correlationId, -1, status, null, null != refusal ? refusal :
+                count == 0 || firstSequence <= 0 ? "a batch needs at least one record and a sequence above 0" :
+                stopping ? "node " + nodeId + " is stopping; retry at the next leader" :
+                "node " + nodeId + " is not the leader; node " + leaderId + " leads epoch " + epoch, epoch, count);
+            return;
+        }
+        final long lastSequence = firstSequence + count - 1;
+        final long original = duplicateOffset(clientId, lastSequence);
+        if (original >= 0)
+        {
+            answerDuplicateBatch(session, correlationId, clientId, original, count, ackLevel, nowNs + timeoutNs);
+            return;
+        }
+        if (original != DedupWindow.NEW || duplicateOffset(clientId, firstSequence) != DedupWindow.NEW)
+        {
+            sendWriteResponse(session, correlationId, -1, original == DedupWindow.IN_FLIGHT ? Status.BUSY :
+                Status.INVALID, null, "sequences " + firstSequence + ".." + lastSequence + " of client " + clientId +
+                (original == DedupWindow.IN_FLIGHT ? " are still being written; retry" :
+                " overlap earlier writes or are older than the de-duplication window"), epoch, count);
+            return;
+        }
+        if (quorumWaits.isFull() || allWaits.isFull())
+        {
+            sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "node " + nodeId + " has " +
+                config.pendingMax() + " writes waiting for acknowledgement; retry later", epoch, count);
+            return;
+        }
+        final long hi;
+        try
+        {
+            hi = ring.tryNext(count);
+        }
+        catch (final InsufficientCapacityException ex)
+        {
+            sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "write ring of node " + nodeId +
+                " cannot take " + count + " records now; retry later", epoch, count);
+            return;
+        }
+        final long lo = hi - count + 1;
+        decoder.limit(limit);
+        records = decoder.records();
+        for (int i = 0; i < count; i++)
+        {
+            records.next();
+            final WriteEvent event = ring.get(lo + i);
+            event.kind = WriteEvent.KIND_WRITE;
+            event.correlationId = correlationId;
+            event.clientId = clientId;
+            event.idempotent = true;
+            event.sequence = firstSequence + i;
+            event.ackLevel = (byte)ackLevel.value();
+            event.recordType = records.recordType() == io.logship.transport.codec.RecordType.PUT ?
+                io.logship.log.RecordType.PUT.code() : io.logship.log.RecordType.DELETE.code();
+            event.deadlineNs = nowNs + timeoutNs;
+            event.batchCount = i == count - 1 ? count : 0;
+            event.batchMember = i != count - 1;
+            final int keyLength = records.keyLength();
+            event.payload.checkLimit(keyLength);
+            records.getKey(event.payload, 0, keyLength);
+            final int valueLength = records.valueLength();
+            event.payload.checkLimit(keyLength + valueLength);
+            records.getValue(event.payload, keyLength, valueLength);
+            event.keyLength = keyLength;
+            event.valueLength = valueLength;
+        }
+        ring.publish(lo, hi);
+        for (int i = 0; i < count; i++)
+        {
+            dedup.onPublished(clientId, firstSequence + i);
+        }
+    }
+
+    /** First pass over a batch: every record must be a PUT or DELETE that fits one log batch. */
+    private String validateBatch(final WriteBatchRequestDecoder.RecordsDecoder records)
+    {
+        if (records.count() > config.ringSize() / 2)
+        {
+            return "a batch of " + records.count() + " records exceeds half the write ring (" +
+                NodeConfig.RING_SIZE_PROP + "=" + config.ringSize() + ")";
+        }
+        String problem = null;
+        while (records.hasNext())
+        {
+            records.next();
+            final io.logship.transport.codec.RecordType type = records.recordType();
+            final int keyLength = records.keyLength();
+            records.skipKey();
+            final int valueLength = records.valueLength();
+            records.skipValue();
+            if (null != problem)
+            {
+                continue;
+            }
+            if (type != io.logship.transport.codec.RecordType.PUT && type != io.logship.transport.codec.RecordType.DELETE)
+            {
+                problem = "recordType " + type + " is invalid: expected PUT or DELETE";
+            }
+            else if (keyLength > RecordDescriptor.MAX_KEY_LENGTH)
+            {
+                problem = "key length " + keyLength + " exceeds the limit of " + RecordDescriptor.MAX_KEY_LENGTH + " bytes";
+            }
+            else if (valueLength > RecordDescriptor.MAX_VALUE_LENGTH || RecordDescriptor.recordLength(keyLength,
+                valueLength, true) + BatchDescriptor.HEADER_LENGTH > config.batchMaxBytes())
+            {
+                problem = "value length " + valueLength + " exceeds the limit of " + Math.min(
+                    RecordDescriptor.MAX_VALUE_LENGTH, config.batchMaxBytes() - BatchDescriptor.HEADER_LENGTH -
+                    RecordDescriptor.recordLength(keyLength, 0, true)) + " bytes (" + NodeConfig.BATCH_MAX_BYTES_PROP +
+                    "=" + config.batchMaxBytes() + ")";
+            }
+        }
+        return problem;
+    }
+
+    private void answerDuplicateBatch(final ClientSessions.Session session, final long correlationId,
+        final long clientId, final long lastOffset, final int count, final AckLevel ackLevel, final long deadlineNs)
+    {
+        final int offsetEpoch = log.epochHistory().epochForOffset(lastOffset);
+        final long reachedBelow = ackLevel == AckLevel.ALL ? Math.min(commitOffset, lowestDurableOffset()) :
+            ackLevel == AckLevel.QUORUM ? commitOffset : Long.MAX_VALUE;
+        if (lastOffset < reachedBelow)
+        {
+            sendWriteResponse(session, correlationId, lastOffset - count + 1, Status.OK, ackLevel, null, offsetEpoch,
+                count);
+        }
+        else
+        {
+            (ackLevel == AckLevel.ALL ? allWaits : quorumWaits).add(correlationId, clientId, lastOffset, offsetEpoch,
+                deadlineNs, count);
         }
     }
 
@@ -648,7 +813,7 @@ final class NodeAgent implements Agent
                 }
                 else
                 {
-                    quorumWaits.add(correlationId, clientId, offset, offsetEpoch, deadlineNs);
+                    quorumWaits.add(correlationId, clientId, offset, offsetEpoch, deadlineNs, 1);
                 }
             }
             case ALL ->
@@ -659,11 +824,17 @@ final class NodeAgent implements Agent
                 }
                 else
                 {
-                    allWaits.add(correlationId, clientId, offset, offsetEpoch, deadlineNs);
+                    allWaits.add(correlationId, clientId, offset, offsetEpoch, deadlineNs, 1);
                 }
             }
             default -> sendWriteResponse(session, correlationId, offset, Status.OK, AckLevel.LEADER, null, offsetEpoch);
         }
+    }
+
+    /** Whether a slot is a non-final member of a WriteBatchRequest (its {@code batchMember} flag). */
+    private static boolean isBatchMember(final WriteEvent event)
+    {
+        return event.batchMember;
     }
 
     private boolean onJournalResult(final WriteEvent event, final long sequence, final boolean endOfBatch)
@@ -688,36 +859,56 @@ final class NodeAgent implements Agent
         {
             dedup.onResult(clientId, event.sequence, event.result == WriteEvent.RESULT_APPENDED ? event.offset : -1);
         }
-        final ClientSessions.Session session = sessions.get(clientId, 0);
-        if (event.result != WriteEvent.RESULT_APPENDED)
+        if (isBatchMember(event))
         {
+            // An earlier record of a batch: the batch's last record answers for all of them, and fails them
+            // all if any was not stored (slots of one batch are consecutive, so nothing interleaves).
+            if (event.result != WriteEvent.RESULT_APPENDED && null == batchFailure)
+            {
+                batchFailure = event.error;
+            }
+            return true;
+        }
+        final int count = Math.max(1, event.batchCount);
+        final String memberFailure = batchFailure;
+        batchFailure = null;
+        final ClientSessions.Session session = sessions.get(clientId, 0);
+        if (event.result != WriteEvent.RESULT_APPENDED || null != memberFailure)
+        {
+            if (null != memberFailure)
+            {
+                event.error = "a record of this batch was not stored (" + memberFailure + "); records that were " +
+                    "are de-duplicated when the batch is retried";
+            }
             if (null != session)
             {
                 sendWriteResponse(session, event.correlationId, -1, log.isFailed() ? Status.FENCED : Status.ERROR, null,
-                    "write not stored: " + event.error);
+                    "write not stored: " + event.error, epoch, count);
             }
             return true;
         }
         final AckLevel ackLevel = AckLevel.get((short)event.ackLevel);
         switch (ackLevel)
         {
-            case QUORUM -> quorumWaits.add(event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs);
-            case ALL -> allWaits.add(event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs);
+            case QUORUM -> quorumWaits.add(event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs,
+                count);
+            case ALL -> allWaits.add(event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs, count);
             default ->
             {
                 if (null != session)
                 {
-                    sendWriteResponse(session, event.correlationId, event.offset, Status.OK, AckLevel.LEADER, null,
-                        event.epoch);
+                    sendWriteResponse(session, event.correlationId, event.offset - count + 1, Status.OK,
+                        AckLevel.LEADER, null, event.epoch, count);
                 }
             }
         }
         return true;
     }
 
-    private void onWaitDone(final long correlationId, final long clientId, final long offset, final int offsetEpoch,
-        final boolean timedOut, final AckLevel level)
+    private void onWaitDone(final long correlationId, final long clientId, final long lastOffset, final int offsetEpoch,
+        final boolean timedOut, final AckLevel level, final int count)
     {
+        final long offset = lastOffset - count + 1;
         final ClientSessions.Session session = sessions.get(clientId, 0);
         if (null == session)
         {
@@ -725,10 +916,10 @@ final class NodeAgent implements Agent
         }
         if (!timedOut)
         {
-            sendWriteResponse(session, correlationId, offset, Status.OK, level, null, offsetEpoch);
+            sendWriteResponse(session, correlationId, offset, Status.OK, level, null, offsetEpoch, count);
             return;
         }
-        final boolean committed = offset < commitOffset;
+        final boolean committed = lastOffset < commitOffset;
         final AckLevel reached = committed ? AckLevel.QUORUM : AckLevel.LEADER;
         final String message;
         if (role != Role.LEADER)
@@ -747,7 +938,7 @@ final class NodeAgent implements Agent
             message = "ack level QUORUM not reached in time: the write at offset " + offset + " is durable on nodes " +
                 nodesHolding(offset) + " of " + config.members().keySet() + "; it will be committed once a majority has it";
         }
-        sendWriteResponse(session, correlationId, offset, Status.TIMEOUT, reached, message, offsetEpoch);
+        sendWriteResponse(session, correlationId, offset, Status.TIMEOUT, reached, message, offsetEpoch, count);
     }
 
     private List<Integer> nodesHolding(final long offset)
@@ -786,6 +977,12 @@ final class NodeAgent implements Agent
     private void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
         final Status status, final AckLevel reached, final String message, final int offsetEpoch)
     {
+        sendWriteResponse(session, correlationId, offset, status, reached, message, offsetEpoch, 1);
+    }
+
+    private void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
+        final Status status, final AckLevel reached, final String message, final int offsetEpoch, final int recordCount)
+    {
         writeResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .correlationId(correlationId)
             .writeOffset(offset)
@@ -793,6 +990,7 @@ final class NodeAgent implements Agent
             .leaderId(leaderId)
             .status(status)
             .ackLevelReached(null == reached ? AckLevel.NULL_VAL : reached)
+            .recordCount(recordCount)
             .message(null == message ? "" : message);
         session.publisher.offer(writeResponseEncoder);
     }

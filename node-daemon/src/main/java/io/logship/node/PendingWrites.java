@@ -12,7 +12,7 @@ final class PendingWrites
     /** Receives entries as they leave the queue. */
     interface Completion
     {
-        void onComplete(long correlationId, long clientId, long offset, int epoch, boolean timedOut);
+        void onComplete(long correlationId, long clientId, long offset, int epoch, boolean timedOut, int count);
     }
 
     private final long[] correlationIds;
@@ -20,6 +20,7 @@ final class PendingWrites
     private final long[] offsets;
     private final long[] deadlinesNs;
     private final int[] epochs;
+    private final int[] counts;
     private final boolean[] done;
     private final int mask;
     private long head;
@@ -33,6 +34,7 @@ final class PendingWrites
         offsets = new long[capacity];
         deadlinesNs = new long[capacity];
         epochs = new int[capacity];
+        counts = new int[capacity];
         done = new boolean[capacity];
         mask = capacity - 1;
     }
@@ -47,7 +49,9 @@ final class PendingWrites
         return (int)(tail - head);
     }
 
-    void add(final long correlationId, final long clientId, final long offset, final int epoch, final long deadlineNs)
+    /** @param offset the (last) record's offset; {@code count} records end there (a batch), usually 1. */
+    void add(final long correlationId, final long clientId, final long offset, final int epoch, final long deadlineNs,
+        final int count)
     {
         final int i = (int)(tail & mask);
         correlationIds[i] = correlationId;
@@ -55,6 +59,7 @@ final class PendingWrites
         offsets[i] = offset;
         epochs[i] = epoch;
         deadlinesNs[i] = deadlineNs;
+        counts[i] = count;
         done[i] = false;
         tail++;
     }
@@ -72,7 +77,7 @@ final class PendingWrites
                 {
                     break;
                 }
-                completion.onComplete(correlationIds[i], clientIds[i], offsets[i], epochs[i], false);
+                completion.onComplete(correlationIds[i], clientIds[i], offsets[i], epochs[i], false, counts[i]);
                 count++;
             }
             head++;
@@ -90,7 +95,7 @@ final class PendingWrites
             if (!done[i] && nowNs - deadlinesNs[i] >= 0)
             {
                 done[i] = true;
-                completion.onComplete(correlationIds[i], clientIds[i], offsets[i], epochs[i], true);
+                completion.onComplete(correlationIds[i], clientIds[i], offsets[i], epochs[i], true, counts[i]);
                 count++;
             }
         }
@@ -109,7 +114,7 @@ final class PendingWrites
             final int i = (int)(head & mask);
             if (!done[i])
             {
-                completion.onComplete(correlationIds[i], clientIds[i], offsets[i], epochs[i], true);
+                completion.onComplete(correlationIds[i], clientIds[i], offsets[i], epochs[i], true, counts[i]);
             }
             head++;
         }

@@ -34,6 +34,10 @@ public final class WriteEvent
     public byte ackLevel;
     public byte recordType;
     public long deadlineNs;
+    /** On the last record of a WriteBatchRequest: the number of records; 0 otherwise. */
+    public int batchCount;
+    /** True on every record of a WriteBatchRequest but the last: those get no reply of their own. */
+    public boolean batchMember;
     public int keyLength;
     public int valueLength;
     public ExpandableArrayBuffer payload = new ExpandableArrayBuffer(256);
