@@ -77,6 +77,8 @@ final class ClientConductor implements Agent
     private final WriteBatchRequestEncoder writeBatchEncoder = new WriteBatchRequestEncoder();
     /** Writes drained in this duty cycle, not sent yet: they go out together (client-side batching). */
     private final ArrayList<ClientRequest> openBatch = new ArrayList<>();
+    /** Writes of batches being retried one by one; they join {@code active} after the scan. */
+    private final ArrayList<ClientRequest> unbatched = new ArrayList<>();
     private int openBatchBytes;
     private final ReadRequestEncoder readEncoder = new ReadRequestEncoder();
     private final TailRequestEncoder tailEncoder = new TailRequestEncoder();
@@ -188,6 +190,11 @@ final class ClientConductor implements Agent
             lastScanNs = nowNs;
             workCount += maintainSessions(nowNs);
             workCount += scanRequests(nowNs);
+            if (!unbatched.isEmpty())
+            {
+                active.addAll(unbatched);
+                unbatched.clear();
+            }
         }
         return workCount;
     }
@@ -441,6 +448,22 @@ final class ClientConductor implements Agent
     {
         if (request.state != ClientRequest.WAITING || nowNs - request.nextAttemptNs < 0)
         {
+            return false;
+        }
+        if (request.kind == ClientRequest.Kind.WRITE_BATCH && request.attempts > 0)
+        {
+            // A batch is retried as its single writes: after a leader change part of it may be in the log
+            // and part not, and only per-sequence retries let the leader answer each with its own offset.
+            for (final ClientRequest child : request.children)
+            {
+                child.state = ClientRequest.WAITING;
+                child.nextAttemptNs = request.nextAttemptNs;
+                child.attempts = request.attempts;
+                child.redirects = request.redirects;
+                child.rotation = request.rotation;
+                unbatched.add(child);
+            }
+            request.state = ClientRequest.DONE; // its writes keep their permits and go on alone
             return false;
         }
         final int target = chooseTarget(request);
