@@ -506,7 +506,7 @@ final class FakeCluster implements AutoCloseable
                 .epoch(epoch)
                 .leaderId(leaderId)
                 .status(Status.ERROR)
-                .message("promote/demote not implemented yet");
+                .message("promote and demote are not available in this version");
             reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
         }
     }

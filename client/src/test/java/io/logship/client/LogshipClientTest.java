@@ -381,7 +381,7 @@ class LogshipClientTest
 
         assertThatThrownBy(() -> client.promote(2, true))
             .isInstanceOf(LogshipClientException.class)
-            .hasMessageContaining("not implemented")
+            .hasMessageContaining("not available in this version")
             .satisfies((e) -> assertThat(((LogshipClientException)e).status()).isEqualTo(ResponseStatus.ERROR));
         assertThatThrownBy(() -> client.demote(1)).hasMessageContaining("node 1");
         assertThat(cluster.errors).isEmpty();
