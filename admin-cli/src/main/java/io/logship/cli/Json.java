@@ -1,7 +1,6 @@
 package io.logship.cli;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A JSON object written field by field, in insertion order, on one line. Values: null, String, Number,
@@ -73,28 +72,7 @@ final class Json
 
     static void appendString(final StringBuilder sb, final String s)
     {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++)
-        {
-            final char c = s.charAt(i);
-            switch (c)
-            {
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '\t': sb.append("\\t"); break;
-                default:
-                    if (c < 0x20)
-                    {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int)c));
-                    }
-                    else
-                    {
-                        sb.append(c);
-                    }
-            }
-        }
-        sb.append('"');
+        // One escaper for the project: the load generator's, which writes `load --out` lines too.
+        sb.append(io.logship.perf.LoadGenerator.jsonString(s));
     }
 }
