@@ -256,6 +256,11 @@ public final class Decoders
         return decode(EpochEndResponseDecoder.TEMPLATE_ID, buffer, offset, length);
     }
 
+    public HandoverDecoder handover(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(HandoverDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
     public ConnectDecoder connect(final DirectBuffer buffer, final int offset, final int length)
     {
         return decode(ConnectDecoder.TEMPLATE_ID, buffer, offset, length);

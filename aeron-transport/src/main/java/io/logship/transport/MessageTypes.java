@@ -35,6 +35,7 @@ public final class MessageTypes
             new AppendBatchDecoder(), new HeartbeatDecoder(), new AckDecoder(), new FetchFromDecoder(),
             new RefuseDecoder(), new SnapshotChunkDecoder(),
             new RequestVoteDecoder(), new VoteDecoder(), new EpochEndRequestDecoder(), new EpochEndResponseDecoder(),
+            new HandoverDecoder(),
             new ConnectDecoder(), new ConnectResponseDecoder(), new WriteRequestDecoder(), new WriteResponseDecoder(), new WriteBatchRequestDecoder(),
             new ReadRequestDecoder(), new ReadResponseDecoder(), new TailRequestDecoder(), new TailResponseDecoder(),
             new StatusRequestDecoder(), new StatusResponseDecoder(), new PromoteRequestDecoder(),

@@ -26,7 +26,7 @@ public enum TransportStream
     /** Peer to peer, both ways: votes and the epoch-end queries of resync. Subscribed by every node. */
     ELECTION(TransportConfiguration.ELECTION_STREAM_ID,
         RequestVoteDecoder.TEMPLATE_ID, VoteDecoder.TEMPLATE_ID, EpochEndRequestDecoder.TEMPLATE_ID,
-        EpochEndResponseDecoder.TEMPLATE_ID, RefuseDecoder.TEMPLATE_ID),
+        EpochEndResponseDecoder.TEMPLATE_ID, RefuseDecoder.TEMPLATE_ID, HandoverDecoder.TEMPLATE_ID),
 
     /** Client to node: requests. Subscribed by every node. Not authenticated. */
     CLIENT_INGRESS(TransportConfiguration.CLIENT_INGRESS_STREAM_ID,

@@ -89,7 +89,9 @@ class MessageRoundTripTest
             .currentEpoch(8).leaderId(3).nodeId(1).refusedTemplateId(AppendBatchEncoder.TEMPLATE_ID)
             .reason(RefuseReason.STALE_EPOCH), sent);
         send(TransportStream.REPLICATION_FEEDBACK, new AckEncoder().wrapAndApplyHeader(buffer, 0, header)
-            .epoch(7).nodeId(1).durableEndOffset(1003).appliedOffset(990), sent);
+            .epoch(7).nodeId(1).durableEndOffset(1003).appliedOffset(990).echoedTimestampNs(123_456_789L), sent);
+        send(TransportStream.ELECTION, new HandoverEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .epoch(7).leaderId(1).targetId(3), sent);
         send(TransportStream.REPLICATION_FEEDBACK, new FetchFromEncoder().wrapAndApplyHeader(buffer, 0, header)
             .epoch(7).nodeId(1).fetchOffset(500).lastEpoch(5), sent);
         final RequestVoteEncoder requestVote = new RequestVoteEncoder().wrapAndApplyHeader(buffer, 0, header)
@@ -126,10 +128,12 @@ class MessageRoundTripTest
             .putBatches(batch, 0, 100), sent);
         final StatusResponseEncoder status = new StatusResponseEncoder().wrapAndApplyHeader(buffer, 0, header)
             .correlationId(12).nodeId(2).epoch(7).leaderId(2).role(Role.LEADER).logStartOffset(0).logEndOffset(1003)
-            .durableEndOffset(1003).commitOffset(990).appliedOffset(990);
+            .durableEndOffset(1003).commitOffset(990).appliedOffset(990).autoFailover(BooleanType.FALSE).elections(2)
+            .leaderLogEndOffset(1003).resyncRecordsPerSecond(0).resyncBytesPerSecond(0).quarantinedRecords(0);
         status.followersCount(2)
             .next().nodeId(1).durableEndOffset(1003).appliedOffset(990).lastAckAgeMs(3)
             .next().nodeId(3).durableEndOffset(870).appliedOffset(870).lastAckAgeMs(4000);
+        status.note("automatic failover disabled by configuration");
         send(TransportStream.CLIENT_EGRESS, status, sent);
         send(TransportStream.CLIENT_EGRESS, new AdminResponseEncoder().wrapAndApplyHeader(buffer, 0, header)
             .correlationId(13).nodeId(2).epoch(8).leaderId(3).status(Status.OK).message("node 3 leads epoch 8"), sent);
@@ -152,7 +156,7 @@ class MessageRoundTripTest
             .epoch(7).leaderId(2).snapshotOffset(500).totalLength(3000).chunkPosition(0)
             .putData(batch, 0, 1000), sent);
 
-        assertThat(sent).hasSize(25);
+        assertThat(sent).hasSize(26);
         assertThat(TransportTestSupport.pollUntil(this::pollAll, () -> received.size() >= sent.size())).isTrue();
         assertThat(received).containsExactlyInAnyOrderElementsOf(sent);
         assertThat(sent).anySatisfy((s) -> assertThat(s).contains("AppendBatch").contains("baseOffset=1000"));

@@ -29,7 +29,7 @@ public final class AuthenticationPolicy
         {
             HeartbeatDecoder.TEMPLATE_ID, AckDecoder.TEMPLATE_ID, FetchFromDecoder.TEMPLATE_ID,
             RefuseDecoder.TEMPLATE_ID, RequestVoteDecoder.TEMPLATE_ID, VoteDecoder.TEMPLATE_ID,
-            EpochEndRequestDecoder.TEMPLATE_ID, EpochEndResponseDecoder.TEMPLATE_ID,
+            EpochEndRequestDecoder.TEMPLATE_ID, EpochEndResponseDecoder.TEMPLATE_ID, HandoverDecoder.TEMPLATE_ID,
             StatusRequestDecoder.TEMPLATE_ID, StatusResponseDecoder.TEMPLATE_ID, PromoteRequestDecoder.TEMPLATE_ID,
             DemoteRequestDecoder.TEMPLATE_ID, AdminResponseDecoder.TEMPLATE_ID, ChecksumRequestDecoder.TEMPLATE_ID,
             ChecksumResponseDecoder.TEMPLATE_ID,
