@@ -1057,13 +1057,21 @@ final class ClientConductor implements Agent
         final long durableEnd = decoder.durableEndOffset();
         final long commit = decoder.commitOffset();
         final long applied = decoder.appliedOffset();
+        final boolean autoFailover = decoder.autoFailover() == BooleanType.TRUE;
+        final long elections = decoder.elections();
+        final long leaderLogEnd = decoder.leaderLogEndOffset();
+        final long resyncRecords = decoder.resyncRecordsPerSecond();
+        final long resyncBytes = decoder.resyncBytesPerSecond();
+        final long quarantined = decoder.quarantinedRecords();
         for (final StatusResponseDecoder.FollowersDecoder follower : decoder.followers())
         {
             followers.add(new FollowerStatus(follower.nodeId(), follower.durableEndOffset(), follower.appliedOffset(),
                 follower.lastAckAgeMs()));
         }
+        final String note = decoder.note();
         status = new NodeStatus(nodeId, epoch, leader, role, logStart, logEnd, durableEnd, commit, applied,
-            List.copyOf(followers));
+            List.copyOf(followers), autoFailover, elections, leaderLogEnd, resyncRecords, resyncBytes, quarantined,
+            note);
         learnLeader(leader, epoch);
         complete(request, status);
     }

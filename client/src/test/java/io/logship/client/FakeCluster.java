@@ -469,12 +469,19 @@ final class FakeCluster implements AutoCloseable
                 .logEndOffset(nextOffset)
                 .durableEndOffset(nextOffset)
                 .commitOffset(nextOffset)
-                .appliedOffset(nextOffset);
+                .appliedOffset(nextOffset)
+                .autoFailover(BooleanType.TRUE)
+                .elections(0)
+                .leaderLogEndOffset(nextOffset)
+                .resyncRecordsPerSecond(0)
+                .resyncBytesPerSecond(0)
+                .quarantinedRecords(0);
             final StatusResponseEncoder.FollowersEncoder followers = encoder.followersCount(leaderId == nodeId ? 1 : 0);
             if (leaderId == nodeId)
             {
                 followers.next().nodeId(99).durableEndOffset(nextOffset - 1).appliedOffset(nextOffset - 2).lastAckAgeMs(7);
             }
+            encoder.note("");
             reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
         }
 
