@@ -102,7 +102,7 @@ public final class Node implements AutoCloseable
         final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent::new, config.ringSize(),
             new BlockingWaitStrategy());
         final NodeAgent[] agentRef = new NodeAgent[1];
-        final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), () -> agentRef[0].epoch(),
+        final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), () -> agentRef[0].leadingEpoch(),
             config.ringSize(), logger);
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
             .build(ring, ring.newBarrier(), journalHandler);

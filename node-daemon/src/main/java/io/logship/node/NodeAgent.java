@@ -16,6 +16,10 @@ import io.logship.log.OffsetOutOfRangeException;
 import io.logship.log.RecordCursor;
 import io.logship.log.RecordDescriptor;
 import io.logship.log.SegmentedLog;
+import io.logship.node.election.ElectionState;
+import io.logship.node.election.LogView;
+import io.logship.node.election.Outbox;
+import io.logship.node.election.Persistence;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.transport.AppendBatchAssembler;
 import io.logship.transport.BoundedPublisher;
@@ -35,6 +39,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
@@ -75,6 +80,7 @@ final class NodeAgent implements Agent
     private static final int MAX_READ_WAITS = 4096;
     private static final int TAIL_MAX_BYTES = 512 * 1024;
     private static final int SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+    private static final long RESYNC_LOG_THRESHOLD_RECORDS = 10_000;
 
     private final NodeConfig config;
     private final SegmentedLog log;
@@ -108,6 +114,9 @@ final class NodeAgent implements Agent
     private final StatusResponseEncoder statusResponseEncoder = new StatusResponseEncoder();
     private final ChecksumResponseEncoder checksumResponseEncoder = new ChecksumResponseEncoder();
     private final AdminResponseEncoder adminResponseEncoder = new AdminResponseEncoder();
+    private final RequestVoteEncoder requestVoteEncoder = new RequestVoteEncoder();
+    private final VoteEncoder voteEncoder = new VoteEncoder();
+    private final HandoverEncoder handoverEncoder = new HandoverEncoder();
 
     private final MessageAdapter clientAdapter;
     private final MessageAdapter adminAdapter;
@@ -177,6 +186,27 @@ final class NodeAgent implements Agent
     private final CRC32C checksum = new CRC32C();
     private final RecordCursor cursor = new RecordCursor();
 
+    private final ElectionState election;
+    /** The epoch this node leads, -1 when it does not: the journal thread appends only under it. */
+    private volatile int leadingEpoch = -1;
+    /** After stepping down: journal results still to collect before this node may append as a follower. */
+    private boolean journalDraining;
+    /** Switchover under way: the leader keeps its role and replicates, but takes no new writes. */
+    private boolean writesStopped;
+    private long writesStoppedAtNs;
+    /** Newest Heartbeat.leaderTimestampNs from the current leader in the current epoch, echoed in every Ack. */
+    private long echoTimestampNs = -1;
+    private long nextBootstrapNs;
+    private volatile long electionsStarted;
+    private volatile long quarantinedRecords;
+    private volatile long leaderDepositions;
+    // Resync progress (follower): a rate over the last window, logged while far behind.
+    private long resyncWindowStartNs;
+    private long resyncWindowStartOffset;
+    private long resyncWindowBytes;
+    private volatile long resyncRecordsPerSecond;
+    private volatile long resyncBytesPerSecond;
+    private long lastResyncLogNs;
     private volatile long writesWithoutSession;
     private volatile long staleEpochRefusals;
     private volatile long invalidBatchesFromLeader;
@@ -229,6 +259,15 @@ final class NodeAgent implements Agent
             followers[id] = new FollowerProgress(id, transport.addPublisher(member.host(), member.port(),
                 TransportStream.REPLICATION, "replication-to-" + id), election);
         }
+        this.election = new ElectionState(config.electionConfig(), new StateFilePersistence(), new LocalLogView(),
+            new ElectionOutbox(), new SplittableRandom(), nowMs(System.nanoTime()));
+    }
+
+    private static long nowMs(final long nowNs)
+    {
+        // The election's clock and Heartbeat.leaderTimestampNs are the same monotonic clock, so an echoed
+        // timestamp can be compared with "now" on the leader.
+        return nowNs / 1_000_000;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -237,31 +276,65 @@ final class NodeAgent implements Agent
     @Override
     public void onStart()
     {
-        final NodeStateFile.State state = nodeStateFile.read();
-        epoch = (int)state.epoch();
+        // A node never resumes leadership after a restart: it starts as a follower of the leader it last
+        // knew, at its persisted epoch, and an election decides (ELECTION.md, "Restart").
+        epoch = election.epoch();
+        leaderId = election.leaderId();
         commitOffset = store.appliedOffset();
-        if (config.leaderId() == nodeId)
-        {
-            becomeLeader(state);
-        }
-        else
-        {
-            leaderId = config.leaderId();
-            role = Role.FOLLOWER;
-            followerState = FollowerState.AWAIT_LEADER;
-            logger.log(INFO, "Node " + nodeId + " starts as follower of node " + leaderId + " at epoch " + epoch +
-                ", log [" + log.logStartOffset() + ", " + log.logEndOffset() + ")");
-        }
+        role = Role.FOLLOWER;
+        followerState = FollowerState.AWAIT_LEADER;
+        logger.log(INFO, "Node " + nodeId + " starts as a follower at epoch " + epoch + (leaderId > 0 ?
+            " (last leader: node " + leaderId + ")" : "") + ", log [" + log.logStartOffset() + ", " +
+            log.logEndOffset() + "), " + (config.electionConfig().autoFailoverEnabled() ? "automatic failover on" :
+            config.electionConfig().autoFailoverDisabledReason()));
+        bootstrapIfNew(System.nanoTime());
     }
 
-    private void becomeLeader(final NodeStateFile.State state)
+    /**
+     * A brand-new cluster (epoch 0, empty log) has never had a leader: the node named by
+     * {@code logship.cluster.leader} stands at once, and again every election timeout until some leader is
+     * known. This is also how a new two-node cluster gets its first leader without an operator.
+     */
+    private void bootstrapIfNew(final long nowNs)
     {
-        final int newEpoch = (int)Math.max(state.epoch(), Math.max(0, log.epochHistory().latestEpoch())) + 1;
-        nodeStateFile.write(new NodeStateFile.State(newEpoch, nodeId, nodeId));
+        if (config.leaderId() != nodeId || !neverLed() || election.role() != ElectionState.Role.FOLLOWER ||
+            election.leaderId() > 0 || nowNs < nextBootstrapNs)
+        {
+            return;
+        }
+        nextBootstrapNs = nowNs + TimeUnit.MILLISECONDS.toNanos(2 * config.electionConfig().electionTimeoutMs());
+        final ElectionState.AdminOutcome outcome = election.promote(nowMs(nowNs), nodeId, false);
+        logger.log(INFO, "Bootstrap of a new cluster: " + outcome.message());
+    }
+
+    private boolean neverLed()
+    {
+        return log.epochHistory().latestEpoch() == EpochHistory.UNDEFINED_EPOCH && log.logEndOffset() == 0;
+    }
+
+    /** Starts leading {@code newEpoch} (already persisted by the election): the NOOP that opens it goes first. */
+    private void startLeading(final int newEpoch)
+    {
+        flushFollowerAppends();
         epoch = newEpoch;
         leaderId = nodeId;
         role = Role.LEADER;
+        writesStopped = false;
+        epochStartOffset = -1;
+        cancelSnapshotReceive();
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower)
+            {
+                follower.reset();
+                follower.lastAckNs = 0;
+                follower.lastHeartbeatNs = 0; // heartbeat at once: followers learn of the new epoch now
+            }
+        }
+        // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again.
+        dedup.clear();
         rebuildDedupWindow();
+        leadingEpoch = newEpoch;
         final long sequence = ring.next();
         final WriteEvent event = ring.get(sequence);
         event.kind = WriteEvent.KIND_EPOCH_START;
@@ -270,6 +343,28 @@ final class NodeAgent implements Agent
         ring.publish(sequence);
         logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + clusterSize + "-node cluster, log [" +
             log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + store.appliedOffset());
+    }
+
+    private void flushFollowerAppends()
+    {
+        if (appendedSinceFlush)
+        {
+            appendedSinceFlush = false;
+            log.flush();
+        }
+    }
+
+    private void cancelSnapshotReceive()
+    {
+        if (null != snapshotReceiver)
+        {
+            snapshotReceiver.close();
+            snapshotReceiver = null;
+        }
+        if (followerState != FollowerState.INSTALLING)
+        {
+            receivingSnapshotOffset = -1;
+        }
     }
 
     /** Learns the recent idempotent writes from the log tail, so retries after a restart are still de-duplicated. */
@@ -359,12 +454,22 @@ final class NodeAgent implements Agent
     public int doWork()
     {
         final long nowNs = System.nanoTime();
+        if (role != Role.FENCED)
+        {
+            // A fenced node (its log failed) never stands for election; it still votes and serves reads.
+            election.onTick(nowMs(nowNs));
+            bootstrapIfNew(nowNs);
+        }
         int work = clientAdapter.poll(FRAGMENT_LIMIT);
         work += adminAdapter.poll(FRAGMENT_LIMIT);
         work += electionAdapter.poll(FRAGMENT_LIMIT);
-        if (role == Role.LEADER || role == Role.FENCED && leaderId == nodeId)
+        if (role == Role.LEADER)
         {
             work += leaderWork(nowNs);
+        }
+        else if (journalDraining)
+        {
+            work += drainJournal();
         }
         else
         {
@@ -396,15 +501,27 @@ final class NodeAgent implements Agent
             throw new LogshipException("journal result handling failed: " + ex, LogshipException.Category.FATAL, ex);
         }
         work += feedbackAdapter.poll(FRAGMENT_LIMIT);
-        if (log.isFailed() && role == Role.LEADER)
+        work += replicationAdapter.poll(FRAGMENT_LIMIT); // a leader of a higher epoch deposes this one
+        if (role != Role.LEADER)
         {
+            return work;
+        }
+        if (log.isFailed())
+        {
+            logger.log(ERROR, "Node " + nodeId + " is FENCED: its log failed; it steps down and takes no more " +
+                "writes. Restart it once the disk is fixed.");
+            election.demote(nowMs(nowNs));
             role = Role.FENCED;
-            logger.log(ERROR, "Node " + nodeId + " is FENCED: its log failed; it takes no more writes. Restart it.");
+            return work;
         }
         updateCommitOffset();
         pendingWriteCount = quorumWaits.size() + allWaits.size() + (int)(ring.getCursor() - poller.getSequence().get());
-        work += quorumWaits.completeBelow(commitOffset, quorumDone);
-        work += allWaits.completeBelow(Math.min(commitOffset, lowestDurableOffset()), allDone);
+        if (election.canAcknowledge(nowMs(nowNs)))
+        {
+            // Without the lease, committed writes wait: the lease, a new leader, or a step-down answers them.
+            work += quorumWaits.completeBelow(commitOffset, quorumDone);
+            work += allWaits.completeBelow(Math.min(commitOffset, lowestDurableOffset()), allDone);
+        }
         if (nowNs - lastExpireNs >= EXPIRE_INTERVAL_NS)
         {
             lastExpireNs = nowNs;
@@ -422,6 +539,34 @@ final class NodeAgent implements Agent
                     sendHeartbeat(follower, nowNs);
                 }
             }
+        }
+        return work;
+    }
+
+    /**
+     * After a step-down the journal thread may still hold writes of the old epoch; they fail (the epoch gate)
+     * or finish, and their results are answered here. Only once the ring is empty may this node append as a
+     * follower: two threads must never append to the log at once.
+     */
+    private int drainJournal()
+    {
+        int work = 0;
+        try
+        {
+            if (poller.poll(journalResultHandler) == EventPoller.PollState.PROCESSING)
+            {
+                work++;
+            }
+        }
+        catch (final Exception ex)
+        {
+            throw new LogshipException("journal result handling failed: " + ex, LogshipException.Category.FATAL, ex);
+        }
+        if (poller.getSequence().get() >= ring.getCursor())
+        {
+            journalDraining = false;
+            pendingWriteCount = 0;
+            work++;
         }
         return work;
     }
@@ -518,7 +663,14 @@ final class NodeAgent implements Agent
             final Status status = role == Role.FENCED ? Status.FENCED : Status.NOT_LEADER;
             sendWriteResponse(session, correlationId, -1, status, null, role == Role.FENCED ?
                 "node " + nodeId + " is fenced after a storage failure and takes no writes" :
-                "node " + nodeId + " is not the leader; node " + leaderId + " leads epoch " + epoch);
+                "node " + nodeId + " is not the leader; " + (leaderId > 0 ? "node " + leaderId + " leads epoch " + epoch :
+                "no leader is known in epoch " + epoch + " (an election may be under way)"));
+            return;
+        }
+        final String notTaking = writeRefusal(nowNs);
+        if (null != notTaking)
+        {
+            sendWriteResponse(session, correlationId, -1, Status.UNAVAILABLE, null, notTaking);
             return;
         }
         final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
@@ -638,6 +790,12 @@ final class NodeAgent implements Agent
         final int limit = decoder.limit();
         WriteBatchRequestDecoder.RecordsDecoder records = decoder.records();
         final int count = records.count();
+        final String notTaking = role == Role.LEADER && !stopping ? writeRefusal(nowNs) : null;
+        if (null != notTaking)
+        {
+            sendWriteResponse(session, correlationId, -1, Status.UNAVAILABLE, null, notTaking, epoch, count);
+            return;
+        }
         final String refusal = role == Role.LEADER && !stopping ? validateBatch(records) : null;
         if (stopping || role != Role.LEADER || null != refusal || count == 0 || firstSequence <= 0)
         {
@@ -832,6 +990,21 @@ final class NodeAgent implements Agent
     }
 
     /** Whether a slot is a non-final member of a WriteBatchRequest (its {@code batchMember} flag). */
+    /** Why the leader takes no new writes right now (switchover, lease lapsed), or null if it does. */
+    private String writeRefusal(final long nowNs)
+    {
+        if (writesStopped)
+        {
+            return "node " + nodeId + " is handing leadership over (switchover); retry in a moment";
+        }
+        if (!election.acceptsWrites(nowMs(nowNs)))
+        {
+            return "node " + nodeId + " leads epoch " + epoch + " but has not heard from a majority within its lease; " +
+                "retry in a moment";
+        }
+        return null;
+    }
+
     private static boolean isBatchMember(final WriteEvent event)
     {
         return event.batchMember;
@@ -841,6 +1014,10 @@ final class NodeAgent implements Agent
     {
         if (event.kind == WriteEvent.KIND_EPOCH_START)
         {
+            if (role != Role.LEADER || event.result == WriteEvent.RESULT_APPENDED && event.epoch != leadingEpoch)
+            {
+                return true; // the epoch it opened is over already
+            }
             if (event.result == WriteEvent.RESULT_APPENDED)
             {
                 epochStartOffset = event.offset;
@@ -848,9 +1025,10 @@ final class NodeAgent implements Agent
             }
             else
             {
-                role = Role.FENCED;
                 logger.log(ERROR, "Node " + nodeId + " could not open epoch " + epoch + ": " + event.error +
-                    "; it is FENCED and takes no writes");
+                    "; it is FENCED, steps down and takes no writes");
+                election.demote(nowMs(System.nanoTime()));
+                role = Role.FENCED;
             }
             return true;
         }
@@ -873,6 +1051,17 @@ final class NodeAgent implements Agent
         final String memberFailure = batchFailure;
         batchFailure = null;
         final ClientSessions.Session session = sessions.get(clientId, 0);
+        if (role != Role.LEADER || event.result == WriteEvent.RESULT_APPENDED && event.epoch != leadingEpoch)
+        {
+            // Stepped down while the write was in the ring: stored or not, it is the next leader's to answer.
+            if (null != session)
+            {
+                sendWriteResponse(session, event.correlationId, -1, Status.NOT_LEADER, null, "node " + nodeId +
+                    " stopped leading epoch " + event.epoch + " before the write was acknowledged; retry (the " +
+                    "retry is de-duplicated if the write survived)", epoch, count);
+            }
+            return true;
+        }
         if (event.result != WriteEvent.RESULT_APPENDED || null != memberFailure)
         {
             if (null != memberFailure)
@@ -983,15 +1172,19 @@ final class NodeAgent implements Agent
     private void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
         final Status status, final AckLevel reached, final String message, final int offsetEpoch, final int recordCount)
     {
+        // The one place every acknowledgement passes: a leader without its lease acknowledges nothing, so a
+        // deposed leader that has not noticed yet can never confirm a write its successor lacks.
+        final boolean mayAcknowledge = status != Status.OK || election.canAcknowledge(nowMs(System.nanoTime()));
         writeResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .correlationId(correlationId)
-            .writeOffset(offset)
+            .writeOffset(mayAcknowledge ? offset : -1)
             .epoch(offsetEpoch)
             .leaderId(leaderId)
-            .status(status)
-            .ackLevelReached(null == reached ? AckLevel.NULL_VAL : reached)
+            .status(mayAcknowledge ? status : Status.UNAVAILABLE)
+            .ackLevelReached(null == reached || !mayAcknowledge ? AckLevel.NULL_VAL : reached)
             .recordCount(recordCount)
-            .message(null == message ? "" : message);
+            .message(mayAcknowledge ? null == message ? "" : message : "node " + nodeId + " lost its leader lease " +
+                "before acknowledging; retry (the retry is de-duplicated if the write survived)");
         session.publisher.offer(writeResponseEncoder);
     }
 
@@ -1185,27 +1378,51 @@ final class NodeAgent implements Agent
     private void onAck(final AckDecoder decoder)
     {
         final FollowerProgress follower = follower(decoder.nodeId());
-        if (null == follower || role == Role.FOLLOWER)
+        if (null == follower)
+        {
+            return;
+        }
+        final long nowNs = System.nanoTime();
+        if (decoder.epoch() > epoch)
+        {
+            election.onHigherEpochSeen(nowMs(nowNs), decoder.epoch(), Persistence.NONE);
+            return;
+        }
+        if (role != Role.LEADER)
         {
             return;
         }
         if (decoder.epoch() != epoch)
         {
-            if (decoder.epoch() < epoch)
-            {
-                refuse(feedbackToPeer[follower.nodeId], AckDecoder.TEMPLATE_ID, RefuseReason.STALE_EPOCH);
-            }
+            staleEpochRefusals++;
+            refuse(feedbackToPeer[follower.nodeId], AckDecoder.TEMPLATE_ID, RefuseReason.STALE_EPOCH);
             return; // an ack from an older epoch says nothing about this epoch's log
         }
-        follower.durableEndOffset = decoder.durableEndOffset();
+        final long durable = decoder.durableEndOffset();
+        if (durable >= 0) // -1: the follower is still reconciling its log with this one
+        {
+            follower.durableEndOffset = durable;
+        }
         follower.appliedOffset = decoder.appliedOffset();
-        follower.lastAckNs = System.nanoTime();
+        follower.lastAckNs = nowNs;
+        final long echoed = decoder.echoedTimestampNs();
+        election.onFollowerAck(nowMs(nowNs), follower.nodeId, decoder.epoch(),
+            echoed < 0 ? Long.MIN_VALUE / 4 : nowMs(echoed), durable);
     }
 
     private void onFetchFrom(final FetchFromDecoder decoder)
     {
         final FollowerProgress follower = follower(decoder.nodeId());
-        if (null == follower || role == Role.FOLLOWER)
+        if (null == follower)
+        {
+            return;
+        }
+        if (decoder.epoch() > epoch)
+        {
+            election.onHigherEpochSeen(nowMs(System.nanoTime()), decoder.epoch(), Persistence.NONE);
+            return;
+        }
+        if (role != Role.LEADER)
         {
             return;
         }
@@ -1239,13 +1456,11 @@ final class NodeAgent implements Agent
     {
         if (decoder.currentEpoch() > epoch)
         {
-            logger.log(ERROR, "node " + decoder.nodeId() + " refused " + io.logship.transport.MessageTypes.describe(decoder.refusedTemplateId()) +
-                ": it is at epoch " + decoder.currentEpoch() + " above this node's " + epoch +
-                " (node " + decoder.leaderId() + " leads); this node no longer leads");
-            if (role == Role.LEADER)
-            {
-                role = Role.FENCED;
-            }
+            logger.log(WARNING, "node " + decoder.nodeId() + " refused " +
+                io.logship.transport.MessageTypes.describe(decoder.refusedTemplateId()) + ": it is at epoch " +
+                decoder.currentEpoch() + " above this node's " + epoch + (decoder.leaderId() > 0 ? " (node " +
+                decoder.leaderId() + " leads)" : "") + (role == Role.LEADER ? "; this node no longer leads" : ""));
+            election.onHigherEpochSeen(nowMs(System.nanoTime()), decoder.currentEpoch(), decoder.leaderId());
         }
     }
 
@@ -1272,9 +1487,34 @@ final class NodeAgent implements Agent
             case EpochEndResponseDecoder.TEMPLATE_ID ->
                 onEpochEndResponse(decoders.epochEndResponse(buffer, offset, length));
             case RefuseDecoder.TEMPLATE_ID -> onRefuse(decoders.refuse(buffer, offset, length));
-            default -> logger.log(WARNING, io.logship.transport.MessageTypes.describe(templateId) +
-                " ignored: elections are not enabled (the leader is fixed by " + NodeConfig.LEADER_PROP + ")");
+            case RequestVoteDecoder.TEMPLATE_ID -> onRequestVote(decoders.requestVote(buffer, offset, length));
+            case VoteDecoder.TEMPLATE_ID ->
+            {
+                final VoteDecoder vote = decoders.vote(buffer, offset, length);
+                election.onVote(nowMs(System.nanoTime()), vote.voterId(), vote.epoch(),
+                    vote.granted() == BooleanType.TRUE, vote.voterEpoch());
+            }
+            case HandoverDecoder.TEMPLATE_ID ->
+            {
+                final HandoverDecoder handover = decoders.handover(buffer, offset, length);
+                if (handover.targetId() == nodeId)
+                {
+                    election.onHandover(nowMs(System.nanoTime()), handover.leaderId(), handover.epoch());
+                }
+            }
+            default -> logger.log(WARNING, "unexpected " + io.logship.transport.MessageTypes.describe(templateId) +
+                " on election");
         }
+    }
+
+    private void onRequestVote(final RequestVoteDecoder decoder)
+    {
+        final int flags = (decoder.flags().forced() ? ElectionState.FLAG_FORCED : 0) |
+            (decoder.flags().graceful() ? ElectionState.FLAG_GRACEFUL : 0);
+        final ElectionState.Vote vote = election.onRequestVote(nowMs(System.nanoTime()), decoder.candidateId(),
+            decoder.epoch(), decoder.lastLogEpoch(), decoder.logEndOffset(), flags);
+        logger.log(INFO, "Node " + nodeId + (vote.granted() ? " votes for" : " does not vote for") + " node " +
+            decoder.candidateId() + " in epoch " + decoder.epoch() + (vote.granted() ? "" : ": " + vote.reason()));
     }
 
     private void onEpochEndRequest(final EpochEndRequestDecoder decoder)
@@ -1284,12 +1524,13 @@ final class NodeAgent implements Agent
         {
             return;
         }
-        if (role != Role.LEADER && role != Role.FENCED)
+        if (role != Role.LEADER)
         {
             return;
         }
         if (decoder.epoch() > epoch)
         {
+            election.onHigherEpochSeen(nowMs(System.nanoTime()), decoder.epoch(), Persistence.NONE);
             return;
         }
         final EpochHistory.EpochEnd end = log.epochHistory().endOffsetFor(decoder.requestedEpoch(), log.logEndOffset());
@@ -1361,6 +1602,7 @@ final class NodeAgent implements Agent
             }
         }
 
+        trackResync(nowNs);
         final long durable = log.durableEndOffset();
         final long applied = store.appliedOffset();
         if (leaderId > 0 && followerState == FollowerState.FETCHING &&
@@ -1372,13 +1614,45 @@ final class NodeAgent implements Agent
         return work;
     }
 
-    private void onReplicationMessage(
-        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
+    /**
+     * Resync progress: the append rate over windows of about a second, and a log line every 5 s while this
+     * follower is more than {@value #RESYNC_LOG_THRESHOLD_RECORDS} records behind the leader.
+     */
+    private void trackResync(final long nowNs)
     {
-        if (role == Role.LEADER)
+        if (resyncWindowStartNs == 0)
+        {
+            resyncWindowStartNs = nowNs;
+            resyncWindowStartOffset = log.logEndOffset();
+            resyncWindowBytes = log.sizeBytes();
+            return;
+        }
+        final long elapsedNs = nowNs - resyncWindowStartNs;
+        if (elapsedNs < TimeUnit.SECONDS.toNanos(1))
         {
             return;
         }
+        final long end = log.logEndOffset();
+        final long bytes = log.sizeBytes();
+        resyncRecordsPerSecond = Math.max(0, (end - resyncWindowStartOffset) * 1_000_000_000L / elapsedNs);
+        resyncBytesPerSecond = Math.max(0, (bytes - resyncWindowBytes) * 1_000_000_000L / elapsedNs);
+        resyncWindowStartNs = nowNs;
+        resyncWindowStartOffset = end;
+        resyncWindowBytes = bytes;
+        final long behind = leaderLogEndOffset - end;
+        if (leaderId > 0 && behind > RESYNC_LOG_THRESHOLD_RECORDS && nowNs - lastResyncLogNs >= TimeUnit.SECONDS.toNanos(5))
+        {
+            lastResyncLogNs = nowNs;
+            logger.log(INFO, "Resync from node " + leaderId + ": " + behind + " records behind (log end " + end +
+                ", leader " + leaderLogEndOffset + "), " + resyncRecordsPerSecond + " records/s, " +
+                resyncBytesPerSecond / 1024 + " KiB/s, ETA " + (resyncRecordsPerSecond > 0 ?
+                behind / resyncRecordsPerSecond + " s" : "unknown"));
+        }
+    }
+
+    private void onReplicationMessage(
+        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
         switch (templateId)
         {
             case AppendBatchDecoder.TEMPLATE_ID -> onAppendBatch(decoders.appendBatch(buffer, offset, length));
@@ -1392,31 +1666,28 @@ final class NodeAgent implements Agent
     /** Epoch check shared by every message from a leader; false if the message must be ignored. */
     private boolean acceptLeaderEpoch(final int messageEpoch, final int messageLeaderId, final int templateId)
     {
-        if (messageEpoch < epoch)
+        if (messageLeaderId == nodeId || messageLeaderId <= 0 || messageLeaderId >= feedbackToPeer.length ||
+            null == feedbackToPeer[messageLeaderId])
         {
-            staleEpochRefusals++;
-            final BoundedPublisher back = messageLeaderId > 0 && messageLeaderId < feedbackToPeer.length ?
-                feedbackToPeer[messageLeaderId] : null;
-            refuse(back, templateId, RefuseReason.STALE_EPOCH);
             return false;
         }
-        if (messageEpoch > epoch || followerState == FollowerState.AWAIT_LEADER || messageLeaderId != leaderId)
+        if (election.onLeaderContact(nowMs(System.nanoTime()), messageEpoch, messageLeaderId) ==
+            ElectionState.Contact.REFUSED)
         {
-            if (messageEpoch > epoch || messageLeaderId != leaderId)
-            {
-                nodeStateFile.write(new NodeStateFile.State(messageEpoch, messageLeaderId, NodeStateFile.NONE));
-                logger.log(INFO, "Node " + nodeId + " follows node " + messageLeaderId + " in epoch " + messageEpoch +
-                    " (was epoch " + epoch + ")");
-            }
-            epoch = messageEpoch;
-            leaderId = messageLeaderId;
-            role = Role.FOLLOWER;
+            // A deposed leader still sending: the refusal carries the current epoch, so it steps down.
+            staleEpochRefusals++;
+            refuse(feedbackToPeer[messageLeaderId], templateId, RefuseReason.STALE_EPOCH);
+            return false;
+        }
+        if (role == Role.LEADER || journalDraining || role == Role.FENCED)
+        {
+            return false; // not a follower yet: the leader sends again, or this node fetches once it is
+        }
+        if (followerState == FollowerState.AWAIT_LEADER)
+        {
+            followerState = FollowerState.NEED_EPOCH_END;
+            lastEpochEndRequestNs = 0;
             assembler.reset();
-            if (followerState != FollowerState.SNAPSHOT && followerState != FollowerState.INSTALLING)
-            {
-                followerState = FollowerState.NEED_EPOCH_END;
-                lastEpochEndRequestNs = 0;
-            }
         }
         return true;
     }
@@ -1429,6 +1700,12 @@ final class NodeAgent implements Agent
         }
         leaderCommitOffset = Math.max(leaderCommitOffset, decoder.commitOffset());
         leaderLogEndOffset = decoder.logEndOffset();
+        echoTimestampNs = Math.max(echoTimestampNs, decoder.leaderTimestampNs());
+        // Ack every heartbeat at once, whatever the fsync or reconciliation state: the leader's lease runs
+        // from the echoed timestamp. Until reconciled, the durable end is reported as unknown (-1), so
+        // unchecked data never counts towards the commit offset.
+        final long nowNs = System.nanoTime();
+        sendAck(nowNs, followerState == FollowerState.FETCHING ? log.durableEndOffset() : -1, store.appliedOffset());
     }
 
     private void onAppendBatch(final AppendBatchDecoder decoder)
@@ -1522,14 +1799,15 @@ final class NodeAgent implements Agent
 
     private void onFollowerRefused(final RefuseDecoder decoder)
     {
-        if (decoder.reason() == RefuseReason.LOG_MISMATCH)
+        if (decoder.currentEpoch() > epoch)
+        {
+            logger.log(INFO, "refused by node " + decoder.nodeId() + " at epoch " + decoder.currentEpoch());
+            election.onHigherEpochSeen(nowMs(System.nanoTime()), decoder.currentEpoch(), decoder.leaderId());
+        }
+        else if (decoder.reason() == RefuseReason.LOG_MISMATCH && role != Role.LEADER && !journalDraining)
         {
             followerState = FollowerState.NEED_EPOCH_END;
             lastEpochEndRequestNs = 0;
-        }
-        else if (decoder.currentEpoch() > epoch)
-        {
-            logger.log(INFO, "refused by node " + decoder.nodeId() + " at epoch " + decoder.currentEpoch());
         }
     }
 
@@ -1639,7 +1917,8 @@ final class NodeAgent implements Agent
             return;
         }
         ackEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .epoch(epoch).nodeId(nodeId).durableEndOffset(durable).appliedOffset(applied);
+            .epoch(epoch).nodeId(nodeId).durableEndOffset(durable).appliedOffset(applied)
+            .echoedTimestampNs(echoTimestampNs);
         if (toLeader.offer(ackEncoder).isSent())
         {
             lastAckSentNs = nowNs;
@@ -1873,18 +2152,61 @@ final class NodeAgent implements Agent
             case PromoteRequestDecoder.TEMPLATE_ID ->
             {
                 final PromoteRequestDecoder decoder = decoders.promoteRequest(buffer, offset, length);
-                answerAdmin(decoder.clientId(), decoder.correlationId(), nowNs);
+                onPromote(decoder, nowNs);
             }
             case DemoteRequestDecoder.TEMPLATE_ID ->
             {
                 final DemoteRequestDecoder decoder = decoders.demoteRequest(buffer, offset, length);
-                answerAdmin(decoder.clientId(), decoder.correlationId(), nowNs);
+                if (decoder.nodeId() != nodeId)
+                {
+                    answerAdmin(decoder.clientId(), decoder.correlationId(), nowNs, Status.INVALID, "this is node " +
+                        nodeId + ", not node " + decoder.nodeId() + ": send the demotion to the node itself");
+                }
+                else
+                {
+                    final ElectionState.AdminOutcome outcome = election.demote(nowMs(nowNs));
+                    logger.log(outcome.accepted() ? WARNING : INFO, "demote: " + outcome.message());
+                    answerAdmin(decoder.clientId(), decoder.correlationId(), nowNs,
+                        outcome.accepted() ? Status.OK : Status.NOT_LEADER, outcome.message());
+                }
             }
             default -> logger.log(WARNING, "unexpected " + io.logship.transport.MessageTypes.describe(templateId) + " on admin");
         }
     }
 
-    private void answerAdmin(final long clientId, final long correlationId, final long nowNs)
+    /**
+     * {@code logship promote}: on the leader a graceful switchover to the target; on the target with
+     * {@code forced}, an unclean promotion whose answer names what may be lost; on a follower with no live
+     * leader, a candidacy that voters still refuse if this node lacks committed data.
+     */
+    private void onPromote(final PromoteRequestDecoder decoder, final long nowNs)
+    {
+        final int target = decoder.targetNodeId();
+        final boolean forced = decoder.flags().forced();
+        final long endBefore = log.logEndOffset();
+        final long knownCommit = Math.max(commitOffset, leaderCommitOffset);
+        final ElectionState.AdminOutcome outcome = election.promote(nowMs(nowNs), target, forced);
+        String message = outcome.message();
+        if (forced && outcome.accepted())
+        {
+            message += " This node's log ends at offset " + endBefore + "; the highest commit offset it heard is " +
+                knownCommit + (knownCommit > endBefore ? ": committed offsets [" + endBefore + ", " + knownCommit +
+                ") are not on this node and are LOST." : ": every committed offset it knows of is here.") +
+                " Offsets from " + endBefore + " up that other nodes hold are quarantined when they rejoin.";
+        }
+        else if (outcome.accepted() && target != nodeId)
+        {
+            writesStoppedAtNs = nowNs;
+        }
+        logger.log(outcome.accepted() ? WARNING : INFO, "promote node " + target + (forced ? " --force" : "") + ": " +
+            message);
+        final Status status = outcome.accepted() ? Status.OK :
+            election.leaderId() > 0 && election.leaderId() != nodeId ? Status.NOT_LEADER : Status.UNAVAILABLE;
+        answerAdmin(decoder.clientId(), decoder.correlationId(), nowNs, status, message);
+    }
+
+    private void answerAdmin(final long clientId, final long correlationId, final long nowNs, final Status status,
+        final String message)
     {
         final ClientSessions.Session session = sessions.get(clientId, nowNs);
         if (null == session)
@@ -1892,9 +2214,8 @@ final class NodeAgent implements Agent
             return;
         }
         adminResponseEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-            .correlationId(correlationId).nodeId(nodeId).epoch(epoch).leaderId(leaderId).status(Status.ERROR)
-            .message("promote and demote are not available in this version: the leader is fixed by " +
-                NodeConfig.LEADER_PROP + " (see README, Status)");
+            .correlationId(correlationId).nodeId(nodeId).epoch(election.epoch()).leaderId(election.leaderId())
+            .status(status).message(message);
         session.publisher.offer(adminResponseEncoder);
     }
 
@@ -1910,9 +2231,15 @@ final class NodeAgent implements Agent
             .logEndOffset(log.logEndOffset())
             .durableEndOffset(log.durableEndOffset())
             .commitOffset(commitOffset)
-            .appliedOffset(store.appliedOffset());
+            .appliedOffset(store.appliedOffset())
+            .autoFailover(election.config().autoFailoverEnabled() ? BooleanType.TRUE : BooleanType.FALSE)
+            .elections(electionsStarted)
+            .leaderLogEndOffset(role == Role.LEADER ? log.logEndOffset() : leaderId > 0 ? leaderLogEndOffset : -1)
+            .resyncRecordsPerSecond(role == Role.LEADER ? 0 : resyncRecordsPerSecond)
+            .resyncBytesPerSecond(role == Role.LEADER ? 0 : resyncBytesPerSecond)
+            .quarantinedRecords(quarantinedRecords);
         int count = 0;
-        if (role == Role.LEADER || role == Role.FENCED && leaderId == nodeId)
+        if (role == Role.LEADER)
         {
             for (final FollowerProgress follower : followers)
             {
@@ -1936,7 +2263,43 @@ final class NodeAgent implements Agent
                 }
             }
         }
+        statusResponseEncoder.note(statusNote(nowNs));
         session.publisher.offer(statusResponseEncoder);
+    }
+
+    /** One line for {@code status}: why failover is off, a switchover, an election or a resync under way. */
+    private String statusNote(final long nowNs)
+    {
+        final List<String> notes = new ArrayList<>();
+        final String disabled = election.config().autoFailoverDisabledReason();
+        if (null != disabled)
+        {
+            notes.add(disabled);
+        }
+        if (writesStopped)
+        {
+            notes.add("switchover under way for " + TimeUnit.NANOSECONDS.toMillis(nowNs - writesStoppedAtNs) +
+                " ms: writes paused");
+        }
+        if (role == Role.CANDIDATE)
+        {
+            notes.add("standing for election in epoch " + epoch);
+        }
+        if (role == Role.FOLLOWER && leaderId <= 0)
+        {
+            notes.add("no leader known in epoch " + epoch);
+        }
+        final long behind = leaderLogEndOffset - log.logEndOffset();
+        if (role == Role.FOLLOWER && leaderId > 0 && behind > 0)
+        {
+            notes.add("resync: " + behind + " records behind node " + leaderId + " at " + resyncRecordsPerSecond +
+                " records/s" + (resyncRecordsPerSecond > 0 ? ", ETA " + behind / resyncRecordsPerSecond + " s" : ""));
+        }
+        if (role == Role.FOLLOWER && followerState == FollowerState.NEED_EPOCH_END)
+        {
+            notes.add("reconciling its log with node " + leaderId + "'s epoch history");
+        }
+        return String.join("; ", notes);
     }
 
     private void sendChecksum(final ClientSessions.Session session, final long correlationId, final long fromOffset,
@@ -2032,6 +2395,12 @@ final class NodeAgent implements Agent
         MetricsEndpoint.gauge(text, "logship_client_sessions", "connected clients", sessions.size());
         MetricsEndpoint.counter(text, "logship_writes_without_session_total",
             "write requests dropped because the client never connected", writesWithoutSession);
+        MetricsEndpoint.counter(text, "logship_elections_started_total", "candidacies this node started",
+            electionsStarted);
+        MetricsEndpoint.counter(text, "logship_leader_step_downs_total",
+            "times this node stopped leading (lease lost, deposed, demoted, handed over)", leaderDepositions);
+        MetricsEndpoint.counter(text, "logship_quarantined_records_total",
+            "records cut from this node's log and kept in quarantine files", quarantinedRecords);
         MetricsEndpoint.counter(text, "logship_stale_epoch_refusals_total",
             "messages refused because they came from a lower epoch", staleEpochRefusals);
         MetricsEndpoint.counter(text, "logship_invalid_batches_from_leader_total",
@@ -2081,5 +2450,187 @@ final class NodeAgent implements Agent
     long commitOffset()
     {
         return commitOffset;
+    }
+
+    /** The epoch this node leads, or -1: read by the journal thread before every batch it appends. */
+    int leadingEpoch()
+    {
+        return leadingEpoch;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The election's view of this node
+
+    /** The election state lives in {@code node-state}, written atomically (temp, fsync, rename, fsync dir). */
+    private final class StateFilePersistence implements Persistence
+    {
+        @Override
+        public State read()
+        {
+            final NodeStateFile.State state = nodeStateFile.read();
+            return new State((int)state.epoch(), state.leaderId(), state.votedFor());
+        }
+
+        @Override
+        public void write(final State state)
+        {
+            nodeStateFile.write(new NodeStateFile.State(state.epoch(), state.leaderId(), state.votedFor()));
+        }
+    }
+
+    /** The up-to-date check compares (last epoch, log end) — the whole log, fsynced or not, as in Raft. */
+    private final class LocalLogView implements LogView
+    {
+        @Override
+        public int lastLogEpoch()
+        {
+            return log.epochHistory().latestEpoch();
+        }
+
+        @Override
+        public long logEndOffset()
+        {
+            return log.logEndOffset();
+        }
+    }
+
+    /** What the election asks of the node; runs on the conductor thread, inside an election call. */
+    private final class ElectionOutbox implements Outbox
+    {
+        @Override
+        public void sendRequestVote(final int to, final int voteEpoch, final int lastLogEpoch, final long logEndOffset,
+            final int flags)
+        {
+            final BoundedPublisher publisher = to > 0 && to < electionToPeer.length ? electionToPeer[to] : null;
+            if (null == publisher)
+            {
+                return;
+            }
+            requestVoteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                .epoch(voteEpoch).candidateId(nodeId).lastLogEpoch(lastLogEpoch).logEndOffset(logEndOffset);
+            requestVoteEncoder.flags().clear()
+                .forced((flags & ElectionState.FLAG_FORCED) != 0)
+                .graceful((flags & ElectionState.FLAG_GRACEFUL) != 0);
+            publisher.offer(requestVoteEncoder);
+        }
+
+        @Override
+        public void sendVote(final int to, final int voteEpoch, final int candidateId, final int voterEpoch,
+            final boolean granted)
+        {
+            final BoundedPublisher publisher = to > 0 && to < electionToPeer.length ? electionToPeer[to] : null;
+            if (null == publisher)
+            {
+                return;
+            }
+            voteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                .epoch(voteEpoch).voterId(nodeId).candidateId(candidateId).voterEpoch(voterEpoch)
+                .granted(granted ? BooleanType.TRUE : BooleanType.FALSE);
+            publisher.offer(voteEncoder);
+        }
+
+        @Override
+        public void sendHandover(final int to, final int handoverEpoch)
+        {
+            final BoundedPublisher publisher = to > 0 && to < electionToPeer.length ? electionToPeer[to] : null;
+            if (null == publisher)
+            {
+                return;
+            }
+            handoverEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                .epoch(handoverEpoch).leaderId(nodeId).targetId(to);
+            publisher.offer(handoverEncoder);
+            logger.log(INFO, "Node " + nodeId + " hands epoch " + handoverEpoch + " over to node " + to +
+                ", which holds its whole log");
+        }
+
+        @Override
+        public void becomeCandidate(final int newEpoch)
+        {
+            electionsStarted++;
+            epoch = newEpoch;
+            leaderId = -1;
+            role = Role.CANDIDATE;
+            logger.log(INFO, "Node " + nodeId + " stands for election in epoch " + newEpoch + " (log end " +
+                log.logEndOffset() + ", last epoch " + log.epochHistory().latestEpoch() + ")");
+        }
+
+        @Override
+        public void becomeLeader(final int newEpoch)
+        {
+            startLeading(newEpoch);
+        }
+
+        @Override
+        public void becomeFollower(final int newEpoch, final int newLeaderId)
+        {
+            final boolean changed = newEpoch != epoch || newLeaderId != leaderId || role != Role.FOLLOWER;
+            epoch = newEpoch;
+            leaderId = newLeaderId;
+            if (role != Role.FENCED)
+            {
+                role = Role.FOLLOWER;
+            }
+            assembler.reset();
+            echoTimestampNs = -1;
+            lastAckedDurable = -2; // ack at the next chance: the new leader knows nothing of this node yet
+            if (followerState != FollowerState.INSTALLING)
+            {
+                cancelSnapshotReceive();
+                followerState = newLeaderId > 0 ? FollowerState.NEED_EPOCH_END : FollowerState.AWAIT_LEADER;
+                lastEpochEndRequestNs = 0;
+            }
+            if (changed)
+            {
+                logger.log(INFO, "Node " + nodeId + (newLeaderId > 0 ? " follows node " + newLeaderId : " waits for a leader") +
+                    " in epoch " + newEpoch);
+            }
+        }
+
+        @Override
+        public void stepDown(final int oldEpoch, final String reason)
+        {
+            leaderDepositions++;
+            leadingEpoch = -1; // the journal thread appends nothing more of this epoch
+            journalDraining = true;
+            writesStopped = false;
+            role = Role.FOLLOWER;
+            final PendingWrites.Completion notLeader = (c, client, offset, offsetEpoch, timedOut, count) ->
+            {
+                final ClientSessions.Session session = sessions.get(client, 0);
+                if (null != session)
+                {
+                    sendWriteResponse(session, c, -1, Status.NOT_LEADER, null, "node " + nodeId + " stepped down " +
+                        "from epoch " + oldEpoch + " (" + reason + ") before the write at offset " + offset +
+                        " was acknowledged; retry: the retry is de-duplicated if the write survived", offsetEpoch, count);
+                }
+            };
+            quorumWaits.drain(notLeader);
+            allWaits.drain(notLeader);
+            for (final FollowerProgress follower : followers)
+            {
+                if (null != follower)
+                {
+                    follower.reset();
+                }
+            }
+            logger.log(WARNING, "Node " + nodeId + " steps down from epoch " + oldEpoch + ": " + reason);
+        }
+
+        @Override
+        public void stopWrites(final int currentEpoch, final String reason)
+        {
+            writesStopped = true;
+            writesStoppedAtNs = System.nanoTime();
+            logger.log(INFO, "Node " + nodeId + " stops taking writes in epoch " + currentEpoch + ": " + reason);
+        }
+
+        @Override
+        public void resumeWrites(final int currentEpoch)
+        {
+            writesStopped = false;
+            logger.log(WARNING, "Node " + nodeId + " takes writes again in epoch " + currentEpoch + ": the switchover " +
+                "target did not catch up within " + config.electionConfig().handoverTimeoutMs() + " ms");
+        }
     }
 }

@@ -1,5 +1,7 @@
 package io.logship.node;
 
+import io.logship.node.election.ElectionConfig;
+
 import io.logship.LogshipException;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -58,6 +61,17 @@ public final class NodeConfig
     public static final int SNAPSHOT_RETAIN_DEFAULT = 2;
     public static final String IDLE_STRATEGY_PROP = "logship.node.idle.strategy";
     public static final String IDLE_STRATEGY_DEFAULT = "backoff";
+    public static final String FAILOVER_PROP = "logship.cluster.failover";
+    public static final String FAILOVER_DEFAULT = "auto";
+    public static final String PRIORITIES_PROP = "logship.cluster.priorities";
+    public static final String LEASE_TIMEOUT_MS_PROP = "logship.node.election.lease.timeout.ms";
+    public static final String ELECTION_TIMEOUT_MS_PROP = "logship.node.election.timeout.ms";
+    public static final String ELECTION_JITTER_MS_PROP = "logship.node.election.jitter.ms";
+    public static final String CANDIDACY_STEP_MS_PROP = "logship.node.election.candidacy.step.ms";
+    public static final String BACKOFF_MIN_MS_PROP = "logship.node.election.backoff.min.ms";
+    public static final String BACKOFF_MAX_MS_PROP = "logship.node.election.backoff.max.ms";
+    public static final String VOTE_ROUND_TIMEOUT_MS_PROP = "logship.node.election.vote.round.timeout.ms";
+    public static final String HANDOVER_TIMEOUT_MS_PROP = "logship.node.election.handover.timeout.ms";
     public static final String METRICS_PORT_PROP = "logship.node.metrics.port";
     public static final int METRICS_PORT_DEFAULT = 0;
 
@@ -88,8 +102,64 @@ public final class NodeConfig
     private final int snapshotRetain;
     private final IdleStrategyKind idleStrategy;
     private final int metricsPort;
+    private final ElectionConfig electionConfig;
     private final LogConfig logConfig;
     private final TransportContext transportContext;
+
+    private ElectionConfig electionConfig(final Reader reader)
+    {
+        final boolean auto = "auto".equals(reader.oneOf(FAILOVER_PROP, FAILOVER_DEFAULT, "auto", "manual"));
+        final Map<Integer, Integer> priorities = new TreeMap<>();
+        for (final int id : members.keySet())
+        {
+            priorities.put(id, 0);
+        }
+        final String prioritiesText = reader.string(PRIORITIES_PROP, null);
+        if (null != prioritiesText && !prioritiesText.isBlank())
+        {
+            for (final String entry : prioritiesText.split(","))
+            {
+                final String[] parts = entry.trim().split(":");
+                try
+                {
+                    final int id = Integer.parseInt(parts[0].trim());
+                    if (parts.length != 2 || !members.containsKey(id))
+                    {
+                        throw reader.bad(PRIORITIES_PROP, prioritiesText, "id:priority,... with ids from " +
+                            CLUSTER_NODES_PROP + " " + members.keySet());
+                    }
+                    priorities.put(id, Integer.parseInt(parts[1].trim()));
+                }
+                catch (final NumberFormatException ex)
+                {
+                    throw reader.bad(PRIORITIES_PROP, prioritiesText, "id:priority,... with integer ids and priorities");
+                }
+            }
+        }
+        final long lease = reader.longValue(LEASE_TIMEOUT_MS_PROP, ElectionConfig.LEASE_TIMEOUT_MS_DEFAULT, 1, 600_000);
+        final long election = reader.longValue(ELECTION_TIMEOUT_MS_PROP, ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT, 1,
+            600_000);
+        final long jitter = reader.longValue(ELECTION_JITTER_MS_PROP, ElectionConfig.ELECTION_JITTER_MS_DEFAULT, 0,
+            600_000);
+        final long step = reader.longValue(CANDIDACY_STEP_MS_PROP, ElectionConfig.CANDIDACY_STEP_MS_DEFAULT, 0, 600_000);
+        final long backoffMin = reader.longValue(BACKOFF_MIN_MS_PROP, ElectionConfig.BACKOFF_MIN_MS_DEFAULT, 1, 600_000);
+        final long backoffMax = reader.longValue(BACKOFF_MAX_MS_PROP, ElectionConfig.BACKOFF_MAX_MS_DEFAULT, 1, 600_000);
+        final long voteRound = reader.longValue(VOTE_ROUND_TIMEOUT_MS_PROP, ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT,
+            1, 600_000);
+        final long handover = reader.longValue(HANDOVER_TIMEOUT_MS_PROP, ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT, 1,
+            600_000);
+        try
+        {
+            return new ElectionConfig(nodeId, priorities, heartbeatIntervalMs, lease, election, jitter, step,
+                backoffMin, backoffMax, voteRound, handover, auto);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // The record names its own field; say which keys set it.
+            throw new LogshipException(file + ": " + ex.getMessage() + " (keys " + HEARTBEAT_INTERVAL_MS_PROP + ", " +
+                "logship.node.election.*)", LogshipException.Category.ERROR, ex);
+        }
+    }
 
     private NodeConfig(final Path file, final Properties properties)
     {
@@ -128,6 +198,7 @@ public final class NodeConfig
         idleStrategy = IdleStrategyKind.valueOf(reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
             "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_'));
         metricsPort = reader.intValue(METRICS_PORT_PROP, Integer.toString(METRICS_PORT_DEFAULT), 0, 65535);
+        electionConfig = electionConfig(reader);
 
         logConfig = new LogConfig()
             .directory(dataDirectory.resolve("log"))
@@ -428,6 +499,12 @@ public final class NodeConfig
     public int metricsPort()
     {
         return metricsPort;
+    }
+
+    /** Who may lead and when: priorities, timeouts, automatic failover (see ELECTION.md). */
+    public ElectionConfig electionConfig()
+    {
+        return electionConfig;
     }
 
     public LogConfig logConfig()

@@ -28,11 +28,14 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     private final System.Logger logger;
     private final WriteEvent[] inBatch;
     private int inBatchCount;
+    private int batchEpoch;
     private volatile long batchesAppended;
     private volatile long recordsAppended;
 
     /**
-     * @param epochSupplier the leader's current epoch; read when a batch starts.
+     * @param epochSupplier the epoch this node leads, or a negative value once it stepped down; read when a
+     *                      batch starts and again before it is appended, and a batch whose epoch changed in
+     *                      between is failed rather than written under an epoch this node no longer leads.
      * @param maxEventsPerBatch upper bound on events held before a forced append (the ring size).
      */
     public JournalHandler(final SegmentedLog log, final int batchMaxBytes, final IntSupplier epochSupplier,
@@ -52,7 +55,8 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         if (event.kind == WriteEvent.KIND_EPOCH_START)
         {
             appendPending();
-            builder.reset(epochSupplier.getAsInt(), System.currentTimeMillis()).flags(BatchDescriptor.FLAG_EPOCH_START);
+            batchEpoch = epochSupplier.getAsInt();
+            builder.reset(Math.max(0, batchEpoch), System.currentTimeMillis()).flags(BatchDescriptor.FLAG_EPOCH_START);
             builder.noop();
             add(event);
             appendPending();
@@ -66,7 +70,8 @@ public final class JournalHandler implements EventHandler<WriteEvent>
             }
             if (builder.isEmpty())
             {
-                builder.reset(epochSupplier.getAsInt(), System.currentTimeMillis());
+                batchEpoch = epochSupplier.getAsInt();
+                builder.reset(Math.max(0, batchEpoch), System.currentTimeMillis());
             }
             final ExpandableArrayBuffer payload = event.payload;
             try
@@ -121,6 +126,19 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         }
         final int count = inBatchCount;
         final int epoch = epochSupplier.getAsInt();
+        if (epoch < 0 || epoch != batchEpoch)
+        {
+            // The node stepped down (or led a new epoch) while these writes waited: appending them would put
+            // records under an epoch another node may now lead. They fail; clients retry at the new leader.
+            for (int i = 0; i < count; i++)
+            {
+                fail(inBatch[i], "node stepped down from epoch " + batchEpoch + " before the write was stored");
+                inBatch[i] = null;
+            }
+            inBatchCount = 0;
+            builder.reset(Math.max(0, epoch), 0);
+            return;
+        }
         try
         {
             final int length = builder.build();
