@@ -111,12 +111,23 @@ public final class ClusterOptions
 
         LogshipClient connect(final int maxInFlight)
         {
+            return connect(maxInFlight, timeoutMs);
+        }
+
+        /**
+         * A client whose attempts time out after {@code attemptTimeoutMs} (within the command's timeout): over
+         * UDP an unanswered attempt is the only sign that a node died, so a long-running command (load) uses
+         * short attempts to move on to the new leader soon after a failover.
+         */
+        LogshipClient connect(final int maxInFlight, final long attemptTimeoutMs)
+        {
             final Map<Integer, InetSocketAddress> known = knownNodes();
             if (known.isEmpty())
             {
                 throw new CliException(1, "no node of " + describe() + " answered within " + timeoutMs + " ms");
             }
-            return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs).maxInFlight(maxInFlight));
+            return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs).maxInFlight(maxInFlight)
+                .requestTimeoutMs(Math.min(timeoutMs, attemptTimeoutMs)));
         }
 
         void requireSecret(final String command)

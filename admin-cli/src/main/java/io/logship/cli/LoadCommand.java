@@ -20,6 +20,11 @@ import java.util.concurrent.Callable;
 public final class LoadCommand extends CliCommand implements Callable<Integer>
 {
     static final long DEFAULT_TIMEOUT_MS = 30_000;
+    /**
+     * Each attempt of a write: a write unanswered this long is retried (idempotently) at another node, so
+     * writes stuck at a killed leader move to its successor within about a second.
+     */
+    static final long LOAD_ATTEMPT_TIMEOUT_MS = 1_000;
 
     @Mixin
     ClusterOptions cluster;
@@ -82,7 +87,7 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         final ClusterOptions.Target target = cluster.resolve(DEFAULT_TIMEOUT_MS);
         final LoadGenerator.Report report;
         final PrintStream progress = json ? null : System.err;
-        try (LogshipClient client = target.connect(inFlight))
+        try (LogshipClient client = target.connect(inFlight, LOAD_ATTEMPT_TIMEOUT_MS))
         {
             if (!json)
             {
