@@ -55,6 +55,12 @@ public final class ClusterOptions
             "status, verify, promote and demote; 10000 for put, delete, get and tail; 30000 for load.")
     Long timeoutMs;
 
+    /** Whether --config or --cluster was given at all. */
+    boolean isGiven()
+    {
+        return null != config || null != cluster;
+    }
+
     /** One configured node: its id (null while unknown: a plain host:port that never answered) and address. */
     record Node(Integer id, String host, int port)
     {

@@ -152,6 +152,15 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
             }
         }
         table.print(out());
+        // Election and resync notes (automatic failover off in a two-node cluster, a resync's ETA) below the table.
+        for (final NodeReport report : reports)
+        {
+            final NodeStatus s = report.status();
+            if (null != s && !s.note().isEmpty())
+            {
+                println("node " + s.nodeId() + ": " + s.note());
+            }
+        }
     }
 
     static Json toJson(final NodeReport report, final long reference)
@@ -174,6 +183,15 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
             .field("durableEndOffset", s.durableEndOffset())
             .field("commitOffset", s.commitOffset())
             .field("appliedOffset", s.appliedOffset())
-            .field("lag", Math.max(0, reference - s.logEndOffset()));
+            .field("lag", Math.max(0, reference - s.logEndOffset()))
+            .field("autoFailover", s.autoFailover())
+            .field("elections", s.elections())
+            .field("resync", Json.object()
+                .field("remainingRecords", s.resyncRemainingRecords())
+                .field("recordsPerSecond", s.resyncRecordsPerSecond())
+                .field("bytesPerSecond", s.resyncBytesPerSecond())
+                .field("etaMs", s.resyncEtaMs()))
+            .field("quarantinedRecords", s.quarantinedRecords())
+            .field("note", s.note());
     }
 }

@@ -23,9 +23,13 @@ public enum TransportStream
     REPLICATION_FEEDBACK(TransportConfiguration.REPLICATION_FEEDBACK_STREAM_ID,
         AckDecoder.TEMPLATE_ID, FetchFromDecoder.TEMPLATE_ID, RefuseDecoder.TEMPLATE_ID),
 
-    /** Peer to peer, both ways: votes and the epoch-end queries of resync. Subscribed by every node. */
+    /**
+     * Peer to peer, both ways: heartbeats, votes, handovers and the epoch-end queries of resync. Subscribed by
+     * every node. Heartbeats travel here, not behind bulk appends on REPLICATION, so a back-pressured
+     * replication stream can never starve the leader's lease (node-daemon/ELECTION.md, condition 1).
+     */
     ELECTION(TransportConfiguration.ELECTION_STREAM_ID,
-        RequestVoteDecoder.TEMPLATE_ID, VoteDecoder.TEMPLATE_ID, EpochEndRequestDecoder.TEMPLATE_ID,
+        HeartbeatDecoder.TEMPLATE_ID, RequestVoteDecoder.TEMPLATE_ID, VoteDecoder.TEMPLATE_ID, EpochEndRequestDecoder.TEMPLATE_ID,
         EpochEndResponseDecoder.TEMPLATE_ID, RefuseDecoder.TEMPLATE_ID, HandoverDecoder.TEMPLATE_ID),
 
     /** Client to node: requests. Subscribed by every node. Not authenticated. */

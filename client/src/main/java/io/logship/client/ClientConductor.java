@@ -711,7 +711,7 @@ final class ClientConductor implements Agent
                 promoteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
                     .correlationId(correlationId)
                     .clientId(clientId)
-                    .targetNodeId(request.fixedNodeId)
+                    .targetNodeId(request.promoteNodeId > 0 ? request.promoteNodeId : request.fixedNodeId)
                     .flags().clear().forced(request.force);
                 break;
 

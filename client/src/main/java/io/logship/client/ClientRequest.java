@@ -74,6 +74,8 @@ final class ClientRequest
     long correlationId;
     /** Node of the current (or last) attempt; -1 before the first. */
     int targetNodeId = -1;
+    /** PROMOTE: the node to promote; the request goes to {@link #fixedNodeId} (the leader, for a switchover). */
+    int promoteNodeId = -1;
     /** Index into the conductor's node order where routing by rotation continues. */
     int rotation = -1;
     int attempts;

@@ -194,9 +194,20 @@ public final class LogshipClient implements AutoCloseable
      */
     public AdminResult promote(final int nodeId, final boolean force)
     {
+        return promote(nodeId, force, nodeId);
+    }
+
+    /**
+     * Asks {@code viaNodeId} to make {@code nodeId} leader: sent to the current leader, a graceful switchover
+     * (writes pause until {@code nodeId} holds the whole log, then it is handed over); sent to {@code nodeId}
+     * itself, a candidacy ({@code force}: unclean, at once). Blocking; needs the secret; not retried.
+     */
+    public AdminResult promote(final int nodeId, final boolean force, final int viaNodeId)
+    {
         final CompletableFuture<AdminResult> future = new CompletableFuture<>();
-        final ClientRequest request = admin(ClientRequest.Kind.PROMOTE, nodeId, future);
+        final ClientRequest request = admin(ClientRequest.Kind.PROMOTE, viaNodeId, future);
         request.force = force;
+        request.promoteNodeId = nodeId;
         submit(request);
         return await(future);
     }

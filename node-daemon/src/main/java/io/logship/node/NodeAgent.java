@@ -1352,7 +1352,9 @@ final class NodeAgent implements Agent
         heartbeatEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
             .epoch(epoch).leaderId(nodeId).commitOffset(commitOffset).logEndOffset(log.logEndOffset())
             .leaderTimestampNs(nowNs);
-        follower.replication.offer(heartbeatEncoder);
+        // On the election stream: a replication publication full of catch-up data must not delay the heartbeat
+        // that keeps this leader's lease (ELECTION.md, "No spurious failover").
+        follower.election.offer(heartbeatEncoder);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1487,6 +1489,7 @@ final class NodeAgent implements Agent
             case EpochEndResponseDecoder.TEMPLATE_ID ->
                 onEpochEndResponse(decoders.epochEndResponse(buffer, offset, length));
             case RefuseDecoder.TEMPLATE_ID -> onRefuse(decoders.refuse(buffer, offset, length));
+            case HeartbeatDecoder.TEMPLATE_ID -> onHeartbeat(decoders.heartbeat(buffer, offset, length));
             case RequestVoteDecoder.TEMPLATE_ID -> onRequestVote(decoders.requestVote(buffer, offset, length));
             case VoteDecoder.TEMPLATE_ID ->
             {

@@ -142,9 +142,9 @@ class BadInputSystemTest
         final Throwable tooLargeForNode = catchThrowable(() -> client.put(bytes("big"), new byte[600 * 1024]).join());
         final LogshipClientException nodeError = cause(tooLargeForNode);
         assertThat(nodeError.status()).as("%s", nodeError).isEqualTo(ResponseStatus.INVALID);
-        assertThat(nodeError.nodeId()).isEqualTo(1);
+        assertThat(nodeError.nodeId()).isEqualTo(cluster.leaderId());
         assertThat(nodeError.getMessage()).contains("614400").contains("logship.node.batch.max.bytes");
-        assertThat(client.get(1, bytes("big"), ReadConsistency.leader()).join().found()).isFalse();
+        assertThat(client.get(cluster.leaderId(), bytes("big"), ReadConsistency.leader()).join().found()).isFalse();
         assertNothingChanged(cluster, before, rangeBefore);
 
         // Still serving: a normal write reaches every node.

@@ -69,8 +69,9 @@ class CatchUpSystemTest
         AckedWrites.awaitAll(writes.write(client, 0, count), 90);
         assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
         Poll.until("the leader's retention to delete the start of its log", Duration.ofSeconds(30),
-            () -> cluster.status(1).logStartOffset() > 0, () -> cluster.status(1).toString());
-        final long leaderLogStart = cluster.status(1).logStartOffset();
+            () -> cluster.status(cluster.leaderId()).logStartOffset() > 0,
+            () -> cluster.status(cluster.leaderId()).toString());
+        final long leaderLogStart = cluster.status(cluster.leaderId()).logStartOffset();
 
         cluster.node(3).start();
         final NodeStatus leader = cluster.awaitCaughtUp();

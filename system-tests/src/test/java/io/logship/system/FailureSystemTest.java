@@ -10,6 +10,7 @@ import io.logship.system.harness.AckedWrites;
 import io.logship.system.harness.Poll;
 import io.logship.system.harness.RawWireClient;
 import io.logship.system.harness.SystemTestWatcher;
+import io.logship.system.harness.NodeProcess;
 import io.logship.system.harness.TestCluster;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.TransportStream;
@@ -96,9 +97,10 @@ class FailureSystemTest
     }
 
     /**
-     * The leader is killed with SIGKILL while writes are in flight and started again (the leader is fixed in this
-     * version): its log recovers, the store is rebuilt, a new epoch opens, the client's retries are de-duplicated, and
-     * every acknowledged write is in the log exactly once at its offset and readable from every node.
+     * The leader is killed with SIGKILL while writes are in flight: a follower is elected, the client's retries go to
+     * it and are de-duplicated; the old leader is started again and rejoins as a follower (its log recovers, its
+     * store is rebuilt, a divergent unacknowledged suffix is cut). Every acknowledged write is in the log exactly
+     * once at its offset and readable from every node.
      */
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -108,8 +110,9 @@ class FailureSystemTest
         final TestCluster cluster = watcher.cluster(3).start();
         final AckedWrites writes = underLoad(cluster, count, c ->
         {
-            c.leader().kill9();
-            c.leader().start();
+            final NodeProcess old = c.leader();
+            old.kill9();
+            old.start();
         });
         assertThat(writes.ackedCount() + writes.failedCount()).isEqualTo(count);
         assertThat(writes.ackedCount()).as("acknowledged writes").isGreaterThan(count / 2);
@@ -158,7 +161,8 @@ class FailureSystemTest
         final List<String> duplicates = offsetsByKey.entrySet().stream().filter(e -> e.getValue().size() > 1)
             .map(e -> e.getKey() + " at " + e.getValue()).limit(10).toList();
         assertThat(duplicates).as("keys written more than once").isEmpty();
-        assertThat(noops).as("one NOOP per leader epoch").isEqualTo(noopsExpected);
+        // One NOOP per epoch that had a leader: at least the expected ones (an election more is allowed, never fewer).
+        assertThat(noops).as("NOOPs (one per leader epoch)").isGreaterThanOrEqualTo(noopsExpected);
         assertThat(records).isEqualTo(leader.commitOffset()).isEqualTo(noops + offsetsByKey.size());
         for (int i = 0; i < count; i++)
         {
@@ -223,7 +227,7 @@ class FailureSystemTest
         final byte[] value = "first".getBytes(StandardCharsets.US_ASCII);
 
         final RawWireClient raw = cluster.rawClient(clientId);
-        BoundedPublisher ingress = raw.publisher(cluster.port(1), TransportStream.CLIENT_INGRESS);
+        BoundedPublisher ingress = raw.publisher(cluster.port(cluster.leaderId()), TransportStream.CLIENT_INGRESS);
         raw.connect(ingress);
         final RawWireClient.WriteAnswer first = raw.put(ingress, 1, key, value);
         assertThat(first.status()).as("%s", first).isEqualTo(Status.OK);
@@ -236,9 +240,10 @@ class FailureSystemTest
         NodeStatus leader = cluster.awaitCaughtUp();
         assertThat(leader.logEndOffset()).as("NOOP + two writes").isEqualTo(3);
 
-        // After a leader restart the de-duplication state is rebuilt from the log: a late retry is still recognised.
+        // After a failover (the leader restarts, another node is elected) the new leader's de-duplication state is
+        // built from the log: a late retry is still recognised.
         cluster.leader().restart();
-        ingress = raw.publisher(cluster.port(1), TransportStream.CLIENT_INGRESS);
+        ingress = raw.publisher(cluster.port(cluster.leaderId()), TransportStream.CLIENT_INGRESS);
         raw.connect(ingress);
         final RawWireClient.WriteAnswer late = raw.put(ingress, 2, key, "second".getBytes(StandardCharsets.US_ASCII));
         assertThat(late.status()).as("%s", late).isEqualTo(Status.OK);

@@ -180,9 +180,10 @@ public final class TestCluster
             {
                 cluster.node(id).start();
             }
-            if (cluster.node(leaderId).isRunning())
+            if (2 * cluster.runningNodeIds().size() > cluster.nodeIds().size())
             {
-                // Every test starts from a formed cluster: the leader's opening NOOP is on every started node.
+                // Every test starts from a formed cluster: a leader is elected and its opening NOOP is on every
+                // started node.
                 cluster.awaitCaughtUp();
             }
             return cluster;
@@ -204,9 +205,52 @@ public final class TestCluster
         return secretFile;
     }
 
-    public int leaderId()
+    /** The node named by {@code logship.cluster.leader}: it stands first when the cluster is new. */
+    public int bootstrapLeaderId()
     {
         return leaderId;
+    }
+
+    /**
+     * The current leader: the running node that reports itself LEADER in the highest epoch, waited for (an
+     * election may be under way) up to {@link #CATCH_UP_TIMEOUT}.
+     */
+    public int leaderId()
+    {
+        final int[] found = {-1};
+        final Map<Integer, String> seen = new TreeMap<>();
+        Poll.until("a leader among the running nodes", CATCH_UP_TIMEOUT, () ->
+            {
+                found[0] = currentLeader(seen);
+                return found[0] > 0;
+            },
+            seen::toString);
+        return found[0];
+    }
+
+    private int currentLeader(final Map<Integer, String> seen)
+    {
+        int leader = -1;
+        int leaderEpoch = -1;
+        seen.clear();
+        for (final int id : runningNodeIds())
+        {
+            try
+            {
+                final NodeStatus status = status(id);
+                seen.put(id, status.role() + "@" + status.epoch());
+                if ("LEADER".equals(status.role()) && status.epoch() > leaderEpoch)
+                {
+                    leader = id;
+                    leaderEpoch = status.epoch();
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                seen.put(id, "no answer: " + ex.getMessage());
+            }
+        }
+        return leader;
     }
 
     public NodeProcess node(final int nodeId)
@@ -219,9 +263,10 @@ public final class TestCluster
         return node;
     }
 
+    /** The current leader's process (see {@link #leaderId()}). */
     public NodeProcess leader()
     {
-        return node(leaderId);
+        return node(leaderId());
     }
 
     public int port(final int nodeId)
@@ -299,14 +344,30 @@ public final class TestCluster
     public NodeStatus awaitCaughtUp(final Duration timeout)
     {
         final Map<Integer, NodeStatus> last = new TreeMap<>();
-        Poll.until("every running node to catch up with leader " + leaderId, timeout, () ->
+        final NodeStatus[] leaderStatus = new NodeStatus[1];
+        Poll.until("every running node to catch up with the leader", timeout, () ->
             {
                 last.clear();
+                leaderStatus[0] = null;
                 for (final int id : runningNodeIds())
                 {
-                    last.put(id, status(id));
+                    final NodeStatus status;
+                    try
+                    {
+                        status = status(id);
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        return false; // restarting or busy: ask again
+                    }
+                    last.put(id, status);
+                    if ("LEADER".equals(status.role()) &&
+                        (null == leaderStatus[0] || status.epoch() > leaderStatus[0].epoch()))
+                    {
+                        leaderStatus[0] = status;
+                    }
                 }
-                final NodeStatus leader = last.get(leaderId);
+                final NodeStatus leader = leaderStatus[0];
                 if (null == leader || leader.commitOffset() != leader.logEndOffset())
                 {
                     return false;
@@ -324,7 +385,7 @@ public final class TestCluster
                 return true;
             },
             () -> describe(last));
-        return last.get(leaderId);
+        return leaderStatus[0];
     }
 
     /** The range compared by {@link #assertCommittedChecksumsMatch()} and the CRC every node reported for it. */
