@@ -16,7 +16,7 @@ import java.io.PrintWriter;
     mixinStandardHelpOptions = true,
     version = "logship 0.1.0-SNAPSHOT",
     description = "Operate a logship cluster: status, reads and writes, log tails, checksum verification, " +
-        "promotion, load generation, a local demo cluster.",
+        "promotion, load generation, offline log dumps and quarantined records, a local demo cluster.",
     subcommands = {
         LocalCommand.class,
         StatusCommand.class,
@@ -29,6 +29,7 @@ import java.io.PrintWriter;
         DemoteCommand.class,
         LoadCommand.class,
         DumpCommand.class,
+        QuarantineCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class
     })
