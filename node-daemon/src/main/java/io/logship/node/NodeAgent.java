@@ -13,6 +13,7 @@ import io.logship.log.EpochHistory;
 import io.logship.log.InvalidBatchException;
 import io.logship.log.NodeStateFile;
 import io.logship.log.OffsetOutOfRangeException;
+import io.logship.log.Quarantine;
 import io.logship.log.RecordCursor;
 import io.logship.log.RecordDescriptor;
 import io.logship.log.SegmentedLog;
@@ -36,6 +37,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -1882,9 +1884,28 @@ final class NodeAgent implements Agent
                     " so it is rebuilt from a snapshot and the log.");
                 return;
             }
+            final String reason = "its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " +
+                target;
+            final Path saved;
+            try
+            {
+                // Keep what is cut: writes acknowledged only at the leader level live nowhere else now.
+                saved = Quarantine.save(log, target, config.dataDirectory().resolve(Quarantine.DIRECTORY_NAME), nodeId,
+                    leaderId, epoch, reason);
+            }
+            catch (final LogshipException ex)
+            {
+                // Never cut what could not be kept: stay out of sync and try again in a while.
+                logger.log(ERROR, "Node " + nodeId + " cannot rejoin leader " + leaderId + ": the divergent suffix [" +
+                    target + ", " + ourEnd + ") could not be quarantined (" + ex.getMessage() + "); retrying in 5 s");
+                lastEpochEndRequestNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                return;
+            }
             logger.log(WARNING, "Node " + nodeId + " truncates its log from offset " + target + " to " + ourEnd +
-                " (its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " + target + ")");
+                " (" + reason + "); the " + (ourEnd - target) + " records cut are kept in " + saved +
+                " ('logship quarantine show' prints them)");
             log.truncateTo(target);
+            quarantinedRecords += ourEnd - target;
         }
         final int nowLatest = history.latestEpoch();
         if (found == ourLatest || found == EpochHistory.UNDEFINED_EPOCH || nowLatest == EpochHistory.UNDEFINED_EPOCH)

@@ -52,6 +52,7 @@ public final class TestCluster
     private final Path secretFile;
     private final int leaderId;
     private final Map<Integer, Integer> ports = new TreeMap<>();
+    private final Map<Integer, Integer> metricsPorts = new TreeMap<>();
     private final Map<Integer, NodeProcess> nodes = new TreeMap<>();
     private final List<LogshipClient> clients = new ArrayList<>();
     private final List<RawWireClient> rawClients = new ArrayList<>();
@@ -97,6 +98,9 @@ public final class TestCluster
                 final Path dataDir = dir.resolve("node-" + id + "-data");
                 config.setProperty("logship.node.data.dir", dataDir.toString());
                 config.setProperty("logship.transport.aeron.dir", aeronDir.toString());
+                final int metricsPort = freeTcpPort();
+                metricsPorts.put(id, metricsPort);
+                config.setProperty("logship.node.metrics.port", Integer.toString(metricsPort));
                 builder.properties.forEach(config::setProperty);
                 builder.nodeProperties.getOrDefault(id, Map.of()).forEach(config::setProperty);
                 final Path configFile = dir.resolve("node-" + id + ".conf");
@@ -267,6 +271,36 @@ public final class TestCluster
     public NodeProcess leader()
     {
         return node(leaderId());
+    }
+
+    /** The node's Prometheus text ({@code GET /metrics} on its metrics port). */
+    public String metrics(final int nodeId)
+    {
+        try
+        {
+            final java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + HOST + ":" +
+                    metricsPorts.get(nodeId) + "/metrics")).timeout(java.time.Duration.ofSeconds(5)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.body();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("metrics of node " + nodeId, ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", ex);
+        }
+    }
+
+    private static int freeTcpPort() throws IOException
+    {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(HOST)))
+        {
+            return socket.getLocalPort();
+        }
     }
 
     public int port(final int nodeId)
