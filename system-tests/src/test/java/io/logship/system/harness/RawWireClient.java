@@ -8,6 +8,7 @@ import io.logship.transport.TransportContext;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
 import io.logship.transport.codec.AckLevel;
+import io.logship.transport.codec.AppendBatchEncoder;
 import io.logship.transport.codec.ConnectEncoder;
 import io.logship.transport.codec.ConnectResponseDecoder;
 import io.logship.transport.codec.MessageHeaderEncoder;
@@ -52,6 +53,15 @@ public final class RawWireClient implements AutoCloseable
 
     public RawWireClient(final long clientId, final Path aeronDir)
     {
+        this(clientId, aeronDir, null);
+    }
+
+    /**
+     * With {@code clusterSecretFile}, messages it sends on authenticated streams carry a valid HMAC tag: a peer
+     * impersonation, for testing what nodes do with well-signed but wrong messages (a stale epoch).
+     */
+    public RawWireClient(final long clientId, final Path aeronDir, final Path clusterSecretFile)
+    {
         this.clientId = clientId;
         final int port;
         try (java.net.DatagramSocket socket = new java.net.DatagramSocket(
@@ -68,6 +78,7 @@ public final class RawWireClient implements AutoCloseable
             .endpointHost(TestCluster.HOST)
             .endpointPort(port)
             .aeronDirectoryName(aeronDir.toString())
+            .clusterSecretFile(clusterSecretFile)
             .termLength(16 * 1024 * 1024));
         egress = transport.addAdapter(TransportStream.CLIENT_EGRESS, "raw-egress", this::onMessage);
     }
@@ -143,6 +154,19 @@ public final class RawWireClient implements AutoCloseable
             }
         }
         return answers.remove(correlationId);
+    }
+
+    /**
+     * Offers an {@code AppendBatch} as leader {@code leaderId} of {@code epoch}, holding junk bytes at {@code baseOffset}: a node at a higher epoch must refuse it without looking inside.
+     */
+    public PublishResult offerAppendBatch(final BoundedPublisher publisher, final int epoch, final int leaderId,
+        final long baseOffset)
+    {
+        final byte[] junk = new byte[128];
+        final AppendBatchEncoder append = new AppendBatchEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .epoch(epoch).leaderId(leaderId).baseOffset(baseOffset).prevBatchEpoch(epoch).commitOffset(baseOffset)
+            .totalLength(junk.length).chunkPosition(0).putBatches(junk, 0, junk.length);
+        return publisher.offer(append);
     }
 
     /** Offers raw bytes as one message on the publisher (the node's adapter sees them as a message). */

@@ -349,8 +349,14 @@ public final class TestCluster
     /** A wire-level client with its own driver (Aeron directory beside the nodes'); closed with the cluster. */
     public synchronized RawWireClient rawClient(final long clientId)
     {
+        return rawClient(clientId, null);
+    }
+
+    /** A wire-level client that signs with {@code secretFile} (e.g. the cluster's, to impersonate a peer). */
+    public synchronized RawWireClient rawClient(final long clientId, final Path secretFile)
+    {
         final RawWireClient raw = new RawWireClient(clientId,
-            aeronBase.resolve(dir.getFileName() + "-raw-" + (rawClients.size() + 1)));
+            aeronBase.resolve(dir.getFileName() + "-raw-" + (rawClients.size() + 1)), secretFile);
         rawClients.add(raw);
         return raw;
     }
