@@ -1566,7 +1566,13 @@ final class NodeAgent implements Agent
             }
             work++;
         }
-        commitOffset = Math.max(commitOffset, Math.min(leaderCommitOffset, log.durableEndOffset()));
+        if (followerState == FollowerState.FETCHING)
+        {
+            // Only a log reconciled with this leader's may count its leader's commit offset: before that, the
+            // tail may be a divergent suffix that the commit offset would make the store apply (the
+            // simulation's rule: followers apply min(leaderCommit, matchedEnd)).
+            commitOffset = Math.max(commitOffset, Math.min(leaderCommitOffset, log.durableEndOffset()));
+        }
 
         switch (followerState)
         {

@@ -203,6 +203,103 @@ class FailoverSystemTest
         }
     }
 
+    /**
+     * The leader is cut off from both followers (SIGSTOP of the followers: from the leader's side, a partition) and
+     * acknowledges writes at the {@code leader} ack level until its lease runs out; then it dies. The followers come
+     * back, elect a new leader and go on. The old leader restarts, finds its suffix diverged, keeps it in a
+     * quarantine file (printed by {@code logship quarantine show}) and resyncs: every leader-level write it
+     * acknowledged is either in the cluster's log at its offset or in its quarantine file.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void shouldQuarantineTheLeaderLevelSuffixOfAnIsolatedLeaderWhenItRejoins() throws Exception
+    {
+        final TestCluster cluster = watcher.cluster(3).start();
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
+        final AckedWrites quorum = new AckedWrites("q", 2000);
+        AckedWrites.awaitAll(quorum.write(client, 0, 500), 60);
+        final NodeProcess old = cluster.leader();
+        final List<NodeProcess> followers = cluster.nodeIds().stream().filter(id -> id != old.nodeId())
+            .map(cluster::node).toList();
+
+        final LogshipClient isolated = cluster.newClient(config -> config.requestTimeoutMs(500).deadlineMs(1500)
+            .maxBatchRecords(1));
+        final int leaderWrites = 300;
+        final List<CompletableFuture<WriteResult>> lonely = new ArrayList<>();
+        for (final NodeProcess follower : followers)
+        {
+            signal(follower, "STOP");
+        }
+        try
+        {
+            for (int i = 0; i < leaderWrites; i++)
+            {
+                lonely.add(isolated.put(("lonely-" + i).getBytes(StandardCharsets.US_ASCII),
+                    ("v" + i).getBytes(StandardCharsets.US_ASCII), AckLevel.LEADER));
+            }
+            for (final CompletableFuture<WriteResult> write : lonely)
+            {
+                write.handle((r, e) -> r).join();
+            }
+        }
+        finally
+        {
+            old.kill9();
+            for (final NodeProcess follower : followers)
+            {
+                signal(follower, "CONT");
+            }
+        }
+        final List<WriteResult> ackedAlone = lonely.stream().map(f -> f.handle((r, e) -> r).join())
+            .filter(r -> null != r).toList();
+        System.out.println("isolated leader acknowledged " + ackedAlone.size() + " of " + leaderWrites +
+            " leader-level writes before its lease ran out");
+
+        final int newLeader = cluster.leaderId();
+        assertThat(newLeader).isNotEqualTo(old.nodeId());
+        AckedWrites.awaitAll(quorum.write(client, 500, 2000), 60);
+        assertThat(quorum.failedCount()).as("first: %s", quorum.firstFailure()).isZero();
+
+        old.start();
+        final NodeStatus leader = cluster.awaitCaughtUp();
+        assertThat(cluster.status(old.nodeId()).role()).isEqualTo("FOLLOWER");
+        cluster.assertCommittedChecksumsMatch();
+        for (final int nodeId : cluster.nodeIds())
+        {
+            assertThat(quorum.verifyReads(client, nodeId, quorum.ackedIndexes(2000))).isEqualTo(2000);
+        }
+
+        final AdminCliProcess.Result show = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "quarantine",
+            "show", "--dir", old.dataDir().toString(), "--json");
+        assertThat(show.exitCode()).as("%s", show).isZero();
+        for (final WriteResult acked : ackedAlone)
+        {
+            final String key = "\"key\":\"" + keyAt(client, leader, acked) + "\"";
+            final boolean inQuarantine = show.stdout().lines()
+                .anyMatch(line -> line.contains("\"offset\":" + acked.offset() + ",") && line.contains("lonely-"));
+            final boolean inLog = keyAt(client, leader, acked).startsWith("lonely-");
+            assertThat(inQuarantine || inLog).as("leader-level write at offset %s (%s): in the log or quarantined",
+                acked.offset(), key).isTrue();
+        }
+        if (!ackedAlone.isEmpty() && ackedAlone.stream().anyMatch(r -> !keyAt(client, leader, r).startsWith("lonely-")))
+        {
+            assertThat(old.logContains("truncates its log")).isTrue();
+            assertThat(cluster.status(old.nodeId()).quarantinedRecords()).isPositive();
+        }
+    }
+
+    /** The key of the record at {@code write}'s offset in the committed log (read with tail), or "" if none. */
+    private static String keyAt(final LogshipClient client, final NodeStatus leader, final WriteResult write)
+    {
+        if (write.offset() >= leader.commitOffset())
+        {
+            return "";
+        }
+        final io.logship.client.TailBatch batch = client.tail(leader.nodeId(), write.offset(), 64 * 1024);
+        return batch.records().stream().filter(r -> r.offset() == write.offset()).findFirst()
+            .map(r -> null == r.key() ? "" : new String(r.key(), StandardCharsets.US_ASCII)).orElse("");
+    }
+
     /** A promotion signed with another secret is dropped and counted; leadership does not move. */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
