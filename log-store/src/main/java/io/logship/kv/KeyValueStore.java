@@ -556,6 +556,32 @@ public final class KeyValueStore implements AutoCloseable
     }
 
     /**
+     * Empties the store back to applied offset 0 and deletes every snapshot: the log it described is being
+     * cut below everything it applied, and the log still starts at 0, so it is rebuilt by applying the log
+     * again. Apply thread only; readers block for the duration.
+     */
+    public void resetToEmpty()
+    {
+        ensureOpen();
+        snapshots.deleteNewerThan(-1);
+        final ReentrantReadWriteLock.WriteLock lock = swapLock.writeLock();
+        lock.lock();
+        try
+        {
+            closeQuietly();
+            deleteDbFiles();
+            openDb();
+            bindStructures();
+            setAppliedOffset(0);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        LOG.log(System.Logger.Level.INFO, "store reset to empty at applied offset 0");
+    }
+
+    /**
      * Flushes and closes MapDB, then writes the clean-shutdown marker naming the applied offset, so
      * the next open reuses the file. Apply thread; readers must be stopped first.
      */

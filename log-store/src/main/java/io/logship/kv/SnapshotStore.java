@@ -118,6 +118,30 @@ public final class SnapshotStore
     }
 
     /**
+     * The newest snapshot that verifies and was taken at or below {@code offset}: what a store rewinds to
+     * when the log it describes is cut at {@code offset} (a node rejoining after an unclean promotion).
+     */
+    public Optional<SnapshotInfo> newestValidSnapshotAtOrBelow(final long offset)
+    {
+        for (final Path file : snapshotFiles())
+        {
+            if (SnapshotDescriptor.parseFileName(file.getFileName().toString()) > offset)
+            {
+                continue;
+            }
+            try
+            {
+                return Optional.of(verify(file));
+            }
+            catch (final CorruptSnapshotException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "skipping snapshot: {0}", ex.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Reads {@code file} in full and checks it against {@link SnapshotDescriptor}, including that the
      * offset in its name, if it has a snapshot name, matches its header.
      *

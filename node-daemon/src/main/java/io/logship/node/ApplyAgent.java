@@ -30,7 +30,11 @@ final class ApplyAgent implements Agent
     private static final int READ_BYTES = 1024 * 1024;
     private static final long RETENTION_CHECK_INTERVAL_MS = 1000;
 
-    /** A snapshot the follower received, to install in place of the store. */
+    /**
+     * A snapshot the follower received, to install in place of the store; or, with a null file, a rewind: the
+     * store goes back to the newest local snapshot at or below {@code offset} (or to empty), because the log
+     * is about to be cut there.
+     */
     record InstallCommand(Path file, long offset)
     {
     }
@@ -49,6 +53,7 @@ final class ApplyAgent implements Agent
     private long snapshotOffset = -1;
     private long lastRetentionCheckMs;
     private volatile long installedOffset = -1;
+    private volatile long rewoundTo = -1;
     private volatile String failure;
 
     ApplyAgent(final SegmentedLog log, final KeyValueStore store, final LongSupplier commitOffset,
@@ -70,7 +75,12 @@ final class ApplyAgent implements Agent
         }
         int work = 0;
         final InstallCommand install = installs.poll();
-        if (null != install)
+        if (null != install && null == install.file())
+        {
+            rewind(install.offset());
+            work++;
+        }
+        else if (null != install)
         {
             store.installSnapshot(install.file());
             recordsSinceSnapshot = 0;
@@ -172,6 +182,49 @@ final class ApplyAgent implements Agent
         {
             logger.log(ERROR, "retention failed: " + ex.getMessage());
         }
+    }
+
+    private void rewind(final long cutOffset)
+    {
+        final SnapshotInfo snapshot = store.snapshots().newestValidSnapshotAtOrBelow(cutOffset)
+            .filter(info -> info.appliedOffset() >= log.logStartOffset()).orElse(null);
+        if (null != snapshot)
+        {
+            store.installSnapshot(snapshot.file());
+        }
+        else if (log.logStartOffset() == 0)
+        {
+            store.resetToEmpty();
+        }
+        else
+        {
+            failure = "the store applied beyond offset " + cutOffset + ", where the log must be cut, and no local " +
+                "snapshot at or below it covers the log start " + log.logStartOffset() + ": delete the store " +
+                "directory and restart the node";
+            logger.log(ERROR, failure);
+            return;
+        }
+        recordsSinceSnapshot = 0;
+        snapshotOffset = -1;
+        rewoundTo = store.appliedOffset();
+        logger.log(INFO, "Store rewound to applied offset " + rewoundTo + (null != snapshot ? " (snapshot " +
+            snapshot.file().getFileName() + ")" : " (empty: the log is applied again from 0)") + " before the log is " +
+            "cut at offset " + cutOffset);
+    }
+
+    /**
+     * Called by the conductor, with the commit offset already lowered to {@code cutOffset}: take the store back
+     * to at or below {@code cutOffset}; {@link #rewoundTo()} is the offset it went back to once done.
+     */
+    boolean requestRewind(final long cutOffset)
+    {
+        rewoundTo = -1;
+        return installs.offer(new InstallCommand(null, cutOffset));
+    }
+
+    long rewoundTo()
+    {
+        return rewoundTo;
     }
 
     /** Called by the conductor: install a received snapshot; {@link #installedOffset()} tells when done. */

@@ -149,8 +149,11 @@ final class NodeAgent implements Agent
     // follower
     private enum FollowerState
     {
-        AWAIT_LEADER, NEED_EPOCH_END, FETCHING, SNAPSHOT, INSTALLING
+        AWAIT_LEADER, NEED_EPOCH_END, REWINDING, FETCHING, SNAPSHOT, INSTALLING
     }
+
+    /** REWINDING: where the log is cut once the store has gone back to at or below it. */
+    private long pendingCutOffset = -1;
 
     private FollowerState followerState = FollowerState.AWAIT_LEADER;
     private final AppendBatchAssembler assembler = new AppendBatchAssembler(BatchDescriptor.MAX_BATCH_LENGTH);
@@ -1585,6 +1588,26 @@ final class NodeAgent implements Agent
                     work++;
                 }
             }
+            case REWINDING ->
+            {
+                if (null != applier.failure())
+                {
+                    role = Role.FENCED;
+                    logger.log(ERROR, "Node " + nodeId + " is FENCED: " + applier.failure());
+                }
+                else if (applier.rewoundTo() >= 0)
+                {
+                    final long end = log.logEndOffset();
+                    log.truncateTo(pendingCutOffset);
+                    quarantinedRecords += end - pendingCutOffset;
+                    logger.log(WARNING, "Node " + nodeId + " truncated its log from offset " + pendingCutOffset + " to " +
+                        end + " after rewinding its store to " + applier.rewoundTo());
+                    pendingCutOffset = -1;
+                    followerState = FollowerState.NEED_EPOCH_END; // confirm the new end with the leader, then fetch
+                    lastEpochEndRequestNs = 0;
+                    work++;
+                }
+            }
             case FETCHING ->
             {
                 final boolean behind = leaderLogEndOffset > log.logEndOffset();
@@ -1881,15 +1904,6 @@ final class NodeAgent implements Agent
         }
         if (target < ourEnd)
         {
-            if (target < store.appliedOffset())
-            {
-                role = Role.FENCED;
-                logger.log(ERROR, "Node " + nodeId + " must cut its log at offset " + target + " to match leader " +
-                    leaderId + ", but its store already applied up to " + store.appliedOffset() + ": this only follows " +
-                    "an unclean promotion. Stop the node and delete " + config.dataDirectory().resolve("store") +
-                    " so it is rebuilt from a snapshot and the log.");
-                return;
-            }
             final String reason = "its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " +
                 target;
             final Path saved;
@@ -1905,6 +1919,19 @@ final class NodeAgent implements Agent
                 logger.log(ERROR, "Node " + nodeId + " cannot rejoin leader " + leaderId + ": the divergent suffix [" +
                     target + ", " + ourEnd + ") could not be quarantined (" + ex.getMessage() + "); retrying in 5 s");
                 lastEpochEndRequestNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                return;
+            }
+            if (target < store.appliedOffset())
+            {
+                // The store applied records that are about to be cut (this follows only an unclean promotion):
+                // it goes back to a snapshot at or below the cut, or to empty, and applies the log again.
+                logger.log(WARNING, "Node " + nodeId + " must cut its log at offset " + target + " (" + reason +
+                    ") below what its store applied (" + store.appliedOffset() + "); the cut records are kept in " +
+                    saved + "; rewinding the store first");
+                commitOffset = target;
+                pendingCutOffset = target;
+                followerState = FollowerState.REWINDING;
+                applier.requestRewind(target);
                 return;
             }
             logger.log(WARNING, "Node " + nodeId + " truncates its log from offset " + target + " to " + ourEnd +
@@ -2604,7 +2631,7 @@ final class NodeAgent implements Agent
             assembler.reset();
             echoTimestampNs = -1;
             lastAckedDurable = -2; // ack at the next chance: the new leader knows nothing of this node yet
-            if (followerState != FollowerState.INSTALLING)
+            if (followerState != FollowerState.INSTALLING && followerState != FollowerState.REWINDING)
             {
                 cancelSnapshotReceive();
                 followerState = newLeaderId > 0 ? FollowerState.NEED_EPOCH_END : FollowerState.AWAIT_LEADER;

@@ -288,6 +288,53 @@ class FailoverSystemTest
         }
     }
 
+    /**
+     * An unclean promotion of a node that lacks committed writes: nodes 1 and 2 commit and apply writes while node 3
+     * is down, then both die; node 3 is forced to lead. When node 1 comes back it must cut records its store has
+     * already applied: it keeps them in quarantine, rewinds its store (to empty here: no snapshot yet) and applies
+     * the new leader's log again, ending identical to it.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void shouldRewindTheStoreOfANodeThatAppliedBeyondAForcedLeadersLog()
+    {
+        final TestCluster cluster = watcher.cluster(3).start();
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
+        final AckedWrites writes = new AckedWrites("forced", 700);
+        AckedWrites.awaitAll(writes.write(client, 0, 200), 60);
+        cluster.awaitCaughtUp();
+        cluster.node(3).kill9();
+        AckedWrites.awaitAll(writes.write(client, 200, 700), 60);
+        assertThat(writes.ackedCount()).isEqualTo(700);
+        final long node1Applied = cluster.awaitCaughtUp().appliedOffset();
+        // A clean stop keeps node 1's store as applied (after SIGKILL it would be rebuilt from snapshots only).
+        cluster.node(1).stopCleanly();
+        cluster.node(2).kill9();
+
+        cluster.node(3).start();
+        Poll.until("node 3 to answer", Duration.ofSeconds(30), () -> "FOLLOWER".equals(statusOrNull(cluster, 3)));
+        // The shared client's 5 s attempts: node 3 has just restarted and its session is new.
+        final AdminResult forced = cluster.client().promote(3, true, 3);
+        assertThat(forced.message()).contains("FORCED");
+        Poll.until("node 3 to lead after the forced promotion", Duration.ofSeconds(10),
+            () -> "LEADER".equals(cluster.status(3).role()));
+        final long node3End = cluster.status(3).logEndOffset();
+        assertThat(node3End).as("node 3 lacks the writes committed while it was down").isLessThan(node1Applied);
+
+        cluster.node(1).start();
+        final NodeStatus leader = cluster.awaitCaughtUp();
+        assertThat(leader.nodeId()).isEqualTo(3);
+        assertThat(cluster.node(1).logContains("rewinding the store first")).isTrue();
+        assertThat(cluster.node(1).logContains("Store rewound")).isTrue();
+        assertThat(cluster.status(1).quarantinedRecords()).isPositive();
+        cluster.assertCommittedChecksumsMatch();
+        // What node 3 had is readable at node 1 again; what it lacked is gone from node 1's store too.
+        assertThat(writes.verifyReads(client, 1, AckedWrites.sample(200, 7, 10))).isPositive();
+        final io.logship.client.ReadResult lost = client.get(1, writes.key(650), io.logship.client.ReadConsistency.any())
+            .join();
+        assertThat(lost.found()).as("a write node 3 never had, after node 1 rewound").isFalse();
+    }
+
     /** The key of the record at {@code write}'s offset in the committed log (read with tail), or "" if none. */
     private static String keyAt(final LogshipClient client, final NodeStatus leader, final WriteResult write)
     {
@@ -395,6 +442,18 @@ class FailoverSystemTest
             }
         }
         return -1;
+    }
+
+    private static String statusOrNull(final TestCluster cluster, final int nodeId)
+    {
+        try
+        {
+            return cluster.status(nodeId).role();
+        }
+        catch (final RuntimeException ex)
+        {
+            return null;
+        }
     }
 
     private static void signal(final NodeProcess node, final String signal) throws Exception
