@@ -64,6 +64,31 @@ class NodeConfigTest
     }
 
     @Test
+    void shouldReadElectionSettingsAndRefuseAnUnsafeLease() throws IOException
+    {
+        final NodeConfig defaults = NodeConfig.load(write(""));
+        assertThat(defaults.electionConfig().autoFailoverEnabled()).isTrue();
+        assertThat(defaults.electionConfig().leaseTimeoutMs()).isEqualTo(300);
+        assertThat(defaults.electionConfig().electionTimeoutMs()).isEqualTo(400);
+
+        final NodeConfig tuned = NodeConfig.load(write("logship.cluster.failover=manual\n" +
+            "logship.cluster.priorities=3:10,1:5\nlogship.node.election.timeout.ms=900\n"));
+        assertThat(tuned.electionConfig().autoFailoverEnabled()).isFalse();
+        assertThat(tuned.electionConfig().autoFailoverDisabledReason()).contains("disabled by configuration");
+        assertThat(tuned.electionConfig().priorities()).containsEntry(3, 10).containsEntry(1, 5).containsEntry(2, 0);
+        assertThat(tuned.electionConfig().electionTimeoutMs()).isEqualTo(900);
+
+        // A lease as long as the election timeout would let a deposed leader acknowledge after its successor won.
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.election.lease.timeout.ms=400\n")))
+            .isInstanceOf(LogshipException.class)
+            .hasMessageContaining("leaseTimeoutMs=400 is invalid").hasMessageContaining("logship.node.election.*");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.cluster.priorities=7:1\n")))
+            .hasMessageContaining("logship.cluster.priorities=7:1 is invalid");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.cluster.failover=sometimes\n")))
+            .hasMessageContaining("logship.cluster.failover=sometimes is invalid: expected one of auto, manual");
+    }
+
+    @Test
     void shouldRefuseUnknownKeysSoATypoIsNotSilentlyIgnored() throws IOException
     {
         assertThatThrownBy(() -> NodeConfig.load(write("logship.node.ack.levle.default=all\n")))
