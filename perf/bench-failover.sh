@@ -14,7 +14,8 @@
 #     Quorum load at RATE writes/s (default 10000) for SECONDS; prints the elections each node started
 #     and the leader's epoch before and after (a spurious failover shows as an epoch change).
 #
-#   Environment: TUNED=1 appends shorter election timeouts to every node's config (heartbeat 20 ms,
+#   Environment: ATTEMPT_MS (default 500) is the load client's --attempt-timeout-ms.
+#   TUNED=1 appends shorter election timeouts to every node's config (heartbeat 20 ms,
 #   lease 120 ms, election 160 ms, jitter 20 ms, candidacy step 40 ms).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,7 +72,7 @@ failover)
         read -r lid lepoch < <(await_leader)
         acks="$dir/acks-$round.jsonl"
         cli load --config "$dir/node1.conf" --records $(( rate * 6 )) --rate "$rate" --key-prefix "r$round-" \
-            --value-size 100 --out "$acks" > "$dir/load-$round.out" 2>&1 &
+            --value-size 100 --attempt-timeout-ms "${ATTEMPT_MS:-500}" --out "$acks" > "$dir/load-$round.out" 2>&1 &
         load=$!
         sleep 3
         kill -KILL "${pids[$lid]}"; killed=$(now_ms)
