@@ -14,7 +14,7 @@
 #     Quorum load at RATE writes/s (default 10000) for SECONDS; prints the elections each node started
 #     and the leader's epoch before and after (a spurious failover shows as an epoch change).
 #
-#   Environment: ATTEMPT_MS (default 500) is the load client's --attempt-timeout-ms.
+#   Environment: KEEP=1 keeps the directory (node logs) instead of removing it. ATTEMPT_MS (default 500) is the load client's --attempt-timeout-ms.
 #   TUNED=1 appends shorter election timeouts to every node's config (heartbeat 20 ms,
 #   lease 120 ms, election 160 ms, jitter 20 ms, candidacy step 40 ms).
 set -euo pipefail
@@ -28,7 +28,7 @@ cleanup() {
         for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
     done
-    rm -rf "$dir"
+    if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $dir (node logs, configs)"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
 
@@ -109,17 +109,25 @@ rejoin)
     target=$(cli status --config "$dir/node$lid.conf" --json | python3 -c '
 import json, sys
 print(max(n["logEndOffset"] for n in json.load(sys.stdin)["nodes"] if n.get("reachable")))')
-    started=$(now_ms)
+    # Poll the victim's Prometheus endpoint (cheap) rather than a CLI JVM per poll.
+    metrics_port=$(( base_port + 100 ))
+    echo "logship.node.metrics.port=$metrics_port" >> "$dir/node$victim.conf"
     start_node "$victim"
     while true; do
-        end=$(cli status --config "$dir/node$lid.conf" --json --timeout-ms 500 2>/dev/null | python3 -c '
-import json, sys
-n = [n for n in json.load(sys.stdin)["nodes"] if n["id"] == int(sys.argv[1])][0]
-print(n.get("durableEndOffset", -1))' "$victim" || echo -1)
-        [[ "$end" -ge "$target" ]] && break
-        sleep 0.05
+        end=$(curl -s "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null | awk '/^logship_durable_end_offset /{print $2}' || true)
+        [[ -n "$end" && "${end%.*}" -ge "$target" ]] && break
+        sleep 0.01
     done
-    echo "rejoin: node $victim missed $missing records (log of $target records, $preload preloaded); start -> holding the whole log: $(( $(now_ms) - started )) ms (includes JVM start)"
+    caught=$(now_ms)
+    python3 - "$dir/node$victim.log" "$caught" "$missing" "$target" "$preload" <<'PY'
+import sys, datetime
+log, caught, missing, target, preload = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+started = [l for l in open(log) if "starts as a follower" in l][-1]
+t = datetime.datetime.strptime(started[:23], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+ms = caught - int(t.timestamp() * 1000)
+print("rejoin: %s missing records (log of %s records, %s preloaded): node running -> holding the whole log %d ms"
+      % (missing, target, preload, ms))
+PY
     ;;
 steady)
     seconds="${2:?seconds}"; rate="${3:-10000}"

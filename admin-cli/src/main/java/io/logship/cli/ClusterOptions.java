@@ -132,8 +132,10 @@ public final class ClusterOptions
             {
                 throw new CliException(1, "no node of " + describe() + " answered within " + timeoutMs + " ms");
             }
+            final boolean shortAttempts = attemptTimeoutMs < timeoutMs;
             return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs).maxInFlight(maxInFlight)
-                .requestTimeoutMs(Math.min(timeoutMs, attemptTimeoutMs)));
+                .requestTimeoutMs(Math.min(timeoutMs, attemptTimeoutMs))
+                .retryTimedOutWrites(shortAttempts)); // short attempts must not turn a slow fsync into a failure
         }
 
         void requireSecret(final String command)

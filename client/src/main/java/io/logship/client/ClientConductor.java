@@ -910,6 +910,14 @@ final class ClientConductor implements Agent
                 break;
 
             case TIMEOUT:
+                if (config.retryTimedOutWrites() && nowNs < request.deadlineNs)
+                {
+                    // Idempotent: the leader answers the resend with the original offset once the level is reached.
+                    request.lastFailure = describeNode(target) + " answered TIMEOUT (reached " +
+                        (null == reached ? "unknown" : reached) + ")" + (message.isEmpty() ? "" : ": " + message);
+                    request.nextAttemptNs = nowNs;
+                    break;
+                }
                 fail(request, ResponseStatus.TIMEOUT, target, "ack level " + request.ackLevel +
                     " not reached within " + config.requestTimeoutMs() * 9 / 10 + " ms (reached " +
                     (null == reached ? "unknown" : reached) + "); the write may still become committed: not retried" +

@@ -43,6 +43,7 @@ public final class ClientConfig
     private long deadlineMs = DEFAULT_DEADLINE_MS;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private int maxBatchRecords = 256;
+    private boolean retryTimedOutWrites;
     private int maxBatchBytes = 256 * 1024;
     private AckLevel defaultAckLevel = AckLevel.QUORUM;
     private String responseHost = "127.0.0.1";
@@ -246,6 +247,23 @@ public final class ClientConfig
     {
         this.deadlineMs = deadlineMs;
         return this;
+    }
+
+    /**
+     * When a node answers TIMEOUT (the ack level was not reached within the attempt), send the write again
+     * (same sequence: the leader recognises it and waits for the ack level anew) until the deadline, instead
+     * of failing it at once. For writers that must not give up during a slow disk or an election: the load
+     * generator. Default false: the first TIMEOUT fails the write and says what was reached.
+     */
+    public ClientConfig retryTimedOutWrites(final boolean retry)
+    {
+        this.retryTimedOutWrites = retry;
+        return this;
+    }
+
+    public boolean retryTimedOutWrites()
+    {
+        return retryTimedOutWrites;
     }
 
     /**

@@ -585,8 +585,12 @@ public final class SegmentedLog implements AutoCloseable
             " (nothing was written; free disk space and retry)", LogshipException.Category.ERROR, cause);
     }
 
-    /** Forces everything appended so far to disk. */
-    public void flush()
+    /**
+     * Forces everything appended so far to disk. May run on another thread than the appends (a follower
+     * fsyncs off its conductor thread): it forces at least up to the log end it read first, and it is
+     * serialised with truncation, which may close the segment it forces.
+     */
+    public synchronized void flush()
     {
         checkWritable();
         final long end = logEndOffset;

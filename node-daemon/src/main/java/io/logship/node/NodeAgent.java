@@ -83,6 +83,10 @@ final class NodeAgent implements Agent
     private static final int TAIL_MAX_BYTES = 512 * 1024;
     private static final int SNAPSHOT_CHUNK_BYTES = 256 * 1024;
     private static final long RESYNC_LOG_THRESHOLD_RECORDS = 10_000;
+    private static final long SLOW_CYCLE_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private long lastDutyCycleNs;
+    private long lastSlowCycleLogNs;
+    private String lastCyclePhase = "";
 
     private final NodeConfig config;
     private final SegmentedLog log;
@@ -192,6 +196,7 @@ final class NodeAgent implements Agent
     private final RecordCursor cursor = new RecordCursor();
 
     private final ElectionState election;
+    private final FollowerFlusher flusher;
     /** The epoch this node leads, -1 when it does not: the journal thread appends only under it. */
     private volatile int leadingEpoch = -1;
     /** After stepping down: journal results still to collect before this node may append as a follower. */
@@ -264,6 +269,7 @@ final class NodeAgent implements Agent
             followers[id] = new FollowerProgress(id, transport.addPublisher(member.host(), member.port(),
                 TransportStream.REPLICATION, "replication-to-" + id), election);
         }
+        this.flusher = new FollowerFlusher(log, nodeId, logger);
         this.election = new ElectionState(config.electionConfig(), new StateFilePersistence(), new LocalLogView(),
             new ElectionOutbox(), new SplittableRandom(), nowMs(System.nanoTime()));
     }
@@ -292,6 +298,7 @@ final class NodeAgent implements Agent
             " (last leader: node " + leaderId + ")" : "") + ", log [" + log.logStartOffset() + ", " +
             log.logEndOffset() + "), " + (config.electionConfig().autoFailoverEnabled() ? "automatic failover on" :
             config.electionConfig().autoFailoverDisabledReason()));
+        flusher.start();
         bootstrapIfNew(System.nanoTime());
     }
 
@@ -337,8 +344,10 @@ final class NodeAgent implements Agent
             }
         }
         // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again.
+        final long rebuildStartNs = System.nanoTime();
         dedup.clear();
         rebuildDedupWindow();
+        final long rebuildNs = System.nanoTime() - rebuildStartNs;
         leadingEpoch = newEpoch;
         final long sequence = ring.next();
         final WriteEvent event = ring.get(sequence);
@@ -347,7 +356,8 @@ final class NodeAgent implements Agent
         event.idempotent = false;
         ring.publish(sequence);
         logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + clusterSize + "-node cluster, log [" +
-            log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + store.appliedOffset());
+            log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + store.appliedOffset() +
+            " (de-duplication window rebuilt in " + TimeUnit.NANOSECONDS.toMillis(rebuildNs) + " ms)");
     }
 
     private void flushFollowerAppends()
@@ -403,19 +413,23 @@ final class NodeAgent implements Agent
 
     private long findOffsetNearEnd(final long bytes)
     {
-        // Segments are the unit we can find cheaply: start from the newest segment(s) covering ~bytes.
-        final List<Long> bases = log.segmentBaseOffsets();
+        // An estimate from the average record size: reading whole segments (up to 2 x 128 MiB) here blocked the
+        // conductor of a newly elected leader for longer than its lease, which then expired at once.
+        final long start = log.logStartOffset();
+        final long records = log.logEndOffset() - start;
         final long size = log.sizeBytes();
-        if (size <= bytes || bases.size() == 1)
+        if (size <= bytes || records <= 0)
         {
-            return bases.get(0);
+            return start;
         }
-        return bases.get(Math.max(0, bases.size() - 2));
+        final long averageBytes = Math.max(1, size / records);
+        return Math.max(start, log.logEndOffset() - bytes / averageBytes);
     }
 
     @Override
     public void onClose()
     {
+        flusher.close();
         if (role == Role.LEADER || role == Role.FENCED)
         {
             final PendingWrites.Completion unavailable = (c, client, offset, offsetEpoch, timedOut, count) ->
@@ -459,6 +473,15 @@ final class NodeAgent implements Agent
     public int doWork()
     {
         final long nowNs = System.nanoTime();
+        if (nowNs - lastDutyCycleNs > SLOW_CYCLE_NS && lastDutyCycleNs != 0 && nowNs - lastSlowCycleLogNs > SLOW_CYCLE_NS * 10)
+        {
+            // A stalled conductor neither sends nor acks heartbeats: past the lease, that costs an election.
+            lastSlowCycleLogNs = nowNs;
+            logger.log(WARNING, "Node " + nodeId + " conductor stalled for " +
+                TimeUnit.NANOSECONDS.toMillis(nowNs - lastDutyCycleNs) + " ms (" + lastCyclePhase + ")");
+        }
+        lastDutyCycleNs = nowNs;
+        lastCyclePhase = "duty cycle";
         if (role != Role.FENCED)
         {
             // A fenced node (its log failed) never stands for election; it still votes and serves reads.
@@ -493,6 +516,7 @@ final class NodeAgent implements Agent
 
     private int leaderWork(final long nowNs)
     {
+        lastCyclePhase = "leader work";
         int work = 0;
         try
         {
@@ -1557,17 +1581,15 @@ final class NodeAgent implements Agent
         if (appendedSinceFlush)
         {
             appendedSinceFlush = false;
-            try
-            {
-                log.flush();
-            }
-            catch (final LogshipException ex)
-            {
-                role = Role.FENCED;
-                logger.log(ERROR, "Node " + nodeId + " is FENCED: " + ex.getMessage());
-                return work;
-            }
+            flusher.request(); // the fsync runs on its own thread; the ack follows once the durable end moves
             work++;
+        }
+        if (log.isFailed() && role != Role.FENCED)
+        {
+            role = Role.FENCED;
+            logger.log(ERROR, "Node " + nodeId + " is FENCED: its log failed (a follower append or fsync); it " +
+                "takes no more data. Restart it once the disk is fixed.");
+            return work;
         }
         if (followerState == FollowerState.FETCHING)
         {
@@ -2454,6 +2476,8 @@ final class NodeAgent implements Agent
             "write requests dropped because the client never connected", writesWithoutSession);
         MetricsEndpoint.counter(text, "logship_elections_started_total", "candidacies this node started",
             electionsStarted);
+        MetricsEndpoint.counter(text, "logship_follower_slow_fsyncs_total", "follower fsyncs over 100 ms",
+            flusher.slowFsyncs());
         MetricsEndpoint.counter(text, "logship_leader_step_downs_total",
             "times this node stopped leading (lease lost, deposed, demoted, handed over)", leaderDepositions);
         MetricsEndpoint.counter(text, "logship_quarantined_records_total",
