@@ -43,8 +43,11 @@ public final class BoundedPublisher implements AutoCloseable
     private final Counter tooLarge;
     private final Counter retries;
 
+    private final Counter faultDropped;
+
     private long lastPosition;
     private boolean claimTagged;
+    private volatile boolean dropAll;
 
     /**
      * @param authenticator null if this process has no cluster secret: then sending a message the policy
@@ -77,6 +80,17 @@ public final class BoundedPublisher implements AutoCloseable
             aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "max-position-exceeded");
         tooLarge = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "too-large");
         retries = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "retries");
+        faultDropped = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "fault-dropped");
+    }
+
+    /**
+     * Fault injection (a node's {@code logship.node.faults.file}, for partition tests): while set, every send
+     * is dropped as if the peer were unreachable, answered {@link PublishResult#NOT_CONNECTED} and counted as
+     * {@code fault-dropped}. Any thread may set it.
+     */
+    public void dropAll(final boolean drop)
+    {
+        dropAll = drop;
     }
 
     /**
@@ -92,6 +106,11 @@ public final class BoundedPublisher implements AutoCloseable
     /** Sends the SBE message (header included) at {@code buffer[offset, offset + length)}. */
     public PublishResult offer(final DirectBuffer buffer, final int offset, final int length)
     {
+        if (dropAll)
+        {
+            faultDropped.incrementRelease();
+            return PublishResult.NOT_CONNECTED;
+        }
         final boolean tagged = requiresTag(buffer, offset, length);
         final int framedLength = tagged ? length + Authenticator.TAG_LENGTH : length;
         if (framedLength > publication.maxMessageLength())
@@ -122,6 +141,11 @@ public final class BoundedPublisher implements AutoCloseable
      */
     public PublishResult tryClaim(final int templateId, final int messageLength, final BufferClaim claim)
     {
+        if (dropAll)
+        {
+            faultDropped.incrementRelease();
+            return PublishResult.NOT_CONNECTED;
+        }
         final boolean tagged = policy.requiresTag(templateId);
         requireAuthenticator(tagged, templateId);
         final int framedLength = tagged ? messageLength + Authenticator.TAG_LENGTH : messageLength;
@@ -230,7 +254,8 @@ public final class BoundedPublisher implements AutoCloseable
     public void close()
     {
         CloseHelper.closeAll(
-            publication, sent, backPressured, notConnected, adminAction, closed, maxPositionExceeded, tooLarge, retries);
+            publication, sent, backPressured, notConnected, adminAction, closed, maxPositionExceeded, tooLarge, retries,
+            faultDropped);
     }
 
     @Override

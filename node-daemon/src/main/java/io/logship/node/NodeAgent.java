@@ -84,6 +84,11 @@ final class NodeAgent implements Agent
     private static final int SNAPSHOT_CHUNK_BYTES = 256 * 1024;
     private static final long RESYNC_LOG_THRESHOLD_RECORDS = 10_000;
     private static final long SLOW_CYCLE_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long FAULTS_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Peers cut off by the faults file (index = node id); null when none. */
+    private boolean[] isolatedPeers;
+    private long lastFaultsCheckNs;
+    private volatile long faultDroppedMessages;
     private long lastDutyCycleNs;
     private long lastSlowCycleLogNs;
     private String lastCyclePhase = "";
@@ -488,6 +493,11 @@ final class NodeAgent implements Agent
             election.onTick(nowMs(nowNs));
             bootstrapIfNew(nowNs);
         }
+        if (null != config.faultsFile() && nowNs - lastFaultsCheckNs >= FAULTS_CHECK_INTERVAL_NS)
+        {
+            lastFaultsCheckNs = nowNs;
+            checkFaults();
+        }
         int work = clientAdapter.poll(FRAGMENT_LIMIT);
         work += adminAdapter.poll(FRAGMENT_LIMIT);
         work += electionAdapter.poll(FRAGMENT_LIMIT);
@@ -570,6 +580,94 @@ final class NodeAgent implements Agent
             }
         }
         return work;
+    }
+
+    /**
+     * Fault injection: reads {@code logship.node.faults.file}. While it exists, every peer id it lists is cut
+     * off both ways: this node's publications to it drop every message, and messages from it are dropped on
+     * arrival (by the sender id each replication and election message carries). A partition, as the
+     * system tests make one, without touching the network.
+     */
+    private void checkFaults()
+    {
+        boolean[] isolated = null;
+        try
+        {
+            if (java.nio.file.Files.exists(config.faultsFile()))
+            {
+                isolated = new boolean[followers.length];
+                for (final String part : java.nio.file.Files.readString(config.faultsFile()).split("[,\\s]+"))
+                {
+                    if (!part.isBlank())
+                    {
+                        final int id = Integer.parseInt(part.trim());
+                        if (id > 0 && id < isolated.length && id != nodeId)
+                        {
+                            isolated[id] = true;
+                        }
+                    }
+                }
+            }
+        }
+        catch (final java.io.IOException | NumberFormatException ex)
+        {
+            logger.log(WARNING, "faults file " + config.faultsFile() + " unreadable: " + ex + "; no peer is cut off");
+            isolated = null;
+        }
+        if (java.util.Arrays.equals(isolated, isolatedPeers))
+        {
+            return;
+        }
+        isolatedPeers = isolated;
+        final List<Integer> cutOff = new ArrayList<>();
+        for (int id = 1; id < followers.length; id++)
+        {
+            final boolean cut = null != isolated && isolated[id];
+            if (cut)
+            {
+                cutOff.add(id);
+            }
+            if (null != followers[id])
+            {
+                followers[id].replication.dropAll(cut);
+                feedbackToPeer[id].dropAll(cut);
+                electionToPeer[id].dropAll(cut);
+            }
+        }
+        logger.log(WARNING, "Faults file " + config.faultsFile() + ": " + (cutOff.isEmpty() ? "no peer cut off" :
+            "cut off from peers " + cutOff));
+    }
+
+    /** Whether a message from {@code peerId} is dropped by fault injection (counted). */
+    private boolean faultDropped(final int peerId)
+    {
+        final boolean[] isolated = isolatedPeers;
+        if (null != isolated && peerId > 0 && peerId < isolated.length && isolated[peerId])
+        {
+            faultDroppedMessages++;
+            return true;
+        }
+        return false;
+    }
+
+    /** The peer that sent a replication, feedback or election message, from the id field it carries; -1 if none. */
+    private int senderOf(final int templateId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        return switch (templateId)
+        {
+            case AppendBatchDecoder.TEMPLATE_ID -> decoders.appendBatch(buffer, offset, length).leaderId();
+            case HeartbeatDecoder.TEMPLATE_ID -> decoders.heartbeat(buffer, offset, length).leaderId();
+            case SnapshotChunkDecoder.TEMPLATE_ID -> decoders.snapshotChunk(buffer, offset, length).leaderId();
+            case AckDecoder.TEMPLATE_ID -> decoders.ack(buffer, offset, length).nodeId();
+            case FetchFromDecoder.TEMPLATE_ID -> decoders.fetchFrom(buffer, offset, length).nodeId();
+            case RefuseDecoder.TEMPLATE_ID -> decoders.refuse(buffer, offset, length).nodeId();
+            case RequestVoteDecoder.TEMPLATE_ID -> decoders.requestVote(buffer, offset, length).candidateId();
+            case VoteDecoder.TEMPLATE_ID -> decoders.vote(buffer, offset, length).voterId();
+            case EpochEndRequestDecoder.TEMPLATE_ID -> decoders.epochEndRequest(buffer, offset, length).nodeId();
+            case EpochEndResponseDecoder.TEMPLATE_ID -> decoders.epochEndResponse(buffer, offset, length).nodeId();
+            case HandoverDecoder.TEMPLATE_ID -> decoders.handover(buffer, offset, length).leaderId();
+            default -> -1;
+        };
     }
 
     /**
@@ -1392,6 +1490,10 @@ final class NodeAgent implements Agent
     private void onFeedbackMessage(
         final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
+        if (null != isolatedPeers && faultDropped(senderOf(templateId, buffer, offset, length)))
+        {
+            return;
+        }
         switch (templateId)
         {
             case AckDecoder.TEMPLATE_ID -> onAck(decoders.ack(buffer, offset, length));
@@ -1512,6 +1614,10 @@ final class NodeAgent implements Agent
     private void onElectionMessage(
         final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
+        if (null != isolatedPeers && faultDropped(senderOf(templateId, buffer, offset, length)))
+        {
+            return;
+        }
         switch (templateId)
         {
             case EpochEndRequestDecoder.TEMPLATE_ID -> onEpochEndRequest(decoders.epochEndRequest(buffer, offset, length));
@@ -1709,6 +1815,10 @@ final class NodeAgent implements Agent
     private void onReplicationMessage(
         final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
+        if (null != isolatedPeers && faultDropped(senderOf(templateId, buffer, offset, length)))
+        {
+            return;
+        }
         switch (templateId)
         {
             case AppendBatchDecoder.TEMPLATE_ID -> onAppendBatch(decoders.appendBatch(buffer, offset, length));
@@ -2476,6 +2586,8 @@ final class NodeAgent implements Agent
             "write requests dropped because the client never connected", writesWithoutSession);
         MetricsEndpoint.counter(text, "logship_elections_started_total", "candidacies this node started",
             electionsStarted);
+        MetricsEndpoint.counter(text, "logship_fault_dropped_messages_total",
+            "messages from peers dropped by the faults file (fault injection)", faultDroppedMessages);
         MetricsEndpoint.counter(text, "logship_follower_slow_fsyncs_total", "follower fsyncs over 100 ms",
             flusher.slowFsyncs());
         MetricsEndpoint.counter(text, "logship_leader_step_downs_total",

@@ -73,6 +73,7 @@ public final class NodeConfig
     public static final String VOTE_ROUND_TIMEOUT_MS_PROP = "logship.node.election.vote.round.timeout.ms";
     public static final String HANDOVER_TIMEOUT_MS_PROP = "logship.node.election.handover.timeout.ms";
     public static final String METRICS_PORT_PROP = "logship.node.metrics.port";
+    public static final String FAULTS_FILE_PROP = "logship.node.faults.file";
     public static final int METRICS_PORT_DEFAULT = 0;
 
     /** One member of the cluster as configured: id and UDP endpoint. */
@@ -102,6 +103,7 @@ public final class NodeConfig
     private final int snapshotRetain;
     private final IdleStrategyKind idleStrategy;
     private final int metricsPort;
+    private final Path faultsFile;
     private final ElectionConfig electionConfig;
     private final LogConfig logConfig;
     private final TransportContext transportContext;
@@ -199,6 +201,8 @@ public final class NodeConfig
             "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_'));
         metricsPort = reader.intValue(METRICS_PORT_PROP, Integer.toString(METRICS_PORT_DEFAULT), 0, 65535);
         electionConfig = electionConfig(reader);
+        final String faults = reader.string(FAULTS_FILE_PROP, null);
+        faultsFile = null == faults || faults.isBlank() ? null : Path.of(faults);
 
         logConfig = new LogConfig()
             .directory(dataDirectory.resolve("log"))
@@ -499,6 +503,15 @@ public final class NodeConfig
     public int metricsPort()
     {
         return metricsPort;
+    }
+
+    /**
+     * Fault injection for partition tests, or null (the default, and the only sane production value): while
+     * this file exists, the node drops every message to and from the peer ids it lists.
+     */
+    public Path faultsFile()
+    {
+        return faultsFile;
     }
 
     /** Who may lead and when: priorities, timeouts, automatic failover (see ELECTION.md). */

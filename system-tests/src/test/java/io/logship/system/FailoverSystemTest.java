@@ -20,6 +20,7 @@ import io.logship.system.harness.TestCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -345,6 +347,121 @@ class FailoverSystemTest
         final io.logship.client.TailBatch batch = client.tail(leader.nodeId(), write.offset(), 64 * 1024);
         return batch.records().stream().filter(r -> r.offset() == write.offset()).findFirst()
             .map(r -> null == r.key() ? "" : new String(r.key(), StandardCharsets.US_ASCII)).orElse("");
+    }
+
+    /**
+     * A network partition, made with each node's faults file (the transport-level fault switch: every message to
+     * and from the listed peers is dropped; chosen over network namespaces because all nodes share 127.0.0.1 here
+     * and the switch needs no root or routing). The leader is cut off from both followers while a client keeps
+     * writing at the {@code leader} ack level. The old leader stops acknowledging within its lease, the followers
+     * elect a new leader, and no epoch has writes acknowledged by two nodes. After healing, the old leader (still
+     * running) rejoins: what it acknowledged alone is in the log or in its quarantine file, and it resyncs.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void shouldStopAcknowledgingWithinTheLeaseWhenPartitionedAndQuarantineAfterHealing(@TempDir final Path faults)
+        throws Exception
+    {
+        final TestCluster cluster = watcher.cluster(3)
+            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
+            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
+            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .start();
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
+        final AckedWrites quorum = new AckedWrites("part", 1000);
+        AckedWrites.awaitAll(quorum.write(client, 0, 300), 60);
+        final int old = cluster.leaderId();
+        final List<Integer> others = cluster.nodeIds().stream().filter(id -> id != old).toList();
+
+        // Leader-level writes, one at a time, from a client that keeps going across the partition.
+        final LogshipClient writer = cluster.newClient(config -> config.requestTimeoutMs(300).deadlineMs(5000)
+            .maxBatchRecords(1));
+        final List<long[]> acks = java.util.Collections.synchronizedList(new ArrayList<>()); // {ackNs, epoch, node, offset, index}
+        final java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        final ExecutorService load = Executors.newSingleThreadExecutor();
+        final Future<?> loop = load.submit(() ->
+        {
+            for (int i = 0; writing.get(); i++)
+            {
+                try
+                {
+                    final WriteResult r = writer.put(("alone-" + i).getBytes(StandardCharsets.US_ASCII),
+                        ("v" + i).getBytes(StandardCharsets.US_ASCII), AckLevel.LEADER).join();
+                    acks.add(new long[] {System.nanoTime(), r.epoch(), r.leaderId(), r.offset(), i});
+                }
+                catch (final RuntimeException ex)
+                {
+                    // a write the client gave up on: neither acknowledged nor counted
+                }
+            }
+            return null;
+        });
+        try
+        {
+            Poll.until("leader-level writes before the partition", Duration.ofSeconds(30), () -> acks.size() >= 50);
+            Files.writeString(faults.resolve("node-" + old), others.get(0) + "," + others.get(1));
+            for (final int id : others)
+            {
+                Files.writeString(faults.resolve("node-" + id), Integer.toString(old));
+            }
+            final long partitionedNs = System.nanoTime();
+            Poll.until("a new leader on the majority side", Duration.ofSeconds(20), () ->
+                others.stream().anyMatch(id -> "LEADER".equals(statusOrNull(cluster, id))));
+            final int ackedBefore = acks.size();
+            Poll.until("writes acknowledged by the new leader", Duration.ofSeconds(20), () ->
+                acks.size() > ackedBefore + 50);
+
+            final long lastAloneNs = acks.stream().filter(a -> a[2] == old).mapToLong(a -> a[0]).max().orElse(0);
+            final long leaseMs = 300;
+            assertThat(TimeUnit.NANOSECONDS.toMillis(lastAloneNs - partitionedNs))
+                .as("the isolated leader acknowledged its last write this long after the partition")
+                .isLessThan(leaseMs + 200);
+            final Map<Long, java.util.Set<Long>> nodesByEpoch = new java.util.TreeMap<>();
+            for (final long[] a : new ArrayList<>(acks))
+            {
+                nodesByEpoch.computeIfAbsent(a[1], e -> new java.util.TreeSet<>()).add(a[2]);
+            }
+            assertThat(nodesByEpoch.values()).as("nodes acknowledging per epoch %s", nodesByEpoch)
+                .allSatisfy(nodes -> assertThat(nodes).hasSize(1));
+        }
+        finally
+        {
+            writing.set(false);
+            loop.get(30, TimeUnit.SECONDS);
+            load.shutdownNow();
+            for (final int id : cluster.nodeIds())
+            {
+                Files.deleteIfExists(faults.resolve("node-" + id));
+            }
+        }
+
+        // Healed: the old leader, still running, rejoins as a follower and resyncs.
+        AckedWrites.awaitAll(quorum.write(client, 300, 1000), 60);
+        final NodeStatus leader = cluster.awaitCaughtUp();
+        assertThat(leader.nodeId()).isNotEqualTo(old);
+        assertThat(cluster.status(old).role()).isEqualTo("FOLLOWER");
+        cluster.assertCommittedChecksumsMatch();
+        assertThat(quorum.failedCount()).as("first: %s", quorum.firstFailure()).isZero();
+        for (final int nodeId : cluster.nodeIds())
+        {
+            assertThat(quorum.verifyReads(client, nodeId, quorum.ackedIndexes(1000))).isEqualTo(1000);
+        }
+        final AdminCliProcess.Result show = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "quarantine",
+            "show", "--dir", cluster.node(old).dataDir().toString(), "--json");
+        assertThat(show.exitCode()).as("%s", show).isZero();
+        int quarantined = 0;
+        for (final long[] a : acks)
+        {
+            final WriteResult acked = new WriteResult(a[3], (int)a[1], AckLevel.LEADER, (int)a[2]);
+            final boolean inLog = keyAt(client, leader, acked).equals("alone-" + a[4]);
+            final boolean inQuarantine = show.stdout().lines().anyMatch(line ->
+                line.contains("\"offset\":" + a[3] + ",") && line.contains("alone-" + a[4] + "\""));
+            assertThat(inLog || inQuarantine).as("leader-level write alone-%s acknowledged at offset %s by node %s",
+                a[4], a[3], a[2]).isTrue();
+            quarantined += inLog ? 0 : 1;
+        }
+        System.out.println("partition: " + acks.size() + " leader-level writes acknowledged, " + quarantined +
+            " of them only by the isolated leader (now in its quarantine file)");
     }
 
     /** A promotion signed with another secret is dropped and counted; leadership does not move. */
