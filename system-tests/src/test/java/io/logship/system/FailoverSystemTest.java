@@ -49,6 +49,8 @@ class FailoverSystemTest
     /** Rounds of kill-the-leader; the issue asks for 20 per CI run. {@code -Dlogship.failover.rounds=N} changes it. */
     private static final int ROUNDS = Integer.getInteger("logship.failover.rounds", 20);
     private static final int WRITES_PER_ROUND = 400;
+    /** The default lease (ElectionConfig): these tests run the product's default timeouts. */
+    private static final int LEASE_MS = 300;
 
     @RegisterExtension
     final SystemTestWatcher watcher = new SystemTestWatcher();
@@ -62,7 +64,7 @@ class FailoverSystemTest
     @Timeout(value = 900, unit = TimeUnit.SECONDS)
     void shouldElectANewLeaderAfterEverySigkillUnderLoadAndLoseNoAcknowledgedWrite()
     {
-        final TestCluster cluster = watcher.cluster(3).start();
+        final TestCluster cluster = cluster(3).start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
         final int total = ROUNDS * WRITES_PER_ROUND;
         final AckedWrites writes = new AckedWrites("failover", total);
@@ -112,7 +114,7 @@ class FailoverSystemTest
     void shouldSwitchOverGracefullyUnderLoadWithoutFailingOrLosingAWrite() throws Exception
     {
         final int count = 8000;
-        final TestCluster cluster = watcher.cluster(3).start();
+        final TestCluster cluster = cluster(3).start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
         final AckedWrites writes = new AckedWrites("switch", count);
         final ExecutorService load = Executors.newSingleThreadExecutor();
@@ -156,7 +158,7 @@ class FailoverSystemTest
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void shouldDeposeAFrozenLeaderThatComesBackWithAStaleEpoch() throws Exception
     {
-        final TestCluster cluster = watcher.cluster(3).start();
+        final TestCluster cluster = cluster(3).start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
         final AckedWrites writes = new AckedWrites("frozen", 400);
         AckedWrites.awaitAll(writes.write(client, 0, 200), 60);
@@ -216,7 +218,7 @@ class FailoverSystemTest
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void shouldQuarantineTheLeaderLevelSuffixOfAnIsolatedLeaderWhenItRejoins() throws Exception
     {
-        final TestCluster cluster = watcher.cluster(3).start();
+        final TestCluster cluster = cluster(3).start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
         final AckedWrites quorum = new AckedWrites("q", 2000);
         AckedWrites.awaitAll(quorum.write(client, 0, 500), 60);
@@ -300,7 +302,7 @@ class FailoverSystemTest
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void shouldRewindTheStoreOfANodeThatAppliedBeyondAForcedLeadersLog()
     {
-        final TestCluster cluster = watcher.cluster(3).start();
+        final TestCluster cluster = cluster(3).start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
         final AckedWrites writes = new AckedWrites("forced", 700);
         AckedWrites.awaitAll(writes.write(client, 0, 200), 60);
@@ -362,7 +364,7 @@ class FailoverSystemTest
     void shouldStopAcknowledgingWithinTheLeaseWhenPartitionedAndQuarantineAfterHealing(@TempDir final Path faults)
         throws Exception
     {
-        final TestCluster cluster = watcher.cluster(3)
+        final TestCluster cluster = cluster(3)
             .with(1, "logship.node.faults.file", faults.resolve("node-1"))
             .with(2, "logship.node.faults.file", faults.resolve("node-2"))
             .with(3, "logship.node.faults.file", faults.resolve("node-3"))
@@ -412,7 +414,7 @@ class FailoverSystemTest
                 acks.size() > ackedBefore + 50);
 
             final long lastAloneNs = acks.stream().filter(a -> a[2] == old).mapToLong(a -> a[0]).max().orElse(0);
-            final long leaseMs = 300;
+            final long leaseMs = LEASE_MS;
             assertThat(TimeUnit.NANOSECONDS.toMillis(lastAloneNs - partitionedNs))
                 .as("the isolated leader acknowledged its last write this long after the partition")
                 .isLessThan(leaseMs + 200);
@@ -464,12 +466,40 @@ class FailoverSystemTest
             " of them only by the isolated leader (now in its quarantine file)");
     }
 
+    /**
+     * {@code logship demote N}: the leader steps down and another node is elected (the demoted one waits two election
+     * timeouts before standing again); writes go on at the new leader.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldElectAnotherLeaderWhenTheLeaderIsDemoted()
+    {
+        final TestCluster cluster = cluster(3).start();
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
+        final AckedWrites writes = new AckedWrites("demote", 400);
+        AckedWrites.awaitAll(writes.write(client, 0, 200), 60);
+        final int old = cluster.leaderId();
+
+        final AdminCliProcess.Result demote = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "demote",
+            Integer.toString(old), "--config", cluster.node(old).configFile().toString());
+
+        assertThat(demote.exitCode()).as("%s", demote).isZero();
+        assertThat(demote.stdout()).contains("stepped down");
+        Poll.until("another node to lead", Duration.ofSeconds(20), () -> otherLeader(cluster, old) > 0);
+        AckedWrites.awaitAll(writes.write(client, 200, 400), 60);
+        assertThat(writes.failedCount()).as("first: %s", writes.firstFailure()).isZero();
+        final NodeStatus leader = cluster.awaitCaughtUp();
+        assertThat(leader.nodeId()).isNotEqualTo(old);
+        assertThat(cluster.node(old).logContains("demoted by the operator")).isTrue();
+        cluster.assertCommittedChecksumsMatch();
+    }
+
     /** A promotion signed with another secret is dropped and counted; leadership does not move. */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldDropAndCountAPromotionSignedWithTheWrongSecret() throws Exception
     {
-        final TestCluster cluster = watcher.cluster(3).start();
+        final TestCluster cluster = cluster(3).start();
         cluster.expectErrors(line -> line.contains("TransportException: adapter ") && line.contains(" dropped a message"));
         final int leader = cluster.leaderId();
         final int target = leader % 3 + 1;
@@ -498,7 +528,7 @@ class FailoverSystemTest
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void shouldNeverFailOverATwoNodeClusterOnItsOwnButAllowAForcedPromotion()
     {
-        final TestCluster cluster = watcher.cluster(2).start();
+        final TestCluster cluster = cluster(2).start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(10_000));
         final AckedWrites writes = new AckedWrites("pair", 200);
         AckedWrites.awaitAll(writes.write(client, 0, 100), 60);
@@ -536,6 +566,14 @@ class FailoverSystemTest
         {
             assertThat(writes.verifyReads(client, nodeId, writes.ackedIndexes(200))).isEqualTo(200);
         }
+    }
+
+    /** A test cluster with the product's default election timeouts (the harness relaxes them otherwise). */
+    private TestCluster.Builder cluster(final int nodes)
+    {
+        return watcher.cluster(nodes)
+            .with("logship.node.election.lease.timeout.ms", LEASE_MS)
+            .with("logship.node.election.timeout.ms", 400);
     }
 
     private static int otherLeader(final TestCluster cluster, final int except)

@@ -53,6 +53,9 @@ public final class TestCluster
     private final int leaderId;
     private final Map<Integer, Integer> ports = new TreeMap<>();
     private final Map<Integer, Integer> metricsPorts = new TreeMap<>();
+    /** Lease and election timeouts of every test cluster unless the test sets them: see the constructor. */
+    public static final int RELAXED_LEASE_MS = 1000;
+    public static final int RELAXED_ELECTION_MS = 1500;
     private final Map<Integer, NodeProcess> nodes = new TreeMap<>();
     private final List<LogshipClient> clients = new ArrayList<>();
     private final List<RawWireClient> rawClients = new ArrayList<>();
@@ -98,6 +101,11 @@ public final class TestCluster
                 final Path dataDir = dir.resolve("node-" + id + "-data");
                 config.setProperty("logship.node.data.dir", dataDir.toString());
                 config.setProperty("logship.transport.aeron.dir", aeronDir.toString());
+                // Relaxed election timeouts unless a test sets its own (FailoverSystemTest runs the defaults): on
+                // 2 shared cores, a build or the test JVM can starve a node for 300 ms, and a failover that is not
+                // the subject of a test would only make it slower and noisier.
+                config.setProperty("logship.node.election.lease.timeout.ms", Integer.toString(RELAXED_LEASE_MS));
+                config.setProperty("logship.node.election.timeout.ms", Integer.toString(RELAXED_ELECTION_MS));
                 final int metricsPort = freeTcpPort();
                 metricsPorts.put(id, metricsPort);
                 config.setProperty("logship.node.metrics.port", Integer.toString(metricsPort));
