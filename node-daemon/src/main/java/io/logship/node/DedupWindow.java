@@ -1,83 +1,292 @@
 package io.logship.node;
 
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
+
+import java.util.Arrays;
 
 /**
- * The leader's memory of recent idempotent writes: per client, the sequences it assigned (in flight
- * or appended) and the offset each got, so a retry is answered with the original offset instead of
- * being written twice. The replicated, durable half of de-duplication is the store's table (last
- * sequence per client, rebuilt from the log); this window covers what the store has not applied yet
- * and the recent past, bounded per client and in number of clients (least recently used evicted).
- * Owned by the conductor thread.
+ * The leader's memory of idempotent writes, per client: what it handed to the journal or found in the log
+ * since its coverage began, so a retry is answered with the original offset instead of being written twice.
+ * Owned by the conductor thread; {@link DuplicateCheck} makes the decision from it, the store and the log.
+ *
+ * <p>Per client it keeps three things, each bounded:
+ * <ul>
+ * <li>a ring of the last {@code ringSize} sequences and their offsets (exact answers for recent retries);</li>
+ * <li>one bit per sequence over a much longer span ({@code presenceSpan}, 64 times cheaper per sequence):
+ * whether it was written. A client's sequences are not bounded by its in-flight limit: one write stuck in a
+ * failover (attempt timeouts, a Connect to the dead node) holds one permit while the others complete and
+ * new sequences are drawn, so a retry may arrive tens of thousands of sequences behind the newest. A clear
+ * bit proves such a write was never stored and must be appended;</li>
+ * <li>per group of {@value #GROUP} sequences, the lowest offset any of them was appended at: where a search
+ * of the log for a written sequence whose offset left the ring starts (the group was written together, so
+ * the search is short).</li>
+ * </ul>
+ * A slot always keeps the higher of two sequences that map to it: a late write (a straggler appended after
+ * newer ones, or met in that order while rebuilding from the log) must not erase a newer one's offset.
+ *
+ * <p>Coverage: a client's window knows every write of that client appended at or after its
+ * {@link #searchFrom() coverage start} (the rebuild start when this node took over, or, for a client created
+ * after another was evicted, the point up to which evicted clients' writes were seen). A client the window
+ * does not hold has written nothing since {@link #unknownCoversFrom()}.
  */
 final class DedupWindow
 {
-    /** Result of {@link #lookup}: not a duplicate. */
+    /** Result of {@link #lookup}: not a duplicate of anything the window covers. */
     static final long NEW = -1;
     /** Result of {@link #lookup}: a duplicate whose original has not been appended yet. */
     static final long IN_FLIGHT = -2;
-    /** Result of {@link #lookup}: a duplicate older than the window; its offset is no longer known here. */
-    static final long TOO_OLD = -3;
+    /** Result of {@link #lookup}: written, but its offset left the ring: search the log from {@link #searchFrom()}. */
+    static final long SEARCH = -3;
+    /** Result of {@link #lookup}: older than the client's span; {@link #searchFrom()} is the client's coverage start. */
+    static final long BEYOND = -4;
+    /** Result of {@link #lookup}: no write of this client since {@link #searchFrom()}, the unknown clients' coverage. */
+    static final long UNKNOWN_CLIENT = -5;
 
+    /** Sequences per group whose lowest appended offset is kept. */
+    static final int GROUP = 256;
+    private static final int GROUP_SHIFT = 8;
+    private static final int WORDS_PER_GROUP = GROUP / Long.SIZE;
     private static final long UNASSIGNED = Long.MIN_VALUE;
+    private static final long NONE = Long.MAX_VALUE;
 
-    private final int mask;
+    private final int ringMask;
+    private final int presenceMask;
+    private final int groupMask;
+    private final int groups;
     private final int maxClients;
     private final Long2ObjectHashMap<ClientWindow> clients = new Long2ObjectHashMap<>();
     private long useCounter;
+    private long unknownCoversFrom;
+    /** One past the highest offset seen appended: an evicted client has written nothing at or after it. */
+    private long frontier;
+    private long searchFrom;
 
-    /** Slot of a sequence is {@code sequence & mask}: per-client sequences are consecutive, so the last N never collide. */
     private static final class ClientWindow
     {
         final long[] sequences;
         final long[] offsets;
-        long highestSequence = -1;
+        final long[] present;
+        final long[] groupLowest;
+        final long coversFrom;
+        /** Writes handed to the journal below the presence span (rare): in flight until their result. */
+        LongHashSet beyondInFlight;
+        long highestSequence;
         long lastUse;
 
-        ClientWindow(final int size)
+        ClientWindow(final int ringSize, final int presenceSpan, final long coversFrom)
         {
-            sequences = new long[size];
-            offsets = new long[size];
-            java.util.Arrays.fill(sequences, -1);
+            sequences = new long[ringSize];
+            offsets = new long[ringSize];
+            present = new long[presenceSpan / Long.SIZE];
+            groupLowest = new long[presenceSpan / GROUP];
+            Arrays.fill(sequences, -1);
+            Arrays.fill(groupLowest, NONE);
+            this.coversFrom = coversFrom;
         }
     }
 
-    /** @param windowSize sequences remembered per client, rounded up to a power of two. */
-    DedupWindow(final int windowSize, final int maxClients)
+    /**
+     * @param ringSize     sequences whose offsets are remembered per client, rounded up to a power of two.
+     * @param presenceSpan sequences remembered as written or not per client, rounded up to a power of two and
+     *                     to at least twice the ring and two groups.
+     * @param maxClients   clients held at once; the least recently used is evicted beyond it.
+     */
+    DedupWindow(final int ringSize, final int presenceSpan, final int maxClients)
     {
-        this.mask = Integer.highestOneBit(Math.max(2, windowSize - 1) << 1) - 1;
+        final int ring = powerOfTwoAtLeast(ringSize);
+        final int presence = powerOfTwoAtLeast(Math.max(presenceSpan, Math.max(2 * ring, 2 * GROUP)));
+        this.ringMask = ring - 1;
+        this.presenceMask = presence - 1;
+        this.groups = presence / GROUP;
+        this.groupMask = groups - 1;
         this.maxClients = maxClients;
     }
 
     /**
-     * The original offset of {@code sequence} if this client already sent it ({@code ≥ 0}), or
-     * {@link #NEW}, {@link #IN_FLIGHT} or {@link #TOO_OLD}.
+     * The original offset of {@code sequence} if this client's write of it is appended ({@code ≥ 0}), or
+     * {@link #NEW}, {@link #IN_FLIGHT}, {@link #SEARCH}, {@link #BEYOND} or {@link #UNKNOWN_CLIENT}; the last
+     * three set {@link #searchFrom()}.
      */
     long lookup(final long clientId, final long sequence)
     {
         final ClientWindow window = clients.get(clientId);
-        if (null == window || sequence > window.highestSequence)
+        if (null == window)
+        {
+            searchFrom = unknownCoversFrom;
+            return UNKNOWN_CLIENT;
+        }
+        window.lastUse = ++useCounter;
+        if (sequence > window.highestSequence)
         {
             return NEW;
         }
-        window.lastUse = ++useCounter;
-        final int slot = (int)(sequence & mask);
-        if (window.sequences[slot] != sequence)
+        if (sequence > window.highestSequence - (ringMask + 1))
         {
-            // Within the window but never seen: a write that arrived after a later one (a client retrying
-            // after failover cannot always keep its order). Older than the window: unknown, refuse.
-            return sequence > window.highestSequence - (mask + 1) ? NEW : TOO_OLD;
+            // In the ring's span the slot holds the highest sequence ever met for it, which is this one if
+            // it was written: a higher one would be above the highest.
+            final int slot = (int)(sequence & ringMask);
+            if (window.sequences[slot] != sequence)
+            {
+                return NEW;
+            }
+            final long offset = window.offsets[slot];
+            if (offset == UNASSIGNED)
+            {
+                return IN_FLIGHT;
+            }
+            return offset >= 0 ? offset : NEW; // a failed append may be retried as new
         }
-        final long offset = window.offsets[slot];
-        if (offset == UNASSIGNED)
+        if (inPresenceSpan(window, sequence))
+        {
+            if (!isPresent(window, sequence))
+            {
+                return NEW;
+            }
+            final long lowest = window.groupLowest[groupSlot(sequence)];
+            if (lowest == NONE)
+            {
+                return IN_FLIGHT; // handed to the journal, and nothing of its group appended yet
+            }
+            searchFrom = lowest;
+            return SEARCH;
+        }
+        if (null != window.beyondInFlight && window.beyondInFlight.contains(sequence))
         {
             return IN_FLIGHT;
         }
-        return offset >= 0 ? offset : NEW; // a failed append may be retried as new
+        searchFrom = window.coversFrom;
+        return BEYOND;
+    }
+
+    /** Where the search the last {@link #lookup} asked for starts; for BEYOND and UNKNOWN_CLIENT, the coverage start. */
+    long searchFrom()
+    {
+        return searchFrom;
+    }
+
+    /** The highest sequence the window met for the client, or -1 if it does not hold the client. */
+    long highestSequence(final long clientId)
+    {
+        final ClientWindow window = clients.get(clientId);
+        return null == window ? -1 : window.highestSequence;
+    }
+
+    /** A client this window does not hold has written nothing at or after this offset. */
+    long unknownCoversFrom()
+    {
+        return unknownCoversFrom;
     }
 
     /** Records a sequence handed to the journal; its offset follows with {@link #onResult}. */
     void onPublished(final long clientId, final long sequence)
+    {
+        final ClientWindow window = windowFor(clientId);
+        advance(window, sequence);
+        if (sequence > window.highestSequence - (ringMask + 1))
+        {
+            final int slot = (int)(sequence & ringMask);
+            if (window.sequences[slot] <= sequence)
+            {
+                window.sequences[slot] = sequence;
+                window.offsets[slot] = UNASSIGNED;
+            }
+        }
+        if (inPresenceSpan(window, sequence))
+        {
+            setPresent(window, sequence);
+        }
+        else
+        {
+            if (null == window.beyondInFlight)
+            {
+                window.beyondInFlight = new LongHashSet();
+            }
+            window.beyondInFlight.add(sequence);
+        }
+    }
+
+    /** The journal's verdict: {@code offset ≥ 0} appended there, {@code -1} failed (may be retried). */
+    void onResult(final long clientId, final long sequence, final long offset)
+    {
+        final ClientWindow window = clients.get(clientId);
+        if (offset >= 0)
+        {
+            frontier = Math.max(frontier, offset + 1);
+        }
+        if (null == window)
+        {
+            // Evicted while this write was in the journal: unknown clients are vouched for only above it.
+            if (offset >= 0)
+            {
+                unknownCoversFrom = Math.max(unknownCoversFrom, offset + 1);
+            }
+            return;
+        }
+        if (null != window.beyondInFlight)
+        {
+            window.beyondInFlight.remove(sequence);
+        }
+        if (offset >= 0)
+        {
+            remember(window, sequence, offset);
+            return;
+        }
+        final int slot = (int)(sequence & ringMask);
+        if (window.sequences[slot] == sequence)
+        {
+            window.offsets[slot] = offset;
+        }
+        if (sequence <= window.highestSequence && inPresenceSpan(window, sequence))
+        {
+            clearPresent(window, sequence);
+        }
+    }
+
+    /** Records an appended idempotent record found in the log (rebuilding the window on taking leadership). */
+    void onAppended(final long clientId, final long sequence, final long offset)
+    {
+        frontier = Math.max(frontier, offset + 1);
+        remember(windowFor(clientId), sequence, offset);
+    }
+
+    /** Whether this window holds the client (it has written since the window's coverage began). */
+    boolean knows(final long clientId)
+    {
+        return clients.containsKey(clientId);
+    }
+
+    /** Forgets every client: the window covers the log from {@code coverageStart} on, learned with {@link #onAppended}. */
+    void reset(final long coverageStart)
+    {
+        clients.clear();
+        unknownCoversFrom = coverageStart;
+        frontier = coverageStart;
+    }
+
+    private void remember(final ClientWindow window, final long sequence, final long offset)
+    {
+        window.lastUse = ++useCounter;
+        advance(window, sequence);
+        if (sequence > window.highestSequence - (ringMask + 1))
+        {
+            final int slot = (int)(sequence & ringMask);
+            if (window.sequences[slot] <= sequence)
+            {
+                window.sequences[slot] = sequence;
+                window.offsets[slot] = offset;
+            }
+        }
+        if (inPresenceSpan(window, sequence))
+        {
+            setPresent(window, sequence);
+            final int group = groupSlot(sequence);
+            window.groupLowest[group] = Math.min(window.groupLowest[group], offset);
+        }
+        // Below the presence span nothing is kept: a retry of it searches the log from the coverage start.
+    }
+
+    private ClientWindow windowFor(final long clientId)
     {
         ClientWindow window = clients.get(clientId);
         if (null == window)
@@ -86,46 +295,58 @@ final class DedupWindow
             {
                 evictLeastRecentlyUsed();
             }
-            window = new ClientWindow(mask + 1);
+            window = new ClientWindow(ringMask + 1, presenceMask + 1, unknownCoversFrom);
             clients.put(clientId, window);
         }
         window.lastUse = ++useCounter;
-        final int slot = (int)(sequence & mask);
-        window.sequences[slot] = sequence;
-        window.offsets[slot] = UNASSIGNED;
-        window.highestSequence = Math.max(window.highestSequence, sequence);
+        return window;
     }
 
-    /** The journal's verdict: {@code offset ≥ 0} appended there, {@code -1} failed (may be retried). */
-    void onResult(final long clientId, final long sequence, final long offset)
+    /** Raises the client's highest sequence, clearing the groups the presence span moves onto. */
+    private void advance(final ClientWindow window, final long sequence)
     {
-        final ClientWindow window = clients.get(clientId);
-        if (null != window)
+        if (sequence <= window.highestSequence)
         {
-            final int slot = (int)(sequence & mask);
-            if (window.sequences[slot] == sequence)
-            {
-                window.offsets[slot] = offset;
-            }
+            return;
         }
+        final long toGroup = sequence >> GROUP_SHIFT;
+        final long fromGroup = Math.max((window.highestSequence >> GROUP_SHIFT) + 1, toGroup - groups + 1);
+        for (long group = fromGroup; group <= toGroup; group++)
+        {
+            final int slot = (int)(group & groupMask);
+            window.groupLowest[slot] = NONE;
+            Arrays.fill(window.present, slot * WORDS_PER_GROUP, (slot + 1) * WORDS_PER_GROUP, 0L);
+        }
+        window.highestSequence = sequence;
     }
 
-    /** Records an appended idempotent record found in the log (rebuilding the window on taking leadership). */
-    void onAppended(final long clientId, final long sequence, final long offset)
+    /** Whole groups only, so a group's lowest offset is never shared with a group of the next round. */
+    private boolean inPresenceSpan(final ClientWindow window, final long sequence)
     {
-        onPublished(clientId, sequence);
-        onResult(clientId, sequence, offset);
+        return (sequence >> GROUP_SHIFT) > (window.highestSequence >> GROUP_SHIFT) - groups;
     }
 
-    /** Whether this client has written through this node since it took over. */
-    boolean knows(final long clientId)
+    private int groupSlot(final long sequence)
     {
-        return clients.containsKey(clientId);
+        return (int)((sequence >> GROUP_SHIFT) & groupMask);
     }
 
-    void clear()
+    private boolean isPresent(final ClientWindow window, final long sequence)
     {
-        clients.clear();
+        final int bit = (int)(sequence & presenceMask);
+        return (window.present[bit >>> 6] & (1L << bit)) != 0;
+    }
+
+    private void setPresent(final ClientWindow window, final long sequence)
+    {
+        final int bit = (int)(sequence & presenceMask);
+        window.present[bit >>> 6] |= 1L << bit;
+    }
+
+    private void clearPresent(final ClientWindow window, final long sequence)
+    {
+        final int bit = (int)(sequence & presenceMask);
+        window.present[bit >>> 6] &= ~(1L << bit);
     }
 
     private void evictLeastRecentlyUsed()
@@ -144,5 +365,13 @@ final class DedupWindow
             }
         }
         clients.remove(oldestKey);
+        // Everything the evicted client wrote so far is below the frontier (what is still in the journal
+        // raises it in onResult), so a client the window does not hold has written nothing from here on.
+        unknownCoversFrom = Math.max(unknownCoversFrom, frontier);
+    }
+
+    private static int powerOfTwoAtLeast(final int value)
+    {
+        return value <= 2 ? 2 : Integer.highestOneBit(value - 1) << 1;
     }
 }

@@ -77,8 +77,12 @@ final class NodeAgent implements Agent
     private static final long CONNECT_REPLY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
     private static final int MAX_CLIENT_SESSIONS = 4096;
     private static final int DEDUP_WINDOW = 4096;
+    /** Sequences remembered as written or not per client (20 KiB each): 13 s of a client at 10k writes/s. */
+    private static final int DEDUP_PRESENCE_SPAN = 1 << 17;
     private static final int DEDUP_MAX_CLIENTS = 1024;
     private static final int DEDUP_REBUILD_BYTES = 16 * 1024 * 1024;
+    /** Log one de-duplication search may read, and all of them in one duty cycle (~tens of ms). */
+    private static final long DEDUP_SEARCH_BYTES = 64L * 1024 * 1024;
     private static final int MAX_READ_WAITS = 4096;
     private static final int TAIL_MAX_BYTES = 512 * 1024;
     private static final int SNAPSHOT_CHUNK_BYTES = 256 * 1024;
@@ -146,7 +150,8 @@ final class NodeAgent implements Agent
     private final EventPoller.Handler<WriteEvent> journalResultHandler = this::onJournalResult;
     private final PendingWrites quorumWaits;
     private final PendingWrites allWaits;
-    private final DedupWindow dedup = new DedupWindow(DEDUP_WINDOW, DEDUP_MAX_CLIENTS);
+    private final DedupWindow dedup = new DedupWindow(DEDUP_WINDOW, DEDUP_PRESENCE_SPAN, DEDUP_MAX_CLIENTS);
+    private final DuplicateCheck duplicates;
     private final PendingWrites.Completion quorumDone = (c, client, offset, epoch, timedOut, count) ->
         onWaitDone(c, client, offset, epoch, timedOut, AckLevel.QUORUM, count);
     private final PendingWrites.Completion allDone = (c, client, offset, epoch, timedOut, count) ->
@@ -247,6 +252,7 @@ final class NodeAgent implements Agent
         this.allWaits = new PendingWrites(config.pendingMax());
         this.durableScratch = new long[clusterSize];
         this.sessions = new ClientSessions(transport, MAX_CLIENT_SESSIONS);
+        this.duplicates = new DuplicateCheck(dedup, new StoreSequences(), new LogSearch(), DEDUP_SEARCH_BYTES);
 
         clientAdapter = transport.addAdapter(TransportStream.CLIENT_INGRESS, "client-ingress", this::onClientMessage);
         adminAdapter = transport.addAdapter(TransportStream.ADMIN, "admin", this::onAdminMessage);
@@ -350,7 +356,6 @@ final class NodeAgent implements Agent
         }
         // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again.
         final long rebuildStartNs = System.nanoTime();
-        dedup.clear();
         rebuildDedupWindow();
         final long rebuildNs = System.nanoTime() - rebuildStartNs;
         leadingEpoch = newEpoch;
@@ -387,10 +392,14 @@ final class NodeAgent implements Agent
         }
     }
 
-    /** Learns the recent idempotent writes from the log tail, so retries after a restart are still de-duplicated. */
+    /**
+     * Learns the idempotent writes of about the last {@link #DEDUP_REBUILD_BYTES} of log, so retries of writes
+     * taken by the previous leader are de-duplicated: the window covers the log from there on.
+     */
     private void rebuildDedupWindow()
     {
-        long offset = Math.max(log.logStartOffset(), findOffsetNearEnd(DEDUP_REBUILD_BYTES));
+        long offset = offsetBytesBelow(log.logEndOffset(), DEDUP_REBUILD_BYTES);
+        dedup.reset(offset);
         while (offset < log.logEndOffset())
         {
             stagingByteBuffer.clear();
@@ -416,19 +425,121 @@ final class NodeAgent implements Agent
         }
     }
 
-    private long findOffsetNearEnd(final long bytes)
+    /**
+     * An offset about {@code bytes} of log below {@code offset}, not below the log start: an estimate from the
+     * average record size. Reading whole segments (up to 2 x 128 MiB) to rebuild the window blocked the
+     * conductor of a newly elected leader for longer than its lease, which then expired at once; the
+     * de-duplication searches bound what they read the same way.
+     */
+    private long offsetBytesBelow(final long offset, final long bytes)
     {
-        // An estimate from the average record size: reading whole segments (up to 2 x 128 MiB) here blocked the
-        // conductor of a newly elected leader for longer than its lease, which then expired at once.
         final long start = log.logStartOffset();
         final long records = log.logEndOffset() - start;
-        final long size = log.sizeBytes();
-        if (size <= bytes || records <= 0)
+        if (records <= 0)
         {
-            return start;
+            return Math.max(start, Math.min(offset, log.logEndOffset()));
         }
-        final long averageBytes = Math.max(1, size / records);
-        return Math.max(start, log.logEndOffset() - bytes / averageBytes);
+        final long recordBytes = Math.max(1, log.sizeBytes() / records);
+        return Math.max(start, offset - bytes / recordBytes);
+    }
+
+    /** The store's de-duplication table, as {@link DuplicateCheck} reads it. */
+    private final class StoreSequences implements DuplicateCheck.Store
+    {
+        @Override
+        public long appliedOffset()
+        {
+            return store.appliedOffset();
+        }
+
+        @Override
+        public long lastSequence(final long clientId)
+        {
+            return store.lastSequence(clientId);
+        }
+
+        @Override
+        public long offsetOfLastSequence(final long clientId)
+        {
+            return store.offsetOfLastSequence(clientId);
+        }
+    }
+
+    /** Searches of the log for one idempotent record, for {@link DuplicateCheck} (conductor thread, staging buffer). */
+    private final class LogSearch implements DuplicateCheck.Log
+    {
+        private long bytesRead;
+
+        @Override
+        public long startOffset()
+        {
+            return log.logStartOffset();
+        }
+
+        @Override
+        public long endOffset()
+        {
+            return log.logEndOffset();
+        }
+
+        @Override
+        public long offsetBytesBelow(final long offset, final long bytes)
+        {
+            return NodeAgent.this.offsetBytesBelow(offset, bytes);
+        }
+
+        @Override
+        public long find(final long clientId, final long lowSequence, final long highSequence, final long from,
+            final long to, final long maxBytes)
+        {
+            bytesRead = 0;
+            long offset = from;
+            try
+            {
+                while (offset < to)
+                {
+                    if (bytesRead >= maxBytes)
+                    {
+                        return INCOMPLETE;
+                    }
+                    stagingByteBuffer.clear();
+                    final int length = log.read(offset, 1024 * 1024, stagingByteBuffer);
+                    if (length == 0)
+                    {
+                        return NOT_FOUND; // the log end moved below the range (a truncation): nothing more
+                    }
+                    bytesRead += length;
+                    int position = 0;
+                    while (position < length && offset < to)
+                    {
+                        cursor.wrap(staging, position);
+                        while (cursor.next())
+                        {
+                            // Any match is the original, even one just outside the range (the first batch read
+                            // starts below it): the leader's log holds each (client id, sequence) once.
+                            if (cursor.idempotent() && cursor.clientId() == clientId &&
+                                cursor.sequence() >= lowSequence && cursor.sequence() <= highSequence)
+                            {
+                                return cursor.offset();
+                            }
+                        }
+                        offset = BatchDescriptor.nextOffset(staging, position);
+                        position += BatchDescriptor.length(staging, position);
+                    }
+                }
+                return NOT_FOUND;
+            }
+            catch (final OffsetOutOfRangeException ex)
+            {
+                return INCOMPLETE; // retention removed what was to be read: the answer is not known
+            }
+        }
+
+        @Override
+        public long bytesRead()
+        {
+            return bytesRead;
+        }
     }
 
     @Override
@@ -487,6 +598,7 @@ final class NodeAgent implements Agent
         }
         lastDutyCycleNs = nowNs;
         lastCyclePhase = "duty cycle";
+        duplicates.onDutyCycle();
         if (role != Role.FENCED)
         {
             // A fenced node (its log failed) never stands for election; it still votes and serves reads.
@@ -832,23 +944,16 @@ final class NodeAgent implements Agent
 
         if (sequence > 0)
         {
-            final long original = duplicateOffset(clientId, sequence);
+            final long original = duplicates.check(clientId, sequence);
             if (original >= 0)
             {
                 answerDuplicate(session, correlationId, clientId, original, ackLevel, nowNs + timeoutNs);
                 return;
             }
-            if (original == DedupWindow.IN_FLIGHT)
+            if (original != DuplicateCheck.NEW)
             {
-                sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "sequence " + sequence +
-                    " of client " + clientId + " is still being written; retry");
-                return;
-            }
-            if (original == DedupWindow.TOO_OLD)
-            {
-                sendWriteResponse(session, correlationId, -1, Status.INVALID, null, "sequence " + sequence +
-                    " of client " + clientId + " was already written but is older than the de-duplication window " +
-                    "of " + DEDUP_WINDOW + " sequences; its original offset is no longer known");
+                sendDuplicateRefusal(session, correlationId, original, "sequence " + sequence + " of client " +
+                    clientId + " is", 1);
                 return;
             }
         }
@@ -934,19 +1039,16 @@ final class NodeAgent implements Agent
                 "node " + nodeId + " is not the leader; node " + leaderId + " leads epoch " + epoch, epoch, count);
             return;
         }
-        final long lastSequence = firstSequence + count - 1;
-        final long original = duplicateOffset(clientId, lastSequence);
+        final long original = duplicates.checkBatch(clientId, firstSequence, count);
         if (original >= 0)
         {
             answerDuplicateBatch(session, correlationId, clientId, original, count, ackLevel, nowNs + timeoutNs);
             return;
         }
-        if (original != DedupWindow.NEW || duplicateOffset(clientId, firstSequence) != DedupWindow.NEW)
+        if (original != DuplicateCheck.NEW)
         {
-            sendWriteResponse(session, correlationId, -1, original == DedupWindow.IN_FLIGHT ? Status.BUSY :
-                Status.INVALID, null, "sequences " + firstSequence + ".." + lastSequence + " of client " + clientId +
-                (original == DedupWindow.IN_FLIGHT ? " are still being written; retry" :
-                " overlap earlier writes or are older than the de-duplication window"), epoch, count);
+            sendDuplicateRefusal(session, correlationId, original, "sequences " + firstSequence + ".." +
+                (firstSequence + count - 1) + " of client " + clientId + " are", count);
             return;
         }
         if (quorumWaits.isFull() || allWaits.isFull())
@@ -1059,29 +1161,24 @@ final class NodeAgent implements Agent
         }
     }
 
-    /** The original offset of a retried write, or a {@link DedupWindow} verdict. */
-    private long duplicateOffset(final long clientId, final long sequence)
+    /** Answers a write {@link DuplicateCheck} did not let through: BUSY if a retry will do, else INVALID and why. */
+    private void sendDuplicateRefusal(final ClientSessions.Session session, final long correlationId,
+        final long verdict, final String what, final int count)
     {
-        final long verdict = dedup.lookup(clientId, sequence);
-        if (verdict != DedupWindow.NEW || dedup.knows(clientId))
+        if (verdict == DuplicateCheck.IN_FLIGHT)
         {
-            if (verdict == DedupWindow.TOO_OLD && store.lastSequence(clientId) == sequence)
-            {
-                return store.offsetOfLastSequence(clientId);
-            }
-            return verdict;
+            sendWriteResponse(session, correlationId, -1, Status.BUSY, null, what + " still being written; retry",
+                epoch, count);
         }
-        // First write of this client since this node took over: the store knows what was applied.
-        final long lastApplied = store.lastSequence(clientId);
-        if (sequence < lastApplied)
+        else if (verdict == DuplicateCheck.DEFERRED)
         {
-            return DedupWindow.TOO_OLD;
+            sendWriteResponse(session, correlationId, -1, Status.BUSY, null, what + " a retry whose original the " +
+                "leader must search its log for, and it has searched enough for now; retry", epoch, count);
         }
-        if (sequence == lastApplied)
+        else
         {
-            return store.offsetOfLastSequence(clientId);
+            sendWriteResponse(session, correlationId, -1, Status.INVALID, null, duplicates.refusal(), epoch, count);
         }
-        return DedupWindow.NEW;
     }
 
     private void answerDuplicate(final ClientSessions.Session session, final long correlationId, final long clientId,

@@ -9,42 +9,157 @@ class DedupWindowTest
     @Test
     void shouldAnswerARetryWithTheOriginalOffset()
     {
-        final DedupWindow window = new DedupWindow(8, 4);
+        final DedupWindow window = new DedupWindow(8, 512, 4);
         window.onPublished(42, 1);
         assertThat(window.lookup(42, 1)).isEqualTo(DedupWindow.IN_FLIGHT);
         window.onResult(42, 1, 100);
         assertThat(window.lookup(42, 1)).isEqualTo(100);
         assertThat(window.lookup(42, 2)).isEqualTo(DedupWindow.NEW);
-        assertThat(window.lookup(43, 1)).isEqualTo(DedupWindow.NEW);
+        assertThat(window.lookup(43, 1)).isEqualTo(DedupWindow.UNKNOWN_CLIENT);
     }
 
     @Test
     void shouldLetAFailedWriteBeRetried()
     {
-        final DedupWindow window = new DedupWindow(8, 4);
+        final DedupWindow window = new DedupWindow(8, 512, 4);
         window.onPublished(42, 1);
         window.onResult(42, 1, -1);
         assertThat(window.lookup(42, 1)).isEqualTo(DedupWindow.NEW);
     }
 
     @Test
-    void shouldSayTooOldBeyondTheWindow()
+    void shouldLetAFailedStragglerBelowTheRingBeRetried()
     {
-        final DedupWindow window = new DedupWindow(8, 4);
-        for (long sequence = 1; sequence <= 20; sequence++)
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        for (long sequence = 2; sequence <= 20; sequence++)
         {
-            window.onPublished(42, sequence);
-            window.onResult(42, sequence, 1000 + sequence);
+            window.onAppended(42, sequence, 100 + sequence);
         }
-        assertThat(window.lookup(42, 20)).isEqualTo(1020);
-        assertThat(window.lookup(42, 13)).isEqualTo(1013);
-        assertThat(window.lookup(42, 12)).isEqualTo(DedupWindow.TOO_OLD);
+        window.onPublished(42, 1);
+        window.onResult(42, 1, -1);
+        assertThat(window.lookup(42, 1)).isEqualTo(DedupWindow.NEW);
+    }
+
+    /**
+     * The failover bug: a client's in-flight limit bounds how many writes are outstanding, not how far apart
+     * their sequences are. One write lost with the old leader and retried late, while the client's other
+     * writes went on at the new leader, is far below the ring of recent sequences; it was answered "older
+     * than the de-duplication window" (INVALID) although it was never stored.
+     */
+    @Test
+    void shouldTreatAWriteLostInAFailoverAsNewThoughTheClientRanFarAhead()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.reset(1000);
+        for (long sequence = 1; sequence <= 40; sequence++)
+        {
+            if (sequence != 5)
+            {
+                window.onAppended(42, sequence, 1000 + sequence);
+            }
+        }
+        assertThat(window.lookup(42, 5)).isEqualTo(DedupWindow.NEW);
+    }
+
+    @Test
+    void shouldSendTheSearchForAWrittenSequenceBelowTheRingToItsGroup()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.reset(1000);
+        for (long sequence = 1; sequence <= 40; sequence++)
+        {
+            window.onAppended(42, sequence, 1000 + sequence);
+        }
+        assertThat(window.lookup(42, 33)).isEqualTo(1033);
+        assertThat(window.lookup(42, 12)).isEqualTo(DedupWindow.SEARCH);
+        assertThat(window.searchFrom()).isEqualTo(1001);
+    }
+
+    @Test
+    void shouldKeepTheNewerOffsetWhenAStragglerMapsToItsSlot()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        for (long sequence = 1; sequence <= 16; sequence++)
+        {
+            if (sequence != 3)
+            {
+                window.onPublished(42, sequence);
+                window.onResult(42, sequence, 100 + sequence);
+            }
+        }
+        window.onPublished(42, 3); // lost in a failover, retried late: slot 3 holds sequence 11
+        window.onResult(42, 3, 200);
+        assertThat(window.lookup(42, 11)).isEqualTo(111);
+        assertThat(window.lookup(42, 3)).isEqualTo(DedupWindow.SEARCH);
+        assertThat(window.searchFrom()).isEqualTo(101);
+    }
+
+    @Test
+    void shouldKeepTheNewerOffsetWhenTheLogHoldsAStragglerAfterIt()
+    {
+        // Rebuilding from the log meets records in offset order, where a straggler follows newer sequences.
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.reset(100);
+        for (long sequence = 1; sequence <= 16; sequence++)
+        {
+            if (sequence != 3)
+            {
+                window.onAppended(42, sequence, 100 + sequence);
+            }
+        }
+        window.onAppended(42, 3, 200);
+        assertThat(window.lookup(42, 11)).isEqualTo(111);
+    }
+
+    @Test
+    void shouldSayInFlightForAStragglerWhoseGroupHasNothingAppended()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.onPublished(42, 300);
+        window.onResult(42, 300, 50);
+        window.onPublished(42, 20);
+        assertThat(window.lookup(42, 20)).isEqualTo(DedupWindow.IN_FLIGHT);
+        window.onResult(42, 20, 60);
+        assertThat(window.lookup(42, 20)).isEqualTo(DedupWindow.SEARCH);
+        assertThat(window.searchFrom()).isEqualTo(60);
+    }
+
+    @Test
+    void shouldForgetWhatWasWrittenOnceThePresenceSpanMovesOn()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.reset(0);
+        for (long sequence = 1; sequence <= 100; sequence++)
+        {
+            window.onAppended(42, sequence, sequence);
+        }
+        for (long sequence = 600; sequence <= 700; sequence++)
+        {
+            window.onAppended(42, sequence, sequence);
+        }
+        // 513 shares sequence 1's bit; the bit was cleared when the span moved onto its group.
+        assertThat(window.lookup(42, 513)).isEqualTo(DedupWindow.NEW);
+        assertThat(window.lookup(42, 650)).isEqualTo(DedupWindow.SEARCH);
+        assertThat(window.searchFrom()).isEqualTo(600);
+        assertThat(window.lookup(42, 50)).isEqualTo(DedupWindow.BEYOND);
+        assertThat(window.searchFrom()).isEqualTo(0);
+    }
+
+    @Test
+    void shouldKnowAStragglerBelowThePresenceSpanIsInFlightUntilItsResult()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.onAppended(42, 2000, 10);
+        window.onPublished(42, 7);
+        assertThat(window.lookup(42, 7)).isEqualTo(DedupWindow.IN_FLIGHT);
+        window.onResult(42, 7, 11);
+        assertThat(window.lookup(42, 7)).isEqualTo(DedupWindow.BEYOND);
     }
 
     @Test
     void shouldAcceptASequenceThatArrivesAfterALaterOne()
     {
-        final DedupWindow window = new DedupWindow(8, 4);
+        final DedupWindow window = new DedupWindow(8, 512, 4);
         window.onPublished(42, 5);
         window.onResult(42, 5, 500);
         assertThat(window.lookup(42, 4)).isEqualTo(DedupWindow.NEW);
@@ -57,7 +172,7 @@ class DedupWindowTest
     @Test
     void shouldEvictTheLeastRecentlyUsedClient()
     {
-        final DedupWindow window = new DedupWindow(8, 2);
+        final DedupWindow window = new DedupWindow(8, 512, 2);
         window.onAppended(1, 1, 10);
         window.onAppended(2, 1, 20);
         window.lookup(1, 1);
@@ -65,5 +180,26 @@ class DedupWindowTest
         assertThat(window.knows(1)).isTrue();
         assertThat(window.knows(2)).isFalse();
         assertThat(window.knows(3)).isTrue();
+    }
+
+    @Test
+    void shouldVouchForUnknownClientsOnlyAboveWhatEvictedClientsWrote()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 2);
+        window.reset(5);
+        assertThat(window.lookup(1, 1)).isEqualTo(DedupWindow.UNKNOWN_CLIENT);
+        assertThat(window.searchFrom()).isEqualTo(5);
+        window.onAppended(1, 1, 10);
+        window.onAppended(2, 1, 20);
+        window.onPublished(2, 2);
+        window.onAppended(3, 1, 30); // evicts client 1, which wrote below 31
+        assertThat(window.lookup(1, 1)).isEqualTo(DedupWindow.UNKNOWN_CLIENT);
+        assertThat(window.searchFrom()).isEqualTo(31);
+        window.onAppended(4, 1, 40); // evicts client 2 while its sequence 2 is in the journal
+        window.onResult(2, 2, 45);
+        assertThat(window.lookup(2, 2)).isEqualTo(DedupWindow.UNKNOWN_CLIENT);
+        assertThat(window.searchFrom()).isEqualTo(46);
+        window.onPublished(5, 1); // a client created now is covered from there
+        assertThat(window.lookup(5, 7)).isEqualTo(DedupWindow.NEW);
     }
 }

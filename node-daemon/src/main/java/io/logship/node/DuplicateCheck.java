@@ -1,0 +1,278 @@
+package io.logship.node;
+
+/**
+ * The leader's decision on an idempotent write: is (client id, sequence) already in the log, and at which
+ * offset? Asks the {@link DedupWindow} first; when the window cannot tell (the offset left its ring, the
+ * sequence is older than its span, or the client has not written since the window's coverage began) it
+ * asks the store's table (highest applied sequence per client) and, on that rare path only, searches the
+ * log for the record, within a byte budget. Pure: the store and the log are behind small interfaces so the
+ * decision is tested without Aeron. Owned by the conductor thread.
+ *
+ * <p>A write that is not in the log is always appended, except when it cannot be told apart from one that
+ * is ({@link #UNDECIDABLE}, with the reason and what the client should do in {@link #refusal()}): only a
+ * client the window does not hold, retrying a sequence below the highest the store applied for it, when
+ * the part of the log that could hold the original was removed or lies beyond the search budget; or a
+ * retry whose original would have to be searched for past that budget.
+ */
+final class DuplicateCheck
+{
+    /** Result of {@link #check}: not in the log; append it. */
+    static final long NEW = DedupWindow.NEW;
+    /** Result of {@link #check}: handed to the journal, not appended yet; the client retries. */
+    static final long IN_FLIGHT = DedupWindow.IN_FLIGHT;
+    /** Result of {@link #check}: this duty cycle's search budget is spent; the client retries. */
+    static final long DEFERRED = -10;
+    /** Result of {@link #check}: cannot tell whether it is in the log; {@link #refusal()} says why and what to do. */
+    static final long UNDECIDABLE = -11;
+
+    /** The store's replicated table of the highest applied sequence per client. */
+    interface Store
+    {
+        /** The store's applied offset: the table covers every record below it once this is read. */
+        long appliedOffset();
+
+        /** The highest sequence applied for the client, or -1. */
+        long lastSequence(long clientId);
+
+        /** The offset of the record that carried {@link #lastSequence}, or -1. */
+        long offsetOfLastSequence(long clientId);
+    }
+
+    /** The leader's log, searched for one record. */
+    interface Log
+    {
+        /** Result of {@link #find}: the whole range was read and the record is not in it. */
+        long NOT_FOUND = -1;
+        /** Result of {@link #find}: the byte budget ran out, or part of the range was removed, before the end. */
+        long INCOMPLETE = -2;
+
+        long startOffset();
+
+        long endOffset();
+
+        /** An offset about {@code bytes} of log below {@code offset} (an estimate), not below the log start. */
+        long offsetBytesBelow(long offset, long bytes);
+
+        /**
+         * The offset of a record of the client with a sequence in [{@code lowSequence}, {@code highSequence}]
+         * in the log from {@code from} to {@code to}, reading at most about {@code maxBytes}, or
+         * {@link #NOT_FOUND} or {@link #INCOMPLETE}.
+         */
+        long find(long clientId, long lowSequence, long highSequence, long from, long to, long maxBytes);
+
+        /** Bytes the last {@link #find} read. */
+        long bytesRead();
+    }
+
+    private final DedupWindow window;
+    private final Store store;
+    private final Log log;
+    private final long searchBytes;
+    private long searchedThisCycle;
+    private String refusal;
+
+    /**
+     * @param searchBytes log bytes one search may read, and the budget of one duty cycle: searches run on
+     *                    the conductor thread, which must keep heartbeating.
+     */
+    DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes)
+    {
+        this.window = window;
+        this.store = store;
+        this.log = log;
+        this.searchBytes = searchBytes;
+    }
+
+    /** Starts a duty cycle: its search budget is full again. */
+    void onDutyCycle()
+    {
+        searchedThisCycle = 0;
+    }
+
+    /** Why the last {@link #check} answered {@link #UNDECIDABLE}, and what the client should do. */
+    String refusal()
+    {
+        return refusal;
+    }
+
+    /**
+     * The original offset of the client's write of {@code sequence} ({@code ≥ 0}), or {@link #NEW},
+     * {@link #IN_FLIGHT}, {@link #DEFERRED} or {@link #UNDECIDABLE}.
+     */
+    long check(final long clientId, final long sequence)
+    {
+        final long verdict = window.lookup(clientId, sequence);
+        if (verdict >= 0 || verdict == DedupWindow.NEW || verdict == DedupWindow.IN_FLIGHT)
+        {
+            return verdict;
+        }
+        final long from = window.searchFrom();
+        if (verdict == DedupWindow.SEARCH)
+        {
+            return searchWritten(clientId, sequence, from);
+        }
+        return searchUnknown(clientId, sequence, from, verdict == DedupWindow.BEYOND);
+    }
+
+    /**
+     * The verdict on a batch of sequences {@code first .. first + count - 1}: the original offset of its last
+     * record if all of it is in the log at consecutive offsets (a retried batch), or {@link #NEW} if none of
+     * it is, or {@link #IN_FLIGHT}, {@link #DEFERRED} or {@link #UNDECIDABLE} (also for a batch partly in the
+     * log: one reply cannot carry its scattered offsets, so the client must send those writes one by one).
+     */
+    long checkBatch(final long clientId, final long first, final int count)
+    {
+        final long last = first + count - 1;
+        final long lastVerdict = check(clientId, last);
+        if (count == 1 || lastVerdict == IN_FLIGHT || lastVerdict == DEFERRED || lastVerdict == UNDECIDABLE ||
+            lastVerdict == NEW && allAboveWritten(clientId, first, last))
+        {
+            return lastVerdict;
+        }
+        // Rare (a batch resent as a batch, or new sequences below ones already written): every record decides.
+        for (int i = 0; i < count - 1; i++)
+        {
+            final long verdict = check(clientId, first + i);
+            if (verdict == IN_FLIGHT || verdict == DEFERRED || verdict == UNDECIDABLE)
+            {
+                return verdict;
+            }
+            final long expected = lastVerdict >= 0 ? lastVerdict - (count - 1 - i) : NEW;
+            if (verdict != expected)
+            {
+                refusal = "sequences " + first + ".." + last + " of client " + clientId + " are partly stored, or " +
+                    "not stored together (sequence " + (first + i) + describe(verdict) + ", sequence " + last +
+                    describe(lastVerdict) + "): send them as single writes, each is de-duplicated on its own";
+                return UNDECIDABLE;
+            }
+        }
+        return lastVerdict;
+    }
+
+    /** Whether none of the sequences {@code first .. last} can be in the log, shown for all of them at once. */
+    private boolean allAboveWritten(final long clientId, final long first, final long last)
+    {
+        if (window.knows(clientId))
+        {
+            return first > window.highestSequence(clientId);
+        }
+        final long applied = store.appliedOffset(); // first: the table read after it covers everything below it
+        if (first <= store.lastSequence(clientId))
+        {
+            return false;
+        }
+        // Never applied, and nothing of the client's at or above the window's coverage: only the log between
+        // the two can hold them (after an eviction, what the store has not applied yet), in one search.
+        final long coverage = window.unknownCoversFrom();
+        final long from = Math.max(applied, log.startOffset());
+        if (from >= coverage)
+        {
+            return true;
+        }
+        if (searchedThisCycle >= searchBytes || from > applied)
+        {
+            return false; // each record decides, and says why
+        }
+        final long found = log.find(clientId, first, last, from, coverage, 2 * searchBytes);
+        searchedThisCycle += log.bytesRead();
+        return found == Log.NOT_FOUND;
+    }
+
+    /** The window knows the sequence was written (or handed to the journal) but no longer where: find it. */
+    private long searchWritten(final long clientId, final long sequence, final long groupLowest)
+    {
+        if (searchedThisCycle >= searchBytes)
+        {
+            return DEFERRED;
+        }
+        final long from = Math.max(groupLowest, log.startOffset());
+        final long found = log.find(clientId, sequence, sequence, from, log.endOffset(), searchBytes);
+        searchedThisCycle += log.bytesRead();
+        if (found >= 0)
+        {
+            return found;
+        }
+        if (found == Log.NOT_FOUND && from == groupLowest)
+        {
+            return IN_FLIGHT; // written through here but not appended: the journal still holds it
+        }
+        refusal = "sequence " + sequence + " of client " + clientId + " is stored (or being stored), but its record " +
+            "was not found in the log searched from offset " + from + (from > groupLowest ? " (retention removed " +
+            "the log below it)" : " (searches stop after " + mib(searchBytes) + ")") + ", so its original offset " +
+            "cannot be given; do not write it again: read its key to see the stored value";
+        return UNDECIDABLE;
+    }
+
+    /**
+     * The window holds nothing about the sequence: either the client has written nothing since
+     * {@code coverage} (an unknown client: its original can only be below that), or the sequence is older
+     * than the span the window holds for the client (its original can be anywhere from {@code coverage}, where
+     * this client's window begins). The store's table narrows that down; a search of the log settles it.
+     */
+    private long searchUnknown(final long clientId, final long sequence, final long coverage, final boolean known)
+    {
+        final long applied = store.appliedOffset(); // first: the table read after it covers everything below it
+        final long lastApplied = store.lastSequence(clientId);
+        boolean appliedLater = lastApplied > sequence;
+        if (sequence == lastApplied)
+        {
+            final long offset = store.offsetOfLastSequence(clientId);
+            if (store.lastSequence(clientId) == sequence)
+            {
+                return offset;
+            }
+            appliedLater = true; // the apply thread moved past it meanwhile
+        }
+        long lo = known ? coverage : 0;
+        final long hi = known ? log.endOffset() : coverage;
+        if (!appliedLater)
+        {
+            lo = Math.max(lo, applied); // never applied, so not below the applied offset
+        }
+        if (lo >= hi)
+        {
+            return NEW;
+        }
+        final long start = log.startOffset();
+        final long from = Math.max(Math.max(lo, start), log.offsetBytesBelow(hi, searchBytes));
+        long found = Log.NOT_FOUND;
+        if (from < hi)
+        {
+            if (searchedThisCycle >= searchBytes)
+            {
+                return DEFERRED;
+            }
+            // Twice the estimate: the estimate is an average, and a search cut short only costs a refusal.
+            found = log.find(clientId, sequence, sequence, from, hi, 2 * searchBytes);
+            searchedThisCycle += log.bytesRead();
+            if (found >= 0)
+            {
+                return found;
+            }
+        }
+        if (found == Log.NOT_FOUND && from == lo)
+        {
+            return NEW; // all of [lo, hi) searched
+        }
+        final boolean removed = found == Log.NOT_FOUND && from == start;
+        refusal = "cannot tell whether sequence " + sequence + " of client " + clientId + " was already written: " +
+            "this leader has no record of it" + (appliedLater ? " while the store applied a later sequence of the " +
+            "client" : "") + ", and the log " + (found == Log.NOT_FOUND ? "below offset " + from :
+            "from offset " + lo + " to " + hi) + ", where the original could be, " + (removed ?
+            "was removed by retention" : "was not " + (found == Log.NOT_FOUND ? "" : "fully ") +
+            "searched (searches stop after " + mib(searchBytes) + ")") +
+            "; the write may or may not be stored: read its key, and write it again (a new write, with a new " +
+            "sequence) only if it is missing";
+        return UNDECIDABLE;
+    }
+
+    private static String describe(final long verdict)
+    {
+        return verdict >= 0 ? " is at offset " + verdict : " is not";
+    }
+
+    private static String mib(final long bytes)
+    {
+        return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes + " bytes";
+    }
+}

@@ -1,0 +1,346 @@
+package io.logship.node;
+
+import org.agrona.collections.Long2LongHashMap;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DuplicateCheckTest
+{
+    private static final long CLIENT = -7163069878638840765L;
+    private static final long OTHER = 99;
+    private static final int RECORD_BYTES = 100;
+    /** 200 records of the fake log per search and per duty cycle. */
+    private static final long SEARCH_BYTES = 200 * RECORD_BYTES;
+
+    private final FakeStore store = new FakeStore();
+    private final FakeLog log = new FakeLog();
+    private final DedupWindow window = new DedupWindow(8, 512, 16);
+    private final DuplicateCheck check = new DuplicateCheck(window, store, log, SEARCH_BYTES);
+
+    /**
+     * The reproduction, as the new leader sees it: the client had sequences up to 60 in flight at the old
+     * leader, 30 of them never reached this node's log; the client's other writes went on here (to 140, far
+     * past the ring of 8) while sequence 30 waited for a Connect to the dead node. Its retry must be appended,
+     * and a retry of a write that did reach the log must get the original offset.
+     */
+    @Test
+    void shouldAppendAWriteLostInAFailoverAndAnswerOneThatSurvivedWithItsOffset()
+    {
+        for (long sequence = 1; sequence <= 60; sequence++)
+        {
+            if (sequence != 30)
+            {
+                log.append(CLIENT, sequence);
+            }
+        }
+        store.applyAll(log);
+        takeOver();
+        for (long sequence = 61; sequence <= 140; sequence++)
+        {
+            writeThroughLeader(CLIENT, sequence);
+        }
+        store.applyAll(log);
+
+        assertThat(check.check(CLIENT, 30)).isEqualTo(DuplicateCheck.NEW);
+        assertThat(check.check(CLIENT, 31)).isEqualTo(log.offsetOf(CLIENT, 31));
+        assertThat(check.check(CLIENT, 140)).isEqualTo(log.offsetOf(CLIENT, 140));
+        assertThat(check.check(CLIENT, 141)).isEqualTo(DuplicateCheck.NEW);
+    }
+
+    @Test
+    void shouldAnswerAClientWrittenOnlyBeforeTheCoverageFromTheStoreAndTheLog()
+    {
+        for (long sequence = 1; sequence <= 50; sequence++)
+        {
+            if (sequence != 20)
+            {
+                log.append(CLIENT, sequence);
+            }
+        }
+        for (int i = 0; i < 100; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        store.applyAll(log);
+        takeOverFrom(log.endOffset() - 50); // the client's writes are all below the rebuilt window
+
+        assertThat(check.check(CLIENT, 50)).isEqualTo(log.offsetOf(CLIENT, 50)); // the store's last sequence
+        assertThat(check.check(CLIENT, 51)).isEqualTo(DuplicateCheck.NEW); // above it: never applied
+        assertThat(check.check(CLIENT, 21)).isEqualTo(log.offsetOf(CLIENT, 21)); // found below the coverage
+        assertThat(check.check(CLIENT, 20)).isEqualTo(DuplicateCheck.NEW); // the whole log searched
+        assertThat(check.checkBatch(CLIENT, 51, 10)).isEqualTo(DuplicateCheck.NEW);
+        assertThat(check.checkBatch(CLIENT, 45, 10)).isEqualTo(DuplicateCheck.UNDECIDABLE);
+        assertThat(check.refusal()).contains("sequence 45 is at offset " + log.offsetOf(CLIENT, 45));
+    }
+
+    @Test
+    void shouldRefuseSayingWhyWhenTheLogThatCouldHoldTheOriginalIsGone()
+    {
+        for (long sequence = 1; sequence <= 50; sequence++)
+        {
+            if (sequence != 20)
+            {
+                log.append(CLIENT, sequence);
+            }
+        }
+        for (int i = 0; i < 100; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        store.applyAll(log);
+        log.startOffset = 40; // retention removed the first 40 records
+        takeOverFrom(log.endOffset() - 50);
+
+        assertThat(check.check(CLIENT, 45)).isEqualTo(log.offsetOf(CLIENT, 45));
+        assertThat(check.check(CLIENT, 20)).isEqualTo(DuplicateCheck.UNDECIDABLE);
+        assertThat(check.refusal()).contains("sequence 20 of client " + CLIENT, "removed by retention",
+            "read its key, and write it again (a new write, with a new sequence) only if it is missing");
+    }
+
+    @Test
+    void shouldRefuseWhenTheOriginalCouldLieBeyondTheSearchBudget()
+    {
+        log.append(CLIENT, 1);
+        log.append(CLIENT, 3);
+        for (int i = 0; i < 1000; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        store.applyAll(log);
+        takeOverFrom(log.endOffset() - 10);
+
+        assertThat(check.check(CLIENT, 2)).isEqualTo(DuplicateCheck.UNDECIDABLE);
+        assertThat(check.refusal()).contains("was not searched (searches stop after");
+    }
+
+    @Test
+    void shouldSayInFlightForAStragglerTheJournalStillHolds()
+    {
+        for (long sequence = 1; sequence <= 40; sequence++)
+        {
+            if (sequence != 5)
+            {
+                log.append(CLIENT, sequence);
+            }
+        }
+        takeOver();
+        window.onPublished(CLIENT, 5); // the late retry, handed to the journal
+
+        assertThat(check.check(CLIENT, 5)).isEqualTo(DuplicateCheck.IN_FLIGHT);
+        final long offset = log.append(CLIENT, 5);
+        window.onResult(CLIENT, 5, offset);
+        assertThat(check.check(CLIENT, 5)).isEqualTo(offset);
+    }
+
+    @Test
+    void shouldDeferSearchesOnceTheDutyCycleBudgetIsSpent()
+    {
+        for (long sequence = 1; sequence <= 40; sequence++)
+        {
+            if (sequence != 5)
+            {
+                log.append(CLIENT, sequence);
+            }
+        }
+        takeOver();
+        for (int i = 0; i < 300; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        window.onPublished(CLIENT, 5); // in the journal behind 300 records: a search from its group runs out
+
+        assertThat(check.check(CLIENT, 5)).isEqualTo(DuplicateCheck.UNDECIDABLE);
+        assertThat(check.refusal()).contains("is stored (or being stored)", "do not write it again");
+        assertThat(check.check(CLIENT, 12)).isEqualTo(DuplicateCheck.DEFERRED);
+        check.onDutyCycle();
+        assertThat(check.check(CLIENT, 12)).isEqualTo(log.offsetOf(CLIENT, 12));
+    }
+
+    @Test
+    void shouldSearchBeyondThePresenceSpanFromTheClientsCoverage()
+    {
+        log.append(CLIENT, 7);
+        takeOver();
+        for (long sequence = 2000; sequence <= 2010; sequence++)
+        {
+            writeThroughLeader(CLIENT, sequence);
+        }
+        store.applyAll(log);
+
+        assertThat(check.check(CLIENT, 7)).isEqualTo(log.offsetOf(CLIENT, 7));
+        assertThat(check.check(CLIENT, 8)).isEqualTo(DuplicateCheck.NEW);
+    }
+
+    @Test
+    void shouldTellABatchThatIsNewFromOneThatIsStoredOrPartlyStored()
+    {
+        for (long sequence = 1; sequence <= 20; sequence++)
+        {
+            log.append(CLIENT, sequence);
+        }
+        takeOver();
+
+        assertThat(check.checkBatch(CLIENT, 21, 5)).isEqualTo(DuplicateCheck.NEW);
+        assertThat(check.checkBatch(CLIENT, 15, 4)).isEqualTo(log.offsetOf(CLIENT, 18));
+        assertThat(check.checkBatch(CLIENT, 18, 5)).isEqualTo(DuplicateCheck.UNDECIDABLE);
+        assertThat(check.refusal()).contains("partly stored", "send them as single writes");
+    }
+
+    @Test
+    void shouldCheckEverySequenceOfABatchBelowTheClientsHighest()
+    {
+        for (long sequence = 1; sequence <= 20; sequence++)
+        {
+            if (sequence != 12 && sequence != 14)
+            {
+                log.append(CLIENT, sequence);
+            }
+        }
+        takeOver();
+
+        // 12 and 14 are not stored, 13 is: first and last alone would call the batch new and store 13 twice.
+        assertThat(check.checkBatch(CLIENT, 12, 3)).isEqualTo(DuplicateCheck.UNDECIDABLE);
+        assertThat(check.refusal()).contains("sequence 13 is at offset " + log.offsetOf(CLIENT, 13));
+    }
+
+    private void takeOver()
+    {
+        takeOverFrom(0);
+    }
+
+    /** What NodeAgent.startLeading does: the window learns the log from {@code from} on. */
+    private void takeOverFrom(final long from)
+    {
+        window.reset(from);
+        for (final long[] record : log.records)
+        {
+            if (record[0] >= from)
+            {
+                window.onAppended(record[1], record[2], record[0]);
+            }
+        }
+        check.onDutyCycle();
+    }
+
+    private void writeThroughLeader(final long clientId, final long sequence)
+    {
+        assertThat(check.check(clientId, sequence)).isEqualTo(DuplicateCheck.NEW);
+        window.onPublished(clientId, sequence);
+        window.onResult(clientId, sequence, log.append(clientId, sequence));
+    }
+
+    private static final class FakeStore implements DuplicateCheck.Store
+    {
+        private final Long2LongHashMap lastSequences = new Long2LongHashMap(-1);
+        private final Long2LongHashMap offsets = new Long2LongHashMap(-1);
+        private long applied;
+
+        void applyAll(final FakeLog log)
+        {
+            for (final long[] record : log.records)
+            {
+                if (record[0] >= applied && record[2] > lastSequences.get(record[1]))
+                {
+                    lastSequences.put(record[1], record[2]);
+                    offsets.put(record[1], record[0]);
+                }
+            }
+            applied = log.endOffset();
+        }
+
+        @Override
+        public long appliedOffset()
+        {
+            return applied;
+        }
+
+        @Override
+        public long lastSequence(final long clientId)
+        {
+            return lastSequences.get(clientId);
+        }
+
+        @Override
+        public long offsetOfLastSequence(final long clientId)
+        {
+            return offsets.get(clientId);
+        }
+    }
+
+    /** A log of idempotent records of {@value #RECORD_BYTES} bytes each, one per offset. */
+    private static final class FakeLog implements DuplicateCheck.Log
+    {
+        final List<long[]> records = new ArrayList<>();
+        long startOffset;
+        private long bytesRead;
+
+        long append(final long clientId, final long sequence)
+        {
+            final long offset = records.size();
+            records.add(new long[] {offset, clientId, sequence});
+            return offset;
+        }
+
+        long offsetOf(final long clientId, final long sequence)
+        {
+            for (final long[] record : records)
+            {
+                if (record[1] == clientId && record[2] == sequence)
+                {
+                    return record[0];
+                }
+            }
+            throw new AssertionError("no record of sequence " + sequence);
+        }
+
+        @Override
+        public long startOffset()
+        {
+            return startOffset;
+        }
+
+        @Override
+        public long endOffset()
+        {
+            return records.size();
+        }
+
+        @Override
+        public long offsetBytesBelow(final long offset, final long bytes)
+        {
+            return Math.max(startOffset, offset - bytes / RECORD_BYTES);
+        }
+
+        @Override
+        public long find(final long clientId, final long lowSequence, final long highSequence, final long from,
+            final long to, final long maxBytes)
+        {
+            assertThat(from).isGreaterThanOrEqualTo(startOffset);
+            bytesRead = 0;
+            for (long offset = from; offset < to && offset < records.size(); offset++)
+            {
+                if (bytesRead >= maxBytes)
+                {
+                    return INCOMPLETE;
+                }
+                bytesRead += RECORD_BYTES;
+                final long[] record = records.get((int)offset);
+                if (record[1] == clientId && record[2] >= lowSequence && record[2] <= highSequence)
+                {
+                    return offset;
+                }
+            }
+            return NOT_FOUND;
+        }
+
+        @Override
+        public long bytesRead()
+        {
+            return bytesRead;
+        }
+    }
+}
