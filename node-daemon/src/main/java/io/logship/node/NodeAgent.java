@@ -338,26 +338,32 @@ final class NodeAgent implements Agent
     /** Starts leading {@code newEpoch} (already persisted by the election): the NOOP that opens it goes first. */
     private void startLeading(final int newEpoch)
     {
-        flushFollowerAppends();
+        // Never fsync on the conductor here (a follower fsync can take a second on this disk): the flusher
+        // forces what this node appended as a follower, and the NOOP's own fsync forces the segment anyway.
+        if (appendedSinceFlush)
+        {
+            appendedSinceFlush = false;
+            flusher.request();
+        }
         epoch = newEpoch;
         leaderId = nodeId;
         role = Role.LEADER;
         writesStopped = false;
         epochStartOffset = -1;
         cancelSnapshotReceive();
+        final long nowNs = System.nanoTime();
         for (final FollowerProgress follower : followers)
         {
             if (null != follower)
             {
                 follower.reset();
                 follower.lastAckNs = 0;
-                follower.lastHeartbeatNs = 0; // heartbeat at once: followers learn of the new epoch now
+                // Heartbeat before the window rebuild below: followers learn of the epoch, and their acks start
+                // this leader's lease, while the conductor reads the log.
+                follower.lastHeartbeatNs = nowNs;
+                sendHeartbeat(follower, nowNs);
             }
         }
-        // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again.
-        final long rebuildStartNs = System.nanoTime();
-        rebuildDedupWindow();
-        final long rebuildNs = System.nanoTime() - rebuildStartNs;
         leadingEpoch = newEpoch;
         final long sequence = ring.next();
         final WriteEvent event = ring.get(sequence);
@@ -365,18 +371,14 @@ final class NodeAgent implements Agent
         event.clientId = 0;
         event.idempotent = false;
         ring.publish(sequence);
+        // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again.
+        // Client writes wait in their stream meanwhile; none is taken before the window is whole.
+        final long rebuildStartNs = System.nanoTime();
+        rebuildDedupWindow();
+        final long rebuildNs = System.nanoTime() - rebuildStartNs;
         logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + clusterSize + "-node cluster, log [" +
             log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + store.appliedOffset() +
             " (de-duplication window rebuilt in " + TimeUnit.NANOSECONDS.toMillis(rebuildNs) + " ms)");
-    }
-
-    private void flushFollowerAppends()
-    {
-        if (appendedSinceFlush)
-        {
-            appendedSinceFlush = false;
-            log.flush();
-        }
     }
 
     private void cancelSnapshotReceive()
