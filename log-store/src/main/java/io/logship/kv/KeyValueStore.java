@@ -527,11 +527,7 @@ public final class KeyValueStore implements AutoCloseable
         lock.lock();
         try
         {
-            closeQuietly();
-            deleteDbFiles();
-            openDb();
-            bindStructures();
-            setAppliedOffset(0);
+            recreateEmpty();
             try
             {
                 load(snapshotFile);
@@ -539,11 +535,7 @@ public final class KeyValueStore implements AutoCloseable
             catch (final RuntimeException ex)
             {
                 // Never leave a half-loaded store claiming an offset: back to empty at 0, to be rebuilt.
-                closeQuietly();
-                deleteDbFiles();
-                openDb();
-                bindStructures();
-                setAppliedOffset(0);
+                recreateEmpty();
                 throw ex;
             }
         }
@@ -568,17 +560,23 @@ public final class KeyValueStore implements AutoCloseable
         lock.lock();
         try
         {
-            closeQuietly();
-            deleteDbFiles();
-            openDb();
-            bindStructures();
-            setAppliedOffset(0);
+            recreateEmpty();
         }
         finally
         {
             lock.unlock();
         }
         LOG.log(System.Logger.Level.INFO, "store reset to empty at applied offset 0");
+    }
+
+    /** A new, empty MapDB file at applied offset 0 in place of the current one; caller holds the swap lock. */
+    private void recreateEmpty()
+    {
+        closeQuietly();
+        deleteDbFiles();
+        openDb();
+        bindStructures();
+        setAppliedOffset(0);
     }
 
     /**

@@ -642,17 +642,7 @@ final class NodeAgent implements Agent
     {
         lastCyclePhase = "leader work";
         int work = 0;
-        try
-        {
-            if (poller.poll(journalResultHandler) == EventPoller.PollState.PROCESSING)
-            {
-                work++;
-            }
-        }
-        catch (final Exception ex)
-        {
-            throw new LogshipException("journal result handling failed: " + ex, LogshipException.Category.FATAL, ex);
-        }
+        work += pollJournalResults();
         work += feedbackAdapter.poll(FRAGMENT_LIMIT);
         work += replicationAdapter.poll(FRAGMENT_LIMIT); // a leader of a higher epoch deposes this one
         if (role != Role.LEADER)
@@ -789,20 +779,22 @@ final class NodeAgent implements Agent
      * or finish, and their results are answered here. Only once the ring is empty may this node append as a
      * follower: two threads must never append to the log at once.
      */
-    private int drainJournal()
+    private int pollJournalResults()
     {
-        int work = 0;
         try
         {
-            if (poller.poll(journalResultHandler) == EventPoller.PollState.PROCESSING)
-            {
-                work++;
-            }
+            return poller.poll(journalResultHandler) == EventPoller.PollState.PROCESSING ? 1 : 0;
         }
         catch (final Exception ex)
         {
             throw new LogshipException("journal result handling failed: " + ex, LogshipException.Category.FATAL, ex);
         }
+    }
+
+    private int drainJournal()
+    {
+        int work = 0;
+        work += pollJournalResults();
         if (poller.getSequence().get() >= ring.getCursor())
         {
             journalDraining = false;
