@@ -2288,6 +2288,12 @@ final class NodeAgent implements Agent
                     sendReadResponse(session, correlationId, Status.NOT_LEADER, null);
                     return;
                 }
+                if (!election.canAcknowledge(nowMs(nowNs)))
+                {
+                    // Without its lease a newer leader may already have committed writes this one has not seen.
+                    sendReadResponse(session, correlationId, Status.UNAVAILABLE, null);
+                    return;
+                }
                 minOffset = commitOffset; // applied up to the commit seen now: linearizable with the leader
             }
             case MIN_OFFSET -> minOffset = requested + 1; // the applied offset is exclusive: N applied once it passed N
