@@ -54,10 +54,11 @@ final class SystemdNotifier
             "--status=" + status);
         try
         {
-            final Process process = new ProcessBuilder(argv)
+            final ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                .start();
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+            builder.environment().put(NOTIFY_SOCKET_ENV, notifySocket);
+            final Process process = builder.start();
             if (!process.waitFor(TIMEOUT_MS, TimeUnit.MILLISECONDS))
             {
                 process.destroyForcibly();
