@@ -98,6 +98,13 @@ class MultiHostNamespaceSystemTest
             }
             final int firstLeader = awaitOneLeader(Duration.ofSeconds(60), NODES);
 
+            // The answers come back across hosts only to the address the CLI derives from its route to the cluster:
+            // told to listen on its own loopback (what it did before), it hears nothing.
+            final Shell.Result loopback = logship("status", "--response-host", "127.0.0.1", "--timeout-ms", "1500",
+                "--config", opsConfig.toString());
+            assertThat(loopback.exitCode()).as("%s", loopback).isEqualTo(1);
+            assertThat(loopback.stderr()).contains("no node answered");
+
             final Shell.Result put = logship("put", "--config", opsConfig.toString(), "greeting", "hello-from-ops");
             assertThat(put.exitCode()).as("%s", put).isZero();
             final Shell.Result get = logship("get", "--config", opsConfig.toString(), "greeting");
