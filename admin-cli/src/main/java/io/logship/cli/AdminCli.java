@@ -14,7 +14,7 @@ import java.io.PrintWriter;
 @Command(
     name = "logship",
     mixinStandardHelpOptions = true,
-    version = "logship 0.1.0-SNAPSHOT",
+    versionProvider = AdminCli.Version.class,
     description = "Operate a logship cluster: status, reads and writes, log tails, checksum verification, " +
         "promotion, load generation, offline log dumps and quarantined records, a local demo cluster.",
     subcommands = {
@@ -30,6 +30,7 @@ import java.io.PrintWriter;
         LoadCommand.class,
         DumpCommand.class,
         QuarantineCommand.class,
+        SecretCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class
     })
@@ -42,6 +43,25 @@ public final class AdminCli implements Runnable
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** {@code logship --version}: the release version from the jar's Maven metadata ("development" from classes). */
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion() throws java.io.IOException
+        {
+            try (java.io.InputStream in = AdminCli.class.getResourceAsStream(
+                "/META-INF/maven/io.logship/admin-cli/pom.properties"))
+            {
+                final java.util.Properties properties = new java.util.Properties();
+                if (null != in)
+                {
+                    properties.load(in);
+                }
+                return new String[] {"logship " + properties.getProperty("version", "development")};
+            }
+        }
+    }
 
     public static void main(final String[] args)
     {

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * The cluster selection every networked command takes (a picocli mixin): {@code --config FILE} (a node
  * config file: its {@code logship.cluster.nodes} and {@code logship.cluster.secret.file}) or
  * {@code --cluster host:port,...} (entries may be {@code id@host:port}), {@code --secret-file} and
- * {@code --timeout-ms}. {@link #resolve} turns them into a {@link Target}; plain {@code host:port} entries
+ * {@code --timeout-ms} and {@code --response-host} (where the nodes answer; derived from the route to the cluster
+ * unless given). {@link #resolve} turns them into a {@link Target}; plain {@code host:port} entries
  * get their node id by asking the node (see {@link #discoverId}).
  */
 public final class ClusterOptions
@@ -55,6 +56,12 @@ public final class ClusterOptions
             "status, verify, promote and demote; 10000 for put, delete, get and tail; 30000 for load.")
     Long timeoutMs;
 
+    @Option(names = "--response-host", paramLabel = "HOST",
+        description = "Address the nodes send their answers to (this host's). Default: the " +
+            ClientConfig.RESPONSE_HOST_PROP + " system property if set, else the source address of this host's " +
+            "route to the first node (127.0.0.1 for a cluster on loopback).")
+    String responseHost;
+
     /** Whether --config or --cluster was given at all. */
     boolean isGiven()
     {
@@ -70,9 +77,17 @@ public final class ClusterOptions
         }
     }
 
-    /** The resolved cluster. {@code nodes} in configured order; {@code secretFile} may be null. */
-    record Target(List<Node> nodes, Path secretFile, long timeoutMs)
+    /**
+     * The resolved cluster. {@code nodes} in configured order; {@code secretFile} may be null; {@code responseHost}
+     * null derives it (see {@link ClientConfig#responseHost(String)}).
+     */
+    record Target(List<Node> nodes, Path secretFile, long timeoutMs, String responseHost)
     {
+        Target(final List<Node> nodes, final Path secretFile, final long timeoutMs)
+        {
+            this(nodes, secretFile, timeoutMs, null);
+        }
+
         /** Nodes with a known id, by id. */
         Map<Integer, InetSocketAddress> knownNodes()
         {
@@ -133,7 +148,7 @@ public final class ClusterOptions
                 throw new CliException(1, "no node of " + describe() + " answered within " + timeoutMs + " ms");
             }
             final boolean shortAttempts = attemptTimeoutMs < timeoutMs;
-            return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs).maxInFlight(maxInFlight)
+            return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs, responseHost).maxInFlight(maxInFlight)
                 .requestTimeoutMs(Math.min(timeoutMs, attemptTimeoutMs))
                 .retryTimedOutWrites(shortAttempts)); // short attempts must not turn a slow fsync into a failure
         }
@@ -193,7 +208,11 @@ public final class ClusterOptions
             throw new CliException(2, "no cluster given: pass --config FILE (a node config) or --cluster " +
                 "host:port,host:port");
         }
-        return new Target(discover(nodes, timeout), secret, timeout);
+        if (null != responseHost && responseHost.isBlank())
+        {
+            throw new CliException(2, "--response-host is empty: expected this host's address the nodes can reach");
+        }
+        return new Target(discover(nodes, timeout, responseHost), secret, timeout, responseHost);
     }
 
     /** Parses {@code host:port} and {@code id@host:port} entries; {@code source} names where they came from. */
@@ -249,12 +268,18 @@ public final class ClusterOptions
     }
 
     static ClientConfig clientConfig(
-        final Map<Integer, InetSocketAddress> nodes, final Path secretFile, final long timeoutMs)
+        final Map<Integer, InetSocketAddress> nodes, final Path secretFile, final long timeoutMs,
+        final String responseHost)
     {
         // A Connect round is connectAttempts x connectTimeoutMs: keep it inside the timeout, so a node that is
         // down is reported as such before the command's own deadline.
         final long connectTimeoutMs = Math.max(50, Math.min(1000, timeoutMs / 4));
-        return new ClientConfig()
+        final ClientConfig config = new ClientConfig();
+        if (null != responseHost)
+        {
+            config.responseHost(responseHost);
+        }
+        return config
             .nodes(new LinkedHashMap<>(nodes))
             .clusterSecretFile(secretFile)
             .requestTimeoutMs(timeoutMs)
@@ -274,7 +299,7 @@ public final class ClusterOptions
     }
 
     /** Fills in the ids of plain host:port entries, in parallel; those that never answer keep a null id. */
-    private static List<Node> discover(final List<Node> nodes, final long timeoutMs)
+    private static List<Node> discover(final List<Node> nodes, final long timeoutMs, final String responseHost)
     {
         final List<Integer> indexes = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++)
@@ -285,7 +310,7 @@ public final class ClusterOptions
         {
             final Node node = nodes.get(i);
             return null != node.id() ? node :
-                new Node(discoverId(node, PROVISIONAL_ID_BASE + i, timeoutMs), node.host(), node.port());
+                new Node(discoverId(node, PROVISIONAL_ID_BASE + i, timeoutMs, responseHost), node.host(), node.port());
         });
     }
 
@@ -296,11 +321,13 @@ public final class ClusterOptions
      *
      * @return the node's id, or null if it did not answer within {@code timeoutMs}.
      */
-    static Integer discoverId(final Node node, final int provisionalId, final long timeoutMs)
+    static Integer discoverId(final Node node, final int provisionalId, final long timeoutMs,
+        final String responseHost)
     {
         final CompletableFuture<Integer> id = new CompletableFuture<>();
         final ClientConfig config = clientConfig(
-            Map.of(provisionalId, InetSocketAddress.createUnresolved(node.host(), node.port())), null, timeoutMs)
+            Map.of(provisionalId, InetSocketAddress.createUnresolved(node.host(), node.port())), null, timeoutMs,
+            responseHost)
             .connectTimeoutMs(Math.max(50, Math.min(500, timeoutMs / 4)))
             .connectAttempts(Integer.MAX_VALUE)
             .errorHandler((error) ->

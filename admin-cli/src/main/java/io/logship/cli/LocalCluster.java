@@ -130,8 +130,11 @@ final class LocalCluster
         return files;
     }
 
-    /** 32 random bytes, base64, in a file only its owner can read (created 0600, set again after writing). */
-    private static void writeSecret(final Path file) throws IOException
+    /**
+     * 32 random bytes, base64, in a file only its owner can read (created 0600, set again after writing).
+     * Replaces an existing file: callers decide whether that is allowed. Also `logship secret generate`.
+     */
+    static void writeSecret(final Path file) throws IOException
     {
         final byte[] key = new byte[SECRET_BYTES];
         new SecureRandom().nextBytes(key);

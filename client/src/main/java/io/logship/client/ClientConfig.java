@@ -8,7 +8,9 @@ import org.agrona.ErrorHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Collections;
@@ -34,6 +36,11 @@ public final class ClientConfig
      * The buffers are sparse files: only what is written uses memory.
      */
     public static final int DEFAULT_TERM_LENGTH = 16 * 1024 * 1024;
+    /**
+     * System property overriding the derived {@link #responseHost()} of every client in the JVM that does not set
+     * one (e.g. {@code LOGSHIP_JAVA_OPTS=-Dlogship.client.response.host=10.0.0.9 logship status ...}).
+     */
+    public static final String RESPONSE_HOST_PROP = "logship.client.response.host";
 
     private boolean concluded;
     private final Map<Integer, InetSocketAddress> nodes = new TreeMap<>();
@@ -46,7 +53,7 @@ public final class ClientConfig
     private boolean retryTimedOutWrites;
     private int maxBatchBytes = 256 * 1024;
     private AckLevel defaultAckLevel = AckLevel.QUORUM;
-    private String responseHost = "127.0.0.1";
+    private String responseHost;
     private int responsePort;
     private String aeronDir;
     private IdleStrategyKind idleStrategy = IdleStrategyKind.BACKOFF;
@@ -108,7 +115,12 @@ public final class ClientConfig
         {
             throw bad("defaultAckLevel", null, "LEADER, QUORUM or ALL");
         }
-        if (null == responseHost || responseHost.isBlank())
+        if (null == responseHost)
+        {
+            final String property = System.getProperty(RESPONSE_HOST_PROP);
+            responseHost = null != property ? property.trim() : routeSourceAddress(nodes.values().iterator().next());
+        }
+        if (responseHost.isBlank())
         {
             throw bad("responseHost", responseHost, "a host or IP address the nodes can send to");
         }
@@ -153,6 +165,45 @@ public final class ClientConfig
         }
         concluded = true;
         return this;
+    }
+
+    /**
+     * The address this host sends from to reach {@code node}: what the kernel picks as the source address of that
+     * route, found by connecting a UDP socket (connect sends nothing; it only selects the route). 127.0.0.1 for a
+     * node on loopback, the address of the right interface for a node on another host: the address that node can
+     * answer to.
+     *
+     * @throws LogshipException naming the node when its host does not resolve or has no route.
+     */
+    static String routeSourceAddress(final InetSocketAddress node)
+    {
+        final InetAddress target;
+        try
+        {
+            target = InetAddress.getByName(node.getHostString());
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw bad("responseHost", null, "an address derived from the route to " + node.getHostString() + ":" +
+                node.getPort() + ", but that host does not resolve; set responseHost (or -D" + RESPONSE_HOST_PROP + ")");
+        }
+        try (DatagramSocket socket = new DatagramSocket())
+        {
+            socket.connect(new InetSocketAddress(target, node.getPort()));
+            final InetAddress local = socket.getLocalAddress();
+            if (null == local || local.isAnyLocalAddress())
+            {
+                throw bad("responseHost", local, "the source address of the route to " + target.getHostAddress() +
+                    ", which the kernel did not report; set responseHost (or -D" + RESPONSE_HOST_PROP + ")");
+            }
+            return local.getHostAddress();
+        }
+        catch (final IOException ex)
+        {
+            throw bad("responseHost", null, "the source address of the route to " + target.getHostAddress() + ":" +
+                node.getPort() + ", but there is none (" + ex.getMessage() + "); set responseHost (or -D" +
+                RESPONSE_HOST_PROP + ")");
+        }
     }
 
     /**
@@ -322,7 +373,12 @@ public final class ClientConfig
         return responseHost;
     }
 
-    /** Host the client's response endpoint binds and the nodes send to (default 127.0.0.1). */
+    /**
+     * Host the client's response endpoint binds and the nodes send their answers to. Default: the
+     * {@value #RESPONSE_HOST_PROP} system property if set, else the source address of this host's route to the
+     * first node (by id): 127.0.0.1 for a cluster on loopback, this host's address on the cluster's network for
+     * one on other hosts. Set it when the nodes must answer to another address (NAT, several interfaces).
+     */
     public ClientConfig responseHost(final String responseHost)
     {
         this.responseHost = responseHost;

@@ -439,7 +439,8 @@ class LogshipClientTest
             .hasMessageContaining("ClientConfig.deadlineMs=10 is invalid: expected at least requestTimeoutMs");
         assertThatThrownBy(() -> new ClientConfig().node(1, "h", 1).maxInFlight(0).conclude())
             .hasMessageContaining("ClientConfig.maxInFlight=0");
-        final ClientConfig config = new ClientConfig().node(1, "h", 1).conclude();
+        // A host that resolves: the response host is derived from the route to it.
+        final ClientConfig config = new ClientConfig().node(1, "127.0.0.1", 1).conclude();
         assertThat(config.clientId()).isNotZero();
         assertThat(config.responsePort()).isPositive();
         assertThat(config.aeronDir()).contains("logship-client-");
