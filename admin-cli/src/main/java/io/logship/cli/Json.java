@@ -73,6 +73,6 @@ final class Json
     static void appendString(final StringBuilder sb, final String s)
     {
         // One escaper for the project: the load generator's, which writes `load --out` lines too.
-        sb.append(io.logship.perf.LoadGenerator.jsonString(s));
+        sb.append(io.logship.cli.load.LoadGenerator.jsonString(s));
     }
 }
