@@ -68,20 +68,9 @@ public final class GetCommand extends CliCommand implements Callable<Integer>
             result = null == readAt ? client.get(keyBytes, readConsistency).join() :
                 client.get(readAt, keyBytes, readConsistency).join();
         }
-        final Json object = Json.object().field("key", key).field("found", result.found());
-        if (result.found())
-        {
-            final String[] rendered = Bytes.render(result.value());
-            object.field("offset", result.valueOffset())
-                .field("valueCrc32c", Bytes.crc32c(result.value()))
-                .field("value", rendered[0])
-                .field("valueEncoding", rendered[1])
-                .field("valueLength", result.value().length);
-        }
-        object.field("appliedOffset", result.appliedOffset()).field("node", result.nodeId());
         if (json)
         {
-            println(object);
+            println(toJson(key, result));
         }
         else if (result.found())
         {
@@ -97,6 +86,22 @@ public final class GetCommand extends CliCommand implements Callable<Integer>
             err().flush();
         }
         return result.found() ? AdminCli.EXIT_OK : AdminCli.EXIT_NOT_FOUND;
+    }
+
+    /** The {@code get --json} object: value fields only when the key was found. */
+    static Json toJson(final String key, final ReadResult result)
+    {
+        final Json object = Json.object().field("key", key).field("found", result.found());
+        if (result.found())
+        {
+            final String[] rendered = Bytes.render(result.value());
+            object.field("offset", result.valueOffset())
+                .field("valueCrc32c", Bytes.crc32c(result.value()))
+                .field("value", rendered[0])
+                .field("valueEncoding", rendered[1])
+                .field("valueLength", result.value().length);
+        }
+        return object.field("appliedOffset", result.appliedOffset()).field("node", result.nodeId());
     }
 
     ReadConsistency readConsistency(final boolean singleNode)

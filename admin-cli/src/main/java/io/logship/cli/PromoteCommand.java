@@ -91,8 +91,7 @@ public final class PromoteCommand extends CliCommand implements Callable<Integer
                 leader.nodeId() + ")" : "");
             if (json)
             {
-                println(Json.object().field("operation", "promoted").field("node", node).field("epoch", led.epoch())
-                    .field("leaderId", node).field("pauseMs", null != leader ? tookMs : -1).field("message", done));
+                println(promotedJson(node, led.epoch(), null != leader ? tookMs : -1, done));
             }
             else
             {
@@ -222,16 +221,29 @@ public final class PromoteCommand extends CliCommand implements Callable<Integer
         }
     }
 
+    /** The {@code promote --json} / {@code demote --json} object: the node's answer. */
+    static Json toJson(final String operation, final AdminResult result)
+    {
+        return Json.object()
+            .field("operation", operation)
+            .field("node", result.nodeId())
+            .field("epoch", result.epoch())
+            .field("leaderId", result.leaderId())
+            .field("message", result.message());
+    }
+
+    /** The second {@code promote --json} line, once NODE leads; {@code pauseMs} is -1 without a switchover. */
+    static Json promotedJson(final int node, final int epoch, final long pauseMs, final String message)
+    {
+        return Json.object().field("operation", "promoted").field("node", node).field("epoch", epoch)
+            .field("leaderId", node).field("pauseMs", pauseMs).field("message", message);
+    }
+
     static void print(final CliCommand command, final boolean json, final String operation, final AdminResult result)
     {
         if (json)
         {
-            command.println(Json.object()
-                .field("operation", operation)
-                .field("node", result.nodeId())
-                .field("epoch", result.epoch())
-                .field("leaderId", result.leaderId())
-                .field("message", result.message()));
+            command.println(toJson(operation, result));
         }
         else
         {

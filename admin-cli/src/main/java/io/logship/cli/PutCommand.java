@@ -47,18 +47,24 @@ public final class PutCommand extends CliCommand implements Callable<Integer>
         return AdminCli.EXIT_OK;
     }
 
+    /** The {@code put --json} and {@code delete --json} object. */
+    static Json toJson(final String operation, final String key, final WriteResult result)
+    {
+        return Json.object()
+            .field("operation", operation)
+            .field("key", key)
+            .field("offset", result.offset())
+            .field("epoch", result.epoch())
+            .field("ackLevelReached", Converters.name(result.ackLevelReached()))
+            .field("leaderId", result.leaderId());
+    }
+
     static void print(final CliCommand command, final String operation, final String key, final WriteResult result)
     {
         final boolean json = command instanceof PutCommand ? ((PutCommand)command).json : ((DeleteCommand)command).json;
         if (json)
         {
-            command.println(Json.object()
-                .field("operation", operation)
-                .field("key", key)
-                .field("offset", result.offset())
-                .field("epoch", result.epoch())
-                .field("ackLevelReached", Converters.name(result.ackLevelReached()))
-                .field("leaderId", result.leaderId()));
+            command.println(toJson(operation, key, result));
         }
         else
         {

@@ -126,12 +126,7 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
         final long reference = referenceEndOffset(reports);
         if (json)
         {
-            final List<Json> nodes = new ArrayList<>();
-            for (final NodeReport report : reports)
-            {
-                nodes.add(toJson(report, reference));
-            }
-            println(Json.object().field("nodes", nodes));
+            println(toJson(reports));
             return;
         }
         final Table table = new Table("ID", "ADDRESS", "ROLE", "EPOCH", "LEADER", "LOG-START", "LOG-END",
@@ -161,6 +156,18 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
                 println("node " + s.nodeId() + ": " + s.note());
             }
         }
+    }
+
+    /** The {@code status --json} object: one entry per configured node, in configuration order. */
+    static Json toJson(final List<NodeReport> reports)
+    {
+        final long reference = referenceEndOffset(reports);
+        final List<Json> nodes = new ArrayList<>();
+        for (final NodeReport report : reports)
+        {
+            nodes.add(toJson(report, reference));
+        }
+        return Json.object().field("nodes", nodes);
     }
 
     static Json toJson(final NodeReport report, final long reference)

@@ -405,9 +405,8 @@ public final class LoadGenerator
             crc.update(value, 0, value.length);
             try
             {
-                outWriter.write("{\"key\":" + jsonString(key) + ",\"offset\":" + result.offset() + ",\"epoch\":" +
-                    result.epoch() + ",\"crc32c\":" + crc.getValue() + ",\"ackMs\":" + System.currentTimeMillis() +
-                    "}\n");
+                outWriter.write(ackLine(key, result.offset(), result.epoch(), crc.getValue(), System.currentTimeMillis()));
+                outWriter.write('\n');
             }
             catch (final IOException ex)
             {
@@ -453,6 +452,13 @@ public final class LoadGenerator
             throw new UncheckedIOException("cannot write --out " + settings.out() + ": " + outError.getMessage(),
                 outError);
         }
+    }
+
+    /** One {@code --out} line, without its line end. */
+    static String ackLine(final String key, final long offset, final int epoch, final long crc32c, final long ackMs)
+    {
+        return "{\"key\":" + jsonString(key) + ",\"offset\":" + offset + ",\"epoch\":" + epoch + ",\"crc32c\":" +
+            crc32c + ",\"ackMs\":" + ackMs + "}";
     }
 
     /** A JSON string literal. */
