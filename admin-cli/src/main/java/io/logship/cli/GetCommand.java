@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.LogshipClient;
 import io.logship.client.ReadConsistency;
 import io.logship.client.ReadResult;
@@ -70,7 +72,7 @@ public final class GetCommand extends CliCommand implements Callable<Integer>
         }
         if (json)
         {
-            println(toJson(key, result));
+            printJson(toJson(key, result));
         }
         else if (result.found())
         {
@@ -89,19 +91,19 @@ public final class GetCommand extends CliCommand implements Callable<Integer>
     }
 
     /** The {@code get --json} object: value fields only when the key was found. */
-    static Json toJson(final String key, final ReadResult result)
+    static ObjectNode toJson(final String key, final ReadResult result)
     {
-        final Json object = Json.object().field("key", key).field("found", result.found());
+        final ObjectNode object = JsonOutput.object().put("key", key).put("found", result.found());
         if (result.found())
         {
             final String[] rendered = Bytes.render(result.value());
-            object.field("offset", result.valueOffset())
-                .field("valueCrc32c", Bytes.crc32c(result.value()))
-                .field("value", rendered[0])
-                .field("valueEncoding", rendered[1])
-                .field("valueLength", result.value().length);
+            object.put("offset", result.valueOffset())
+                .put("valueCrc32c", Bytes.crc32c(result.value()))
+                .put("value", rendered[0])
+                .put("valueEncoding", rendered[1])
+                .put("valueLength", result.value().length);
         }
-        return object.field("appliedOffset", result.appliedOffset()).field("node", result.nodeId());
+        return object.put("appliedOffset", result.appliedOffset()).put("node", result.nodeId());
     }
 
     ReadConsistency readConsistency(final boolean singleNode)

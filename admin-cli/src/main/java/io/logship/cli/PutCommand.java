@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.AckLevel;
 import io.logship.client.LogshipClient;
 import io.logship.client.WriteResult;
@@ -48,15 +50,15 @@ public final class PutCommand extends CliCommand implements Callable<Integer>
     }
 
     /** The {@code put --json} and {@code delete --json} object. */
-    static Json toJson(final String operation, final String key, final WriteResult result)
+    static ObjectNode toJson(final String operation, final String key, final WriteResult result)
     {
-        return Json.object()
-            .field("operation", operation)
-            .field("key", key)
-            .field("offset", result.offset())
-            .field("epoch", result.epoch())
-            .field("ackLevelReached", Converters.name(result.ackLevelReached()))
-            .field("leaderId", result.leaderId());
+        return JsonOutput.object()
+            .put("operation", operation)
+            .put("key", key)
+            .put("offset", result.offset())
+            .put("epoch", result.epoch())
+            .put("ackLevelReached", Converters.name(result.ackLevelReached()))
+            .put("leaderId", result.leaderId());
     }
 
     static void print(final CliCommand command, final String operation, final String key, final WriteResult result)
@@ -64,7 +66,7 @@ public final class PutCommand extends CliCommand implements Callable<Integer>
         final boolean json = command instanceof PutCommand ? ((PutCommand)command).json : ((DeleteCommand)command).json;
         if (json)
         {
-            command.println(toJson(operation, key, result));
+            command.printJson(toJson(operation, key, result));
         }
         else
         {

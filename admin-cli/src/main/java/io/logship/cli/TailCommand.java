@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.LogshipClient;
 import io.logship.client.TailBatch;
 import io.logship.client.TailRecord;
@@ -98,25 +100,25 @@ public final class TailCommand extends CliCommand implements Callable<Integer>
     }
 
     /** One {@code tail --json} line: keyEncoding only when the key is not UTF-8. */
-    static Json toJson(final TailRecord record)
+    static ObjectNode toJson(final TailRecord record)
     {
         final String[] key = Bytes.render(record.key());
-        final Json line = Json.object()
-            .field("offset", record.offset())
-            .field("type", record.type().name())
-            .field("key", key[0]);
+        final ObjectNode line = JsonOutput.object()
+            .put("offset", record.offset())
+            .put("type", record.type().name())
+            .put("key", key[0]);
         if (!Bytes.UTF8.equals(key[1]))
         {
-            line.field("keyEncoding", key[1]);
+            line.put("keyEncoding", key[1]);
         }
-        return line.field("valueCrc32c", Bytes.crc32c(record.value())).field("valueLength", record.value().length);
+        return line.put("valueCrc32c", Bytes.crc32c(record.value())).put("valueLength", record.value().length);
     }
 
     private void print(final TailRecord record)
     {
         if (json)
         {
-            out().println(toJson(record));
+            out().println(JsonOutput.write(toJson(record)));
         }
         else
         {

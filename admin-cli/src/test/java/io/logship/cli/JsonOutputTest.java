@@ -1,5 +1,9 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.AckLevel;
 import io.logship.client.AdminResult;
 import io.logship.client.ChecksumResult;
@@ -130,8 +134,33 @@ class JsonOutputTest
             .isEqualTo("{\"ok\":true,\"fromOffset\":5,\"toOffset\":5,\"nodes\":[],\"failures\":[]}");
     }
 
-    private static String render(final Object json)
+    @Test
+    void shouldEscapeStringsSoTheyParseBackUnchanged() throws Exception
     {
-        return String.valueOf(json);
+        final String tricky = "a\"b\\c\nd\te\u0001\u001f/é\u2028😀";
+        final ObjectNode json = JsonOutput.object().put("k", tricky).putNull("n");
+        json.putArray("l").add(1).add("x");
+
+        final String text = JsonOutput.write(json);
+
+        assertThat(text).doesNotContain("\n").startsWith("{\"k\":\"a\\\"b\\\\c\\nd\\te\\u0001")
+            .endsWith(",\"n\":null,\"l\":[1,\"x\"]}");
+        final JsonNode parsed = new ObjectMapper().readTree(text);
+        assertThat(parsed.get("k").asText()).isEqualTo(tricky);
+        assertThat(parsed.get("n").isNull()).isTrue();
+    }
+
+    @Test
+    void shouldWriteNumbersThatAreNotNumbersAsNull()
+    {
+        assertThat(JsonOutput.decimal(Double.NaN, 1).isNull()).isTrue();
+        assertThat(JsonOutput.decimal(Double.POSITIVE_INFINITY, 3).isNull()).isTrue();
+        assertThat(render(JsonOutput.object().set("v", JsonOutput.decimal(2.25, 1)))).isEqualTo("{\"v\":2.3}");
+        assertThat(render(JsonOutput.object().set("v", JsonOutput.decimal(100, 3)))).isEqualTo("{\"v\":100.000}");
+    }
+
+    private static String render(final JsonNode json)
+    {
+        return JsonOutput.write(json);
     }
 }

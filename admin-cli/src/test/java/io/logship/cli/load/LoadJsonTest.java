@@ -1,10 +1,18 @@
 package io.logship.cli.load;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The exact text of {@code load --json} (the summary) and of each {@code load --out} line. */
+/** The exact text of {@code load --json} (the summary) and of the {@code load --out} file. */
 class LoadJsonTest
 {
     @Test
@@ -31,10 +39,42 @@ class LoadJsonTest
     }
 
     @Test
-    void shouldWriteOneAckLinePerWrite()
+    void shouldPrintRatesThatAreNotNumbersAsNull() throws Exception
     {
-        assertThat(LoadGenerator.ackLine("load-7", 1234, 3, 4294967295L, 1_700_000_000_123L))
-            .isEqualTo("{\"key\":\"load-7\",\"offset\":1234,\"epoch\":3,\"crc32c\":4294967295," +
-                "\"ackMs\":1700000000123}");
+        final LoadGenerator.Report report = new LoadGenerator.Report(1, 0, 1, "put k: boom", 0, Double.NaN,
+            Double.POSITIVE_INFINITY, 0, 0, 0, 0, Double.NaN, "leader", 1, 0, 1);
+
+        final JsonNode json = new ObjectMapper().readTree(report.toJson());
+
+        assertThat(json.get("recordsPerSec").isNull()).isTrue();
+        assertThat(json.get("mbPerSec").isNull()).isTrue();
+        assertThat(json.get("latencyUs").get("mean").isNull()).isTrue();
+        assertThat(json.get("firstError").asText()).isEqualTo("put k: boom");
+    }
+
+    @Test
+    void shouldWriteOneAckLinePerWrite(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("acks.jsonl");
+        try (AckLog log = AckLog.open(file))
+        {
+            log.append("load-7", 1234, 3, 4294967295L, 1_700_000_000_123L);
+            log.flush();
+            log.append("quote\"d", 1235, 4, 0, 1_700_000_000_124L);
+        }
+
+        assertThat(Files.readAllLines(file)).containsExactly(
+            "{\"key\":\"load-7\",\"offset\":1234,\"epoch\":3,\"crc32c\":4294967295,\"ackMs\":1700000000123}",
+            "{\"key\":\"quote\\\"d\",\"offset\":1235,\"epoch\":4,\"crc32c\":0,\"ackMs\":1700000000124}");
+        assertThat(Files.readString(file)).endsWith("}\n");
+    }
+
+    @Test
+    void shouldNameTheAckFileItCannotOpen(@TempDir final Path dir)
+    {
+        final Path file = dir.resolve("missing").resolve("acks.jsonl");
+
+        assertThatThrownBy(() -> AckLog.open(file)).isInstanceOf(UncheckedIOException.class)
+            .hasMessageContaining("--out " + file);
     }
 }
