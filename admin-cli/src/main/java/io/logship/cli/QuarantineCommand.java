@@ -1,7 +1,7 @@
 package io.logship.cli;
 
-import io.logship.cli.json.JsonOutput;
 import io.logship.LogshipException;
+import io.logship.cli.json.JsonOutput;
 import io.logship.log.Quarantine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -194,8 +194,8 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
             .put("appliedOffset", s.appliedOffset())
             .put("lag", Math.max(0, reference - s.logEndOffset()))
             .put("autoFailover", s.autoFailover())
-            .put("elections", s.elections())
-            .putObject("resync")
+            .put("elections", s.elections());
+        node.putObject("resync")
             .put("remainingRecords", s.resyncRemainingRecords())
             .put("recordsPerSecond", s.resyncRecordsPerSecond())
             .put("bytesPerSecond", s.resyncBytesPerSecond())

@@ -52,9 +52,9 @@ class JsonOutputTest
             "\"recordsPerSecond\":50,\"bytesPerSecond\":5000,\"etaMs\":-1},\"quarantinedRecords\":0,\"note\":\"\"}," +
             "{\"id\":2,\"address\":\"127.0.0.1:7002\",\"reachable\":true,\"role\":\"FOLLOWER\",\"epoch\":4," +
             "\"leaderId\":1,\"logStartOffset\":0,\"logEndOffset\":80,\"durableEndOffset\":79,\"commitOffset\":79," +
-            "\"appliedOffset\":78,\"lag\":20,\"autoFailover\":true,\"elections\":3,\"resync\":{\"remainingRecords\":20," +
-            "\"recordsPerSecond\":50,\"bytesPerSecond\":5000,\"etaMs\":400},\"quarantinedRecords\":7," +
-            "\"note\":\"resyncing \\\"fast\\\"\"}," +
+            "\"appliedOffset\":78,\"lag\":20,\"autoFailover\":true,\"elections\":3," +
+            "\"resync\":{\"remainingRecords\":20,\"recordsPerSecond\":50,\"bytesPerSecond\":5000,\"etaMs\":400}," +
+            "\"quarantinedRecords\":7,\"note\":\"resyncing \\\"fast\\\"\"}," +
             "{\"id\":null,\"address\":\"10.0.0.3:7003\",\"reachable\":false,\"error\":\"no reply within 2000 ms\"}]}");
     }
 
@@ -90,11 +90,13 @@ class JsonOutputTest
     void shouldPrintTailLinesWithKeyEncodingOnlyForBinaryKeys()
     {
         final byte[] blue = "blue".getBytes(StandardCharsets.UTF_8);
+        final byte[] colour = "colour".getBytes(StandardCharsets.UTF_8);
+        final byte[] binaryKey = { (byte)0xfe };
 
-        assertThat(render(TailCommand.toJson(new TailRecord(7, RecordType.PUT, "colour".getBytes(StandardCharsets.UTF_8),
-            blue)))).isEqualTo("{\"offset\":7,\"type\":\"PUT\",\"key\":\"colour\",\"valueCrc32c\":" +
-            Bytes.crc32c(blue) + ",\"valueLength\":4}");
-        assertThat(render(TailCommand.toJson(new TailRecord(8, RecordType.DELETE, new byte[]{ (byte)0xfe }, new byte[0]))))
+        assertThat(render(TailCommand.toJson(new TailRecord(7, RecordType.PUT, colour, blue))))
+            .isEqualTo("{\"offset\":7,\"type\":\"PUT\",\"key\":\"colour\",\"valueCrc32c\":" + Bytes.crc32c(blue) +
+                ",\"valueLength\":4}");
+        assertThat(render(TailCommand.toJson(new TailRecord(8, RecordType.DELETE, binaryKey, new byte[0]))))
             .isEqualTo("{\"offset\":8,\"type\":\"DELETE\",\"key\":\"/g==\",\"keyEncoding\":\"base64\"," +
                 "\"valueCrc32c\":0,\"valueLength\":0}");
     }

@@ -22,8 +22,8 @@ import java.util.zip.CRC32C;
  * The end-to-end load generator behind {@code logship load}: pipelines {@code records} puts through one
  * {@link LogshipClient} (at most {@code inFlight} outstanding: the client blocks the sending thread beyond
  * that), measures throughput and send-to-ack latency with an HdrHistogram, and optionally writes one JSON
- * line per acknowledged write ({@link AckLog}). The client retries every write with its original sequence, so a leader
- * change during the run costs latency, not duplicates.
+ * line per acknowledged write ({@link AckLog}). The client retries every write with its original sequence,
+ * so a leader change during the run costs latency, not duplicates.
  *
  * <p>Record {@code i} has key {@code keyPrefix + (i % keys)} and the value {@link #value(byte[], int)} of
  * that key, so a reader can recompute every value and its CRC32C from the key alone.
