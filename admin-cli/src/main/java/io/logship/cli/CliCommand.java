@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.logship.cli.json.JsonOutput;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -25,6 +27,12 @@ abstract class CliCommand
     {
         out().println(line);
         out().flush();
+    }
+
+    /** Prints {@code json} as one line to stdout and flushes. */
+    void printJson(final JsonNode json)
+    {
+        println(JsonOutput.write(json));
     }
 
     CliException usage(final String message)

@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.LogshipClient;
 import io.logship.client.ReadConsistency;
 import io.logship.client.ReadResult;
@@ -68,20 +70,9 @@ public final class GetCommand extends CliCommand implements Callable<Integer>
             result = null == readAt ? client.get(keyBytes, readConsistency).join() :
                 client.get(readAt, keyBytes, readConsistency).join();
         }
-        final Json object = Json.object().field("key", key).field("found", result.found());
-        if (result.found())
-        {
-            final String[] rendered = Bytes.render(result.value());
-            object.field("offset", result.valueOffset())
-                .field("valueCrc32c", Bytes.crc32c(result.value()))
-                .field("value", rendered[0])
-                .field("valueEncoding", rendered[1])
-                .field("valueLength", result.value().length);
-        }
-        object.field("appliedOffset", result.appliedOffset()).field("node", result.nodeId());
         if (json)
         {
-            println(object);
+            printJson(toJson(key, result));
         }
         else if (result.found())
         {
@@ -97,6 +88,22 @@ public final class GetCommand extends CliCommand implements Callable<Integer>
             err().flush();
         }
         return result.found() ? AdminCli.EXIT_OK : AdminCli.EXIT_NOT_FOUND;
+    }
+
+    /** The {@code get --json} object: value fields only when the key was found. */
+    static ObjectNode toJson(final String key, final ReadResult result)
+    {
+        final ObjectNode object = JsonOutput.object().put("key", key).put("found", result.found());
+        if (result.found())
+        {
+            final String[] rendered = Bytes.render(result.value());
+            object.put("offset", result.valueOffset())
+                .put("valueCrc32c", Bytes.crc32c(result.value()))
+                .put("value", rendered[0])
+                .put("valueEncoding", rendered[1])
+                .put("valueLength", result.value().length);
+        }
+        return object.put("appliedOffset", result.appliedOffset()).put("node", result.nodeId());
     }
 
     ReadConsistency readConsistency(final boolean singleNode)

@@ -2,7 +2,7 @@ package io.logship.cli;
 
 import io.logship.client.AckLevel;
 import io.logship.client.LogshipClient;
-import io.logship.perf.LoadGenerator;
+import io.logship.cli.load.LoadGenerator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code logship load}: runs perf's {@link LoadGenerator} against the cluster. Exit 0 if every write was
+ * {@code logship load}: runs the {@link LoadGenerator} against the cluster. Exit 0 if every write was
  * acknowledged, 1 if the client gave up on some (their count and the first error on stderr).
  */
 @Command(name = "load", mixinStandardHelpOptions = true,

@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import java.util.List;
 
 import java.util.ArrayList;
@@ -91,8 +93,7 @@ public final class PromoteCommand extends CliCommand implements Callable<Integer
                 leader.nodeId() + ")" : "");
             if (json)
             {
-                println(Json.object().field("operation", "promoted").field("node", node).field("epoch", led.epoch())
-                    .field("leaderId", node).field("pauseMs", null != leader ? tookMs : -1).field("message", done));
+                printJson(promotedJson(node, led.epoch(), null != leader ? tookMs : -1, done));
             }
             else
             {
@@ -222,16 +223,29 @@ public final class PromoteCommand extends CliCommand implements Callable<Integer
         }
     }
 
+    /** The {@code promote --json} / {@code demote --json} object: the node's answer. */
+    static ObjectNode toJson(final String operation, final AdminResult result)
+    {
+        return JsonOutput.object()
+            .put("operation", operation)
+            .put("node", result.nodeId())
+            .put("epoch", result.epoch())
+            .put("leaderId", result.leaderId())
+            .put("message", result.message());
+    }
+
+    /** The second {@code promote --json} line, once NODE leads; {@code pauseMs} is -1 without a switchover. */
+    static ObjectNode promotedJson(final int node, final int epoch, final long pauseMs, final String message)
+    {
+        return JsonOutput.object().put("operation", "promoted").put("node", node).put("epoch", epoch)
+            .put("leaderId", node).put("pauseMs", pauseMs).put("message", message);
+    }
+
     static void print(final CliCommand command, final boolean json, final String operation, final AdminResult result)
     {
         if (json)
         {
-            command.println(Json.object()
-                .field("operation", operation)
-                .field("node", result.nodeId())
-                .field("epoch", result.epoch())
-                .field("leaderId", result.leaderId())
-                .field("message", result.message()));
+            command.printJson(toJson(operation, result));
         }
         else
         {

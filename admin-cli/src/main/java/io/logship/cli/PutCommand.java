@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.AckLevel;
 import io.logship.client.LogshipClient;
 import io.logship.client.WriteResult;
@@ -47,18 +49,24 @@ public final class PutCommand extends CliCommand implements Callable<Integer>
         return AdminCli.EXIT_OK;
     }
 
+    /** The {@code put --json} and {@code delete --json} object. */
+    static ObjectNode toJson(final String operation, final String key, final WriteResult result)
+    {
+        return JsonOutput.object()
+            .put("operation", operation)
+            .put("key", key)
+            .put("offset", result.offset())
+            .put("epoch", result.epoch())
+            .put("ackLevelReached", Converters.name(result.ackLevelReached()))
+            .put("leaderId", result.leaderId());
+    }
+
     static void print(final CliCommand command, final String operation, final String key, final WriteResult result)
     {
         final boolean json = command instanceof PutCommand ? ((PutCommand)command).json : ((DeleteCommand)command).json;
         if (json)
         {
-            command.println(Json.object()
-                .field("operation", operation)
-                .field("key", key)
-                .field("offset", result.offset())
-                .field("epoch", result.epoch())
-                .field("ackLevelReached", Converters.name(result.ackLevelReached()))
-                .field("leaderId", result.leaderId()));
+            command.printJson(toJson(operation, key, result));
         }
         else
         {

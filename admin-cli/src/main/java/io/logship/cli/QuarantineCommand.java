@@ -1,6 +1,7 @@
 package io.logship.cli;
 
 import io.logship.LogshipException;
+import io.logship.cli.json.JsonOutput;
 import io.logship.log.Quarantine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -234,21 +235,20 @@ public final class QuarantineCommand extends CliCommand implements Runnable
         {
             final String[] key = Bytes.render(record.key());
             final String[] value = Bytes.render(record.value());
-            return Json.object()
-                .field("file", fileName)
-                .field("offset", record.offset())
-                .field("epoch", record.epoch())
-                .field("type", record.type().name())
-                .field("key", key[0])
-                .field("keyEncoding", key[1])
-                .field("valueLength", record.value().length)
-                .field("valueCrc32c", Bytes.crc32c(record.value()))
-                .field("value", value[0])
-                .field("valueEncoding", value[1])
-                .field("clientId", record.idempotent() ? record.clientId() : null)
-                .field("sequence", record.idempotent() ? record.sequence() : null)
-                .field("batchTimestampMs", record.batchTimestampMs())
-                .toString();
+            return JsonOutput.write(JsonOutput.object()
+                .put("file", fileName)
+                .put("offset", record.offset())
+                .put("epoch", record.epoch())
+                .put("type", record.type().name())
+                .put("key", key[0])
+                .put("keyEncoding", key[1])
+                .put("valueLength", record.value().length)
+                .put("valueCrc32c", Bytes.crc32c(record.value()))
+                .put("value", value[0])
+                .put("valueEncoding", value[1])
+                .put("clientId", record.idempotent() ? record.clientId() : null)
+                .put("sequence", record.idempotent() ? record.sequence() : null)
+                .put("batchTimestampMs", record.batchTimestampMs()));
         }
 
         /** The key as text if it is UTF-8 without control characters, else {@code 0x} and hex. */

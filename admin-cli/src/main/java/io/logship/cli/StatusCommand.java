@@ -1,5 +1,8 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.LogshipClient;
 import io.logship.client.LogshipClientException;
 import io.logship.client.NodeStatus;
@@ -8,7 +11,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -126,12 +128,7 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
         final long reference = referenceEndOffset(reports);
         if (json)
         {
-            final List<Json> nodes = new ArrayList<>();
-            for (final NodeReport report : reports)
-            {
-                nodes.add(toJson(report, reference));
-            }
-            println(Json.object().field("nodes", nodes));
+            printJson(toJson(reports));
             return;
         }
         final Table table = new Table("ID", "ADDRESS", "ROLE", "EPOCH", "LEADER", "LOG-START", "LOG-END",
@@ -163,35 +160,46 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
         }
     }
 
-    static Json toJson(final NodeReport report, final long reference)
+    /** The {@code status --json} object: one entry per configured node, in configuration order. */
+    static ObjectNode toJson(final List<NodeReport> reports)
+    {
+        final long reference = referenceEndOffset(reports);
+        final ObjectNode json = JsonOutput.object();
+        final ArrayNode nodes = json.putArray("nodes");
+        for (final NodeReport report : reports)
+        {
+            nodes.add(toJson(report, reference));
+        }
+        return json;
+    }
+
+    static ObjectNode toJson(final NodeReport report, final long reference)
     {
         final NodeStatus s = report.status();
-        final Json node = Json.object()
-            .field("id", null != s ? Integer.valueOf(s.nodeId()) : report.node().id())
-            .field("address", report.node().address())
-            .field("reachable", null != s);
+        final ObjectNode node = JsonOutput.object()
+            .put("id", null != s ? Integer.valueOf(s.nodeId()) : report.node().id())
+            .put("address", report.node().address())
+            .put("reachable", null != s);
         if (null == s)
         {
-            return node.field("error", report.error());
+            return node.put("error", report.error());
         }
-        return node
-            .field("role", s.role())
-            .field("epoch", s.epoch())
-            .field("leaderId", s.leaderId())
-            .field("logStartOffset", s.logStartOffset())
-            .field("logEndOffset", s.logEndOffset())
-            .field("durableEndOffset", s.durableEndOffset())
-            .field("commitOffset", s.commitOffset())
-            .field("appliedOffset", s.appliedOffset())
-            .field("lag", Math.max(0, reference - s.logEndOffset()))
-            .field("autoFailover", s.autoFailover())
-            .field("elections", s.elections())
-            .field("resync", Json.object()
-                .field("remainingRecords", s.resyncRemainingRecords())
-                .field("recordsPerSecond", s.resyncRecordsPerSecond())
-                .field("bytesPerSecond", s.resyncBytesPerSecond())
-                .field("etaMs", s.resyncEtaMs()))
-            .field("quarantinedRecords", s.quarantinedRecords())
-            .field("note", s.note());
+        node.put("role", s.role())
+            .put("epoch", s.epoch())
+            .put("leaderId", s.leaderId())
+            .put("logStartOffset", s.logStartOffset())
+            .put("logEndOffset", s.logEndOffset())
+            .put("durableEndOffset", s.durableEndOffset())
+            .put("commitOffset", s.commitOffset())
+            .put("appliedOffset", s.appliedOffset())
+            .put("lag", Math.max(0, reference - s.logEndOffset()))
+            .put("autoFailover", s.autoFailover())
+            .put("elections", s.elections());
+        node.putObject("resync")
+            .put("remainingRecords", s.resyncRemainingRecords())
+            .put("recordsPerSecond", s.resyncRecordsPerSecond())
+            .put("bytesPerSecond", s.resyncBytesPerSecond())
+            .put("etaMs", s.resyncEtaMs());
+        return node.put("quarantinedRecords", s.quarantinedRecords()).put("note", s.note());
     }
 }

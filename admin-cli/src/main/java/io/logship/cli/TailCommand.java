@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.LogshipClient;
 import io.logship.client.TailBatch;
 import io.logship.client.TailRecord;
@@ -97,24 +99,31 @@ public final class TailCommand extends CliCommand implements Callable<Integer>
         return AdminCli.EXIT_OK;
     }
 
-    private void print(final TailRecord record)
+    /** One {@code tail --json} line: keyEncoding only when the key is not UTF-8. */
+    static ObjectNode toJson(final TailRecord record)
     {
         final String[] key = Bytes.render(record.key());
-        final long crc = Bytes.crc32c(record.value());
+        final ObjectNode line = JsonOutput.object()
+            .put("offset", record.offset())
+            .put("type", record.type().name())
+            .put("key", key[0]);
+        if (!Bytes.UTF8.equals(key[1]))
+        {
+            line.put("keyEncoding", key[1]);
+        }
+        return line.put("valueCrc32c", Bytes.crc32c(record.value())).put("valueLength", record.value().length);
+    }
+
+    private void print(final TailRecord record)
+    {
         if (json)
         {
-            final Json line = Json.object()
-                .field("offset", record.offset())
-                .field("type", record.type().name())
-                .field("key", key[0]);
-            if (!Bytes.UTF8.equals(key[1]))
-            {
-                line.field("keyEncoding", key[1]);
-            }
-            out().println(line.field("valueCrc32c", crc).field("valueLength", record.value().length));
+            out().println(JsonOutput.write(toJson(record)));
         }
         else
         {
+            final String[] key = Bytes.render(record.key());
+            final long crc = Bytes.crc32c(record.value());
             final String[] value = Bytes.render(record.value());
             final String shown = Bytes.UTF8.equals(value[1]) ? value[0] : "base64:" + value[0];
             out().println(record.offset() + "  " + record.type().name() + "  " +

@@ -1,5 +1,8 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.ChecksumResult;
 import io.logship.client.LogshipClient;
 import io.logship.client.LogshipClientException;
@@ -41,36 +44,37 @@ public final class VerifyCommand extends CliCommand implements Callable<Integer>
             return failures.isEmpty();
         }
 
-        Json toJson()
+        /** The {@code verify --json} object. */
+        ObjectNode toJson()
         {
-            final List<Json> rows = new ArrayList<>();
+            final ObjectNode json = JsonOutput.object()
+                .put("ok", ok())
+                .put("fromOffset", fromOffset)
+                .put("toOffset", toOffset);
+            final ArrayNode rows = json.putArray("nodes");
             for (final NodeChecksum n : nodes)
             {
                 final ChecksumResult c = n.checksum();
-                final Json row = Json.object()
-                    .field("id", null == c ? n.node().id() : Integer.valueOf(c.nodeId()))
-                    .field("address", n.node().address())
-                    .field("ok", null != c && failures.stream().noneMatch((f) -> f.startsWith(name(n.node()) + " ")));
+                final ObjectNode row = rows.addObject()
+                    .put("id", null == c ? n.node().id() : Integer.valueOf(c.nodeId()))
+                    .put("address", n.node().address())
+                    .put("ok", null != c && failures.stream().noneMatch((f) -> f.startsWith(name(n.node()) + " ")));
                 if (null == c)
                 {
-                    row.field("error", n.error());
+                    row.put("error", n.error());
                 }
                 else
                 {
-                    row.field("fromOffset", c.fromOffset())
-                        .field("toOffset", c.toOffset())
-                        .field("batchCount", c.batchCount())
-                        .field("byteCount", c.byteCount())
-                        .field("crc32c", c.crc32c());
+                    row.put("fromOffset", c.fromOffset())
+                        .put("toOffset", c.toOffset())
+                        .put("batchCount", c.batchCount())
+                        .put("byteCount", c.byteCount())
+                        .put("crc32c", c.crc32c());
                 }
-                rows.add(row);
             }
-            return Json.object()
-                .field("ok", ok())
-                .field("fromOffset", fromOffset)
-                .field("toOffset", toOffset)
-                .field("nodes", rows)
-                .field("failures", new ArrayList<Object>(failures));
+            final ArrayNode failureList = json.putArray("failures");
+            failures.forEach(failureList::add);
+            return json;
         }
     }
 
@@ -93,7 +97,7 @@ public final class VerifyCommand extends CliCommand implements Callable<Integer>
         }
         if (json)
         {
-            println(report.toJson());
+            printJson(report.toJson());
         }
         else
         {

@@ -116,13 +116,6 @@ class AdminCliTest
     }
 
     @Test
-    void shouldEscapeJsonStrings()
-    {
-        assertThat(Json.object().field("k", "a\"b\\c\n").field("n", null).field("l", List.of(1, "x")).toString())
-            .isEqualTo("{\"k\":\"a\\\"b\\\\c\\n\",\"n\":null,\"l\":[1,\"x\"]}");
-    }
-
-    @Test
     void shouldRenderNonUtf8AsBase64()
     {
         assertThat(Bytes.render("héllo".getBytes(java.nio.charset.StandardCharsets.UTF_8)))

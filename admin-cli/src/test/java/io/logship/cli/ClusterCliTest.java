@@ -1,5 +1,9 @@
 package io.logship.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logship.cli.load.LoadGenerator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,8 +16,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -26,6 +31,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ClusterCliTest
 {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<Process> NODES = new ArrayList<>();
     private static Path dir;
     private static String config;
@@ -70,7 +76,7 @@ class ClusterCliTest
         {
             final CliRun run = CliRun.run("status", "--config", config, "--json");
             last = run.out() + run.err();
-            if (count(run.out(), "\"role\":\"LEADER\"") == 1 && count(run.out(), "\"role\":\"FOLLOWER\"") == 2)
+            if (run.exitCode() == 0 && roles(parse(run.out())).equals(List.of("LEADER", "FOLLOWER", "FOLLOWER")))
             {
                 return;
             }
@@ -114,12 +120,25 @@ class ClusterCliTest
         final CliRun run = CliRun.run("status", "--config", config, "--json");
 
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.out()).startsWith("{\"nodes\":[{\"id\":1,\"address\":\"127.0.0.1:");
-        assertThat(count(run.out(), "\"reachable\":true")).isEqualTo(3);
-        for (final String field : List.of("role", "epoch", "leaderId", "logStartOffset", "logEndOffset",
-            "durableEndOffset", "commitOffset", "appliedOffset", "lag"))
+        assertThat(run.out().strip().lines()).as("one line").hasSize(1);
+        final JsonNode status = parse(run.out());
+        assertThat(fieldNames(status)).containsExactly("nodes");
+        assertThat(status.get("nodes")).hasSize(3);
+        for (int i = 0; i < 3; i++)
         {
-            assertThat(count(run.out(), "\"" + field + "\":")).as(field).isEqualTo(3);
+            final JsonNode node = status.get("nodes").get(i);
+            assertThat(fieldNames(node)).as("node " + (i + 1)).containsExactly("id", "address", "reachable", "role",
+                "epoch", "leaderId", "logStartOffset", "logEndOffset", "durableEndOffset", "commitOffset",
+                "appliedOffset", "lag", "autoFailover", "elections", "resync", "quarantinedRecords", "note");
+            assertThat(node.get("id").isInt()).isTrue();
+            assertThat(node.get("id").asInt()).isEqualTo(i + 1);
+            assertThat(node.get("address").asText()).startsWith("127.0.0.1:");
+            assertThat(node.get("reachable").asBoolean()).isTrue();
+            assertThat(node.get("role").asText()).isIn("LEADER", "FOLLOWER");
+            assertThat(node.get("logEndOffset").isIntegralNumber()).isTrue();
+            assertThat(node.get("autoFailover").isBoolean()).isTrue();
+            assertThat(fieldNames(node.get("resync")))
+                .containsExactly("remainingRecords", "recordsPerSecond", "bytesPerSecond", "etaMs");
         }
     }
 
@@ -128,19 +147,34 @@ class ClusterCliTest
     {
         final CliRun put = CliRun.run("put", "colour", "blue", "--config", config, "--json");
         assertThat(put.exitCode()).as(put.err()).isZero();
-        assertThat(put.out()).contains("\"ackLevelReached\":\"quorum\"");
-        final long offset = number(put.out(), "offset");
+        final JsonNode written = parse(put.out());
+        assertThat(fieldNames(written))
+            .containsExactly("operation", "key", "offset", "epoch", "ackLevelReached", "leaderId");
+        assertThat(written.get("operation").asText()).isEqualTo("put");
+        assertThat(written.get("ackLevelReached").asText()).isEqualTo("quorum");
+        assertThat(written.get("offset").isIntegralNumber()).isTrue();
+        final long offset = written.get("offset").asLong();
 
         final CliRun get = CliRun.run("get", "colour", "--node", "3", "--min-offset", Long.toString(offset),
             "--config", config, "--json");
         assertThat(get.exitCode()).as(get.err()).isZero();
-        assertThat(get.out().strip()).startsWith("{\"key\":\"colour\",\"found\":true,\"offset\":" + offset + ",")
-            .contains("\"valueCrc32c\":" + Bytes.crc32c("blue".getBytes(StandardCharsets.UTF_8)))
-            .contains("\"value\":\"blue\"", "\"valueEncoding\":\"utf-8\"", "\"node\":3", "\"appliedOffset\":");
+        final JsonNode read = parse(get.out());
+        assertThat(fieldNames(read)).containsExactly("key", "found", "offset", "valueCrc32c", "value", "valueEncoding",
+            "valueLength", "appliedOffset", "node");
+        assertThat(read.get("key").asText()).isEqualTo("colour");
+        assertThat(read.get("found").asBoolean()).isTrue();
+        assertThat(read.get("offset").asLong()).isEqualTo(offset);
+        assertThat(read.get("valueCrc32c").asLong()).isEqualTo(Bytes.crc32c("blue".getBytes(StandardCharsets.UTF_8)));
+        assertThat(read.get("value").asText()).isEqualTo("blue");
+        assertThat(read.get("valueEncoding").asText()).isEqualTo("utf-8");
+        assertThat(read.get("node").asInt()).isEqualTo(3);
+        assertThat(read.get("appliedOffset").asLong()).isGreaterThanOrEqualTo(offset);
 
         final CliRun missing = CliRun.run("get", "no-such-key", "--config", config, "--json");
         assertThat(missing.exitCode()).isEqualTo(AdminCli.EXIT_NOT_FOUND);
-        assertThat(missing.out()).contains("\"found\":false");
+        final JsonNode notFound = parse(missing.out());
+        assertThat(fieldNames(notFound)).containsExactly("key", "found", "appliedOffset", "node");
+        assertThat(notFound.get("found").asBoolean()).isFalse();
 
         final CliRun tail = CliRun.run("tail", "--from", Long.toString(offset), "--max-records", "1", "--config",
             config, "--json");
@@ -156,31 +190,64 @@ class ClusterCliTest
         final CliRun load = CliRun.run("load", "--records", "500", "--value-size", "32", "--key-prefix", "load-",
             "--out", out.toString(), "--config", config, "--json");
         assertThat(load.exitCode()).as(load.err()).isZero();
-        assertThat(load.out()).contains("\"acknowledged\":500", "\"failed\":0");
+        final JsonNode summary = parse(load.out());
+        assertThat(fieldNames(summary)).containsExactly("records", "acknowledged", "failed", "elapsedMs",
+            "recordsPerSec", "mbPerSec", "latencyUs", "ack", "valueSize", "rate", "inFlight", "firstError");
+        assertThat(summary.get("acknowledged").asLong()).isEqualTo(500);
+        assertThat(summary.get("failed").asLong()).isZero();
+        assertThat(summary.get("recordsPerSec").isNumber()).isTrue();
+        assertThat(fieldNames(summary.get("latencyUs"))).containsExactly("p50", "p99", "p999", "max", "mean");
+        assertThat(summary.get("firstError").isNull()).isTrue();
         final List<String> lines = Files.readAllLines(out);
         assertThat(lines).hasSize(500);
-        assertThat(lines.get(0)).matches("\\{\"key\":\"load-\\d+\",\"offset\":\\d+,\"epoch\":\\d+,\"crc32c\":\\d+," +
-            "\"ackMs\":\\d+}");
+        final Set<String> keys = new HashSet<>();
+        for (final String line : lines)
+        {
+            final JsonNode ack = parse(line);
+            assertThat(fieldNames(ack)).containsExactly("key", "offset", "epoch", "crc32c", "ackMs");
+            assertThat(ack.get("key").asText()).startsWith("load-");
+            assertThat(ack.get("offset").isIntegralNumber() && ack.get("epoch").isIntegralNumber()).isTrue();
+            final byte[] key = ack.get("key").asText().getBytes(StandardCharsets.UTF_8);
+            assertThat(ack.get("crc32c").asLong()).as(line)
+                .isEqualTo(LoadGenerator.crc32c(LoadGenerator.value(key, 32)));
+            keys.add(ack.get("key").asText());
+        }
+        assertThat(keys).hasSize(500);
 
         final CliRun verify = CliRun.run("verify", "--config", config, "--json");
         assertThat(verify.exitCode()).as(verify.out() + verify.err()).isZero();
-        assertThat(verify.out()).startsWith("{\"ok\":true,");
+        final JsonNode verified = parse(verify.out());
+        assertThat(fieldNames(verified)).containsExactly("ok", "fromOffset", "toOffset", "nodes", "failures");
+        assertThat(verified.get("ok").asBoolean()).isTrue();
+        assertThat(verified.get("nodes")).hasSize(3);
+        assertThat(verified.get("failures")).isEmpty();
     }
 
-    private static int count(final String text, final String needle)
+    /** One JSON value; fails the test, showing the text, if it is not valid JSON. */
+    private static JsonNode parse(final String text)
     {
-        int count = 0;
-        for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1))
+        try
         {
-            count++;
+            return JSON.readTree(text);
         }
-        return count;
+        catch (final JsonProcessingException ex)
+        {
+            throw new AssertionError("not valid JSON: " + text, ex);
+        }
     }
 
-    private static long number(final String json, final String field)
+    private static List<String> fieldNames(final JsonNode object)
     {
-        final Matcher matcher = Pattern.compile("\"" + field + "\":(\\d+)").matcher(json);
-        assertThat(matcher.find()).as(field + " in " + json).isTrue();
-        return Long.parseLong(matcher.group(1));
+        final List<String> names = new ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static List<String> roles(final JsonNode status)
+    {
+        final List<String> roles = new ArrayList<>();
+        status.get("nodes").forEach((node) -> roles.add(node.path("role").asText("UNREACHABLE")));
+        roles.sort(Comparator.comparing((String role) -> !"LEADER".equals(role)));
+        return roles;
     }
 }

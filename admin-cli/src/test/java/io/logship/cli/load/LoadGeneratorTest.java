@@ -1,4 +1,4 @@
-package io.logship.perf;
+package io.logship.cli.load;
 
 import io.logship.client.AckLevel;
 import org.junit.jupiter.api.Test;

@@ -1,16 +1,14 @@
-package io.logship.perf;
+package io.logship.cli.load;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logship.cli.json.JsonOutput;
 import io.logship.client.AckLevel;
 import io.logship.client.LogshipClient;
 import io.logship.client.WriteResult;
 import org.HdrHistogram.Histogram;
 
-import java.io.BufferedWriter;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -24,8 +22,8 @@ import java.util.zip.CRC32C;
  * The end-to-end load generator behind {@code logship load}: pipelines {@code records} puts through one
  * {@link LogshipClient} (at most {@code inFlight} outstanding: the client blocks the sending thread beyond
  * that), measures throughput and send-to-ack latency with an HdrHistogram, and optionally writes one JSON
- * line per acknowledged write. The client retries every write with its original sequence, so a leader
- * change during the run costs latency, not duplicates.
+ * line per acknowledged write ({@link AckLog}). The client retries every write with its original sequence,
+ * so a leader change during the run costs latency, not duplicates.
  *
  * <p>Record {@code i} has key {@code keyPrefix + (i % keys)} and the value {@link #value(byte[], int)} of
  * that key, so a reader can recompute every value and its CRC32C from the key alone.
@@ -207,21 +205,29 @@ public final class LoadGenerator
             return failed == 0 && acknowledged == records;
         }
 
+        /**
+         * One line of JSON, fields in this order; rates and the mean keep a fixed number of decimals (1, 3 and
+         * 1), and a rate or mean that is not a number prints as null.
+         */
         public String toJson()
         {
-            return "{\"records\":" + records +
-                ",\"acknowledged\":" + acknowledged +
-                ",\"failed\":" + failed +
-                ",\"elapsedMs\":" + elapsedMs +
-                ",\"recordsPerSec\":" + String.format(Locale.ROOT, "%.1f", recordsPerSecond) +
-                ",\"mbPerSec\":" + String.format(Locale.ROOT, "%.3f", megabytesPerSecond) +
-                ",\"latencyUs\":{\"p50\":" + p50Us + ",\"p99\":" + p99Us + ",\"p999\":" + p999Us +
-                ",\"max\":" + maxUs + ",\"mean\":" + String.format(Locale.ROOT, "%.1f", meanUs) + "}" +
-                ",\"ack\":\"" + ackLevel + "\"" +
-                ",\"valueSize\":" + valueSize +
-                ",\"rate\":" + rate +
-                ",\"inFlight\":" + inFlight +
-                ",\"firstError\":" + (null == firstError ? "null" : jsonString(firstError)) + "}";
+            final ObjectNode latency = JsonOutput.object().put("p50", p50Us).put("p99", p99Us).put("p999", p999Us)
+                .put("max", maxUs);
+            latency.set("mean", JsonOutput.decimal(meanUs, 1));
+            final ObjectNode json = JsonOutput.object()
+                .put("records", records)
+                .put("acknowledged", acknowledged)
+                .put("failed", failed)
+                .put("elapsedMs", elapsedMs);
+            json.set("recordsPerSec", JsonOutput.decimal(recordsPerSecond, 1));
+            json.set("mbPerSec", JsonOutput.decimal(megabytesPerSecond, 3));
+            json.set("latencyUs", latency);
+            json.put("ack", ackLevel)
+                .put("valueSize", valueSize)
+                .put("rate", rate)
+                .put("inFlight", inFlight)
+                .put("firstError", firstError);
+            return JsonOutput.write(json);
         }
     }
 
@@ -232,8 +238,8 @@ public final class LoadGenerator
     private long failed;
     private long payloadBytes;
     private String firstError;
-    private BufferedWriter outWriter;
-    private IOException outError;
+    /** The {@code --out} file, or null without one. */
+    private AckLog ackLog;
 
     public LoadGenerator(final Settings settings)
     {
@@ -287,16 +293,9 @@ public final class LoadGenerator
                 Integer.MAX_VALUE);
         }
         final CountDownLatch done = new CountDownLatch((int)records);
-        try
+        if (null != settings.out())
         {
-            if (null != settings.out())
-            {
-                outWriter = Files.newBufferedWriter(settings.out(), StandardCharsets.UTF_8);
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot open --out " + settings.out() + ": " + ex.getMessage(), ex);
+            ackLog = AckLog.open(settings.out());
         }
 
         final long startNs = System.nanoTime();
@@ -364,7 +363,10 @@ public final class LoadGenerator
             throw new IllegalStateException("load interrupted", ex);
         }
         final long elapsedNs = System.nanoTime() - startNs;
-        closeOut();
+        if (null != ackLog)
+        {
+            ackLog.close();
+        }
 
         final double seconds = Math.max(elapsedNs, 1) / 1e9;
         final Histogram h = latencyUs;
@@ -399,87 +401,19 @@ public final class LoadGenerator
         latencyUs.recordValue(Math.min(latency, HIGHEST_TRACKABLE_US));
         acknowledged++;
         payloadBytes += keyLength + value.length;
-        if (null != outWriter && null == outError)
+        if (null != ackLog)
         {
             crc.reset();
             crc.update(value, 0, value.length);
-            try
-            {
-                outWriter.write("{\"key\":" + jsonString(key) + ",\"offset\":" + result.offset() + ",\"epoch\":" +
-                    result.epoch() + ",\"crc32c\":" + crc.getValue() + ",\"ackMs\":" + System.currentTimeMillis() +
-                    "}\n");
-            }
-            catch (final IOException ex)
-            {
-                outError = ex;
-            }
+            ackLog.append(key, result.offset(), result.epoch(), crc.getValue(), System.currentTimeMillis());
         }
     }
 
-    private synchronized void flushOut()
+    private void flushOut()
     {
-        if (null != outWriter && null == outError)
+        if (null != ackLog)
         {
-            try
-            {
-                outWriter.flush();
-            }
-            catch (final IOException ex)
-            {
-                outError = ex;
-            }
+            ackLog.flush();
         }
-    }
-
-    private synchronized void closeOut()
-    {
-        if (null == outWriter)
-        {
-            return;
-        }
-        try
-        {
-            outWriter.close();
-        }
-        catch (final IOException ex)
-        {
-            if (null == outError)
-            {
-                outError = ex;
-            }
-        }
-        if (null != outError)
-        {
-            throw new UncheckedIOException("cannot write --out " + settings.out() + ": " + outError.getMessage(),
-                outError);
-        }
-    }
-
-    /** A JSON string literal. */
-    public static String jsonString(final String s)
-    {
-        final StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++)
-        {
-            final char c = s.charAt(i);
-            switch (c)
-            {
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '\t': sb.append("\\t"); break;
-                default:
-                    if (c < 0x20)
-                    {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int)c));
-                    }
-                    else
-                    {
-                        sb.append(c);
-                    }
-            }
-        }
-        return sb.append('"').toString();
     }
 }
