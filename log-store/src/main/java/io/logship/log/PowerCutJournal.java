@@ -72,6 +72,13 @@ public final class PowerCutJournal implements AutoCloseable
 {
     /** System property naming the journal directory; unset (the default) means no journal. */
     public static final String PROPERTY = "logship.test.powercut.journal";
+    /**
+     * System property: extra milliseconds each file force takes on this node, a slower disk. A test gives it to one
+     * follower so that its forces finish well after the leader's: with equal disks the window in which a follower has
+     * written but not forced what the leader has forced is a fraction of a millisecond, and a power cut would find a
+     * follower that acknowledged too early only by luck. Only read with a journal; default 0.
+     */
+    public static final String FORCE_DELAY_PROPERTY = "logship.test.powercut.force.delay.ms";
     /** The prefix of MapDB's files, {@code io.logship.kv.KeyValueStore.DB_FILE_NAME} (log does not depend on kv). */
     public static final String MAPDB_FILE_PREFIX = "store.mapdb";
     static final String JOURNAL_FILE = "journal";
@@ -83,14 +90,20 @@ public final class PowerCutJournal implements AutoCloseable
     private final Path savedDirectory;
     private final FileChannel out;
     private final List<SavedFile> savedFiles = new ArrayList<>();
+    private final long forceDelayNs;
     private long sequence;
 
     private record SavedFile(long sequence, Path directory, Path saved)
     {
     }
 
-    private PowerCutJournal(final Path directory) throws IOException
+    private PowerCutJournal(final Path directory, final long forceDelayMs) throws IOException
     {
+        if (forceDelayMs < 0)
+        {
+            throw new IllegalArgumentException(FORCE_DELAY_PROPERTY + "=" + forceDelayMs + " must be at least 0");
+        }
+        this.forceDelayNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(forceDelayMs);
         this.directory = directory.toAbsolutePath().normalize();
         this.savedDirectory = this.directory.resolve(SAVED_DIRECTORY);
         Files.createDirectories(savedDirectory);
@@ -117,7 +130,7 @@ public final class PowerCutJournal implements AutoCloseable
         }
         try
         {
-            return new PowerCutJournal(Path.of(value));
+            return new PowerCutJournal(Path.of(value), Long.getLong(FORCE_DELAY_PROPERTY, 0L));
         }
         catch (final IOException ex)
         {
@@ -136,7 +149,7 @@ public final class PowerCutJournal implements AutoCloseable
     public static synchronized PowerCutJournal install(final Path directory) throws IOException
     {
         uninstall();
-        installed = new PowerCutJournal(directory);
+        installed = new PowerCutJournal(directory, 0);
         return installed;
     }
 
@@ -157,9 +170,21 @@ public final class PowerCutJournal implements AutoCloseable
         return sequence;
     }
 
-    synchronized void onForced(final Path file, final long length) throws IOException
+    void onForced(final Path file, final long length) throws IOException
     {
-        append("F\t" + length + "\t" + absolute(file));
+        if (forceDelayNs > 0)
+        {
+            // The slow disk of FORCE_DELAY_PROPERTY: the force returns this much later, and only then counts as done.
+            final long deadlineNs = System.nanoTime() + forceDelayNs;
+            for (long leftNs = forceDelayNs; leftNs > 0; leftNs = deadlineNs - System.nanoTime())
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(leftNs);
+            }
+        }
+        synchronized (this)
+        {
+            append("F\t" + length + "\t" + absolute(file));
+        }
     }
 
     synchronized void onCreated(final Path file)

@@ -35,10 +35,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p><b>{@code fsync=always}</b>: a quorum write is acknowledged once a majority has it forced. The test makes the
  * leader and one follower that majority (the third node is down while they take writes), cuts the power of both at
- * once, and restarts the follower and the third node first, so they elect a leader from their own logs before the
- * old leader is back. If the follower had acknowledged anything before forcing it, that leader would lack it and the
- * old leader, rejoining, would give up its copy: the write would be gone. Every acknowledged write must be on every
- * node afterwards, at its offset, with its key and value (all of them, read from the nodes' log files).
+ * once while writes flow, and restarts the follower and the third node first, so they elect a leader from their own
+ * logs before the old leader is back. If the follower had acknowledged anything before forcing it, that leader would
+ * lack it and the old leader, rejoining, would give up its copy: the write would be gone. Every acknowledged write
+ * must be on every node afterwards, at its offset, with its key and value (all of them, read from the nodes' log
+ * files). The follower has a slower disk ({@link #SLOW_FORCE_MS}), so the cut always finds it with appended but
+ * unforced batches; with a build where the follower reports its written end as durable, this test fails with
+ * hundreds of acknowledged writes missing (checked by hand, see log-store/README.md "Power-cut model").
  *
  * <p><b>{@code fsync=interval}</b>: what the code promises today is that a quorum write is on a majority, and that a
  * node loses at most its last interval of unforced appends on a power cut (log-store/README.md). So an acknowledged
@@ -50,6 +53,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PowerCutSystemTest
 {
     private static final int CAPACITY = 200_000;
+    /**
+     * The follower's slower disk (fsync +50 ms; this machine's follower fsyncs take 100-200 ms at times): the window
+     * in which it has written but not forced what the leader has forced, wide enough that a power cut under load lands
+     * in it every time. With equal disks it is a fraction of a millisecond.
+     */
+    private static final long SLOW_FORCE_MS = 50;
 
     @RegisterExtension
     final SystemTestWatcher watcher = new SystemTestWatcher();
@@ -59,22 +68,25 @@ class PowerCutSystemTest
     void shouldKeepEveryQuorumWriteAcknowledgedWithFsyncAlwaysWhenTheLeaderAndAFollowerLosePowerTogether()
         throws Exception
     {
-        final TestCluster cluster = startCluster("always");
-        final int leader = cluster.leaderId();
-        final int follower = cluster.nodeIds().stream().filter(id -> id != leader).findFirst().orElseThrow();
-        final int bystander = cluster.nodeIds().stream().filter(id -> id != leader && id != follower).findFirst()
-            .orElseThrow();
+        final int slow = 2;
+        final TestCluster cluster = startCluster("always", slow);
         final AckedWrites writes = new AckedWrites("cut", CAPACITY);
         final Load load = new Load(cluster.client(), writes);
         try
         {
             load.awaitAcked(3_000);
+            final int leader = cluster.leaderId();
+            final int follower = leader != slow ? slow : cluster.nodeIds().stream().filter(id -> id != leader)
+                .findFirst().orElseThrow();
+            final int bystander = cluster.nodeIds().stream().filter(id -> id != leader && id != follower).findFirst()
+                .orElseThrow();
             cluster.node(bystander).kill9();
             // From here on every acknowledgement rests on the leader's and the follower's fsync alone.
             load.awaitAcked(writes.ackedCount() + 6_000);
-            final int ackedBeforeCut = writes.ackedCount();
-            load.stopIssuing();
+            // Cut while writes flow, so the follower has appended what it has not forced yet.
             final Map<Integer, List<String>> cuts = PowerCut.cut(cluster, leader, follower);
+            load.stopIssuing();
+            final int ackedBeforeCut = writes.ackedCount();
             System.out.println("fsync always: power-cut leader " + leader + " and follower " + follower + " with " +
                 ackedBeforeCut + " writes acknowledged; the cut: " + summary(cuts));
 
@@ -98,7 +110,7 @@ class PowerCutSystemTest
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldKeepEveryQuorumWriteAcknowledgedWithFsyncIntervalWhenTheLeaderLosesPower() throws Exception
     {
-        final TestCluster cluster = startCluster("interval");
+        final TestCluster cluster = startCluster("interval", 0);
         final int leader = cluster.leaderId();
         final AckedWrites writes = new AckedWrites("cut-interval", CAPACITY);
         final Load load = new Load(cluster.client(), writes);
@@ -124,12 +136,17 @@ class PowerCutSystemTest
         assertEveryAcknowledgedWriteOnEveryNode(cluster, writes);
     }
 
-    private TestCluster startCluster(final String fsync)
+    /** Three nodes with the power-cut journal; {@code slowNode} (if positive) gets the slow disk. */
+    private TestCluster startCluster(final String fsync, final int slowNode)
     {
         final TestCluster cluster = watcher.cluster(3).with("logship.log.fsync", fsync).start(new int[0]);
         for (final int id : cluster.nodeIds())
         {
             PowerCut.enable(cluster, id);
+        }
+        if (slowNode > 0)
+        {
+            PowerCut.slowDisk(cluster, slowNode, SLOW_FORCE_MS);
         }
         for (final int id : cluster.nodeIds())
         {

@@ -46,6 +46,15 @@ public final class PowerCut
     }
 
     /**
+     * Gives {@code nodeId} a slower disk: each of its file forces returns {@code delayMs} later (see
+     * {@link PowerCutJournal#FORCE_DELAY_PROPERTY}). Call with {@link #enable}, before the node first starts.
+     */
+    public static void slowDisk(final TestCluster cluster, final int nodeId, final long delayMs)
+    {
+        cluster.node(nodeId).addJvmOption("-D" + PowerCutJournal.FORCE_DELAY_PROPERTY + "=" + delayMs);
+    }
+
+    /**
      * Power-cuts the nodes at the same moment: SIGKILL to all of them before waiting for any, then, with every one of
      * them dead, each data directory loses what its node had not made durable. Returns the cut's report per node.
      */
