@@ -111,12 +111,12 @@ class PowerCutSystemTest
     void shouldKeepEveryQuorumWriteAcknowledgedWithFsyncIntervalWhenTheLeaderLosesPower() throws Exception
     {
         final TestCluster cluster = startCluster("interval", 0);
-        final int leader = cluster.leaderId();
         final AckedWrites writes = new AckedWrites("cut-interval", CAPACITY);
         final Load load = new Load(cluster.client(), writes);
         try
         {
             load.awaitAcked(5_000);
+            final int leader = cluster.leaderId();
             final Map<Integer, List<String>> cuts = PowerCut.cut(cluster, leader);
             final int ackedAtCut = writes.ackedCount();
             System.out.println("fsync interval: power-cut leader " + leader + " with " + ackedAtCut +
