@@ -32,7 +32,7 @@ class PowerCutJournalTest
     }
 
     @Test
-    void shouldBeOffUnlessTheSystemPropertyOrATestInstallsIt()
+    void shouldBeOffWhenNoSystemPropertyNamesAJournal()
     {
         assertThat(System.getProperty(PowerCutJournal.PROPERTY)).isNull();
         assertThat(PowerCutJournal.installed()).isNull();
