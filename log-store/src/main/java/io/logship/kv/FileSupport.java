@@ -1,13 +1,13 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
+import io.logship.log.DurableFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -25,9 +25,9 @@ final class FileSupport
      */
     static void fsyncDirectory(final Path directory)
     {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ))
+        try
         {
-            channel.force(true);
+            DurableFiles.fsyncDirectory(directory);
         }
         catch (final IOException ex)
         {
@@ -40,11 +40,11 @@ final class FileSupport
     {
         try
         {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         catch (final AtomicMoveNotSupportedException ex)
         {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
         fsyncDirectory(to.getParent());
     }
@@ -61,7 +61,7 @@ final class FileSupport
             {
                 channel.write(bytes);
             }
-            channel.force(true);
+            DurableFiles.force(channel, temp, bytes.capacity(), true);
         }
         renameDurably(temp, file);
     }
@@ -69,7 +69,7 @@ final class FileSupport
     /** Deletes a file if present and fsyncs its directory, so the deletion survives a crash. */
     static boolean deleteDurably(final Path file) throws IOException
     {
-        final boolean deleted = Files.deleteIfExists(file);
+        final boolean deleted = DurableFiles.deleteIfExists(file);
         if (deleted)
         {
             fsyncDirectory(file.getParent());

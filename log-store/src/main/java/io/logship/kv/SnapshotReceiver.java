@@ -1,11 +1,11 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
+import io.logship.log.DurableFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
@@ -71,7 +71,7 @@ public final class SnapshotReceiver implements AutoCloseable
     {
         try
         {
-            channel.force(true);
+            DurableFiles.force(channel, temp, channel.size(), true);
             channel.close();
             final SnapshotInfo received = SnapshotParser.verify(temp);
             final Path target = store.directory().resolve(SnapshotDescriptor.fileName(received.appliedOffset()));
@@ -106,7 +106,7 @@ public final class SnapshotReceiver implements AutoCloseable
             }
             if (!completed)
             {
-                Files.deleteIfExists(temp);
+                DurableFiles.deleteIfExists(temp);
             }
         }
         catch (final IOException ex)

@@ -1,6 +1,7 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
+import io.logship.log.DurableFiles;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -51,7 +52,7 @@ public final class SnapshotStore
                 for (final Path temp : temps)
                 {
                     LOG.log(System.Logger.Level.INFO, "deleting incomplete snapshot {0}", temp);
-                    Files.deleteIfExists(temp);
+                    DurableFiles.deleteIfExists(temp);
                 }
             }
         }
@@ -215,7 +216,7 @@ public final class SnapshotStore
     {
         try
         {
-            final boolean deleted = Files.deleteIfExists(file);
+            final boolean deleted = DurableFiles.deleteIfExists(file);
             if (deleted)
             {
                 LOG.log(System.Logger.Level.INFO, "deleted snapshot {0}: {1}", file, why);

@@ -1,12 +1,12 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
+import io.logship.log.DurableFiles;
 import io.logship.log.RecordDescriptor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
@@ -116,8 +116,8 @@ final class SnapshotWriter implements AutoCloseable
         {
             position += channel.write(buffer, position);
         }
-        channel.force(true);
         final long sizeBytes = channel.size();
+        DurableFiles.force(channel, temp, sizeBytes, true);
         channel.close();
         FileSupport.renameDurably(temp, target);
         done = true;
@@ -134,7 +134,7 @@ final class SnapshotWriter implements AutoCloseable
         }
         if (!done)
         {
-            Files.deleteIfExists(temp);
+            DurableFiles.deleteIfExists(temp);
         }
     }
 }

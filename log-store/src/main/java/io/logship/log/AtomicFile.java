@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -32,15 +31,15 @@ public final class AtomicFile
             {
                 channel.write(buffer);
             }
-            channel.force(true);
+            DurableFiles.force(channel, temp, content.length, true);
         }
         try
         {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         catch (final AtomicMoveNotSupportedException ex)
         {
-            Files.deleteIfExists(temp);
+            DurableFiles.deleteIfExists(temp);
             throw new IOException("file system of " + target + " cannot rename atomically", ex);
         }
         fsyncDirectory(target.toAbsolutePath().getParent());
@@ -49,9 +48,6 @@ public final class AtomicFile
     /** Makes creations, renames and deletions in {@code directory} durable. */
     public static void fsyncDirectory(final Path directory) throws IOException
     {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ))
-        {
-            channel.force(true);
-        }
+        DurableFiles.fsyncDirectory(directory);
     }
 }

@@ -263,9 +263,9 @@ public final class Quarantine
                     fromOffset, endOffset, batchBytes, createdAtMillis, new String(reason, StandardCharsets.UTF_8),
                     headerLength);
                 writeFully(channel, encodeHeader(header, reason), 0);
-                channel.force(true);
+                DurableFiles.force(channel, temp, channel.size(), true);
             }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            DurableFiles.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             renamed = true;
             AtomicFile.fsyncDirectory(quarantineDir);
             return target;
@@ -393,7 +393,7 @@ public final class Quarantine
         {
             for (final Path stale : stream)
             {
-                Files.deleteIfExists(stale);
+                DurableFiles.deleteIfExists(stale);
             }
         }
     }
@@ -423,7 +423,7 @@ public final class Quarantine
         }
         try
         {
-            Files.deleteIfExists(file);
+            DurableFiles.deleteIfExists(file);
             return "";
         }
         catch (final IOException ex)

@@ -9,7 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -51,6 +50,10 @@ final class Segment
         this.channel = create ?
             FileChannel.open(logFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE) :
             FileChannel.open(logFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (create)
+        {
+            DurableFiles.onCreated(logFile);
+        }
         this.sizeBytes = channel.size();
         this.nextOffset = baseOffset;
     }
@@ -147,14 +150,14 @@ final class Segment
     /** Forces the segment's bytes (and the size needed to read them) to disk. */
     void flush() throws IOException
     {
-        channel.force(false);
+        DurableFiles.force(channel, logFile, sizeBytes, false);
         index.flush(false);
     }
 
     /** Seals the segment: data and index forced, so recovery need not rescan it. */
     void seal() throws IOException
     {
-        channel.force(true);
+        DurableFiles.force(channel, logFile, sizeBytes, true);
         index.flush(true);
     }
 
@@ -288,7 +291,7 @@ final class Segment
     void truncateToPosition(final long position, final long newNextOffset) throws IOException
     {
         channel.truncate(position);
-        channel.force(true);
+        DurableFiles.force(channel, logFile, position, true);
         index.truncateToPosition(position);
         sizeBytes = position;
         nextOffset = newNextOffset;
@@ -526,7 +529,7 @@ final class Segment
     void delete() throws IOException
     {
         channel.close();
-        Files.deleteIfExists(logFile);
+        DurableFiles.deleteIfExists(logFile);
         index.delete();
     }
 }

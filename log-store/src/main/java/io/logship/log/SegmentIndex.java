@@ -201,7 +201,7 @@ final class SegmentIndex
         }
         if (fsync)
         {
-            channel.force(true);
+            DurableFiles.force(channel, file, (long)n * ENTRY_LENGTH, true);
         }
         flushedCount = n;
     }
@@ -228,7 +228,7 @@ final class SegmentIndex
     void delete() throws IOException
     {
         close();
-        Files.deleteIfExists(file);
+        DurableFiles.deleteIfExists(file);
     }
 
     private void ensureCapacity(final int required)

@@ -168,7 +168,7 @@ public final class SegmentedLog implements AutoCloseable
                 final String name = path.getFileName().toString();
                 if (name.endsWith(".tmp"))
                 {
-                    Files.delete(path); // an atomic replace that never finished; the old file stands
+                    DurableFiles.deleteIfExists(path); // an atomic replace that never finished; the old file stands
                 }
                 else if (name.endsWith(Segment.LOG_SUFFIX))
                 {
@@ -182,7 +182,7 @@ public final class SegmentedLog implements AutoCloseable
             {
                 if (!found.containsKey(parseBaseOffset(path, Segment.INDEX_SUFFIX)))
                 {
-                    Files.delete(path); // an index whose segment was deleted before it
+                    DurableFiles.deleteIfExists(path); // an index whose segment was deleted before it
                 }
             }
         }
@@ -253,8 +253,8 @@ public final class SegmentedLog implements AutoCloseable
                         {
                             logger.log(WARNING, "Deleting empty segment " + found.get(laterBase).getFileName() +
                                 " after the torn tail of " + segment.logFile().getFileName());
-                            Files.delete(found.get(laterBase));
-                            Files.deleteIfExists(directory.resolve(Segment.fileName(laterBase, Segment.INDEX_SUFFIX)));
+                            DurableFiles.deleteIfExists(found.get(laterBase));
+                            DurableFiles.deleteIfExists(directory.resolve(Segment.fileName(laterBase, Segment.INDEX_SUFFIX)));
                         }
                         AtomicFile.fsyncDirectory(directory);
                         break;

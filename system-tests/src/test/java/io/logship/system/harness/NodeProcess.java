@@ -34,6 +34,7 @@ public final class NodeProcess
     private final Path aeronDir;
     private final Path dataDir;
     private final NodeBinaries binaries;
+    private final List<String> extraJvmOptions = new ArrayList<>();
     private Process process;
     private int starts;
 
@@ -83,6 +84,12 @@ public final class NodeProcess
         return null == process ? -1 : process.pid();
     }
 
+    /** A JVM option (e.g. a test-only {@code -D}) for every later {@link #start()} of this node. */
+    public void addJvmOption(final String option)
+    {
+        extraJvmOptions.add(option);
+    }
+
     /** Starts the node and waits for its "running" line; fails with the tail of its log if it exits or hangs. */
     public void start()
     {
@@ -102,6 +109,7 @@ public final class NodeProcess
             "-cp", binaries.classPath(),
             "io.logship.node.NodeDaemon",
             "--config", configFile.toString()));
+        command.addAll(command.indexOf("-cp"), extraJvmOptions);
         final long logOffset;
         try
         {

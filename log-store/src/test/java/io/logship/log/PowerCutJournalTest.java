@@ -1,0 +1,181 @@
+package io.logship.log;
+
+import io.logship.kv.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PowerCutJournalTest
+{
+    @TempDir
+    Path work;
+
+    private final BatchBuilder builder = new BatchBuilder(64 * 1024);
+    private final ByteBuffer scratch = ByteBuffer.allocate(64 * 1024);
+
+    @AfterEach
+    void uninstall()
+    {
+        PowerCutJournal.uninstall();
+    }
+
+    @Test
+    void shouldBeOffWhenNoSystemPropertyNamesAJournal()
+    {
+        assertThat(System.getProperty(PowerCutJournal.PROPERTY)).isNull();
+        assertThat(PowerCutJournal.installed()).isNull();
+    }
+
+    @Test
+    void shouldCutTheLogBackToWhatWasForcedAndDropTheStore() throws IOException
+    {
+        final Path data = work.resolve("data");
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final LogConfig config = new LogConfig().directory(data.resolve("log")).segmentBytes(4096)
+            .fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).epochClockMs(() -> 0)
+            .logger(new CapturingLogger());
+        final SegmentedLog log = SegmentedLog.open(config);
+        final List<LogFiles.Appended> appended = new java.util.ArrayList<>(LogFiles.append(log, builder, 7, 0, 30, 1));
+        log.flush();
+        assertThat(log.segmentCount()).as("rolled, so sealed segments are part of the test").isGreaterThan(1);
+        appended.addAll(LogFiles.append(log, builder, 7, 30, 5, 1));
+        final long durableEnd = log.durableEndOffset();
+        assertThat(log.logEndOffset()).as("an unforced tail").isGreaterThan(durableEnd);
+        final Path store = Files.createDirectories(data.resolve("store")).resolve(PowerCutJournal.MAPDB_FILE_PREFIX);
+        Files.write(store, new byte[4096]);
+        // Power goes now: whatever close() would force is never recorded.
+        PowerCutJournal.uninstall();
+        log.close();
+
+        final List<String> report = PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(report).anyMatch(line -> line.startsWith("cut ") && line.contains("its last forced length"));
+        assertThat(store).doesNotExist();
+        try (SegmentedLog reopened = SegmentedLog.open(config))
+        {
+            assertThat(reopened.logEndOffset()).as("exactly the forced prefix survives").isEqualTo(durableEnd);
+            for (final LogFiles.Appended batch : appended.stream().filter(b -> b.nextOffset() <= durableEnd).toList())
+            {
+                assertThat(LogFiles.readOne(reopened, batch.baseOffset(), scratch)).isEqualTo(batch.bytes());
+            }
+        }
+    }
+
+    @Test
+    void shouldRollBackARenameThatNoDirectoryFsyncMadeDurable() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path target = data.resolve("node-state");
+        AtomicFile.write(target, "epoch 1".getBytes(StandardCharsets.UTF_8));
+        final Path temp = data.resolve("node-state.tmp");
+        writeAndForce(temp, "epoch 2");
+        DurableFiles.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        assertThat(Files.readString(target)).isEqualTo("epoch 2");
+        PowerCutJournal.uninstall();
+
+        final List<String> report = PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(Files.readString(target)).as("the old file is what a power cut leaves").isEqualTo("epoch 1");
+        assertThat(Files.readString(temp)).as("the new one is back under its temporary name").isEqualTo("epoch 2");
+        assertThat(report).anyMatch(line -> line.startsWith("rolled back rename"));
+    }
+
+    @Test
+    void shouldKeepARenameOnceItsDirectoryWasSynced() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path target = data.resolve("node-state");
+        AtomicFile.write(target, "epoch 1".getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(target, "epoch 2".getBytes(StandardCharsets.UTF_8));
+        PowerCutJournal.uninstall();
+
+        PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(Files.readString(target)).isEqualTo("epoch 2");
+        try (var saved = Files.list(journal.resolve(PowerCutJournal.SAVED_DIRECTORY)))
+        {
+            assertThat(saved.toList()).as("copies kept for rollback are gone").isEmpty();
+        }
+    }
+
+    @Test
+    void shouldRestoreADeletionAndDropACreationThatNoDirectoryFsyncMadeDurable() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path old = data.resolve("00000000000000000000.log");
+        writeAndForce(old, "sealed batches");
+        DurableFiles.fsyncDirectory(data);
+        DurableFiles.deleteIfExists(old);
+        final Path created = data.resolve("00000000000000000100.log");
+        writeAndForce(created, "forced, but its name is not durable");
+        DurableFiles.onCreated(created);
+        PowerCutJournal.uninstall();
+
+        PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(Files.readString(old)).isEqualTo("sealed batches");
+        assertThat(created).doesNotExist();
+    }
+
+    @Test
+    void shouldCountTheSurvivorsAsDurableSoANodeCanBeCutAgain() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path file = data.resolve("segment");
+        writeAndForce(file, "0123456789");
+        appendUnforced(file, "lost");
+        PowerCutJournal.uninstall();
+        PowerCutJournal.simulatePowerCut(journal, data);
+        assertThat(Files.readString(file)).isEqualTo("0123456789");
+
+        PowerCutJournal.install(journal);
+        appendUnforced(file, "lost again");
+        PowerCutJournal.uninstall();
+        PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(Files.readString(file)).isEqualTo("0123456789");
+    }
+
+    @Test
+    void shouldNameMapDbFilesAsTheStoreDoes()
+    {
+        assertThat(KeyValueStore.DB_FILE_NAME).startsWith(PowerCutJournal.MAPDB_FILE_PREFIX);
+    }
+
+    private static void writeAndForce(final Path file, final String text) throws IOException
+    {
+        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING))
+        {
+            channel.write(ByteBuffer.wrap(bytes));
+            DurableFiles.force(channel, file, bytes.length, true);
+        }
+    }
+
+    private static void appendUnforced(final Path file, final String text) throws IOException
+    {
+        Files.writeString(file, text, StandardOpenOption.APPEND);
+    }
+}

@@ -1,0 +1,271 @@
+package io.logship.system;
+
+import io.logship.client.LogshipClient;
+import io.logship.client.NodeStatus;
+import io.logship.client.WriteResult;
+import io.logship.system.harness.AckedWrites;
+import io.logship.system.harness.NodeProcess;
+import io.logship.system.harness.Poll;
+import io.logship.system.harness.PowerCut;
+import io.logship.system.harness.SystemTestWatcher;
+import io.logship.system.harness.TestCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Power cuts, not just crashes. A SIGKILL keeps the page cache, so a node that acknowledged a write before its fsync
+ * still has it after a restart and every SIGKILL test passes; these tests kill nodes and then cut their files back
+ * to what they had forced ({@link PowerCut}, log-store's {@code PowerCutJournal}: unforced appends lost, renames and
+ * deletions without a directory fsync rolled back, the MapDB store lost), so only what was durable survives.
+ *
+ * <p><b>{@code fsync=always}</b>: a quorum write is acknowledged once a majority has it forced. The test makes the
+ * leader and one follower that majority (the third node is down while they take writes), cuts the power of both at
+ * once while writes flow, and restarts the follower and the third node first, so they elect a leader from their own
+ * logs before the old leader is back. If the follower had acknowledged anything before forcing it, that leader would
+ * lack it and the old leader, rejoining, would give up its copy: the write would be gone. Every acknowledged write
+ * must be on every node afterwards, at its offset, with its key and value (all of them, read from the nodes' log
+ * files). The follower has a slower disk ({@link #SLOW_FORCE_MS}), so the cut always finds it with appended but
+ * unforced batches; with a build where the follower reports its written end as durable, this test fails with
+ * hundreds of acknowledged writes missing (checked by hand, see log-store/README.md "Power-cut model").
+ *
+ * <p><b>{@code fsync=interval}</b>: what the code promises today is that a quorum write is on a majority, and that a
+ * node loses at most its last interval of unforced appends on a power cut (log-store/README.md). So an acknowledged
+ * write survives the power cut of any one node, the leader included: the test cuts the leader under load. (Today a
+ * follower forces before it reports a position whatever the policy, and the leader counts only its forced end, so a
+ * quorum write with {@code interval} is in fact forced on a majority too; that is not promised, and the durability
+ * receipts planned in issue 8 will change it, so it is not tested here.)
+ */
+class PowerCutSystemTest
+{
+    private static final int CAPACITY = 200_000;
+    /**
+     * The follower's slower disk (fsync +50 ms; this machine's follower fsyncs take 100-200 ms at times): the window
+     * in which it has written but not forced what the leader has forced, wide enough that a power cut under load lands
+     * in it every time. With equal disks it is a fraction of a millisecond.
+     */
+    private static final long SLOW_FORCE_MS = 50;
+
+    @RegisterExtension
+    final SystemTestWatcher watcher = new SystemTestWatcher();
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldKeepEveryQuorumWriteAcknowledgedWithFsyncAlwaysWhenTheLeaderAndAFollowerLosePowerTogether()
+        throws Exception
+    {
+        final int slow = 2;
+        final TestCluster cluster = startCluster("always", slow);
+        final AckedWrites writes = new AckedWrites("cut", CAPACITY);
+        final Load load = new Load(cluster.client(), writes);
+        try
+        {
+            load.awaitAcked(3_000);
+            final int leader = cluster.leaderId();
+            final int follower = leader != slow ? slow : cluster.nodeIds().stream().filter(id -> id != leader)
+                .findFirst().orElseThrow();
+            final int bystander = cluster.nodeIds().stream().filter(id -> id != leader && id != follower).findFirst()
+                .orElseThrow();
+            cluster.node(bystander).kill9();
+            // From here on every acknowledgement rests on the leader's and the follower's fsync alone.
+            load.awaitAcked(writes.ackedCount() + 6_000);
+            // Cut while writes flow, so the follower has appended what it has not forced yet.
+            final Map<Integer, List<String>> cuts = PowerCut.cut(cluster, leader, follower);
+            load.stopIssuing();
+            final int ackedBeforeCut = writes.ackedCount();
+            System.out.println("fsync always: power-cut leader " + leader + " and follower " + follower + " with " +
+                ackedBeforeCut + " writes acknowledged; the cut: " + summary(cuts));
+
+            // The adversarial order: the two nodes without the old leader's copy choose the next leader.
+            cluster.node(follower).start();
+            cluster.node(bystander).start();
+            final int newLeader = cluster.leaderId();
+            assertThat(newLeader).as("a leader elected by the follower and the node that was down").isIn(follower,
+                bystander);
+            cluster.node(leader).start();
+            load.awaitIssued();
+        }
+        finally
+        {
+            load.close();
+        }
+        assertEveryAcknowledgedWriteOnEveryNode(cluster, writes);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldKeepEveryQuorumWriteAcknowledgedWithFsyncIntervalWhenTheLeaderLosesPower() throws Exception
+    {
+        final TestCluster cluster = startCluster("interval", 0);
+        final AckedWrites writes = new AckedWrites("cut-interval", CAPACITY);
+        final Load load = new Load(cluster.client(), writes);
+        try
+        {
+            load.awaitAcked(5_000);
+            final int leader = cluster.leaderId();
+            final Map<Integer, List<String>> cuts = PowerCut.cut(cluster, leader);
+            final int ackedAtCut = writes.ackedCount();
+            System.out.println("fsync interval: power-cut leader " + leader + " with " + ackedAtCut +
+                " writes acknowledged; the cut: " + summary(cuts));
+            final int newLeader = cluster.leaderId();
+            assertThat(newLeader).isNotEqualTo(leader);
+            load.awaitAcked(ackedAtCut + 3_000);
+            cluster.node(leader).start();
+            load.awaitAcked(writes.ackedCount() + 2_000);
+            load.stopIssuing();
+            load.awaitIssued();
+        }
+        finally
+        {
+            load.close();
+        }
+        assertEveryAcknowledgedWriteOnEveryNode(cluster, writes);
+    }
+
+    /** Three nodes with the power-cut journal; {@code slowNode} (if positive) gets the slow disk. */
+    private TestCluster startCluster(final String fsync, final int slowNode)
+    {
+        final TestCluster cluster = watcher.cluster(3).with("logship.log.fsync", fsync).start(new int[0]);
+        for (final int id : cluster.nodeIds())
+        {
+            PowerCut.enable(cluster, id);
+        }
+        if (slowNode > 0)
+        {
+            PowerCut.slowDisk(cluster, slowNode, SLOW_FORCE_MS);
+        }
+        for (final int id : cluster.nodeIds())
+        {
+            cluster.node(id).start();
+        }
+        cluster.awaitCaughtUp();
+        return cluster;
+    }
+
+    /**
+     * Waits until every node holds the leader's whole log, stops them all cleanly, and checks every acknowledged write
+     * against each node's log files.
+     */
+    private static void assertEveryAcknowledgedWriteOnEveryNode(final TestCluster cluster, final AckedWrites writes)
+    {
+        awaitSameCommittedLog(cluster);
+        cluster.assertCommittedChecksumsMatch();
+        final Map<Integer, Map<Long, PowerCut.StoredPut>> logs = new TreeMap<>();
+        for (final int id : cluster.nodeIds())
+        {
+            final NodeProcess node = cluster.node(id);
+            node.stopCleanly();
+            logs.put(id, PowerCut.records(node));
+        }
+        final int checked = PowerCut.assertEveryAcknowledgedWriteOnEveryNode(writes, writes.issued(), logs);
+        assertThat(checked).as("acknowledged writes checked").isEqualTo(writes.ackedCount()).isGreaterThan(5_000);
+        System.out.println("every one of " + checked + " acknowledged writes is on nodes " + logs.keySet() +
+            " at its offset with its value (" + writes.failedCount() + " writes failed, first: " + writes.firstFailure() +
+            ")");
+    }
+
+    /**
+     * {@link TestCluster#awaitCaughtUp()} without its durable-end condition: with {@code fsync=interval} an idle leader
+     * does not force its tail (it forces only when an append finds the interval passed), so its durable end can stay
+     * behind its log end for good once the writes stop. Every node must hold the leader's whole log, committed and
+     * applied.
+     */
+    private static void awaitSameCommittedLog(final TestCluster cluster)
+    {
+        final Map<Integer, NodeStatus> last = new TreeMap<>();
+        Poll.until("every node to hold the leader's whole log, committed and applied", TestCluster.CATCH_UP_TIMEOUT, () ->
+            {
+                last.clear();
+                for (final int id : cluster.nodeIds())
+                {
+                    try
+                    {
+                        last.put(id, cluster.status(id));
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        return false;
+                    }
+                }
+                final NodeStatus leader = last.values().stream().filter(s -> "LEADER".equals(s.role()))
+                    .max(java.util.Comparator.comparingInt(NodeStatus::epoch)).orElse(null);
+                return null != leader && leader.commitOffset() == leader.logEndOffset() && last.values().stream()
+                    .allMatch(s -> s.epoch() == leader.epoch() && s.logEndOffset() == leader.logEndOffset() &&
+                        s.commitOffset() == leader.commitOffset() && s.appliedOffset() == leader.commitOffset());
+            },
+            () -> TestCluster.describe(last));
+    }
+
+    private static String summary(final Map<Integer, List<String>> cuts)
+    {
+        final StringBuilder out = new StringBuilder();
+        cuts.forEach((id, report) -> out.append(System.lineSeparator()).append("  node ").append(id).append(": ")
+            .append(report.isEmpty() ? "nothing to cut" : String.join(System.lineSeparator() + "    ", report)));
+        return out.toString();
+    }
+
+    /** One thread issuing pipelined quorum writes, 1,000 at a time, until told to stop. */
+    private static final class Load implements AutoCloseable
+    {
+        private static final int CHUNK = 1_000;
+
+        private final AckedWrites writes;
+        private final AtomicBoolean issuing = new AtomicBoolean(true);
+        private final ExecutorService executor = Executors.newSingleThreadExecutor();
+        private final Future<List<CompletableFuture<WriteResult>>> issued;
+
+        Load(final LogshipClient client, final AckedWrites writes)
+        {
+            this.writes = writes;
+            this.issued = executor.submit(() ->
+            {
+                final List<CompletableFuture<WriteResult>> futures = new ArrayList<>();
+                for (int from = 0; issuing.get() && from + CHUNK <= CAPACITY; from += CHUNK)
+                {
+                    futures.addAll(writes.write(client, from, from + CHUNK));
+                }
+                return futures;
+            });
+        }
+
+        void awaitAcked(final int count)
+        {
+            Poll.until(count + " acknowledged writes", Duration.ofSeconds(60), () -> writes.ackedCount() >= count,
+                () -> writes.ackedCount() + " acknowledged, " + writes.failedCount() + " failed, first: " +
+                    writes.firstFailure());
+        }
+
+        void stopIssuing()
+        {
+            issuing.set(false);
+        }
+
+        /** Waits for the issuing thread to stop and for every write it issued to be answered or to fail. */
+        void awaitIssued() throws Exception
+        {
+            stopIssuing();
+            AckedWrites.awaitAll(issued.get(60, TimeUnit.SECONDS), 60);
+        }
+
+        @Override
+        public void close()
+        {
+            stopIssuing();
+            executor.shutdownNow();
+        }
+    }
+}
