@@ -239,26 +239,37 @@ class FailureSystemTest
         final int established = 100;
         final int beyondRing = 5000;
         final long newest = 102 + 131_072 + 1000;
+        // A 3 s lease: conductors stalled up to 0.8 s on the loaded CI machine and cost the 1 s lease mid-test; this
+        // test is about what a leader answers a retry, not about how fast it fails over.
         final TestCluster cluster = watcher.cluster(3)
+            .with("logship.node.election.lease.timeout.ms", 3000)
+            .with("logship.node.election.timeout.ms", 4500)
             .with(1, "logship.node.faults.file", faults.resolve("node-1"))
             .with(2, "logship.node.faults.file", faults.resolve("node-2"))
             .with(3, "logship.node.faults.file", faults.resolve("node-3"))
             .start();
         final LogshipClient client = cluster.client();
         final RawWireClient raw = cluster.rawClient(0x5EED_0002L);
-        final NodeProcess old = cluster.leader();
-        BoundedPublisher ingress = raw.publisher(cluster.port(old.nodeId()), TransportStream.CLIENT_INGRESS);
-        raw.connect(ingress);
-        final long[] firstOffsets = raw.putAll(ingress, 1, established, FailureSystemTest::farKey,
+        final LeaderIngress leaderIngress = new LeaderIngress(cluster, raw);
+        final long[] firstOffsets = raw.putAll(leaderIngress, 1, established, FailureSystemTest::farKey,
             FailureSystemTest::farValue, 64);
-        assertThat(firstOffsets[established - 1]).as("NOOP, then sequences 1..100").isEqualTo(established);
 
         // 101 and 102: committed on every node, replies never read.
-        raw.send(ingress, 101, farKey(101), farValue(101));
-        raw.send(ingress, 102, farKey(102), farValue(102));
-        Poll.until("sequences 101 and 102 committed", Duration.ofSeconds(30),
-            () -> cluster.status(old.nodeId()).commitOffset() >= 103);
-        cluster.awaitCaughtUp();
+        final NodeProcess old = cluster.leader();
+        final BoundedPublisher oldIngress = leaderIngress.to(old.nodeId());
+        raw.send(oldIngress, 101, farKey(101), farValue(101));
+        raw.send(oldIngress, 102, farKey(102), farValue(102));
+        final long[] stored = new long[2];
+        Poll.until("sequences 101 and 102 committed on every node", Duration.ofSeconds(30), () ->
+        {
+            final NodeStatus status = cluster.awaitCaughtUp();
+            final CommittedLog log = CommittedLog.read(client, status.nodeId(), status.commitOffset());
+            final List<Long> at101 = log.offsetsOf(farKeyText(101));
+            final List<Long> at102 = log.offsetsOf(farKeyText(102));
+            stored[0] = at101.isEmpty() ? -1 : at101.get(0);
+            stored[1] = at102.isEmpty() ? -1 : at102.get(0);
+            return stored[0] >= 0 && stored[1] >= 0;
+        });
         // 103: appended by the leader alone, then the leader dies. Cut off with its faults file (it sends nothing to
         // its peers), not by freezing them: a frozen follower still has the leader's last datagrams in its socket
         // buffer, and on resuming appends 103 and may carry it into the next epoch.
@@ -269,9 +280,10 @@ class FailureSystemTest
         {
             Poll.until("node " + old.nodeId() + " to cut itself off from its peers", Duration.ofSeconds(10),
                 () -> old.logContains("cut off from peers"));
-            raw.send(ingress, 103, farKey(103), farValue(103));
+            final long logEnd = cluster.status(old.nodeId()).logEndOffset();
+            raw.send(oldIngress, 103, farKey(103), farValue(103));
             Poll.until("the leader to append sequence 103 alone", Duration.ofSeconds(5),
-                () -> cluster.status(old.nodeId()).logEndOffset() == 104);
+                () -> cluster.status(old.nodeId()).logEndOffset() == logEnd + 1);
         }
         finally
         {
@@ -279,38 +291,34 @@ class FailureSystemTest
             Files.delete(oldFaults);
         }
 
-        final int leader = cluster.leaderId();
-        assertThat(leader).isNotEqualTo(old.nodeId());
         final NodeStatus afterFailover = cluster.awaitCaughtUp();
-        final CommittedLog survivor = CommittedLog.read(client, leader, afterFailover.commitOffset());
-        assertThat(survivor.offsetsOf(new String(farKey(101), StandardCharsets.US_ASCII))).containsExactly(101L);
-        assertThat(survivor.offsetsOf(new String(farKey(102), StandardCharsets.US_ASCII))).containsExactly(102L);
-        assertThat(survivor.offsetsOf(new String(farKey(103), StandardCharsets.US_ASCII))).as("never committed")
-            .isEmpty();
+        assertThat(afterFailover.nodeId()).isNotEqualTo(old.nodeId());
+        final CommittedLog survivor = CommittedLog.read(client, afterFailover.nodeId(), afterFailover.commitOffset());
+        assertThat(survivor.offsetsOf(farKeyText(101))).containsExactly(stored[0]);
+        assertThat(survivor.offsetsOf(farKeyText(102))).containsExactly(stored[1]);
+        assertThat(survivor.offsetsOf(farKeyText(103))).as("sequence 103: only the dead leader had it").isEmpty();
 
-        ingress = raw.publisher(cluster.port(leader), TransportStream.CLIENT_INGRESS);
-        raw.connect(ingress);
         final long startNs = System.nanoTime();
-        final long[] newer = raw.putAll(ingress, 104, beyondRing, FailureSystemTest::farKey,
+        final long[] newer = raw.putAll(leaderIngress, 104, beyondRing, FailureSystemTest::farKey,
             FailureSystemTest::farValue, 256);
-        final RawWireClient.WriteAnswer retried101 = retry(raw, ingress, 101);
+        final RawWireClient.WriteAnswer retried101 = retry(raw, leaderIngress, 101);
         assertThat(retried101.status()).as("%s", retried101).isEqualTo(Status.OK);
-        assertThat(retried101.writeOffset()).as("sequence 101, 5,002 behind: its original offset").isEqualTo(101);
-        final long logEndBefore103 = cluster.status(leader).logEndOffset();
-        final RawWireClient.WriteAnswer retried103 = retry(raw, ingress, 103);
+        assertThat(retried101.writeOffset()).as("sequence 101, 5,002 behind: its original offset").isEqualTo(stored[0]);
+        final long logEndBefore103 = cluster.status(cluster.leaderId()).logEndOffset();
+        final RawWireClient.WriteAnswer retried103 = retry(raw, leaderIngress, 103);
         assertThat(retried103.status()).as("%s", retried103).isEqualTo(Status.OK);
         assertThat(retried103.writeOffset()).as("sequence 103, never stored: appended now")
-            .isEqualTo(logEndBefore103);
+            .isGreaterThanOrEqualTo(logEndBefore103);
 
-        final long[] newest2 = raw.putAll(ingress, 104 + beyondRing, (int)(newest - 103 - beyondRing),
+        final long[] newest2 = raw.putAll(leaderIngress, 104 + beyondRing, (int)(newest - 103 - beyondRing),
             FailureSystemTest::farKey, FailureSystemTest::farValue, 256);
         System.out.println("far-behind retry: " + (newest - 103) + " newer writes through the wire client in " +
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms");
-        final RawWireClient.WriteAnswer retried102 = retry(raw, ingress, 102);
+        final RawWireClient.WriteAnswer retried102 = retry(raw, leaderIngress, 102);
         assertThat(retried102.status()).as("%s", retried102).isEqualTo(Status.OK);
         assertThat(retried102.writeOffset()).as("sequence 102, %s behind: its original offset", newest - 102)
-            .isEqualTo(102);
-        final RawWireClient.WriteAnswer again103 = retry(raw, ingress, 103);
+            .isEqualTo(stored[1]);
+        final RawWireClient.WriteAnswer again103 = retry(raw, leaderIngress, 103);
         assertThat(again103.status()).as("%s", again103).isEqualTo(Status.OK);
         assertThat(again103.writeOffset()).as("sequence 103 retried again, %s behind", newest - 103)
             .isEqualTo(retried103.writeOffset());
@@ -327,10 +335,11 @@ class FailureSystemTest
             for (long sequence = 1; sequence <= newest && misplaced.size() < 10; sequence++)
             {
                 final long expected = sequence <= established ? firstOffsets[(int)sequence - 1] :
-                    sequence == 101 || sequence == 102 ? sequence : sequence == 103 ? retried103.writeOffset() :
+                    sequence == 101 ? stored[0] : sequence == 102 ? stored[1] :
+                    sequence == 103 ? retried103.writeOffset() :
                     sequence < 104 + beyondRing ? newer[(int)(sequence - 104)] :
                     newest2[(int)(sequence - 104 - beyondRing)];
-                final List<Long> at = log.offsetsOf(new String(farKey(sequence), StandardCharsets.US_ASCII));
+                final List<Long> at = log.offsetsOf(farKeyText(sequence));
                 if (!at.equals(List.of(expected)) || log.valueCrc(expected) != AckedWrites.crc(farValue(sequence)))
                 {
                     misplaced.add("sequence " + sequence + " answered offset " + expected + ", in the log at " + at);
@@ -340,20 +349,59 @@ class FailureSystemTest
         }
     }
 
-    /** Sends the write of {@code sequence} again until it is answered with anything but BUSY (a deferred search). */
-    private static RawWireClient.WriteAnswer retry(final RawWireClient raw, final BoundedPublisher ingress,
+    /**
+     * Sends the write of {@code sequence} again, to the current leader, until it is answered with anything but BUSY (a
+     * deferred search), NOT_LEADER, UNAVAILABLE or TIMEOUT (a failover under way).
+     */
+    private static RawWireClient.WriteAnswer retry(final RawWireClient raw, final LeaderIngress leaderIngress,
         final long sequence)
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true)
         {
-            final RawWireClient.WriteAnswer answer = raw.put(ingress, sequence, farKey(sequence), farValue(sequence));
-            if (answer.status() != Status.BUSY || System.nanoTime() > deadline)
+            final RawWireClient.WriteAnswer answer = raw.put(leaderIngress.get(), sequence, farKey(sequence),
+                farValue(sequence));
+            final boolean again = answer.status() == Status.BUSY || answer.status() == Status.NOT_LEADER ||
+                answer.status() == Status.UNAVAILABLE || answer.status() == Status.TIMEOUT;
+            if (!again || System.nanoTime() > deadline)
             {
                 return answer;
             }
             Poll.pause();
         }
+    }
+
+    /** The wire client's ingress publication to each node, connected on use; {@link #get()}: the current leader's. */
+    private static final class LeaderIngress implements java.util.function.Supplier<BoundedPublisher>
+    {
+        private final TestCluster cluster;
+        private final RawWireClient raw;
+        private final java.util.Map<Integer, BoundedPublisher> publishers = new java.util.HashMap<>();
+
+        LeaderIngress(final TestCluster cluster, final RawWireClient raw)
+        {
+            this.cluster = cluster;
+            this.raw = raw;
+        }
+
+        @Override
+        public BoundedPublisher get()
+        {
+            return to(cluster.leaderId());
+        }
+
+        BoundedPublisher to(final int nodeId)
+        {
+            final BoundedPublisher publisher = publishers.computeIfAbsent(nodeId,
+                id -> raw.publisher(cluster.port(id), TransportStream.CLIENT_INGRESS));
+            raw.connect(publisher);
+            return publisher;
+        }
+    }
+
+    private static String farKeyText(final long sequence)
+    {
+        return "far-" + sequence;
     }
 
     private static byte[] farKey(final long sequence)

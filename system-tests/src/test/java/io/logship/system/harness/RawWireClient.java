@@ -182,15 +182,19 @@ public final class RawWireClient implements AutoCloseable
 
     /**
      * Writes sequences {@code [firstSequence, firstSequence + count)} pipelined, at most {@code window} unanswered at
-     * once; a write answered BUSY (a full queue at the node) is sent again with its sequence, anything else but OK
-     * fails. Returns the offset of each write, by {@code sequence - firstSequence}.
+     * once, to the node {@code leaderIngress} gives (asked again after a leader change). A write answered BUSY is sent
+     * again with its sequence; on NOT_LEADER, UNAVAILABLE or TIMEOUT (a failover under way: the write may or may not be
+     * stored) every unanswered write is sent again, with its sequence, to the node {@code leaderIngress} gives then,
+     * which answers a stored one with its original offset. Any other answer fails. Returns the offset of each write,
+     * by {@code sequence - firstSequence}.
      */
-    public long[] putAll(final BoundedPublisher ingress, final long firstSequence, final int count,
-        final java.util.function.LongFunction<byte[]> key, final java.util.function.LongFunction<byte[]> value,
-        final int window)
+    public long[] putAll(final java.util.function.Supplier<BoundedPublisher> leaderIngress, final long firstSequence,
+        final int count, final java.util.function.LongFunction<byte[]> key,
+        final java.util.function.LongFunction<byte[]> value, final int window)
     {
         final long[] offsets = new long[count];
         final Map<Long, Long> sequenceByCorrelation = new HashMap<>();
+        BoundedPublisher ingress = leaderIngress.get();
         int next = 0;
         int done = 0;
         long lastProgressNs = System.nanoTime();
@@ -211,6 +215,7 @@ public final class RawWireClient implements AutoCloseable
             }
             final java.util.Iterator<Map.Entry<Long, Long>> waiting = sequenceByCorrelation.entrySet().iterator();
             final List<Long> resend = new ArrayList<>();
+            boolean leaderChanged = false;
             while (waiting.hasNext())
             {
                 final Map.Entry<Long, Long> entry = waiting.next();
@@ -230,10 +235,24 @@ public final class RawWireClient implements AutoCloseable
                 {
                     resend.add(entry.getValue());
                 }
+                else if (answer.status() == Status.NOT_LEADER || answer.status() == Status.UNAVAILABLE ||
+                    answer.status() == Status.TIMEOUT)
+                {
+                    resend.add(entry.getValue());
+                    leaderChanged = true;
+                }
                 else
                 {
                     throw new AssertionError("pipelined write of sequence " + entry.getValue() + " answered " + answer);
                 }
+            }
+            if (leaderChanged)
+            {
+                // Whatever the old leader still answers is dropped with its correlation ids: all of it is resent.
+                resend.addAll(sequenceByCorrelation.values());
+                sequenceByCorrelation.clear();
+                answers.clear();
+                ingress = leaderIngress.get();
             }
             for (final long sequence : resend)
             {
