@@ -240,7 +240,7 @@ class FailoverSystemTest
 
         final LogshipClient isolated = cluster.newClient(config -> config.requestTimeoutMs(500).deadlineMs(1500)
             .maxBatchRecords(1));
-        // Connected and knowing the leader before the followers freeze: otherwise its first attempts (a Connect, a
+        // Connected and knowing the leader before the leader is cut off: otherwise its first attempts (a Connect, a
         // look for the leader) can use up the lease and the isolated leader acknowledges nothing.
         isolated.put("isolated-warm-up".getBytes(StandardCharsets.US_ASCII), new byte[1], AckLevel.QUORUM).join();
         final int leaderWrites = 300;
@@ -306,8 +306,9 @@ class FailoverSystemTest
             // Exactly this write at exactly its offset: its key and value, in the log or in the quarantine file.
             final boolean inLog = offset < log.endOffset() && log.key(offset).equals(key) &&
                 log.valueCrc(offset) == AckedWrites.crc(lonelyValue(i));
-            final boolean inQuarantine = show.stdout().lines().anyMatch(line -> line.contains("\"offset\":" + offset + ",") &&
-                line.contains("\"key\":\"" + key + "\",") && line.contains("\"value\":\"v" + i + "\","));
+            final boolean inQuarantine = show.stdout().lines().anyMatch(line ->
+                line.contains("\"offset\":" + offset + ",") && line.contains("\"key\":\"" + key + "\",") &&
+                line.contains("\"value\":\"v" + i + "\","));
             assertThat(inLog || inQuarantine).as("leader-level write %s acknowledged at offset %s: in the log there " +
                 "(holds %s) or in the quarantine file", key, offset, offset < log.endOffset() ? log.key(offset) : "-")
                 .isTrue();
