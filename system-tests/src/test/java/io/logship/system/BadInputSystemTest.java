@@ -26,9 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +39,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 class BadInputSystemTest
 {
+    /** The media driver's system counter of datagrams that are not Aeron frames. */
+    private static final String INVALID_PACKETS = "Invalid packets";
+
     @RegisterExtension
     final SystemTestWatcher watcher = new SystemTestWatcher();
 
@@ -61,31 +62,53 @@ class BadInputSystemTest
         final TestCluster.CommonRange rangeBefore = cluster.assertCommittedChecksumsMatch();
 
         // 1. Random bytes: as raw UDP datagrams at every node's endpoint, and as Aeron messages on client ingress,
-        //    admin and replication streams of every node.
-        final Map<Integer, Long> droppedBefore = new TreeMap<>();
-        for (final int nodeId : cluster.nodeIds())
-        {
-            droppedBefore.put(nodeId, NodeCounters.dropped(cluster.node(nodeId), "malformed") +
-                NodeCounters.dropped(cluster.node(nodeId), "rejected") +
-                NodeCounters.dropped(cluster.node(nodeId), "auth-failed"));
-        }
+        //    admin and replication streams of every node. Each is counted exactly once where it is dropped.
         final Random random = new Random(42);
         try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getByName(TestCluster.HOST)))
         {
             for (final int nodeId : cluster.nodeIds())
             {
+                // The node's media driver drops a datagram that is not an Aeron frame (under 8 bytes, or frame version
+                // byte 4 not 0) and counts it in its "Invalid packets" system counter; a random datagram that happens
+                // to look like a version-0 frame is parsed by type and ignored, not counted. Loopback UDP loses a
+                // datagram only when the driver's socket buffer is full: sending 10 at a time and waiting for them to
+                // be counted keeps it far from full, so the count is exact.
+                final NodeProcess node = cluster.node(nodeId);
+                long expectedInvalid = NodeCounters.systemCounter(node, INVALID_PACKETS);
+                int notFrames = 0;
                 for (int i = 0; i < 200; i++)
                 {
                     final byte[] garbage = new byte[1 + random.nextInt(1400)];
                     random.nextBytes(garbage);
+                    if (garbage.length < 8 || garbage[4] != 0)
+                    {
+                        expectedInvalid++;
+                        notFrames++;
+                    }
                     socket.send(new DatagramPacket(garbage, garbage.length, InetAddress.getByName(TestCluster.HOST),
                         cluster.port(nodeId)));
+                    if (i % 10 == 9)
+                    {
+                        final long expected = expectedInvalid;
+                        Poll.until("node " + nodeId + " to count " + expected + " invalid packets", Duration.ofSeconds(10),
+                            () -> NodeCounters.systemCounter(node, INVALID_PACKETS) >= expected,
+                            () -> INVALID_PACKETS + "=" + NodeCounters.systemCounter(node, INVALID_PACKETS));
+                    }
                 }
+                assertThat(NodeCounters.systemCounter(node, INVALID_PACKETS)).as("node %s: %s of 200 random datagrams " +
+                    "are not Aeron frames", nodeId, notFrames).isEqualTo(expectedInvalid);
+                assertThat(notFrames).as("random datagrams that are not frames").isGreaterThan(190);
             }
         }
+        // Aeron messages are delivered reliably once sent, and the node's adapters count every message they drop
+        // (rejected, malformed or auth-failed: schema, template, HMAC and length checks): every garbage message is
+        // counted exactly once at the node it was sent to.
         final RawWireClient raw = cluster.rawClient(0xBAD_0001L);
         for (final int nodeId : cluster.nodeIds())
         {
+            final NodeProcess node = cluster.node(nodeId);
+            final long droppedBefore = dropped(node);
+            int sent = 0;
             for (final TransportStream stream : new TransportStream[] {
                 TransportStream.CLIENT_INGRESS, TransportStream.ADMIN, TransportStream.REPLICATION})
             {
@@ -102,32 +125,48 @@ class BadInputSystemTest
                         garbage[6] = 1;
                         garbage[7] = 0;
                     }
-                    raw.offerGarbage(publisher, garbage);
+                    Poll.until("garbage message " + i + " on " + stream + " of node " + nodeId + " sent",
+                        Duration.ofSeconds(10), () -> raw.offerGarbage(publisher, garbage).isSent());
+                    sent++;
                 }
             }
-        }
-        for (final int nodeId : cluster.nodeIds())
-        {
-            final NodeProcess node = cluster.node(nodeId);
-            Poll.until("node " + nodeId + " to count the garbage it dropped", Duration.ofSeconds(10),
-                () -> NodeCounters.dropped(node, "malformed") + NodeCounters.dropped(node, "rejected") +
-                    NodeCounters.dropped(node, "auth-failed") >= droppedBefore.get(nodeId) + 100,
-                () -> NodeCounters.adapterCounters(node).toString());
+            final long expected = droppedBefore + sent;
+            Poll.until("node " + nodeId + " to count the " + sent + " garbage messages it dropped", Duration.ofSeconds(10),
+                () -> dropped(node) >= expected, () -> NodeCounters.adapterCounters(node).toString());
+            assertThat(dropped(node)).as("node %s: garbage messages dropped and counted, %s", nodeId,
+                NodeCounters.adapterCounters(node)).isEqualTo(expected);
         }
         assertNothingChanged(cluster, before, rangeBefore);
 
-        // 2. An admin request signed with another secret: dropped, so the client hears nothing.
+        // 2. Admin requests signed with another secret: dropped and counted as auth-failed, one count per message.
         final Path otherSecret = cluster.dir().resolve("other.secret");
         Files.createFile(otherSecret, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(otherSecret, "not-the-cluster-secret-0123456789", StandardCharsets.US_ASCII);
+        final RawWireClient forgedRaw = cluster.rawClient(0xBAD_0002L, otherSecret);
+        final BoundedPublisher forgedAdmin = forgedRaw.publisher(cluster.port(1), TransportStream.ADMIN);
+        final long authFailedBefore = NodeCounters.dropped(cluster.node(1), "auth-failed");
+        for (int i = 0; i < 5; i++)
+        {
+            Poll.until("forged status request " + i + " sent", Duration.ofSeconds(10),
+                () -> forgedRaw.offerStatusRequest(forgedAdmin).isSent());
+        }
+        Poll.until("node 1 to count the 5 forged status requests", Duration.ofSeconds(10),
+            () -> NodeCounters.dropped(cluster.node(1), "auth-failed") >= authFailedBefore + 5,
+            () -> NodeCounters.adapterCounters(cluster.node(1)).toString());
+        assertThat(NodeCounters.dropped(cluster.node(1), "auth-failed")).as("%s",
+            NodeCounters.adapterCounters(cluster.node(1))).isEqualTo(authFailedBefore + 5);
+
+        //    The Java client with that secret: its status request is dropped, so it hears nothing; the node counts each
+        //    attempt the client made (at least one; the client's retries within its deadline are its own business).
         final LogshipClient forger = cluster.newClient(config -> config.clusterSecretFile(otherSecret)
             .requestTimeoutMs(1000).deadlineMs(4000));
+        final long clientAuthFailedBefore = NodeCounters.dropped(cluster.node(1), "auth-failed");
         final Throwable forged = catchThrowable(() -> forger.status(1));
         assertThat(forged).isInstanceOf(LogshipClientException.class);
         assertThat(((LogshipClientException)forged).status()).as("%s", forged)
             .isIn(ResponseStatus.UNREACHABLE, ResponseStatus.DEADLINE_EXCEEDED);
         assertThat(NodeCounters.dropped(cluster.node(1), "auth-failed")).as("%s",
-            NodeCounters.adapterCounters(cluster.node(1))).isPositive();
+            NodeCounters.adapterCounters(cluster.node(1))).isGreaterThan(clientAuthFailedBefore);
         // The same client's unauthenticated plane still works: it is only the admin request that was refused.
         assertThat(forger.get(1, bytes("seed-1"), ReadConsistency.any()).join().found()).isTrue();
         assertNothingChanged(cluster, before, rangeBefore);
@@ -193,6 +232,13 @@ class BadInputSystemTest
         assertThat(now.epoch()).isEqualTo(before.epoch());
         assertThat(cluster.runningNodeIds()).containsExactlyElementsOf(cluster.nodeIds());
         assertThat(cluster.assertCommittedChecksumsMatch()).isEqualTo(rangeBefore);
+    }
+
+    /** Messages the node's adapters dropped, all outcomes. */
+    private static long dropped(final NodeProcess node)
+    {
+        return NodeCounters.dropped(node, "malformed") + NodeCounters.dropped(node, "rejected") +
+            NodeCounters.dropped(node, "auth-failed");
     }
 
     private static LogshipClientException cause(final Throwable thrown)

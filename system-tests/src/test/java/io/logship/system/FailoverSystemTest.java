@@ -11,6 +11,7 @@ import io.logship.transport.BoundedPublisher;
 import io.logship.transport.TransportStream;
 import io.logship.system.harness.AckedWrites;
 import io.logship.system.harness.AdminCliProcess;
+import io.logship.system.harness.CommittedLog;
 import io.logship.system.harness.NodeCounters;
 import io.logship.system.harness.NodeProcess;
 import io.logship.system.harness.Poll;
@@ -208,17 +209,28 @@ class FailoverSystemTest
     }
 
     /**
-     * The leader is cut off from both followers (SIGSTOP of the followers: from the leader's side, a partition) and
-     * acknowledges writes at the {@code leader} ack level until its lease runs out; then it dies. The followers come
-     * back, elect a new leader and go on. The old leader restarts, finds its suffix diverged, keeps it in a
-     * quarantine file (printed by {@code logship quarantine show}) and resyncs: every leader-level write it
-     * acknowledged is either in the cluster's log at its offset or in its quarantine file.
+     * The leader is cut off from both followers (its faults file: nothing it sends reaches them) and acknowledges
+     * writes at the {@code leader} ack level until its lease runs out; then it dies. The followers elect a new leader
+     * and go on. The old leader restarts, finds its suffix diverged, keeps it in a quarantine file (printed by
+     * {@code logship quarantine show}) and resyncs. It acknowledged at least one write alone, and every one of them,
+     * by its exact key and value, is in its quarantine file at the offset it was acknowledged with (the README
+     * promises "in the log or in the quarantine file"; none of these ever left the node, so the log cannot hold them).
      */
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
-    void shouldQuarantineTheLeaderLevelSuffixOfAnIsolatedLeaderWhenItRejoins() throws Exception
+    void shouldQuarantineTheLeaderLevelSuffixOfAnIsolatedLeaderWhenItRejoins(@TempDir final Path faults)
+        throws Exception
     {
-        final TestCluster cluster = cluster(3).start();
+        // The harness's relaxed 1 s lease, not the product's 300 ms: this test is about what happens to the writes an
+        // isolated leader acknowledged, and needs it to acknowledge some on 2 loaded cores; how soon it stops is the
+        // partition test's subject (below). Isolated by the faults file, not by freezing the followers with SIGSTOP:
+        // frozen followers keep the leader's datagrams in their socket buffers and append them on resuming (seen: all
+        // 300 writes ended in the log), so nothing was ever quarantined.
+        final TestCluster cluster = watcher.cluster(3)
+            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
+            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
+            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
         final AckedWrites quorum = new AckedWrites("q", 2000);
         AckedWrites.awaitAll(quorum.write(client, 0, 500), 60);
@@ -228,18 +240,20 @@ class FailoverSystemTest
 
         final LogshipClient isolated = cluster.newClient(config -> config.requestTimeoutMs(500).deadlineMs(1500)
             .maxBatchRecords(1));
+        // Connected and knowing the leader before the leader is cut off: otherwise its first attempts (a Connect, a
+        // look for the leader) can use up the lease and the isolated leader acknowledges nothing.
+        isolated.put("isolated-warm-up".getBytes(StandardCharsets.US_ASCII), new byte[1], AckLevel.QUORUM).join();
         final int leaderWrites = 300;
         final List<CompletableFuture<WriteResult>> lonely = new ArrayList<>();
-        for (final NodeProcess follower : followers)
-        {
-            signal(follower, "STOP");
-        }
+        final Path oldFaults = faults.resolve("node-" + old.nodeId());
+        Files.writeString(oldFaults, followers.get(0).nodeId() + "," + followers.get(1).nodeId());
         try
         {
+            Poll.until("node " + old.nodeId() + " to cut itself off from its peers", Duration.ofSeconds(10),
+                () -> old.logContains("cut off from peers"));
             for (int i = 0; i < leaderWrites; i++)
             {
-                lonely.add(isolated.put(("lonely-" + i).getBytes(StandardCharsets.US_ASCII),
-                    ("v" + i).getBytes(StandardCharsets.US_ASCII), AckLevel.LEADER));
+                lonely.add(isolated.put(lonelyKey(i), lonelyValue(i), AckLevel.LEADER));
             }
             for (final CompletableFuture<WriteResult> write : lonely)
             {
@@ -249,15 +263,20 @@ class FailoverSystemTest
         finally
         {
             old.kill9();
-            for (final NodeProcess follower : followers)
+            Files.delete(oldFaults);
+        }
+        final Map<Integer, WriteResult> ackedAlone = new java.util.TreeMap<>();
+        for (int i = 0; i < leaderWrites; i++)
+        {
+            final WriteResult acked = lonely.get(i).handle((r, e) -> r).join();
+            if (null != acked)
             {
-                signal(follower, "CONT");
+                ackedAlone.put(i, acked);
             }
         }
-        final List<WriteResult> ackedAlone = lonely.stream().map(f -> f.handle((r, e) -> r).join())
-            .filter(r -> null != r).toList();
         System.out.println("isolated leader acknowledged " + ackedAlone.size() + " of " + leaderWrites +
             " leader-level writes before its lease ran out");
+        assertThat(ackedAlone).as("leader-level writes the isolated leader acknowledged").isNotEmpty();
 
         final int newLeader = cluster.leaderId();
         assertThat(newLeader).isNotEqualTo(old.nodeId());
@@ -268,6 +287,7 @@ class FailoverSystemTest
         final NodeStatus leader = cluster.awaitCaughtUp();
         assertThat(cluster.status(old.nodeId()).role()).isEqualTo("FOLLOWER");
         cluster.assertCommittedChecksumsMatch();
+        quorum.assertExactlyOnceOnEveryNode(cluster, 2000);
         for (final int nodeId : cluster.nodeIds())
         {
             assertThat(quorum.verifyReads(client, nodeId, quorum.ackedIndexes(2000))).isEqualTo(2000);
@@ -276,20 +296,40 @@ class FailoverSystemTest
         final AdminCliProcess.Result show = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "quarantine",
             "show", "--dir", old.dataDir().toString(), "--json");
         assertThat(show.exitCode()).as("%s", show).isZero();
-        for (final WriteResult acked : ackedAlone)
+        final CommittedLog log = CommittedLog.read(client, leader.nodeId(), leader.commitOffset());
+        int quarantined = 0;
+        for (final Map.Entry<Integer, WriteResult> entry : ackedAlone.entrySet())
         {
-            final String key = "\"key\":\"" + keyAt(client, leader, acked) + "\"";
-            final boolean inQuarantine = show.stdout().lines()
-                .anyMatch(line -> line.contains("\"offset\":" + acked.offset() + ",") && line.contains("lonely-"));
-            final boolean inLog = keyAt(client, leader, acked).startsWith("lonely-");
-            assertThat(inQuarantine || inLog).as("leader-level write at offset %s (%s): in the log or quarantined",
-                acked.offset(), key).isTrue();
+            final int i = entry.getKey();
+            final long offset = entry.getValue().offset();
+            final String key = new String(lonelyKey(i), StandardCharsets.US_ASCII);
+            // Exactly this write at exactly its offset: its key and value, in the log or in the quarantine file.
+            final boolean inLog = offset < log.endOffset() && log.key(offset).equals(key) &&
+                log.valueCrc(offset) == AckedWrites.crc(lonelyValue(i));
+            final boolean inQuarantine = show.stdout().lines().anyMatch(line ->
+                line.contains("\"offset\":" + offset + ",") && line.contains("\"key\":\"" + key + "\",") &&
+                line.contains("\"value\":\"v" + i + "\","));
+            assertThat(inLog || inQuarantine).as("leader-level write %s acknowledged at offset %s: in the log there " +
+                "(holds %s) or in the quarantine file", key, offset, offset < log.endOffset() ? log.key(offset) : "-")
+                .isTrue();
+            quarantined += inLog ? 0 : 1;
         }
-        if (!ackedAlone.isEmpty() && ackedAlone.stream().anyMatch(r -> !keyAt(client, leader, r).startsWith("lonely-")))
-        {
-            assertThat(old.logContains("truncates its log")).isTrue();
-            assertThat(cluster.status(old.nodeId()).quarantinedRecords()).isPositive();
-        }
+        System.out.println("isolated leader's acknowledged writes: " + (ackedAlone.size() - quarantined) +
+            " in the log, " + quarantined + " in its quarantine file");
+        assertThat(quarantined).as("acknowledged writes that never left the isolated leader, quarantined")
+            .isEqualTo(ackedAlone.size());
+        assertThat(old.logContains("truncates its log")).isTrue();
+        assertThat(cluster.status(old.nodeId()).quarantinedRecords()).isGreaterThanOrEqualTo(quarantined);
+    }
+
+    private static byte[] lonelyKey(final int i)
+    {
+        return ("lonely-" + i).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] lonelyValue(final int i)
+    {
+        return ("v" + i).getBytes(StandardCharsets.US_ASCII);
     }
 
     /**

@@ -7,6 +7,7 @@ import io.logship.client.TailBatch;
 import io.logship.client.TailRecord;
 import io.logship.client.WriteResult;
 import io.logship.system.harness.AckedWrites;
+import io.logship.system.harness.CommittedLog;
 import io.logship.system.harness.Poll;
 import io.logship.system.harness.RawWireClient;
 import io.logship.system.harness.SystemTestWatcher;
@@ -18,13 +19,14 @@ import io.logship.transport.codec.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -72,35 +74,37 @@ class FailureSystemTest
         assertThat(restarted.durableEndOffset()).isEqualTo(leader.logEndOffset());
         assertThat(restarted.epoch()).isEqualTo(leader.epoch());
         cluster.assertCommittedChecksumsMatch();
-        // Every acknowledged write, from the node that was killed.
+        // Every acknowledged write in every node's whole log, at its offset, once, with its value.
+        writes.assertExactlyOnceOnEveryNode(cluster, count);
+        // And through the store of the node that was killed (rebuilt on restart): every write read back by key.
         assertThat(writes.verifyReads(client, 3, writes.ackedIndexes(count))).isEqualTo(count);
     }
 
     /**
-     * The leader is stopped (SIGTERM) and started again while a client has many writes in flight; the client retries
-     * the unanswered ones with their original sequences. Afterwards the log holds each write at most once, and each
-     * acknowledged write exactly once, at its acknowledged offset. (Writes that failed — see the disabled test below —
-     * are allowed to be missing but never duplicated.)
+     * The leader is stopped (SIGTERM) and started again while a client has many writes in flight. What a user expects
+     * of a clean restart: no write fails (the stopping leader lets the writes it took reach their ack level, or answers
+     * them UNAVAILABLE, and the client retries them with their original sequences across the election, de-duplicated
+     * by the new leader), and every node's log holds each write exactly once, at its acknowledged offset.
      */
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
-    void shouldApplyEveryWriteOnceWhenTheLeaderRestartsWithWritesInFlight() throws Exception
+    void shouldFailNoWriteAndApplyEachOnceWhenTheLeaderRestartsCleanlyWithWritesInFlight() throws Exception
     {
         final int count = 20_000;
         final TestCluster cluster = watcher.cluster(3).start();
         final AckedWrites writes = underLoad(cluster, count, c -> c.leader().restart());
-        assertThat(writes.ackedCount() + writes.failedCount()).isEqualTo(count);
-        assertThat(writes.ackedCount()).as("acknowledged writes").isGreaterThan(count / 2);
-        final int keys = assertLogHoldsEveryWriteAtMostOnce(cluster, writes, count, 2);
-        System.out.println("leader SIGTERM under load: " + writes.ackedCount() + " acknowledged, " +
-            writes.failedCount() + " failed, " + keys + " distinct keys in the log");
+        assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
+        assertThat(writes.ackedCount()).isEqualTo(count);
+        final int keys = assertEveryLogHoldsEveryWriteOnce(cluster, writes, count, 2);
+        System.out.println("leader SIGTERM under load: " + writes.ackedCount() + " acknowledged, " + keys +
+            " distinct keys in every node's log");
     }
 
     /**
      * The leader is killed with SIGKILL while writes are in flight: a follower is elected, the client's retries go to
      * it and are de-duplicated; the old leader is started again and rejoins as a follower (its log recovers, its
-     * store is rebuilt, a divergent unacknowledged suffix is cut). Every acknowledged write is in the log exactly
-     * once at its offset and readable from every node.
+     * store is rebuilt, a divergent unacknowledged suffix is cut). No write fails (the client's 60 s deadline outlasts
+     * the election), and every node's log holds each write exactly once at its acknowledged offset.
      */
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -114,81 +118,40 @@ class FailureSystemTest
             old.kill9();
             old.start();
         });
-        assertThat(writes.ackedCount() + writes.failedCount()).isEqualTo(count);
-        assertThat(writes.ackedCount()).as("acknowledged writes").isGreaterThan(count / 2);
-        final int keys = assertLogHoldsEveryWriteAtMostOnce(cluster, writes, count, 2);
+        assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
+        assertThat(writes.ackedCount()).isEqualTo(count);
+        final int keys = assertEveryLogHoldsEveryWriteOnce(cluster, writes, count, 2);
+        // Through the store too (get by key): a sample; the log check above is the exact one.
         for (final int nodeId : cluster.nodeIds())
         {
             writes.verifyReads(cluster.client(), nodeId, AckedWrites.sample(count, 13, 500));
         }
-        System.out.println("leader SIGKILL under load: " + writes.ackedCount() + " acknowledged, " +
-            writes.failedCount() + " failed (first: " + writes.firstFailure() + "), " + keys + " distinct keys in the log");
+        System.out.println("leader SIGKILL under load: " + writes.ackedCount() + " acknowledged, " + keys +
+            " distinct keys in every node's log");
     }
 
     /**
-     * Tails the whole committed log from node 2: offsets dense, {@code noops} NOOPs, no key twice, every acknowledged
-     * write exactly once at its acknowledged offset. Returns the number of distinct keys.
+     * Reads every node's whole committed log: offsets dense, at least {@code noopsExpected} NOOPs, no key twice, and
+     * every write exactly once at its acknowledged offset with its value. Returns the number of distinct keys.
      */
-    private static int assertLogHoldsEveryWriteAtMostOnce(final TestCluster cluster, final AckedWrites writes,
+    private static int assertEveryLogHoldsEveryWriteOnce(final TestCluster cluster, final AckedWrites writes,
         final int count, final int noopsExpected)
     {
         final NodeStatus leader = cluster.awaitCaughtUp();
         cluster.assertCommittedChecksumsMatch();
-        final Map<String, List<Long>> offsetsByKey = new HashMap<>();
-        int noops = 0;
-        long records = 0;
-        long from = 0;
-        while (from < leader.commitOffset())
+        int keys = -1;
+        for (final int nodeId : cluster.nodeIds())
         {
-            final TailBatch batch = cluster.client().tail(2, from, 1 << 20);
-            assertThat(batch.nextOffset()).as("tail from %s made no progress", from).isGreaterThan(from);
-            for (final TailRecord record : batch.records())
-            {
-                assertThat(record.offset()).as("dense offsets").isEqualTo(records);
-                records++;
-                if (record.type() == RecordType.NOOP)
-                {
-                    noops++;
-                }
-                else
-                {
-                    offsetsByKey.computeIfAbsent(new String(record.key(), StandardCharsets.US_ASCII),
-                        k -> new ArrayList<>()).add(record.offset());
-                }
-            }
-            from = batch.nextOffset();
+            final CommittedLog log = CommittedLog.read(cluster.client(), nodeId, leader.commitOffset());
+            assertThat(log.duplicateKeys(10)).as("node %s: keys written more than once", nodeId).isEmpty();
+            // One NOOP per epoch that had a leader: at least the expected ones (an election more is allowed).
+            final int noops = log.count(RecordType.NOOP);
+            assertThat(noops).as("node %s: NOOPs (one per leader epoch)", nodeId).isGreaterThanOrEqualTo(noopsExpected);
+            assertThat(log.endOffset()).as("node %s: records", nodeId).isEqualTo(noops + log.distinctKeys());
+            assertThat(writes.assertExactlyOnceIn(log, count)).as("node %s", nodeId).isEqualTo(writes.ackedCount());
+            keys = log.distinctKeys();
         }
-        final List<String> duplicates = offsetsByKey.entrySet().stream().filter(e -> e.getValue().size() > 1)
-            .map(e -> e.getKey() + " at " + e.getValue()).limit(10).toList();
-        assertThat(duplicates).as("keys written more than once").isEmpty();
-        // One NOOP per epoch that had a leader: at least the expected ones (an election more is allowed, never fewer).
-        assertThat(noops).as("NOOPs (one per leader epoch)").isGreaterThanOrEqualTo(noopsExpected);
-        assertThat(records).isEqualTo(leader.commitOffset()).isEqualTo(noops + offsetsByKey.size());
-        for (int i = 0; i < count; i++)
-        {
-            if (writes.isAcked(i))
-            {
-                final String key = new String(writes.key(i), StandardCharsets.US_ASCII);
-                assertThat(offsetsByKey.get(key)).as("acknowledged write %s", i).containsExactly(writes.offset(i));
-            }
-        }
-        return offsetsByKey.size();
-    }
-
-    /**
-     * What a user expects of a clean leader restart: no write fails, since the stopping leader lets writes already
-     * taken reach their ack level (or answers them with a retryable status) and the client retries across the restart
-     * while the leader de-duplicates.
-     */
-    @Test
-    @Timeout(value = 150, unit = TimeUnit.SECONDS)
-    void shouldNotFailInFlightWritesWhenTheLeaderIsStoppedCleanlyAndRestarted() throws Exception
-    {
-        final int count = 20_000;
-        final TestCluster cluster = watcher.cluster(3).start();
-        final AckedWrites writes = underLoad(cluster, count, c -> c.leader().restart());
-        assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
-        assertThat(writes.ackedCount()).isEqualTo(count);
+        return keys;
     }
 
     /** Pipelines {@code count} writes on another thread and runs {@code breakIt} after 3000 acks. */
@@ -255,5 +218,199 @@ class FailureSystemTest
         final TailBatch all = cluster.client().tail(3, 0, 1 << 20);
         assertThat(all.records()).extracting(TailRecord::type)
             .containsExactly(RecordType.NOOP, RecordType.PUT, RecordType.PUT, RecordType.NOOP);
+    }
+
+    /**
+     * The far-behind retry of node-daemon/README.md "Retried writes", end to end with real processes. A client (the
+     * wire client, which sets sequences itself) has writes 101 and 102 committed on every node but never reads their
+     * replies (lost), and write 103 appended by the leader alone (cut off from its peers by its faults file), when the
+     * leader is SIGKILLed. At the new leader the client writes on: 5,000 newer sequences, so 101 and 103 have left the
+     * 4,096-sequence exact window, then 127,071 more, so 102 is more than 131,072 behind the client's newest. Each
+     * retry is answered OK: 101 and 102 with their original offsets (found through the presence bits and a log search,
+     * and through the store's table and a log search), 103 appended once (never stored: its bit is clear), and again
+     * at that offset when retried later. Afterwards every node's log, the old leader's included, holds every one of
+     * the client's writes exactly once, at the offset it was answered with.
+     */
+    @Test
+    @Timeout(value = 600, unit = TimeUnit.SECONDS)
+    void shouldStoreAWriteStuckAcrossASigkillFailoverOnceWhenRetriedFarBehindTheClientsNewestSequence(
+        @TempDir final Path faults) throws Exception
+    {
+        final int established = 100;
+        final int beyondRing = 5000;
+        final long newest = 102 + 131_072 + 1000;
+        // A 3 s lease: conductors stalled up to 0.8 s on the loaded CI machine and cost the 1 s lease mid-test; this
+        // test is about what a leader answers a retry, not about how fast it fails over.
+        final TestCluster cluster = watcher.cluster(3)
+            .with("logship.node.election.lease.timeout.ms", 3000)
+            .with("logship.node.election.timeout.ms", 4500)
+            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
+            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
+            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .start();
+        final LogshipClient client = cluster.client();
+        final RawWireClient raw = cluster.rawClient(0x5EED_0002L);
+        final LeaderIngress leaderIngress = new LeaderIngress(cluster, raw);
+        final long[] firstOffsets = raw.putAll(leaderIngress, 1, established, FailureSystemTest::farKey,
+            FailureSystemTest::farValue, 64);
+
+        // 101 and 102: committed on every node, replies never read.
+        final NodeProcess old = cluster.leader();
+        final BoundedPublisher oldIngress = leaderIngress.to(old.nodeId());
+        raw.send(oldIngress, 101, farKey(101), farValue(101));
+        raw.send(oldIngress, 102, farKey(102), farValue(102));
+        final long[] stored = new long[2];
+        Poll.until("sequences 101 and 102 committed on every node", Duration.ofSeconds(30), () ->
+        {
+            final NodeStatus status = cluster.awaitCaughtUp();
+            final CommittedLog log = CommittedLog.read(client, status.nodeId(), status.commitOffset());
+            final List<Long> at101 = log.offsetsOf(farKeyText(101));
+            final List<Long> at102 = log.offsetsOf(farKeyText(102));
+            stored[0] = at101.isEmpty() ? -1 : at101.get(0);
+            stored[1] = at102.isEmpty() ? -1 : at102.get(0);
+            return stored[0] >= 0 && stored[1] >= 0;
+        });
+        // 103: appended by the leader alone, then the leader dies. Cut off with its faults file (it sends nothing to
+        // its peers), not by freezing them: a frozen follower still has the leader's last datagrams in its socket
+        // buffer, and on resuming appends 103 and may carry it into the next epoch.
+        final Path oldFaults = faults.resolve("node-" + old.nodeId());
+        Files.writeString(oldFaults, cluster.nodeIds().stream().filter(id -> id != old.nodeId()).map(String::valueOf)
+            .collect(java.util.stream.Collectors.joining(",")));
+        try
+        {
+            Poll.until("node " + old.nodeId() + " to cut itself off from its peers", Duration.ofSeconds(10),
+                () -> old.logContains("cut off from peers"));
+            final long logEnd = cluster.status(old.nodeId()).logEndOffset();
+            raw.send(oldIngress, 103, farKey(103), farValue(103));
+            Poll.until("the leader to append sequence 103 alone", Duration.ofSeconds(5),
+                () -> cluster.status(old.nodeId()).logEndOffset() == logEnd + 1);
+        }
+        finally
+        {
+            old.kill9();
+            Files.delete(oldFaults);
+        }
+
+        final NodeStatus afterFailover = cluster.awaitCaughtUp();
+        assertThat(afterFailover.nodeId()).isNotEqualTo(old.nodeId());
+        final CommittedLog survivor = CommittedLog.read(client, afterFailover.nodeId(), afterFailover.commitOffset());
+        assertThat(survivor.offsetsOf(farKeyText(101))).containsExactly(stored[0]);
+        assertThat(survivor.offsetsOf(farKeyText(102))).containsExactly(stored[1]);
+        assertThat(survivor.offsetsOf(farKeyText(103))).as("sequence 103: only the dead leader had it").isEmpty();
+
+        final long startNs = System.nanoTime();
+        final long[] newer = raw.putAll(leaderIngress, 104, beyondRing, FailureSystemTest::farKey,
+            FailureSystemTest::farValue, 256);
+        final RawWireClient.WriteAnswer retried101 = retry(raw, leaderIngress, 101);
+        assertThat(retried101.status()).as("%s", retried101).isEqualTo(Status.OK);
+        assertThat(retried101.writeOffset()).as("sequence 101, 5,002 behind: its original offset").isEqualTo(stored[0]);
+        final long logEndBefore103 = cluster.status(cluster.leaderId()).logEndOffset();
+        final RawWireClient.WriteAnswer retried103 = retry(raw, leaderIngress, 103);
+        assertThat(retried103.status()).as("%s", retried103).isEqualTo(Status.OK);
+        assertThat(retried103.writeOffset()).as("sequence 103, never stored: appended now")
+            .isGreaterThanOrEqualTo(logEndBefore103);
+
+        final long[] newest2 = raw.putAll(leaderIngress, 104 + beyondRing, (int)(newest - 103 - beyondRing),
+            FailureSystemTest::farKey, FailureSystemTest::farValue, 256);
+        System.out.println("far-behind retry: " + (newest - 103) + " newer writes through the wire client in " +
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms");
+        final RawWireClient.WriteAnswer retried102 = retry(raw, leaderIngress, 102);
+        assertThat(retried102.status()).as("%s", retried102).isEqualTo(Status.OK);
+        assertThat(retried102.writeOffset()).as("sequence 102, %s behind: its original offset", newest - 102)
+            .isEqualTo(stored[1]);
+        final RawWireClient.WriteAnswer again103 = retry(raw, leaderIngress, 103);
+        assertThat(again103.status()).as("%s", again103).isEqualTo(Status.OK);
+        assertThat(again103.writeOffset()).as("sequence 103 retried again, %s behind", newest - 103)
+            .isEqualTo(retried103.writeOffset());
+
+        old.start();
+        final NodeStatus end = cluster.awaitCaughtUp();
+        cluster.assertCommittedChecksumsMatch();
+        for (final int nodeId : cluster.nodeIds())
+        {
+            final CommittedLog log = CommittedLog.read(client, nodeId, end.commitOffset());
+            assertThat(log.duplicateKeys(10)).as("node %s: keys stored more than once", nodeId).isEmpty();
+            assertThat(log.distinctKeys()).as("node %s: the client's writes", nodeId).isEqualTo((int)newest);
+            final List<String> misplaced = new ArrayList<>();
+            for (long sequence = 1; sequence <= newest && misplaced.size() < 10; sequence++)
+            {
+                final long expected = sequence <= established ? firstOffsets[(int)sequence - 1] :
+                    sequence == 101 ? stored[0] : sequence == 102 ? stored[1] :
+                    sequence == 103 ? retried103.writeOffset() :
+                    sequence < 104 + beyondRing ? newer[(int)(sequence - 104)] :
+                    newest2[(int)(sequence - 104 - beyondRing)];
+                final List<Long> at = log.offsetsOf(farKeyText(sequence));
+                if (!at.equals(List.of(expected)) || log.valueCrc(expected) != AckedWrites.crc(farValue(sequence)))
+                {
+                    misplaced.add("sequence " + sequence + " answered offset " + expected + ", in the log at " + at);
+                }
+            }
+            assertThat(misplaced).as("node %s", nodeId).isEmpty();
+        }
+    }
+
+    /**
+     * Sends the write of {@code sequence} again, to the current leader, until it is answered with anything but BUSY (a
+     * deferred search), NOT_LEADER, UNAVAILABLE or TIMEOUT (a failover under way).
+     */
+    private static RawWireClient.WriteAnswer retry(final RawWireClient raw, final LeaderIngress leaderIngress,
+        final long sequence)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true)
+        {
+            final RawWireClient.WriteAnswer answer = raw.put(leaderIngress.get(), sequence, farKey(sequence),
+                farValue(sequence));
+            final boolean again = answer.status() == Status.BUSY || answer.status() == Status.NOT_LEADER ||
+                answer.status() == Status.UNAVAILABLE || answer.status() == Status.TIMEOUT;
+            if (!again || System.nanoTime() > deadline)
+            {
+                return answer;
+            }
+            Poll.pause();
+        }
+    }
+
+    /** The wire client's ingress publication to each node, connected on use; {@link #get()}: the current leader's. */
+    private static final class LeaderIngress implements java.util.function.Supplier<BoundedPublisher>
+    {
+        private final TestCluster cluster;
+        private final RawWireClient raw;
+        private final java.util.Map<Integer, BoundedPublisher> publishers = new java.util.HashMap<>();
+
+        LeaderIngress(final TestCluster cluster, final RawWireClient raw)
+        {
+            this.cluster = cluster;
+            this.raw = raw;
+        }
+
+        @Override
+        public BoundedPublisher get()
+        {
+            return to(cluster.leaderId());
+        }
+
+        BoundedPublisher to(final int nodeId)
+        {
+            final BoundedPublisher publisher = publishers.computeIfAbsent(nodeId,
+                id -> raw.publisher(cluster.port(id), TransportStream.CLIENT_INGRESS));
+            raw.connect(publisher);
+            return publisher;
+        }
+    }
+
+    private static String farKeyText(final long sequence)
+    {
+        return "far-" + sequence;
+    }
+
+    private static byte[] farKey(final long sequence)
+    {
+        return ("far-" + sequence).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] farValue(final long sequence)
+    {
+        return ("value of sequence " + sequence).getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -17,8 +17,9 @@ import java.util.zip.CRC32C;
 /**
  * The record of a workload's acknowledged writes: write {@code i} puts key {@code <prefix>-i} with a 100-byte value
  * derived from {@code (prefix, i)} (so nothing but the CRC needs keeping), and every acknowledgement is kept as
- * (offset, epoch, value CRC). Writes are pipelined through one client; {@link #verifyReads} reads a sample back from
- * a node with read-your-writes consistency. Thread-safe for one writer thread plus readers of the acked state.
+ * (offset, epoch, value CRC). Writes are pipelined through one client. {@link #assertExactlyOnceOnEveryNode} checks
+ * every write against every node's whole committed log; {@link #verifyReads} reads writes back through a node's store
+ * with read-your-writes consistency. Thread-safe for one writer thread plus readers of the acked state.
  */
 public final class AckedWrites
 {
@@ -197,6 +198,65 @@ public final class AckedWrites
                 "back from node " + nodeId + "; first: " + mismatches.subList(0, Math.min(10, mismatches.size())));
         }
         return checks.size();
+    }
+
+    /**
+     * The exact check of one node's log, write by write, for writes {@code [0, count)}: each acknowledged write is in
+     * the log exactly once, at its acknowledged offset, with its key and value (CRC32C); each write that was not
+     * acknowledged (failed, or never issued) is there at most once, and with its value if it is. Returns the number of
+     * acknowledged writes checked; throws listing the first mismatches.
+     */
+    public int assertExactlyOnceIn(final CommittedLog log, final int count)
+    {
+        final List<String> mismatches = new ArrayList<>();
+        int checked = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final String key = new String(key(i), StandardCharsets.US_ASCII);
+            final List<Long> found = log.offsetsOf(key);
+            final long expectedCrc = crc(value(i));
+            if (isAcked(i))
+            {
+                checked++;
+                if (found.size() != 1 || found.get(0) != offsets[i] || log.valueCrc(offsets[i]) != expectedCrc)
+                {
+                    mismatches.add("write " + i + " acknowledged at offset " + offsets[i] + ": in node " +
+                        log.nodeId() + "'s log at " + found + (found.contains(offsets[i]) ? " with value CRC " +
+                        log.valueCrc(offsets[i]) + " (expected " + expectedCrc + ")" : ""));
+                }
+            }
+            else if (found.size() > 1 || found.size() == 1 && log.valueCrc(found.get(0)) != expectedCrc)
+            {
+                mismatches.add("write " + i + " (not acknowledged) in node " + log.nodeId() + "'s log at " + found +
+                    " (at most once, with value CRC " + expectedCrc + ")");
+            }
+            if (mismatches.size() >= 10)
+            {
+                break;
+            }
+        }
+        if (!mismatches.isEmpty())
+        {
+            throw new AssertionError("node " + log.nodeId() + "'s committed log [0, " + log.endOffset() + ") does " +
+                "not hold the " + prefix + " writes as acknowledged; first: " + mismatches);
+        }
+        return checked;
+    }
+
+    /**
+     * Waits until every running node has caught up, then reads each one's whole committed log and applies
+     * {@link #assertExactlyOnceIn} to it: no write is sampled, no node skipped. Returns the leader's status at the end
+     * of the wait.
+     */
+    public io.logship.client.NodeStatus assertExactlyOnceOnEveryNode(final TestCluster cluster, final int count)
+    {
+        final io.logship.client.NodeStatus leader = cluster.awaitCaughtUp();
+        for (final int nodeId : cluster.runningNodeIds())
+        {
+            final CommittedLog log = CommittedLog.read(cluster.client(), nodeId, leader.commitOffset());
+            assertExactlyOnceIn(log, count);
+        }
+        return leader;
     }
 
     /** Indexes {@code i % every == 0} in [0, count) plus the last {@code last}. */

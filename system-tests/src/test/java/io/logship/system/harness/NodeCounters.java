@@ -1,5 +1,6 @@
 package io.logship.system.harness;
 
+import io.aeron.AeronCounters;
 import io.aeron.CncFileDescriptor;
 import io.logship.transport.TransportCounters;
 import org.agrona.DirectBuffer;
@@ -26,6 +27,27 @@ public final class NodeCounters
     /** Every adapter counter of the node: label to value. */
     public static Map<String, Long> adapterCounters(final NodeProcess node)
     {
+        return counters(node, TransportCounters.ADAPTER_TYPE_ID);
+    }
+
+    /**
+     * A system counter of the node's media driver by label, e.g. {@code "Invalid packets"}: datagrams at the node's
+     * UDP endpoint shorter than 8 bytes or not of Aeron frame version 0, dropped by the driver before any adapter
+     * sees them (Aeron 1.51 {@code UdpChannelTransport.isValidFrame}).
+     */
+    public static long systemCounter(final NodeProcess node, final String label)
+    {
+        // Some Aeron versions append details to a system counter's label ("Errors: ..."): match the prefix.
+        final Map<String, Long> system = counters(node, AeronCounters.DRIVER_SYSTEM_COUNTER_TYPE_ID);
+        return system.entrySet().stream()
+            .filter(e -> e.getKey().equals(label) || e.getKey().startsWith(label + ":"))
+            .mapToLong(Map.Entry::getValue).findFirst()
+            .orElseThrow(() -> new AssertionError("no driver system counter '" + label + "' in the CnC file of " +
+                node + ": " + system.keySet()));
+    }
+
+    private static Map<String, Long> counters(final NodeProcess node, final int counterTypeId)
+    {
         final Path cncFile = node.aeronDir().resolve(CncFileDescriptor.CNC_FILE);
         if (!Files.exists(cncFile))
         {
@@ -41,7 +63,7 @@ public final class NodeCounters
             final Map<String, Long> values = new TreeMap<>();
             counters.forEach((counterId, typeId, keyBuffer, label) ->
             {
-                if (typeId == TransportCounters.ADAPTER_TYPE_ID)
+                if (typeId == counterTypeId)
                 {
                     values.merge(label, counters.getCounterValue(counterId), Long::sum);
                 }

@@ -14,6 +14,7 @@ import io.logship.transport.codec.ConnectResponseDecoder;
 import io.logship.transport.codec.MessageHeaderEncoder;
 import io.logship.transport.codec.RecordType;
 import io.logship.transport.codec.Status;
+import io.logship.transport.codec.StatusRequestEncoder;
 import io.logship.transport.codec.WriteRequestEncoder;
 import io.logship.transport.codec.WriteResponseDecoder;
 import io.aeron.logbuffer.Header;
@@ -23,7 +24,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -126,6 +129,15 @@ public final class RawWireClient implements AutoCloseable
     /** Sends one PUT WriteRequest with the given sequence and waits for the answer to that correlation id. */
     public WriteAnswer put(final BoundedPublisher ingress, final long sequence, final byte[] key, final byte[] value)
     {
+        return awaitAnswer(send(ingress, sequence, key, value));
+    }
+
+    /**
+     * Sends one PUT WriteRequest (QUORUM, 5 s node timeout) with the given sequence and returns its correlation id
+     * without waiting: a test that never reads the answer models a client whose reply was lost.
+     */
+    public long send(final BoundedPublisher ingress, final long sequence, final byte[] key, final byte[] value)
+    {
         final long correlationId = nextCorrelationId++;
         final WriteRequestEncoder request = new WriteRequestEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -136,11 +148,23 @@ public final class RawWireClient implements AutoCloseable
             .recordType(RecordType.PUT)
             .putKey(key, 0, key.length)
             .putValue(value, 0, value.length);
-        final PublishResult result = ingress.offer(request);
-        if (!result.isSent())
+        final long deadline = System.nanoTime() + WAIT.toNanos();
+        PublishResult result;
+        while (!(result = ingress.offer(request)).isSent())
         {
-            throw new AssertionError("WriteRequest not sent: " + result);
+            // Back pressure from a pipelined burst: keep the answers flowing while waiting for room.
+            if (!result.isRetryable() || System.nanoTime() > deadline)
+            {
+                throw new AssertionError("WriteRequest (sequence " + sequence + ") not sent: " + result);
+            }
+            egress.poll(256);
         }
+        return correlationId;
+    }
+
+    /** Waits for the answer to a request sent with {@link #send}. */
+    public WriteAnswer awaitAnswer(final long correlationId)
+    {
         final long deadline = System.nanoTime() + WAIT.toNanos();
         while (!answers.containsKey(correlationId))
         {
@@ -157,6 +181,88 @@ public final class RawWireClient implements AutoCloseable
     }
 
     /**
+     * Writes sequences {@code [firstSequence, firstSequence + count)} pipelined, at most {@code window} unanswered at
+     * once, to the node {@code leaderIngress} gives (asked again after a leader change). A write answered BUSY is sent
+     * again with its sequence; on NOT_LEADER, UNAVAILABLE or TIMEOUT (a failover under way: the write may or may not be
+     * stored) every unanswered write is sent again, with its sequence, to the node {@code leaderIngress} gives then,
+     * which answers a stored one with its original offset. Any other answer fails. Returns the offset of each write,
+     * by {@code sequence - firstSequence}.
+     */
+    public long[] putAll(final java.util.function.Supplier<BoundedPublisher> leaderIngress, final long firstSequence,
+        final int count, final java.util.function.LongFunction<byte[]> key,
+        final java.util.function.LongFunction<byte[]> value, final int window)
+    {
+        final long[] offsets = new long[count];
+        final Map<Long, Long> sequenceByCorrelation = new HashMap<>();
+        BoundedPublisher ingress = leaderIngress.get();
+        int next = 0;
+        int done = 0;
+        long lastProgressNs = System.nanoTime();
+        while (done < count)
+        {
+            while (next < count && sequenceByCorrelation.size() < window)
+            {
+                final long sequence = firstSequence + next++;
+                sequenceByCorrelation.put(send(ingress, sequence, key.apply(sequence), value.apply(sequence)), sequence);
+            }
+            if (egress.poll(256) == 0)
+            {
+                if (System.nanoTime() - lastProgressNs > WAIT.toNanos())
+                {
+                    throw new AssertionError(done + " of " + count + " pipelined writes answered; nothing for " + WAIT);
+                }
+                Thread.onSpinWait();
+            }
+            final java.util.Iterator<Map.Entry<Long, Long>> waiting = sequenceByCorrelation.entrySet().iterator();
+            final List<Long> resend = new ArrayList<>();
+            boolean leaderChanged = false;
+            while (waiting.hasNext())
+            {
+                final Map.Entry<Long, Long> entry = waiting.next();
+                final WriteAnswer answer = answers.remove(entry.getKey());
+                if (null == answer)
+                {
+                    continue;
+                }
+                waiting.remove();
+                lastProgressNs = System.nanoTime();
+                if (answer.status() == Status.OK)
+                {
+                    offsets[(int)(entry.getValue() - firstSequence)] = answer.writeOffset();
+                    done++;
+                }
+                else if (answer.status() == Status.BUSY)
+                {
+                    resend.add(entry.getValue());
+                }
+                else if (answer.status() == Status.NOT_LEADER || answer.status() == Status.UNAVAILABLE ||
+                    answer.status() == Status.TIMEOUT)
+                {
+                    resend.add(entry.getValue());
+                    leaderChanged = true;
+                }
+                else
+                {
+                    throw new AssertionError("pipelined write of sequence " + entry.getValue() + " answered " + answer);
+                }
+            }
+            if (leaderChanged)
+            {
+                // Whatever the old leader still answers is dropped with its correlation ids: all of it is resent.
+                resend.addAll(sequenceByCorrelation.values());
+                sequenceByCorrelation.clear();
+                answers.clear();
+                ingress = leaderIngress.get();
+            }
+            for (final long sequence : resend)
+            {
+                sequenceByCorrelation.put(send(ingress, sequence, key.apply(sequence), value.apply(sequence)), sequence);
+            }
+        }
+        return offsets;
+    }
+
+    /**
      * Offers an {@code AppendBatch} as leader {@code leaderId} of {@code epoch}, holding junk bytes at {@code baseOffset}: a node at a higher epoch must refuse it without looking inside.
      */
     public PublishResult offerAppendBatch(final BoundedPublisher publisher, final int epoch, final int leaderId,
@@ -167,6 +273,18 @@ public final class RawWireClient implements AutoCloseable
             .epoch(epoch).leaderId(leaderId).baseOffset(baseOffset).prevBatchEpoch(epoch).commitOffset(baseOffset)
             .totalLength(junk.length).chunkPosition(0).putBatches(junk, 0, junk.length);
         return publisher.offer(append);
+    }
+
+    /**
+     * Offers one StatusRequest on an ADMIN publisher, HMAC-tagged with this client's secret file: with another secret
+     * than the cluster's, each one is a single message the node must drop and count as auth-failed.
+     */
+    public PublishResult offerStatusRequest(final BoundedPublisher admin)
+    {
+        final StatusRequestEncoder status = new StatusRequestEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(nextCorrelationId++)
+            .clientId(clientId);
+        return admin.offer(status);
     }
 
     /** Offers raw bytes as one message on the publisher (the node's adapter sees them as a message). */
