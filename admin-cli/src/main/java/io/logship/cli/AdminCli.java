@@ -32,6 +32,7 @@ import java.io.PrintWriter;
         QuarantineCommand.class,
         SecretCommand.class,
         DemoCommand.class,
+        CompletionCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class AdminCli implements Runnable
