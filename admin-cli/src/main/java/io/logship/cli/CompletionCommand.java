@@ -15,8 +15,11 @@ import java.util.concurrent.Callable;
 @Command(name = "completion", mixinStandardHelpOptions = true,
     description = {
         "Print a completion script for bash or zsh to stdout.",
+        // Blank lines: separate paragraphs on the man page too.
+        "",
         "bash: add 'source <(logship completion bash)' to ~/.bashrc, or save the output as " +
             "~/.local/share/bash-completion/completions/logship (or /etc/bash_completion.d/logship).",
+        "",
         "zsh: add 'source <(logship completion zsh)' to ~/.zshrc. It is the same bash script (picocli " +
             "generates no native zsh completion); sourced by zsh it runs compinit (unless already loaded) and " +
             "bashcompinit, zsh's bash completion emulation."
