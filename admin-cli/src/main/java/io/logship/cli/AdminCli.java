@@ -15,8 +15,16 @@ import java.io.PrintWriter;
     name = "logship",
     mixinStandardHelpOptions = true,
     versionProvider = AdminCli.Version.class,
+    header = "The logship operator command.",
     description = "Operate a logship cluster: status, reads and writes, log tails, checksum verification, " +
         "promotion, load generation, offline log dumps and quarantined records, a local demo cluster.",
+    exitCodeListHeading = "%nExit Codes:%n",
+    exitCodeList = {
+        "0:Success (status: at least one node answered).",
+        "1:The operation failed (one line on stderr naming why).",
+        "2:A bad command line or configuration (one line on stderr).",
+        "3:get: the key was not found."
+    },
     subcommands = {
         LocalCommand.class,
         StatusCommand.class,
@@ -32,6 +40,7 @@ import java.io.PrintWriter;
         QuarantineCommand.class,
         SecretCommand.class,
         DemoCommand.class,
+        CompletionCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class AdminCli implements Runnable
