@@ -12,7 +12,6 @@ import io.logship.transport.codec.*;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
@@ -70,22 +69,12 @@ final class ClientConductor implements Agent
     private final long connectTimeoutNs;
 
     private final Decoders decoders = new Decoders();
-    private final ExpandableArrayBuffer sendBuffer = new ExpandableArrayBuffer(64 * 1024);
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
-    private final ConnectEncoder connectEncoder = new ConnectEncoder();
-    private final WriteRequestEncoder writeEncoder = new WriteRequestEncoder();
-    private final WriteBatchRequestEncoder writeBatchEncoder = new WriteBatchRequestEncoder();
+    private final IngressPublisher publisher;
     /** Writes drained in this duty cycle, not sent yet: they go out together (client-side batching). */
     private final ArrayList<ClientRequest> openBatch = new ArrayList<>();
     /** Writes of batches being retried one by one; they join {@code active} after the scan. */
     private final ArrayList<ClientRequest> unbatched = new ArrayList<>();
     private int openBatchBytes;
-    private final ReadRequestEncoder readEncoder = new ReadRequestEncoder();
-    private final TailRequestEncoder tailEncoder = new TailRequestEncoder();
-    private final StatusRequestEncoder statusEncoder = new StatusRequestEncoder();
-    private final ChecksumRequestEncoder checksumEncoder = new ChecksumRequestEncoder();
-    private final PromoteRequestEncoder promoteEncoder = new PromoteRequestEncoder();
-    private final DemoteRequestEncoder demoteEncoder = new DemoteRequestEncoder();
 
     private volatile int leaderId = -1;
     private int leaderEpoch = -1;
@@ -117,6 +106,7 @@ final class ClientConductor implements Agent
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
         this.connectTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.connectTimeoutMs());
+        this.publisher = new IngressPublisher(clientId, responseChannel, responseStreamId);
 
         final List<NodeSession> created = new ArrayList<>();
         MessageAdapter adapter = null;
@@ -342,11 +332,7 @@ final class ClientConductor implements Agent
             }
             if (!session.sentThisAttempt)
             {
-                connectEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .clientId(clientId)
-                    .responseStreamId(responseStreamId)
-                    .responseChannel(responseChannel);
-                if (session.ingress.offer(connectEncoder) == PublishResult.SENT)
+                if (publisher.sendConnect(session.ingress) == PublishResult.SENT)
                 {
                     session.sentThisAttempt = true;
                     workCount++;
@@ -504,17 +490,15 @@ final class ClientConductor implements Agent
         }
 
         final long correlationId = nextCorrelationId++;
-        final BoundedPublisher publisher = request.kind.isAdmin() ? session.admin : session.ingress;
-        if (null == publisher)
+        final BoundedPublisher publication = request.kind.isAdmin() ? session.admin : session.ingress;
+        if (null == publication)
         {
             fail(request, ResponseStatus.NOT_CONFIGURED, target, "admin calls need the cluster secret " +
                 "(ClientConfig.clusterSecretFile)", null);
             return false;
         }
         final int nodeTimeoutMs = nodeTimeoutMs(request, nowNs);
-        encode(request, correlationId, nodeTimeoutMs);
-        final PublishResult result = publisher.offer(headerEncoder.buffer(), 0,
-            MessageHeaderEncoder.ENCODED_LENGTH + encodedBodyLength(request));
+        final PublishResult result = publisher.send(publication, request, correlationId, nodeTimeoutMs);
         switch (result)
         {
             case SENT:
@@ -546,10 +530,9 @@ final class ClientConductor implements Agent
                 return false;
 
             case TOO_LARGE:
-                fail(request, ResponseStatus.INVALID, target, "request of " +
-                    (MessageHeaderEncoder.ENCODED_LENGTH + encodedBodyLength(request)) +
+                fail(request, ResponseStatus.INVALID, target, "request of " + publisher.lastMessageLength() +
                     " bytes exceeds the largest message the client's publication takes (" +
-                    publisher.publication().maxMessageLength() + " bytes; raise ClientConfig.termLength)", null);
+                    publication.publication().maxMessageLength() + " bytes; raise ClientConfig.termLength)", null);
                 return false;
 
             default:
@@ -637,123 +620,6 @@ final class ClientConductor implements Agent
         return (int)Math.max(1, Math.min(attemptMs, remainingMs));
     }
 
-    private void encode(final ClientRequest request, final long correlationId, final int nodeTimeoutMs)
-    {
-        switch (request.kind)
-        {
-            case WRITE:
-                writeEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .sequence(request.sequence)
-                    .timeoutMs(nodeTimeoutMs)
-                    .ackLevel(toWire(request.ackLevel))
-                    .recordType(request.recordType == RecordType.DELETE ?
-                        io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT)
-                    .putKey(request.key, 0, request.key.length)
-                    .putValue(request.value, 0, request.value.length);
-                break;
-
-            case WRITE_BATCH:
-            {
-                final WriteBatchRequestEncoder.RecordsEncoder records = writeBatchEncoder
-                    .wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .firstSequence(request.sequence)
-                    .timeoutMs(nodeTimeoutMs)
-                    .ackLevel(toWire(request.ackLevel))
-                    .recordsCount(request.children.size());
-                for (final ClientRequest child : request.children)
-                {
-                    records.next()
-                        .recordType(child.recordType == RecordType.DELETE ?
-                            io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT)
-                        .putKey(child.key, 0, child.key.length)
-                        .putValue(child.value, 0, child.value.length);
-                }
-                break;
-            }
-
-            case READ:
-                readEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .minOffset(request.consistency.minOffset())
-                    .timeoutMs(nodeTimeoutMs)
-                    .consistency(toWire(request.consistency.kind()))
-                    .putKey(request.key, 0, request.key.length);
-                break;
-
-            case TAIL:
-                tailEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .fromOffset(request.fromOffset)
-                    .maxBytes(request.maxBytes);
-                break;
-
-            case STATUS:
-                statusEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId);
-                break;
-
-            case CHECKSUM:
-                checksumEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .fromOffset(request.fromOffset)
-                    .toOffset(request.toOffset);
-                break;
-
-            case PROMOTE:
-                promoteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .targetNodeId(request.promoteNodeId > 0 ? request.promoteNodeId : request.fixedNodeId)
-                    .flags().clear().forced(request.force);
-                break;
-
-            case DEMOTE:
-                demoteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .nodeId(request.fixedNodeId);
-                break;
-
-            default:
-                throw new IllegalStateException("unknown request kind " + request.kind);
-        }
-    }
-
-    private int encodedBodyLength(final ClientRequest request)
-    {
-        switch (request.kind)
-        {
-            case WRITE: return writeEncoder.encodedLength();
-            case WRITE_BATCH: return writeBatchEncoder.encodedLength();
-            case READ: return readEncoder.encodedLength();
-            case TAIL: return tailEncoder.encodedLength();
-            case STATUS: return statusEncoder.encodedLength();
-            case CHECKSUM: return checksumEncoder.encodedLength();
-            case PROMOTE: return promoteEncoder.encodedLength();
-            case DEMOTE: return demoteEncoder.encodedLength();
-            default: throw new IllegalStateException("unknown request kind " + request.kind);
-        }
-    }
-
-    private static io.logship.transport.codec.AckLevel toWire(final AckLevel ackLevel)
-    {
-        switch (ackLevel)
-        {
-            case LEADER: return io.logship.transport.codec.AckLevel.LEADER;
-            case ALL: return io.logship.transport.codec.AckLevel.ALL;
-            case QUORUM:
-            default: return io.logship.transport.codec.AckLevel.QUORUM;
-        }
-    }
-
     private static AckLevel fromWire(final io.logship.transport.codec.AckLevel ackLevel)
     {
         switch (ackLevel)
@@ -762,17 +628,6 @@ final class ClientConductor implements Agent
             case QUORUM: return AckLevel.QUORUM;
             case ALL: return AckLevel.ALL;
             default: return null;
-        }
-    }
-
-    private static Consistency toWire(final ReadConsistency.Kind kind)
-    {
-        switch (kind)
-        {
-            case LEADER: return Consistency.LEADER;
-            case MIN_OFFSET: return Consistency.MIN_OFFSET;
-            case ANY:
-            default: return Consistency.ANY;
         }
     }
 
