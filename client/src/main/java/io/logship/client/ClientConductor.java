@@ -1,7 +1,6 @@
 package io.logship.client;
 
 import io.aeron.logbuffer.Header;
-import io.logship.log.RecordType;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.Decoders;
 import io.logship.transport.MessageAdapter;
@@ -12,16 +11,13 @@ import io.logship.transport.codec.*;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -60,8 +56,7 @@ final class ClientConductor implements Agent
     private final NanoClock clock;
     private final ErrorHandler errorHandler;
     private final MessageAdapter egress;
-    private final NodeSession[] sessions;
-    private final Int2ObjectHashMap<NodeSession> sessionById = new Int2ObjectHashMap<>();
+    private final NodeSessions sessions;
     private final Long2ObjectHashMap<ClientRequest> awaitingResponse = new Long2ObjectHashMap<>();
     private final ArrayList<ClientRequest> active = new ArrayList<>();
     private final long requestTimeoutNs;
@@ -76,8 +71,6 @@ final class ClientConductor implements Agent
     private final ArrayList<ClientRequest> unbatched = new ArrayList<>();
     private int openBatchBytes;
 
-    private volatile int leaderId = -1;
-    private int leaderEpoch = -1;
     private long nextCorrelationId = 1;
     private long nextSequence = 1;
     private int roundRobin;
@@ -108,62 +101,32 @@ final class ClientConductor implements Agent
         this.connectTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.connectTimeoutMs());
         this.publisher = new IngressPublisher(clientId, responseChannel, responseStreamId);
 
-        final List<NodeSession> created = new ArrayList<>();
         MessageAdapter adapter = null;
         try
         {
             adapter = transport.addAdapter(
                 responseChannel, responseStreamId, TransportStream.CLIENT_EGRESS, "client-egress", this::onMessage);
-            for (final Map.Entry<Integer, InetSocketAddress> node : config.nodes().entrySet())
-            {
-                final int nodeId = node.getKey();
-                final String host = node.getValue().getHostString();
-                final int port = node.getValue().getPort();
-                final BoundedPublisher ingress = transport.addPublisher(
-                    host, port, TransportStream.CLIENT_INGRESS, "client-ingress-" + nodeId);
-                BoundedPublisher admin = null;
-                try
-                {
-                    admin = null == transport.context().clusterSecret() ? null :
-                        transport.addPublisher(host, port, TransportStream.ADMIN, "client-admin-" + nodeId);
-                }
-                finally
-                {
-                    created.add(new NodeSession(nodeId, created.size(), host, port, ingress, admin));
-                }
-            }
+            this.sessions = new NodeSessions(config, transport);
         }
         catch (final RuntimeException ex)
         {
             CloseHelper.quietClose(adapter);
-            for (final NodeSession session : created)
-            {
-                CloseHelper.quietCloseAll(session.ingress, session.admin);
-            }
             throw ex;
         }
         this.egress = adapter;
-        this.sessions = created.toArray(new NodeSession[0]);
-        for (final NodeSession session : this.sessions)
-        {
-            sessionById.put(session.nodeId, session);
-        }
     }
 
     /** The leader as last learned, -1 if unknown. Any thread. */
     int leaderId()
     {
-        return leaderId;
+        return sessions.leaderId();
     }
 
     @Override
     public void onStart()
     {
         final long nowNs = clock.nanoTime();
-        for (final NodeSession session : sessions)
-        {
-            session.ensureConnecting(nowNs);
-        }
+        sessions.connectAll(nowNs);
         lastScanNs = nowNs - SCAN_INTERVAL_NS;
     }
 
@@ -178,7 +141,7 @@ final class ClientConductor implements Agent
         if (nowNs - lastScanNs >= SCAN_INTERVAL_NS)
         {
             lastScanNs = nowNs;
-            workCount += maintainSessions(nowNs);
+            workCount += sessions.maintain(nowNs, publisher);
             workCount += scanRequests(nowNs);
             if (!unbatched.isEmpty())
             {
@@ -193,7 +156,7 @@ final class ClientConductor implements Agent
     public void onClose()
     {
         final LogshipClientException closed = new LogshipClientException(
-            "client closed before the request completed", ResponseStatus.CLOSED, -1, leaderId, null);
+            "client closed before the request completed", ResponseStatus.CLOSED, -1, sessions.leaderId(), null);
         for (final ClientRequest request : active)
         {
             if (request.state != ClientRequest.DONE)
@@ -214,10 +177,7 @@ final class ClientConductor implements Agent
         awaitingResponse.clear();
         failQueued(commandQueue, inFlightPermits, closed);
         CloseHelper.quietClose(egress);
-        for (final NodeSession session : sessions)
-        {
-            CloseHelper.quietCloseAll(session.ingress, session.admin);
-        }
+        sessions.close();
     }
 
     /** Fails whatever is still queued; also used by the closing thread after the conductor stopped. */
@@ -306,89 +266,6 @@ final class ClientConductor implements Agent
     // ------------------------------------------------------------------------------------------------
     // Sessions
 
-    private int maintainSessions(final long nowNs)
-    {
-        int workCount = 0;
-        for (final NodeSession session : sessions)
-        {
-            if (NodeSession.CONNECTING != session.state)
-            {
-                continue;
-            }
-            if (nowNs - session.attemptEndNs >= 0)
-            {
-                if (session.attempts >= config.connectAttempts())
-                {
-                    session.failedRounds++;
-                    session.disconnect(session.describe() + " did not answer " + session.attempts + " Connect" +
-                        (session.attempts > 1 ? "s" : "") + " within " + config.connectTimeoutMs() + " ms each" +
-                        (session.ingress.isConnected() ? "" : " (no subscriber at its endpoint: is it running?)"));
-                    workCount++;
-                    continue;
-                }
-                session.attempts++;
-                session.attemptEndNs = nowNs + connectTimeoutNs;
-                session.sentThisAttempt = false;
-            }
-            if (!session.sentThisAttempt)
-            {
-                if (publisher.sendConnect(session.ingress) == PublishResult.SENT)
-                {
-                    session.sentThisAttempt = true;
-                    workCount++;
-                }
-            }
-        }
-        return workCount;
-    }
-
-    private void onConnectResponse(final ConnectResponseDecoder decoder)
-    {
-        if (decoder.clientId() != clientId)
-        {
-            return;
-        }
-        final NodeSession session = sessionById.get(decoder.nodeId());
-        if (null == session)
-        {
-            errorHandler.onError(new LogshipClientException("ConnectResponse from node " + decoder.nodeId() +
-                ", which is not in the client's node list " + sessionById.keySet(), ResponseStatus.ERROR,
-                decoder.nodeId(), leaderId, null));
-            return;
-        }
-        if (decoder.status() == Status.OK)
-        {
-            session.state = NodeSession.CONNECTED;
-            session.lastError = null;
-            learnLeader(decoder.leaderId(), decoder.epoch());
-        }
-        else if (NodeSession.CONNECTING == session.state)
-        {
-            session.lastError = session.describe() + " refused Connect: " + decoder.status();
-        }
-    }
-
-    private void learnLeader(final int leaderId, final int epoch)
-    {
-        if (leaderId < 0 || null == sessionById.get(leaderId))
-        {
-            return;
-        }
-        if (epoch >= leaderEpoch || (epoch < 0 && this.leaderId < 0))
-        {
-            this.leaderId = leaderId;
-            leaderEpoch = Math.max(leaderEpoch, epoch);
-        }
-    }
-
-    private void forgetLeader(final int nodeId)
-    {
-        if (leaderId == nodeId)
-        {
-            leaderId = -1;
-        }
-    }
-
     // ------------------------------------------------------------------------------------------------
     // Sending
 
@@ -453,11 +330,11 @@ final class ClientConductor implements Agent
             return false;
         }
         final int target = chooseTarget(request);
-        final NodeSession session = sessionById.get(target);
+        final NodeSession session = sessions.get(target);
         if (null == session)
         {
             fail(request, ResponseStatus.INVALID, target, "node " + target + " is not in the client's node list " +
-                sessionById.keySet(), null);
+                sessions.nodeIds(), null);
             return false;
         }
 
@@ -544,7 +421,7 @@ final class ClientConductor implements Agent
 
     private int chooseTarget(final ClientRequest request)
     {
-        final int n = sessions.length;
+        final int n = sessions.count();
         switch (request.routing)
         {
             case FIXED:
@@ -552,7 +429,7 @@ final class ClientConductor implements Agent
 
             case LEADER:
             {
-                final int leader = leaderId;
+                final int leader = sessions.leaderId();
                 if (leader >= 0)
                 {
                     return leader;
@@ -561,7 +438,7 @@ final class ClientConductor implements Agent
                 {
                     request.rotation = Math.floorMod(roundRobin++, n);
                 }
-                return sessions[Math.floorMod(request.rotation, n)].nodeId;
+                return sessions.at(Math.floorMod(request.rotation, n)).nodeId;
             }
 
             case PREFER_FOLLOWER:
@@ -570,19 +447,19 @@ final class ClientConductor implements Agent
                 if (request.rotation < 0)
                 {
                     final int start = roundRobin++;
-                    final int leader = leaderId;
+                    final int leader = sessions.leaderId();
                     request.rotation = Math.floorMod(start, n);
                     for (int i = 0; i < n; i++)
                     {
                         final int index = Math.floorMod(start + i, n);
-                        if (sessions[index].nodeId != leader)
+                        if (sessions.at(index).nodeId != leader)
                         {
                             request.rotation = index;
                             break;
                         }
                     }
                 }
-                return sessions[Math.floorMod(request.rotation, n)].nodeId;
+                return sessions.at(Math.floorMod(request.rotation, n)).nodeId;
             }
         }
     }
@@ -599,8 +476,8 @@ final class ClientConductor implements Agent
         request.waitNodeId = -1;
         if (request.routing != ClientRequest.Routing.FIXED)
         {
-            forgetLeader(failedNodeId);
-            final NodeSession failed = sessionById.get(failedNodeId);
+            sessions.forgetLeader(failedNodeId);
+            final NodeSession failed = sessions.get(failedNodeId);
             request.rotation = null == failed ? request.rotation + 1 : failed.index + 1;
         }
         request.nextAttemptNs = backOff ? nowNs + backoffNs(request.attempts) : nowNs;
@@ -640,7 +517,7 @@ final class ClientConductor implements Agent
         final String last = null != request.lastFailure ? request.lastFailure :
             request.state == ClientRequest.SENT ? describeNode(request.targetNodeId) + " had not answered yet" :
             request.waitNodeId >= 0 ? describeNode(request.waitNodeId) + " was not connected: " +
-                sessionById.get(request.waitNodeId).lastError : "no node was tried";
+                sessions.get(request.waitNodeId).lastError : "no node was tried";
         fail(request, ResponseStatus.DEADLINE_EXCEEDED, nodeId, "no answer within the deadline of " +
             config.deadlineMs() + " ms after " + request.attempts + " attempt" + (request.attempts == 1 ? "" : "s") +
             "; last: " + last, null);
@@ -650,7 +527,7 @@ final class ClientConductor implements Agent
     {
         awaitingResponse.remove(request.correlationId);
         final int target = request.targetNodeId;
-        final NodeSession session = sessionById.get(target);
+        final NodeSession session = sessions.get(target);
         final String reason = session.describe() + " did not answer within " + config.requestTimeoutMs() + " ms";
         // The node may have restarted and forgotten the session: connect again now, before its next request.
         session.disconnect(reason);
@@ -675,8 +552,12 @@ final class ClientConductor implements Agent
             switch (templateId)
             {
                 case ConnectResponseDecoder.TEMPLATE_ID:
-                    onConnectResponse(decoders.connectResponse(buffer, offset, length));
+                {
+                    final ConnectResponseDecoder decoder = decoders.connectResponse(buffer, offset, length);
+                    sessions.onConnectResponse(
+                        decoder.clientId(), decoder.nodeId(), decoder.status(), decoder.leaderId(), decoder.epoch());
                     break;
+                }
                 case WriteResponseDecoder.TEMPLATE_ID:
                     onWriteResponse(decoders.writeResponse(buffer, offset, length));
                     break;
@@ -740,7 +621,7 @@ final class ClientConductor implements Agent
         switch (status)
         {
             case OK:
-                learnLeader(target, epoch);
+                sessions.learnLeader(target, epoch);
                 if (null != request.children)
                 {
                     finish(request);
@@ -809,18 +690,18 @@ final class ClientConductor implements Agent
             return;
         }
         if (status == Status.NOT_LEADER && answeredLeader >= 0 && answeredLeader != target &&
-            null != sessionById.get(answeredLeader))
+            null != sessions.get(answeredLeader))
         {
-            forgetLeader(target);
-            learnLeader(answeredLeader, epoch);
+            sessions.forgetLeader(target);
+            sessions.learnLeader(answeredLeader, epoch);
             request.redirects++;
-            if (leaderId == answeredLeader)
+            if (sessions.leaderId() == answeredLeader)
             {
                 request.state = ClientRequest.WAITING;
                 request.waitNodeId = -1;
                 request.lastFailure = reason + " (leader is node " + answeredLeader + ")";
                 // Go to the named leader at once, unless nodes keep redirecting in a circle (mid-election).
-                request.nextAttemptNs = request.redirects <= 2 * sessions.length ?
+                request.nextAttemptNs = request.redirects <= 2 * sessions.count() ?
                     nowNs : nowNs + backoffNs(request.attempts);
                 trySend(request, nowNs);
                 return;
@@ -850,7 +731,7 @@ final class ClientConductor implements Agent
                 decoder.getValue(value, 0, value.length);
                 if (request.consistency.kind() == ReadConsistency.Kind.LEADER)
                 {
-                    learnLeader(target, -1);
+                    sessions.learnLeader(target, -1);
                 }
                 complete(request, new ReadResult(true, value, appliedOffset, valueOffset, target));
                 break;
@@ -935,7 +816,7 @@ final class ClientConductor implements Agent
         status = new NodeStatus(nodeId, epoch, leader, role, logStart, logEnd, durableEnd, commit, applied,
             List.copyOf(followers), autoFailover, elections, leaderLogEnd, resyncRecords, resyncBytes, quarantined,
             note);
-        learnLeader(leader, epoch);
+        sessions.learnLeader(leader, epoch);
         complete(request, status);
     }
 
@@ -978,7 +859,7 @@ final class ClientConductor implements Agent
         final String message = decoder.message();
         if (status == Status.OK)
         {
-            learnLeader(leader, epoch);
+            sessions.learnLeader(leader, epoch);
             complete(request, new AdminResult(nodeId, epoch, leader, message));
         }
         else
@@ -1027,7 +908,7 @@ final class ClientConductor implements Agent
     {
         final String message = request.describe() + " failed" + (nodeId >= 0 ? " at " + describeNode(nodeId) : "") +
             ": " + status + (null == detail || detail.isEmpty() ? "" : ": " + detail);
-        final LogshipClientException error = new LogshipClientException(message, status, nodeId, leaderId,
+        final LogshipClientException error = new LogshipClientException(message, status, nodeId, sessions.leaderId(),
             ackLevelReached);
         finish(request).fail(error);
         if (null != request.children)
@@ -1041,8 +922,7 @@ final class ClientConductor implements Agent
 
     private String describeNode(final int nodeId)
     {
-        final NodeSession session = sessionById.get(nodeId);
-        return null == session ? "node " + nodeId : session.describe();
+        return sessions.describeNode(nodeId);
     }
 
     long lateResponses()
