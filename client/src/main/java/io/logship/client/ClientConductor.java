@@ -11,7 +11,6 @@ import io.logship.transport.codec.*;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
@@ -19,7 +18,6 @@ import org.agrona.concurrent.NanoClock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,10 +40,6 @@ final class ClientConductor implements Agent
     private static final int COMMAND_LIMIT = 64;
     private static final int FRAGMENT_LIMIT = 64;
     private static final long SCAN_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final long BACKOFF_MIN_NS = TimeUnit.MILLISECONDS.toNanos(10);
-    private static final long BACKOFF_MAX_NS = TimeUnit.SECONDS.toNanos(1);
-    /** Back-pressure on our own publication: retry soon, on a later duty cycle. */
-    private static final long BACK_PRESSURE_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final ClientConfig config;
     private final long clientId;
@@ -57,11 +51,11 @@ final class ClientConductor implements Agent
     private final ErrorHandler errorHandler;
     private final MessageAdapter egress;
     private final NodeSessions sessions;
-    private final Long2ObjectHashMap<ClientRequest> awaitingResponse = new Long2ObjectHashMap<>();
+    private final InFlightRequests requests;
+    private final RetryPolicy retryPolicy;
     private final ArrayList<ClientRequest> active = new ArrayList<>();
     private final long requestTimeoutNs;
     private final long deadlineNs;
-    private final long connectTimeoutNs;
 
     private final Decoders decoders = new Decoders();
     private final IngressPublisher publisher;
@@ -73,9 +67,7 @@ final class ClientConductor implements Agent
 
     private long nextCorrelationId = 1;
     private long nextSequence = 1;
-    private int roundRobin;
     private long lastScanNs;
-    private long lateResponses;
 
     /**
      * Creates the response adapter on the client's own endpoint and, per node, the ingress publisher
@@ -98,7 +90,6 @@ final class ClientConductor implements Agent
         this.errorHandler = config.errorHandler();
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
-        this.connectTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.connectTimeoutMs());
         this.publisher = new IngressPublisher(clientId, responseChannel, responseStreamId);
 
         MessageAdapter adapter = null;
@@ -114,6 +105,8 @@ final class ClientConductor implements Agent
             throw ex;
         }
         this.egress = adapter;
+        this.requests = new InFlightRequests(inFlightPermits, sessions);
+        this.retryPolicy = new RetryPolicy(config, sessions, requests);
     }
 
     /** The leader as last learned, -1 if unknown. Any thread. */
@@ -174,7 +167,7 @@ final class ClientConductor implements Agent
         }
         openBatch.clear();
         active.clear();
-        awaitingResponse.clear();
+        requests.clear();
         failQueued(commandQueue, inFlightPermits, closed);
         CloseHelper.quietClose(egress);
         sessions.close();
@@ -281,12 +274,12 @@ final class ClientConductor implements Agent
             {
                 if (nowNs - request.deadlineNs >= 0)
                 {
-                    onDeadline(request);
+                    retryPolicy.onDeadline(request);
                     workCount++;
                 }
                 else if (request.state == ClientRequest.SENT && nowNs - request.attemptDeadlineNs >= 0)
                 {
-                    onAttemptTimeout(request, nowNs);
+                    retryPolicy.onAttemptTimeout(request, nowNs);
                     workCount++;
                 }
                 else if (request.state == ClientRequest.WAITING)
@@ -329,7 +322,7 @@ final class ClientConductor implements Agent
             request.state = ClientRequest.DONE; // its writes keep their permits and go on alone
             return false;
         }
-        final int target = chooseTarget(request);
+        final int target = retryPolicy.chooseTarget(request);
         final NodeSession session = sessions.get(target);
         if (null == session)
         {
@@ -340,29 +333,7 @@ final class ClientConductor implements Agent
 
         if (NodeSession.CONNECTED != session.state)
         {
-            session.ensureConnecting(nowNs);
-            if (request.waitNodeId != target)
-            {
-                request.waitNodeId = target;
-                request.waitSinceNs = nowNs;
-                request.waitFailedRounds = session.failedRounds;
-            }
-            else if (session.failedRounds > request.waitFailedRounds)
-            {
-                if (request.routing == ClientRequest.Routing.FIXED)
-                {
-                    fail(request, ResponseStatus.UNREACHABLE, target, session.lastError, null);
-                }
-                else
-                {
-                    moveOn(request, target, session.lastError, nowNs, false);
-                }
-            }
-            else if (request.routing != ClientRequest.Routing.FIXED && nowNs - request.waitSinceNs >= connectTimeoutNs)
-            {
-                moveOn(request, target, session.describe() + " did not answer Connect within " +
-                    config.connectTimeoutMs() + " ms", nowNs, false);
-            }
+            retryPolicy.onSessionNotReady(request, session, nowNs);
             return false;
         }
 
@@ -374,7 +345,7 @@ final class ClientConductor implements Agent
                 "(ClientConfig.clusterSecretFile)", null);
             return false;
         }
-        final int nodeTimeoutMs = nodeTimeoutMs(request, nowNs);
+        final int nodeTimeoutMs = retryPolicy.nodeTimeoutMs(request, nowNs);
         final PublishResult result = publisher.send(publication, request, correlationId, nodeTimeoutMs);
         switch (result)
         {
@@ -385,25 +356,16 @@ final class ClientConductor implements Agent
                 request.attemptDeadlineNs = nowNs + requestTimeoutNs;
                 request.attempts++;
                 request.waitNodeId = -1;
-                awaitingResponse.put(correlationId, request);
+                requests.awaitAnswer(correlationId, request);
                 return true;
 
             case BACK_PRESSURED:
             case ADMIN_ACTION:
-                request.nextAttemptNs = nowNs + BACK_PRESSURE_RETRY_NS;
-                request.lastFailure = "publication to " + session.describe() + " back-pressured";
+                retryPolicy.onBackPressured(request, session, nowNs);
                 return false;
 
             case NOT_CONNECTED:
-                session.disconnect(session.describe() + ": no subscriber at its endpoint (is it running?)");
-                if (request.routing == ClientRequest.Routing.FIXED)
-                {
-                    request.lastFailure = session.lastError;
-                }
-                else
-                {
-                    moveOn(request, target, session.lastError, nowNs, false);
-                }
+                retryPolicy.onNoSubscriber(request, session, nowNs);
                 return false;
 
             case TOO_LARGE:
@@ -419,84 +381,6 @@ final class ClientConductor implements Agent
         }
     }
 
-    private int chooseTarget(final ClientRequest request)
-    {
-        final int n = sessions.count();
-        switch (request.routing)
-        {
-            case FIXED:
-                return request.fixedNodeId;
-
-            case LEADER:
-            {
-                final int leader = sessions.leaderId();
-                if (leader >= 0)
-                {
-                    return leader;
-                }
-                if (request.rotation < 0)
-                {
-                    request.rotation = Math.floorMod(roundRobin++, n);
-                }
-                return sessions.at(Math.floorMod(request.rotation, n)).nodeId;
-            }
-
-            case PREFER_FOLLOWER:
-            default:
-            {
-                if (request.rotation < 0)
-                {
-                    final int start = roundRobin++;
-                    final int leader = sessions.leaderId();
-                    request.rotation = Math.floorMod(start, n);
-                    for (int i = 0; i < n; i++)
-                    {
-                        final int index = Math.floorMod(start + i, n);
-                        if (sessions.at(index).nodeId != leader)
-                        {
-                            request.rotation = index;
-                            break;
-                        }
-                    }
-                }
-                return sessions.at(Math.floorMod(request.rotation, n)).nodeId;
-            }
-        }
-    }
-
-    /**
-     * The attempt at {@code failedNodeId} failed: try the next node (routed requests) or the same one
-     * (fixed), after a back-off if asked.
-     */
-    private void moveOn(
-        final ClientRequest request, final int failedNodeId, final String reason, final long nowNs, final boolean backOff)
-    {
-        request.state = ClientRequest.WAITING;
-        request.lastFailure = reason;
-        request.waitNodeId = -1;
-        if (request.routing != ClientRequest.Routing.FIXED)
-        {
-            sessions.forgetLeader(failedNodeId);
-            final NodeSession failed = sessions.get(failedNodeId);
-            request.rotation = null == failed ? request.rotation + 1 : failed.index + 1;
-        }
-        request.nextAttemptNs = backOff ? nowNs + backoffNs(request.attempts) : nowNs;
-    }
-
-    private static long backoffNs(final int attempts)
-    {
-        final long base = Math.min(BACKOFF_MAX_NS, BACKOFF_MIN_NS << Math.min(Math.max(attempts - 1, 0), 7));
-        return base + ThreadLocalRandom.current().nextLong(-base / 5, base / 5 + 1);
-    }
-
-    private int nodeTimeoutMs(final ClientRequest request, final long nowNs)
-    {
-        // The node gets 9/10 of the attempt so its TIMEOUT answer can arrive before the client's own timer.
-        final long remainingMs = TimeUnit.NANOSECONDS.toMillis(request.deadlineNs - nowNs);
-        final long attemptMs = Math.max(1, config.requestTimeoutMs() * 9 / 10);
-        return (int)Math.max(1, Math.min(attemptMs, remainingMs));
-    }
-
     private static AckLevel fromWire(final io.logship.transport.codec.AckLevel ackLevel)
     {
         switch (ackLevel)
@@ -510,36 +394,6 @@ final class ClientConductor implements Agent
 
     // ------------------------------------------------------------------------------------------------
     // Timers
-
-    private void onDeadline(final ClientRequest request)
-    {
-        final int nodeId = request.targetNodeId >= 0 ? request.targetNodeId : request.waitNodeId;
-        final String last = null != request.lastFailure ? request.lastFailure :
-            request.state == ClientRequest.SENT ? describeNode(request.targetNodeId) + " had not answered yet" :
-            request.waitNodeId >= 0 ? describeNode(request.waitNodeId) + " was not connected: " +
-                sessions.get(request.waitNodeId).lastError : "no node was tried";
-        fail(request, ResponseStatus.DEADLINE_EXCEEDED, nodeId, "no answer within the deadline of " +
-            config.deadlineMs() + " ms after " + request.attempts + " attempt" + (request.attempts == 1 ? "" : "s") +
-            "; last: " + last, null);
-    }
-
-    private void onAttemptTimeout(final ClientRequest request, final long nowNs)
-    {
-        awaitingResponse.remove(request.correlationId);
-        final int target = request.targetNodeId;
-        final NodeSession session = sessions.get(target);
-        final String reason = session.describe() + " did not answer within " + config.requestTimeoutMs() + " ms";
-        // The node may have restarted and forgotten the session: connect again now, before its next request.
-        session.disconnect(reason);
-        session.ensureConnecting(nowNs);
-        if (request.kind == ClientRequest.Kind.PROMOTE || request.kind == ClientRequest.Kind.DEMOTE)
-        {
-            fail(request, ResponseStatus.DEADLINE_EXCEEDED, target, reason + ": the " + request.kind.operation +
-                " may or may not have happened; check status before trying again", null);
-            return;
-        }
-        moveOn(request, target, reason, nowNs, false);
-    }
 
     // ------------------------------------------------------------------------------------------------
     // Responses
@@ -587,24 +441,9 @@ final class ClientConductor implements Agent
         }
     }
 
-    /** The request an answer belongs to, if it is still waiting for it and of the expected kind. */
-    private ClientRequest claim(final long correlationId, final ClientRequest.Kind kind)
-    {
-        final ClientRequest request = awaitingResponse.get(correlationId);
-        if (null == request || (request.kind != kind &&
-            !(kind == ClientRequest.Kind.WRITE && request.kind == ClientRequest.Kind.WRITE_BATCH)))
-        {
-            lateResponses++;
-            return null;
-        }
-        awaitingResponse.remove(correlationId);
-        request.state = ClientRequest.WAITING;
-        return request;
-    }
-
     private void onWriteResponse(final WriteResponseDecoder decoder)
     {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.WRITE);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.WRITE);
         if (null == request)
         {
             return;
@@ -646,12 +485,9 @@ final class ClientConductor implements Agent
                 break;
 
             case TIMEOUT:
-                if (config.retryTimedOutWrites() && nowNs < request.deadlineNs)
+                if (retryPolicy.retryTimedOutWrite(request, describeNode(target) + " answered TIMEOUT (reached " +
+                    (null == reached ? "unknown" : reached) + ")" + (message.isEmpty() ? "" : ": " + message), nowNs))
                 {
-                    // Idempotent: the leader answers the resend with the original offset once the level is reached.
-                    request.lastFailure = describeNode(target) + " answered TIMEOUT (reached " +
-                        (null == reached ? "unknown" : reached) + ")" + (message.isEmpty() ? "" : ": " + message);
-                    request.nextAttemptNs = nowNs;
                     break;
                 }
                 fail(request, ResponseStatus.TIMEOUT, target, "ack level " + request.ackLevel +
@@ -666,54 +502,9 @@ final class ClientConductor implements Agent
         }
     }
 
-    /** NOT_LEADER, BUSY, UNAVAILABLE or FENCED: follow the redirect, back off, or move on. */
-    private void onRetryable(
-        final ClientRequest request,
-        final Status status,
-        final int target,
-        final int answeredLeader,
-        final int epoch,
-        final String message,
-        final long nowNs)
-    {
-        final String reason = describeNode(target) + " answered " + status + (message.isEmpty() ? "" : ": " + message);
-        if (status == Status.BUSY)
-        {
-            request.lastFailure = reason;
-            request.nextAttemptNs = nowNs + backoffNs(request.attempts);
-            return;
-        }
-        if (request.routing == ClientRequest.Routing.FIXED)
-        {
-            fail(request, ResponseStatus.fromWire(status), target, reason + (answeredLeader >= 0 ?
-                " (leader is node " + answeredLeader + ")" : ""), null);
-            return;
-        }
-        if (status == Status.NOT_LEADER && answeredLeader >= 0 && answeredLeader != target &&
-            null != sessions.get(answeredLeader))
-        {
-            sessions.forgetLeader(target);
-            sessions.learnLeader(answeredLeader, epoch);
-            request.redirects++;
-            if (sessions.leaderId() == answeredLeader)
-            {
-                request.state = ClientRequest.WAITING;
-                request.waitNodeId = -1;
-                request.lastFailure = reason + " (leader is node " + answeredLeader + ")";
-                // Go to the named leader at once, unless nodes keep redirecting in a circle (mid-election).
-                request.nextAttemptNs = request.redirects <= 2 * sessions.count() ?
-                    nowNs : nowNs + backoffNs(request.attempts);
-                trySend(request, nowNs);
-                return;
-            }
-            // The redirect named a leader of an older epoch than the client knows of: rotate instead.
-        }
-        moveOn(request, target, reason, nowNs, true);
-    }
-
     private void onReadResponse(final ReadResponseDecoder decoder)
     {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.READ);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.READ);
         if (null == request)
         {
             return;
@@ -757,7 +548,7 @@ final class ClientConductor implements Agent
 
     private void onTailResponse(final TailResponseDecoder decoder)
     {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.TAIL);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.TAIL);
         if (null == request)
         {
             return;
@@ -785,7 +576,7 @@ final class ClientConductor implements Agent
 
     private void onStatusResponse(final StatusResponseDecoder decoder)
     {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.STATUS);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.STATUS);
         if (null == request)
         {
             return;
@@ -822,7 +613,7 @@ final class ClientConductor implements Agent
 
     private void onChecksumResponse(final ChecksumResponseDecoder decoder)
     {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM);
         if (null == request)
         {
             return;
@@ -845,13 +636,11 @@ final class ClientConductor implements Agent
 
     private void onAdminResponse(final AdminResponseDecoder decoder)
     {
-        final ClientRequest request = awaitingResponse.get(decoder.correlationId());
-        if (null == request || (request.kind != ClientRequest.Kind.PROMOTE && request.kind != ClientRequest.Kind.DEMOTE))
+        final ClientRequest request = requests.claimAdmin(decoder.correlationId());
+        if (null == request)
         {
-            lateResponses++;
             return;
         }
-        awaitingResponse.remove(decoder.correlationId());
         final int nodeId = decoder.nodeId();
         final int epoch = decoder.epoch();
         final int leader = decoder.leaderId();
@@ -871,32 +660,30 @@ final class ClientConductor implements Agent
     // ------------------------------------------------------------------------------------------------
     // Completion
 
-    /** Marks the request done and returns its permit; it leaves the active list at the next scan. */
+    /** NOT_LEADER, BUSY, UNAVAILABLE or FENCED: follow the redirect, back off, or move on. */
+    private void onRetryable(
+        final ClientRequest request,
+        final Status status,
+        final int target,
+        final int answeredLeader,
+        final int epoch,
+        final String message,
+        final long nowNs)
+    {
+        if (retryPolicy.onRetryable(request, status, target, answeredLeader, epoch, message, nowNs))
+        {
+            trySend(request, nowNs);
+        }
+    }
+
     private ClientRequest finish(final ClientRequest request)
     {
-        if (request.state == ClientRequest.SENT)
-        {
-            awaitingResponse.remove(request.correlationId);
-        }
-        request.state = ClientRequest.DONE;
-        if (null != request.children)
-        {
-            for (final ClientRequest child : request.children)
-            {
-                child.state = ClientRequest.DONE;
-                inFlightPermits.release(); // a batch holds its writes' permits, not one of its own
-            }
-        }
-        else
-        {
-            inFlightPermits.release();
-        }
-        return request;
+        return requests.finish(request);
     }
 
     private void complete(final ClientRequest request, final Object result)
     {
-        finish(request).complete(result);
+        requests.complete(request, result);
     }
 
     private void fail(
@@ -906,18 +693,7 @@ final class ClientConductor implements Agent
         final String detail,
         final AckLevel ackLevelReached)
     {
-        final String message = request.describe() + " failed" + (nodeId >= 0 ? " at " + describeNode(nodeId) : "") +
-            ": " + status + (null == detail || detail.isEmpty() ? "" : ": " + detail);
-        final LogshipClientException error = new LogshipClientException(message, status, nodeId, sessions.leaderId(),
-            ackLevelReached);
-        finish(request).fail(error);
-        if (null != request.children)
-        {
-            for (final ClientRequest child : request.children)
-            {
-                child.fail(error);
-            }
-        }
+        requests.fail(request, status, nodeId, detail, ackLevelReached);
     }
 
     private String describeNode(final int nodeId)
@@ -927,7 +703,7 @@ final class ClientConductor implements Agent
 
     long lateResponses()
     {
-        return lateResponses;
+        return requests.lateResponses();
     }
 
     /** A tail answer, decoded into records by the caller's thread. */

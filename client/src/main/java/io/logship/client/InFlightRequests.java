@@ -1,0 +1,129 @@
+package io.logship.client;
+
+import org.agrona.collections.Long2ObjectHashMap;
+
+import java.util.concurrent.Semaphore;
+
+/**
+ * The requests whose attempt awaits an answer, by correlation id, and the one way every request ends:
+ * {@link #complete} or {@link #fail}, which mark it done, drop it from the table and return its in-flight
+ * permit (a batch returns one per write it carries).
+ *
+ * <p>Owned by the conductor thread; not thread-safe. The permits are shared with API threads, which take
+ * them before queueing a request.
+ */
+final class InFlightRequests
+{
+    private final Semaphore inFlightPermits;
+    private final NodeSessions sessions;
+    private final Long2ObjectHashMap<ClientRequest> awaitingResponse = new Long2ObjectHashMap<>();
+    private long lateResponses;
+
+    InFlightRequests(final Semaphore inFlightPermits, final NodeSessions sessions)
+    {
+        this.inFlightPermits = inFlightPermits;
+        this.sessions = sessions;
+    }
+
+    /** The attempt went out under {@code correlationId}: its answer is claimed by that id. */
+    void awaitAnswer(final long correlationId, final ClientRequest request)
+    {
+        awaitingResponse.put(correlationId, request);
+    }
+
+    /** The current attempt is abandoned: an answer to it arriving later is ignored. */
+    void abandonAttempt(final ClientRequest request)
+    {
+        awaitingResponse.remove(request.correlationId);
+    }
+
+    /** The request an answer belongs to, if it is still waiting for it and of the expected kind. */
+    ClientRequest claim(final long correlationId, final ClientRequest.Kind kind)
+    {
+        final ClientRequest request = awaitingResponse.get(correlationId);
+        if (null == request || (request.kind != kind &&
+            !(kind == ClientRequest.Kind.WRITE && request.kind == ClientRequest.Kind.WRITE_BATCH)))
+        {
+            lateResponses++;
+            return null;
+        }
+        awaitingResponse.remove(correlationId);
+        request.state = ClientRequest.WAITING;
+        return request;
+    }
+
+    /** As {@link #claim} for an AdminResponse, which answers both PROMOTE and DEMOTE. */
+    ClientRequest claimAdmin(final long correlationId)
+    {
+        final ClientRequest request = awaitingResponse.get(correlationId);
+        if (null == request || (request.kind != ClientRequest.Kind.PROMOTE && request.kind != ClientRequest.Kind.DEMOTE))
+        {
+            lateResponses++;
+            return null;
+        }
+        awaitingResponse.remove(correlationId);
+        return request;
+    }
+
+    /** Answers that matched no waiting attempt (late, duplicated or of the wrong kind). */
+    long lateResponses()
+    {
+        return lateResponses;
+    }
+
+    /** Marks the request done and returns its permit; it leaves the active list at the next scan. */
+    ClientRequest finish(final ClientRequest request)
+    {
+        if (request.state == ClientRequest.SENT)
+        {
+            awaitingResponse.remove(request.correlationId);
+        }
+        request.state = ClientRequest.DONE;
+        if (null != request.children)
+        {
+            for (final ClientRequest child : request.children)
+            {
+                child.state = ClientRequest.DONE;
+                inFlightPermits.release(); // a batch holds its writes' permits, not one of its own
+            }
+        }
+        else
+        {
+            inFlightPermits.release();
+        }
+        return request;
+    }
+
+    void complete(final ClientRequest request, final Object result)
+    {
+        finish(request).complete(result);
+    }
+
+    void fail(
+        final ClientRequest request,
+        final ResponseStatus status,
+        final int nodeId,
+        final String detail,
+        final AckLevel ackLevelReached)
+    {
+        final String message = request.describe() + " failed" +
+            (nodeId >= 0 ? " at " + sessions.describeNode(nodeId) : "") +
+            ": " + status + (null == detail || detail.isEmpty() ? "" : ": " + detail);
+        final LogshipClientException error = new LogshipClientException(message, status, nodeId, sessions.leaderId(),
+            ackLevelReached);
+        finish(request).fail(error);
+        if (null != request.children)
+        {
+            for (final ClientRequest child : request.children)
+            {
+                child.fail(error);
+            }
+        }
+    }
+
+    /** Forgets every waiting attempt (the client is closing and has failed them). */
+    void clear()
+    {
+        awaitingResponse.clear();
+    }
+}
