@@ -1,22 +1,14 @@
 package io.logship.client;
 
-import io.aeron.logbuffer.Header;
 import io.logship.transport.BoundedPublisher;
-import io.logship.transport.Decoders;
-import io.logship.transport.MessageAdapter;
 import io.logship.transport.PublishResult;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
-import io.logship.transport.codec.*;
-import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
-import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 
 import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -43,13 +35,10 @@ final class ClientConductor implements Agent
 
     private final ClientConfig config;
     private final long clientId;
-    private final String responseChannel;
-    private final int responseStreamId;
     private final ManyToOneConcurrentArrayQueue<ClientRequest> commandQueue;
     private final Semaphore inFlightPermits;
     private final NanoClock clock;
-    private final ErrorHandler errorHandler;
-    private final MessageAdapter egress;
+    private final EgressAdapter egress;
     private final NodeSessions sessions;
     private final InFlightRequests requests;
     private final RetryPolicy retryPolicy;
@@ -57,7 +46,6 @@ final class ClientConductor implements Agent
     private final long requestTimeoutNs;
     private final long deadlineNs;
 
-    private final Decoders decoders = new Decoders();
     private final IngressPublisher publisher;
     /** Writes drained in this duty cycle, not sent yet: they go out together (client-side batching). */
     private final ArrayList<ClientRequest> openBatch = new ArrayList<>();
@@ -82,31 +70,26 @@ final class ClientConductor implements Agent
     {
         this.config = config;
         this.clientId = config.clientId();
-        this.responseChannel = transport.context().localChannel();
-        this.responseStreamId = TransportStream.CLIENT_EGRESS.streamId();
         this.commandQueue = commandQueue;
         this.inFlightPermits = inFlightPermits;
         this.clock = transport.context().nanoClock();
-        this.errorHandler = config.errorHandler();
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
-        this.publisher = new IngressPublisher(clientId, responseChannel, responseStreamId);
+        this.publisher = new IngressPublisher(
+            clientId, transport.context().localChannel(), TransportStream.CLIENT_EGRESS.streamId());
 
-        MessageAdapter adapter = null;
+        this.sessions = new NodeSessions(config, transport);
+        this.requests = new InFlightRequests(inFlightPermits, sessions);
+        this.retryPolicy = new RetryPolicy(config, sessions, requests);
         try
         {
-            adapter = transport.addAdapter(
-                responseChannel, responseStreamId, TransportStream.CLIENT_EGRESS, "client-egress", this::onMessage);
-            this.sessions = new NodeSessions(config, transport);
+            this.egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietClose(adapter);
+            sessions.close();
             throw ex;
         }
-        this.egress = adapter;
-        this.requests = new InFlightRequests(inFlightPermits, sessions);
-        this.retryPolicy = new RetryPolicy(config, sessions, requests);
     }
 
     /** The leader as last learned, -1 if unknown. Any thread. */
@@ -169,7 +152,7 @@ final class ClientConductor implements Agent
         active.clear();
         requests.clear();
         failQueued(commandQueue, inFlightPermits, closed);
-        CloseHelper.quietClose(egress);
+        egress.close();
         sessions.close();
     }
 
@@ -381,309 +364,9 @@ final class ClientConductor implements Agent
         }
     }
 
-    private static AckLevel fromWire(final io.logship.transport.codec.AckLevel ackLevel)
-    {
-        switch (ackLevel)
-        {
-            case LEADER: return AckLevel.LEADER;
-            case QUORUM: return AckLevel.QUORUM;
-            case ALL: return AckLevel.ALL;
-            default: return null;
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Timers
-
-    // ------------------------------------------------------------------------------------------------
-    // Responses
-
-    private void onMessage(
-        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
-        try
-        {
-            switch (templateId)
-            {
-                case ConnectResponseDecoder.TEMPLATE_ID:
-                {
-                    final ConnectResponseDecoder decoder = decoders.connectResponse(buffer, offset, length);
-                    sessions.onConnectResponse(
-                        decoder.clientId(), decoder.nodeId(), decoder.status(), decoder.leaderId(), decoder.epoch());
-                    break;
-                }
-                case WriteResponseDecoder.TEMPLATE_ID:
-                    onWriteResponse(decoders.writeResponse(buffer, offset, length));
-                    break;
-                case ReadResponseDecoder.TEMPLATE_ID:
-                    onReadResponse(decoders.readResponse(buffer, offset, length));
-                    break;
-                case TailResponseDecoder.TEMPLATE_ID:
-                    onTailResponse(decoders.tailResponse(buffer, offset, length));
-                    break;
-                case StatusResponseDecoder.TEMPLATE_ID:
-                    onStatusResponse(decoders.statusResponse(buffer, offset, length));
-                    break;
-                case ChecksumResponseDecoder.TEMPLATE_ID:
-                    onChecksumResponse(decoders.checksumResponse(buffer, offset, length));
-                    break;
-                case AdminResponseDecoder.TEMPLATE_ID:
-                    onAdminResponse(decoders.adminResponse(buffer, offset, length));
-                    break;
-                default:
-                    break;
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            errorHandler.onError(new LogshipClientException("client could not handle a response of type " +
-                templateId + ": " + ex, ResponseStatus.CORRUPT_RESPONSE, -1, ex));
-        }
-    }
-
-    private void onWriteResponse(final WriteResponseDecoder decoder)
-    {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.WRITE);
-        if (null == request)
-        {
-            return;
-        }
-        final int target = request.targetNodeId;
-        final long writeOffset = decoder.writeOffset();
-        final int epoch = decoder.epoch();
-        final int answeredLeader = decoder.leaderId();
-        final Status status = decoder.status();
-        final AckLevel reached = fromWire(decoder.ackLevelReached());
-        final String message = decoder.message();
-        final long nowNs = clock.nanoTime();
-
-        switch (status)
-        {
-            case OK:
-                sessions.learnLeader(target, epoch);
-                if (null != request.children)
-                {
-                    finish(request);
-                    final AckLevel level = null == reached ? request.ackLevel : reached;
-                    for (int i = 0; i < request.children.size(); i++)
-                    {
-                        request.children.get(i).complete(new WriteResult(writeOffset + i, epoch, level, target));
-                    }
-                }
-                else
-                {
-                    complete(request, new WriteResult(writeOffset, epoch, null == reached ? request.ackLevel : reached,
-                        target));
-                }
-                break;
-
-            case NOT_LEADER:
-            case UNAVAILABLE:
-            case FENCED:
-            case BUSY:
-                onRetryable(request, status, target, answeredLeader, epoch, message, nowNs);
-                break;
-
-            case TIMEOUT:
-                if (retryPolicy.retryTimedOutWrite(request, describeNode(target) + " answered TIMEOUT (reached " +
-                    (null == reached ? "unknown" : reached) + ")" + (message.isEmpty() ? "" : ": " + message), nowNs))
-                {
-                    break;
-                }
-                fail(request, ResponseStatus.TIMEOUT, target, "ack level " + request.ackLevel +
-                    " not reached within " + config.requestTimeoutMs() * 9 / 10 + " ms (reached " +
-                    (null == reached ? "unknown" : reached) + "); the write may still become committed: not retried" +
-                    (message.isEmpty() ? "" : "; node says: " + message), reached);
-                break;
-
-            default:
-                fail(request, ResponseStatus.fromWire(status), target, message, reached);
-                break;
-        }
-    }
-
-    private void onReadResponse(final ReadResponseDecoder decoder)
-    {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.READ);
-        if (null == request)
-        {
-            return;
-        }
-        final int target = request.targetNodeId;
-        final long appliedOffset = decoder.appliedOffset();
-        final long valueOffset = decoder.valueOffset();
-        final int answeredLeader = decoder.leaderId();
-        final Status status = decoder.status();
-        switch (status)
-        {
-            case OK:
-            {
-                final byte[] value = new byte[decoder.valueLength()];
-                decoder.getValue(value, 0, value.length);
-                if (request.consistency.kind() == ReadConsistency.Kind.LEADER)
-                {
-                    sessions.learnLeader(target, -1);
-                }
-                complete(request, new ReadResult(true, value, appliedOffset, valueOffset, target));
-                break;
-            }
-            case NOT_FOUND:
-                complete(request, new ReadResult(false, null, appliedOffset, -1, target));
-                break;
-            case NOT_LEADER:
-            case UNAVAILABLE:
-            case FENCED:
-            case BUSY:
-                onRetryable(request, status, target, answeredLeader, -1, "", clock.nanoTime());
-                break;
-            case TIMEOUT:
-                fail(request, ResponseStatus.TIMEOUT, target, "applied offset " + appliedOffset +
-                    " did not reach min offset " + request.consistency.minOffset() + " in time", null);
-                break;
-            default:
-                fail(request, ResponseStatus.fromWire(status), target, "read refused", null);
-                break;
-        }
-    }
-
-    private void onTailResponse(final TailResponseDecoder decoder)
-    {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.TAIL);
-        if (null == request)
-        {
-            return;
-        }
-        final int target = request.targetNodeId;
-        final Status status = decoder.status();
-        if (status == Status.OK)
-        {
-            final byte[] batches = new byte[decoder.batchesLength()];
-            decoder.getBatches(batches, 0, batches.length);
-            complete(request, new RawTail(target, decoder.nextOffset(), decoder.logStartOffset(),
-                decoder.commitOffset(), batches));
-        }
-        else if (status == Status.BUSY || status == Status.UNAVAILABLE || status == Status.FENCED)
-        {
-            onRetryable(request, status, target, -1, -1, "", clock.nanoTime());
-        }
-        else
-        {
-            fail(request, ResponseStatus.fromWire(status), target, "tail from offset " + request.fromOffset +
-                " refused (log start offset " + decoder.logStartOffset() + ", commit offset " +
-                decoder.commitOffset() + ")", null);
-        }
-    }
-
-    private void onStatusResponse(final StatusResponseDecoder decoder)
-    {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.STATUS);
-        if (null == request)
-        {
-            return;
-        }
-        final int epoch = decoder.epoch();
-        final int leader = decoder.leaderId();
-        final NodeStatus status;
-        final List<FollowerStatus> followers = new ArrayList<>();
-        final int nodeId = decoder.nodeId();
-        final String role = decoder.role().name();
-        final long logStart = decoder.logStartOffset();
-        final long logEnd = decoder.logEndOffset();
-        final long durableEnd = decoder.durableEndOffset();
-        final long commit = decoder.commitOffset();
-        final long applied = decoder.appliedOffset();
-        final boolean autoFailover = decoder.autoFailover() == BooleanType.TRUE;
-        final long elections = decoder.elections();
-        final long leaderLogEnd = decoder.leaderLogEndOffset();
-        final long resyncRecords = decoder.resyncRecordsPerSecond();
-        final long resyncBytes = decoder.resyncBytesPerSecond();
-        final long quarantined = decoder.quarantinedRecords();
-        for (final StatusResponseDecoder.FollowersDecoder follower : decoder.followers())
-        {
-            followers.add(new FollowerStatus(follower.nodeId(), follower.durableEndOffset(), follower.appliedOffset(),
-                follower.lastAckAgeMs()));
-        }
-        final String note = decoder.note();
-        status = new NodeStatus(nodeId, epoch, leader, role, logStart, logEnd, durableEnd, commit, applied,
-            List.copyOf(followers), autoFailover, elections, leaderLogEnd, resyncRecords, resyncBytes, quarantined,
-            note);
-        sessions.learnLeader(leader, epoch);
-        complete(request, status);
-    }
-
-    private void onChecksumResponse(final ChecksumResponseDecoder decoder)
-    {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM);
-        if (null == request)
-        {
-            return;
-        }
-        final int nodeId = decoder.nodeId();
-        final Status status = decoder.status();
-        final ChecksumResult result = new ChecksumResult(nodeId, decoder.fromOffset(), decoder.toOffset(),
-            decoder.batchCount(), decoder.byteCount(), decoder.crc32c());
-        final String message = decoder.message();
-        if (status == Status.OK)
-        {
-            complete(request, result);
-        }
-        else
-        {
-            fail(request, ResponseStatus.fromWire(status), nodeId, "checksum of [" + request.fromOffset + ", " +
-                request.toOffset + ") refused" + (message.isEmpty() ? "" : ": " + message), null);
-        }
-    }
-
-    private void onAdminResponse(final AdminResponseDecoder decoder)
-    {
-        final ClientRequest request = requests.claimAdmin(decoder.correlationId());
-        if (null == request)
-        {
-            return;
-        }
-        final int nodeId = decoder.nodeId();
-        final int epoch = decoder.epoch();
-        final int leader = decoder.leaderId();
-        final Status status = decoder.status();
-        final String message = decoder.message();
-        if (status == Status.OK)
-        {
-            sessions.learnLeader(leader, epoch);
-            complete(request, new AdminResult(nodeId, epoch, leader, message));
-        }
-        else
-        {
-            fail(request, ResponseStatus.fromWire(status), nodeId, message.isEmpty() ? "refused" : message, null);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Completion
-
-    /** NOT_LEADER, BUSY, UNAVAILABLE or FENCED: follow the redirect, back off, or move on. */
-    private void onRetryable(
-        final ClientRequest request,
-        final Status status,
-        final int target,
-        final int answeredLeader,
-        final int epoch,
-        final String message,
-        final long nowNs)
-    {
-        if (retryPolicy.onRetryable(request, status, target, answeredLeader, epoch, message, nowNs))
-        {
-            trySend(request, nowNs);
-        }
-    }
-
     private ClientRequest finish(final ClientRequest request)
     {
         return requests.finish(request);
-    }
-
-    private void complete(final ClientRequest request, final Object result)
-    {
-        requests.complete(request, result);
     }
 
     private void fail(
@@ -694,20 +377,5 @@ final class ClientConductor implements Agent
         final AckLevel ackLevelReached)
     {
         requests.fail(request, status, nodeId, detail, ackLevelReached);
-    }
-
-    private String describeNode(final int nodeId)
-    {
-        return sessions.describeNode(nodeId);
-    }
-
-    long lateResponses()
-    {
-        return requests.lateResponses();
-    }
-
-    /** A tail answer, decoded into records by the caller's thread. */
-    record RawTail(int nodeId, long nextOffset, long logStartOffset, long commitOffset, byte[] batches)
-    {
     }
 }
