@@ -47,11 +47,7 @@ final class ClientConductor implements Agent
     private final long deadlineNs;
 
     private final IngressPublisher publisher;
-    /** Writes drained in this duty cycle, not sent yet: they go out together (client-side batching). */
-    private final ArrayList<ClientRequest> openBatch = new ArrayList<>();
-    /** Writes of batches being retried one by one; they join {@code active} after the scan. */
-    private final ArrayList<ClientRequest> unbatched = new ArrayList<>();
-    private int openBatchBytes;
+    private final BatchAssembler batches;
 
     private long nextCorrelationId = 1;
     private long nextSequence = 1;
@@ -75,6 +71,7 @@ final class ClientConductor implements Agent
         this.clock = transport.context().nanoClock();
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
+        this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes());
         this.publisher = new IngressPublisher(
             clientId, transport.context().localChannel(), TransportStream.CLIENT_EGRESS.streamId());
 
@@ -119,11 +116,7 @@ final class ClientConductor implements Agent
             lastScanNs = nowNs;
             workCount += sessions.maintain(nowNs, publisher);
             workCount += scanRequests(nowNs);
-            if (!unbatched.isEmpty())
-            {
-                active.addAll(unbatched);
-                unbatched.clear();
-            }
+            batches.drainUnbatched(active);
         }
         return workCount;
     }
@@ -144,11 +137,7 @@ final class ClientConductor implements Agent
                 }
             }
         }
-        for (final ClientRequest request : openBatch)
-        {
-            finish(request).fail(closed);
-        }
-        openBatch.clear();
+        batches.closeAll((request) -> finish(request).fail(closed));
         active.clear();
         requests.clear();
         failQueued(commandQueue, inFlightPermits, closed);
@@ -189,16 +178,13 @@ final class ClientConductor implements Agent
         if (request.kind == ClientRequest.Kind.WRITE)
         {
             request.sequence = nextSequence++;
-            if (config.maxBatchRecords() > 1)
+            if (batches.isEnabled())
             {
-                final int bytes = request.key.length + request.value.length + 16;
-                if (!openBatch.isEmpty() && (openBatch.get(0).ackLevel != request.ackLevel ||
-                    openBatch.size() == config.maxBatchRecords() || openBatchBytes + bytes > config.maxBatchBytes()))
+                final ClientRequest sealed = batches.add(request);
+                if (null != sealed)
                 {
-                    sealBatch();
+                    sendSealed(sealed);
                 }
-                openBatch.add(request);
-                openBatchBytes += bytes;
                 return;
             }
         }
@@ -206,37 +192,20 @@ final class ClientConductor implements Agent
         trySend(request, nowNs);
     }
 
-    /**
-     * Sends what this duty cycle drained: one write alone as a WriteRequest, several as one
-     * WriteBatchRequest (consecutive sequences, one reply with the first offset). No linger: a batch is
-     * whatever queued up while the previous cycle worked, so batching costs no latency and grows with load.
-     */
+    /** Sends what this duty cycle drained for the batch assembler (see {@link BatchAssembler}). */
     private void sealBatch()
     {
-        if (openBatch.isEmpty())
+        final ClientRequest sealed = batches.seal();
+        if (null != sealed)
         {
-            return;
+            sendSealed(sealed);
         }
-        final long nowNs = clock.nanoTime();
-        final ClientRequest request;
-        if (openBatch.size() == 1)
-        {
-            request = openBatch.get(0);
-        }
-        else
-        {
-            final ClientRequest first = openBatch.get(0);
-            request = new ClientRequest(ClientRequest.Kind.WRITE_BATCH, ClientRequest.Routing.LEADER, -1,
-                new java.util.concurrent.CompletableFuture<>());
-            request.children = new ArrayList<>(openBatch);
-            request.sequence = first.sequence;
-            request.ackLevel = first.ackLevel;
-            request.deadlineNs = first.deadlineNs;
-        }
-        openBatch.clear();
-        openBatchBytes = 0;
-        active.add(request);
-        trySend(request, nowNs);
+    }
+
+    private void sendSealed(final ClientRequest sealed)
+    {
+        active.add(sealed);
+        trySend(sealed, clock.nanoTime());
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -289,20 +258,8 @@ final class ClientConductor implements Agent
         {
             return false;
         }
-        if (request.kind == ClientRequest.Kind.WRITE_BATCH && request.attempts > 0)
+        if (batches.splitForRetry(request))
         {
-            // A batch is retried as its single writes: after a leader change part of it may be in the log
-            // and part not, and only per-sequence retries let the leader answer each with its own offset.
-            for (final ClientRequest child : request.children)
-            {
-                child.state = ClientRequest.WAITING;
-                child.nextAttemptNs = request.nextAttemptNs;
-                child.attempts = request.attempts;
-                child.redirects = request.redirects;
-                child.rotation = request.rotation;
-                unbatched.add(child);
-            }
-            request.state = ClientRequest.DONE; // its writes keep their permits and go on alone
             return false;
         }
         final int target = retryPolicy.chooseTarget(request);
