@@ -124,25 +124,27 @@ final class ClientConductor implements Agent
     @Override
     public void onClose()
     {
-        final LogshipClientException closed = new LogshipClientException(
-            "client closed before the request completed", ResponseStatus.CLOSED, -1, sessions.leaderId(), null);
+        final LogshipClientException closed = closedError(sessions.leaderId());
         for (final ClientRequest request : active)
         {
             if (request.state != ClientRequest.DONE)
             {
-                finish(request).fail(closed);
-                if (null != request.children)
-                {
-                    request.children.forEach((child) -> child.fail(closed));
-                }
+                requests.fail(request, closed);
             }
         }
-        batches.closeAll((request) -> finish(request).fail(closed));
+        batches.closeAll((request) -> requests.fail(request, closed));
         active.clear();
         requests.clear();
         failQueued(commandQueue, inFlightPermits, closed);
         egress.close();
         sessions.close();
+    }
+
+    /** What every request still pending when the client closes fails with. */
+    static LogshipClientException closedError(final int leaderId)
+    {
+        return new LogshipClientException("client closed before the request completed", ResponseStatus.CLOSED, -1,
+            leaderId, null);
     }
 
     /** Fails whatever is still queued; also used by the closing thread after the conductor stopped. */
@@ -266,7 +268,7 @@ final class ClientConductor implements Agent
         final NodeSession session = sessions.get(target);
         if (null == session)
         {
-            fail(request, ResponseStatus.INVALID, target, "node " + target + " is not in the client's node list " +
+            requests.fail(request, ResponseStatus.INVALID, target, "node " + target + " is not in the client's node list " +
                 sessions.nodeIds(), null);
             return false;
         }
@@ -281,7 +283,7 @@ final class ClientConductor implements Agent
         final BoundedPublisher publication = request.kind.isAdmin() ? session.admin : session.ingress;
         if (null == publication)
         {
-            fail(request, ResponseStatus.NOT_CONFIGURED, target, "admin calls need the cluster secret " +
+            requests.fail(request, ResponseStatus.NOT_CONFIGURED, target, "admin calls need the cluster secret " +
                 "(ClientConfig.clusterSecretFile)", null);
             return false;
         }
@@ -294,6 +296,7 @@ final class ClientConductor implements Agent
                 request.correlationId = correlationId;
                 request.targetNodeId = target;
                 request.attemptDeadlineNs = nowNs + requestTimeoutNs;
+                request.nodeTimeoutMs = nodeTimeoutMs;
                 request.attempts++;
                 request.waitNodeId = -1;
                 requests.awaitAnswer(correlationId, request);
@@ -309,30 +312,15 @@ final class ClientConductor implements Agent
                 return false;
 
             case TOO_LARGE:
-                fail(request, ResponseStatus.INVALID, target, "request of " + publisher.lastMessageLength() +
+                requests.fail(request, ResponseStatus.INVALID, target, "request of " + publisher.lastMessageLength() +
                     " bytes exceeds the largest message the client's publication takes (" +
                     publication.publication().maxMessageLength() + " bytes; raise ClientConfig.termLength)", null);
                 return false;
 
             default:
-                fail(request, ResponseStatus.ERROR, target, "publication to " + session.describe() + " is " + result +
+                requests.fail(request, ResponseStatus.ERROR, target, "publication to " + session.describe() + " is " + result +
                     ": the client must be restarted", null);
                 return false;
         }
-    }
-
-    private ClientRequest finish(final ClientRequest request)
-    {
-        return requests.finish(request);
-    }
-
-    private void fail(
-        final ClientRequest request,
-        final ResponseStatus status,
-        final int nodeId,
-        final String detail,
-        final AckLevel ackLevelReached)
-    {
-        requests.fail(request, status, nodeId, detail, ackLevelReached);
     }
 }

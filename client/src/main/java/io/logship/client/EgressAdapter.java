@@ -41,7 +41,6 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         boolean trySend(ClientRequest request, long nowNs);
     }
 
-    private final ClientConfig config;
     private final NanoClock clock;
     private final ErrorHandler errorHandler;
     private final NodeSessions sessions;
@@ -59,7 +58,6 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         final RetryPolicy retryPolicy,
         final AttemptSender sender)
     {
-        this.config = config;
         this.clock = transport.context().nanoClock();
         this.errorHandler = config.errorHandler();
         this.sessions = sessions;
@@ -128,7 +126,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onWriteResponse(final WriteResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.WRITE);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.WRITE, ClientRequest.Kind.WRITE_BATCH);
         if (null == request)
         {
             return;
@@ -145,11 +143,12 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         switch (status)
         {
             case OK:
+            {
                 sessions.learnLeader(target, epoch);
+                final AckLevel level = null == reached ? request.ackLevel : reached;
                 if (null != request.children)
                 {
                     requests.finish(request);
-                    final AckLevel level = null == reached ? request.ackLevel : reached;
                     for (int i = 0; i < request.children.size(); i++)
                     {
                         request.children.get(i).complete(new WriteResult(writeOffset + i, epoch, level, target));
@@ -157,10 +156,10 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                 }
                 else
                 {
-                    requests.complete(request, new WriteResult(writeOffset, epoch, null == reached ? request.ackLevel : reached,
-                        target));
+                    requests.complete(request, new WriteResult(writeOffset, epoch, level, target));
                 }
                 break;
+            }
 
             case NOT_LEADER:
             case UNAVAILABLE:
@@ -176,7 +175,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                     break;
                 }
                 requests.fail(request, ResponseStatus.TIMEOUT, target, "ack level " + request.ackLevel +
-                    " not reached within " + config.requestTimeoutMs() * 9 / 10 + " ms (reached " +
+                    " not reached within " + request.nodeTimeoutMs + " ms (reached " +
                     (null == reached ? "unknown" : reached) + "); the write may still become committed: not retried" +
                     (message.isEmpty() ? "" : "; node says: " + message), reached);
                 break;
@@ -189,7 +188,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onReadResponse(final ReadResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.READ);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.READ, ClientRequest.Kind.READ);
         if (null == request)
         {
             return;
@@ -233,7 +232,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onTailResponse(final TailResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.TAIL);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.TAIL, ClientRequest.Kind.TAIL);
         if (null == request)
         {
             return;
@@ -261,7 +260,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onStatusResponse(final StatusResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.STATUS);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.STATUS, ClientRequest.Kind.STATUS);
         if (null == request)
         {
             return;
@@ -298,7 +297,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onChecksumResponse(final ChecksumResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM, ClientRequest.Kind.CHECKSUM);
         if (null == request)
         {
             return;
@@ -321,7 +320,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onAdminResponse(final AdminResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claimAdmin(decoder.correlationId());
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.PROMOTE, ClientRequest.Kind.DEMOTE);
         if (null == request)
         {
             return;

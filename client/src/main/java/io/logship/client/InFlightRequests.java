@@ -37,31 +37,22 @@ final class InFlightRequests
         awaitingResponse.remove(request.correlationId);
     }
 
-    /** The request an answer belongs to, if it is still waiting for it and of the expected kind. */
-    ClientRequest claim(final long correlationId, final ClientRequest.Kind kind)
+    /**
+     * The request an answer belongs to, if it is still waiting for it and is of one of the kinds that
+     * answer can be for (a WriteResponse answers a write or a batch, an AdminResponse a promote or a
+     * demote); null, and counted as late, otherwise. The claimed request is WAITING again: the caller
+     * completes, fails or retries it.
+     */
+    ClientRequest claim(final long correlationId, final ClientRequest.Kind kind, final ClientRequest.Kind orKind)
     {
         final ClientRequest request = awaitingResponse.get(correlationId);
-        if (null == request || (request.kind != kind &&
-            !(kind == ClientRequest.Kind.WRITE && request.kind == ClientRequest.Kind.WRITE_BATCH)))
+        if (null == request || (request.kind != kind && request.kind != orKind))
         {
             lateResponses++;
             return null;
         }
         awaitingResponse.remove(correlationId);
         request.state = ClientRequest.WAITING;
-        return request;
-    }
-
-    /** As {@link #claim} for an AdminResponse, which answers both PROMOTE and DEMOTE. */
-    ClientRequest claimAdmin(final long correlationId)
-    {
-        final ClientRequest request = awaitingResponse.get(correlationId);
-        if (null == request || (request.kind != ClientRequest.Kind.PROMOTE && request.kind != ClientRequest.Kind.DEMOTE))
-        {
-            lateResponses++;
-            return null;
-        }
-        awaitingResponse.remove(correlationId);
         return request;
     }
 
@@ -109,8 +100,12 @@ final class InFlightRequests
         final String message = request.describe() + " failed" +
             (nodeId >= 0 ? " at " + sessions.describeNode(nodeId) : "") +
             ": " + status + (null == detail || detail.isEmpty() ? "" : ": " + detail);
-        final LogshipClientException error = new LogshipClientException(message, status, nodeId, sessions.leaderId(),
-            ackLevelReached);
+        fail(request, new LogshipClientException(message, status, nodeId, sessions.leaderId(), ackLevelReached));
+    }
+
+    /** Fails the request and, for a batch, every write it carries, with {@code error}. */
+    void fail(final ClientRequest request, final LogshipClientException error)
+    {
         finish(request).fail(error);
         if (null != request.children)
         {

@@ -97,8 +97,7 @@ final class IngressPublisher
                     .sequence(request.sequence)
                     .timeoutMs(nodeTimeoutMs)
                     .ackLevel(toWire(request.ackLevel))
-                    .recordType(request.recordType == RecordType.DELETE ?
-                        io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT)
+                    .recordType(toWire(request.recordType))
                     .putKey(request.key, 0, request.key.length)
                     .putValue(request.value, 0, request.value.length);
                 break;
@@ -116,8 +115,7 @@ final class IngressPublisher
                 for (final ClientRequest child : request.children)
                 {
                     records.next()
-                        .recordType(child.recordType == RecordType.DELETE ?
-                            io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT)
+                        .recordType(toWire(child.recordType))
                         .putKey(child.key, 0, child.key.length)
                         .putValue(child.value, 0, child.value.length);
                 }
@@ -201,6 +199,12 @@ final class IngressPublisher
             case QUORUM:
             default: return io.logship.transport.codec.AckLevel.QUORUM;
         }
+    }
+
+    private static io.logship.transport.codec.RecordType toWire(final RecordType recordType)
+    {
+        return recordType == RecordType.DELETE ?
+            io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT;
     }
 
     private static Consistency toWire(final ReadConsistency.Kind kind)

@@ -469,8 +469,7 @@ public final class LogshipClient implements AutoCloseable
 
     private LogshipClientException closedError()
     {
-        return new LogshipClientException("client closed before the request completed", ResponseStatus.CLOSED, -1,
-            conductor.leaderId(), null);
+        return ClientConductor.closedError(conductor.leaderId());
     }
 
     @Override
