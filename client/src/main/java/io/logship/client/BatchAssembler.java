@@ -3,6 +3,7 @@ package io.logship.client;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Client-side batching: the writes drained in one duty cycle go out as one request. One write alone is
@@ -126,11 +127,17 @@ final class BatchAssembler
         }
     }
 
-    /** Hands every write of the open batch to {@code closer} and forgets them (the client is closing). */
-    void closeAll(final java.util.function.Consumer<ClientRequest> closer)
+    /**
+     * Hands every write it still holds to {@code closer} and forgets them (the client is closing): the open
+     * batch, and the writes of split batches not yet back in the active list (a batch split while
+     * following a redirect waits here until the next scan, and its writes must fail on close too).
+     */
+    void closeAll(final Consumer<ClientRequest> closer)
     {
         openBatch.forEach(closer);
         openBatch.clear();
         openBatchBytes = 0;
+        unbatched.forEach(closer);
+        unbatched.clear();
     }
 }
