@@ -118,16 +118,49 @@ class LogshipClientTest
 
         final CompletableFuture<WriteResult> first = client.put(bytes("a"), bytes("1"));
         final CompletableFuture<WriteResult> second = client.put(bytes("b"), bytes("2"));
-        final CompletableFuture<CompletableFuture<WriteResult>> third =
-            CompletableFuture.supplyAsync(() -> client.put(bytes("c"), bytes("3")));
+        // Both writes reached the node, which holds them unanswered: their two permits stay taken.
+        awaitCondition(() -> sequencesReceived(1).containsAll(List.of(1L, 2L)));
+        final CompletableFuture<CompletableFuture<WriteResult>> third = new CompletableFuture<>();
+        final Thread caller = new Thread(() -> third.complete(client.put(bytes("c"), bytes("3"))), "third-caller");
+        caller.setDaemon(true);
+        caller.start();
 
-        Thread.sleep(300);
+        // The caller is parked waiting for a permit (not merely slow to get there)...
+        awaitCondition(() -> isWaitingForAPermit(caller));
         assertThat(third).as("the third caller blocks while two requests are in flight").isNotDone();
-        cluster.node(1).answerWrites = true; // the retries (same sequences) are answered
+        assertThat(sequencesReceived(1)).as("sequence 3 was never sent").containsOnly(1L, 2L);
 
+        // ...and gets one only once a write is answered.
+        cluster.node(1).answerWrites = true; // the retries (same sequences) are answered
         assertThat(first.get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
         assertThat(second.get(10, TimeUnit.SECONDS).offset()).isEqualTo(1);
         assertThat(third.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS).offset()).isEqualTo(2);
+        caller.join(10_000);
+    }
+
+    private List<Long> sequencesReceived(final int nodeId)
+    {
+        final List<Long> sequences = new ArrayList<>();
+        cluster.node(nodeId).writesReceived.forEach((w) -> sequences.add(w[1]));
+        return sequences;
+    }
+
+    /** True while {@code thread} is parked inside {@code Semaphore.tryAcquire}: the in-flight permits. */
+    private static boolean isWaitingForAPermit(final Thread thread)
+    {
+        if (thread.getState() != Thread.State.TIMED_WAITING)
+        {
+            return false;
+        }
+        for (final StackTraceElement frame : thread.getStackTrace())
+        {
+            if (frame.getClassName().equals(java.util.concurrent.Semaphore.class.getName()) &&
+                frame.getMethodName().equals("tryAcquire"))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
