@@ -11,19 +11,19 @@ import org.agrona.concurrent.NanoClock;
 import java.util.ArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * The client's one thread: owns every publication and the response subscription, the node sessions, the
- * table of requests awaiting an answer (by correlation id), their timers and their retries. API threads
- * hand it {@link ClientRequest}s through a bounded queue; it completes their futures. Futures therefore
- * complete on this thread: callbacks must not block.
+ * The client's one thread: its duty cycle and the wiring of the collaborators that do the work. API threads
+ * hand it {@link ClientRequest}s through a bounded queue; it completes their futures, so futures complete
+ * on this thread and callbacks must not block.
  *
- * <p>Each attempt gets a fresh correlation id, so a late answer to an abandoned attempt is ignored; a
- * write keeps its sequence across every attempt, so the leader applies it once and answers a retry with
- * the original offset. Retry policy (README.md "Behaviour"): NOT_LEADER with a leader goes there at once;
- * NOT_LEADER without one, BUSY, UNAVAILABLE and FENCED back off (10 ms doubling to 1 s, +/-20%); an
- * attempt unanswered after {@code requestTimeoutMs} drops that node's session (it may have restarted) and
- * moves on to the next node; every request fails by its deadline at the latest.
+ * <p>Each duty cycle: drain the queue (writes go to the {@link BatchAssembler}, the rest are sent at once),
+ * send the batch this cycle assembled, poll answers ({@link EgressAdapter}), and every millisecond run the
+ * Connect rounds ({@link NodeSessions}) and the timers of every active request. Sending an attempt is
+ * here ({@link #trySend}): the {@link RetryPolicy} picks the node and reacts to failures, the
+ * {@link IngressPublisher} encodes, {@link InFlightRequests} holds the attempt until its answer or its
+ * timer. Each attempt gets a fresh correlation id, so a late answer to an abandoned attempt is ignored.
  *
  * <p>Not thread-safe: only {@link #enqueue} and {@link #leaderId()} may be called from other threads.
  */
@@ -42,7 +42,10 @@ final class ClientConductor implements Agent
     private final NodeSessions sessions;
     private final InFlightRequests requests;
     private final RetryPolicy retryPolicy;
+    /** Every request taken from the queue and not done yet, except writes still in the batch assembler. */
     private final ArrayList<ClientRequest> active = new ArrayList<>();
+    /** Created once: a method reference made in every duty cycle would be garbage. */
+    private final Consumer<ClientRequest> requestHandler = this::onRequest;
     private final long requestTimeoutNs;
     private final long deadlineNs;
 
@@ -54,9 +57,9 @@ final class ClientConductor implements Agent
     private long lastScanNs;
 
     /**
-     * Creates the response adapter on the client's own endpoint and, per node, the ingress publisher
-     * (and the admin publisher when a cluster secret is configured). Runs on the caller's thread before
-     * the conductor thread starts.
+     * Creates, per node, the ingress publication (and the admin one when a cluster secret is configured),
+     * then the response subscription on the client's own endpoint. Runs on the caller's thread before the
+     * conductor thread starts; on failure closes what it opened.
      */
     ClientConductor(
         final ClientConfig config,
@@ -106,7 +109,7 @@ final class ClientConductor implements Agent
     @Override
     public int doWork()
     {
-        int workCount = commandQueue.drain(this::onRequest, COMMAND_LIMIT);
+        int workCount = commandQueue.drain(requestHandler, COMMAND_LIMIT);
         sealBatch();
         workCount += egress.poll(FRAGMENT_LIMIT);
 
@@ -210,12 +213,10 @@ final class ClientConductor implements Agent
         trySend(sealed, clock.nanoTime());
     }
 
-    // ------------------------------------------------------------------------------------------------
-    // Sessions
-
-    // ------------------------------------------------------------------------------------------------
-    // Sending
-
+    /**
+     * The timers of every active request: its deadline, its attempt's timeout, or its next attempt coming
+     * due. Done requests leave the list here, compacted in place.
+     */
     private int scanRequests(final long nowNs)
     {
         int workCount = 0;
