@@ -269,8 +269,8 @@ final class ClientConductor implements Agent
         final NodeSession session = sessions.get(target);
         if (null == session)
         {
-            requests.fail(request, ResponseStatus.INVALID, target, "node " + target + " is not in the client's node list " +
-                sessions.nodeIds(), null);
+            requests.fail(request, ResponseStatus.INVALID, target, "node " + target +
+                " is not in the client's node list " + sessions.nodeIds(), null);
             return false;
         }
 
@@ -319,8 +319,8 @@ final class ClientConductor implements Agent
                 return false;
 
             default:
-                requests.fail(request, ResponseStatus.ERROR, target, "publication to " + session.describe() + " is " + result +
-                    ": the client must be restarted", null);
+                requests.fail(request, ResponseStatus.ERROR, target, "publication to " + session.describe() +
+                    " is " + result + ": the client must be restarted", null);
                 return false;
         }
     }

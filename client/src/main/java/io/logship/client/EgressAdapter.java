@@ -126,7 +126,8 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onWriteResponse(final WriteResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.WRITE, ClientRequest.Kind.WRITE_BATCH);
+        final ClientRequest request =
+            requests.claim(decoder.correlationId(), ClientRequest.Kind.WRITE, ClientRequest.Kind.WRITE_BATCH);
         if (null == request)
         {
             return;
@@ -169,8 +170,10 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                 break;
 
             case TIMEOUT:
-                if (retryPolicy.retryTimedOutWrite(request, sessions.describeNode(target) + " answered TIMEOUT (reached " +
-                    (null == reached ? "unknown" : reached) + ")" + (message.isEmpty() ? "" : ": " + message), nowNs))
+            {
+                final String reason = sessions.describeNode(target) + " answered TIMEOUT (reached " +
+                    (null == reached ? "unknown" : reached) + ")" + (message.isEmpty() ? "" : ": " + message);
+                if (retryPolicy.retryTimedOutWrite(request, reason, nowNs))
                 {
                     break;
                 }
@@ -179,6 +182,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                     (null == reached ? "unknown" : reached) + "); the write may still become committed: not retried" +
                     (message.isEmpty() ? "" : "; node says: " + message), reached);
                 break;
+            }
 
             default:
                 requests.fail(request, ResponseStatus.fromWire(status), target, message, reached);
@@ -188,7 +192,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onReadResponse(final ReadResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.READ, ClientRequest.Kind.READ);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.READ);
         if (null == request)
         {
             return;
@@ -232,7 +236,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onTailResponse(final TailResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.TAIL, ClientRequest.Kind.TAIL);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.TAIL);
         if (null == request)
         {
             return;
@@ -260,7 +264,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onStatusResponse(final StatusResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.STATUS, ClientRequest.Kind.STATUS);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.STATUS);
         if (null == request)
         {
             return;
@@ -297,7 +301,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
 
     private void onChecksumResponse(final ChecksumResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM, ClientRequest.Kind.CHECKSUM);
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM);
         if (null == request)
         {
             return;
@@ -313,14 +317,15 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         }
         else
         {
-            requests.fail(request, ResponseStatus.fromWire(status), nodeId, "checksum of [" + request.fromOffset + ", " +
-                request.toOffset + ") refused" + (message.isEmpty() ? "" : ": " + message), null);
+            requests.fail(request, ResponseStatus.fromWire(status), nodeId, "checksum of [" + request.fromOffset +
+                ", " + request.toOffset + ") refused" + (message.isEmpty() ? "" : ": " + message), null);
         }
     }
 
     private void onAdminResponse(final AdminResponseDecoder decoder)
     {
-        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.PROMOTE, ClientRequest.Kind.DEMOTE);
+        final ClientRequest request =
+            requests.claim(decoder.correlationId(), ClientRequest.Kind.PROMOTE, ClientRequest.Kind.DEMOTE);
         if (null == request)
         {
             return;
@@ -337,7 +342,8 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         }
         else
         {
-            requests.fail(request, ResponseStatus.fromWire(status), nodeId, message.isEmpty() ? "refused" : message, null);
+            requests.fail(
+                request, ResponseStatus.fromWire(status), nodeId, message.isEmpty() ? "refused" : message, null);
         }
     }
 

@@ -37,6 +37,12 @@ final class InFlightRequests
         awaitingResponse.remove(request.correlationId);
     }
 
+    /** As {@link #claim(long, ClientRequest.Kind, ClientRequest.Kind)} for an answer to one kind only. */
+    ClientRequest claim(final long correlationId, final ClientRequest.Kind kind)
+    {
+        return claim(correlationId, kind, kind);
+    }
+
     /**
      * The request an answer belongs to, if it is still waiting for it and is of one of the kinds that
      * answer can be for (a WriteResponse answers a write or a batch, an AdminResponse a promote or a

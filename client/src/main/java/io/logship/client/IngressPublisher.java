@@ -73,7 +73,10 @@ final class IngressPublisher
      * @param nodeTimeoutMs how long the node may take before answering TIMEOUT (writes and reads).
      */
     PublishResult send(
-        final BoundedPublisher publisher, final ClientRequest request, final long correlationId, final int nodeTimeoutMs)
+        final BoundedPublisher publisher,
+        final ClientRequest request,
+        final long correlationId,
+        final int nodeTimeoutMs)
     {
         encode(request, correlationId, nodeTimeoutMs);
         lastMessageLength = MessageHeaderEncoder.ENCODED_LENGTH + encodedBodyLength(request);

@@ -240,7 +240,8 @@ final class RetryPolicy
     {
         final int nodeId = request.targetNodeId >= 0 ? request.targetNodeId : request.waitNodeId;
         final String last = null != request.lastFailure ? request.lastFailure :
-            request.state == ClientRequest.SENT ? sessions.describeNode(request.targetNodeId) + " had not answered yet" :
+            request.state == ClientRequest.SENT ?
+                sessions.describeNode(request.targetNodeId) + " had not answered yet" :
             request.waitNodeId >= 0 ? sessions.describeNode(request.waitNodeId) + " was not connected: " +
                 sessions.get(request.waitNodeId).lastError : "no node was tried";
         requests.fail(request, ResponseStatus.DEADLINE_EXCEEDED, nodeId, "no answer within the deadline of " +
@@ -253,7 +254,11 @@ final class RetryPolicy
      * (fixed), after a back-off if asked.
      */
     private void moveOn(
-        final ClientRequest request, final int failedNodeId, final String reason, final long nowNs, final boolean backOff)
+        final ClientRequest request,
+        final int failedNodeId,
+        final String reason,
+        final long nowNs,
+        final boolean backOff)
     {
         request.state = ClientRequest.WAITING;
         request.lastFailure = reason;
