@@ -165,6 +165,47 @@ class LogshipClientTest
 
     @Test
     @Timeout(30)
+    void shouldSendTheWritesQueuedInOneDutyCycleAsOneBatchAndCompleteEachWithItsOwnOffset() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).answerWrites = false;
+        connect(fast(cluster.clientConfig()).maxBatchRecords(256));
+
+        // Ten puts made inside a callback on the conductor thread are all queued before its next drain,
+        // so that drain takes them together: one batch, deterministically. The callback is registered
+        // while the first write cannot have been answered, so it runs on the conductor thread.
+        final CompletableFuture<WriteResult> first = client.put(bytes("first"), bytes("x"));
+        final Thread testThread = Thread.currentThread();
+        final List<CompletableFuture<WriteResult>> batched = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final CompletableFuture<Thread> callbackThread = new CompletableFuture<>();
+        first.thenRun(() ->
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                batched.add(client.put(bytes("k" + i), bytes("v" + i)));
+            }
+            callbackThread.complete(Thread.currentThread());
+        });
+        cluster.node(1).answerWrites = true; // the retry of the first write (same sequence) is answered
+
+        assertThat(first.get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
+        assertThat(callbackThread.get(10, TimeUnit.SECONDS)).isNotSameAs(testThread);
+        for (int i = 0; i < 10; i++)
+        {
+            final WriteResult result = batched.get(i).get(10, TimeUnit.SECONDS);
+            assertThat(result.offset()).as("write %s", i).isEqualTo(1 + i);
+            assertThat(result.leaderId()).isEqualTo(1);
+            assertThat(result.ackLevelReached()).isEqualTo(AckLevel.QUORUM);
+        }
+        assertThat(cluster.node(1).batchesReceived).hasSize(1);
+        assertThat(cluster.node(1).batchesReceived.get(0)).containsExactly(2L, 10L);
+        assertThat(new String(cluster.node(1).store.get("k7"), StandardCharsets.UTF_8)).isEqualTo("v7");
+        assertThat(cluster.node(1).storeOffsets.get("k7")).isEqualTo(8L);
+        assertThat(cluster.errors).isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
     void shouldFollowNotLeaderRedirectToTheNamedLeader() throws Exception
     {
         cluster = new FakeCluster(1, 2).leader(1, 1);
