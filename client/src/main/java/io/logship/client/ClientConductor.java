@@ -1,44 +1,29 @@
 package io.logship.client;
 
-import io.aeron.logbuffer.Header;
-import io.logship.log.RecordType;
 import io.logship.transport.BoundedPublisher;
-import io.logship.transport.Decoders;
-import io.logship.transport.MessageAdapter;
 import io.logship.transport.PublishResult;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
-import io.logship.transport.codec.*;
-import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
-import org.agrona.ErrorHandler;
-import org.agrona.ExpandableArrayBuffer;
-import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * The client's one thread: owns every publication and the response subscription, the node sessions, the
- * table of requests awaiting an answer (by correlation id), their timers and their retries. API threads
- * hand it {@link ClientRequest}s through a bounded queue; it completes their futures. Futures therefore
- * complete on this thread: callbacks must not block.
+ * The client's one thread: its duty cycle and the wiring of the collaborators that do the work. API threads
+ * hand it {@link ClientRequest}s through a bounded queue; it completes their futures, so futures complete
+ * on this thread and callbacks must not block.
  *
- * <p>Each attempt gets a fresh correlation id, so a late answer to an abandoned attempt is ignored; a
- * write keeps its sequence across every attempt, so the leader applies it once and answers a retry with
- * the original offset. Retry policy (README.md "Behaviour"): NOT_LEADER with a leader goes there at once;
- * NOT_LEADER without one, BUSY, UNAVAILABLE and FENCED back off (10 ms doubling to 1 s, +/-20%); an
- * attempt unanswered after {@code requestTimeoutMs} drops that node's session (it may have restarted) and
- * moves on to the next node; every request fails by its deadline at the latest.
+ * <p>Each duty cycle: drain the queue (writes go to the {@link BatchAssembler}, the rest are sent at once),
+ * send the batch this cycle assembled, poll answers ({@link EgressAdapter}), and every millisecond run the
+ * Connect rounds ({@link NodeSessions}) and the timers of every active request. Sending an attempt is
+ * here ({@link #trySend}): the {@link RetryPolicy} picks the node and reacts to failures, the
+ * {@link IngressPublisher} encodes, {@link InFlightRequests} holds the attempt until its answer or its
+ * timer. Each attempt gets a fresh correlation id, so a late answer to an abandoned attempt is ignored.
  *
  * <p>Not thread-safe: only {@link #enqueue} and {@link #leaderId()} may be called from other threads.
  */
@@ -47,58 +32,34 @@ final class ClientConductor implements Agent
     private static final int COMMAND_LIMIT = 64;
     private static final int FRAGMENT_LIMIT = 64;
     private static final long SCAN_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final long BACKOFF_MIN_NS = TimeUnit.MILLISECONDS.toNanos(10);
-    private static final long BACKOFF_MAX_NS = TimeUnit.SECONDS.toNanos(1);
-    /** Back-pressure on our own publication: retry soon, on a later duty cycle. */
-    private static final long BACK_PRESSURE_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final ClientConfig config;
     private final long clientId;
-    private final String responseChannel;
-    private final int responseStreamId;
     private final ManyToOneConcurrentArrayQueue<ClientRequest> commandQueue;
     private final Semaphore inFlightPermits;
     private final NanoClock clock;
-    private final ErrorHandler errorHandler;
-    private final MessageAdapter egress;
-    private final NodeSession[] sessions;
-    private final Int2ObjectHashMap<NodeSession> sessionById = new Int2ObjectHashMap<>();
-    private final Long2ObjectHashMap<ClientRequest> awaitingResponse = new Long2ObjectHashMap<>();
+    private final EgressAdapter egress;
+    private final NodeSessions sessions;
+    private final InFlightRequests requests;
+    private final RetryPolicy retryPolicy;
+    /** Every request taken from the queue and not done yet, except writes still in the batch assembler. */
     private final ArrayList<ClientRequest> active = new ArrayList<>();
+    /** Created once: a method reference made in every duty cycle would be garbage. */
+    private final Consumer<ClientRequest> requestHandler = this::onRequest;
     private final long requestTimeoutNs;
     private final long deadlineNs;
-    private final long connectTimeoutNs;
 
-    private final Decoders decoders = new Decoders();
-    private final ExpandableArrayBuffer sendBuffer = new ExpandableArrayBuffer(64 * 1024);
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
-    private final ConnectEncoder connectEncoder = new ConnectEncoder();
-    private final WriteRequestEncoder writeEncoder = new WriteRequestEncoder();
-    private final WriteBatchRequestEncoder writeBatchEncoder = new WriteBatchRequestEncoder();
-    /** Writes drained in this duty cycle, not sent yet: they go out together (client-side batching). */
-    private final ArrayList<ClientRequest> openBatch = new ArrayList<>();
-    /** Writes of batches being retried one by one; they join {@code active} after the scan. */
-    private final ArrayList<ClientRequest> unbatched = new ArrayList<>();
-    private int openBatchBytes;
-    private final ReadRequestEncoder readEncoder = new ReadRequestEncoder();
-    private final TailRequestEncoder tailEncoder = new TailRequestEncoder();
-    private final StatusRequestEncoder statusEncoder = new StatusRequestEncoder();
-    private final ChecksumRequestEncoder checksumEncoder = new ChecksumRequestEncoder();
-    private final PromoteRequestEncoder promoteEncoder = new PromoteRequestEncoder();
-    private final DemoteRequestEncoder demoteEncoder = new DemoteRequestEncoder();
+    private final IngressPublisher publisher;
+    private final BatchAssembler batches;
 
-    private volatile int leaderId = -1;
-    private int leaderEpoch = -1;
     private long nextCorrelationId = 1;
     private long nextSequence = 1;
-    private int roundRobin;
     private long lastScanNs;
-    private long lateResponses;
 
     /**
-     * Creates the response adapter on the client's own endpoint and, per node, the ingress publisher
-     * (and the admin publisher when a cluster secret is configured). Runs on the caller's thread before
-     * the conductor thread starts.
+     * Creates, per node, the ingress publication (and the admin one when a cluster secret is configured),
+     * then the response subscription on the client's own endpoint. Runs on the caller's thread before the
+     * conductor thread starts; on failure closes what it opened.
      */
     ClientConductor(
         final ClientConfig config,
@@ -108,79 +69,47 @@ final class ClientConductor implements Agent
     {
         this.config = config;
         this.clientId = config.clientId();
-        this.responseChannel = transport.context().localChannel();
-        this.responseStreamId = TransportStream.CLIENT_EGRESS.streamId();
         this.commandQueue = commandQueue;
         this.inFlightPermits = inFlightPermits;
         this.clock = transport.context().nanoClock();
-        this.errorHandler = config.errorHandler();
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
-        this.connectTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.connectTimeoutMs());
+        this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes());
+        this.publisher = new IngressPublisher(
+            clientId, transport.context().localChannel(), TransportStream.CLIENT_EGRESS.streamId());
 
-        final List<NodeSession> created = new ArrayList<>();
-        MessageAdapter adapter = null;
+        this.sessions = new NodeSessions(config, transport);
+        this.requests = new InFlightRequests(inFlightPermits, sessions);
+        this.retryPolicy = new RetryPolicy(config, sessions, requests);
         try
         {
-            adapter = transport.addAdapter(
-                responseChannel, responseStreamId, TransportStream.CLIENT_EGRESS, "client-egress", this::onMessage);
-            for (final Map.Entry<Integer, InetSocketAddress> node : config.nodes().entrySet())
-            {
-                final int nodeId = node.getKey();
-                final String host = node.getValue().getHostString();
-                final int port = node.getValue().getPort();
-                final BoundedPublisher ingress = transport.addPublisher(
-                    host, port, TransportStream.CLIENT_INGRESS, "client-ingress-" + nodeId);
-                BoundedPublisher admin = null;
-                try
-                {
-                    admin = null == transport.context().clusterSecret() ? null :
-                        transport.addPublisher(host, port, TransportStream.ADMIN, "client-admin-" + nodeId);
-                }
-                finally
-                {
-                    created.add(new NodeSession(nodeId, created.size(), host, port, ingress, admin));
-                }
-            }
+            this.egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietClose(adapter);
-            for (final NodeSession session : created)
-            {
-                CloseHelper.quietCloseAll(session.ingress, session.admin);
-            }
+            sessions.close();
             throw ex;
-        }
-        this.egress = adapter;
-        this.sessions = created.toArray(new NodeSession[0]);
-        for (final NodeSession session : this.sessions)
-        {
-            sessionById.put(session.nodeId, session);
         }
     }
 
     /** The leader as last learned, -1 if unknown. Any thread. */
     int leaderId()
     {
-        return leaderId;
+        return sessions.leaderId();
     }
 
     @Override
     public void onStart()
     {
         final long nowNs = clock.nanoTime();
-        for (final NodeSession session : sessions)
-        {
-            session.ensureConnecting(nowNs);
-        }
+        sessions.connectAll(nowNs);
         lastScanNs = nowNs - SCAN_INTERVAL_NS;
     }
 
     @Override
     public int doWork()
     {
-        int workCount = commandQueue.drain(this::onRequest, COMMAND_LIMIT);
+        int workCount = commandQueue.drain(requestHandler, COMMAND_LIMIT);
         sealBatch();
         workCount += egress.poll(FRAGMENT_LIMIT);
 
@@ -188,13 +117,9 @@ final class ClientConductor implements Agent
         if (nowNs - lastScanNs >= SCAN_INTERVAL_NS)
         {
             lastScanNs = nowNs;
-            workCount += maintainSessions(nowNs);
+            workCount += sessions.maintain(nowNs, publisher);
             workCount += scanRequests(nowNs);
-            if (!unbatched.isEmpty())
-            {
-                active.addAll(unbatched);
-                unbatched.clear();
-            }
+            batches.drainUnbatched(active);
         }
         return workCount;
     }
@@ -202,32 +127,27 @@ final class ClientConductor implements Agent
     @Override
     public void onClose()
     {
-        final LogshipClientException closed = new LogshipClientException(
-            "client closed before the request completed", ResponseStatus.CLOSED, -1, leaderId, null);
+        final LogshipClientException closed = closedError(sessions.leaderId());
         for (final ClientRequest request : active)
         {
             if (request.state != ClientRequest.DONE)
             {
-                finish(request).fail(closed);
-                if (null != request.children)
-                {
-                    request.children.forEach((child) -> child.fail(closed));
-                }
+                requests.fail(request, closed);
             }
         }
-        for (final ClientRequest request : openBatch)
-        {
-            finish(request).fail(closed);
-        }
-        openBatch.clear();
+        batches.closeAll((request) -> requests.fail(request, closed));
         active.clear();
-        awaitingResponse.clear();
+        requests.clear();
         failQueued(commandQueue, inFlightPermits, closed);
-        CloseHelper.quietClose(egress);
-        for (final NodeSession session : sessions)
-        {
-            CloseHelper.quietCloseAll(session.ingress, session.admin);
-        }
+        egress.close();
+        sessions.close();
+    }
+
+    /** What every request still pending when the client closes fails with. */
+    static LogshipClientException closedError(final int leaderId)
+    {
+        return new LogshipClientException("client closed before the request completed", ResponseStatus.CLOSED, -1,
+            leaderId, null);
     }
 
     /** Fails whatever is still queued; also used by the closing thread after the conductor stopped. */
@@ -263,16 +183,13 @@ final class ClientConductor implements Agent
         if (request.kind == ClientRequest.Kind.WRITE)
         {
             request.sequence = nextSequence++;
-            if (config.maxBatchRecords() > 1)
+            if (batches.isEnabled())
             {
-                final int bytes = request.key.length + request.value.length + 16;
-                if (!openBatch.isEmpty() && (openBatch.get(0).ackLevel != request.ackLevel ||
-                    openBatch.size() == config.maxBatchRecords() || openBatchBytes + bytes > config.maxBatchBytes()))
+                final ClientRequest sealed = batches.add(request);
+                if (null != sealed)
                 {
-                    sealBatch();
+                    sendSealed(sealed);
                 }
-                openBatch.add(request);
-                openBatchBytes += bytes;
                 return;
             }
         }
@@ -280,132 +197,26 @@ final class ClientConductor implements Agent
         trySend(request, nowNs);
     }
 
-    /**
-     * Sends what this duty cycle drained: one write alone as a WriteRequest, several as one
-     * WriteBatchRequest (consecutive sequences, one reply with the first offset). No linger: a batch is
-     * whatever queued up while the previous cycle worked, so batching costs no latency and grows with load.
-     */
+    /** Sends what this duty cycle drained for the batch assembler (see {@link BatchAssembler}). */
     private void sealBatch()
     {
-        if (openBatch.isEmpty())
+        final ClientRequest sealed = batches.seal();
+        if (null != sealed)
         {
-            return;
+            sendSealed(sealed);
         }
-        final long nowNs = clock.nanoTime();
-        final ClientRequest request;
-        if (openBatch.size() == 1)
-        {
-            request = openBatch.get(0);
-        }
-        else
-        {
-            final ClientRequest first = openBatch.get(0);
-            request = new ClientRequest(ClientRequest.Kind.WRITE_BATCH, ClientRequest.Routing.LEADER, -1,
-                new java.util.concurrent.CompletableFuture<>());
-            request.children = new ArrayList<>(openBatch);
-            request.sequence = first.sequence;
-            request.ackLevel = first.ackLevel;
-            request.deadlineNs = first.deadlineNs;
-        }
-        openBatch.clear();
-        openBatchBytes = 0;
-        active.add(request);
-        trySend(request, nowNs);
     }
 
-    // ------------------------------------------------------------------------------------------------
-    // Sessions
-
-    private int maintainSessions(final long nowNs)
+    private void sendSealed(final ClientRequest sealed)
     {
-        int workCount = 0;
-        for (final NodeSession session : sessions)
-        {
-            if (NodeSession.CONNECTING != session.state)
-            {
-                continue;
-            }
-            if (nowNs - session.attemptEndNs >= 0)
-            {
-                if (session.attempts >= config.connectAttempts())
-                {
-                    session.failedRounds++;
-                    session.disconnect(session.describe() + " did not answer " + session.attempts + " Connect" +
-                        (session.attempts > 1 ? "s" : "") + " within " + config.connectTimeoutMs() + " ms each" +
-                        (session.ingress.isConnected() ? "" : " (no subscriber at its endpoint: is it running?)"));
-                    workCount++;
-                    continue;
-                }
-                session.attempts++;
-                session.attemptEndNs = nowNs + connectTimeoutNs;
-                session.sentThisAttempt = false;
-            }
-            if (!session.sentThisAttempt)
-            {
-                connectEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .clientId(clientId)
-                    .responseStreamId(responseStreamId)
-                    .responseChannel(responseChannel);
-                if (session.ingress.offer(connectEncoder) == PublishResult.SENT)
-                {
-                    session.sentThisAttempt = true;
-                    workCount++;
-                }
-            }
-        }
-        return workCount;
+        active.add(sealed);
+        trySend(sealed, clock.nanoTime());
     }
 
-    private void onConnectResponse(final ConnectResponseDecoder decoder)
-    {
-        if (decoder.clientId() != clientId)
-        {
-            return;
-        }
-        final NodeSession session = sessionById.get(decoder.nodeId());
-        if (null == session)
-        {
-            errorHandler.onError(new LogshipClientException("ConnectResponse from node " + decoder.nodeId() +
-                ", which is not in the client's node list " + sessionById.keySet(), ResponseStatus.ERROR,
-                decoder.nodeId(), leaderId, null));
-            return;
-        }
-        if (decoder.status() == Status.OK)
-        {
-            session.state = NodeSession.CONNECTED;
-            session.lastError = null;
-            learnLeader(decoder.leaderId(), decoder.epoch());
-        }
-        else if (NodeSession.CONNECTING == session.state)
-        {
-            session.lastError = session.describe() + " refused Connect: " + decoder.status();
-        }
-    }
-
-    private void learnLeader(final int leaderId, final int epoch)
-    {
-        if (leaderId < 0 || null == sessionById.get(leaderId))
-        {
-            return;
-        }
-        if (epoch >= leaderEpoch || (epoch < 0 && this.leaderId < 0))
-        {
-            this.leaderId = leaderId;
-            leaderEpoch = Math.max(leaderEpoch, epoch);
-        }
-    }
-
-    private void forgetLeader(final int nodeId)
-    {
-        if (leaderId == nodeId)
-        {
-            leaderId = -1;
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Sending
-
+    /**
+     * The timers of every active request: its deadline, its attempt's timeout, or its next attempt coming
+     * due. Done requests leave the list here, compacted in place.
+     */
     private int scanRequests(final long nowNs)
     {
         int workCount = 0;
@@ -418,12 +229,12 @@ final class ClientConductor implements Agent
             {
                 if (nowNs - request.deadlineNs >= 0)
                 {
-                    onDeadline(request);
+                    retryPolicy.onDeadline(request);
                     workCount++;
                 }
                 else if (request.state == ClientRequest.SENT && nowNs - request.attemptDeadlineNs >= 0)
                 {
-                    onAttemptTimeout(request, nowNs);
+                    retryPolicy.onAttemptTimeout(request, nowNs);
                     workCount++;
                 }
                 else if (request.state == ClientRequest.WAITING)
@@ -450,71 +261,35 @@ final class ClientConductor implements Agent
         {
             return false;
         }
-        if (request.kind == ClientRequest.Kind.WRITE_BATCH && request.attempts > 0)
+        if (batches.splitForRetry(request))
         {
-            // A batch is retried as its single writes: after a leader change part of it may be in the log
-            // and part not, and only per-sequence retries let the leader answer each with its own offset.
-            for (final ClientRequest child : request.children)
-            {
-                child.state = ClientRequest.WAITING;
-                child.nextAttemptNs = request.nextAttemptNs;
-                child.attempts = request.attempts;
-                child.redirects = request.redirects;
-                child.rotation = request.rotation;
-                unbatched.add(child);
-            }
-            request.state = ClientRequest.DONE; // its writes keep their permits and go on alone
             return false;
         }
-        final int target = chooseTarget(request);
-        final NodeSession session = sessionById.get(target);
+        final int target = retryPolicy.chooseTarget(request);
+        final NodeSession session = sessions.get(target);
         if (null == session)
         {
-            fail(request, ResponseStatus.INVALID, target, "node " + target + " is not in the client's node list " +
-                sessionById.keySet(), null);
+            requests.fail(request, ResponseStatus.INVALID, target, "node " + target +
+                " is not in the client's node list " + sessions.nodeIds(), null);
             return false;
         }
 
         if (NodeSession.CONNECTED != session.state)
         {
-            session.ensureConnecting(nowNs);
-            if (request.waitNodeId != target)
-            {
-                request.waitNodeId = target;
-                request.waitSinceNs = nowNs;
-                request.waitFailedRounds = session.failedRounds;
-            }
-            else if (session.failedRounds > request.waitFailedRounds)
-            {
-                if (request.routing == ClientRequest.Routing.FIXED)
-                {
-                    fail(request, ResponseStatus.UNREACHABLE, target, session.lastError, null);
-                }
-                else
-                {
-                    moveOn(request, target, session.lastError, nowNs, false);
-                }
-            }
-            else if (request.routing != ClientRequest.Routing.FIXED && nowNs - request.waitSinceNs >= connectTimeoutNs)
-            {
-                moveOn(request, target, session.describe() + " did not answer Connect within " +
-                    config.connectTimeoutMs() + " ms", nowNs, false);
-            }
+            retryPolicy.onSessionNotReady(request, session, nowNs);
             return false;
         }
 
         final long correlationId = nextCorrelationId++;
-        final BoundedPublisher publisher = request.kind.isAdmin() ? session.admin : session.ingress;
-        if (null == publisher)
+        final BoundedPublisher publication = request.kind.isAdmin() ? session.admin : session.ingress;
+        if (null == publication)
         {
-            fail(request, ResponseStatus.NOT_CONFIGURED, target, "admin calls need the cluster secret " +
+            requests.fail(request, ResponseStatus.NOT_CONFIGURED, target, "admin calls need the cluster secret " +
                 "(ClientConfig.clusterSecretFile)", null);
             return false;
         }
-        final int nodeTimeoutMs = nodeTimeoutMs(request, nowNs);
-        encode(request, correlationId, nodeTimeoutMs);
-        final PublishResult result = publisher.offer(headerEncoder.buffer(), 0,
-            MessageHeaderEncoder.ENCODED_LENGTH + encodedBodyLength(request));
+        final int nodeTimeoutMs = retryPolicy.nodeTimeoutMs(request, nowNs);
+        final PublishResult result = publisher.send(publication, request, correlationId, nodeTimeoutMs);
         switch (result)
         {
             case SENT:
@@ -522,681 +297,31 @@ final class ClientConductor implements Agent
                 request.correlationId = correlationId;
                 request.targetNodeId = target;
                 request.attemptDeadlineNs = nowNs + requestTimeoutNs;
+                request.nodeTimeoutMs = nodeTimeoutMs;
                 request.attempts++;
                 request.waitNodeId = -1;
-                awaitingResponse.put(correlationId, request);
+                requests.awaitAnswer(correlationId, request);
                 return true;
 
             case BACK_PRESSURED:
             case ADMIN_ACTION:
-                request.nextAttemptNs = nowNs + BACK_PRESSURE_RETRY_NS;
-                request.lastFailure = "publication to " + session.describe() + " back-pressured";
+                retryPolicy.onBackPressured(request, session, nowNs);
                 return false;
 
             case NOT_CONNECTED:
-                session.disconnect(session.describe() + ": no subscriber at its endpoint (is it running?)");
-                if (request.routing == ClientRequest.Routing.FIXED)
-                {
-                    request.lastFailure = session.lastError;
-                }
-                else
-                {
-                    moveOn(request, target, session.lastError, nowNs, false);
-                }
+                retryPolicy.onNoSubscriber(request, session, nowNs);
                 return false;
 
             case TOO_LARGE:
-                fail(request, ResponseStatus.INVALID, target, "request of " +
-                    (MessageHeaderEncoder.ENCODED_LENGTH + encodedBodyLength(request)) +
+                requests.fail(request, ResponseStatus.INVALID, target, "request of " + publisher.lastMessageLength() +
                     " bytes exceeds the largest message the client's publication takes (" +
-                    publisher.publication().maxMessageLength() + " bytes; raise ClientConfig.termLength)", null);
+                    publication.publication().maxMessageLength() + " bytes; raise ClientConfig.termLength)", null);
                 return false;
 
             default:
-                fail(request, ResponseStatus.ERROR, target, "publication to " + session.describe() + " is " + result +
-                    ": the client must be restarted", null);
+                requests.fail(request, ResponseStatus.ERROR, target, "publication to " + session.describe() +
+                    " is " + result + ": the client must be restarted", null);
                 return false;
         }
-    }
-
-    private int chooseTarget(final ClientRequest request)
-    {
-        final int n = sessions.length;
-        switch (request.routing)
-        {
-            case FIXED:
-                return request.fixedNodeId;
-
-            case LEADER:
-            {
-                final int leader = leaderId;
-                if (leader >= 0)
-                {
-                    return leader;
-                }
-                if (request.rotation < 0)
-                {
-                    request.rotation = Math.floorMod(roundRobin++, n);
-                }
-                return sessions[Math.floorMod(request.rotation, n)].nodeId;
-            }
-
-            case PREFER_FOLLOWER:
-            default:
-            {
-                if (request.rotation < 0)
-                {
-                    final int start = roundRobin++;
-                    final int leader = leaderId;
-                    request.rotation = Math.floorMod(start, n);
-                    for (int i = 0; i < n; i++)
-                    {
-                        final int index = Math.floorMod(start + i, n);
-                        if (sessions[index].nodeId != leader)
-                        {
-                            request.rotation = index;
-                            break;
-                        }
-                    }
-                }
-                return sessions[Math.floorMod(request.rotation, n)].nodeId;
-            }
-        }
-    }
-
-    /**
-     * The attempt at {@code failedNodeId} failed: try the next node (routed requests) or the same one
-     * (fixed), after a back-off if asked.
-     */
-    private void moveOn(
-        final ClientRequest request, final int failedNodeId, final String reason, final long nowNs, final boolean backOff)
-    {
-        request.state = ClientRequest.WAITING;
-        request.lastFailure = reason;
-        request.waitNodeId = -1;
-        if (request.routing != ClientRequest.Routing.FIXED)
-        {
-            forgetLeader(failedNodeId);
-            final NodeSession failed = sessionById.get(failedNodeId);
-            request.rotation = null == failed ? request.rotation + 1 : failed.index + 1;
-        }
-        request.nextAttemptNs = backOff ? nowNs + backoffNs(request.attempts) : nowNs;
-    }
-
-    private static long backoffNs(final int attempts)
-    {
-        final long base = Math.min(BACKOFF_MAX_NS, BACKOFF_MIN_NS << Math.min(Math.max(attempts - 1, 0), 7));
-        return base + ThreadLocalRandom.current().nextLong(-base / 5, base / 5 + 1);
-    }
-
-    private int nodeTimeoutMs(final ClientRequest request, final long nowNs)
-    {
-        // The node gets 9/10 of the attempt so its TIMEOUT answer can arrive before the client's own timer.
-        final long remainingMs = TimeUnit.NANOSECONDS.toMillis(request.deadlineNs - nowNs);
-        final long attemptMs = Math.max(1, config.requestTimeoutMs() * 9 / 10);
-        return (int)Math.max(1, Math.min(attemptMs, remainingMs));
-    }
-
-    private void encode(final ClientRequest request, final long correlationId, final int nodeTimeoutMs)
-    {
-        switch (request.kind)
-        {
-            case WRITE:
-                writeEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .sequence(request.sequence)
-                    .timeoutMs(nodeTimeoutMs)
-                    .ackLevel(toWire(request.ackLevel))
-                    .recordType(request.recordType == RecordType.DELETE ?
-                        io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT)
-                    .putKey(request.key, 0, request.key.length)
-                    .putValue(request.value, 0, request.value.length);
-                break;
-
-            case WRITE_BATCH:
-            {
-                final WriteBatchRequestEncoder.RecordsEncoder records = writeBatchEncoder
-                    .wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .firstSequence(request.sequence)
-                    .timeoutMs(nodeTimeoutMs)
-                    .ackLevel(toWire(request.ackLevel))
-                    .recordsCount(request.children.size());
-                for (final ClientRequest child : request.children)
-                {
-                    records.next()
-                        .recordType(child.recordType == RecordType.DELETE ?
-                            io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT)
-                        .putKey(child.key, 0, child.key.length)
-                        .putValue(child.value, 0, child.value.length);
-                }
-                break;
-            }
-
-            case READ:
-                readEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .minOffset(request.consistency.minOffset())
-                    .timeoutMs(nodeTimeoutMs)
-                    .consistency(toWire(request.consistency.kind()))
-                    .putKey(request.key, 0, request.key.length);
-                break;
-
-            case TAIL:
-                tailEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .fromOffset(request.fromOffset)
-                    .maxBytes(request.maxBytes);
-                break;
-
-            case STATUS:
-                statusEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId);
-                break;
-
-            case CHECKSUM:
-                checksumEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .fromOffset(request.fromOffset)
-                    .toOffset(request.toOffset);
-                break;
-
-            case PROMOTE:
-                promoteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .targetNodeId(request.promoteNodeId > 0 ? request.promoteNodeId : request.fixedNodeId)
-                    .flags().clear().forced(request.force);
-                break;
-
-            case DEMOTE:
-                demoteEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .nodeId(request.fixedNodeId);
-                break;
-
-            default:
-                throw new IllegalStateException("unknown request kind " + request.kind);
-        }
-    }
-
-    private int encodedBodyLength(final ClientRequest request)
-    {
-        switch (request.kind)
-        {
-            case WRITE: return writeEncoder.encodedLength();
-            case WRITE_BATCH: return writeBatchEncoder.encodedLength();
-            case READ: return readEncoder.encodedLength();
-            case TAIL: return tailEncoder.encodedLength();
-            case STATUS: return statusEncoder.encodedLength();
-            case CHECKSUM: return checksumEncoder.encodedLength();
-            case PROMOTE: return promoteEncoder.encodedLength();
-            case DEMOTE: return demoteEncoder.encodedLength();
-            default: throw new IllegalStateException("unknown request kind " + request.kind);
-        }
-    }
-
-    private static io.logship.transport.codec.AckLevel toWire(final AckLevel ackLevel)
-    {
-        switch (ackLevel)
-        {
-            case LEADER: return io.logship.transport.codec.AckLevel.LEADER;
-            case ALL: return io.logship.transport.codec.AckLevel.ALL;
-            case QUORUM:
-            default: return io.logship.transport.codec.AckLevel.QUORUM;
-        }
-    }
-
-    private static AckLevel fromWire(final io.logship.transport.codec.AckLevel ackLevel)
-    {
-        switch (ackLevel)
-        {
-            case LEADER: return AckLevel.LEADER;
-            case QUORUM: return AckLevel.QUORUM;
-            case ALL: return AckLevel.ALL;
-            default: return null;
-        }
-    }
-
-    private static Consistency toWire(final ReadConsistency.Kind kind)
-    {
-        switch (kind)
-        {
-            case LEADER: return Consistency.LEADER;
-            case MIN_OFFSET: return Consistency.MIN_OFFSET;
-            case ANY:
-            default: return Consistency.ANY;
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Timers
-
-    private void onDeadline(final ClientRequest request)
-    {
-        final int nodeId = request.targetNodeId >= 0 ? request.targetNodeId : request.waitNodeId;
-        final String last = null != request.lastFailure ? request.lastFailure :
-            request.state == ClientRequest.SENT ? describeNode(request.targetNodeId) + " had not answered yet" :
-            request.waitNodeId >= 0 ? describeNode(request.waitNodeId) + " was not connected: " +
-                sessionById.get(request.waitNodeId).lastError : "no node was tried";
-        fail(request, ResponseStatus.DEADLINE_EXCEEDED, nodeId, "no answer within the deadline of " +
-            config.deadlineMs() + " ms after " + request.attempts + " attempt" + (request.attempts == 1 ? "" : "s") +
-            "; last: " + last, null);
-    }
-
-    private void onAttemptTimeout(final ClientRequest request, final long nowNs)
-    {
-        awaitingResponse.remove(request.correlationId);
-        final int target = request.targetNodeId;
-        final NodeSession session = sessionById.get(target);
-        final String reason = session.describe() + " did not answer within " + config.requestTimeoutMs() + " ms";
-        // The node may have restarted and forgotten the session: connect again now, before its next request.
-        session.disconnect(reason);
-        session.ensureConnecting(nowNs);
-        if (request.kind == ClientRequest.Kind.PROMOTE || request.kind == ClientRequest.Kind.DEMOTE)
-        {
-            fail(request, ResponseStatus.DEADLINE_EXCEEDED, target, reason + ": the " + request.kind.operation +
-                " may or may not have happened; check status before trying again", null);
-            return;
-        }
-        moveOn(request, target, reason, nowNs, false);
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Responses
-
-    private void onMessage(
-        final int templateId, final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
-        try
-        {
-            switch (templateId)
-            {
-                case ConnectResponseDecoder.TEMPLATE_ID:
-                    onConnectResponse(decoders.connectResponse(buffer, offset, length));
-                    break;
-                case WriteResponseDecoder.TEMPLATE_ID:
-                    onWriteResponse(decoders.writeResponse(buffer, offset, length));
-                    break;
-                case ReadResponseDecoder.TEMPLATE_ID:
-                    onReadResponse(decoders.readResponse(buffer, offset, length));
-                    break;
-                case TailResponseDecoder.TEMPLATE_ID:
-                    onTailResponse(decoders.tailResponse(buffer, offset, length));
-                    break;
-                case StatusResponseDecoder.TEMPLATE_ID:
-                    onStatusResponse(decoders.statusResponse(buffer, offset, length));
-                    break;
-                case ChecksumResponseDecoder.TEMPLATE_ID:
-                    onChecksumResponse(decoders.checksumResponse(buffer, offset, length));
-                    break;
-                case AdminResponseDecoder.TEMPLATE_ID:
-                    onAdminResponse(decoders.adminResponse(buffer, offset, length));
-                    break;
-                default:
-                    break;
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            errorHandler.onError(new LogshipClientException("client could not handle a response of type " +
-                templateId + ": " + ex, ResponseStatus.CORRUPT_RESPONSE, -1, ex));
-        }
-    }
-
-    /** The request an answer belongs to, if it is still waiting for it and of the expected kind. */
-    private ClientRequest claim(final long correlationId, final ClientRequest.Kind kind)
-    {
-        final ClientRequest request = awaitingResponse.get(correlationId);
-        if (null == request || (request.kind != kind &&
-            !(kind == ClientRequest.Kind.WRITE && request.kind == ClientRequest.Kind.WRITE_BATCH)))
-        {
-            lateResponses++;
-            return null;
-        }
-        awaitingResponse.remove(correlationId);
-        request.state = ClientRequest.WAITING;
-        return request;
-    }
-
-    private void onWriteResponse(final WriteResponseDecoder decoder)
-    {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.WRITE);
-        if (null == request)
-        {
-            return;
-        }
-        final int target = request.targetNodeId;
-        final long writeOffset = decoder.writeOffset();
-        final int epoch = decoder.epoch();
-        final int answeredLeader = decoder.leaderId();
-        final Status status = decoder.status();
-        final AckLevel reached = fromWire(decoder.ackLevelReached());
-        final String message = decoder.message();
-        final long nowNs = clock.nanoTime();
-
-        switch (status)
-        {
-            case OK:
-                learnLeader(target, epoch);
-                if (null != request.children)
-                {
-                    finish(request);
-                    final AckLevel level = null == reached ? request.ackLevel : reached;
-                    for (int i = 0; i < request.children.size(); i++)
-                    {
-                        request.children.get(i).complete(new WriteResult(writeOffset + i, epoch, level, target));
-                    }
-                }
-                else
-                {
-                    complete(request, new WriteResult(writeOffset, epoch, null == reached ? request.ackLevel : reached,
-                        target));
-                }
-                break;
-
-            case NOT_LEADER:
-            case UNAVAILABLE:
-            case FENCED:
-            case BUSY:
-                onRetryable(request, status, target, answeredLeader, epoch, message, nowNs);
-                break;
-
-            case TIMEOUT:
-                if (config.retryTimedOutWrites() && nowNs < request.deadlineNs)
-                {
-                    // Idempotent: the leader answers the resend with the original offset once the level is reached.
-                    request.lastFailure = describeNode(target) + " answered TIMEOUT (reached " +
-                        (null == reached ? "unknown" : reached) + ")" + (message.isEmpty() ? "" : ": " + message);
-                    request.nextAttemptNs = nowNs;
-                    break;
-                }
-                fail(request, ResponseStatus.TIMEOUT, target, "ack level " + request.ackLevel +
-                    " not reached within " + config.requestTimeoutMs() * 9 / 10 + " ms (reached " +
-                    (null == reached ? "unknown" : reached) + "); the write may still become committed: not retried" +
-                    (message.isEmpty() ? "" : "; node says: " + message), reached);
-                break;
-
-            default:
-                fail(request, ResponseStatus.fromWire(status), target, message, reached);
-                break;
-        }
-    }
-
-    /** NOT_LEADER, BUSY, UNAVAILABLE or FENCED: follow the redirect, back off, or move on. */
-    private void onRetryable(
-        final ClientRequest request,
-        final Status status,
-        final int target,
-        final int answeredLeader,
-        final int epoch,
-        final String message,
-        final long nowNs)
-    {
-        final String reason = describeNode(target) + " answered " + status + (message.isEmpty() ? "" : ": " + message);
-        if (status == Status.BUSY)
-        {
-            request.lastFailure = reason;
-            request.nextAttemptNs = nowNs + backoffNs(request.attempts);
-            return;
-        }
-        if (request.routing == ClientRequest.Routing.FIXED)
-        {
-            fail(request, ResponseStatus.fromWire(status), target, reason + (answeredLeader >= 0 ?
-                " (leader is node " + answeredLeader + ")" : ""), null);
-            return;
-        }
-        if (status == Status.NOT_LEADER && answeredLeader >= 0 && answeredLeader != target &&
-            null != sessionById.get(answeredLeader))
-        {
-            forgetLeader(target);
-            learnLeader(answeredLeader, epoch);
-            request.redirects++;
-            if (leaderId == answeredLeader)
-            {
-                request.state = ClientRequest.WAITING;
-                request.waitNodeId = -1;
-                request.lastFailure = reason + " (leader is node " + answeredLeader + ")";
-                // Go to the named leader at once, unless nodes keep redirecting in a circle (mid-election).
-                request.nextAttemptNs = request.redirects <= 2 * sessions.length ?
-                    nowNs : nowNs + backoffNs(request.attempts);
-                trySend(request, nowNs);
-                return;
-            }
-            // The redirect named a leader of an older epoch than the client knows of: rotate instead.
-        }
-        moveOn(request, target, reason, nowNs, true);
-    }
-
-    private void onReadResponse(final ReadResponseDecoder decoder)
-    {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.READ);
-        if (null == request)
-        {
-            return;
-        }
-        final int target = request.targetNodeId;
-        final long appliedOffset = decoder.appliedOffset();
-        final long valueOffset = decoder.valueOffset();
-        final int answeredLeader = decoder.leaderId();
-        final Status status = decoder.status();
-        switch (status)
-        {
-            case OK:
-            {
-                final byte[] value = new byte[decoder.valueLength()];
-                decoder.getValue(value, 0, value.length);
-                if (request.consistency.kind() == ReadConsistency.Kind.LEADER)
-                {
-                    learnLeader(target, -1);
-                }
-                complete(request, new ReadResult(true, value, appliedOffset, valueOffset, target));
-                break;
-            }
-            case NOT_FOUND:
-                complete(request, new ReadResult(false, null, appliedOffset, -1, target));
-                break;
-            case NOT_LEADER:
-            case UNAVAILABLE:
-            case FENCED:
-            case BUSY:
-                onRetryable(request, status, target, answeredLeader, -1, "", clock.nanoTime());
-                break;
-            case TIMEOUT:
-                fail(request, ResponseStatus.TIMEOUT, target, "applied offset " + appliedOffset +
-                    " did not reach min offset " + request.consistency.minOffset() + " in time", null);
-                break;
-            default:
-                fail(request, ResponseStatus.fromWire(status), target, "read refused", null);
-                break;
-        }
-    }
-
-    private void onTailResponse(final TailResponseDecoder decoder)
-    {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.TAIL);
-        if (null == request)
-        {
-            return;
-        }
-        final int target = request.targetNodeId;
-        final Status status = decoder.status();
-        if (status == Status.OK)
-        {
-            final byte[] batches = new byte[decoder.batchesLength()];
-            decoder.getBatches(batches, 0, batches.length);
-            complete(request, new RawTail(target, decoder.nextOffset(), decoder.logStartOffset(),
-                decoder.commitOffset(), batches));
-        }
-        else if (status == Status.BUSY || status == Status.UNAVAILABLE || status == Status.FENCED)
-        {
-            onRetryable(request, status, target, -1, -1, "", clock.nanoTime());
-        }
-        else
-        {
-            fail(request, ResponseStatus.fromWire(status), target, "tail from offset " + request.fromOffset +
-                " refused (log start offset " + decoder.logStartOffset() + ", commit offset " +
-                decoder.commitOffset() + ")", null);
-        }
-    }
-
-    private void onStatusResponse(final StatusResponseDecoder decoder)
-    {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.STATUS);
-        if (null == request)
-        {
-            return;
-        }
-        final int epoch = decoder.epoch();
-        final int leader = decoder.leaderId();
-        final NodeStatus status;
-        final List<FollowerStatus> followers = new ArrayList<>();
-        final int nodeId = decoder.nodeId();
-        final String role = decoder.role().name();
-        final long logStart = decoder.logStartOffset();
-        final long logEnd = decoder.logEndOffset();
-        final long durableEnd = decoder.durableEndOffset();
-        final long commit = decoder.commitOffset();
-        final long applied = decoder.appliedOffset();
-        final boolean autoFailover = decoder.autoFailover() == BooleanType.TRUE;
-        final long elections = decoder.elections();
-        final long leaderLogEnd = decoder.leaderLogEndOffset();
-        final long resyncRecords = decoder.resyncRecordsPerSecond();
-        final long resyncBytes = decoder.resyncBytesPerSecond();
-        final long quarantined = decoder.quarantinedRecords();
-        for (final StatusResponseDecoder.FollowersDecoder follower : decoder.followers())
-        {
-            followers.add(new FollowerStatus(follower.nodeId(), follower.durableEndOffset(), follower.appliedOffset(),
-                follower.lastAckAgeMs()));
-        }
-        final String note = decoder.note();
-        status = new NodeStatus(nodeId, epoch, leader, role, logStart, logEnd, durableEnd, commit, applied,
-            List.copyOf(followers), autoFailover, elections, leaderLogEnd, resyncRecords, resyncBytes, quarantined,
-            note);
-        learnLeader(leader, epoch);
-        complete(request, status);
-    }
-
-    private void onChecksumResponse(final ChecksumResponseDecoder decoder)
-    {
-        final ClientRequest request = claim(decoder.correlationId(), ClientRequest.Kind.CHECKSUM);
-        if (null == request)
-        {
-            return;
-        }
-        final int nodeId = decoder.nodeId();
-        final Status status = decoder.status();
-        final ChecksumResult result = new ChecksumResult(nodeId, decoder.fromOffset(), decoder.toOffset(),
-            decoder.batchCount(), decoder.byteCount(), decoder.crc32c());
-        final String message = decoder.message();
-        if (status == Status.OK)
-        {
-            complete(request, result);
-        }
-        else
-        {
-            fail(request, ResponseStatus.fromWire(status), nodeId, "checksum of [" + request.fromOffset + ", " +
-                request.toOffset + ") refused" + (message.isEmpty() ? "" : ": " + message), null);
-        }
-    }
-
-    private void onAdminResponse(final AdminResponseDecoder decoder)
-    {
-        final ClientRequest request = awaitingResponse.get(decoder.correlationId());
-        if (null == request || (request.kind != ClientRequest.Kind.PROMOTE && request.kind != ClientRequest.Kind.DEMOTE))
-        {
-            lateResponses++;
-            return;
-        }
-        awaitingResponse.remove(decoder.correlationId());
-        final int nodeId = decoder.nodeId();
-        final int epoch = decoder.epoch();
-        final int leader = decoder.leaderId();
-        final Status status = decoder.status();
-        final String message = decoder.message();
-        if (status == Status.OK)
-        {
-            learnLeader(leader, epoch);
-            complete(request, new AdminResult(nodeId, epoch, leader, message));
-        }
-        else
-        {
-            fail(request, ResponseStatus.fromWire(status), nodeId, message.isEmpty() ? "refused" : message, null);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Completion
-
-    /** Marks the request done and returns its permit; it leaves the active list at the next scan. */
-    private ClientRequest finish(final ClientRequest request)
-    {
-        if (request.state == ClientRequest.SENT)
-        {
-            awaitingResponse.remove(request.correlationId);
-        }
-        request.state = ClientRequest.DONE;
-        if (null != request.children)
-        {
-            for (final ClientRequest child : request.children)
-            {
-                child.state = ClientRequest.DONE;
-                inFlightPermits.release(); // a batch holds its writes' permits, not one of its own
-            }
-        }
-        else
-        {
-            inFlightPermits.release();
-        }
-        return request;
-    }
-
-    private void complete(final ClientRequest request, final Object result)
-    {
-        finish(request).complete(result);
-    }
-
-    private void fail(
-        final ClientRequest request,
-        final ResponseStatus status,
-        final int nodeId,
-        final String detail,
-        final AckLevel ackLevelReached)
-    {
-        final String message = request.describe() + " failed" + (nodeId >= 0 ? " at " + describeNode(nodeId) : "") +
-            ": " + status + (null == detail || detail.isEmpty() ? "" : ": " + detail);
-        final LogshipClientException error = new LogshipClientException(message, status, nodeId, leaderId,
-            ackLevelReached);
-        finish(request).fail(error);
-        if (null != request.children)
-        {
-            for (final ClientRequest child : request.children)
-            {
-                child.fail(error);
-            }
-        }
-    }
-
-    private String describeNode(final int nodeId)
-    {
-        final NodeSession session = sessionById.get(nodeId);
-        return null == session ? "node " + nodeId : session.describe();
-    }
-
-    long lateResponses()
-    {
-        return lateResponses;
-    }
-
-    /** A tail answer, decoded into records by the caller's thread. */
-    record RawTail(int nodeId, long nextOffset, long logStartOffset, long commitOffset, byte[] batches)
-    {
     }
 }

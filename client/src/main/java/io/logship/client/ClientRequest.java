@@ -70,6 +70,8 @@ final class ClientRequest
     int state = WAITING;
     long deadlineNs;
     long attemptDeadlineNs;
+    /** The node's own timeout sent with the current attempt (writes and reads), for error messages. */
+    int nodeTimeoutMs;
     long nextAttemptNs;
     long correlationId;
     /** Node of the current (or last) attempt; -1 before the first. */

@@ -154,7 +154,7 @@ public final class LogshipClient implements AutoCloseable
         {
             throw invalid("tail", "maxBytes=" + maxBytes + " is invalid: expected a positive number of bytes");
         }
-        final CompletableFuture<ClientConductor.RawTail> future = new CompletableFuture<>();
+        final CompletableFuture<EgressAdapter.RawTail> future = new CompletableFuture<>();
         final ClientRequest request = nodeId < 0 ?
             new ClientRequest(ClientRequest.Kind.TAIL, ClientRequest.Routing.LEADER, -1, future) :
             new ClientRequest(ClientRequest.Kind.TAIL, ClientRequest.Routing.FIXED, nodeId, future);
@@ -421,7 +421,7 @@ public final class LogshipClient implements AutoCloseable
     }
 
     /** Decodes a tail answer on the caller's thread: checks every batch, skips records below fromOffset. */
-    static TailBatch decodeTail(final ClientConductor.RawTail raw, final long fromOffset)
+    static TailBatch decodeTail(final EgressAdapter.RawTail raw, final long fromOffset)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(raw.batches());
         final RecordCursor cursor = new RecordCursor();
@@ -469,8 +469,7 @@ public final class LogshipClient implements AutoCloseable
 
     private LogshipClientException closedError()
     {
-        return new LogshipClientException("client closed before the request completed", ResponseStatus.CLOSED, -1,
-            conductor.leaderId(), null);
+        return ClientConductor.closedError(conductor.leaderId());
     }
 
     @Override

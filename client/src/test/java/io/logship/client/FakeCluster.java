@@ -108,8 +108,8 @@ final class FakeCluster implements AutoCloseable
         {
             config.node(node.nodeId, "127.0.0.1", node.port);
         }
-        // One write per request: these tests are about each write's retries and answers; batching is
-        // exercised against real nodes (system-tests) where every pipelined client batches.
+        // One write per request: these tests are about each write's retries and answers. The batching
+        // test turns it back on; system-tests exercise it against real nodes.
         return config.termLength(4 * 1024 * 1024).errorHandler(errors::add).maxBatchRecords(1);
     }
 
@@ -180,6 +180,8 @@ final class FakeCluster implements AutoCloseable
 
         // Observations.
         final List<long[]> writesReceived = new CopyOnWriteArrayList<>();
+        /** One {firstSequence, record count} per WriteBatchRequest (its writes are in writesReceived too). */
+        final List<long[]> batchesReceived = new CopyOnWriteArrayList<>();
         final List<String> connectsReceived = new CopyOnWriteArrayList<>();
         final List<Integer> adminReceived = new CopyOnWriteArrayList<>();
         final Map<String, byte[]> store = new java.util.concurrent.ConcurrentHashMap<>();
@@ -252,6 +254,9 @@ final class FakeCluster implements AutoCloseable
                     break;
                 case WriteRequestDecoder.TEMPLATE_ID:
                     onWrite(decoders.writeRequest(buffer, offset, length));
+                    break;
+                case WriteBatchRequestDecoder.TEMPLATE_ID:
+                    onWriteBatch(decoders.writeBatchRequest(buffer, offset, length));
                     break;
                 case ReadRequestDecoder.TEMPLATE_ID:
                     onRead(decoders.readRequest(buffer, offset, length));
@@ -376,6 +381,73 @@ final class FakeCluster implements AutoCloseable
                 {
                     encoder.writeOffset(writeOffset).status(Status.OK).ackLevelReached(ackLevel).message("");
                 }
+            }
+            reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+        }
+
+        /**
+         * A leader applies the batch's records at consecutive offsets (a resent batch: the offsets of the
+         * first time) and answers once with the first offset; only the writeAnswers and leader knobs apply.
+         */
+        private void onWriteBatch(final WriteBatchRequestDecoder decoder)
+        {
+            final long correlationId = decoder.correlationId();
+            final long clientId = decoder.clientId();
+            final long firstSequence = decoder.firstSequence();
+            final io.logship.transport.codec.AckLevel ackLevel = decoder.ackLevel();
+            final List<String> keys = new ArrayList<>();
+            final List<byte[]> values = new ArrayList<>();
+            for (final WriteBatchRequestDecoder.RecordsDecoder record : decoder.records())
+            {
+                final io.logship.transport.codec.RecordType type = record.recordType();
+                final byte[] key = new byte[record.keyLength()];
+                record.getKey(key, 0, key.length);
+                final byte[] value = new byte[record.valueLength()];
+                record.getValue(value, 0, value.length);
+                keys.add(new String(key, StandardCharsets.UTF_8));
+                values.add(type == io.logship.transport.codec.RecordType.DELETE ? null : value);
+                writesReceived.add(new long[] {clientId, firstSequence + keys.size() - 1});
+            }
+            batchesReceived.add(new long[] {firstSequence, keys.size()});
+            if (!answerWrites)
+            {
+                return;
+            }
+
+            final WriteResponseEncoder encoder = new WriteResponseEncoder()
+                .wrapAndApplyHeader(buffer, 0, header)
+                .correlationId(correlationId)
+                .epoch(epoch)
+                .leaderId(leaderId);
+            if (leaderId != nodeId)
+            {
+                encoder.writeOffset(-1).status(Status.NOT_LEADER)
+                    .ackLevelReached(io.logship.transport.codec.AckLevel.NULL_VAL).message("not the leader");
+            }
+            else
+            {
+                Long firstOffset = dedup.get(clientId + "/" + firstSequence);
+                if (null == firstOffset)
+                {
+                    firstOffset = nextOffset;
+                    for (int i = 0; i < keys.size(); i++)
+                    {
+                        final long writeOffset = nextOffset;
+                        nextOffset = writeOffset + 1;
+                        dedup.put(clientId + "/" + (firstSequence + i), writeOffset);
+                        if (null == values.get(i))
+                        {
+                            store.remove(keys.get(i));
+                            storeOffsets.remove(keys.get(i));
+                        }
+                        else
+                        {
+                            store.put(keys.get(i), values.get(i));
+                            storeOffsets.put(keys.get(i), writeOffset);
+                        }
+                    }
+                }
+                encoder.writeOffset(firstOffset).status(Status.OK).ackLevelReached(ackLevel).message("");
             }
             reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
         }

@@ -118,16 +118,90 @@ class LogshipClientTest
 
         final CompletableFuture<WriteResult> first = client.put(bytes("a"), bytes("1"));
         final CompletableFuture<WriteResult> second = client.put(bytes("b"), bytes("2"));
-        final CompletableFuture<CompletableFuture<WriteResult>> third =
-            CompletableFuture.supplyAsync(() -> client.put(bytes("c"), bytes("3")));
+        // Both writes reached the node, which holds them unanswered: their two permits stay taken.
+        awaitCondition(() -> sequencesReceived(1).containsAll(List.of(1L, 2L)));
+        final CompletableFuture<CompletableFuture<WriteResult>> third = new CompletableFuture<>();
+        final Thread caller = new Thread(() -> third.complete(client.put(bytes("c"), bytes("3"))), "third-caller");
+        caller.setDaemon(true);
+        caller.start();
 
-        Thread.sleep(300);
+        // The caller is parked waiting for a permit (not merely slow to get there)...
+        awaitCondition(() -> isWaitingForAPermit(caller));
         assertThat(third).as("the third caller blocks while two requests are in flight").isNotDone();
-        cluster.node(1).answerWrites = true; // the retries (same sequences) are answered
+        assertThat(sequencesReceived(1)).as("sequence 3 was never sent").containsOnly(1L, 2L);
 
+        // ...and gets one only once a write is answered.
+        cluster.node(1).answerWrites = true; // the retries (same sequences) are answered
         assertThat(first.get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
         assertThat(second.get(10, TimeUnit.SECONDS).offset()).isEqualTo(1);
         assertThat(third.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS).offset()).isEqualTo(2);
+        caller.join(10_000);
+    }
+
+    private List<Long> sequencesReceived(final int nodeId)
+    {
+        final List<Long> sequences = new ArrayList<>();
+        cluster.node(nodeId).writesReceived.forEach((w) -> sequences.add(w[1]));
+        return sequences;
+    }
+
+    /** True while {@code thread} is parked inside {@code Semaphore.tryAcquire}: the in-flight permits. */
+    private static boolean isWaitingForAPermit(final Thread thread)
+    {
+        if (thread.getState() != Thread.State.TIMED_WAITING)
+        {
+            return false;
+        }
+        for (final StackTraceElement frame : thread.getStackTrace())
+        {
+            if (frame.getClassName().equals(java.util.concurrent.Semaphore.class.getName()) &&
+                frame.getMethodName().equals("tryAcquire"))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldSendTheWritesQueuedInOneDutyCycleAsOneBatchAndCompleteEachWithItsOwnOffset() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).answerWrites = false;
+        connect(fast(cluster.clientConfig()).maxBatchRecords(256));
+
+        // Ten puts made inside a callback on the conductor thread are all queued before its next drain,
+        // so that drain takes them together: one batch, deterministically. The callback is registered
+        // while the first write cannot have been answered, so it runs on the conductor thread.
+        final CompletableFuture<WriteResult> first = client.put(bytes("first"), bytes("x"));
+        final Thread testThread = Thread.currentThread();
+        final List<CompletableFuture<WriteResult>> batched = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final CompletableFuture<Thread> callbackThread = new CompletableFuture<>();
+        first.thenRun(() ->
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                batched.add(client.put(bytes("k" + i), bytes("v" + i)));
+            }
+            callbackThread.complete(Thread.currentThread());
+        });
+        cluster.node(1).answerWrites = true; // the retry of the first write (same sequence) is answered
+
+        assertThat(first.get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
+        assertThat(callbackThread.get(10, TimeUnit.SECONDS)).isNotSameAs(testThread);
+        for (int i = 0; i < 10; i++)
+        {
+            final WriteResult result = batched.get(i).get(10, TimeUnit.SECONDS);
+            assertThat(result.offset()).as("write %s", i).isEqualTo(1 + i);
+            assertThat(result.leaderId()).isEqualTo(1);
+            assertThat(result.ackLevelReached()).isEqualTo(AckLevel.QUORUM);
+        }
+        assertThat(cluster.node(1).batchesReceived).hasSize(1);
+        assertThat(cluster.node(1).batchesReceived.get(0)).containsExactly(2L, 10L);
+        assertThat(new String(cluster.node(1).store.get("k7"), StandardCharsets.UTF_8)).isEqualTo("v7");
+        assertThat(cluster.node(1).storeOffsets.get("k7")).isEqualTo(8L);
+        assertThat(cluster.errors).isEmpty();
     }
 
     @Test
