@@ -13,6 +13,7 @@ import io.logship.log.NodeStateFile;
 import io.logship.log.SegmentedLog;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.WriteEvent;
+import io.logship.node.status.MetricsEndpoint;
 import io.logship.transport.TransportNode;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;

@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.dedup;
 
 import org.agrona.collections.Long2LongHashMap;
 import org.junit.jupiter.api.Test;
