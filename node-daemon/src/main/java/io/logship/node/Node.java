@@ -14,12 +14,14 @@ import io.logship.log.SegmentedLog;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.MetricsEndpoint;
+import io.logship.node.status.NodeCounters;
 import io.logship.transport.TransportNode;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -102,8 +104,11 @@ public final class Node implements AutoCloseable
 
         final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent::new, config.ringSize(),
             new BlockingWaitStrategy());
-        final NodeAgent[] agentRef = new NodeAgent[1];
-        final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), () -> agentRef[0].leadingEpoch(),
+        // The log's shared state comes first: the journal thread reads its leading epoch, the apply thread its
+        // commit offset, and the conductor owns it.
+        final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, SystemNanoClock.INSTANCE, logger,
+            new NodeCounters());
+        final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
             config.ringSize(), logger);
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
             .build(ring, ring.newBarrier(), journalHandler);
@@ -111,11 +116,10 @@ public final class Node implements AutoCloseable
         final EventPoller<WriteEvent> poller = ring.newPoller(journal.getSequence());
         ring.addGatingSequences(poller.getSequence());
 
-        final ApplyAgent applier = new ApplyAgent(log, store, () -> agentRef[0].commitOffset(),
-            config.snapshotIntervalRecords(), logger);
-        agent = new NodeAgent(config, log, store, new NodeStateFile(config.dataDirectory().resolve("node-state")),
-            transport, ring, poller, applier, logger);
-        agentRef[0] = agent;
+        final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
+            logger);
+        agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
+            transport, ring, poller, applier);
 
         journalThread = new Thread(journal, "journal-" + config.nodeId());
         journalThread.setDaemon(true);
