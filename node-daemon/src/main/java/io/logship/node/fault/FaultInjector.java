@@ -112,15 +112,18 @@ public final class FaultInjector
             "cut off from peers " + cutOff));
     }
 
-    /** Whether a replication, feedback or election message is from a cut-off peer and must be dropped (counted). */
-    public boolean dropped(final int templateId, final DirectBuffer buffer, final int offset, final int length)
+    /**
+     * Whether a replication, feedback or election message (at byte {@code position} of {@code buffer}) is from a
+     * cut-off peer and must be dropped (counted).
+     */
+    public boolean dropped(final int templateId, final DirectBuffer buffer, final int position, final int length)
     {
         final boolean[] isolated = isolatedPeers;
         if (null == isolated)
         {
             return false;
         }
-        final int peerId = senderOf(templateId, buffer, offset, length);
+        final int peerId = senderOf(templateId, buffer, position, length);
         if (peerId > 0 && peerId < isolated.length && isolated[peerId])
         {
             counters.onFaultDroppedMessage();
@@ -130,21 +133,21 @@ public final class FaultInjector
     }
 
     /** The peer that sent a replication, feedback or election message, from the id field it carries; -1 if none. */
-    private int senderOf(final int templateId, final DirectBuffer buffer, final int offset, final int length)
+    private int senderOf(final int templateId, final DirectBuffer buffer, final int position, final int length)
     {
         return switch (templateId)
         {
-            case AppendBatchDecoder.TEMPLATE_ID -> decoders.appendBatch(buffer, offset, length).leaderId();
-            case HeartbeatDecoder.TEMPLATE_ID -> decoders.heartbeat(buffer, offset, length).leaderId();
-            case SnapshotChunkDecoder.TEMPLATE_ID -> decoders.snapshotChunk(buffer, offset, length).leaderId();
-            case AckDecoder.TEMPLATE_ID -> decoders.ack(buffer, offset, length).nodeId();
-            case FetchFromDecoder.TEMPLATE_ID -> decoders.fetchFrom(buffer, offset, length).nodeId();
-            case RefuseDecoder.TEMPLATE_ID -> decoders.refuse(buffer, offset, length).nodeId();
-            case RequestVoteDecoder.TEMPLATE_ID -> decoders.requestVote(buffer, offset, length).candidateId();
-            case VoteDecoder.TEMPLATE_ID -> decoders.vote(buffer, offset, length).voterId();
-            case EpochEndRequestDecoder.TEMPLATE_ID -> decoders.epochEndRequest(buffer, offset, length).nodeId();
-            case EpochEndResponseDecoder.TEMPLATE_ID -> decoders.epochEndResponse(buffer, offset, length).nodeId();
-            case HandoverDecoder.TEMPLATE_ID -> decoders.handover(buffer, offset, length).leaderId();
+            case AppendBatchDecoder.TEMPLATE_ID -> decoders.appendBatch(buffer, position, length).leaderId();
+            case HeartbeatDecoder.TEMPLATE_ID -> decoders.heartbeat(buffer, position, length).leaderId();
+            case SnapshotChunkDecoder.TEMPLATE_ID -> decoders.snapshotChunk(buffer, position, length).leaderId();
+            case AckDecoder.TEMPLATE_ID -> decoders.ack(buffer, position, length).nodeId();
+            case FetchFromDecoder.TEMPLATE_ID -> decoders.fetchFrom(buffer, position, length).nodeId();
+            case RefuseDecoder.TEMPLATE_ID -> decoders.refuse(buffer, position, length).nodeId();
+            case RequestVoteDecoder.TEMPLATE_ID -> decoders.requestVote(buffer, position, length).candidateId();
+            case VoteDecoder.TEMPLATE_ID -> decoders.vote(buffer, position, length).voterId();
+            case EpochEndRequestDecoder.TEMPLATE_ID -> decoders.epochEndRequest(buffer, position, length).nodeId();
+            case EpochEndResponseDecoder.TEMPLATE_ID -> decoders.epochEndResponse(buffer, position, length).nodeId();
+            case HandoverDecoder.TEMPLATE_ID -> decoders.handover(buffer, position, length).leaderId();
             default -> -1;
         };
     }

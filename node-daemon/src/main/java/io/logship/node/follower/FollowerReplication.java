@@ -38,6 +38,11 @@ import static java.lang.System.Logger.Level.WARNING;
  * <p>Two rules keep unchecked data from counting: until reconciled, heartbeats are acked with the durable
  * end unknown (-1), and the leader's commit offset is counted only once reconciled. Heartbeats are acked at
  * once whatever the state: the leader's lease runs on those acks. Conductor thread only.
+ *
+ * <p>A little over 500 lines, on purpose: every transition of {@link FollowerState} is here, next to the
+ * message that causes it, so the order rules above can be checked in one read; the pure decision (where to
+ * cut) is {@link LogReconciler}, the snapshot transfer {@link SnapshotInstaller}, the sending
+ * {@link FeedbackPublisher}.
  */
 public final class FollowerReplication implements AutoCloseable
 {
