@@ -20,8 +20,6 @@ import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
-import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,10 +63,11 @@ public final class Node implements AutoCloseable
     private final AtomicLong errors = new AtomicLong();
     private final MetricsEndpoint metrics;
 
-    private Node(final NodeConfig config)
+    private Node(final NodeContext context)
     {
+        final NodeConfig config = context.config();
         this.config = config;
-        this.logger = System.getLogger("io.logship.node." + config.nodeId());
+        this.logger = context.logger();
         SegmentedLog openedLog = null;
         KeyValueStore openedStore = null;
         TransportNode openedTransport = null;
@@ -106,7 +105,7 @@ public final class Node implements AutoCloseable
             new BlockingWaitStrategy());
         // The log's shared state comes first: the journal thread reads its leading epoch, the apply thread its
         // commit offset, and the conductor owns it.
-        final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, SystemNanoClock.INSTANCE, logger,
+        final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, context.nanoClock(), logger,
             new NodeCounters());
         final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
             config.ringSize(), logger);
@@ -124,10 +123,9 @@ public final class Node implements AutoCloseable
         journalThread = new Thread(journal, "journal-" + config.nodeId());
         journalThread.setDaemon(true);
         journalThread.start();
-        // 1 ms sleeps when idle: apply is throughput work, and on 2 cores its spinning would steal from the conductor.
-        applyRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::onError, null, applier);
+        applyRunner = new AgentRunner(context.applyIdleStrategy(), this::onError, null, applier);
         AgentRunner.startOnThread(applyRunner);
-        conductorRunner = new AgentRunner(config.idleStrategy().newInstance(), this::onError, null, agent);
+        conductorRunner = new AgentRunner(context.conductorIdleStrategy(), this::onError, null, agent);
         AgentRunner.startOnThread(conductorRunner);
         MetricsEndpoint endpoint = null;
         if (config.metricsPort() > 0)
@@ -154,10 +152,16 @@ public final class Node implements AutoCloseable
         metrics = endpoint;
     }
 
-    /** Starts a node; returns once its threads run. */
+    /** Starts a node with the defaults of {@link NodeContext}; returns once its threads run. */
     public static Node start(final NodeConfig config)
     {
-        return new Node(config);
+        return start(new NodeContext().config(config));
+    }
+
+    /** Starts a node; concludes the context; returns once its threads run. */
+    public static Node start(final NodeContext context)
+    {
+        return new Node(context.conclude());
     }
 
     private void onError(final Throwable throwable)
