@@ -60,7 +60,7 @@ public final class FollowerReplication implements AutoCloseable
     private final System.Logger logger;
     private final long heartbeatIntervalNs;
     private final AppendBatchAssembler assembler = new AppendBatchAssembler(BatchDescriptor.MAX_BATCH_LENGTH);
-    private final NodeLogView logView;
+    private final SegmentedLogView logView;
 
     private FollowerState state = FollowerState.AWAIT_LEADER;
     /** REWINDING: where the log is cut once the store has gone back to at or below it. */
@@ -95,7 +95,7 @@ public final class FollowerReplication implements AutoCloseable
         this.logger = partition.logger();
         this.resync = new ResyncTracker(log, logger);
         this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMs());
-        this.logView = new NodeLogView(log);
+        this.logView = new SegmentedLogView(log);
     }
 
     public FollowerState state()
@@ -534,41 +534,5 @@ public final class FollowerReplication implements AutoCloseable
     public void close()
     {
         snapshot.close();
-    }
-
-    /** The follower's log as {@link LogReconciler} sees it. */
-    private static final class NodeLogView implements LogReconciler.LocalLog
-    {
-        private final SegmentedLog log;
-
-        NodeLogView(final SegmentedLog log)
-        {
-            this.log = log;
-        }
-
-        @Override
-        public long startOffset()
-        {
-            return log.logStartOffset();
-        }
-
-        @Override
-        public long endOffset()
-        {
-            return log.logEndOffset();
-        }
-
-        @Override
-        public int latestEpoch()
-        {
-            return log.epochHistory().latestEpoch();
-        }
-
-        @Override
-        public long endOffsetOf(final int epoch)
-        {
-            final EpochHistory.EpochEnd ours = log.epochHistory().endOffsetFor(epoch, log.logEndOffset());
-            return ours.epoch() == EpochHistory.UNDEFINED_EPOCH ? -1 : ours.endOffset();
-        }
     }
 }
