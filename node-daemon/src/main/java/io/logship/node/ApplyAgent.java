@@ -25,7 +25,7 @@ import static java.lang.System.Logger.Level.WARNING;
  * thread). Reads of the store happen on other threads (MapDB is thread-safe); they wait on
  * {@link KeyValueStore#appliedOffset()}.
  */
-final class ApplyAgent implements Agent
+public final class ApplyAgent implements Agent
 {
     private static final int READ_BYTES = 1024 * 1024;
     private static final long RETENTION_CHECK_INTERVAL_MS = 1000;
@@ -216,31 +216,31 @@ final class ApplyAgent implements Agent
      * Called by the conductor, with the commit offset already lowered to {@code cutOffset}: take the store back
      * to at or below {@code cutOffset}; {@link #rewoundTo()} is the offset it went back to once done.
      */
-    boolean requestRewind(final long cutOffset)
+    public boolean requestRewind(final long cutOffset)
     {
         rewoundTo = -1;
         return installs.offer(new InstallCommand(null, cutOffset));
     }
 
-    long rewoundTo()
+    public long rewoundTo()
     {
         return rewoundTo;
     }
 
     /** Called by the conductor: install a received snapshot; {@link #installedOffset()} tells when done. */
-    boolean requestInstall(final Path file, final long offset)
+    public boolean requestInstall(final Path file, final long offset)
     {
         installedOffset = -1;
         return installs.offer(new InstallCommand(file, offset));
     }
 
-    long installedOffset()
+    public long installedOffset()
     {
         return installedOffset;
     }
 
     /** Why apply stopped (the store could not follow the log), or null. */
-    String failure()
+    public String failure()
     {
         return failure;
     }

@@ -13,12 +13,13 @@ import io.logship.log.NodeStateFile;
 import io.logship.log.SegmentedLog;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.WriteEvent;
+import io.logship.node.status.MetricsEndpoint;
+import io.logship.node.status.NodeCounters;
 import io.logship.transport.TransportNode;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,10 +63,11 @@ public final class Node implements AutoCloseable
     private final AtomicLong errors = new AtomicLong();
     private final MetricsEndpoint metrics;
 
-    private Node(final NodeConfig config)
+    private Node(final NodeContext context)
     {
+        final NodeConfig config = context.config();
         this.config = config;
-        this.logger = System.getLogger("io.logship.node." + config.nodeId());
+        this.logger = context.logger();
         SegmentedLog openedLog = null;
         KeyValueStore openedStore = null;
         TransportNode openedTransport = null;
@@ -101,8 +103,11 @@ public final class Node implements AutoCloseable
 
         final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent::new, config.ringSize(),
             new BlockingWaitStrategy());
-        final NodeAgent[] agentRef = new NodeAgent[1];
-        final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), () -> agentRef[0].leadingEpoch(),
+        // The log's shared state comes first: the journal thread reads its leading epoch, the apply thread its
+        // commit offset, and the conductor owns it.
+        final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, context.nanoClock(), logger,
+            new NodeCounters());
+        final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
             config.ringSize(), logger);
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
             .build(ring, ring.newBarrier(), journalHandler);
@@ -110,19 +115,17 @@ public final class Node implements AutoCloseable
         final EventPoller<WriteEvent> poller = ring.newPoller(journal.getSequence());
         ring.addGatingSequences(poller.getSequence());
 
-        final ApplyAgent applier = new ApplyAgent(log, store, () -> agentRef[0].commitOffset(),
-            config.snapshotIntervalRecords(), logger);
-        agent = new NodeAgent(config, log, store, new NodeStateFile(config.dataDirectory().resolve("node-state")),
-            transport, ring, poller, applier, logger);
-        agentRef[0] = agent;
+        final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
+            logger);
+        agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
+            transport, ring, poller, applier);
 
         journalThread = new Thread(journal, "journal-" + config.nodeId());
         journalThread.setDaemon(true);
         journalThread.start();
-        // 1 ms sleeps when idle: apply is throughput work, and on 2 cores its spinning would steal from the conductor.
-        applyRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::onError, null, applier);
+        applyRunner = new AgentRunner(context.applyIdleStrategy(), this::onError, null, applier);
         AgentRunner.startOnThread(applyRunner);
-        conductorRunner = new AgentRunner(config.idleStrategy().newInstance(), this::onError, null, agent);
+        conductorRunner = new AgentRunner(context.conductorIdleStrategy(), this::onError, null, agent);
         AgentRunner.startOnThread(conductorRunner);
         MetricsEndpoint endpoint = null;
         if (config.metricsPort() > 0)
@@ -149,10 +152,16 @@ public final class Node implements AutoCloseable
         metrics = endpoint;
     }
 
-    /** Starts a node; returns once its threads run. */
+    /** Starts a node with the defaults of {@link NodeContext}; returns once its threads run. */
     public static Node start(final NodeConfig config)
     {
-        return new Node(config);
+        return start(new NodeContext().config(config));
+    }
+
+    /** Starts a node; concludes the context; returns once its threads run. */
+    public static Node start(final NodeContext context)
+    {
+        return new Node(context.conclude());
     }
 
     private void onError(final Throwable throwable)

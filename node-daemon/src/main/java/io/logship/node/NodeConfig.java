@@ -31,6 +31,9 @@ import java.util.TreeSet;
  * {@code *_PROP}/{@code *_DEFAULT} constants here. {@link #load} rejects an unknown key (a typo
  * would otherwise silently fall back to a default) and a bad value, naming the key, the value and
  * what is accepted. Immutable once loaded.
+ *
+ * <p>A little over 500 lines because it is one flat list: a constant pair, a field and a getter per key,
+ * so that every key of a node is found in one place.
  */
 public final class NodeConfig
 {

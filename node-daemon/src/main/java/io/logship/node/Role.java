@@ -24,7 +24,7 @@ public enum Role
         return code;
     }
 
-    io.logship.transport.codec.Role wire()
+    public io.logship.transport.codec.Role wire()
     {
         return switch (this)
         {

@@ -50,8 +50,11 @@ import static io.logship.node.election.Persistence.NONE;
  *       its start as leader contact, since it may have acked a leader just before it crashed (not at
  *       epoch 0: it has never followed anyone).</li>
  *   <li><b>Forced promotion</b> leads at once, without a majority, in an epoch slot reserved for this
- *       member ({@link #forcedEpochAfter}), so it can never share an epoch with another leader.</li>
- * </ol>
+ *       member ({@link EpochNumbers#forcedEpochAfter}), so it can never share an epoch with another leader.</li>
+ * </ol> *
+ * <p>Longer than the ~500 lines other classes keep to, on purpose: the rules above interlock (a vote, the
+ * lease and a handover each depend on the others' state), and the simulation checks them as one state
+ * machine; the epoch numbering, which stands alone, is in {@link EpochNumbers}.
  */
 public final class ElectionState
 {
@@ -60,9 +63,8 @@ public final class ElectionState
     /** {@code VoteFlags.graceful}: a switchover handed over by a live leader; skips the recency check. */
     public static final int FLAG_GRACEFUL = 2;
 
-    /** Epochs come in blocks; the top {@link #MAX_MEMBERS} of each are reserved for forced promotions. */
-    static final int EPOCH_BLOCK = 1024;
-    static final int MAX_MEMBERS = 64;
+    /** The most members a cluster may have: one reserved epoch slot each ({@link EpochNumbers}). */
+    static final int MAX_MEMBERS = EpochNumbers.MAX_MEMBERS;
     private static final long NEVER = Long.MIN_VALUE / 4;
     private static final long NOT_SCHEDULED = Long.MAX_VALUE;
 
@@ -562,7 +564,8 @@ public final class ElectionState
         // in E and can only grant above it (otherwise two candidates that deny each other's log or
         // epoch can collide round after round — found by the simulation).
         final int base = Math.max(epoch, highestProposedEpoch);
-        persist(forced ? forcedEpochAfter(base, memberIndex()) : electionEpochAfter(base), NONE, selfId);
+        persist(forced ? EpochNumbers.forcedEpochAfter(base, memberIndex()) :
+            EpochNumbers.electionEpochAfter(base), NONE, selfId);
         role = Role.CANDIDATE;
         resetLeaderState();
         elections++;
@@ -751,35 +754,6 @@ public final class ElectionState
         epoch = newEpoch;
         leaderId = newLeaderId;
         votedFor = newVotedFor;
-    }
-
-    /**
-     * The epoch an ordinary candidacy proposes: the next one, skipping the slots reserved for forced
-     * promotions at the top of each block of {@link #EPOCH_BLOCK}.
-     */
-    static int electionEpochAfter(final int epoch)
-    {
-        final int next = epoch + 1;
-        return next % EPOCH_BLOCK >= EPOCH_BLOCK - MAX_MEMBERS ? (next / EPOCH_BLOCK + 1) * EPOCH_BLOCK : next;
-    }
-
-    /**
-     * The epoch a forced promotion takes: the first slot above {@code epoch} reserved for the member at
-     * {@code memberIndex}. A forced leader asks nobody, so it cannot learn which epochs unreachable nodes
-     * used; with {@code own + 1} two forced promotions (or a forced one and an election elsewhere) could
-     * both lead the same epoch, write different batches at the same offsets under the same epoch, and the
-     * epoch-end reconciliation could no longer see the divergence (found by the simulation). Reserved
-     * slots are distinct per member and never proposed by an ordinary candidacy.
-     */
-    static int forcedEpochAfter(final int epoch, final int memberIndex)
-    {
-        final int slot = EPOCH_BLOCK - MAX_MEMBERS + memberIndex;
-        int candidate = (epoch / EPOCH_BLOCK) * EPOCH_BLOCK + slot;
-        if (candidate <= epoch)
-        {
-            candidate += EPOCH_BLOCK;
-        }
-        return candidate;
     }
 
     private int memberIndex()

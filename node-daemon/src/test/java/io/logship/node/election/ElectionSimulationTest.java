@@ -53,16 +53,6 @@ class ElectionSimulationTest
         assertThat(violation).contains("both hold a leader lease");
     }
 
-    @Test
-    void shouldFindDivergenceWithNodeAgentsSingleRoundReconciliation()
-    {
-        // NodeAgent reconciles in one round, ignores prevBatchEpoch on appends and keeps its whole log
-        // when the leader has no epoch at or below its own: the simulation finds diverging logs.
-        final String violation = firstViolation(5, 600, faults -> faults.nodeAgentReconciliation = true);
-        System.out.println("NodeAgent's reconciliation: " + violation);
-        assertThat(violation).isNotNull();
-    }
-
     private interface FaultTweak
     {
         void apply(SimulatedCluster.Faults faults);

@@ -346,13 +346,13 @@ class ElectionStateTest
     @Test
     void shouldGiveForcedPromotionsEpochsNoOtherPromotionUses()
     {
-        assertThat(ElectionState.forcedEpochAfter(1, 0)).isNotEqualTo(ElectionState.forcedEpochAfter(1, 1));
-        for (int epoch = 0; epoch < 3 * ElectionState.EPOCH_BLOCK; epoch++)
+        assertThat(EpochNumbers.forcedEpochAfter(1, 0)).isNotEqualTo(EpochNumbers.forcedEpochAfter(1, 1));
+        for (int epoch = 0; epoch < 3 * EpochNumbers.EPOCH_BLOCK; epoch++)
         {
-            final int next = ElectionState.electionEpochAfter(epoch);
+            final int next = EpochNumbers.electionEpochAfter(epoch);
             assertThat(next).isGreaterThan(epoch);
-            assertThat(next % ElectionState.EPOCH_BLOCK).isLessThan(ElectionState.EPOCH_BLOCK - ElectionState.MAX_MEMBERS);
-            assertThat(ElectionState.forcedEpochAfter(epoch, 3)).isGreaterThan(epoch);
+            assertThat(next % EpochNumbers.EPOCH_BLOCK).isLessThan(EpochNumbers.EPOCH_BLOCK - EpochNumbers.MAX_MEMBERS);
+            assertThat(EpochNumbers.forcedEpochAfter(epoch, 3)).isGreaterThan(epoch);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.logship.node.election;
 
 import io.logship.node.CommitRule;
+import io.logship.node.follower.LogReconciler;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,14 +19,16 @@ import static io.logship.node.election.Persistence.NONE;
  * replication protocol, driven by a seeded discrete-event scheduler. Everything random comes from one
  * {@link Random}, so a seed replays exactly.
  *
- * <p>Replication model (mirrors NodeAgent and DESIGN.md): a log of {@link Entry}(epoch, writeId) per
+ * <p>Replication model (the node's protocol, with the node's own rules where they are pure code): a log of
+ * {@link Entry}(epoch, writeId) per
  * node, a durable (fsync'd) prefix that survives crashes; a leader opens its epoch with a NOOP, takes
  * client writes, ships {@code Append{epoch, baseOffset, prevEpoch, entries, commit, sentAt}} to
  * followers that asked with {@code FetchFrom}; a follower that sees a new leader reconciles with
- * {@code EpochEndRequest/Response} (the leader's {@code EpochHistory.endOffsetFor} on its log, truncate
- * the divergent suffix) before fetching, checks base offset and prevEpoch continuity on every append,
+ * {@code EpochEndRequest/Response} (the leader's {@code EpochHistory.endOffsetFor} on its log; the cut is
+ * decided by the node's real {@link LogReconciler}, round after round until the leader confirms the
+ * follower's last epoch) before fetching, checks base offset and prevEpoch continuity on every append,
  * acks {@code (epoch, durable end, echoed sentAt)}; the leader computes the commit offset with the real
- * {@link CommitRule#commitOffset}.
+ * {@link CommitRule#commitOffset}, and every node runs the real {@link ElectionState}.
  *
  * <p>Invariants, checked as events happen; a breach throws {@link InvariantViolation}:
  * at most one leader per epoch; no node's epoch decreases; committed prefixes never diverge and a
@@ -70,8 +73,6 @@ final class SimulatedCluster
         double crashWeight = 1;
         double partitionWeight = 1;
         double switchoverWeight = 0.2;
-        /** Reproduce NodeAgent's reconciliation as it is (one round, no prevEpoch check, UNDEFINED keeps all). */
-        boolean nodeAgentReconciliation;
         /** Measure the lease from ack receipt instead of the echoed send time (the flaw the sim found). */
         boolean leaseFromReceipt;
     }
@@ -653,6 +654,32 @@ final class SimulatedCluster
         private final long[] followerDurable;
         private final long[] nextSend;
         private final ArrayList<Pending> pending = new ArrayList<>();
+        private final LogReconciler.LocalLog logView = new LogReconciler.LocalLog()
+        {
+            @Override
+            public long startOffset()
+            {
+                return 0;
+            }
+
+            @Override
+            public long endOffset()
+            {
+                return log.size();
+            }
+
+            @Override
+            public int latestEpoch()
+            {
+                return lastLogEpoch();
+            }
+
+            @Override
+            public long endOffsetOf(final int epoch)
+            {
+                return endOffsetFor(epoch)[1];
+            }
+        };
 
         SimNode(final int id)
         {
@@ -1184,43 +1211,26 @@ final class SimulatedCluster
             {
                 return;
             }
-            if (!faults.nodeAgentReconciliation && response.requestedEpoch != lastLogEpoch())
+            if (response.requestedEpoch != lastLogEpoch())
             {
                 // An answer to an earlier question (a resent or pre-crash request, asked when our log
-                // ended in another epoch): acting on it can cut committed entries. The wire
-                // EpochEndResponse lacks requestedEpoch — found by the simulation.
+                // ended in another epoch): acting on it can cut committed entries.
                 return;
             }
             final int ourLatest = lastLogEpoch();
-            final long ourEnd = log.size();
-            long target;
-            if (response.foundEpoch == -1)
+            // What this node counted as committed stands in for the node's applied offset.
+            final long target = LogReconciler.cutOffset(logView, checkedCommit, response.foundEpoch,
+                response.endOffset);
+            truncateTo(target, true);
+            if (LogReconciler.isReconciled(response.foundEpoch, ourLatest, lastLogEpoch()))
             {
-                // The leader has no epoch ≤ ours: everything we hold diverges (its log starts at 0 here).
-                // NodeAgent keeps the whole log in this case — one of the flaws the simulation shows.
-                target = faults.nodeAgentReconciliation ? ourEnd : 0;
+                followerState = FollowerState.FETCHING;
+                requestFetch();
             }
             else
             {
-                // Our own end of that epoch; -1 if we hold no epoch at or below it: then nothing we hold
-                // is on the leader (NodeAgent would pass the -1 to truncateTo — another flaw).
-                final long ourEndOfFound = endOffsetFor(response.foundEpoch)[1];
-                if (response.foundEpoch == ourLatest && response.foundEpoch == response.epoch &&
-                    !faults.nodeAgentReconciliation)
-                {
-                    // Our last batches came from this very leader: nothing to cut (a stale answer would
-                    // give an older, smaller end of its still-growing epoch).
-                    target = ourEnd;
-                }
-                else
-                {
-                    target = response.foundEpoch == ourLatest ? Math.min(response.endOffset, ourEnd) :
-                        Math.min(response.endOffset, Math.max(0, ourEndOfFound));
-                }
+                requestEpochEnd(); // next round: ask about the epoch this log now ends with
             }
-            truncateTo(target, true);
-            followerState = FollowerState.FETCHING;
-            requestFetch();
         }
 
         private void requestFetch()
@@ -1244,8 +1254,7 @@ final class SimulatedCluster
             {
                 return;
             }
-            if (fetch.offset > log.size() ||
-                (!faults.nodeAgentReconciliation && fetch.offset > 0 && epochAt(fetch.offset - 1) != fetch.lastEpoch))
+            if (fetch.offset > log.size() || (fetch.offset > 0 && epochAt(fetch.offset - 1) != fetch.lastEpoch))
             {
                 send(id, fetch.nodeId, new Refuse(election.epoch(), id, true));
                 return;
@@ -1268,7 +1277,7 @@ final class SimulatedCluster
             {
                 return; // old news (duplicate or reordered)
             }
-            if (!faults.nodeAgentReconciliation && epochAt(append.base - 1) != append.prevEpoch)
+            if (epochAt(append.base - 1) != append.prevEpoch)
             {
                 followerState = FollowerState.NEED_EPOCH_END;
                 matchedEnd = -1;
@@ -1287,7 +1296,7 @@ final class SimulatedCluster
 
         private void followerCommit()
         {
-            final long commit = Math.min(leaderCommit, faults.nodeAgentReconciliation ? log.size() : matchedEnd);
+            final long commit = Math.min(leaderCommit, matchedEnd);
             if (commit > checkedCommit)
             {
                 checkCommitted(this, commit);
@@ -1300,8 +1309,7 @@ final class SimulatedCluster
             {
                 return;
             }
-            final long reported = followerState != FollowerState.FETCHING ? -1 :
-                faults.nodeAgentReconciliation ? durable : Math.min(durable, matchedEnd);
+            final long reported = followerState != FollowerState.FETCHING ? -1 : Math.min(durable, matchedEnd);
             send(id, election.leaderId(), new Ack(election.epoch(), id, reported, echo));
         }
     }

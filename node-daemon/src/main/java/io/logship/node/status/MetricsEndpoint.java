@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.status;
 
 import com.sun.net.httpserver.HttpServer;
 
@@ -15,16 +15,16 @@ import java.util.function.Consumer;
  * may be a few microseconds stale, never torn (all are 64-bit reads of single fields). One daemon
  * thread; off when the port is 0.
  */
-final class MetricsEndpoint implements AutoCloseable
+public final class MetricsEndpoint implements AutoCloseable
 {
     /** Writes every metric line of the node into the builder. */
-    interface MetricsSource extends Consumer<StringBuilder>
+    public interface MetricsSource extends Consumer<StringBuilder>
     {
     }
 
     private final HttpServer server;
 
-    MetricsEndpoint(final String host, final int port, final MetricsSource source) throws IOException
+    public MetricsEndpoint(final String host, final int port, final MetricsSource source) throws IOException
     {
         server = HttpServer.create(new InetSocketAddress(host, port), 8);
         server.createContext("/metrics", (exchange) ->
@@ -48,19 +48,19 @@ final class MetricsEndpoint implements AutoCloseable
         server.start();
     }
 
-    int port()
+    public int port()
     {
         return server.getAddress().getPort();
     }
 
-    static void gauge(final StringBuilder text, final String name, final String help, final long value)
+    public static void gauge(final StringBuilder text, final String name, final String help, final long value)
     {
         text.append("# HELP ").append(name).append(' ').append(help).append('\n')
             .append("# TYPE ").append(name).append(" gauge\n")
             .append(name).append(' ').append(value).append('\n');
     }
 
-    static void counter(final StringBuilder text, final String name, final String help, final long value)
+    public static void counter(final StringBuilder text, final String name, final String help, final long value)
     {
         text.append("# HELP ").append(name).append(' ').append(help).append('\n')
             .append("# TYPE ").append(name).append(" counter\n")

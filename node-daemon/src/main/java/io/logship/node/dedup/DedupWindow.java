@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.dedup;
 
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongHashSet;
@@ -30,21 +30,21 @@ import java.util.Arrays;
  * after another was evicted, the point up to which evicted clients' writes were seen). A client the window
  * does not hold has written nothing since {@link #unknownCoversFrom()}.
  */
-final class DedupWindow
+public final class DedupWindow
 {
     /** Result of {@link #lookup}: not a duplicate of anything the window covers. */
-    static final long NEW = -1;
+    public static final long NEW = -1;
     /** Result of {@link #lookup}: a duplicate whose original has not been appended yet. */
-    static final long IN_FLIGHT = -2;
+    public static final long IN_FLIGHT = -2;
     /** Result of {@link #lookup}: written, but its offset left the ring: search the log from {@link #searchFrom()}. */
-    static final long SEARCH = -3;
+    public static final long SEARCH = -3;
     /** Result of {@link #lookup}: older than the client's span; {@link #searchFrom()} is the client's coverage start. */
-    static final long BEYOND = -4;
+    public static final long BEYOND = -4;
     /** Result of {@link #lookup}: no write of this client since {@link #searchFrom()}, the unknown clients' coverage. */
-    static final long UNKNOWN_CLIENT = -5;
+    public static final long UNKNOWN_CLIENT = -5;
 
     /** Sequences per group whose lowest appended offset is kept. */
-    static final int GROUP = 256;
+    public static final int GROUP = 256;
     private static final int GROUP_SHIFT = 8;
     private static final int WORDS_PER_GROUP = GROUP / Long.SIZE;
     private static final long UNASSIGNED = Long.MIN_VALUE;
@@ -92,7 +92,7 @@ final class DedupWindow
      *                     to at least twice the ring and two groups.
      * @param maxClients   clients held at once; the least recently used is evicted beyond it.
      */
-    DedupWindow(final int ringSize, final int presenceSpan, final int maxClients)
+    public DedupWindow(final int ringSize, final int presenceSpan, final int maxClients)
     {
         final int ring = powerOfTwoAtLeast(ringSize);
         final int presence = powerOfTwoAtLeast(Math.max(presenceSpan, Math.max(2 * ring, 2 * GROUP)));
@@ -108,7 +108,7 @@ final class DedupWindow
      * {@link #NEW}, {@link #IN_FLIGHT}, {@link #SEARCH}, {@link #BEYOND} or {@link #UNKNOWN_CLIENT}; the last
      * three set {@link #searchFrom()}.
      */
-    long lookup(final long clientId, final long sequence)
+    public long lookup(final long clientId, final long sequence)
     {
         final ClientWindow window = clients.get(clientId);
         if (null == window)
@@ -160,26 +160,26 @@ final class DedupWindow
     }
 
     /** Where the search the last {@link #lookup} asked for starts; for BEYOND and UNKNOWN_CLIENT, the coverage start. */
-    long searchFrom()
+    public long searchFrom()
     {
         return searchFrom;
     }
 
     /** The highest sequence the window met for the client, or -1 if it does not hold the client. */
-    long highestSequence(final long clientId)
+    public long highestSequence(final long clientId)
     {
         final ClientWindow window = clients.get(clientId);
         return null == window ? -1 : window.highestSequence;
     }
 
     /** A client this window does not hold has written nothing at or after this offset. */
-    long unknownCoversFrom()
+    public long unknownCoversFrom()
     {
         return unknownCoversFrom;
     }
 
     /** Records a sequence handed to the journal; its offset follows with {@link #onResult}. */
-    void onPublished(final long clientId, final long sequence)
+    public void onPublished(final long clientId, final long sequence)
     {
         final ClientWindow window = windowFor(clientId);
         advance(window, sequence);
@@ -207,7 +207,7 @@ final class DedupWindow
     }
 
     /** The journal's verdict: {@code offset ≥ 0} appended there, {@code -1} failed (may be retried). */
-    void onResult(final long clientId, final long sequence, final long offset)
+    public void onResult(final long clientId, final long sequence, final long offset)
     {
         final ClientWindow window = clients.get(clientId);
         if (offset >= 0)
@@ -244,20 +244,20 @@ final class DedupWindow
     }
 
     /** Records an appended idempotent record found in the log (rebuilding the window on taking leadership). */
-    void onAppended(final long clientId, final long sequence, final long offset)
+    public void onAppended(final long clientId, final long sequence, final long offset)
     {
         frontier = Math.max(frontier, offset + 1);
         remember(windowFor(clientId), sequence, offset);
     }
 
     /** Whether this window holds the client (it has written since the window's coverage began). */
-    boolean knows(final long clientId)
+    public boolean knows(final long clientId)
     {
         return clients.containsKey(clientId);
     }
 
     /** Forgets every client: the window covers the log from {@code coverageStart} on, learned with {@link #onAppended}. */
-    void reset(final long coverageStart)
+    public void reset(final long coverageStart)
     {
         clients.clear();
         unknownCoversFrom = coverageStart;

@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.write;
 
 /**
  * Writes waiting for their ack level, in offset order, as parallel primitive arrays in a ring (no
@@ -7,10 +7,10 @@ package io.logship.node;
  * the head skips done entries. Bounded: {@link #isFull()} makes the node answer BUSY.
  * Owned by the conductor thread.
  */
-final class PendingWrites
+public final class PendingWrites
 {
     /** Receives entries as they leave the queue. */
-    interface Completion
+    public interface Completion
     {
         void onComplete(long correlationId, long clientId, long offset, int epoch, boolean timedOut, int count);
     }
@@ -26,7 +26,7 @@ final class PendingWrites
     private long head;
     private long tail;
 
-    PendingWrites(final int capacityPowerOfTwo)
+    public PendingWrites(final int capacityPowerOfTwo)
     {
         final int capacity = Integer.highestOneBit(Math.max(16, capacityPowerOfTwo) - 1) << 1;
         correlationIds = new long[capacity];
@@ -39,18 +39,18 @@ final class PendingWrites
         mask = capacity - 1;
     }
 
-    boolean isFull()
+    public boolean isFull()
     {
         return tail - head == correlationIds.length;
     }
 
-    int size()
+    public int size()
     {
         return (int)(tail - head);
     }
 
     /** @param offset the (last) record's offset; {@code count} records end there (a batch), usually 1. */
-    void add(final long correlationId, final long clientId, final long offset, final int epoch, final long deadlineNs,
+    public void add(final long correlationId, final long clientId, final long offset, final int epoch, final long deadlineNs,
         final int count)
     {
         final int i = (int)(tail & mask);
@@ -65,7 +65,7 @@ final class PendingWrites
     }
 
     /** Completes, in order, every entry at the head whose offset is below {@code reachedOffset}. */
-    int completeBelow(final long reachedOffset, final Completion completion)
+    public int completeBelow(final long reachedOffset, final Completion completion)
     {
         int count = 0;
         while (head < tail)
@@ -86,7 +86,7 @@ final class PendingWrites
     }
 
     /** Times out every entry whose deadline has passed, wherever it is in the queue. */
-    int expire(final long nowNs, final Completion completion)
+    public int expire(final long nowNs, final Completion completion)
     {
         int count = 0;
         for (long s = head; s < tail; s++)
@@ -107,7 +107,7 @@ final class PendingWrites
     }
 
     /** Fails every entry (the node lost leadership or is closing). */
-    void drain(final Completion completion)
+    public void drain(final Completion completion)
     {
         while (head < tail)
         {

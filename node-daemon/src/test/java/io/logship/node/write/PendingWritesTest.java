@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.write;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.ingress;
 
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.TransportNode;
@@ -10,18 +10,18 @@ import org.agrona.collections.Long2ObjectHashMap;
  * publication on the client's own channel. Bounded: past {@code maxSessions} the least recently used
  * session is closed (its client reconnects when a reply is late). Owned by the conductor thread.
  */
-final class ClientSessions implements AutoCloseable
+public final class ClientSessions implements AutoCloseable
 {
     /** One connected client. */
-    static final class Session
+    public static final class Session
     {
-        final long clientId;
+        public final long clientId;
         final String channel;
         final int streamId;
-        final BoundedPublisher publisher;
-        long lastUseNs;
+        public final BoundedPublisher publisher;
+        public long lastUseNs;
         /** Set until the ConnectResponse has been sent: the publication needs a moment to connect. */
-        long connectReplyDeadlineNs;
+        public long connectReplyDeadlineNs;
 
         Session(final long clientId, final String channel, final int streamId, final BoundedPublisher publisher)
         {
@@ -36,13 +36,13 @@ final class ClientSessions implements AutoCloseable
     private final int maxSessions;
     private final Long2ObjectHashMap<Session> sessions = new Long2ObjectHashMap<>();
 
-    ClientSessions(final TransportNode transport, final int maxSessions)
+    public ClientSessions(final TransportNode transport, final int maxSessions)
     {
         this.transport = transport;
         this.maxSessions = maxSessions;
     }
 
-    Session get(final long clientId, final long nowNs)
+    public Session get(final long clientId, final long nowNs)
     {
         final Session session = sessions.get(clientId);
         if (null != session)
@@ -53,7 +53,7 @@ final class ClientSessions implements AutoCloseable
     }
 
     /** The session for a Connect: reused if the channel is unchanged, else (re)created. */
-    Session connect(final long clientId, final String channel, final int streamId, final long nowNs)
+    public Session connect(final long clientId, final String channel, final int streamId, final long nowNs)
     {
         Session session = sessions.get(clientId);
         if (null != session && (!session.channel.equals(channel) || session.streamId != streamId))
@@ -77,12 +77,12 @@ final class ClientSessions implements AutoCloseable
     }
 
     /** Visits every session (for pending ConnectResponses). */
-    void forEach(final java.util.function.Consumer<Session> visitor)
+    public void forEach(final java.util.function.Consumer<Session> visitor)
     {
         sessions.values().forEach(visitor);
     }
 
-    int size()
+    public int size()
     {
         return sessions.size();
     }

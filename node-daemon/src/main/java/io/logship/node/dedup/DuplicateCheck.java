@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.dedup;
 
 /**
  * The leader's decision on an idempotent write: is (client id, sequence) already in the log, and at which
@@ -14,19 +14,19 @@ package io.logship.node;
  * the part of the log that could hold the original was removed or lies beyond the search budget; or a
  * retry whose original would have to be searched for past that budget.
  */
-final class DuplicateCheck
+public final class DuplicateCheck
 {
     /** Result of {@link #check}: not in the log; append it. */
-    static final long NEW = DedupWindow.NEW;
+    public static final long NEW = DedupWindow.NEW;
     /** Result of {@link #check}: handed to the journal, not appended yet; the client retries. */
-    static final long IN_FLIGHT = DedupWindow.IN_FLIGHT;
+    public static final long IN_FLIGHT = DedupWindow.IN_FLIGHT;
     /** Result of {@link #check}: this duty cycle's search budget is spent; the client retries. */
-    static final long DEFERRED = -10;
+    public static final long DEFERRED = -10;
     /** Result of {@link #check}: cannot tell whether it is in the log; {@link #refusal()} says why and what to do. */
-    static final long UNDECIDABLE = -11;
+    public static final long UNDECIDABLE = -11;
 
     /** The store's replicated table of the highest applied sequence per client. */
-    interface Store
+    public interface Store
     {
         /** The store's applied offset: the table covers every record below it once this is read. */
         long appliedOffset();
@@ -39,7 +39,7 @@ final class DuplicateCheck
     }
 
     /** The leader's log, searched for one record. */
-    interface Log
+    public interface Log
     {
         /** Result of {@link #find}: the whole range was read and the record is not in it. */
         long NOT_FOUND = -1;
@@ -75,7 +75,7 @@ final class DuplicateCheck
      * @param searchBytes log bytes one search may read, and the budget of one duty cycle: searches run on
      *                    the conductor thread, which must keep heartbeating.
      */
-    DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes)
+    public DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes)
     {
         this.window = window;
         this.store = store;
@@ -84,13 +84,13 @@ final class DuplicateCheck
     }
 
     /** Starts a duty cycle: its search budget is full again. */
-    void onDutyCycle()
+    public void onDutyCycle()
     {
         searchedThisCycle = 0;
     }
 
     /** Why the last {@link #check} answered {@link #UNDECIDABLE}, and what the client should do. */
-    String refusal()
+    public String refusal()
     {
         return refusal;
     }
@@ -99,7 +99,7 @@ final class DuplicateCheck
      * The original offset of the client's write of {@code sequence} ({@code ≥ 0}), or {@link #NEW},
      * {@link #IN_FLIGHT}, {@link #DEFERRED} or {@link #UNDECIDABLE}.
      */
-    long check(final long clientId, final long sequence)
+    public long check(final long clientId, final long sequence)
     {
         final long verdict = window.lookup(clientId, sequence);
         if (verdict >= 0 || verdict == DedupWindow.NEW || verdict == DedupWindow.IN_FLIGHT)
@@ -120,7 +120,7 @@ final class DuplicateCheck
      * it is, or {@link #IN_FLIGHT}, {@link #DEFERRED} or {@link #UNDECIDABLE} (also for a batch partly in the
      * log: one reply cannot carry its scattered offsets, so the client must send those writes one by one).
      */
-    long checkBatch(final long clientId, final long first, final int count)
+    public long checkBatch(final long clientId, final long first, final int count)
     {
         final long last = first + count - 1;
         final long lastVerdict = check(clientId, last);

@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.leader;
 
 import io.logship.kv.SnapshotReader;
 import io.logship.transport.BoundedPublisher;
@@ -8,32 +8,32 @@ import io.logship.transport.BoundedPublisher;
  * what it has applied, where shipping continues, and a snapshot transfer in progress. Owned by the
  * leader's conductor thread.
  */
-final class FollowerProgress
+public final class FollowerProgress
 {
-    final int nodeId;
-    final BoundedPublisher replication;
-    final BoundedPublisher election;
+    public final int nodeId;
+    public final BoundedPublisher replication;
+    public final BoundedPublisher election;
 
     /** Durable end offset the follower acknowledged in the current epoch; -1 until it does. */
-    long durableEndOffset = -1;
-    long appliedOffset = -1;
+    public long durableEndOffset = -1;
+    public long appliedOffset = -1;
     /** Next offset to ship; -1 until the follower says where it stands with FetchFrom. */
-    long nextSendOffset = -1;
-    long lastAckNs;
-    long lastHeartbeatNs;
+    public long nextSendOffset = -1;
+    public long lastAckNs;
+    public long lastHeartbeatNs;
 
-    SnapshotReader snapshot;
-    long snapshotOffset;
-    long snapshotPosition;
+    public SnapshotReader snapshot;
+    public long snapshotOffset;
+    public long snapshotPosition;
 
-    FollowerProgress(final int nodeId, final BoundedPublisher replication, final BoundedPublisher election)
+    public FollowerProgress(final int nodeId, final BoundedPublisher replication, final BoundedPublisher election)
     {
         this.nodeId = nodeId;
         this.replication = replication;
         this.election = election;
     }
 
-    void reset()
+    public void reset()
     {
         durableEndOffset = -1;
         appliedOffset = -1;
@@ -41,7 +41,7 @@ final class FollowerProgress
         closeSnapshot();
     }
 
-    void closeSnapshot()
+    public void closeSnapshot()
     {
         if (null != snapshot)
         {

@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.dedup;
 
 import org.agrona.collections.Long2LongHashMap;
 import org.junit.jupiter.api.Test;
@@ -212,7 +212,7 @@ class DuplicateCheckTest
         takeOverFrom(0);
     }
 
-    /** What NodeAgent.startLeading does: the window learns the log from {@code from} on. */
+    /** What Deduplication.rebuildWindow does for a new leader: the window learns the log from {@code from} on. */
     private void takeOverFrom(final long from)
     {
         window.reset(from);

@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.node.follower;
 
 import io.logship.LogshipException;
 import io.logship.log.SegmentedLog;
@@ -18,7 +18,7 @@ import static java.lang.System.Logger.Level.WARNING;
  * (measured: 41 spurious step-downs in 5 minutes at 10 k writes/s). A failed fsync marks the log failed;
  * the conductor sees {@link SegmentedLog#isFailed()} and fences the node.
  */
-final class FollowerFlusher implements AutoCloseable
+public final class FollowerFlusher implements AutoCloseable
 {
     private static final long SLOW_FSYNC_NS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Upper bound on a missed wake-up: the thread also looks every millisecond. */
@@ -32,7 +32,7 @@ final class FollowerFlusher implements AutoCloseable
     private volatile boolean running = true;
     private volatile long slowFsyncs;
 
-    FollowerFlusher(final SegmentedLog log, final int nodeId, final System.Logger logger)
+    public FollowerFlusher(final SegmentedLog log, final int nodeId, final System.Logger logger)
     {
         this.log = log;
         this.nodeId = nodeId;
@@ -41,20 +41,20 @@ final class FollowerFlusher implements AutoCloseable
         thread.setDaemon(true);
     }
 
-    void start()
+    public void start()
     {
         thread.start();
     }
 
     /** The conductor appended: force it soon. Cheap; never blocks. */
-    void request()
+    public void request()
     {
         requested = true;
         LockSupport.unpark(thread);
     }
 
     /** Fsyncs that took longer than 100 ms, for the metrics. */
-    long slowFsyncs()
+    public long slowFsyncs()
     {
         return slowFsyncs;
     }

@@ -1,0 +1,411 @@
+package io.logship.node;
+
+import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.RingBuffer;
+import io.logship.log.EpochHistory;
+import io.logship.log.NodeStateFile;
+import io.logship.log.SegmentedLog;
+import io.logship.node.admin.AdminCommands;
+import io.logship.node.admin.ChecksumPublisher;
+import io.logship.node.admin.StatusPublisher;
+import io.logship.node.dedup.Deduplication;
+import io.logship.node.egress.PeerPublishers;
+import io.logship.node.egress.ResponsePublisher;
+import io.logship.node.egress.SendBuffer;
+import io.logship.node.election.ElectionAdapter;
+import io.logship.node.election.ElectionPublisher;
+import io.logship.node.election.ElectionState;
+import io.logship.node.election.LocalLogView;
+import io.logship.node.election.Outbox;
+import io.logship.node.election.StateFilePersistence;
+import io.logship.node.fault.FaultInjector;
+import io.logship.node.follower.FeedbackPublisher;
+import io.logship.node.follower.FollowerFlusher;
+import io.logship.node.follower.FollowerReplication;
+import io.logship.node.follower.ReplicationAdapter;
+import io.logship.node.follower.SnapshotInstaller;
+import io.logship.node.ingress.ClientSessions;
+import io.logship.node.ingress.RequestTimeouts;
+import io.logship.node.leader.CommitTracker;
+import io.logship.node.leader.FeedbackAdapter;
+import io.logship.node.leader.FollowerProgress;
+import io.logship.node.leader.ReplicationPublisher;
+import io.logship.node.pipeline.WriteEvent;
+import io.logship.node.read.LogReadBuffer;
+import io.logship.node.read.ReadService;
+import io.logship.node.write.AckWaits;
+import io.logship.node.write.JournalResultPoller;
+import io.logship.node.write.PendingWrites;
+import io.logship.node.write.WriteIntake;
+import io.logship.node.write.WriteValidator;
+import io.logship.transport.codec.AckLevel;
+import io.logship.transport.codec.Status;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * This node's replica of one replicated log: its state ({@link ReplicatedLog}) and every collaborator that
+ * works on that log alone — the election, the leader side (commit tracking, shipping, feedback, write
+ * intake, acknowledgement waits, de-duplication) and the follower side (replication, reconciliation,
+ * snapshot install). It also carries out what the election decides: the role transitions, as the
+ * election's {@link Outbox}. The node's duty thread, transport, sessions and admin stream are shared by
+ * every replica, so a node can later host several logs.
+ *
+ * <pre>
+ *  leader:   client ingress ──► ring ──► JournalHandler (append + fsync) ──► JournalResultPoller
+ *                                                                             │ offsets
+ *            log ──► ReplicationPublisher (live and catch-up are one path) ◄──┘
+ *            FeedbackAdapter (acks) ──► CommitTracker (majority, current-epoch rule) ──► AckWaits
+ *  follower: ReplicationAdapter ──► FollowerReplication: reconcile (LogReconciler) ──► append ──► ack
+ *  both:     reads, tail, status, checksum; ApplyAgent applies up to the commit offset on its own thread
+ * </pre>
+ *
+ * Everything is fenced by epochs: a leader starts a new epoch when elected (persisted before use) and opens
+ * it with a NOOP batch; the commit offset only moves once a majority holds that batch; a follower
+ * reconciles its log with the leader's epoch history (quarantining and truncating a divergent suffix)
+ * before it fetches; anything from a lower epoch is refused with the current epoch.
+ *
+ * <p>Conductor thread only, except the volatile state in {@link ReplicatedLog}.
+ */
+final class LogReplica
+{
+    private final NodeConfig config;
+    private final ReplicatedLog partition;
+    private final SegmentedLog log;
+    private final System.Logger logger;
+    private final int nodeId;
+    private final int clusterSize;
+
+    final CommitTracker commits;
+    final Deduplication dedup;
+    final WriteValidator validator;
+    final AckWaits ackWaits;
+    final JournalResultPoller journal;
+    final WriteIntake writes;
+    final ReplicationPublisher replication;
+    final FeedbackAdapter feedbackAdapter;
+    final FollowerFlusher flusher;
+    final FollowerReplication follower;
+    final ReplicationAdapter replicationAdapter;
+    final ElectionAdapter electionAdapter;
+    final ReadService reads;
+    final StatusPublisher status;
+    final ChecksumPublisher checksum;
+    final AdminCommands adminCommands;
+    final ResponsePublisher responses;
+    private final ElectionPublisher electionPublisher;
+    private final ElectionState election;
+    private long nextBootstrapNs;
+
+    LogReplica(final NodeConfig config, final ReplicatedLog partition, final NodeStateFile nodeStateFile,
+        final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller, final ApplyAgent applier,
+        final ClientSessions sessions, final PeerPublishers peers, final FaultInjector faults,
+        final SendBuffer sendBuffer, final LogReadBuffer staging)
+    {
+        this.config = config;
+        this.partition = partition;
+        this.log = partition.log();
+        this.logger = partition.logger();
+        this.nodeId = partition.nodeId();
+        this.clusterSize = config.members().size();
+
+        final FollowerProgress[] followers = new FollowerProgress[peers.idLimit()];
+        for (int id = 1; id < followers.length; id++)
+        {
+            if (peers.isPeer(id))
+            {
+                followers[id] = new FollowerProgress(id, peers.replication(id), peers.election(id));
+            }
+        }
+        final RequestTimeouts timeouts = new RequestTimeouts(config.requestTimeoutMs());
+        commits = new CommitTracker(partition, followers, clusterSize);
+        dedup = new Deduplication(log, partition.store(), staging);
+        validator = new WriteValidator(partition, config);
+        responses = new ResponsePublisher(sendBuffer, partition);
+        ackWaits = new AckWaits(partition, config, commits, sessions, responses);
+        journal = new JournalResultPoller(partition, ring, poller, dedup.window(), commits, ackWaits, sessions, responses);
+        writes = new WriteIntake(partition, config, validator, ring, dedup.window(), dedup.check(), ackWaits, sessions,
+            responses, timeouts);
+        replication = new ReplicationPublisher(partition, config, commits, sendBuffer, staging);
+        feedbackAdapter = new FeedbackAdapter(partition, commits, replication, peers, faults, sendBuffer);
+        flusher = new FollowerFlusher(log, nodeId, logger);
+        follower = new FollowerReplication(partition, config, applier, flusher, journal, peers,
+            new FeedbackPublisher(partition, peers, sendBuffer),
+            new SnapshotInstaller(partition.store(), applier, staging, logger));
+        replicationAdapter = new ReplicationAdapter(follower, faults, logger);
+        electionAdapter = new ElectionAdapter(partition, faults, feedbackAdapter, follower);
+        reads = new ReadService(partition, sessions, sendBuffer, staging, timeouts);
+        status = new StatusPublisher(partition, commits, follower, validator, sendBuffer);
+        checksum = new ChecksumPublisher(partition, sendBuffer, staging);
+        adminCommands = new AdminCommands(partition, sessions, follower, validator, sendBuffer);
+        electionPublisher = new ElectionPublisher(nodeId, peers, sendBuffer);
+        election = new ElectionState(config.electionConfig(), new StateFilePersistence(nodeStateFile),
+            new LocalLogView(log), new RoleTransitions(sessions), new SplittableRandom(),
+            ReplicatedLog.nowMs(partition.clock().nanoTime()));
+        partition.election(election);
+    }
+
+    /**
+     * A node never resumes leadership after a restart: it starts as a follower of the leader it last knew,
+     * at its persisted epoch, and an election decides (ELECTION.md, "Restart").
+     */
+    void onStart(final long nowNs)
+    {
+        partition.epoch(election.epoch());
+        partition.leaderId(election.leaderId());
+        partition.commitOffset(partition.store().appliedOffset());
+        partition.role(Role.FOLLOWER);
+        follower.awaitLeader();
+        final int leaderId = partition.leaderId();
+        logger.log(INFO, "Node " + nodeId + " starts as a follower at epoch " + partition.epoch() + (leaderId > 0 ?
+            " (last leader: node " + leaderId + ")" : "") + ", log [" + log.logStartOffset() + ", " +
+            log.logEndOffset() + "), " + (config.electionConfig().autoFailoverEnabled() ? "automatic failover on" :
+            config.electionConfig().autoFailoverDisabledReason()));
+        flusher.start();
+        bootstrapIfNew(nowNs);
+    }
+
+    /** The election's clock: a fenced node (its log failed) never stands for election; it still votes. */
+    void onElectionTick(final long nowNs)
+    {
+        if (partition.role() != Role.FENCED)
+        {
+            election.onTick(ReplicatedLog.nowMs(nowNs));
+            bootstrapIfNew(nowNs);
+        }
+    }
+
+    /**
+     * A brand-new cluster (epoch 0, empty log) has never had a leader: the node named by
+     * {@code logship.cluster.leader} stands at once, and again every election timeout until some leader is
+     * known. This is also how a new two-node cluster gets its first leader without an operator.
+     */
+    private void bootstrapIfNew(final long nowNs)
+    {
+        if (config.leaderId() != nodeId || !neverLed() || election.role() != ElectionState.Role.FOLLOWER ||
+            election.leaderId() > 0 || nowNs < nextBootstrapNs)
+        {
+            return;
+        }
+        nextBootstrapNs = nowNs + TimeUnit.MILLISECONDS.toNanos(2 * config.electionConfig().electionTimeoutMs());
+        final ElectionState.AdminOutcome outcome = election.promote(ReplicatedLog.nowMs(nowNs), nodeId, false);
+        logger.log(INFO, "Bootstrap of a new cluster: " + outcome.message());
+    }
+
+    private boolean neverLed()
+    {
+        return log.epochHistory().latestEpoch() == EpochHistory.UNDEFINED_EPOCH && log.logEndOffset() == 0;
+    }
+
+    /** One duty cycle as the leader, after the replication and feedback streams were polled. */
+    int leaderWork(final long nowNs)
+    {
+        if (partition.role() != Role.LEADER)
+        {
+            return 0;
+        }
+        if (log.isFailed())
+        {
+            partition.fence("Node " + nodeId + " is FENCED: its log failed; it steps down and takes no more " +
+                "writes. Restart it once the disk is fixed.");
+            return 0;
+        }
+        commits.updateCommitOffset();
+        int work = ackWaits.onDutyCycle(nowNs);
+        work += replication.sendToFollowers(nowNs);
+        return work;
+    }
+
+    /** Writes waiting for quorum or all, or still in the ring, as of now. */
+    int pendingWrites()
+    {
+        return ackWaits.size() + journal.backlog();
+    }
+
+    /** Starts leading {@code newEpoch} (already persisted by the election): the NOOP that opens it goes first. */
+    private void startLeading(final int newEpoch)
+    {
+        // Never fsync on the conductor here (a follower fsync can take a second on this disk): the flusher
+        // forces what this node appended as a follower, and the NOOP's own fsync forces the segment anyway.
+        follower.onStartLeading();
+        partition.epoch(newEpoch);
+        partition.leaderId(nodeId);
+        partition.role(Role.LEADER);
+        validator.writesStopped(false, 0);
+        commits.epochStartOffset(-1);
+        final long nowNs = partition.clock().nanoTime();
+        for (final FollowerProgress progress : commits.followers())
+        {
+            if (null != progress)
+            {
+                progress.reset();
+                progress.lastAckNs = 0;
+                // Heartbeat before the window rebuild below: followers learn of the epoch, and their acks start
+                // this leader's lease, while the conductor reads the log.
+                progress.lastHeartbeatNs = nowNs;
+                replication.sendHeartbeat(progress, nowNs);
+            }
+        }
+        partition.leadingEpoch(newEpoch);
+        journal.publishEpochStart();
+        // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again.
+        // Client writes wait in their stream meanwhile; none is taken before the window is whole.
+        final long rebuildStartNs = partition.clock().nanoTime();
+        dedup.rebuildWindow();
+        final long rebuildNs = partition.clock().nanoTime() - rebuildStartNs;
+        logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + clusterSize + "-node cluster, log [" +
+            log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + partition.store().appliedOffset() +
+            " (de-duplication window rebuilt in " + TimeUnit.NANOSECONDS.toMillis(rebuildNs) + " ms)");
+    }
+
+    /**
+     * The node stops: every write still waiting for its ack level is answered UNAVAILABLE (retryable: the
+     * client resends with the same sequence and gets the original offset), then the flusher and the snapshot
+     * transfers stop.
+     */
+    void close(final ClientSessions sessions)
+    {
+        flusher.close();
+        if (partition.role() == Role.LEADER || partition.role() == Role.FENCED)
+        {
+            ackWaits.drain((c, client, offset, offsetEpoch, timedOut, count) ->
+            {
+                final ClientSessions.Session session = sessions.get(client, 0);
+                if (null != session)
+                {
+                    responses.sendWriteResponse(session, c, offset - count + 1, Status.UNAVAILABLE, AckLevel.LEADER,
+                        "node " + nodeId + " stopped before the write at offset " + offset + " was acknowledged; retry",
+                        offsetEpoch, count);
+                }
+            });
+        }
+        for (final FollowerProgress progress : commits.followers())
+        {
+            if (null != progress)
+            {
+                progress.closeSnapshot();
+            }
+        }
+        follower.close();
+    }
+
+    /** What the election asks of the node; runs on the conductor thread, inside an election call. */
+    private final class RoleTransitions implements Outbox
+    {
+        private final ClientSessions sessions;
+
+        RoleTransitions(final ClientSessions sessions)
+        {
+            this.sessions = sessions;
+        }
+
+        @Override
+        public void sendRequestVote(final int to, final int voteEpoch, final int lastLogEpoch, final long logEndOffset,
+            final int flags)
+        {
+            electionPublisher.sendRequestVote(to, voteEpoch, lastLogEpoch, logEndOffset, flags);
+        }
+
+        @Override
+        public void sendVote(final int to, final int voteEpoch, final int candidateId, final int voterEpoch,
+            final boolean granted)
+        {
+            electionPublisher.sendVote(to, voteEpoch, candidateId, voterEpoch, granted);
+        }
+
+        @Override
+        public void sendHandover(final int to, final int handoverEpoch)
+        {
+            if (electionPublisher.sendHandover(to, handoverEpoch))
+            {
+                logger.log(INFO, "Node " + nodeId + " hands epoch " + handoverEpoch + " over to node " + to +
+                    ", which holds its whole log");
+            }
+        }
+
+        @Override
+        public void becomeCandidate(final int newEpoch)
+        {
+            partition.counters().onElectionStarted();
+            partition.epoch(newEpoch);
+            partition.leaderId(-1);
+            partition.role(Role.CANDIDATE);
+            logger.log(INFO, "Node " + nodeId + " stands for election in epoch " + newEpoch + " (log end " +
+                log.logEndOffset() + ", last epoch " + log.epochHistory().latestEpoch() + ")");
+        }
+
+        @Override
+        public void becomeLeader(final int newEpoch)
+        {
+            startLeading(newEpoch);
+        }
+
+        @Override
+        public void becomeFollower(final int newEpoch, final int newLeaderId)
+        {
+            final boolean changed = newEpoch != partition.epoch() || newLeaderId != partition.leaderId() ||
+                partition.role() != Role.FOLLOWER;
+            partition.epoch(newEpoch);
+            partition.leaderId(newLeaderId);
+            if (partition.role() != Role.FENCED)
+            {
+                partition.role(Role.FOLLOWER);
+            }
+            follower.onNewLeader(newLeaderId);
+            if (changed)
+            {
+                logger.log(INFO, "Node " + nodeId + (newLeaderId > 0 ? " follows node " + newLeaderId :
+                    " waits for a leader") + " in epoch " + newEpoch);
+            }
+        }
+
+        @Override
+        public void stepDown(final int oldEpoch, final String reason)
+        {
+            partition.counters().onLeaderDeposed();
+            partition.leadingEpoch(-1); // the journal thread appends nothing more of this epoch
+            journal.startDraining();
+            validator.writesStopped(false, 0);
+            partition.role(Role.FOLLOWER);
+            final PendingWrites.Completion notLeader = (c, client, offset, offsetEpoch, timedOut, count) ->
+            {
+                final ClientSessions.Session session = sessions.get(client, 0);
+                if (null != session)
+                {
+                    responses.sendWriteResponse(session, c, -1, Status.NOT_LEADER, null, "node " + nodeId +
+                        " stepped down from epoch " + oldEpoch + " (" + reason + ") before the write at offset " +
+                        offset + " was acknowledged; retry: the retry is de-duplicated if the write survived",
+                        offsetEpoch, count);
+                }
+            };
+            ackWaits.drain(notLeader);
+            for (final FollowerProgress progress : commits.followers())
+            {
+                if (null != progress)
+                {
+                    progress.reset();
+                }
+            }
+            logger.log(WARNING, "Node " + nodeId + " steps down from epoch " + oldEpoch + ": " + reason);
+        }
+
+        @Override
+        public void stopWrites(final int currentEpoch, final String reason)
+        {
+            validator.writesStopped(true, partition.clock().nanoTime());
+            logger.log(INFO, "Node " + nodeId + " stops taking writes in epoch " + currentEpoch + ": " + reason);
+        }
+
+        @Override
+        public void resumeWrites(final int currentEpoch)
+        {
+            validator.writesStopped(false, 0);
+            logger.log(WARNING, "Node " + nodeId + " takes writes again in epoch " + currentEpoch + ": the switchover " +
+                "target did not catch up within " + config.electionConfig().handoverTimeoutMs() + " ms");
+        }
+    }
+}

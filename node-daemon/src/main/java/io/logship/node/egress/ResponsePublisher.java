@@ -1,0 +1,76 @@
+package io.logship.node.egress;
+
+import io.logship.node.ReplicatedLog;
+import io.logship.node.ingress.ClientSessions;
+import io.logship.transport.codec.AckLevel;
+import io.logship.transport.codec.ConnectResponseEncoder;
+import io.logship.transport.codec.Status;
+import io.logship.transport.codec.WriteResponseEncoder;
+
+/**
+ * Answers clients' connects and writes on their response channels. Every write acknowledgement passes
+ * {@link #sendWriteResponse}, which holds the single lease check: a leader without its lease acknowledges
+ * nothing, so a deposed leader that has not noticed yet can never confirm a write its successor lacks.
+ * Conductor thread only.
+ */
+public final class ResponsePublisher
+{
+    private final SendBuffer sendBuffer;
+    private final ReplicatedLog partition;
+    private final WriteResponseEncoder writeResponseEncoder = new WriteResponseEncoder();
+    private final ConnectResponseEncoder connectResponseEncoder = new ConnectResponseEncoder();
+
+    public ResponsePublisher(final SendBuffer sendBuffer, final ReplicatedLog partition)
+    {
+        this.sendBuffer = sendBuffer;
+        this.partition = partition;
+    }
+
+    /** Sends the ConnectResponse once the client's response publication is connected; false until then. */
+    public boolean trySendConnectReply(final ClientSessions.Session session)
+    {
+        if (!session.publisher.isConnected())
+        {
+            return false;
+        }
+        connectResponseEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
+            .clientId(session.clientId).nodeId(partition.nodeId()).leaderId(partition.leaderId())
+            .epoch(partition.epoch()).status(Status.OK);
+        if (session.publisher.offer(connectResponseEncoder).isSent())
+        {
+            session.connectReplyDeadlineNs = 0;
+            return true;
+        }
+        return false;
+    }
+
+    public void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
+        final Status status, final AckLevel reached, final String message)
+    {
+        sendWriteResponse(session, correlationId, offset, status, reached, message, partition.epoch());
+    }
+
+    public void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
+        final Status status, final AckLevel reached, final String message, final int offsetEpoch)
+    {
+        sendWriteResponse(session, correlationId, offset, status, reached, message, offsetEpoch, 1);
+    }
+
+    public void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,
+        final Status status, final AckLevel reached, final String message, final int offsetEpoch, final int recordCount)
+    {
+        final boolean mayAcknowledge = status != Status.OK ||
+            partition.election().canAcknowledge(ReplicatedLog.nowMs(partition.clock().nanoTime()));
+        writeResponseEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
+            .correlationId(correlationId)
+            .writeOffset(mayAcknowledge ? offset : -1)
+            .epoch(offsetEpoch)
+            .leaderId(partition.leaderId())
+            .status(mayAcknowledge ? status : Status.UNAVAILABLE)
+            .ackLevelReached(null == reached || !mayAcknowledge ? AckLevel.NULL_VAL : reached)
+            .recordCount(recordCount)
+            .message(mayAcknowledge ? null == message ? "" : message : "node " + partition.nodeId() +
+                " lost its leader lease before acknowledging; retry (the retry is de-duplicated if the write survived)");
+        session.publisher.offer(writeResponseEncoder);
+    }
+}

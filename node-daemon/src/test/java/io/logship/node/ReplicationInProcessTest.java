@@ -1,0 +1,149 @@
+package io.logship.node;
+
+import io.logship.log.BatchBuilder;
+import io.logship.log.BatchDescriptor;
+import io.logship.log.EpochHistory;
+import io.logship.log.LogConfig;
+import io.logship.log.SegmentedLog;
+import io.logship.node.follower.LogReconciler;
+import io.logship.node.follower.SegmentedLogView;
+import io.logship.node.leader.CommitTracker;
+import io.logship.node.leader.FollowerProgress;
+import io.logship.node.status.NodeCounters;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The node's own replication code, in one process, on real logs in temporary directories and a fake clock:
+ * the leader's {@link CommitTracker} and the follower's {@link LogReconciler} round after round, with the
+ * leader's answers taken from its real epoch history (what {@code FeedbackAdapter} sends back).
+ */
+class ReplicationInProcessTest
+{
+    private static final System.Logger LOGGER = System.getLogger(ReplicationInProcessTest.class.getName());
+
+    @TempDir
+    Path dir;
+
+    private final BatchBuilder builder = new BatchBuilder(64 * 1024);
+    private final CachedNanoClock clock = new CachedNanoClock();
+
+    private SegmentedLog open(final String name)
+    {
+        return SegmentedLog.open(new LogConfig().directory(dir.resolve(name)).segmentBytes(64 * 1024)
+            .indexIntervalBytes(1024));
+    }
+
+    /** Appends one batch of {@code records} records in {@code epoch}, as the leader of that epoch would. */
+    private void append(final SegmentedLog log, final int epoch, final int records, final String tag)
+    {
+        builder.reset(epoch, 1_000);
+        for (int i = 0; i < records; i++)
+        {
+            builder.put(("k" + i).getBytes(StandardCharsets.UTF_8),
+                (tag + "-" + epoch + "-" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        final int length = builder.build();
+        log.appendAsLeader(builder.buffer(), 0, length);
+    }
+
+    private static byte[] bytes(final SegmentedLog log)
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(1024 * 1024);
+        final int length = log.read(log.logStartOffset(), buffer.capacity(), buffer);
+        final byte[] copy = new byte[length];
+        buffer.flip();
+        buffer.get(copy, 0, length);
+        return copy;
+    }
+
+    @Test
+    void shouldCutAFollowersDivergentSuffixRoundByRoundUntilItsLogIsAPrefixOfTheLeaders()
+    {
+        try (SegmentedLog leader = open("leader"); SegmentedLog follower = open("follower"))
+        {
+            // Both had epoch 1; the follower then led epoch 3 alone (never heard of by the others), while
+            // the leader wrote epochs 2 and 4.
+            append(leader, 1, 3, "a");
+            append(follower, 1, 3, "a");
+            append(follower, 3, 4, "lost");
+            append(leader, 2, 2, "b");
+            append(leader, 4, 2, "c");
+            final long appliedOnFollower = 3;
+
+            int rounds = 0;
+            boolean reconciled = false;
+            while (!reconciled)
+            {
+                rounds++;
+                final int asked = follower.epochHistory().latestEpoch();
+                final EpochHistory.EpochEnd answer = leader.epochHistory().endOffsetFor(asked, leader.logEndOffset());
+                final long cut = LogReconciler.cutOffset(new SegmentedLogView(follower), appliedOnFollower,
+                    answer.epoch(), answer.endOffset());
+                if (cut < follower.logEndOffset())
+                {
+                    follower.truncateTo(cut);
+                }
+                reconciled = LogReconciler.isReconciled(answer.epoch(), asked, follower.epochHistory().latestEpoch());
+            }
+            assertThat(follower.logEndOffset()).isEqualTo(3);
+            assertThat(rounds).isEqualTo(2);
+
+            // Fetch: the follower appends what the leader ships from its log end, checked batch by batch.
+            final ByteBuffer shipped = ByteBuffer.allocateDirect(1024 * 1024);
+            final int length = leader.read(follower.logEndOffset(), shipped.capacity(), shipped);
+            final UnsafeBuffer batches = new UnsafeBuffer(shipped);
+            for (int position = 0; position < length; position += BatchDescriptor.length(batches, position))
+            {
+                follower.appendAsFollower(batches, position, BatchDescriptor.length(batches, position));
+            }
+            assertThat(bytes(follower)).isEqualTo(bytes(leader));
+            assertThat(follower.epochHistory().latestEpoch()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void shouldCommitOnlyWhatAMajorityHoldsAndNothingBeforeTheEpochsNoopIsHeldByAMajority()
+    {
+        try (SegmentedLog log = open("leader"))
+        {
+            append(log, 1, 5, "old");
+            append(log, 2, 1, "noop");
+            append(log, 2, 4, "new");
+            log.flush();
+            final ReplicatedLog partition = new ReplicatedLog(1, log, null, clock, LOGGER, new NodeCounters());
+            final FollowerProgress[] followers = new FollowerProgress[4];
+            followers[2] = new FollowerProgress(2, null, null);
+            followers[3] = new FollowerProgress(3, null, null);
+            final CommitTracker commits = new CommitTracker(partition, followers, 3);
+
+            commits.epochStartOffset(5);
+            followers[2].durableEndOffset = 5; // the old epoch's records only
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).isZero();
+
+            followers[2].durableEndOffset = 8;
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).isEqualTo(8);
+            assertThat(commits.lowestDurableOffset()).isEqualTo(-1);
+            assertThat(commits.nodesHolding(7)).containsExactly(1, 2);
+
+            followers[2].durableEndOffset = 6; // a lower report never moves the commit offset back
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).isEqualTo(8);
+
+            followers[3].durableEndOffset = 10;
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).isEqualTo(10);
+            assertThat(commits.lowestDurableOffset()).isEqualTo(6);
+        }
+    }
+}
