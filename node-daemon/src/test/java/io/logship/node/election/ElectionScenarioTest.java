@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ElectionScenarioTest
 {
-    private static final int SEEDS = 300;
+    /** Fewer under mutation testing (-Pmutation sets 30), where these tests run once per mutant. */
+    private static final int SEEDS = Integer.getInteger("logship.test.scenarioSeeds", 300);
     private static final long KILL_AT_MS = 1_500;
 
     private static final long TRACE_SEED = Long.getLong("logship.sim.seed", -1);
