@@ -491,6 +491,7 @@ class ElectionStateTest
         assertThat(outcome.message()).isEqualTo("node 1 stepped down from epoch 1");
         assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
         assertThat(recorder.has("stepDown 1 demoted by the operator")).isTrue();
+        assertThat(recorder.events).as("the node is told it follows, leader unknown").contains("follower 1 -1");
         // It waits two election timeouts plus a step per member before standing, so another node,
         // which waits one election timeout, wins the next election first.
         final long quietUntil = 10 + 2 * ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT +
@@ -612,6 +613,53 @@ class ElectionStateTest
         assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
         assertThat(state.epoch()).isEqualTo(5);
         assertThat(state.canAcknowledge(10)).isFalse();
-        assertThat(recorder.has("stepDown 1")).isTrue();
+        assertThat(recorder.has("stepDown 1 deposed: epoch 5 seen")).isTrue();
+        assertThat(recorder.events).contains("follower 5 -1");
+    }
+
+    @Test
+    void shouldTellItsNodeItFollowsWhenItGrantsAGracefulCandidateAsLeader()
+    {
+        final ElectionState state = leaderOfThree();
+
+        assertThat(state.onRequestVote(9, 2, 2, 1, 0, ElectionState.FLAG_GRACEFUL).granted()).isTrue();
+
+        assertThat(recorder.events).containsSubsequence("stepDown 1 voted for node 2 in epoch 2", "persist 2/-1/2",
+            "follower 2 -1", "vote 2 2 true");
+        assertThat(state.canAcknowledge(9)).isFalse();
+    }
+
+    @Test
+    void shouldFallBackToFollowerAndStandAgainLaterWhenAVoteRoundFails()
+    {
+        final ElectionState follower = followerOfTwo(1_000);
+        final long silentSince = 1_000 + ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT;
+        assertThat(follower.promote(silentSince, 1, false).accepted()).isTrue();
+        recorder.events.clear();
+
+        follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
+
+        assertThat(follower.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(recorder.events).contains("follower 4 -1");
+        // Three nodes fail over on their own: after a back-off it stands again.
+        follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT + ElectionConfig.BACKOFF_MAX_MS_DEFAULT +
+            ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT + 3 * ElectionConfig.CANDIDACY_STEP_MS_DEFAULT +
+            ElectionConfig.ELECTION_JITTER_MS_DEFAULT);
+        assertThat(follower.elections()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldTryAnOperatorsPromotionOnlyOnceInATwoNodeCluster()
+    {
+        final ElectionState state = node(1, 2, 0);
+        assertThat(state.promote(0, 1, false).accepted()).as("epoch 0: no leader ever heard").isTrue();
+        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+
+        state.onTick(ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        state.onTick(60_000);
+
+        assertThat(state.role()).as("a two-node cluster never stands again on its own").isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.elections()).isEqualTo(1);
     }
 }
