@@ -662,4 +662,48 @@ class ElectionStateTest
         assertThat(state.role()).as("a two-node cluster never stands again on its own").isEqualTo(ElectionState.Role.FOLLOWER);
         assertThat(state.elections()).isEqualTo(1);
     }
+
+    @Test
+    void shouldPickAForcedEpochAboveTheCurrentOneInTheMembersOwnSlot()
+    {
+        final int slots = ElectionState.EPOCH_BLOCK - ElectionState.MAX_MEMBERS;
+        for (int epoch = 0; epoch <= 3 * ElectionState.EPOCH_BLOCK; epoch += 7)
+        {
+            for (final int member : new int[] {0, 1, ElectionState.MAX_MEMBERS - 1})
+            {
+                final int forced = ElectionState.forcedEpochAfter(epoch, member);
+                assertThat(forced).as("epoch %d, member %d", epoch, member).isGreaterThan(epoch)
+                    .isLessThanOrEqualTo(epoch + ElectionState.EPOCH_BLOCK);
+                assertThat(forced % ElectionState.EPOCH_BLOCK).isEqualTo(slots + member);
+            }
+        }
+        // Exactly on its own slot: the next block's slot, never the same epoch again.
+        assertThat(ElectionState.forcedEpochAfter(slots + 1, 1)).isEqualTo(ElectionState.EPOCH_BLOCK + slots + 1);
+    }
+
+    @Test
+    void shouldIgnoreAnAckFromANodeThatIsNotAMember()
+    {
+        final ElectionState state = leaderOfThree();
+
+        state.onFollowerAck(10, 9, 1, 10, 40);
+
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(recorder.events).isEmpty();
+    }
+
+    @Test
+    void shouldFailTheRoundOnlyWhenTooManyVotersDenyForAMajority()
+    {
+        final ElectionState state = node(1, 5, 0);
+        assertThat(state.promote(0, 1, false).accepted()).isTrue();
+        final int epoch = state.epoch();
+
+        state.onVote(1, 2, epoch, false, epoch);
+        state.onVote(1, 3, epoch, false, epoch);
+        assertThat(state.role()).as("two of five deny: three may still grant").isEqualTo(ElectionState.Role.CANDIDATE);
+        state.onVote(1, 4, epoch, false, epoch);
+
+        assertThat(state.role()).as("three of five deny: no majority is left").isEqualTo(ElectionState.Role.FOLLOWER);
+    }
 }
