@@ -58,6 +58,8 @@ class EpochCheckpointRecoveryTest
             assertThat(log.epochHistory().entries()).isEqualTo(expected);
         }
         assertThat(EpochHistory.load(checkpoint(dir)).entries()).as("written back").isEqualTo(expected);
+        assertThat(logger.messagesAt(System.Logger.Level.WARNING)).as("a lagging checkpoint is extended, not rebuilt")
+            .noneMatch(m -> m.startsWith("Rebuilding "));
     }
 
     @Test
@@ -112,5 +114,34 @@ class EpochCheckpointRecoveryTest
         assertThat(logger.messagesAt(System.Logger.Level.WARNING))
             .anyMatch(m -> m.startsWith("Rebuilding " + checkpoint(logDir) + " from the batch headers: "));
         assertThat(EpochHistory.load(checkpoint(logDir)).entries()).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldReopenACleanlyClosedLogWithoutRebuildingOrCuttingAnything() throws IOException
+    {
+        final LogConfig config = config(dir).segmentBytes(4096).indexIntervalBytes(256);
+        final List<EpochHistory.Entry> expected;
+        final long end;
+        try (SegmentedLog log = SegmentedLog.open(config))
+        {
+            LogFiles.append(log, builder, SEED, 0, 20, 1);
+            LogFiles.append(log, builder, SEED, 20, 20, 4);
+            LogFiles.append(log, builder, SEED, 40, 5, 6);
+            expected = log.epochHistory().entries();
+            end = log.logEndOffset();
+            assertThat(log.segmentCount()).as("sealed segments and an active one").isGreaterThanOrEqualTo(2);
+        }
+        final byte[] checkpointBytes = Files.readAllBytes(checkpoint(dir));
+        final int infoBefore = logger.messagesAt(System.Logger.Level.INFO).size(); // the first open's own lines
+
+        try (SegmentedLog log = SegmentedLog.open(config))
+        {
+            assertThat(log.logEndOffset()).isEqualTo(end);
+            assertThat(log.epochHistory().entries()).isEqualTo(expected);
+        }
+        assertThat(logger.messagesAt(System.Logger.Level.WARNING)).as("nothing to repair").isEmpty();
+        final List<String> info = logger.messagesAt(System.Logger.Level.INFO);
+        assertThat(info.subList(infoBefore, info.size())).noneMatch(m -> m.startsWith("Rebuilding "));
+        assertThat(Files.readAllBytes(checkpoint(dir))).isEqualTo(checkpointBytes);
     }
 }
