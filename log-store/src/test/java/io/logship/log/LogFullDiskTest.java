@@ -15,11 +15,10 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Fills a 1 MiB tmpfs mounted for the test. Needs permission to mount (root, or CAP_SYS_ADMIN in a
- * container); skipped with the reason otherwise.
+ * container); fails naming what is missing otherwise, unless -Dlogship.test.allowSkip=tmpfs.
  */
 class LogFullDiskTest
 {
@@ -36,8 +35,8 @@ class LogFullDiskTest
     {
         final Path mount = Files.createDirectory(work.resolve("tiny"));
         final String mountOutput = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString());
-        assumeTrue(null == mountOutput || mountOutput.isEmpty(),
-            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + "): full-disk test skipped");
+        RequiredEnvironment.require(null == mountOutput || mountOutput.isEmpty(), "tmpfs",
+            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + ") for the full-disk test");
         try
         {
             final Path filler = mount.resolve("filler");
@@ -105,8 +104,8 @@ class LogFullDiskTest
     {
         final Path mount = Files.createDirectory(work.resolve("tiny"));
         final String mountOutput = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString());
-        assumeTrue(null == mountOutput || mountOutput.isEmpty(),
-            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + "): full-disk test skipped");
+        RequiredEnvironment.require(null == mountOutput || mountOutput.isEmpty(), "tmpfs",
+            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + ") for the full-disk test");
         try
         {
             final Path logDir = mount.resolve("log");
@@ -157,8 +156,8 @@ class LogFullDiskTest
     {
         final Path mount = Files.createDirectory(work.resolve("tiny"));
         final String mountOutput = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString());
-        assumeTrue(null == mountOutput || mountOutput.isEmpty(),
-            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + "): full-disk test skipped");
+        RequiredEnvironment.require(null == mountOutput || mountOutput.isEmpty(), "tmpfs",
+            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + ") for the full-disk test");
         try
         {
             final Path logDir = mount.resolve("log");

@@ -18,7 +18,6 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class QuarantineTest
 {
@@ -490,8 +489,8 @@ class QuarantineTest
     {
         final Path mount = Files.createDirectory(dir.resolve("tiny"));
         final String mountOutput = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString());
-        assumeTrue(null == mountOutput || mountOutput.isEmpty(),
-            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + "): full-disk quarantine test skipped");
+        RequiredEnvironment.require(null == mountOutput || mountOutput.isEmpty(), "tmpfs",
+            () -> "cannot mount a 1 MiB tmpfs here (" + mountOutput + ") for the full-disk quarantine test");
         try
         {
             final Path quarantineDir = mount.resolve("quarantine");

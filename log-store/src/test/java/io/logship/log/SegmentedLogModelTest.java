@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class SegmentedLogModelTest
 {
-    private static final int SEQUENCES = 200;
+    /** Fewer under mutation testing (-Pmutation sets 20), where this test runs once per mutant. */
+    private static final int SEQUENCES = Integer.getInteger("logship.test.modelSequences", 200);
     private static final int OPERATIONS = 200;
 
     @TempDir(factory = ShmTempDirFactory.class)

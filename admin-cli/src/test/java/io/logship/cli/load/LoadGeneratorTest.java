@@ -17,8 +17,14 @@ class LoadGeneratorTest
 
         assertThat(new String(LoadGenerator.value(key, 14), StandardCharsets.UTF_8)).isEqualTo("key-12key-12ke");
         assertThat(LoadGenerator.value(key, 0)).isEmpty();
-        assertThat(LoadGenerator.crc32c(LoadGenerator.value(key, 100)))
-            .isEqualTo(LoadGenerator.crc32c(LoadGenerator.value("key-12".getBytes(StandardCharsets.UTF_8), 100)));
+        // `logship verify` recomputes the checksum from the key alone, so it must be one fixed value per
+        // (key, size): the constant is the CRC-32C of "key-12" repeated to 100 bytes, computed once.
+        assertThat(LoadGenerator.value(key, 100))
+            .isEqualTo("key-12".repeat(17).substring(0, 100).getBytes(StandardCharsets.UTF_8));
+        assertThat(LoadGenerator.crc32c(LoadGenerator.value(key, 100))).isEqualTo(0x657B7026L);
+        // A different key must give a different value, or verify could not tell two records apart.
+        assertThat(LoadGenerator.crc32c(LoadGenerator.value("key-13".getBytes(StandardCharsets.UTF_8), 100)))
+            .isNotEqualTo(0x657B7026L);
     }
 
     @Test

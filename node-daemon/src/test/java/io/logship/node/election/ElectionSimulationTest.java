@@ -1,20 +1,38 @@
 package io.logship.node.election;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Seeded, single-threaded simulation of election + replication (after Kafka's
- * RaftEventSimulationTest): thousands of schedules of crashes, restarts, partitions, message loss,
- * duplication, reordering and delay, operator switchovers, client writes at every ack level; the
- * invariants are listed on {@link SimulatedCluster}.
+ * RaftEventSimulationTest): schedules of crashes, restarts, partitions, message loss, duplication,
+ * reordering and delay, operator switchovers, client writes at every ack level; the invariants are
+ * listed on {@link SimulatedCluster}.
  *
- * <p>System properties: {@code logship.sim.seed=S} runs only seed S (with a trace);
- * {@code logship.sim.seeds=N} sets the seeds per cluster size (default 3,000 for 3 and 5 nodes,
- * 1,500 for 2 nodes); {@code logship.sim.firstSeed} moves the window, so CI can vary it. On a failure the
- * seed is replayed with tracing and the tail of the trace is printed.
+ * <p>Every build explores new schedules: the base seed is drawn afresh and printed before anything
+ * else runs, and each cluster size runs seeds {@code base, base + 1, ...} until its share of the time
+ * budget is spent (but at least a minimum count). The seeds in {@link RegressionSeeds} run first,
+ * every build. Any failure, whatever its type, prints its seed and the exact command that replays it,
+ * and the failure is replayed at once to show it reproduces.
+ *
+ * <p>System properties:
+ * <ul>
+ *   <li>{@code logship.sim.seed=S}: run only seed S (in each test), with a trace;</li>
+ *   <li>{@code logship.sim.firstSeed=B}: use B as the base seed instead of a fresh one (replays a
+ *       whole build's window);</li>
+ *   <li>{@code logship.sim.seeds=N}: run exactly N seeds per cluster size (2 nodes: N/2) instead of
+ *       filling the time budget;</li>
+ *   <li>{@code logship.sim.budgetSeconds=T}: the time budget of the three invariant runs together
+ *       (default 60).</li>
+ * </ul>
  */
 class ElectionSimulationTest
 {
@@ -22,25 +40,116 @@ class ElectionSimulationTest
     private static final long CALM_MS = 4_000;
 
     private static final long SINGLE_SEED = Long.getLong("logship.sim.seed", -1);
-    private static final long FIRST_SEED = Long.getLong("logship.sim.firstSeed", 1);
-    private static final int SEEDS = Integer.getInteger("logship.sim.seeds", 3_000);
+    private static final long BASE_SEED = Long.getLong("logship.sim.firstSeed", freshSeed());
+    private static final int FIXED_SEEDS = Integer.getInteger("logship.sim.seeds", -1);
+    private static final long BUDGET_MS = 1_000 * Long.getLong("logship.sim.budgetSeconds", 60);
+
+    /**
+     * Fewest seeds per run whatever the budget: on a machine too slow to reach them in time, the build
+     * takes longer rather than testing less than this.
+     */
+    private static final int MIN_SEEDS = 500;
+
+    /** Seeds the deliberate-flaw tests search, from the base seed, for the flaw's first violation. */
+    private static final int FLAW_SEARCH_SEEDS = 600;
+
+    private static final String REPLAY_COMMAND = "mvn -B -pl node-daemon -am test " +
+        "-Dsurefire.failIfNoSpecifiedTests=false -Dtest='ElectionSimulationTest#%s' -Dlogship.sim.seed=%d";
+
+    /** A change to the schedule's fault knobs (a deliberately reintroduced flaw), or none. */
+    interface FaultTweak
+    {
+        FaultTweak NONE = faults -> { };
+
+        void apply(SimulatedCluster.Faults faults);
+    }
+
+    /** How one seed failed: the exception type and message, which a replay must match exactly. */
+    record Failure(long seed, String description, Throwable cause)
+    {
+        static Failure of(final long seed, final Throwable cause)
+        {
+            return new Failure(seed, cause.getClass().getName() + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    @BeforeAll
+    static void printBaseSeed()
+    {
+        System.out.println("election simulation: base seed " + BASE_SEED + (SINGLE_SEED >= 0 ?
+            " (only seed " + SINGLE_SEED + " runs)" : "; replay this build's window with -Dlogship.sim.firstSeed=" +
+            BASE_SEED));
+    }
 
     @Test
     void shouldKeepInvariantsInThreeNodeClusters()
     {
-        runSeeds(3, SEEDS);
+        runSeeds("shouldKeepInvariantsInThreeNodeClusters", 3, 2 * BUDGET_MS / 5, seedsFor(1));
     }
 
     @Test
     void shouldKeepInvariantsInFiveNodeClusters()
     {
-        runSeeds(5, SEEDS);
+        runSeeds("shouldKeepInvariantsInFiveNodeClusters", 5, 2 * BUDGET_MS / 5, seedsFor(1));
     }
 
     @Test
     void shouldNeverPromoteAutomaticallyInTwoNodeClusters()
     {
-        runSeeds(2, Math.max(1, SEEDS / 2));
+        runSeeds("shouldNeverPromoteAutomaticallyInTwoNodeClusters", 2, BUDGET_MS / 5, seedsFor(2));
+    }
+
+    @Test
+    void shouldPassEverySeedThatOnceFoundABug()
+    {
+        for (final RegressionSeeds.Fixed fixed : RegressionSeeds.FIXED)
+        {
+            final Failure failure = outcome(fixed.seed(), fixed.size(), false, FaultTweak.NONE);
+            if (null != failure)
+            {
+                report(System.out, "shouldPassEverySeedThatOnceFoundABug", fixed.size(), FaultTweak.NONE, failure);
+                fail("regression seed " + fixed.seed() + " (" + fixed.size() + " nodes, once found: " +
+                    fixed.found() + ") fails again: " + failure.description(), failure.cause());
+            }
+        }
+    }
+
+    @Test
+    void shouldStillCatchEachDeliberateFlawAtTheSeedThatFoundIt()
+    {
+        for (final RegressionSeeds.Deliberate flaw : RegressionSeeds.DELIBERATE)
+        {
+            final Failure failure = outcome(flaw.seed(), flaw.size(), false, flaw.tweak());
+            assertThat(failure).as("seed %d (%d nodes) with %s must fail", flaw.seed(), flaw.size(), flaw.flaw())
+                .isNotNull();
+            assertThat(failure.description()).as("seed %d with %s", flaw.seed(), flaw.flaw())
+                .contains(flaw.expected());
+            assertThat(failure.cause()).isInstanceOf(SimulatedCluster.InvariantViolation.class);
+        }
+    }
+
+    @Test
+    void shouldReproduceTheSameFailureWhenAFailingSeedIsReplayed()
+    {
+        // A flaw switched on, so a failure is certain; its first failing seed from this build's base goes
+        // through the same report a real failure gets (replayed with tracing on) and must fail identically.
+        final FaultTweak leaseFromReceipt = faults -> faults.leaseFromReceipt = true;
+        final Failure first = firstFailure(3, FLAW_SEARCH_SEEDS, leaseFromReceipt);
+        assertThat(first).as("a failing seed within %d seeds of %d", FLAW_SEARCH_SEEDS, BASE_SEED).isNotNull();
+        final String testName = "shouldReproduceTheSameFailureWhenAFailingSeedIsReplayed";
+        final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+        final Failure replay = report(new PrintStream(printed, true, StandardCharsets.UTF_8), testName, 3,
+            leaseFromReceipt, first);
+
+        assertThat(replay).as("replay of seed %d: %s", first.seed(), replayCommand(testName, first.seed())).isNotNull();
+        assertThat(replay.description()).isEqualTo(first.description());
+        assertThat(replay.cause()).isInstanceOf(first.cause().getClass());
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+            .startsWith("FAILED seed " + first.seed() + " (3 nodes): " + first.description())
+            .contains("replay with: " + replayCommand(testName, first.seed()))
+            .contains("seed " + first.seed() + " replayed with tracing: yes, the same failure")
+            .contains("--- trace tail ---");
     }
 
     @Test
@@ -48,37 +157,66 @@ class ElectionSimulationTest
     {
         // Documents the flaw in "heard from a majority within the lease timeout": counted from when an
         // ack arrives, a late ack keeps a deposed leader's lease alive after a successor is elected.
-        final String violation = firstViolation(3, 300, faults -> faults.leaseFromReceipt = true);
-        System.out.println("lease counted from ack receipt: " + violation);
-        assertThat(violation).contains("both hold a leader lease");
+        final Failure failure = firstFailure(3, FLAW_SEARCH_SEEDS, faults -> faults.leaseFromReceipt = true);
+        assertThat(failure).as("a violation within %d seeds of %d", FLAW_SEARCH_SEEDS, BASE_SEED).isNotNull();
+        System.out.println("lease counted from ack receipt: " + failure.description());
+        assertThat(failure.cause()).isInstanceOf(SimulatedCluster.InvariantViolation.class);
+        assertThat(failure.description()).as("replay: %s",
+            replayCommand("shouldFindTheLeaseFlawWhenTheLeaseIsCountedFromAckReceipt", failure.seed()))
+            .contains("both hold a leader lease");
     }
 
-    private interface FaultTweak
+    /** Seeds to run: one with -Dlogship.sim.seed, the fixed count if set, else as many as the budget allows. */
+    private static int seedsFor(final int divisor)
     {
-        void apply(SimulatedCluster.Faults faults);
-    }
-
-    private static String firstViolation(final int size, final int seeds, final FaultTweak tweak)
-    {
-        for (long seed = FIRST_SEED; seed < FIRST_SEED + seeds; seed++)
+        if (SINGLE_SEED >= 0)
         {
-            try
+            return 1;
+        }
+        return FIXED_SEEDS > 0 ? Math.max(1, FIXED_SEEDS / divisor) : -1;
+    }
+
+    private static long firstSeed()
+    {
+        return SINGLE_SEED >= 0 ? SINGLE_SEED : BASE_SEED;
+    }
+
+    private static Failure firstFailure(final int size, final int seeds, final FaultTweak tweak)
+    {
+        for (long seed = firstSeed(); seed < firstSeed() + seeds; seed++)
+        {
+            final Failure failure = outcome(seed, size, false, tweak);
+            if (null != failure)
             {
-                run(seed, size, false, tweak);
-            }
-            catch (final SimulatedCluster.InvariantViolation ex)
-            {
-                return ex.getMessage();
+                return failure;
             }
         }
         return null;
     }
 
-    private static void runSeeds(final int size, final int seeds)
+    /** Runs one seed; returns how it failed, or null if it kept every invariant. */
+    private static Failure outcome(final long seed, final int size, final boolean tracing, final FaultTweak tweak)
     {
-        final long from = SINGLE_SEED >= 0 ? SINGLE_SEED : FIRST_SEED;
-        final long to = SINGLE_SEED >= 0 ? SINGLE_SEED + 1 : FIRST_SEED + seeds;
+        try
+        {
+            run(seed, size, tracing, tweak);
+            return null;
+        }
+        catch (final Throwable ex)
+        {
+            // Any throwable: an assertion, a bug in the harness or a StackOverflowError must all name their seed.
+            return Failure.of(seed, ex);
+        }
+    }
+
+    /**
+     * Runs seeds from the first seed on until {@code count} have run or, with {@code count < 0}, until
+     * {@code budgetMs} is spent and at least {@link #MIN_SEEDS} have run.
+     */
+    private static void runSeeds(final String testName, final int size, final long budgetMs, final int count)
+    {
         final long startNs = System.nanoTime();
+        final long deadlineNs = startNs + budgetMs * 1_000_000;
         long events = 0;
         long elections = 0;
         long writes = 0;
@@ -86,45 +224,77 @@ class ElectionSimulationTest
         long switchovers = 0;
         long forced = 0;
         long leaseStepDowns = 0;
-        for (long seed = from; seed < to; seed++)
+        long ran = 0;
+        for (long seed = firstSeed();
+            count >= 0 ? ran < count : ran < MIN_SEEDS || System.nanoTime() - deadlineNs < 0;
+            seed++, ran++)
         {
+            final SimulatedCluster cluster;
             try
             {
-                final SimulatedCluster cluster = run(seed, size, SINGLE_SEED >= 0, faults -> { });
-                events += cluster.eventsRun;
-                elections += cluster.elections;
-                writes += cluster.writesAcknowledged;
-                truncations += cluster.truncations;
-                switchovers += cluster.switchovers;
-                forced += cluster.forcedPromotions;
-                leaseStepDowns += cluster.leaseStepDowns;
-                if (SINGLE_SEED >= 0)
-                {
-                    System.out.println(cluster.trace());
-                    System.out.println(cluster.summary());
-                }
+                cluster = run(seed, size, SINGLE_SEED >= 0, FaultTweak.NONE);
             }
-            catch (final SimulatedCluster.InvariantViolation | IllegalStateException ex)
+            catch (final Throwable ex)
             {
-                final SimulatedCluster replay = new SimulatedCluster(seed, size, faultsFor(seed, faults -> { }), true);
-                try
-                {
-                    drive(replay, size);
-                }
-                catch (final RuntimeException expected)
-                {
-                    // the same failure, now with a trace
-                }
-                System.out.println("FAILED seed " + seed + " (" + size + " nodes): " + ex.getMessage() +
-                    "\nreplay with -Dlogship.sim.seed=" + seed + "\n--- trace tail ---\n" + replay.trace() +
-                    "\n--- state ---\n" + replay.summary());
-                fail("seed " + seed + ": " + ex.getMessage(), ex);
+                final Failure failure = Failure.of(seed, ex);
+                report(System.out, testName, size, FaultTweak.NONE, failure);
+                fail("seed " + seed + " (" + size + " nodes): " + failure.description() + "\nreplay: " +
+                    replayCommand(testName, seed), ex);
+                return;
+            }
+            events += cluster.eventsRun;
+            elections += cluster.elections;
+            writes += cluster.writesAcknowledged;
+            truncations += cluster.truncations;
+            switchovers += cluster.switchovers;
+            forced += cluster.forcedPromotions;
+            leaseStepDowns += cluster.leaseStepDowns;
+            if (SINGLE_SEED >= 0)
+            {
+                System.out.println(cluster.trace());
+                System.out.println(cluster.summary());
             }
         }
-        System.out.printf("election simulation, %d nodes: %d seeds, %d events, %d candidacies, %d writes " +
-            "acknowledged, %d divergent-suffix truncations, %d switchovers started, %d forced promotions, " +
-            "%d lease step-downs, %d ms%n", size, to - from, events, elections, writes, truncations, switchovers, forced,
-            leaseStepDowns, (System.nanoTime() - startNs) / 1_000_000);
+        final long elapsedMs = Math.max(1, (System.nanoTime() - startNs) / 1_000_000);
+        System.out.printf("election simulation, %d nodes: %d schedules (seeds %d..%d) in %d ms = %.0f schedules/s; " +
+            "%d events, %d candidacies, %d writes acknowledged, %d divergent-suffix truncations, %d switchovers " +
+            "started, %d forced promotions, %d lease step-downs%n", size, ran, firstSeed(), firstSeed() + ran - 1,
+            elapsedMs, ran * 1000.0 / elapsedMs, events, elections, writes, truncations, switchovers, forced,
+            leaseStepDowns);
+    }
+
+    /**
+     * Prints a failure for whoever reads the build log: the seed, the replay command, and a replay with
+     * tracing on (its trace tail and every node's state), saying whether the replay failed the same way.
+     */
+    private static Failure report(
+        final PrintStream out, final String testName, final int size, final FaultTweak tweak, final Failure failure)
+    {
+        // The seed and the command first: whatever the replay below does, they are in the log.
+        out.println("FAILED seed " + failure.seed() + " (" + size + " nodes): " + failure.description() +
+            "\nreplay with: " + replayCommand(testName, failure.seed()));
+        final SimulatedCluster replay = new SimulatedCluster(failure.seed(), size, faultsFor(failure.seed(), tweak), true);
+        Failure again;
+        try
+        {
+            drive(replay, size);
+            again = null;
+        }
+        catch (final Throwable ex)
+        {
+            again = Failure.of(failure.seed(), ex);
+        }
+        final String reproduced = null == again ? "NO: the replay passed (the simulation is not deterministic)" :
+            failure.description().equals(again.description()) ? "yes, the same failure" :
+            "NO: the replay failed differently: " + again.description();
+        out.println("seed " + failure.seed() + " replayed with tracing: " + reproduced +
+            "\n--- trace tail ---\n" + replay.trace() + "\n--- state ---\n" + replay.summary());
+        return again;
+    }
+
+    static String replayCommand(final String testName, final long seed)
+    {
+        return String.format(REPLAY_COMMAND, testName, seed);
     }
 
     private static SimulatedCluster run(final long seed, final int size, final boolean tracing, final FaultTweak tweak)
@@ -169,5 +339,11 @@ class ElectionSimulationTest
         faults.meanFaultIntervalMs = 150 + knobs.nextInt(600);
         tweak.apply(faults);
         return faults;
+    }
+
+    /** A fresh base seed, small enough that base + any count of seeds cannot overflow. */
+    private static long freshSeed()
+    {
+        return new SecureRandom().nextLong() >>> 20;
     }
 }

@@ -478,4 +478,232 @@ class ElectionStateTest
         assertThatThrownBy(() -> new ElectionConfig(1, Map.of(1, 0, 2, 0, 3, 0), 50, 400, 400, 50, 100, 50, 400, 200,
             2_000, true)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaseTimeoutMs=400");
     }
+
+    @Test
+    void shouldStepDownOnDemoteAndLetAnotherNodeStandFirst()
+    {
+        final ElectionState state = leaderOfThree();
+        assertThat(state.elections()).isEqualTo(1);
+
+        final ElectionState.AdminOutcome outcome = state.demote(10);
+
+        assertThat(outcome.accepted()).isTrue();
+        assertThat(outcome.message()).isEqualTo("node 1 stepped down from epoch 1");
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(recorder.has("stepDown 1 demoted by the operator")).isTrue();
+        assertThat(recorder.events).as("the node is told it follows, leader unknown").contains("follower 1 -1");
+        // It waits two election timeouts plus a step per member before standing, so another node,
+        // which waits one election timeout, wins the next election first.
+        final long quietUntil = 10 + 2 * ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT +
+            3 * ElectionConfig.CANDIDACY_STEP_MS_DEFAULT;
+        state.onTick(quietUntil - 1);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.elections()).isEqualTo(1);
+        assertThat(state.demote(11).accepted()).as("a follower cannot be demoted").isFalse();
+        assertThat(state.demote(11).message()).isEqualTo("node 1 does not lead");
+    }
+
+    @Test
+    void shouldSayWhyNoNodeWillTakeOverWhenATwoNodeLeaderIsDemoted()
+    {
+        final ElectionState state = node(1, 2, 0);
+        assertThat(state.promote(0, 1, true).accepted()).isTrue();
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+
+        final ElectionState.AdminOutcome outcome = state.demote(10);
+
+        assertThat(outcome.accepted()).isTrue();
+        assertThat(outcome.message()).startsWith("node 1 stepped down from epoch " + state.epoch() + "; ")
+            .endsWith(state.config().autoFailoverDisabledReason());
+    }
+
+    @Test
+    void shouldRefusePromotionsThatCannotBeCarriedOutNamingWhereToSendThem()
+    {
+        final ElectionState follower = followerOfTwo(1_000);
+        assertThat(follower.selfId()).isEqualTo(1);
+
+        assertThat(follower.promote(1_001, 9, false))
+            .isEqualTo(new ElectionState.AdminOutcome(false, "node 9 is not a member [1, 2, 3]"));
+        assertThat(follower.promote(1_001, 3, false))
+            .isEqualTo(new ElectionState.AdminOutcome(false, "node 1 does not lead; send the promotion to node 2"));
+        assertThat(follower.promote(1_001, 3, true))
+            .isEqualTo(new ElectionState.AdminOutcome(false, "a forced promotion must be sent to node 3"));
+        assertThat(follower.promote(1_001, 1, false)).isEqualTo(new ElectionState.AdminOutcome(false,
+            "node 2 leads epoch 3 and is alive: send the promotion to it for a graceful switchover"));
+        assertThat(follower.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(recorder.events).isEmpty();
+    }
+
+    @Test
+    void shouldStandOnAPromotionOnceItsLeaderHasBeenSilentForTheElectionTimeout()
+    {
+        final ElectionState follower = followerOfTwo(1_000);
+        final long silentSince = 1_000 + ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT;
+
+        assertThat(follower.promote(silentSince - 1, 1, false).accepted()).isFalse();
+        final ElectionState.AdminOutcome outcome = follower.promote(silentSince, 1, false);
+
+        assertThat(outcome).isEqualTo(new ElectionState.AdminOutcome(true, "node 1 stands for epoch 4"));
+        assertThat(follower.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(recorder.events).contains("requestVote 2 4 flags 0", "requestVote 3 4 flags 0");
+    }
+
+    @Test
+    void shouldAnswerAPromotionOfTheLeaderItselfWithoutChangingAnything()
+    {
+        final ElectionState state = leaderOfThree();
+        assertThat(state.promote(5, 1, false)).isEqualTo(new ElectionState.AdminOutcome(true, "node 1 already leads epoch 1"));
+        recorder.logEndOffset = 40;
+        assertThat(state.promote(6, 2, false).accepted()).isTrue();
+        assertThat(recorder.events).contains("stopWrites 1");
+        assertThat(state.promote(7, 1, false))
+            .isEqualTo(new ElectionState.AdminOutcome(false, "node 1 is handing over epoch 1"));
+        assertThat(state.promote(7, 3, false))
+            .isEqualTo(new ElectionState.AdminOutcome(false, "a switchover to node 2 is already running"));
+    }
+
+    @Test
+    void shouldResendTheHandoverEveryHeartbeatAndStepDownWhenTheSwitchoverTimesOut()
+    {
+        final ElectionState state = leaderOfThree();
+        recorder.logEndOffset = 40;
+        state.onFollowerAck(5, 2, 1, 5, 40);
+        state.onFollowerAck(5, 3, 1, 5, 40);
+        state.promote(6, 2, false);
+        assertThat(recorder.events).containsOnlyOnce("handover 2 1");
+        final long heartbeat = ElectionConfig.HEARTBEAT_INTERVAL_MS_DEFAULT;
+
+        state.onTick(6 + heartbeat - 1);
+        assertThat(recorder.events.stream().filter(e -> e.equals("handover 2 1")).count()).isEqualTo(1);
+        state.onTick(6 + heartbeat);
+        assertThat(recorder.events.stream().filter(e -> e.equals("handover 2 1")).count())
+            .as("the handover may have been lost: sent again after a heartbeat interval").isEqualTo(2);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+
+        state.onTick(6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(recorder.events).contains("stepDown 1 switchover to node 2 did not complete in " +
+            ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT + " ms");
+    }
+
+    @Test
+    void shouldStepDownWhenAnotherNodeLeadsTheSameEpoch()
+    {
+        final ElectionState state = leaderOfThree();
+        assertThat(state.onLeaderContact(10, 1, 1)).isEqualTo(ElectionState.Contact.ACCEPTED);
+        assertThat(state.role()).as("its own heartbeat changes nothing").isEqualTo(ElectionState.Role.LEADER);
+
+        assertThat(state.onLeaderContact(11, 1, 2)).isEqualTo(ElectionState.Contact.ACCEPTED);
+
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.leaderId()).isEqualTo(2);
+        assertThat(state.canAcknowledge(11)).isFalse();
+        assertThat(recorder.has("stepDown 1 node 2 also leads epoch 1")).isTrue();
+        assertThat(recorder.events).contains("follower 1 2");
+    }
+
+    @Test
+    void shouldStepDownWhenAFollowersAckCarriesAHigherEpoch()
+    {
+        final ElectionState state = leaderOfThree();
+
+        state.onFollowerAck(10, 2, 5, 10, 0);
+
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.epoch()).isEqualTo(5);
+        assertThat(state.canAcknowledge(10)).isFalse();
+        assertThat(recorder.has("stepDown 1 deposed: epoch 5 seen")).isTrue();
+        assertThat(recorder.events).contains("follower 5 -1");
+    }
+
+    @Test
+    void shouldTellItsNodeItFollowsWhenItGrantsAGracefulCandidateAsLeader()
+    {
+        final ElectionState state = leaderOfThree();
+
+        assertThat(state.onRequestVote(9, 2, 2, 1, 0, ElectionState.FLAG_GRACEFUL).granted()).isTrue();
+
+        assertThat(recorder.events).containsSubsequence("stepDown 1 voted for node 2 in epoch 2", "persist 2/-1/2",
+            "follower 2 -1", "vote 2 2 true");
+        assertThat(state.canAcknowledge(9)).isFalse();
+    }
+
+    @Test
+    void shouldFallBackToFollowerAndStandAgainLaterWhenAVoteRoundFails()
+    {
+        final ElectionState follower = followerOfTwo(1_000);
+        final long silentSince = 1_000 + ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT;
+        assertThat(follower.promote(silentSince, 1, false).accepted()).isTrue();
+        recorder.events.clear();
+
+        follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
+
+        assertThat(follower.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(recorder.events).contains("follower 4 -1");
+        // Three nodes fail over on their own: after a back-off it stands again.
+        follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT + ElectionConfig.BACKOFF_MAX_MS_DEFAULT +
+            ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT + 3 * ElectionConfig.CANDIDACY_STEP_MS_DEFAULT +
+            ElectionConfig.ELECTION_JITTER_MS_DEFAULT);
+        assertThat(follower.elections()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldTryAnOperatorsPromotionOnlyOnceInATwoNodeCluster()
+    {
+        final ElectionState state = node(1, 2, 0);
+        assertThat(state.promote(0, 1, false).accepted()).as("epoch 0: no leader ever heard").isTrue();
+        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+
+        state.onTick(ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
+        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        state.onTick(60_000);
+
+        assertThat(state.role()).as("a two-node cluster never stands again on its own").isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.elections()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldPickAForcedEpochAboveTheCurrentOneInTheMembersOwnSlot()
+    {
+        final int slots = ElectionState.EPOCH_BLOCK - ElectionState.MAX_MEMBERS;
+        for (int epoch = 0; epoch <= 3 * ElectionState.EPOCH_BLOCK; epoch += 7)
+        {
+            for (final int member : new int[] {0, 1, ElectionState.MAX_MEMBERS - 1})
+            {
+                final int forced = ElectionState.forcedEpochAfter(epoch, member);
+                assertThat(forced).as("epoch %d, member %d", epoch, member).isGreaterThan(epoch)
+                    .isLessThanOrEqualTo(epoch + ElectionState.EPOCH_BLOCK);
+                assertThat(forced % ElectionState.EPOCH_BLOCK).isEqualTo(slots + member);
+            }
+        }
+        // Exactly on its own slot: the next block's slot, never the same epoch again.
+        assertThat(ElectionState.forcedEpochAfter(slots + 1, 1)).isEqualTo(ElectionState.EPOCH_BLOCK + slots + 1);
+    }
+
+    @Test
+    void shouldIgnoreAnAckFromANodeThatIsNotAMember()
+    {
+        final ElectionState state = leaderOfThree();
+
+        state.onFollowerAck(10, 9, 1, 10, 40);
+
+        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(recorder.events).isEmpty();
+    }
+
+    @Test
+    void shouldFailTheRoundOnlyWhenTooManyVotersDenyForAMajority()
+    {
+        final ElectionState state = node(1, 5, 0);
+        assertThat(state.promote(0, 1, false).accepted()).isTrue();
+        final int epoch = state.epoch();
+
+        state.onVote(1, 2, epoch, false, epoch);
+        state.onVote(1, 3, epoch, false, epoch);
+        assertThat(state.role()).as("two of five deny: three may still grant").isEqualTo(ElectionState.Role.CANDIDATE);
+        state.onVote(1, 4, epoch, false, epoch);
+
+        assertThat(state.role()).as("three of five deny: no majority is left").isEqualTo(ElectionState.Role.FOLLOWER);
+    }
 }

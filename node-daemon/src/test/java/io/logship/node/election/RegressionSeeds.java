@@ -1,0 +1,51 @@
+package io.logship.node.election;
+
+import java.util.List;
+
+/**
+ * Seeds that once made the simulation fail, run by every build before any fresh seed (see
+ * {@link ElectionSimulationTest}). Two kinds:
+ * <ul>
+ *   <li>{@link #FIXED}: a bug the simulation found and that is fixed. The seed must now pass every
+ *       invariant, so the bug cannot come back unnoticed.</li>
+ *   <li>{@link #DELIBERATE}: a known flaw switched back on with a {@link SimulatedCluster.Faults} knob.
+ *       The seed must still fail with the same invariant, which proves the harness can still see it.</li>
+ * </ul>
+ *
+ * <p>To add a seed: when a build prints {@code FAILED seed S (N nodes)}, fix the bug, then append
+ * {@code new Fixed(N, S, "what it found")} to {@link #FIXED} (and a line in node-daemon/ELECTION.md
+ * under "Flaws found"). The replay command printed with the failure runs that seed alone.
+ */
+final class RegressionSeeds
+{
+    /** A seed that found a bug, now fixed. */
+    record Fixed(int size, long seed, String found)
+    {
+    }
+
+    /** A flaw switched on by {@code tweak}; seed {@code seed} finds it, with a message containing {@code expected}. */
+    record Deliberate(int size, long seed, String flaw, ElectionSimulationTest.FaultTweak tweak, String expected)
+    {
+    }
+
+    static final List<Fixed> FIXED = List.of(
+        // ELECTION.md flaw 7: an EpochEndResponse answering an older question cut committed batches
+        // ("node 2 truncates committed entry N5 at offset 82").
+        new Fixed(5, 505_481, "a stale EpochEndResponse cut committed batches"),
+        // ELECTION.md flaw 6: with "propose own epoch + 1", two candidates collided round after round
+        // (found by the timed failover scenario with 3 nodes; run here under chaos as well).
+        new Fixed(3, 58, "candidates proposing own epoch + 1 livelocked"),
+        // ELECTION.md's example replay seed.
+        new Fixed(3, 385, "ELECTION.md's replay example"));
+
+    static final List<Deliberate> DELIBERATE = List.of(
+        // ELECTION.md flaw 1: a lease counted from ack receipt outlives the leader's deposition.
+        new Deliberate(3, 19, "lease counted from ack receipt", faults -> faults.leaseFromReceipt = true,
+            "both hold a leader lease"));
+    // ELECTION.md flaw 3 (the node's old one-round reconciliation, seed 98) is no longer a deliberate flaw:
+    // the simulation now runs the node's own LogReconciler, so there is no second copy to switch to.
+
+    private RegressionSeeds()
+    {
+    }
+}
