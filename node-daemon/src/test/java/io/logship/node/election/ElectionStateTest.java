@@ -666,19 +666,19 @@ class ElectionStateTest
     @Test
     void shouldPickAForcedEpochAboveTheCurrentOneInTheMembersOwnSlot()
     {
-        final int slots = ElectionState.EPOCH_BLOCK - ElectionState.MAX_MEMBERS;
-        for (int epoch = 0; epoch <= 3 * ElectionState.EPOCH_BLOCK; epoch += 7)
+        final int slots = EpochNumbers.EPOCH_BLOCK - EpochNumbers.MAX_MEMBERS;
+        for (int epoch = 0; epoch <= 3 * EpochNumbers.EPOCH_BLOCK; epoch += 7)
         {
-            for (final int member : new int[] {0, 1, ElectionState.MAX_MEMBERS - 1})
+            for (final int member : new int[] {0, 1, EpochNumbers.MAX_MEMBERS - 1})
             {
-                final int forced = ElectionState.forcedEpochAfter(epoch, member);
+                final int forced = EpochNumbers.forcedEpochAfter(epoch, member);
                 assertThat(forced).as("epoch %d, member %d", epoch, member).isGreaterThan(epoch)
-                    .isLessThanOrEqualTo(epoch + ElectionState.EPOCH_BLOCK);
-                assertThat(forced % ElectionState.EPOCH_BLOCK).isEqualTo(slots + member);
+                    .isLessThanOrEqualTo(epoch + EpochNumbers.EPOCH_BLOCK);
+                assertThat(forced % EpochNumbers.EPOCH_BLOCK).isEqualTo(slots + member);
             }
         }
         // Exactly on its own slot: the next block's slot, never the same epoch again.
-        assertThat(ElectionState.forcedEpochAfter(slots + 1, 1)).isEqualTo(ElectionState.EPOCH_BLOCK + slots + 1);
+        assertThat(EpochNumbers.forcedEpochAfter(slots + 1, 1)).isEqualTo(EpochNumbers.EPOCH_BLOCK + slots + 1);
     }
 
     @Test
