@@ -11,7 +11,7 @@ import io.logship.client.NodeStatus;
 import io.logship.client.ReadResult;
 import io.logship.client.TailRecord;
 import io.logship.client.WriteResult;
-import io.logship.log.RecordType;
+import io.logship.format.RecordType;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -1,10 +1,10 @@
 package io.logship.cli;
 
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
 import io.logship.log.LogConfig;
 import io.logship.log.Quarantine;
-import io.logship.log.RecordType;
+import io.logship.format.RecordType;
 import io.logship.log.SegmentedLog;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;

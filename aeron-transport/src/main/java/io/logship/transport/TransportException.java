@@ -1,41 +1,24 @@
 package io.logship.transport;
 
+import io.logship.LogshipException;
+
 /**
- * Root of the exceptions this module throws on purpose. It mirrors {@code io.logship.LogshipException}
- * (which lives in log-store; this module deliberately does not depend on log-store) with the same
- * {@link Category} meaning, so callers can treat both alike.
+ * What this module throws on purpose: a {@link LogshipException} (the project's one root, whose
+ * {@link LogshipException.Category} says whether the transport can still be used), so callers catch transport
+ * and storage failures alike. FATAL: the transport can no longer be used (driver gone, directory unusable);
+ * ERROR: the operation failed, the transport stays usable; WARN: bad input from outside was dropped and counted.
  */
-public class TransportException extends RuntimeException
+public class TransportException extends LogshipException
 {
     private static final long serialVersionUID = 1L;
 
-    /** How bad a failure is, from the point of view of the node that saw it. */
-    public enum Category
-    {
-        /** The transport can no longer be used (driver gone, directory unusable). */
-        FATAL,
-        /** The operation failed; the transport stays usable. */
-        ERROR,
-        /** Bad input from outside was handled (dropped and counted); worth a log line. */
-        WARN
-    }
-
-    private final Category category;
-
     public TransportException(final String message, final Category category)
     {
-        super(message);
-        this.category = category;
+        super(message, category);
     }
 
     public TransportException(final String message, final Category category, final Throwable cause)
     {
-        super(message, cause);
-        this.category = category;
-    }
-
-    public Category category()
-    {
-        return category;
+        super(message, category, cause);
     }
 }

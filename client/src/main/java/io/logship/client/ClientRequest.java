@@ -49,7 +49,7 @@ final class ClientRequest
     final CompletableFuture<?> future;
 
     // Write
-    io.logship.log.RecordType recordType;
+    io.logship.format.RecordType recordType;
     AckLevel ackLevel;
     long sequence;
     byte[] key;

@@ -1,6 +1,6 @@
 package io.logship.client;
 
-import io.logship.log.RecordType;
+import io.logship.format.RecordType;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.PublishResult;
 import io.logship.transport.codec.ChecksumRequestEncoder;

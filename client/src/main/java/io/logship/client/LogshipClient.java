@@ -1,10 +1,10 @@
 package io.logship.client;
 
 import io.logship.LogshipException;
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordCursor;
-import io.logship.log.RecordDescriptor;
-import io.logship.log.RecordType;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
+import io.logship.format.RecordDescriptor;
+import io.logship.format.RecordType;
 import io.logship.transport.TransportContext;
 import io.logship.transport.TransportNode;
 import org.agrona.CloseHelper;

@@ -16,7 +16,7 @@ class BatchAssemblerTest
     {
         final ClientRequest write = new ClientRequest(
             ClientRequest.Kind.WRITE, ClientRequest.Routing.LEADER, -1, new CompletableFuture<WriteResult>());
-        write.recordType = io.logship.log.RecordType.PUT;
+        write.recordType = io.logship.format.RecordType.PUT;
         write.ackLevel = ackLevel;
         write.key = new byte[keyLength];
         write.value = new byte[valueLength];

@@ -498,7 +498,7 @@ final class FakeCluster implements AutoCloseable
             for (final byte[] batch : tailBatches)
             {
                 final org.agrona.concurrent.UnsafeBuffer view = new org.agrona.concurrent.UnsafeBuffer(batch);
-                final long batchNext = io.logship.log.BatchDescriptor.nextOffset(view, 0);
+                final long batchNext = io.logship.format.BatchDescriptor.nextOffset(view, 0);
                 if (batchNext <= fromOffset)
                 {
                     continue;

@@ -1,9 +1,9 @@
 package io.logship.client;
 
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordDescriptor;
-import io.logship.log.RecordType;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordDescriptor;
+import io.logship.format.RecordType;
 import io.logship.LogshipException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordCursor;
-import io.logship.log.RecordType;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
+import io.logship.format.RecordType;
 import org.agrona.DirectBuffer;
 import org.mapdb.Atomic;
 import org.mapdb.DB;

@@ -1,6 +1,6 @@
 package io.logship.kv;
 
-import io.logship.log.RecordDescriptor;
+import io.logship.format.RecordDescriptor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,7 +2,7 @@ package io.logship.kv;
 
 import io.logship.LogshipException;
 import io.logship.log.DurableFiles;
-import io.logship.log.RecordDescriptor;
+import io.logship.format.RecordDescriptor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

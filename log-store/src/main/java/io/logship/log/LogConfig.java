@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.LongSupplier;

@@ -1,5 +1,8 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
+
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;

@@ -1,5 +1,8 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordDescriptor;
+
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 

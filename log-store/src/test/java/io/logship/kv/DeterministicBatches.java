@@ -1,8 +1,8 @@
 package io.logship.kv;
 
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordType;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordType;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.charset.StandardCharsets;

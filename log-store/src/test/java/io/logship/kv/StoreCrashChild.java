@@ -1,6 +1,6 @@
 package io.logship.kv;
 
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchDescriptor;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
 import io.logship.log.SegmentedLog;

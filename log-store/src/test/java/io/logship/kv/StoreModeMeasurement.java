@@ -1,9 +1,9 @@
 package io.logship.kv;
 
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordCursor;
-import io.logship.log.RecordType;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
+import io.logship.format.RecordType;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;

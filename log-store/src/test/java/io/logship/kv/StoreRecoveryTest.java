@@ -1,7 +1,7 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchDescriptor;
 import io.logship.log.LogConfig;
 import io.logship.log.SegmentedLog;
 import org.agrona.concurrent.UnsafeBuffer;

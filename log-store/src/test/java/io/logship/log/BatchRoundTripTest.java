@@ -1,5 +1,12 @@
 package io.logship.log;
 
+import io.logship.format.BatchBuilder;
+
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordDescriptor;
+import io.logship.format.RecordType;
+import io.logship.format.RecordCursor;
+
 import io.logship.LogshipException;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,10 @@
 package io.logship.log;
 
+import io.logship.format.BatchBuilder;
+
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
+
 import org.agrona.DirectBuffer;
 
 import java.io.FileDescriptor;

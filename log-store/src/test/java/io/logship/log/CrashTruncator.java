@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchBuilder;
+
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;

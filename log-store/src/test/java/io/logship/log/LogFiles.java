@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchBuilder;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchBuilder;
+
 import io.logship.kv.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchBuilder;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,9 @@
 package io.logship.log;
 
+import io.logship.format.BatchBuilder;
+
+import io.logship.format.BatchDescriptor;
+
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

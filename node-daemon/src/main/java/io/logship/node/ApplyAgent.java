@@ -3,7 +3,7 @@ package io.logship.node;
 import io.logship.LogshipException;
 import io.logship.kv.KeyValueStore;
 import io.logship.kv.SnapshotInfo;
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchDescriptor;
 import io.logship.log.SegmentedLog;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;

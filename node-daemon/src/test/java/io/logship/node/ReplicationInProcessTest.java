@@ -1,7 +1,7 @@
 package io.logship.node;
 
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
 import io.logship.log.EpochHistory;
 import io.logship.log.LogConfig;
 import io.logship.log.SegmentedLog;

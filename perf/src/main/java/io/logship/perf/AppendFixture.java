@@ -1,6 +1,6 @@
 package io.logship.perf;
 
-import io.logship.log.BatchBuilder;
+import io.logship.format.BatchBuilder;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
 import io.logship.log.SegmentedLog;

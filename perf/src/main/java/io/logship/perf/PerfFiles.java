@@ -1,7 +1,7 @@
 package io.logship.perf;
 
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;

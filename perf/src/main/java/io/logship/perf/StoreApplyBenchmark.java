@@ -2,9 +2,9 @@ package io.logship.perf;
 
 import io.logship.kv.KeyValueStore;
 import io.logship.kv.SnapshotStore;
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordType;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordType;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -2,7 +2,7 @@ package io.logship.system;
 
 import io.logship.client.LogshipClient;
 import io.logship.client.NodeStatus;
-import io.logship.log.RecordType;
+import io.logship.format.RecordType;
 import io.logship.client.TailBatch;
 import io.logship.client.TailRecord;
 import io.logship.client.WriteResult;

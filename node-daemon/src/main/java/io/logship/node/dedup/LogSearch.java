@@ -1,7 +1,7 @@
 package io.logship.node.dedup;
 
 import io.logship.log.OffsetOutOfRangeException;
-import io.logship.log.RecordCursor;
+import io.logship.format.RecordCursor;
 import io.logship.log.SegmentedLog;
 import io.logship.node.read.BatchIterator;
 import io.logship.node.read.LogReadBuffer;

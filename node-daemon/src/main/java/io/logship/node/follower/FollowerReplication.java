@@ -2,7 +2,7 @@ package io.logship.node.follower;
 
 import io.logship.LogshipException;
 import io.logship.kv.KeyValueStore;
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchDescriptor;
 import io.logship.log.EpochHistory;
 import io.logship.log.InvalidBatchException;
 import io.logship.log.Quarantine;

@@ -2,10 +2,10 @@ package io.logship.node.pipeline;
 
 import com.lmax.disruptor.EventHandler;
 import io.logship.LogshipException;
-import io.logship.log.BatchBuilder;
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordDescriptor;
-import io.logship.log.RecordType;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordDescriptor;
+import io.logship.format.RecordType;
 import io.logship.log.SegmentedLog;
 import org.agrona.ExpandableArrayBuffer;
 

@@ -1,6 +1,6 @@
 package io.logship.node.read;
 
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchDescriptor;
 import org.agrona.DirectBuffer;
 
 /**

@@ -2,7 +2,7 @@ package io.logship.node.write;
 
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
-import io.logship.log.RecordDescriptor;
+import io.logship.format.RecordDescriptor;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.dedup.DedupWindow;
@@ -246,7 +246,7 @@ public final class WriteIntake
 
     private static byte logRecordType(final RecordType type)
     {
-        return type == RecordType.PUT ? io.logship.log.RecordType.PUT.code() : io.logship.log.RecordType.DELETE.code();
+        return type == RecordType.PUT ? io.logship.format.RecordType.PUT.code() : io.logship.format.RecordType.DELETE.code();
     }
 
     /** A retry of {@code count} records stored already, the last at {@code lastOffset}: answered as the original. */

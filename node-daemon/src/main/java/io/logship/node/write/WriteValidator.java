@@ -1,7 +1,7 @@
 package io.logship.node.write;
 
-import io.logship.log.BatchDescriptor;
-import io.logship.log.RecordDescriptor;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordDescriptor;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;

@@ -3,7 +3,7 @@ package io.logship.system.harness;
 import io.logship.client.LogshipClient;
 import io.logship.client.TailBatch;
 import io.logship.client.TailRecord;
-import io.logship.log.RecordType;
+import io.logship.format.RecordType;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

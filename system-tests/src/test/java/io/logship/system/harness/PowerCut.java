@@ -1,10 +1,10 @@
 package io.logship.system.harness;
 
-import io.logship.log.BatchDescriptor;
+import io.logship.format.BatchDescriptor;
 import io.logship.log.LogConfig;
 import io.logship.log.PowerCutJournal;
-import io.logship.log.RecordCursor;
-import io.logship.log.RecordType;
+import io.logship.format.RecordCursor;
+import io.logship.format.RecordType;
 import io.logship.log.SegmentedLog;
 import org.agrona.concurrent.UnsafeBuffer;
 

@@ -1,4 +1,4 @@
-package io.logship.log;
+package io.logship.format;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;

@@ -1,9 +1,9 @@
-package io.logship.log;
+package io.logship.format;
 
 import io.logship.LogshipException;
 import org.agrona.DirectBuffer;
 
-import static io.logship.log.BatchDescriptor.BYTE_ORDER;
+import static io.logship.format.BatchDescriptor.BYTE_ORDER;
 
 /**
  * Walks the records of one batch in place, without copying or allocating: {@link #wrap} a batch,

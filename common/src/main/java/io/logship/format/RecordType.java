@@ -1,4 +1,4 @@
-package io.logship.log;
+package io.logship.format;
 
 /** The kinds of record a batch can hold. Codes are stable: they are written to disk. */
 public enum RecordType

@@ -1,4 +1,4 @@
-package io.logship.log;
+package io.logship.format;
 
 /**
  * Layout of one record inside a batch (little-endian, no padding):

@@ -1,12 +1,12 @@
-package io.logship.log;
+package io.logship.format;
 
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import static io.logship.log.BatchDescriptor.BYTE_ORDER;
-import static io.logship.log.BatchDescriptor.HEADER_LENGTH;
+import static io.logship.format.BatchDescriptor.BYTE_ORDER;
+import static io.logship.format.BatchDescriptor.HEADER_LENGTH;
 
 /**
  * Encodes records into one batch in a reusable off-heap buffer: {@link #reset}, add records, then
