@@ -1,5 +1,9 @@
 package io.logship.cli;
 
+import io.logship.LogshipException;
+import io.logship.cluster.ClusterKeys;
+import io.logship.cluster.MemberList;
+
 import io.logship.client.ClientConfig;
 import io.logship.client.LogshipClient;
 import io.logship.client.LogshipClientException;
@@ -30,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ClusterOptions
 {
-    static final String NODES_PROP = "logship.cluster.nodes";
-    static final String SECRET_FILE_PROP = "logship.cluster.secret.file";
+    static final String NODES_PROP = ClusterKeys.CLUSTER_NODES;
+    static final String SECRET_FILE_PROP = ClusterKeys.SECRET_FILE;
 
     /** Ids used while discovering: above every id a node config accepts (1..1,000,000), so never real. */
     private static final int PROVISIONAL_ID_BASE = 1_000_001;
@@ -218,51 +222,19 @@ public final class ClusterOptions
     /** Parses {@code host:port} and {@code id@host:port} entries; {@code source} names where they came from. */
     static List<Node> parse(final String value, final String source)
     {
-        final List<Node> nodes = new ArrayList<>();
-        for (final String part : value.split(","))
+        final List<MemberList.Entry> entries;
+        try
         {
-            final String entry = part.trim();
-            if (entry.isEmpty())
-            {
-                continue;
-            }
-            final int at = entry.indexOf('@');
-            final int colon = entry.lastIndexOf(':');
-            if (colon <= at + 1 || colon == entry.length() - 1)
-            {
-                throw new CliException(2, source + " entry '" + entry + "' is invalid: expected host:port or " +
-                    "id@host:port");
-            }
-            final Integer id;
-            final int port;
-            try
-            {
-                id = at < 0 ? null : Integer.valueOf(entry.substring(0, at));
-                port = Integer.parseInt(entry.substring(colon + 1));
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new CliException(2, source + " entry '" + entry + "' is invalid: expected a numeric id " +
-                    "and port, as in 1@127.0.0.1:7001");
-            }
-            if ((null != id && id < 0) || port < 1 || port > 65535)
-            {
-                throw new CliException(2, source + " entry '" + entry + "' is invalid: expected an id >= 0 and " +
-                    "a port in [1, 65535]");
-            }
-            final Node node = new Node(id, entry.substring(at + 1, colon), port);
-            for (final Node other : nodes)
-            {
-                if ((null != id && id.equals(other.id())) || other.address().equals(node.address()))
-                {
-                    throw new CliException(2, source + " lists " + entry + " twice");
-                }
-            }
-            nodes.add(node);
+            entries = MemberList.parse(value, source, false);
         }
-        if (nodes.isEmpty())
+        catch (final LogshipException ex)
         {
-            throw new CliException(2, source + " lists no nodes: expected host:port or id@host:port entries");
+            throw new CliException(2, ex.getMessage());
+        }
+        final List<Node> nodes = new ArrayList<>(entries.size());
+        for (final MemberList.Entry entry : entries)
+        {
+            nodes.add(new Node(entry.id(), entry.host(), entry.port()));
         }
         return nodes;
     }

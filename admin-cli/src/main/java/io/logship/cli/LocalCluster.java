@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import io.logship.cluster.ClusterKeys;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -116,10 +118,10 @@ final class LocalCluster
                 final String config =
                     "# logship node " + i + " of a local " + nodes + "-node cluster, written by `logship local init`.\n" +
                     "# Start it with: bin/logshipd --config " + configFile(dir, i) + "\n" +
-                    "logship.node.id=" + i + "\n" +
-                    "logship.cluster.nodes=" + members + "\n" +
-                    "logship.cluster.secret.file=" + secretFile(dir) + "\n" +
-                    "logship.node.data.dir=" + dataDir(dir, i) + "\n";
+                    ClusterKeys.NODE_ID + "=" + i + "\n" +
+                    ClusterKeys.CLUSTER_NODES + "=" + members + "\n" +
+                    ClusterKeys.SECRET_FILE + "=" + secretFile(dir) + "\n" +
+                    ClusterKeys.DATA_DIR + "=" + dataDir(dir, i) + "\n";
                 Files.writeString(configFile(dir, i), config, StandardCharsets.UTF_8);
             }
         }

@@ -1,5 +1,7 @@
 package io.logship.cli;
 
+import io.logship.cluster.ClusterKeys;
+
 import io.logship.LogshipException;
 import io.logship.cli.json.JsonOutput;
 import io.logship.log.Quarantine;
@@ -31,7 +33,7 @@ import java.util.concurrent.Callable;
 public final class QuarantineCommand extends CliCommand implements Runnable
 {
     /** The node config property naming the data directory (node-daemon's NodeConfig.DATA_DIR_PROP). */
-    static final String DATA_DIR_PROP = "logship.node.data.dir";
+    static final String DATA_DIR_PROP = ClusterKeys.DATA_DIR;
 
     /** Characters of a value shown in the human output. */
     static final int PREVIEW_CHARS = 40;

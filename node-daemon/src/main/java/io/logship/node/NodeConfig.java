@@ -1,5 +1,8 @@
 package io.logship.node;
 
+import io.logship.cluster.ClusterKeys;
+import io.logship.cluster.MemberList;
+
 import io.logship.node.election.ElectionConfig;
 
 import io.logship.LogshipException;
@@ -37,16 +40,16 @@ import java.util.TreeSet;
  */
 public final class NodeConfig
 {
-    public static final String NODE_ID_PROP = "logship.node.id";
-    public static final String CLUSTER_NODES_PROP = "logship.cluster.nodes";
-    public static final String SECRET_FILE_PROP = "logship.cluster.secret.file";
+    public static final String NODE_ID_PROP = ClusterKeys.NODE_ID;
+    public static final String CLUSTER_NODES_PROP = ClusterKeys.CLUSTER_NODES;
+    public static final String SECRET_FILE_PROP = ClusterKeys.SECRET_FILE;
     public static final String LEADER_PROP = "logship.cluster.leader";
-    public static final String DATA_DIR_PROP = "logship.node.data.dir";
+    public static final String DATA_DIR_PROP = ClusterKeys.DATA_DIR;
     public static final String ACK_LEVEL_PROP = "logship.node.ack.level.default";
     public static final String ACK_LEVEL_DEFAULT = "quorum";
     public static final String REQUEST_TIMEOUT_MS_PROP = "logship.node.request.timeout.ms";
     public static final long REQUEST_TIMEOUT_MS_DEFAULT = 5_000;
-    public static final String BATCH_MAX_BYTES_PROP = "logship.node.batch.max.bytes";
+    public static final String BATCH_MAX_BYTES_PROP = ClusterKeys.BATCH_MAX_BYTES;
     /** Fits one Aeron message at the default 8 MiB term (max message 1 MiB) with room for the header. */
     public static final int BATCH_MAX_BYTES_DEFAULT = 512 * 1024;
     public static final String RING_SIZE_PROP = "logship.node.ring.size";
@@ -280,35 +283,9 @@ public final class NodeConfig
     private Map<Integer, Member> parseMembers(final String value)
     {
         final Map<Integer, Member> parsed = new LinkedHashMap<>();
-        for (final String part : value.split(","))
+        for (final MemberList.Entry entry : MemberList.parse(value, file + ": " + CLUSTER_NODES_PROP, true))
         {
-            final String entry = part.trim();
-            final int at = entry.indexOf('@');
-            final int colon = entry.lastIndexOf(':');
-            if (at <= 0 || colon <= at + 1 || colon == entry.length() - 1)
-            {
-                throw new LogshipException(file + ": " + CLUSTER_NODES_PROP + " entry '" + entry +
-                    "' is not id@host:port", LogshipException.Category.ERROR);
-            }
-            try
-            {
-                final int id = Integer.parseInt(entry.substring(0, at));
-                final int port = Integer.parseInt(entry.substring(colon + 1));
-                if (id < 1 || port < 1 || port > 65535)
-                {
-                    throw new NumberFormatException();
-                }
-                if (null != parsed.put(id, new Member(id, entry.substring(at + 1, colon), port)))
-                {
-                    throw new LogshipException(file + ": " + CLUSTER_NODES_PROP + " lists node " + id + " twice",
-                        LogshipException.Category.ERROR);
-                }
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new LogshipException(file + ": " + CLUSTER_NODES_PROP + " entry '" + entry +
-                    "' needs an id ≥ 1 and a port in [1, 65535]", LogshipException.Category.ERROR);
-            }
+            parsed.put(entry.id(), new Member(entry.id(), entry.host(), entry.port()));
         }
         return Collections.unmodifiableMap(parsed);
     }
