@@ -14,7 +14,7 @@ import java.util.StringJoiner;
  */
 public enum TransportStream
 {
-    /** Leader to follower: log data and liveness. Subscribed by followers. */
+    /** Leader to follower: log data and snapshot chunks (heartbeats go on the election stream). Subscribed by followers. */
     REPLICATION(TransportConfiguration.REPLICATION_STREAM_ID,
         AppendBatchDecoder.TEMPLATE_ID, HeartbeatDecoder.TEMPLATE_ID, RefuseDecoder.TEMPLATE_ID,
         SnapshotChunkDecoder.TEMPLATE_ID),

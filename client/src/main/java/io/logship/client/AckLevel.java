@@ -1,6 +1,6 @@
 package io.logship.client;
 
-/** When a write is answered (DESIGN.md, "Offsets, commit and durability"). */
+/** When a write is answered (docs/DESIGN.md#ack-levels). */
 public enum AckLevel
 {
     /** Durable on the leader: may be lost if the leader dies before a majority has it. */

@@ -1,6 +1,6 @@
 package io.logship.client;
 
-/** How fresh a read must be (DESIGN.md, "Reads"). Immutable. */
+/** How fresh a read must be (docs/DESIGN.md#reads). Immutable. */
 public final class ReadConsistency
 {
     /** The kinds of consistency. */

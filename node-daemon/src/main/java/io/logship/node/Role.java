@@ -5,7 +5,7 @@ public enum Role
 {
     /** Replicates from the leader, serves reads. */
     FOLLOWER(0),
-    /** Asking for votes (automatic failover; not used while the leader is fixed by configuration). */
+    /** Asking for votes in an election (docs/DESIGN.md#election). */
     CANDIDATE(1),
     /** Takes writes, replicates, decides the commit offset. */
     LEADER(2),
