@@ -14,10 +14,10 @@ import java.util.concurrent.TimeUnit;
  * most one fsync interval; with {@code fsync=always} every append is already forced and it never needs to
  * wake without a write.
  *
- * <p>The timeout costs the hot path nothing: {@link TimeoutBlockingWaitStrategy} is the same lock and
- * condition as {@link BlockingWaitStrategy} (the producer signals the same way, and a waiting journal is
- * woken by a publish as promptly), and a journal that finds events available returns without waiting at
- * all. Only a ring that stays empty for a whole interval makes the journal wake on its own.
+ * <p>The timeout costs the hot path nothing: {@link TimeoutBlockingWaitStrategy} waits on the same monitor
+ * as {@link BlockingWaitStrategy} and only bounds the wait (the producer signals it the same way, and a
+ * publish wakes a waiting journal as promptly), and a journal that finds events available returns without
+ * waiting at all. Only a ring that stays empty for a whole interval makes the journal wake on its own.
  */
 public final class JournalWaitStrategy
 {
