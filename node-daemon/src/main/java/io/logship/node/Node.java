@@ -2,7 +2,6 @@ package io.logship.node;
 
 import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
-import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.RingBuffer;
@@ -12,6 +11,7 @@ import io.logship.kv.SnapshotStore;
 import io.logship.log.NodeStateFile;
 import io.logship.log.SegmentedLog;
 import io.logship.node.pipeline.JournalHandler;
+import io.logship.node.pipeline.JournalWaitStrategy;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.MetricsEndpoint;
 import io.logship.node.status.NodeCounters;
@@ -102,13 +102,13 @@ public final class Node implements AutoCloseable
         transport = openedTransport;
 
         final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent::new, config.ringSize(),
-            new BlockingWaitStrategy());
+            JournalWaitStrategy.forLog(config.logConfig()));
         // The log's shared state comes first: the journal thread reads its leading epoch, the apply thread its
         // commit offset, and the conductor owns it.
         final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, context.nanoClock(), logger,
             new NodeCounters());
         final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
-            config.ringSize(), logger);
+            config.ringSize(), logger, config.logConfig().epochClockMs());
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
             .build(ring, ring.newBarrier(), journalHandler);
         journal.setExceptionHandler(new FencingExceptionHandler());
@@ -185,8 +185,11 @@ public final class Node implements AutoCloseable
         public void handleEventException(final Throwable ex, final long sequence, final WriteEvent event)
         {
             onError(ex);
-            event.result = WriteEvent.RESULT_FAILED;
-            event.error = "journal failed: " + ex;
+            if (null != event) // null when the failure was in a timed flush, outside any event
+            {
+                event.result = WriteEvent.RESULT_FAILED;
+                event.error = "journal failed: " + ex;
+            }
         }
 
         @Override

@@ -10,6 +10,7 @@ import io.logship.log.SegmentedLog;
 import org.agrona.ExpandableArrayBuffer;
 
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The leader's journal: the single consumer of the write ring. It packs the events of each Disruptor
@@ -18,7 +19,12 @@ import java.util.function.IntSupplier;
  * the batch would exceed {@code batchMaxBytes}. It stamps each event with its offset, or with the
  * failure that kept it out of the log. It allocates nothing per event.
  *
- * <p>Runs on the Disruptor's consumer thread; the only thread that appends to the leader's log.
+ * <p>With {@code fsync=interval} an append forces only if the interval has passed, so the journal also
+ * forces when the ring has been idle for an interval ({@link #onTimeout}): the tail is on disk at most about
+ * two intervals after it was appended, whether or not more writes come.
+ *
+ * <p>Runs on the Disruptor's consumer thread; the only thread that appends to (and, while leading, forces)
+ * the leader's log.
  */
 public final class JournalHandler implements EventHandler<WriteEvent>
 {
@@ -26,6 +32,7 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     private final BatchBuilder builder;
     private final IntSupplier epochSupplier;
     private final System.Logger logger;
+    private final LongSupplier epochClockMs;
     private final WriteEvent[] inBatch;
     private int inBatchCount;
     private int batchEpoch;
@@ -39,8 +46,9 @@ public final class JournalHandler implements EventHandler<WriteEvent>
      * @param maxEventsPerBatch upper bound on events held before a forced append (the ring size).
      */
     public JournalHandler(final SegmentedLog log, final int batchMaxBytes, final IntSupplier epochSupplier,
-        final int maxEventsPerBatch, final System.Logger logger)
+        final int maxEventsPerBatch, final System.Logger logger, final LongSupplier epochClockMs)
     {
+        this.epochClockMs = epochClockMs;
         this.log = log;
         this.builder = new BatchBuilder(batchMaxBytes);
         this.epochSupplier = epochSupplier;
@@ -104,6 +112,33 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         {
             // The builder has copied the bytes; don't let one huge value pin memory in this slot forever.
             event.payload = new ExpandableArrayBuffer(256);
+        }
+    }
+
+    /**
+     * The ring stayed empty for one fsync interval ({@link JournalWaitStrategy}): with {@code fsync=interval}
+     * the last appends are not forced by any later append, so force them here. Commits advance from it with no
+     * message: the conductor reads {@link SegmentedLog#durableEndOffset()} on every duty cycle.
+     *
+     * <p>Only while this node leads: as a follower the conductor appends and its flusher forces, and this thread
+     * must not touch the log. A step-down racing this check is safe, as {@link SegmentedLog#flush()} is
+     * serialised with truncation and may run beside a follower's appends.
+     */
+    @Override
+    public void onTimeout(final long sequence)
+    {
+        if (epochSupplier.getAsInt() < 0)
+        {
+            return;
+        }
+        try
+        {
+            log.flushIfDue(epochClockMs.getAsLong());
+        }
+        catch (final LogshipException ex)
+        {
+            // The log is now failed (offline for appends); the conductor sees it and fences this node.
+            logger.log(System.Logger.Level.ERROR, "timed fsync of the leader's log failed: " + ex.getMessage());
         }
     }
 
