@@ -188,8 +188,11 @@ class LogshipClientTest
         });
         cluster.node(1).answerWrites = true; // the retry of the first write (same sequence) is answered
 
-        assertThat(first.get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
+        // Wait on the callback, not on `first`: a thread blocked in first.get() helps run first's dependents
+        // once it completes (CompletableFuture.postComplete), so the callback could run here, on the test
+        // thread, instead of on the conductor, and the ten writes would no longer share one duty cycle.
         assertThat(callbackThread.get(10, TimeUnit.SECONDS)).isNotSameAs(testThread);
+        assertThat(first.get(10, TimeUnit.SECONDS).offset()).isEqualTo(0);
         for (int i = 0; i < 10; i++)
         {
             final WriteResult result = batched.get(i).get(10, TimeUnit.SECONDS);
