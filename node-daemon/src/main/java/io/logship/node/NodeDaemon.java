@@ -99,8 +99,10 @@ public final class NodeDaemon
             final SystemdNotifier notifier = SystemdNotifier.fromEnvironment();
             if (notifier.enabled())
             {
-                final String notReady = notifier.ready(awaitJoined(node, notifier, running, signalled,
-                    Long.getLong(JOIN_WAIT_PROP, JOIN_WAIT_MS_DEFAULT)));
+                final String status = awaitJoined(node, notifier, running, signalled,
+                    Long.getLong(JOIN_WAIT_PROP, JOIN_WAIT_MS_DEFAULT));
+                // Stopped while waiting: systemd is stopping the start job, READY=1 would only confuse it.
+                final String notReady = signalled.get() ? null : notifier.ready(status);
                 if (null != notReady)
                 {
                     System.err.println("logshipd: cannot tell systemd the node is ready: " + notReady);
