@@ -10,6 +10,7 @@ import io.logship.kv.KeyValueStore;
 import io.logship.kv.SnapshotStore;
 import io.logship.log.NodeStateFile;
 import io.logship.log.SegmentedLog;
+import io.logship.node.election.ElectionState;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.JournalWaitStrategy;
 import io.logship.node.pipeline.WriteEvent;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static java.lang.System.Logger.Level.ERROR;
 import static java.lang.System.Logger.Level.INFO;
@@ -33,8 +35,8 @@ import static java.lang.System.Logger.Level.WARNING;
 /**
  * One running node: opens the log, the store and the node state in the data directory, starts the
  * transport, the write ring with its journal thread, the conductor and the apply thread, and stops
- * them in the reverse order. {@link #close()} is the clean stop (what SIGTERM does): ingress stops
- * first, the journal drains, the log is flushed and closed, the store is closed with its
+ * them in the reverse order. {@link #close()} is the clean stop (what SIGTERM does): a leader first hands its
+ * epoch to the most caught-up follower, then ingress stops, the journal drains, the log is flushed and closed, the store is closed with its
  * clean-shutdown marker, then the transport goes.
  *
  * <pre>
@@ -220,11 +222,78 @@ public final class Node implements AutoCloseable
         return errors.get();
     }
 
+    /** The leader this node knows (itself when leading), or -1; see {@link #joined()} for readiness. Any thread. */
+    public int leaderId()
+    {
+        return agent.leaderId();
+    }
+
+    /**
+     * Whether the node has joined its cluster since it started: it leads, or it follows a live leader whose log it
+     * reconciled with. What systemd's READY=1 waits for (see {@link NodeDaemon}). Any thread.
+     */
+    public boolean joined()
+    {
+        return agent.joined();
+    }
+
+    /**
+     * A leader that is stopping first hands its epoch to the most caught-up live follower with the graceful
+     * switchover of {@code logship promote} (writes pause, the target catches up, the Handover message makes it
+     * stand at once), as Kafka's controlled shutdown does, so the followers do not wait out the election timeout.
+     * Bounded: the switchover's own two phases (catch up, then election) each within the handover timeout, plus
+     * one election timeout for the new leader to be heard; past that, or with no live follower, the node stops
+     * anyway and says why.
+     */
+    private void handOverLeadershipBeforeStop()
+    {
+        if (agent.role() != Role.LEADER)
+        {
+            return;
+        }
+        final int nodeId = config.nodeId();
+        final int epoch = agent.epoch();
+        final long startNs = System.nanoTime();
+        final long boundMs = 2 * config.electionConfig().handoverTimeoutMs() +
+            config.electionConfig().electionTimeoutMs();
+        final long deadlineNs = startNs + TimeUnit.MILLISECONDS.toNanos(boundMs);
+        agent.requestHandoverForStop();
+        String outcome = "the conductor did not take the handover request";
+        while (System.nanoTime() - deadlineNs < 0)
+        {
+            final ElectionState.AdminOutcome started = agent.handoverForStop();
+            if (null != started && !started.accepted())
+            {
+                outcome = "no handover: " + started.message();
+                break;
+            }
+            final int leaderId = agent.leaderId();
+            if (null != started && agent.role() != Role.LEADER && leaderId > 0 && leaderId != nodeId)
+            {
+                outcome = "handed epoch " + epoch + " over: node " + leaderId + " leads epoch " + agent.epoch() +
+                    " after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms";
+                break;
+            }
+            if (null != started)
+            {
+                outcome = "the handover did not complete within " + boundMs + " ms (" + started.message() + ")";
+            }
+            pause();
+        }
+        System.out.println("logshipd: node " + nodeId + " leader of epoch " + epoch + " stopping: " + outcome);
+    }
+
+    private static void pause()
+    {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
     @Override
     public void close()
     {
         System.out.println("logshipd: node " + config.nodeId() + " stopping");
         CloseHelper.quietClose(metrics);
+        handOverLeadershipBeforeStop();
         // Stop taking writes, then give the writes already taken a moment to reach their ack level, so a
         // clean stop answers them OK instead of making every client retry.
         agent.stopTakingWrites();

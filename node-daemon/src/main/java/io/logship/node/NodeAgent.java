@@ -4,6 +4,8 @@ import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.log.NodeStateFile;
 import io.logship.node.egress.PeerPublishers;
+import io.logship.node.election.ElectionState;
+import io.logship.node.follower.FollowerState;
 import io.logship.node.egress.SendBuffer;
 import io.logship.node.fault.FaultInjector;
 import io.logship.node.ingress.AdminAdapter;
@@ -68,6 +70,9 @@ final class NodeAgent implements Agent
     private final MessageAdapter electionAdapter;
 
     private volatile int pendingWriteCount;
+    private volatile boolean handoverForStopRequested;
+    private volatile ElectionState.AdminOutcome handoverForStop;
+    private volatile boolean joined;
     private long lastDutyCycleNs;
     private long lastSlowCycleLogNs;
     private String lastCyclePhase = "";
@@ -138,6 +143,10 @@ final class NodeAgent implements Agent
         lastCyclePhase = "duty cycle";
         replica.dedup.check().onDutyCycle();
         replica.onElectionTick(nowNs);
+        if (handoverForStopRequested && null == handoverForStop)
+        {
+            handoverForStop = replica.adminCommands.handOverForStop(nowNs);
+        }
         faults.onDutyCycle(nowNs);
         int work = clientAdapter.poll(FRAGMENT_LIMIT);
         work += adminAdapter.poll(FRAGMENT_LIMIT);
@@ -171,6 +180,10 @@ final class NodeAgent implements Agent
         }
         work += clients.sendPendingConnectReplies(nowNs);
         work += replica.reads.serviceReadWaits(nowNs);
+        if (!joined && (partition.role() == Role.LEADER || replica.follower.state() == FollowerState.FETCHING))
+        {
+            joined = true;
+        }
         return work;
     }
 
@@ -195,6 +208,36 @@ final class NodeAgent implements Agent
     int pendingWrites()
     {
         return replica.validator.isStopping() && partition.role() != Role.LEADER ? 0 : pendingWriteCount;
+    }
+
+    /**
+     * A clean stop of the leader: the conductor starts a graceful switchover to the most caught-up follower at its
+     * next duty cycle ({@link io.logship.node.admin.AdminCommands#handOverForStop}). Any thread.
+     */
+    void requestHandoverForStop()
+    {
+        handoverForStopRequested = true;
+    }
+
+    /** What {@link #requestHandoverForStop()} led to; null until the conductor took the request. Any thread. */
+    ElectionState.AdminOutcome handoverForStop()
+    {
+        return handoverForStop;
+    }
+
+    /**
+     * Whether this node has joined its cluster since it started: it led, or as a follower it reconciled its log
+     * with a live leader and fetched (a leader id alone may be the one persisted before a restart). Any thread.
+     */
+    boolean joined()
+    {
+        return joined;
+    }
+
+    /** The leader this node knows (itself when leading), or -1 (any thread). */
+    int leaderId()
+    {
+        return partition.leaderId();
     }
 
     int epoch()

@@ -7,12 +7,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code logshipd --config FILE}: runs one node in the foreground, logging to stdout, until SIGTERM
  * or SIGINT, then stops cleanly (see {@link Node#close()}) and prints {@code logshipd: node N stopped
- * cleanly}. Under systemd ({@code Type=notify}) it sends READY=1 once the node has recovered its log and
- * runs (see {@link SystemdNotifier}). {@code logshipd --check-config --config FILE} runs every
+ * cleanly}. Under systemd ({@code Type=notify}) it sends READY=1 once the node has recovered its log and joined
+ * its cluster (leads, or follows a live leader), or after {@link #JOIN_WAIT_PROP} (10 s) without a leader (the first host
+ * of a new cluster), with a STATUS= line saying which (see {@link SystemdNotifier}). SIGTERM on the leader first
+ * hands leadership to the most caught-up follower (see {@link Node#close()}). {@code logshipd --check-config --config FILE} runs every
  * configuration check ({@link ConfigCheck}: the file, the secret file, this node's address, the data dir)
  * and exits; {@code logshipd --version} prints the version. Exit codes: 0 for a good --check-config or
  * --version; 143 (SIGTERM) or 130 (SIGINT) after a clean stop — the JVM's status for a signal it handled,
@@ -22,6 +27,13 @@ import java.util.Properties;
 public final class NodeDaemon
 {
     static final int EXIT_CONFIG = 2;
+    /** JVM property (e.g. in LOGSHIP_JAVA_OPTS): how long READY=1 waits for the node to join a leader. */
+    static final String JOIN_WAIT_PROP = "logship.node.ready.join.wait.ms";
+    /**
+     * Default of {@link #JOIN_WAIT_PROP}: 25 default election timeouts, so a node restarted into a running cluster
+     * is joined well within it, while the first host of a new cluster is ready after 10 s.
+     */
+    static final long JOIN_WAIT_MS_DEFAULT = 10_000;
     static final String USAGE = "usage: logshipd --config FILE | logshipd --check-config --config FILE | logshipd --version";
 
     private NodeDaemon()
@@ -76,21 +88,62 @@ public final class NodeDaemon
             System.exit(1);
             return;
         }
-        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        final AtomicBoolean signalled = new AtomicBoolean();
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier(() -> signalled.set(true)))
         {
             final String running = "node " + config.nodeId() + " running on " + config.self() +
                 " (data " + config.dataDirectory() + ")";
             System.out.println("logshipd: " + running);
             System.out.flush();
             // Node.start returns once the log is recovered and the transport and duty threads run.
-            final String notReady = SystemdNotifier.fromEnvironment().ready(running + ", " + node.role());
-            if (null != notReady)
+            final SystemdNotifier notifier = SystemdNotifier.fromEnvironment();
+            if (notifier.enabled())
             {
-                System.err.println("logshipd: cannot tell systemd the node is ready: " + notReady);
+                final String status = awaitJoined(node, notifier, running, signalled,
+                    Long.getLong(JOIN_WAIT_PROP, JOIN_WAIT_MS_DEFAULT));
+                // Stopped while waiting: systemd is stopping the start job, READY=1 would only confuse it.
+                final String notReady = signalled.get() ? null : notifier.ready(status);
+                if (null != notReady)
+                {
+                    System.err.println("logshipd: cannot tell systemd the node is ready: " + notReady);
+                }
             }
             barrier.await();
             node.close();
         }
+    }
+
+    /**
+     * Waits until the node has joined its cluster ({@link Node#joined()}: it leads, or follows a live leader), at
+     * most {@code waitMs}, and returns the STATUS= text for READY=1. The bound is for the first host of a new
+     * cluster, which can elect no leader alone: it is ready after the wait, saying it has no leader yet, so
+     * {@code systemctl enable --now} returns and the next host can be installed. Main thread, under systemd only.
+     */
+    static String awaitJoined(final Node node, final SystemdNotifier notifier, final String running,
+        final AtomicBoolean signalled, final long waitMs)
+    {
+        final long startNs = System.nanoTime();
+        final long deadlineNs = startNs + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        boolean toldWaiting = false;
+        while (!node.joined() && !signalled.get() && System.nanoTime() - deadlineNs < 0)
+        {
+            if (!toldWaiting)
+            {
+                toldWaiting = true;
+                notifier.status(running + ", recovered; waiting up to " + waitMs + " ms to join a leader");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        if (node.joined())
+        {
+            return running + ", joined: " + node.role() + (node.role() == Role.LEADER ? "" : " of node " +
+                node.leaderId()) + " in epoch " + node.epoch();
+        }
+        final String line = running + ", no leader after " +
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms (a new cluster elects one once a " +
+            "majority of its nodes runs); serving as " + node.role();
+        System.out.println("logshipd: " + line);
+        return line;
     }
 
     /** The release version, from the jar's Maven metadata; "development" when run from classes. */

@@ -46,12 +46,25 @@ final class SystemdNotifier
      */
     String ready(final String status)
     {
+        return send(List.of(command, "--ready", "--pid=" + ProcessHandle.current().pid(), "--status=" + status));
+    }
+
+    /**
+     * Sends only STATUS= (what {@code systemctl status} shows), e.g. while waiting to join before READY=1.
+     *
+     * @return null when sent (or nothing to do), else why not.
+     */
+    String status(final String status)
+    {
+        return send(List.of(command, "--pid=" + ProcessHandle.current().pid(), "--status=" + status));
+    }
+
+    private String send(final List<String> argv)
+    {
         if (!enabled())
         {
             return null;
         }
-        final List<String> argv = List.of(command, "--ready", "--pid=" + ProcessHandle.current().pid(),
-            "--status=" + status);
         try
         {
             final ProcessBuilder builder = new ProcessBuilder(argv)

@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code Type=notify} end to end without systemd: a receiver on a unix datagram socket stands in for the service
  * manager (python3, since the JDK cannot bind one), logshipd runs with NOTIFY_SOCKET pointing at it, and the real
- * {@code systemd-notify} must deliver READY=1 with logshipd's pid once the node runs.
+ * {@code systemd-notify} must deliver READY=1 with logshipd's pid once the node has joined its cluster (or, alone in a
+ * new cluster, after the bounded wait).
  */
 class NodeDaemonNotifyTest
 {
@@ -40,6 +41,8 @@ class NodeDaemonNotifyTest
 
     private final List<Process> processes = new ArrayList<>();
     private Path aeronDir;
+    private Path received;
+    private Path out;
 
     @AfterEach
     void stop() throws Exception
@@ -56,7 +59,46 @@ class NodeDaemonNotifyTest
 
     @Test
     @Timeout(120)
-    void shouldTellSystemdReadyWithItsPidOnceTheNodeRuns() throws Exception
+    void shouldTellSystemdReadyWithItsPidOnceTheNodeHasJoined() throws Exception
+    {
+        final Process node = startUnderFakeSystemd("logship.cluster.nodes=1@127.0.0.1:" + freeUdpPort() + "\n", "");
+
+        awaitCondition(() -> read(received).contains("READY=1") || !node.isAlive(), "READY=1 from logshipd");
+        final String message = read(received);
+        assertThat(message).as("logshipd output: %s", read(out)).contains("READY=1")
+            .contains("MAINPID=" + node.pid()).contains("STATUS=node 1 running on").contains("joined: LEADER");
+        assertThat(read(out)).contains("logshipd: node 1 running on").doesNotContain("cannot tell systemd");
+
+        node.destroy();
+        assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(node.exitValue()).as("clean stop after SIGTERM; output %s", read(out)).isEqualTo(143);
+    }
+
+    /**
+     * The first host of a new three-node cluster can elect no leader alone: it says so in STATUS= while it waits,
+     * then is ready after the bounded wait, so {@code systemctl enable --now} returns before host 2 exists.
+     */
+    @Test
+    @Timeout(120)
+    void shouldTellSystemdReadyAfterTheBoundedWaitWhenAloneInANewCluster() throws Exception
+    {
+        final Process node = startUnderFakeSystemd("logship.cluster.nodes=1@127.0.0.1:" + freeUdpPort() +
+            ",2@127.0.0.1:" + freeUdpPort() + ",3@127.0.0.1:" + freeUdpPort() + "\n",
+            "-D" + NodeDaemon.JOIN_WAIT_PROP + "=1500");
+
+        awaitCondition(() -> read(received).contains("READY=1") || !node.isAlive(), "READY=1 from logshipd");
+        final String message = read(received);
+        assertThat(message).as("logshipd output: %s", read(out)).contains("waiting up to 1500 ms to join a leader")
+            .contains("READY=1").contains("MAINPID=" + node.pid()).contains("no leader after");
+        assertThat(message.indexOf("waiting up to")).isLessThan(message.indexOf("READY=1"));
+        assertThat(read(out)).contains("no leader after").doesNotContain("cannot tell systemd");
+
+        node.destroy();
+        assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(node.exitValue()).as("clean stop after SIGTERM; output %s", read(out)).isEqualTo(143);
+    }
+
+    private Process startUnderFakeSystemd(final String nodesLine, final String jvmOption) throws Exception
     {
         final boolean tools = onPath("python3") && onPath("systemd-notify");
         if (!tools)
@@ -66,7 +108,7 @@ class NodeDaemonNotifyTest
         Assumptions.assumeTrue(tools, "python3 and systemd-notify are needed");
 
         final Path socket = dir.resolve("notify.sock");
-        final Path received = dir.resolve("received.txt");
+        received = dir.resolve("received.txt");
         processes.add(new ProcessBuilder("python3", "-c", RECEIVER, socket.toString())
             .redirectOutput(received.toFile()).redirectErrorStream(true).start());
         awaitCondition(() -> Files.exists(socket), "the receiver to bind " + socket);
@@ -77,28 +119,24 @@ class NodeDaemonNotifyTest
         aeronDir = Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir"),
             "logship-notify-test-" + ProcessHandle.current().pid());
         final Path config = dir.resolve("node.conf");
-        Files.writeString(config, "logship.node.id=1\nlogship.cluster.nodes=1@127.0.0.1:" + freeUdpPort() + "\n" +
+        Files.writeString(config, "logship.node.id=1\n" + nodesLine +
             "logship.cluster.secret.file=" + secret + "\nlogship.node.data.dir=" + dir.resolve("data") + "\n" +
             "logship.transport.aeron.dir=" + aeronDir + "\n", StandardCharsets.UTF_8);
 
-        final Path out = dir.resolve("logshipd.out");
-        final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m",
-            "-cp", System.getProperty("java.class.path"), NodeDaemon.class.getName(), "--config", config.toString())
-            .redirectOutput(out.toFile()).redirectErrorStream(true);
+        out = dir.resolve("logshipd.out");
+        final List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+            .toString(), "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m"));
+        if (!jvmOption.isEmpty())
+        {
+            command.add(jvmOption);
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), NodeDaemon.class.getName(),
+            "--config", config.toString()));
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectErrorStream(true);
         builder.environment().put(SystemdNotifier.NOTIFY_SOCKET_ENV, socket.toString());
         final Process node = builder.start();
         processes.add(node);
-
-        awaitCondition(() -> read(received).contains("READY=1") || !node.isAlive(), "READY=1 from logshipd");
-        final String message = read(received);
-        assertThat(message).as("logshipd output: %s", read(out)).contains("READY=1")
-            .contains("MAINPID=" + node.pid()).contains("STATUS=node 1 running on");
-        assertThat(read(out)).contains("logshipd: node 1 running on").doesNotContain("cannot tell systemd");
-
-        node.destroy();
-        assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(node.exitValue()).as("clean stop after SIGTERM; output %s", read(out)).isEqualTo(143);
+        return node;
     }
 
     @Test

@@ -15,7 +15,7 @@ import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * {@code logship promote} and {@code logship demote}: handed to the election, answered with what it decided.
+ * {@code logship promote} and {@code logship demote}, and the handover a leader starts when it is stopped: handed to the election, answered with what it decided.
  * Conductor thread only.
  */
 public final class AdminCommands
@@ -70,6 +70,32 @@ public final class AdminCommands
         final Status status = outcome.accepted() ? Status.OK :
             election.leaderId() > 0 && election.leaderId() != nodeId ? Status.NOT_LEADER : Status.UNAVAILABLE;
         answer(decoder.clientId(), decoder.correlationId(), nowNs, status, message);
+    }
+
+    /**
+     * A clean stop of the leader (SIGTERM): the graceful switchover of {@link #onPromote}, started by the node itself
+     * towards the most caught-up live follower, so the followers need not wait out the election timeout.
+     *
+     * @return accepted with the switchover started, or refused naming why none could be (for the stop's log line).
+     */
+    public ElectionState.AdminOutcome handOverForStop(final long nowNs)
+    {
+        final ElectionState election = partition.election();
+        final long nowMs = ReplicatedLog.nowMs(nowNs);
+        final int target = election.mostCaughtUpFollower(nowMs);
+        if (target <= 0)
+        {
+            return new ElectionState.AdminOutcome(false, election.role() == ElectionState.Role.LEADER ?
+                "no follower acknowledged within the lease" :
+                "node " + partition.nodeId() + " does not lead; nothing to hand over");
+        }
+        final ElectionState.AdminOutcome outcome = election.promote(nowMs, target, false);
+        if (outcome.accepted())
+        {
+            writes.switchoverRequested(nowNs);
+        }
+        logger.log(outcome.accepted() ? WARNING : INFO, "stopping: promote node " + target + ": " + outcome.message());
+        return outcome;
     }
 
     public void onDemote(final DemoteRequestDecoder decoder, final long nowNs)

@@ -449,6 +449,36 @@ public final class ElectionState
         return new AdminOutcome(true, "switchover of epoch " + epoch + " to node " + targetId + " started");
     }
 
+    /**
+     * The follower a leader that is stopping hands its epoch to (as Kafka's controlled shutdown moves leadership
+     * first): among the followers that acknowledged within the lease, the one with the highest durable end, ties
+     * to the higher priority; {@link Persistence#NONE} when this node does not lead or no follower is live. Leader side only.
+     */
+    public int mostCaughtUpFollower(final long nowMs)
+    {
+        if (role != Role.LEADER)
+        {
+            return NONE;
+        }
+        int best = NONE;
+        long bestEnd = -1;
+        for (int i = 0; i < memberIds.length; i++)
+        {
+            final int id = memberIds[i];
+            if (id == selfId || nowMs - ackSentAtMs[i] >= config.leaseTimeoutMs())
+            {
+                continue;
+            }
+            if (followerDurableEnd[i] > bestEnd || (followerDurableEnd[i] == bestEnd && NONE != best &&
+                config.priorities().get(id) > config.priorities().get(best)))
+            {
+                best = id;
+                bestEnd = followerDurableEnd[i];
+            }
+        }
+        return best;
+    }
+
     /** {@code logship demote}: the leader steps down and lets another node win the next election first. */
     public AdminOutcome demote(final long nowMs)
     {

@@ -448,6 +448,27 @@ class ElectionStateTest
         assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
     }
 
+    /** A stopping leader hands over to the live follower holding the most; a silent one is never chosen. */
+    @Test
+    void shouldPickTheMostCaughtUpLiveFollowerForAStoppingLeader()
+    {
+        final ElectionState state = leaderOfThree();
+        recorder.logEndOffset = 40;
+        state.onFollowerAck(5, 2, 1, 5, 30);
+        state.onFollowerAck(5, 3, 1, 5, 40);
+        assertThat(state.mostCaughtUpFollower(6)).isEqualTo(3);
+
+        state.onFollowerAck(ElectionConfig.LEASE_TIMEOUT_MS_DEFAULT, 2, 1, ElectionConfig.LEASE_TIMEOUT_MS_DEFAULT, 35);
+        assertThat(state.mostCaughtUpFollower(ElectionConfig.LEASE_TIMEOUT_MS_DEFAULT + 5))
+            .as("node 3 last acked a message sent at 5 ms: outside the lease, so not live").isEqualTo(2);
+    }
+
+    @Test
+    void shouldPickNoFollowerWhenItDoesNotLead()
+    {
+        assertThat(followerOfTwo(1_000).mostCaughtUpFollower(1_001)).isEqualTo(NONE);
+    }
+
     @Test
     void shouldStandGracefullyWhenItsLeaderHandsOver()
     {
