@@ -10,18 +10,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.zip.CRC32C;
 
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
@@ -72,7 +67,8 @@ public final class SegmentedLog implements AutoCloseable
     private final LogConfig config;
     private final Path directory;
     private final System.Logger logger;
-    private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
+    private final LogSegments segments;
+    private final RecoveryPointFile recoveryPoint;
     private final EpochHistory epochs;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -82,7 +78,6 @@ public final class SegmentedLog implements AutoCloseable
     private volatile long logEndOffset;
     private volatile long durableEndOffset;
     private volatile Throwable failure;
-    private long recoveryPoint;
     private long lastFlushMs;
 
     // One reusable view per source buffer, so appending from the same buffer allocates nothing.
@@ -94,6 +89,8 @@ public final class SegmentedLog implements AutoCloseable
         this.config = config;
         this.directory = config.directory();
         this.logger = config.logger();
+        this.segments = new LogSegments(directory, config.indexIntervalBytes());
+        this.recoveryPoint = new RecoveryPointFile(directory);
         Files.createDirectories(directory);
         lockChannel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         final FileLock acquired;
@@ -187,7 +184,7 @@ public final class SegmentedLog implements AutoCloseable
             }
         }
 
-        recoveryPoint = readRecoveryPoint();
+        final long recoveredFrom = recoveryPoint.load(logger);
         final List<EpochHistory.Entry> recoveredEpochStarts = new ArrayList<>();
         long firstScannedOffset = -1;
         int lastEpoch = EpochHistory.UNDEFINED_EPOCH;
@@ -198,7 +195,7 @@ public final class SegmentedLog implements AutoCloseable
             final long baseOffset = baseOffsets.get(i);
             final boolean last = i == baseOffsets.size() - 1;
             final Segment segment = Segment.open(directory, baseOffset, config.indexIntervalBytes());
-            segments.put(baseOffset, segment);
+            segments.add(segment);
             if (null != previous && previous.nextOffset() != baseOffset)
             {
                 throw new CorruptLogException(segment.logFile(), 0, "segment starts at offset " + baseOffset +
@@ -206,7 +203,7 @@ public final class SegmentedLog implements AutoCloseable
                     previous.nextOffset() + ": a segment is missing or truncated");
             }
 
-            if (!last && baseOffsets.get(i + 1) <= recoveryPoint)
+            if (!last && baseOffsets.get(i + 1) <= recoveredFrom)
             {
                 segment.loadSealed(logger);
             }
@@ -266,12 +263,10 @@ public final class SegmentedLog implements AutoCloseable
 
         if (segments.isEmpty())
         {
-            final Segment segment = Segment.create(directory, 0, config.indexIntervalBytes());
-            segments.put(0L, segment);
-            AtomicFile.fsyncDirectory(directory);
+            segments.create(0);
         }
-        active = segments.lastEntry().getValue();
-        logStartOffset = segments.firstKey();
+        active = segments.last();
+        logStartOffset = segments.firstBaseOffset();
         logEndOffset = active.nextOffset();
         // A previous run with INTERVAL fsync may have left bytes only in the page cache: force them now,
         // so what this run reports as durable is durable.
@@ -280,7 +275,7 @@ public final class SegmentedLog implements AutoCloseable
         lastFlushMs = config.epochClockMs().getAsLong();
 
         recoverEpochHistory(recoveredEpochStarts, firstScannedOffset);
-        writeRecoveryPoint(active.baseOffset());
+        recoveryPoint.write(active.baseOffset());
         logger.log(INFO, "Opened log " + directory + ": offsets [" + logStartOffset + ", " + logEndOffset + ") in " +
             segments.size() + " segment(s), latest epoch " + epochs.latestEpoch());
     }
@@ -336,7 +331,7 @@ public final class SegmentedLog implements AutoCloseable
                 "Rebuilding " + epochs.file() + " from the batch headers: " + problem);
             final List<EpochHistory.Entry> rebuilt = new ArrayList<>();
             int epoch = EpochHistory.UNDEFINED_EPOCH;
-            for (final Segment segment : segments.values())
+            for (final Segment segment : segments.all())
             {
                 epoch = segment.collectEpochStarts(epoch, rebuilt);
             }
@@ -355,47 +350,6 @@ public final class SegmentedLog implements AutoCloseable
                 "by a 20-digit base offset", LogshipException.Category.FATAL);
         }
         return Long.parseLong(digits);
-    }
-
-    private long readRecoveryPoint()
-    {
-        final Path file = directory.resolve(RECOVERY_POINT_FILE);
-        try
-        {
-            final String[] parts = Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
-            if (parts.length == 2 && crc(parts[0]).equals(parts[1]))
-            {
-                return Long.parseLong(parts[0]);
-            }
-            logger.log(WARNING, file + " fails its checksum: validating every segment");
-        }
-        catch (final NoSuchFileException ex)
-        {
-            return 0;
-        }
-        catch (final IOException | NumberFormatException ex)
-        {
-            logger.log(WARNING, file + " is unreadable (" + ex + "): validating every segment");
-        }
-        return 0;
-    }
-
-    private void writeRecoveryPoint(final long offset) throws IOException
-    {
-        if (offset != recoveryPoint || !Files.exists(directory.resolve(RECOVERY_POINT_FILE)))
-        {
-            final String value = Long.toString(offset);
-            AtomicFile.write(directory.resolve(RECOVERY_POINT_FILE),
-                (value + " " + crc(value) + "\n").getBytes(StandardCharsets.UTF_8));
-            recoveryPoint = offset;
-        }
-    }
-
-    private static String crc(final String value)
-    {
-        final CRC32C crc = new CRC32C();
-        crc.update(value.getBytes(StandardCharsets.UTF_8));
-        return String.format("%08x", crc.getValue());
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -637,10 +591,7 @@ public final class SegmentedLog implements AutoCloseable
         {
             current.seal();
             durableEndOffset = logEndOffset;
-            final Segment next = Segment.create(directory, logEndOffset, config.indexIntervalBytes());
-            AtomicFile.fsyncDirectory(directory);
-            segments.put(next.baseOffset(), next);
-            active = next;
+            active = segments.create(logEndOffset);
         }
         catch (final IOException ex)
         {
@@ -650,14 +601,14 @@ public final class SegmentedLog implements AutoCloseable
         }
         try
         {
-            writeRecoveryPoint(active.baseOffset());
+            recoveryPoint.write(active.baseOffset());
         }
         catch (final IOException ex)
         {
             // The recovery point only spares the next open a rescan of sealed segments; the old, lower
             // one is still safe. Failing here (a full disk) must not take the log offline.
-            logger.log(WARNING, "Could not advance " + directory.resolve(RECOVERY_POINT_FILE) + " to " +
-                active.baseOffset() + " (" + ex + "); the next open validates from " + recoveryPoint);
+            logger.log(WARNING, "Could not advance " + recoveryPoint.file() + " to " +
+                active.baseOffset() + " (" + ex + "); the next open validates from " + recoveryPoint.offset());
         }
     }
 
@@ -685,17 +636,8 @@ public final class SegmentedLog implements AutoCloseable
         }
         try
         {
-            final Map.Entry<Long, Segment> containing = segments.floorEntry(offset);
-            // Newest first: if this stops part way (crash, I/O error) what is left is still a contiguous
-            // log; deleting oldest first would leave a gap that recovery must refuse.
-            final List<Segment> later = new ArrayList<>(
-                segments.tailMap(containing.getKey(), false).descendingMap().values());
-            for (final Segment newer : later)
-            {
-                segments.remove(newer.baseOffset());
-                newer.delete();
-            }
-            final Segment segment = containing.getValue();
+            final Segment segment = segments.floor(offset);
+            segments.deleteAfter(segment);
             final long position = segment.positionOf(offset);
             final long newEnd = position <= 0 ? segment.baseOffset() : batchBaseAt(segment, position);
             segment.truncateToPosition(Math.max(position, 0), newEnd);
@@ -704,7 +646,7 @@ public final class SegmentedLog implements AutoCloseable
             logEndOffset = newEnd;
             durableEndOffset = newEnd; // truncateToPosition forced the file
             epochs.truncateFromEnd(newEnd);
-            writeRecoveryPoint(Math.min(recoveryPoint, segment.baseOffset()));
+            recoveryPoint.write(Math.min(recoveryPoint.offset(), segment.baseOffset()));
             logger.log(INFO, "Truncated log " + directory + " to offset " + newEnd + " (asked for " + offset + ")");
             return newEnd;
         }
@@ -732,20 +674,17 @@ public final class SegmentedLog implements AutoCloseable
         checkWritable();
         try
         {
-            for (final Segment segment : new ArrayList<>(segments.values()))
+            for (final Segment segment : segments.all())
             {
-                segments.remove(segment.baseOffset());
+                segments.remove(segment);
                 segment.delete();
             }
-            final Segment fresh = Segment.create(directory, offset, config.indexIntervalBytes());
-            AtomicFile.fsyncDirectory(directory);
-            segments.put(offset, fresh);
-            active = fresh;
+            active = segments.create(offset);
             logStartOffset = offset;
             logEndOffset = offset;
             durableEndOffset = offset;
             epochs.replaceWith(List.of());
-            writeRecoveryPoint(offset);
+            recoveryPoint.write(offset);
             logger.log(INFO, "Log " + directory + " emptied and restarted at offset " + offset);
         }
         catch (final IOException ex)
@@ -773,7 +712,7 @@ public final class SegmentedLog implements AutoCloseable
         {
             while (segments.size() > 1)
             {
-                final Segment oldest = segments.firstEntry().getValue();
+                final Segment oldest = segments.first();
                 final boolean overSize = config.retentionBytes() >= 0 &&
                     totalBytes - oldest.sizeBytes() >= config.retentionBytes();
                 final boolean tooOld = config.retentionMs() >= 0 && oldest.maxTimestampMs() != Long.MIN_VALUE &&
@@ -782,8 +721,8 @@ public final class SegmentedLog implements AutoCloseable
                 {
                     break;
                 }
-                segments.remove(oldest.baseOffset());
-                logStartOffset = segments.firstKey();
+                segments.remove(oldest);
+                logStartOffset = segments.firstBaseOffset();
                 oldest.delete();
                 totalBytes -= oldest.sizeBytes();
                 deleted++;
@@ -826,12 +765,11 @@ public final class SegmentedLog implements AutoCloseable
         {
             throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
         }
-        final Map.Entry<Long, Segment> entry = segments.floorEntry(fromOffset);
-        if (null == entry)
+        final Segment segment = segments.floor(fromOffset);
+        if (null == segment)
         {
             throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
         }
-        final Segment segment = entry.getValue();
         try
         {
             final long limit = segment.sizeBytes();
@@ -977,12 +915,7 @@ public final class SegmentedLog implements AutoCloseable
     /** Total bytes of all segment files. */
     public long sizeBytes()
     {
-        long total = 0;
-        for (final Segment segment : segments.values())
-        {
-            total += segment.sizeBytes();
-        }
-        return total;
+        return segments.sizeBytes();
     }
 
     public Path directory()
@@ -993,7 +926,7 @@ public final class SegmentedLog implements AutoCloseable
     /** Base offsets of the segments, oldest first. */
     public List<Long> segmentBaseOffsets()
     {
-        return List.copyOf(segments.keySet());
+        return segments.baseOffsets();
     }
 
     /** Whether an I/O failure has taken the log offline for appends. */
@@ -1021,18 +954,7 @@ public final class SegmentedLog implements AutoCloseable
 
     private void closeFiles()
     {
-        for (final Segment segment : segments.values())
-        {
-            try
-            {
-                segment.close();
-            }
-            catch (final IOException ex)
-            {
-                logger.log(WARNING, "Closing " + segment.logFile() + " failed: " + ex);
-            }
-        }
-        segments.clear();
+        segments.closeAll(logger);
         try
         {
             lock.release();
