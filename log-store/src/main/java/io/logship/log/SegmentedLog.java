@@ -10,13 +10,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.WritableByteChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
@@ -157,114 +154,8 @@ public final class SegmentedLog implements AutoCloseable
 
     private void recover() throws IOException
     {
-        final TreeMap<Long, Path> found = new TreeMap<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory))
-        {
-            for (final Path path : stream)
-            {
-                final String name = path.getFileName().toString();
-                if (name.endsWith(".tmp"))
-                {
-                    DurableFiles.deleteIfExists(path); // an atomic replace that never finished; the old file stands
-                }
-                else if (name.endsWith(Segment.LOG_SUFFIX))
-                {
-                    found.put(parseBaseOffset(path, Segment.LOG_SUFFIX), path);
-                }
-            }
-        }
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory, "*" + Segment.INDEX_SUFFIX))
-        {
-            for (final Path path : stream)
-            {
-                if (!found.containsKey(parseBaseOffset(path, Segment.INDEX_SUFFIX)))
-                {
-                    DurableFiles.deleteIfExists(path); // an index whose segment was deleted before it
-                }
-            }
-        }
-
-        final long recoveredFrom = recoveryPoint.load(logger);
-        final List<EpochHistory.Entry> recoveredEpochStarts = new ArrayList<>();
-        long firstScannedOffset = -1;
-        int lastEpoch = EpochHistory.UNDEFINED_EPOCH;
-        Segment previous = null;
-        final List<Long> baseOffsets = new ArrayList<>(found.keySet());
-        for (int i = 0; i < baseOffsets.size(); i++)
-        {
-            final long baseOffset = baseOffsets.get(i);
-            final boolean last = i == baseOffsets.size() - 1;
-            final Segment segment = Segment.open(directory, baseOffset, config.indexIntervalBytes());
-            segments.add(segment);
-            if (null != previous && previous.nextOffset() != baseOffset)
-            {
-                throw new CorruptLogException(segment.logFile(), 0, "segment starts at offset " + baseOffset +
-                    " but the previous segment " + previous.logFile().getFileName() + " ends at offset " +
-                    previous.nextOffset() + ": a segment is missing or truncated");
-            }
-
-            if (!last && baseOffsets.get(i + 1) <= recoveredFrom)
-            {
-                segment.loadSealed(logger);
-            }
-            else
-            {
-                if (firstScannedOffset < 0)
-                {
-                    // The scan trusts only batch headers: the checkpoint is reconciled with them afterwards,
-                    // so a stale checkpoint can never make a valid batch look invalid.
-                    firstScannedOffset = baseOffset;
-                    lastEpoch = EpochHistory.UNDEFINED_EPOCH;
-                }
-                final Segment.Recovery recovery = segment.recover(lastEpoch);
-                recoveredEpochStarts.addAll(recovery.epochStarts());
-                if (!recovery.epochStarts().isEmpty())
-                {
-                    lastEpoch = recovery.epochStarts().get(recovery.epochStarts().size() - 1).epoch();
-                }
-                if (null != recovery.reason())
-                {
-                    if (recovery.laterValidBatchFound())
-                    {
-                        throw new CorruptLogException(segment.logFile(), recovery.invalidPosition(),
-                            recovery.reason() + " at offset " + recovery.nextOffset() +
-                            ", and valid batches follow it: corruption in the middle of the log, not a torn tail");
-                    }
-                    if (!last)
-                    {
-                        final List<Long> later = baseOffsets.subList(i + 1, baseOffsets.size());
-                        for (final long laterBase : later)
-                        {
-                            if (Files.size(found.get(laterBase)) > 0)
-                            {
-                                throw new CorruptLogException(segment.logFile(), recovery.invalidPosition(),
-                                    recovery.reason() + " at offset " + recovery.nextOffset() +
-                                    ", and later segments hold data: corruption in the middle of the log");
-                            }
-                        }
-                    }
-                    truncateTornTail(segment, recovery);
-                    if (!last)
-                    {
-                        for (final long laterBase : baseOffsets.subList(i + 1, baseOffsets.size()))
-                        {
-                            logger.log(WARNING, "Deleting empty segment " + found.get(laterBase).getFileName() +
-                                " after the torn tail of " + segment.logFile().getFileName());
-                            DurableFiles.deleteIfExists(found.get(laterBase));
-                            DurableFiles.deleteIfExists(directory.resolve(Segment.fileName(laterBase, Segment.INDEX_SUFFIX)));
-                        }
-                        AtomicFile.fsyncDirectory(directory);
-                        break;
-                    }
-                }
-            }
-            previous = segment;
-        }
-
-        if (segments.isEmpty())
-        {
-            segments.create(0);
-        }
+        final LogLoader loader = new LogLoader(config, segments, epochs, recoveryPoint);
+        loader.loadSegments();
         active = segments.last();
         logStartOffset = segments.firstBaseOffset();
         logEndOffset = active.nextOffset();
@@ -274,82 +165,10 @@ public final class SegmentedLog implements AutoCloseable
         durableEndOffset = logEndOffset;
         lastFlushMs = config.epochClockMs().getAsLong();
 
-        recoverEpochHistory(recoveredEpochStarts, firstScannedOffset);
+        loader.recoverEpochHistory(logStartOffset, logEndOffset);
         recoveryPoint.write(active.baseOffset());
         logger.log(INFO, "Opened log " + directory + ": offsets [" + logStartOffset + ", " + logEndOffset + ") in " +
             segments.size() + " segment(s), latest epoch " + epochs.latestEpoch());
-    }
-
-    private void truncateTornTail(final Segment segment, final Segment.Recovery recovery) throws IOException
-    {
-        logger.log(WARNING, "Truncating torn tail of " + segment.logFile() + " at byte position " +
-            recovery.invalidPosition() + " (" + recovery.reason() + "): dropping " + recovery.droppedBytes() +
-            " bytes, offsets from " + recovery.nextOffset() + " on");
-        segment.truncateToPosition(recovery.validBytes(), recovery.nextOffset());
-    }
-
-    private void recoverEpochHistory(final List<EpochHistory.Entry> recoveredStarts, final long firstScannedOffset)
-        throws IOException
-    {
-        String problem = epochs.loadProblem();
-        if (null == problem)
-        {
-            epochs.truncateFromEnd(logEndOffset);
-            for (final EpochHistory.Entry start : recoveredStarts)
-            {
-                final int known = epochs.epochForOffset(start.startOffset());
-                if (start.epoch() > epochs.latestEpoch())
-                {
-                    epochs.assign(start.epoch(), start.startOffset());
-                }
-                else if (known != start.epoch() ||
-                    epochs.endOffsetFor(known, logEndOffset).endOffset() <= start.startOffset())
-                {
-                    problem = "it says offset " + start.startOffset() + " is epoch " + known + " but the batch there is " +
-                        "epoch " + start.epoch();
-                    break;
-                }
-            }
-            if (null == problem && firstScannedOffset >= 0 && !recoveredStarts.isEmpty())
-            {
-                // Every epoch start the scan saw must be in the history; an extra entry in the scanned
-                // range that no batch starts means the file and the log disagree.
-                for (final EpochHistory.Entry entry : epochs.entries())
-                {
-                    if (entry.startOffset() > firstScannedOffset && !recoveredStarts.contains(entry))
-                    {
-                        problem = "it lists epoch " + entry.epoch() + " at " + entry.startOffset() +
-                            " where no batch starts that epoch";
-                        break;
-                    }
-                }
-            }
-        }
-        if (null != problem)
-        {
-            logger.log(logEndOffset == logStartOffset ? INFO : WARNING,
-                "Rebuilding " + epochs.file() + " from the batch headers: " + problem);
-            final List<EpochHistory.Entry> rebuilt = new ArrayList<>();
-            int epoch = EpochHistory.UNDEFINED_EPOCH;
-            for (final Segment segment : segments.all())
-            {
-                epoch = segment.collectEpochStarts(epoch, rebuilt);
-            }
-            epochs.replaceWith(rebuilt);
-        }
-        epochs.truncateFromStart(logStartOffset);
-    }
-
-    private static long parseBaseOffset(final Path path, final String suffix)
-    {
-        final String name = path.getFileName().toString();
-        final String digits = name.substring(0, name.length() - suffix.length());
-        if (digits.length() != 20 || !digits.chars().allMatch(Character::isDigit))
-        {
-            throw new LogshipException("unexpected file " + path + " in the log directory: segment files are named " +
-                "by a 20-digit base offset", LogshipException.Category.FATAL);
-        }
-        return Long.parseLong(digits);
     }
 
     // ---------------------------------------------------------------------------------------------
