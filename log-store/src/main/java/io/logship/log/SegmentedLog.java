@@ -3,7 +3,6 @@ package io.logship.log;
 import io.logship.LogshipException;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -66,6 +65,7 @@ public final class SegmentedLog implements AutoCloseable
     private final System.Logger logger;
     private final LogSegments segments;
     private final RecoveryPointFile recoveryPoint;
+    private final LogReader reader;
     private final EpochHistory epochs;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -88,6 +88,7 @@ public final class SegmentedLog implements AutoCloseable
         this.logger = config.logger();
         this.segments = new LogSegments(directory, config.indexIntervalBytes());
         this.recoveryPoint = new RecoveryPointFile(directory);
+        this.reader = new LogReader(this, segments);
         Files.createDirectories(directory);
         lockChannel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         final FileLock acquired;
@@ -575,39 +576,7 @@ public final class SegmentedLog implements AutoCloseable
      */
     public LogSlice slice(final long fromOffset, final int maxBytes)
     {
-        final long end = logEndOffset;
-        if (fromOffset == end)
-        {
-            return new LogSlice(null, 0, 0, fromOffset, fromOffset);
-        }
-        if (fromOffset < logStartOffset || fromOffset > end)
-        {
-            throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
-        }
-        final Segment segment = segments.floor(fromOffset);
-        if (null == segment)
-        {
-            throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
-        }
-        try
-        {
-            final long limit = segment.sizeBytes();
-            final long position = segment.positionOf(fromOffset);
-            if (position < 0)
-            {
-                throw new OffsetOutOfRangeException(fromOffset, logStartOffset, logEndOffset);
-            }
-            final long[] next = new long[1];
-            final long sliceEnd = segment.endOfWholeBatches(position, Math.max(maxBytes, 1), limit, next);
-            final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
-            segment.read(position, header);
-            return new LogSlice(segment, position, (int)(sliceEnd - position), header.getLong(0), next[0]);
-        }
-        catch (final IOException ex)
-        {
-            throw new LogshipException("reading " + segment.logFile() + " at offset " + fromOffset + " failed: " + ex,
-                LogshipException.Category.ERROR, ex);
-        }
+        return reader.slice(fromOffset, maxBytes);
     }
 
     /**
@@ -620,62 +589,13 @@ public final class SegmentedLog implements AutoCloseable
      */
     public int read(final long fromOffset, final int maxBytes, final ByteBuffer dst)
     {
-        final int limit = Math.min(maxBytes, dst.remaining());
-        final LogSlice slice = slice(fromOffset, limit);
-        if (slice.isEmpty())
-        {
-            return 0;
-        }
-        if (slice.lengthBytes() > dst.remaining())
-        {
-            throw new IllegalArgumentException("a buffer of " + dst.remaining() + " bytes cannot hold the batch of " +
-                slice.lengthBytes() + " bytes at offset " + slice.firstBatchOffset());
-        }
-        final int start = dst.position();
-        final ByteBuffer target = dst.duplicate();
-        target.limit(start + slice.lengthBytes());
-        try
-        {
-            slice.segment.read(slice.position(), target);
-        }
-        catch (final IOException ex)
-        {
-            throw new LogshipException("reading " + slice.segment.logFile() + " at offset " + fromOffset + " failed: " +
-                ex, LogshipException.Category.ERROR, ex);
-        }
-        final UnsafeBuffer copied = new UnsafeBuffer(dst, start, slice.lengthBytes());
-        int position = 0;
-        while (position < slice.lengthBytes())
-        {
-            final String problem = BatchDescriptor.validate(copied, position, slice.lengthBytes() - position);
-            if (null != problem)
-            {
-                throw new CorruptLogException(slice.segment.logFile(), slice.position() + position, problem);
-            }
-            position += BatchDescriptor.length(copied, position);
-        }
-        dst.position(start + slice.lengthBytes());
-        return slice.lengthBytes();
+        return reader.read(fromOffset, maxBytes, dst);
     }
 
     /** As {@link #read(long, int, ByteBuffer)}, into an Agrona buffer at {@code dstOffset}. */
     public int read(final long fromOffset, final int maxBytes, final MutableDirectBuffer dst, final int dstOffset)
     {
-        final ByteBuffer view;
-        if (null != dst.byteBuffer())
-        {
-            view = dst.byteBuffer().duplicate();
-            view.limit((int)dst.wrapAdjustment() + dst.capacity()).position((int)dst.wrapAdjustment() + dstOffset);
-        }
-        else if (null != dst.byteArray())
-        {
-            view = ByteBuffer.wrap(dst.byteArray(), (int)dst.wrapAdjustment() + dstOffset, dst.capacity() - dstOffset);
-        }
-        else
-        {
-            throw new IllegalArgumentException("destination buffer has neither a ByteBuffer nor an array behind it");
-        }
-        return read(fromOffset, maxBytes, view);
+        return reader.read(fromOffset, maxBytes, dst, dstOffset);
     }
 
     /**
@@ -686,18 +606,7 @@ public final class SegmentedLog implements AutoCloseable
      */
     public long transferTo(final LogSlice slice, final WritableByteChannel target)
     {
-        if (slice.isEmpty())
-        {
-            return 0;
-        }
-        try
-        {
-            return slice.segment.transferTo(slice.position(), slice.lengthBytes(), target);
-        }
-        catch (final IOException ex)
-        {
-            throw new LogshipException("sending " + slice + " failed: " + ex, LogshipException.Category.ERROR, ex);
-        }
+        return reader.transferTo(slice, target);
     }
 
     // ---------------------------------------------------------------------------------------------
