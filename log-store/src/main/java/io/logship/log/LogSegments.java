@@ -1,6 +1,7 @@
 package io.logship.log;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,6 +103,42 @@ final class LogSegments
         {
             segments.remove(newer.baseOffset());
             newer.delete();
+        }
+    }
+
+    /**
+     * Cuts the segments back so that no batch holding an offset at or above {@code offset} remains,
+     * durably: deletes the later segments (newest first), truncates the one holding {@code offset} at
+     * the start of the batch holding it (batches are never split; the truncation forces the file),
+     * then fsyncs the directory. The segment holding {@code offset} is then the newest.
+     *
+     * @return the new end offset: {@code offset}, or the base offset of the batch holding it.
+     */
+    long truncateFrom(final long offset) throws IOException
+    {
+        final Segment segment = floor(offset);
+        deleteAfter(segment);
+        final long position = segment.positionOf(offset);
+        final long newEnd = position <= 0 ? segment.baseOffset() : batchBaseAt(segment, position);
+        segment.truncateToPosition(Math.max(position, 0), newEnd);
+        AtomicFile.fsyncDirectory(directory);
+        return newEnd;
+    }
+
+    private static long batchBaseAt(final Segment segment, final long position) throws IOException
+    {
+        final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
+        segment.read(position, header);
+        return header.getLong(0);
+    }
+
+    /** Removes and deletes every segment, oldest first (the caller empties the whole log). */
+    void deleteAll() throws IOException
+    {
+        for (final Segment segment : all())
+        {
+            segments.remove(segment.baseOffset());
+            segment.delete();
         }
     }
 

@@ -66,6 +66,7 @@ public final class SegmentedLog implements AutoCloseable
     private final LogSegments segments;
     private final RecoveryPointFile recoveryPoint;
     private final LogReader reader;
+    private final LogRetention retention;
     private final EpochHistory epochs;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -89,6 +90,7 @@ public final class SegmentedLog implements AutoCloseable
         this.segments = new LogSegments(directory, config.indexIntervalBytes());
         this.recoveryPoint = new RecoveryPointFile(directory);
         this.reader = new LogReader(this, segments);
+        this.retention = new LogRetention(config, segments);
         Files.createDirectories(directory);
         lockChannel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         final FileLock acquired;
@@ -456,12 +458,8 @@ public final class SegmentedLog implements AutoCloseable
         }
         try
         {
-            final Segment segment = segments.floor(offset);
-            segments.deleteAfter(segment);
-            final long position = segment.positionOf(offset);
-            final long newEnd = position <= 0 ? segment.baseOffset() : batchBaseAt(segment, position);
-            segment.truncateToPosition(Math.max(position, 0), newEnd);
-            AtomicFile.fsyncDirectory(directory);
+            final long newEnd = segments.truncateFrom(offset);
+            final Segment segment = segments.last();
             active = segment;
             logEndOffset = newEnd;
             durableEndOffset = newEnd; // truncateToPosition forced the file
@@ -478,13 +476,6 @@ public final class SegmentedLog implements AutoCloseable
         }
     }
 
-    private static long batchBaseAt(final Segment segment, final long position) throws IOException
-    {
-        final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
-        segment.read(position, header);
-        return header.getLong(0);
-    }
-
     /**
      * Deletes the whole log and starts it empty at {@code offset}: a follower installing a snapshot
      * taken at {@code offset}. The epoch history is cleared; the next batch appended refills it.
@@ -494,11 +485,7 @@ public final class SegmentedLog implements AutoCloseable
         checkWritable();
         try
         {
-            for (final Segment segment : segments.all())
-            {
-                segments.remove(segment);
-                segment.delete();
-            }
+            segments.deleteAll();
             active = segments.create(offset);
             logStartOffset = offset;
             logEndOffset = offset;
@@ -526,33 +513,12 @@ public final class SegmentedLog implements AutoCloseable
     public synchronized int applyRetention(final long nowMs, final long maxDeletableOffset)
     {
         checkWritable();
-        long totalBytes = sizeBytes();
-        int deleted = 0;
         try
         {
-            while (segments.size() > 1)
-            {
-                final Segment oldest = segments.first();
-                final boolean overSize = config.retentionBytes() >= 0 &&
-                    totalBytes - oldest.sizeBytes() >= config.retentionBytes();
-                final boolean tooOld = config.retentionMs() >= 0 && oldest.maxTimestampMs() != Long.MIN_VALUE &&
-                    nowMs - oldest.maxTimestampMs() > config.retentionMs();
-                if (oldest == active || oldest.nextOffset() > maxDeletableOffset || (!overSize && !tooOld))
-                {
-                    break;
-                }
-                segments.remove(oldest);
-                logStartOffset = segments.firstBaseOffset();
-                oldest.delete();
-                totalBytes -= oldest.sizeBytes();
-                deleted++;
-                logger.log(INFO, "Retention deleted " + oldest.logFile().getFileName() + " (offsets [" +
-                    oldest.baseOffset() + ", " + oldest.nextOffset() + "), " + (overSize ? "size" : "age") +
-                    " limit); log now starts at " + logStartOffset);
-            }
+            final int deleted = retention.deleteExpired(nowMs, maxDeletableOffset, active,
+                (newStart) -> logStartOffset = newStart);
             if (deleted > 0)
             {
-                AtomicFile.fsyncDirectory(directory);
                 epochs.truncateFromStart(logStartOffset);
             }
             return deleted;
