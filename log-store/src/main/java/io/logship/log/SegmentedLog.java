@@ -7,11 +7,9 @@ import org.agrona.MutableDirectBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 import static java.lang.System.Logger.Level.INFO;
@@ -68,8 +66,7 @@ public final class SegmentedLog implements AutoCloseable
     private final LogReader reader;
     private final LogRetention retention;
     private final EpochHistory epochs;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final LogDirectoryLock lock;
 
     private volatile Segment active;
     private volatile long logStartOffset;
@@ -78,9 +75,7 @@ public final class SegmentedLog implements AutoCloseable
     private volatile Throwable failure;
     private long lastFlushMs;
 
-    // One reusable view per source buffer, so appending from the same buffer allocates nothing.
-    private ByteBuffer lastSourceBuffer;
-    private ByteBuffer lastSourceView;
+    private final SourceBufferView sourceView = new SourceBufferView();
 
     private SegmentedLog(final LogConfig config) throws IOException
     {
@@ -92,30 +87,7 @@ public final class SegmentedLog implements AutoCloseable
         this.reader = new LogReader(this, segments);
         this.retention = new LogRetention(config, segments);
         Files.createDirectories(directory);
-        lockChannel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        final FileLock acquired;
-        try
-        {
-            acquired = lockChannel.tryLock();
-        }
-        catch (final java.nio.channels.OverlappingFileLockException ex)
-        {
-            lockChannel.close();
-            throw new LogshipException("log directory " + directory + " is already open in this process",
-                LogshipException.Category.FATAL, ex);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            lockChannel.close();
-            throw ex;
-        }
-        if (null == acquired)
-        {
-            lockChannel.close();
-            throw new LogshipException("log directory " + directory + " is in use by another process (" +
-                directory.resolve(LOCK_FILE) + " is locked)", LogshipException.Category.FATAL);
-        }
-        lock = acquired;
+        lock = LogDirectoryLock.acquire(directory);
         epochs = EpochHistory.load(directory.resolve(EPOCH_CHECKPOINT_FILE));
     }
 
@@ -214,18 +186,7 @@ public final class SegmentedLog implements AutoCloseable
         final boolean flushPerPolicy)
     {
         checkHeader(buffer, offset, length);
-        final String problem = BatchDescriptor.validate(buffer, offset, length);
-        if (null != problem)
-        {
-            throw new InvalidBatchException("batch at offset " + BatchDescriptor.baseOffset(buffer, offset) +
-                " refused: " + problem);
-        }
-        final long baseOffset = BatchDescriptor.baseOffset(buffer, offset);
-        if (baseOffset != logEndOffset)
-        {
-            throw new InvalidBatchException("batch base offset " + baseOffset + " does not follow the log end " +
-                logEndOffset);
-        }
+        final long baseOffset = AppendValidator.checkFollowerBatch(buffer, offset, length, logEndOffset);
         doAppend(buffer, offset, length, baseOffset, flushPerPolicy);
         return baseOffset;
     }
@@ -233,30 +194,7 @@ public final class SegmentedLog implements AutoCloseable
     private void checkHeader(final DirectBuffer buffer, final int offset, final int length)
     {
         checkWritable();
-        if (length < BatchDescriptor.HEADER_LENGTH || length > config.segmentBytes() ||
-            BatchDescriptor.length(buffer, offset) != length)
-        {
-            throw new InvalidBatchException("batch length field " +
-                (length >= BatchDescriptor.HEADER_LENGTH ? BatchDescriptor.length(buffer, offset) : -1) +
-                " for " + length + " bytes given; must match and be in [" + BatchDescriptor.HEADER_LENGTH + ", " +
-                config.segmentBytes() + "]");
-        }
-        if (BatchDescriptor.magic(buffer, offset) != BatchDescriptor.MAGIC)
-        {
-            throw new InvalidBatchException("batch magic " + BatchDescriptor.magic(buffer, offset) + ", expected " +
-                BatchDescriptor.MAGIC);
-        }
-        if (BatchDescriptor.recordCount(buffer, offset) <= 0)
-        {
-            throw new InvalidBatchException("batch record count " + BatchDescriptor.recordCount(buffer, offset) +
-                " must be positive");
-        }
-        final int epoch = BatchDescriptor.epoch(buffer, offset);
-        if (epoch < epochs.latestEpoch())
-        {
-            throw new InvalidBatchException("batch epoch " + epoch + " is older than the log's latest epoch " +
-                epochs.latestEpoch());
-        }
+        AppendValidator.checkHeader(buffer, offset, length, config.segmentBytes(), epochs.latestEpoch());
     }
 
     private void checkWritable()
@@ -285,7 +223,7 @@ public final class SegmentedLog implements AutoCloseable
             segment = active;
         }
 
-        final ByteBuffer source = view(buffer, offset, length);
+        final ByteBuffer source = sourceView.view(buffer, offset, length);
         final long sizeBefore = segment.sizeBytes();
         try
         {
@@ -309,37 +247,6 @@ public final class SegmentedLog implements AutoCloseable
         {
             flushIfDue(config.epochClockMs().getAsLong());
         }
-    }
-
-    private ByteBuffer view(final DirectBuffer buffer, final int offset, final int length)
-    {
-        final ByteBuffer underlying = buffer.byteBuffer();
-        final int start;
-        ByteBuffer view;
-        if (null != underlying)
-        {
-            if (underlying != lastSourceBuffer)
-            {
-                lastSourceBuffer = underlying;
-                lastSourceView = underlying.duplicate();
-            }
-            view = lastSourceView;
-            start = (int)buffer.wrapAdjustment() + offset;
-        }
-        else if (null != buffer.byteArray())
-        {
-            view = ByteBuffer.wrap(buffer.byteArray());
-            start = (int)buffer.wrapAdjustment() + offset;
-        }
-        else
-        {
-            // Raw address with no Java owner: copy once through a heap array.
-            final byte[] copy = new byte[length];
-            buffer.getBytes(offset, copy);
-            return ByteBuffer.wrap(copy);
-        }
-        view.limit(start + length).position(start);
-        return view;
     }
 
     private void undoPartialWrite(final Segment segment, final long sizeBefore, final long baseOffset,
@@ -649,14 +556,6 @@ public final class SegmentedLog implements AutoCloseable
     private void closeFiles()
     {
         segments.closeAll(logger);
-        try
-        {
-            lock.release();
-            lockChannel.close();
-        }
-        catch (final IOException ex)
-        {
-            logger.log(WARNING, "Releasing " + directory.resolve(LOCK_FILE) + " failed: " + ex);
-        }
+        lock.release(logger);
     }
 }
