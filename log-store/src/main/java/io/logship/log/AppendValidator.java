@@ -52,7 +52,8 @@ final class AppendValidator
      *
      * @return the batch's base offset.
      */
-    static long checkFollowerBatch(final DirectBuffer buffer, final int offset, final int length, final long logEndOffset)
+    static long checkFollowerBatch(
+        final DirectBuffer buffer, final int offset, final int length, final long logEndOffset)
     {
         final String problem = BatchDescriptor.validate(buffer, offset, length);
         if (null != problem)

@@ -47,6 +47,14 @@ import static java.lang.System.Logger.Level.WARNING;
  * no longer be trusted, as PostgreSQL learned in 2018); a write refused for lack of space is undone
  * and reported, and the log stays usable once space is freed.
  *
+ * <p><b>Code layout.</b> This class is the log's state: the start, end and durable end offsets, the
+ * active segment and the offline flag, written by append, flush, roll and truncation and read by
+ * every getter. That shared state is why it keeps those methods and stays above 500 lines. The jobs
+ * that do not write it live beside it, as Kafka splits {@code UnifiedLog}: {@link LogLoader}
+ * (recovery on open), {@link LogSegments} (the segment set, lookup by offset, cutting segments
+ * back), {@link LogReader} (reads), {@link LogRetention} (what retention deletes),
+ * {@link AppendValidator} (batch checks), {@link RecoveryPointFile} and {@link LogDirectoryLock}.
+ *
  * <p><b>Threading.</b> One owner thread appends, truncates, rolls and closes. Retention may run on
  * another thread (the node's apply thread, which knows the snapshot offset): it only deletes sealed
  * segments, and it is serialised with truncation. Any thread may call the read methods ({@link #slice}, {@link #read}, {@link #transferTo}) and the
