@@ -6,27 +6,21 @@ import io.logship.format.RecordType;
 import io.logship.format.RecordCursor;
 
 import io.logship.LogshipException;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -78,6 +72,10 @@ import java.util.zip.CRC32C;
  * left over; any failure is a {@link CorruptLogException} naming the file and the byte position of
  * the damaged header or batch. Records of batches before the damage are still returned, so an
  * operator loses only what is actually damaged.
+ *
+ * <p>This class holds the public API, the layout constants and the file naming; the work is done by
+ * {@link QuarantineSaver} (durable saving), {@link QuarantineWriter} (the bytes of a file) and
+ * {@link QuarantineReader} (parsing and checking one).
  *
  * <p>Thread-safe: saves are serialised (choosing a free name and removing stale temp files must not
  * race); a {@link Reader} belongs to one thread.
@@ -233,173 +231,8 @@ public final class Quarantine
         }
         synchronized (SAVE_LOCK)
         {
-            return write(log, fromOffset, endOffset, quarantineDir, nodeId, newLeaderId, newLeaderEpoch, reasonBytes);
-        }
-    }
-
-    private static Path write(
-        final SegmentedLog log,
-        final long requestedOffset,
-        final long endOffset,
-        final Path quarantineDir,
-        final int nodeId,
-        final int newLeaderId,
-        final int newLeaderEpoch,
-        final byte[] reason)
-    {
-        final long createdAtMillis = System.currentTimeMillis();
-        final int headerLength = FIXED_HEADER_LENGTH + reason.length;
-        Path target = null;
-        Path temp = null;
-        boolean renamed = false;
-        try
-        {
-            final long fromOffset = log.slice(requestedOffset, 1).firstBatchOffset();
-            createDirectoryDurably(quarantineDir);
-            removeStaleTempFiles(quarantineDir);
-            target = freeName(quarantineDir, createdAtMillis, fromOffset, endOffset);
-            temp = target.resolveSibling(target.getFileName() + TEMP_SUFFIX);
-            final long batchBytes;
-            try (FileChannel channel = FileChannel.open(temp,
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))
-            {
-                batchBytes = copyBatches(log, fromOffset, endOffset, channel, headerLength);
-                final Header header = new Header(FORMAT_VERSION, nodeId, newLeaderId, newLeaderEpoch, requestedOffset,
-                    fromOffset, endOffset, batchBytes, createdAtMillis, new String(reason, StandardCharsets.UTF_8),
-                    headerLength);
-                writeFully(channel, encodeHeader(header, reason), 0);
-                DurableFiles.force(channel, temp, channel.size(), true);
-            }
-            DurableFiles.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            renamed = true;
-            AtomicFile.fsyncDirectory(quarantineDir);
-            return target;
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            final String leftover = discard(renamed ? target : temp);
-            final String cause = ex instanceof AtomicMoveNotSupportedException ?
-                "the file system cannot rename atomically (" + ex + ")" : ex.toString();
-            throw new LogshipException("cannot quarantine offsets [" + requestedOffset + ", " + endOffset +
-                ") of log " + log.directory() + " into " + (null == target ? quarantineDir : target) + ": " + cause +
-                leftover + "; the suffix was not saved, so the log must not be truncated",
-                LogshipException.Category.ERROR, ex);
-        }
-    }
-
-    /** Appends the batches [fromOffset, endOffset) to {@code channel} from {@code position}; returns their bytes. */
-    private static long copyBatches(
-        final SegmentedLog log,
-        final long fromOffset,
-        final long endOffset,
-        final FileChannel channel,
-        final long position) throws IOException
-    {
-        ByteBuffer chunk = ByteBuffer.allocate(COPY_CHUNK_BYTES);
-        final UnsafeBuffer view = new UnsafeBuffer(chunk.array());
-        long next = fromOffset;
-        long written = 0;
-        while (next < endOffset)
-        {
-            // read() refuses a buffer smaller than the first batch; a batch can be up to 16 MiB.
-            final int firstLength = log.slice(next, chunk.capacity()).lengthBytes();
-            if (firstLength > chunk.capacity())
-            {
-                chunk = ByteBuffer.allocate(firstLength);
-                view.wrap(chunk.array());
-            }
-            chunk.clear();
-            final int read = log.read(next, chunk.capacity(), chunk);
-            if (0 == read)
-            {
-                throw new IOException("the log ended at offset " + next + ", before the end offset " + endOffset +
-                    " it had when the save began");
-            }
-            // The owner thread saves, so nothing is appended meanwhile; stop at endOffset regardless.
-            int keep = 0;
-            while (keep < read && BatchDescriptor.baseOffset(view, keep) < endOffset)
-            {
-                next = BatchDescriptor.nextOffset(view, keep);
-                keep += BatchDescriptor.length(view, keep);
-            }
-            chunk.flip().limit(keep);
-            writeFully(channel, chunk, position + written);
-            written += keep;
-        }
-        if (next != endOffset)
-        {
-            throw new IOException("the last batch copied ends at offset " + next + ", not at the log end " + endOffset);
-        }
-        return written;
-    }
-
-    static ByteBuffer encodeHeader(final Header header, final byte[] reason)
-    {
-        final ByteBuffer buffer = ByteBuffer.allocate(header.headerLength()).order(BYTE_ORDER);
-        buffer.putInt(MAGIC_OFFSET, MAGIC)
-            .putShort(VERSION_OFFSET, (short)header.formatVersion())
-            .putShort(FLAGS_OFFSET, header.requestedInsideBatch() ? FLAG_REQUESTED_INSIDE_BATCH : 0)
-            .putInt(HEADER_LENGTH_OFFSET, header.headerLength())
-            .putInt(NODE_ID_OFFSET, header.nodeId())
-            .putInt(NEW_LEADER_ID_OFFSET, header.newLeaderId())
-            .putInt(NEW_LEADER_EPOCH_OFFSET, header.newLeaderEpoch())
-            .putLong(REQUESTED_OFFSET_OFFSET, header.requestedOffset())
-            .putLong(FROM_OFFSET_OFFSET, header.fromOffset())
-            .putLong(END_OFFSET_OFFSET, header.endOffset())
-            .putLong(BATCH_BYTES_OFFSET, header.batchBytes())
-            .putLong(CREATED_AT_OFFSET, header.createdAtMillis())
-            .putInt(REASON_LENGTH_OFFSET, reason.length)
-            .put(REASON_OFFSET, reason);
-        final int crcAt = header.headerLength() - Integer.BYTES;
-        buffer.putInt(crcAt, crc(buffer.array(), crcAt));
-        return buffer;
-    }
-
-    private static int crc(final byte[] bytes, final int length)
-    {
-        final CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, length);
-        return (int)crc.getValue();
-    }
-
-    private static void writeFully(final FileChannel channel, final ByteBuffer buffer, final long position)
-        throws IOException
-    {
-        long at = position;
-        while (buffer.hasRemaining())
-        {
-            at += channel.write(buffer, at);
-        }
-    }
-
-    /** Creates {@code directory} and any missing parents, fsyncing each parent so the new entries survive a crash. */
-    private static void createDirectoryDurably(final Path directory) throws IOException
-    {
-        final Deque<Path> missing = new ArrayDeque<>();
-        for (Path dir = directory.toAbsolutePath(); null != dir && !Files.isDirectory(dir); dir = dir.getParent())
-        {
-            missing.push(dir);
-        }
-        if (missing.isEmpty())
-        {
-            return;
-        }
-        Files.createDirectories(directory);
-        for (final Path created : missing)
-        {
-            AtomicFile.fsyncDirectory(created.getParent());
-        }
-    }
-
-    private static void removeStaleTempFiles(final Path directory) throws IOException
-    {
-        try (DirectoryStream<Path> stream =
-            Files.newDirectoryStream(directory, FILE_PREFIX + "*" + FILE_SUFFIX + TEMP_SUFFIX))
-        {
-            for (final Path stale : stream)
-            {
-                DurableFiles.deleteIfExists(stale);
-            }
+            return QuarantineSaver.write(log, fromOffset, endOffset, quarantineDir, nodeId, newLeaderId,
+                newLeaderEpoch, reasonBytes);
         }
     }
 
@@ -416,24 +249,6 @@ public final class Quarantine
                 return candidate;
             }
             millis++;
-        }
-    }
-
-    /** Deletes what a failed save left; returns "" or a note that the file could not be removed. */
-    private static String discard(final Path file)
-    {
-        if (null == file)
-        {
-            return "";
-        }
-        try
-        {
-            DurableFiles.deleteIfExists(file);
-            return "";
-        }
-        catch (final IOException ex)
-        {
-            return "; could not remove the incomplete " + file + " either (" + ex + "): delete it by hand";
         }
     }
 
@@ -512,7 +327,7 @@ public final class Quarantine
         }
         try
         {
-            return new Reader(file, channel);
+            return new QuarantineReader(file, channel);
         }
         catch (final RuntimeException ex)
         {
@@ -532,53 +347,11 @@ public final class Quarantine
      * Reads one quarantine file: {@link #header()}, then {@link #next()} until it returns null. Not
      * thread-safe.
      */
-    public static final class Reader implements AutoCloseable
+    public interface Reader extends AutoCloseable
     {
-        private final Path file;
-        private final FileChannel channel;
-        private final long fileSize;
-        private final Header header;
-        private final long batchesEnd;
-        private final RecordCursor cursor = new RecordCursor();
-        private final UnsafeBuffer view;
-        private ByteBuffer batch = ByteBuffer.allocate(64 * 1024);
-        private long position;
-        private long batchPosition;
-        private long expectedOffset;
-        private boolean inBatch;
-        private boolean finished;
-        private int batchEpoch;
-        private long batchTimestampMs;
+        Path file();
 
-        private Reader(final Path file, final FileChannel channel)
-        {
-            this.file = file;
-            this.channel = channel;
-            this.view = new UnsafeBuffer(batch.array());
-            try
-            {
-                this.fileSize = channel.size();
-            }
-            catch (final IOException ex)
-            {
-                throw new LogshipException("cannot read quarantine file " + file + ": " + ex,
-                    LogshipException.Category.ERROR, ex);
-            }
-            this.header = readHeader();
-            this.batchesEnd = header.headerLength() + header.batchBytes();
-            this.position = header.headerLength();
-            this.expectedOffset = header.fromOffset();
-        }
-
-        public Path file()
-        {
-            return file;
-        }
-
-        public Header header()
-        {
-            return header;
-        }
+        Header header();
 
         /**
          * The next record, or {@code null} after the last one, once the file has been checked to end
@@ -588,226 +361,18 @@ public final class Quarantine
          *                             of the batch (or header) it belongs to. Records already returned
          *                             came from batches that passed their CRC32C.
          */
-        public Record next()
-        {
-            while (true)
-            {
-                if (inBatch)
-                {
-                    final boolean more;
-                    try
-                    {
-                        more = cursor.next();
-                    }
-                    catch (final LogshipException ex)
-                    {
-                        // A batch whose CRC passed but whose records do not add up: a writer bug, still named.
-                        throw corrupt(batchPosition, ex.getMessage());
-                    }
-                    if (more)
-                    {
-                        return new Record(cursor.offset(), batchEpoch, batchTimestampMs, cursor.type(),
-                            cursor.keyBytes(), cursor.valueBytes(), cursor.idempotent(), cursor.clientId(),
-                            cursor.sequence());
-                    }
-                    inBatch = false;
-                }
-                if (finished || !loadBatch())
-                {
-                    finished = true;
-                    return null;
-                }
-            }
-        }
+        Record next();
 
+        /** Closes the file; a failure is a {@link LogshipException} (WARN). */
         @Override
-        public void close()
-        {
-            try
-            {
-                channel.close();
-            }
-            catch (final IOException ex)
-            {
-                throw new LogshipException("cannot close quarantine file " + file + ": " + ex,
-                    LogshipException.Category.WARN, ex);
-            }
-        }
+        void close();
+    }
 
-        private Header readHeader()
-        {
-            if (fileSize < FIXED_HEADER_LENGTH)
-            {
-                throw corrupt(0, "the file is " + fileSize + " bytes, shorter than the smallest header (" +
-                    FIXED_HEADER_LENGTH + " bytes): truncated, or not a quarantine file");
-            }
-            final ByteBuffer fixed = ByteBuffer.allocate(REASON_OFFSET).order(BYTE_ORDER);
-            readFully(fixed, 0);
-            final int magic = fixed.getInt(MAGIC_OFFSET);
-            if (magic != MAGIC)
-            {
-                throw corrupt(MAGIC_OFFSET, String.format("magic 0x%08x, expected 0x%08x (\"LSQF\"): not a " +
-                    "quarantine file, or its header is damaged", magic, MAGIC));
-            }
-            final int version = fixed.getShort(VERSION_OFFSET);
-            if (version != FORMAT_VERSION)
-            {
-                throw corrupt(VERSION_OFFSET, "format version " + version + "; this build reads version " +
-                    FORMAT_VERSION);
-            }
-            final int reasonLength = fixed.getInt(REASON_LENGTH_OFFSET);
-            if (reasonLength < 0 || reasonLength > MAX_REASON_BYTES)
-            {
-                throw corrupt(REASON_LENGTH_OFFSET, "reason length " + reasonLength + " outside [0, " +
-                    MAX_REASON_BYTES + "]");
-            }
-            final int headerLength = fixed.getInt(HEADER_LENGTH_OFFSET);
-            if (headerLength != FIXED_HEADER_LENGTH + reasonLength)
-            {
-                throw corrupt(HEADER_LENGTH_OFFSET, "header length " + headerLength + ", but a reason of " +
-                    reasonLength + " bytes makes it " + (FIXED_HEADER_LENGTH + reasonLength));
-            }
-            if (fileSize < headerLength)
-            {
-                throw corrupt(0, "the file is " + fileSize + " bytes, shorter than its " + headerLength +
-                    "-byte header: truncated");
-            }
-            final ByteBuffer whole = ByteBuffer.allocate(headerLength).order(BYTE_ORDER);
-            readFully(whole, 0);
-            final int crcAt = headerLength - Integer.BYTES;
-            final int stored = whole.getInt(crcAt);
-            final int computed = crc(whole.array(), crcAt);
-            if (stored != computed)
-            {
-                throw corrupt(0, "header (bytes [0, " + headerLength + ")) fails its CRC32C: stored 0x" +
-                    Integer.toHexString(stored) + " at byte " + crcAt + ", computed 0x" +
-                    Integer.toHexString(computed));
-            }
-            final Header read = new Header(version, whole.getInt(NODE_ID_OFFSET), whole.getInt(NEW_LEADER_ID_OFFSET),
-                whole.getInt(NEW_LEADER_EPOCH_OFFSET), whole.getLong(REQUESTED_OFFSET_OFFSET),
-                whole.getLong(FROM_OFFSET_OFFSET), whole.getLong(END_OFFSET_OFFSET), whole.getLong(BATCH_BYTES_OFFSET),
-                whole.getLong(CREATED_AT_OFFSET),
-                new String(whole.array(), REASON_OFFSET, reasonLength, StandardCharsets.UTF_8), headerLength);
-            // The CRC passed, so these can only be wrong if the writer was: still refuse to guess.
-            final boolean flagged = (whole.getShort(FLAGS_OFFSET) & FLAG_REQUESTED_INSIDE_BATCH) != 0;
-            if (read.fromOffset() < 0 || read.requestedOffset() < read.fromOffset() ||
-                read.requestedOffset() >= read.endOffset() || flagged != read.requestedInsideBatch() ||
-                read.batchBytes() < BatchDescriptor.HEADER_LENGTH || read.batchBytes() > Long.MAX_VALUE - headerLength)
-            {
-                throw corrupt(0, "inconsistent header: requested offset " + read.requestedOffset() + ", from offset " +
-                    read.fromOffset() + ", end offset " + read.endOffset() + ", inside-batch flag " + flagged +
-                    ", batch bytes " + read.batchBytes());
-            }
-            return read;
-        }
-
-        /** Loads and checks the next batch; false at the end of the file, once checked to be the end. */
-        private boolean loadBatch()
-        {
-            if (position == batchesEnd)
-            {
-                if (expectedOffset != header.endOffset())
-                {
-                    throw corrupt(position, "the batches end at offset " + expectedOffset + " but the header's end " +
-                        "offset is " + header.endOffset());
-                }
-                if (fileSize > batchesEnd)
-                {
-                    throw corrupt(batchesEnd, (fileSize - batchesEnd) + " bytes after the last batch, where the " +
-                        "header says the file ends");
-                }
-                return false;
-            }
-            final long available = Math.min(fileSize, batchesEnd) - position;
-            if (available < BatchDescriptor.HEADER_LENGTH)
-            {
-                throw corrupt(position, fileSize < batchesEnd ? truncated() :
-                    "only " + available + " bytes left for a batch, less than a batch header");
-            }
-            readBatch(BatchDescriptor.HEADER_LENGTH);
-            final int length = BatchDescriptor.length(view, 0);
-            if (length < BatchDescriptor.HEADER_LENGTH || length > BatchDescriptor.MAX_BATCH_LENGTH)
-            {
-                throw corrupt(position, "batch length " + length + " outside [" + BatchDescriptor.HEADER_LENGTH + ", " +
-                    BatchDescriptor.MAX_BATCH_LENGTH + "]");
-            }
-            if (length > available)
-            {
-                throw corrupt(position, position + length > fileSize && fileSize < batchesEnd ? truncated() :
-                    "batch length " + length + " runs past the end of the batches at byte " + batchesEnd);
-            }
-            readBatch(length);
-            final String problem = BatchDescriptor.validate(view, 0, length);
-            if (null != problem)
-            {
-                throw corrupt(position, "batch: " + problem);
-            }
-            final long base = BatchDescriptor.baseOffset(view, 0);
-            if (base != expectedOffset)
-            {
-                throw corrupt(position, "batch base offset " + base + ", expected " + expectedOffset +
-                    " (offsets run densely from " + header.fromOffset() + ")");
-            }
-            final long nextOffset = BatchDescriptor.nextOffset(view, 0);
-            if (nextOffset > header.endOffset())
-            {
-                throw corrupt(position, "batch ends at offset " + nextOffset + ", past the header's end offset " +
-                    header.endOffset());
-            }
-            batchPosition = position;
-            position += length;
-            expectedOffset = nextOffset;
-            batchEpoch = BatchDescriptor.epoch(view, 0);
-            batchTimestampMs = BatchDescriptor.firstTimestamp(view, 0);
-            cursor.wrap(view, 0);
-            inBatch = true;
-            return true;
-        }
-
-        private String truncated()
-        {
-            return "the file ends at byte " + fileSize + " but its header says the batches run to byte " +
-                batchesEnd + ": the file is truncated";
-        }
-
-        /** Reads {@code length} bytes of the batch at {@link #position} into {@link #batch} and views them. */
-        private void readBatch(final int length)
-        {
-            if (batch.capacity() < length)
-            {
-                batch = ByteBuffer.allocate(
-                    Math.max(length, Math.min(2 * batch.capacity(), BatchDescriptor.MAX_BATCH_LENGTH)));
-            }
-            batch.clear().limit(length);
-            readFully(batch, position);
-            view.wrap(batch.array(), 0, length);
-        }
-
-        private void readFully(final ByteBuffer buffer, final long from)
-        {
-            long at = from;
-            try
-            {
-                while (buffer.hasRemaining())
-                {
-                    final int read = channel.read(buffer, at);
-                    if (read < 0)
-                    {
-                        throw corrupt(at, "unexpected end of file (the file shrank while being read?)");
-                    }
-                    at += read;
-                }
-            }
-            catch (final IOException ex)
-            {
-                throw new LogshipException("cannot read quarantine file " + file + " at byte position " + at + ": " +
-                    ex, LogshipException.Category.ERROR, ex);
-            }
-        }
-
-        private CorruptLogException corrupt(final long at, final String detail)
-        {
-            return new CorruptLogException(file, at, detail);
-        }
+    /** CRC32C of {@code bytes[0, length)}: the checksum that ends a header. */
+    static int headerCrc(final byte[] bytes, final int length)
+    {
+        final CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        return (int)crc.getValue();
     }
 }

@@ -19,6 +19,10 @@ import java.nio.file.StandardOpenOption;
  * One segment of the log: {@code <20-digit base offset>.log} holding whole batches back to back, and
  * its sparse {@link SegmentIndex}. Positions here are byte positions within this segment's file.
  *
+ * <p>It stays one class of about 540 lines because appending, truncating, the full validation of
+ * {@link #recover} and the header walk of {@link #loadSealed} all maintain the same size, next
+ * offset, largest timestamp and index; split, they would have to share that state through setters.
+ *
  * <p>Threading: one writer (the log's owner) appends, truncates and closes; readers on other threads
  * may look up and read any range below {@link #sizeBytes()}, which is published after the bytes are
  * written. Not safe for concurrent writers.

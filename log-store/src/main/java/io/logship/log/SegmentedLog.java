@@ -5,25 +5,14 @@ import io.logship.format.BatchDescriptor;
 import io.logship.LogshipException;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.zip.CRC32C;
 
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
@@ -60,6 +49,14 @@ import static java.lang.System.Logger.Level.WARNING;
  * no longer be trusted, as PostgreSQL learned in 2018); a write refused for lack of space is undone
  * and reported, and the log stays usable once space is freed.
  *
+ * <p><b>Code layout.</b> This class is the log's state: the start, end and durable end offsets, the
+ * active segment and the offline flag, written by append, flush, roll and truncation and read by
+ * every getter. That shared state is why it keeps those methods and stays above 500 lines. The jobs
+ * that do not write it live beside it, as Kafka splits {@code UnifiedLog}: {@link LogLoader}
+ * (recovery on open), {@link LogSegments} (the segment set, lookup by offset, cutting segments
+ * back), {@link LogReader} (reads), {@link LogRetention} (what retention deletes),
+ * {@link AppendValidator} (batch checks), {@link RecoveryPointFile} and {@link LogDirectoryLock}.
+ *
  * <p><b>Threading.</b> One owner thread appends, truncates, rolls and closes. Retention may run on
  * another thread (the node's apply thread, which knows the snapshot offset): it only deletes sealed
  * segments, and it is serialised with truncation. Any thread may call the read methods ({@link #slice}, {@link #read}, {@link #transferTo}) and the
@@ -74,53 +71,33 @@ public final class SegmentedLog implements AutoCloseable
     private final LogConfig config;
     private final Path directory;
     private final System.Logger logger;
-    private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
+    private final LogSegments segments;
+    private final RecoveryPointFile recoveryPoint;
+    private final LogReader reader;
+    private final LogRetention retention;
     private final EpochHistory epochs;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final LogDirectoryLock lock;
 
     private volatile Segment active;
     private volatile long logStartOffset;
     private volatile long logEndOffset;
     private volatile long durableEndOffset;
     private volatile Throwable failure;
-    private long recoveryPoint;
     private long lastFlushMs;
 
-    // One reusable view per source buffer, so appending from the same buffer allocates nothing.
-    private ByteBuffer lastSourceBuffer;
-    private ByteBuffer lastSourceView;
+    private final SourceBufferView sourceView = new SourceBufferView();
 
     private SegmentedLog(final LogConfig config) throws IOException
     {
         this.config = config;
         this.directory = config.directory();
         this.logger = config.logger();
+        this.segments = new LogSegments(directory, config.indexIntervalBytes());
+        this.recoveryPoint = new RecoveryPointFile(directory);
+        this.reader = new LogReader(this, segments);
+        this.retention = new LogRetention(config, segments);
         Files.createDirectories(directory);
-        lockChannel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        final FileLock acquired;
-        try
-        {
-            acquired = lockChannel.tryLock();
-        }
-        catch (final java.nio.channels.OverlappingFileLockException ex)
-        {
-            lockChannel.close();
-            throw new LogshipException("log directory " + directory + " is already open in this process",
-                LogshipException.Category.FATAL, ex);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            lockChannel.close();
-            throw ex;
-        }
-        if (null == acquired)
-        {
-            lockChannel.close();
-            throw new LogshipException("log directory " + directory + " is in use by another process (" +
-                directory.resolve(LOCK_FILE) + " is locked)", LogshipException.Category.FATAL);
-        }
-        lock = acquired;
+        lock = LogDirectoryLock.acquire(directory);
         epochs = EpochHistory.load(directory.resolve(EPOCH_CHECKPOINT_FILE));
     }
 
@@ -162,118 +139,10 @@ public final class SegmentedLog implements AutoCloseable
 
     private void recover() throws IOException
     {
-        final TreeMap<Long, Path> found = new TreeMap<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory))
-        {
-            for (final Path path : stream)
-            {
-                final String name = path.getFileName().toString();
-                if (name.endsWith(".tmp"))
-                {
-                    DurableFiles.deleteIfExists(path); // an atomic replace that never finished; the old file stands
-                }
-                else if (name.endsWith(Segment.LOG_SUFFIX))
-                {
-                    found.put(parseBaseOffset(path, Segment.LOG_SUFFIX), path);
-                }
-            }
-        }
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory, "*" + Segment.INDEX_SUFFIX))
-        {
-            for (final Path path : stream)
-            {
-                if (!found.containsKey(parseBaseOffset(path, Segment.INDEX_SUFFIX)))
-                {
-                    DurableFiles.deleteIfExists(path); // an index whose segment was deleted before it
-                }
-            }
-        }
-
-        recoveryPoint = readRecoveryPoint();
-        final List<EpochHistory.Entry> recoveredEpochStarts = new ArrayList<>();
-        long firstScannedOffset = -1;
-        int lastEpoch = EpochHistory.UNDEFINED_EPOCH;
-        Segment previous = null;
-        final List<Long> baseOffsets = new ArrayList<>(found.keySet());
-        for (int i = 0; i < baseOffsets.size(); i++)
-        {
-            final long baseOffset = baseOffsets.get(i);
-            final boolean last = i == baseOffsets.size() - 1;
-            final Segment segment = Segment.open(directory, baseOffset, config.indexIntervalBytes());
-            segments.put(baseOffset, segment);
-            if (null != previous && previous.nextOffset() != baseOffset)
-            {
-                throw new CorruptLogException(segment.logFile(), 0, "segment starts at offset " + baseOffset +
-                    " but the previous segment " + previous.logFile().getFileName() + " ends at offset " +
-                    previous.nextOffset() + ": a segment is missing or truncated");
-            }
-
-            if (!last && baseOffsets.get(i + 1) <= recoveryPoint)
-            {
-                segment.loadSealed(logger);
-            }
-            else
-            {
-                if (firstScannedOffset < 0)
-                {
-                    // The scan trusts only batch headers: the checkpoint is reconciled with them afterwards,
-                    // so a stale checkpoint can never make a valid batch look invalid.
-                    firstScannedOffset = baseOffset;
-                    lastEpoch = EpochHistory.UNDEFINED_EPOCH;
-                }
-                final Segment.Recovery recovery = segment.recover(lastEpoch);
-                recoveredEpochStarts.addAll(recovery.epochStarts());
-                if (!recovery.epochStarts().isEmpty())
-                {
-                    lastEpoch = recovery.epochStarts().get(recovery.epochStarts().size() - 1).epoch();
-                }
-                if (null != recovery.reason())
-                {
-                    if (recovery.laterValidBatchFound())
-                    {
-                        throw new CorruptLogException(segment.logFile(), recovery.invalidPosition(),
-                            recovery.reason() + " at offset " + recovery.nextOffset() +
-                            ", and valid batches follow it: corruption in the middle of the log, not a torn tail");
-                    }
-                    if (!last)
-                    {
-                        final List<Long> later = baseOffsets.subList(i + 1, baseOffsets.size());
-                        for (final long laterBase : later)
-                        {
-                            if (Files.size(found.get(laterBase)) > 0)
-                            {
-                                throw new CorruptLogException(segment.logFile(), recovery.invalidPosition(),
-                                    recovery.reason() + " at offset " + recovery.nextOffset() +
-                                    ", and later segments hold data: corruption in the middle of the log");
-                            }
-                        }
-                    }
-                    truncateTornTail(segment, recovery);
-                    if (!last)
-                    {
-                        for (final long laterBase : baseOffsets.subList(i + 1, baseOffsets.size()))
-                        {
-                            logger.log(WARNING, "Deleting empty segment " + found.get(laterBase).getFileName() +
-                                " after the torn tail of " + segment.logFile().getFileName());
-                            DurableFiles.deleteIfExists(found.get(laterBase));
-                            DurableFiles.deleteIfExists(directory.resolve(Segment.fileName(laterBase, Segment.INDEX_SUFFIX)));
-                        }
-                        AtomicFile.fsyncDirectory(directory);
-                        break;
-                    }
-                }
-            }
-            previous = segment;
-        }
-
-        if (segments.isEmpty())
-        {
-            final Segment segment = Segment.create(directory, 0, config.indexIntervalBytes());
-            segments.put(0L, segment);
-            AtomicFile.fsyncDirectory(directory);
-        }
-        active = segments.lastEntry().getValue();
-        logStartOffset = segments.firstKey();
+        final LogLoader loader = new LogLoader(config, segments, epochs, recoveryPoint);
+        loader.loadSegments();
+        active = segments.last();
+        logStartOffset = segments.firstBaseOffset();
         logEndOffset = active.nextOffset();
         // A previous run with INTERVAL fsync may have left bytes only in the page cache: force them now,
         // so what this run reports as durable is durable.
@@ -281,123 +150,10 @@ public final class SegmentedLog implements AutoCloseable
         durableEndOffset = logEndOffset;
         lastFlushMs = config.epochClockMs().getAsLong();
 
-        recoverEpochHistory(recoveredEpochStarts, firstScannedOffset);
-        writeRecoveryPoint(active.baseOffset());
+        loader.recoverEpochHistory(logStartOffset, logEndOffset);
+        recoveryPoint.write(active.baseOffset());
         logger.log(INFO, "Opened log " + directory + ": offsets [" + logStartOffset + ", " + logEndOffset + ") in " +
             segments.size() + " segment(s), latest epoch " + epochs.latestEpoch());
-    }
-
-    private void truncateTornTail(final Segment segment, final Segment.Recovery recovery) throws IOException
-    {
-        logger.log(WARNING, "Truncating torn tail of " + segment.logFile() + " at byte position " +
-            recovery.invalidPosition() + " (" + recovery.reason() + "): dropping " + recovery.droppedBytes() +
-            " bytes, offsets from " + recovery.nextOffset() + " on");
-        segment.truncateToPosition(recovery.validBytes(), recovery.nextOffset());
-    }
-
-    private void recoverEpochHistory(final List<EpochHistory.Entry> recoveredStarts, final long firstScannedOffset)
-        throws IOException
-    {
-        String problem = epochs.loadProblem();
-        if (null == problem)
-        {
-            epochs.truncateFromEnd(logEndOffset);
-            for (final EpochHistory.Entry start : recoveredStarts)
-            {
-                final int known = epochs.epochForOffset(start.startOffset());
-                if (start.epoch() > epochs.latestEpoch())
-                {
-                    epochs.assign(start.epoch(), start.startOffset());
-                }
-                else if (known != start.epoch() ||
-                    epochs.endOffsetFor(known, logEndOffset).endOffset() <= start.startOffset())
-                {
-                    problem = "it says offset " + start.startOffset() + " is epoch " + known + " but the batch there is " +
-                        "epoch " + start.epoch();
-                    break;
-                }
-            }
-            if (null == problem && firstScannedOffset >= 0 && !recoveredStarts.isEmpty())
-            {
-                // Every epoch start the scan saw must be in the history; an extra entry in the scanned
-                // range that no batch starts means the file and the log disagree.
-                for (final EpochHistory.Entry entry : epochs.entries())
-                {
-                    if (entry.startOffset() > firstScannedOffset && !recoveredStarts.contains(entry))
-                    {
-                        problem = "it lists epoch " + entry.epoch() + " at " + entry.startOffset() +
-                            " where no batch starts that epoch";
-                        break;
-                    }
-                }
-            }
-        }
-        if (null != problem)
-        {
-            logger.log(logEndOffset == logStartOffset ? INFO : WARNING,
-                "Rebuilding " + epochs.file() + " from the batch headers: " + problem);
-            final List<EpochHistory.Entry> rebuilt = new ArrayList<>();
-            int epoch = EpochHistory.UNDEFINED_EPOCH;
-            for (final Segment segment : segments.values())
-            {
-                epoch = segment.collectEpochStarts(epoch, rebuilt);
-            }
-            epochs.replaceWith(rebuilt);
-        }
-        epochs.truncateFromStart(logStartOffset);
-    }
-
-    private static long parseBaseOffset(final Path path, final String suffix)
-    {
-        final String name = path.getFileName().toString();
-        final String digits = name.substring(0, name.length() - suffix.length());
-        if (digits.length() != 20 || !digits.chars().allMatch(Character::isDigit))
-        {
-            throw new LogshipException("unexpected file " + path + " in the log directory: segment files are named " +
-                "by a 20-digit base offset", LogshipException.Category.FATAL);
-        }
-        return Long.parseLong(digits);
-    }
-
-    private long readRecoveryPoint()
-    {
-        final Path file = directory.resolve(RECOVERY_POINT_FILE);
-        try
-        {
-            final String[] parts = Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
-            if (parts.length == 2 && crc(parts[0]).equals(parts[1]))
-            {
-                return Long.parseLong(parts[0]);
-            }
-            logger.log(WARNING, file + " fails its checksum: validating every segment");
-        }
-        catch (final NoSuchFileException ex)
-        {
-            return 0;
-        }
-        catch (final IOException | NumberFormatException ex)
-        {
-            logger.log(WARNING, file + " is unreadable (" + ex + "): validating every segment");
-        }
-        return 0;
-    }
-
-    private void writeRecoveryPoint(final long offset) throws IOException
-    {
-        if (offset != recoveryPoint || !Files.exists(directory.resolve(RECOVERY_POINT_FILE)))
-        {
-            final String value = Long.toString(offset);
-            AtomicFile.write(directory.resolve(RECOVERY_POINT_FILE),
-                (value + " " + crc(value) + "\n").getBytes(StandardCharsets.UTF_8));
-            recoveryPoint = offset;
-        }
-    }
-
-    private static String crc(final String value)
-    {
-        final CRC32C crc = new CRC32C();
-        crc.update(value.getBytes(StandardCharsets.UTF_8));
-        return String.format("%08x", crc.getValue());
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -440,18 +196,7 @@ public final class SegmentedLog implements AutoCloseable
         final boolean flushPerPolicy)
     {
         checkHeader(buffer, offset, length);
-        final String problem = BatchDescriptor.validate(buffer, offset, length);
-        if (null != problem)
-        {
-            throw new InvalidBatchException("batch at offset " + BatchDescriptor.baseOffset(buffer, offset) +
-                " refused: " + problem);
-        }
-        final long baseOffset = BatchDescriptor.baseOffset(buffer, offset);
-        if (baseOffset != logEndOffset)
-        {
-            throw new InvalidBatchException("batch base offset " + baseOffset + " does not follow the log end " +
-                logEndOffset);
-        }
+        final long baseOffset = AppendValidator.checkFollowerBatch(buffer, offset, length, logEndOffset);
         doAppend(buffer, offset, length, baseOffset, flushPerPolicy);
         return baseOffset;
     }
@@ -459,30 +204,7 @@ public final class SegmentedLog implements AutoCloseable
     private void checkHeader(final DirectBuffer buffer, final int offset, final int length)
     {
         checkWritable();
-        if (length < BatchDescriptor.HEADER_LENGTH || length > config.segmentBytes() ||
-            BatchDescriptor.length(buffer, offset) != length)
-        {
-            throw new InvalidBatchException("batch length field " +
-                (length >= BatchDescriptor.HEADER_LENGTH ? BatchDescriptor.length(buffer, offset) : -1) +
-                " for " + length + " bytes given; must match and be in [" + BatchDescriptor.HEADER_LENGTH + ", " +
-                config.segmentBytes() + "]");
-        }
-        if (BatchDescriptor.magic(buffer, offset) != BatchDescriptor.MAGIC)
-        {
-            throw new InvalidBatchException("batch magic " + BatchDescriptor.magic(buffer, offset) + ", expected " +
-                BatchDescriptor.MAGIC);
-        }
-        if (BatchDescriptor.recordCount(buffer, offset) <= 0)
-        {
-            throw new InvalidBatchException("batch record count " + BatchDescriptor.recordCount(buffer, offset) +
-                " must be positive");
-        }
-        final int epoch = BatchDescriptor.epoch(buffer, offset);
-        if (epoch < epochs.latestEpoch())
-        {
-            throw new InvalidBatchException("batch epoch " + epoch + " is older than the log's latest epoch " +
-                epochs.latestEpoch());
-        }
+        AppendValidator.checkHeader(buffer, offset, length, config.segmentBytes(), epochs.latestEpoch());
     }
 
     private void checkWritable()
@@ -511,7 +233,7 @@ public final class SegmentedLog implements AutoCloseable
             segment = active;
         }
 
-        final ByteBuffer source = view(buffer, offset, length);
+        final ByteBuffer source = sourceView.view(buffer, offset, length);
         final long sizeBefore = segment.sizeBytes();
         try
         {
@@ -535,37 +257,6 @@ public final class SegmentedLog implements AutoCloseable
         {
             flushIfDue(config.epochClockMs().getAsLong());
         }
-    }
-
-    private ByteBuffer view(final DirectBuffer buffer, final int offset, final int length)
-    {
-        final ByteBuffer underlying = buffer.byteBuffer();
-        final int start;
-        ByteBuffer view;
-        if (null != underlying)
-        {
-            if (underlying != lastSourceBuffer)
-            {
-                lastSourceBuffer = underlying;
-                lastSourceView = underlying.duplicate();
-            }
-            view = lastSourceView;
-            start = (int)buffer.wrapAdjustment() + offset;
-        }
-        else if (null != buffer.byteArray())
-        {
-            view = ByteBuffer.wrap(buffer.byteArray());
-            start = (int)buffer.wrapAdjustment() + offset;
-        }
-        else
-        {
-            // Raw address with no Java owner: copy once through a heap array.
-            final byte[] copy = new byte[length];
-            buffer.getBytes(offset, copy);
-            return ByteBuffer.wrap(copy);
-        }
-        view.limit(start + length).position(start);
-        return view;
     }
 
     private void undoPartialWrite(final Segment segment, final long sizeBefore, final long baseOffset,
@@ -639,10 +330,7 @@ public final class SegmentedLog implements AutoCloseable
         {
             current.seal();
             durableEndOffset = logEndOffset;
-            final Segment next = Segment.create(directory, logEndOffset, config.indexIntervalBytes());
-            AtomicFile.fsyncDirectory(directory);
-            segments.put(next.baseOffset(), next);
-            active = next;
+            active = segments.create(logEndOffset);
         }
         catch (final IOException ex)
         {
@@ -652,14 +340,14 @@ public final class SegmentedLog implements AutoCloseable
         }
         try
         {
-            writeRecoveryPoint(active.baseOffset());
+            recoveryPoint.write(active.baseOffset());
         }
         catch (final IOException ex)
         {
             // The recovery point only spares the next open a rescan of sealed segments; the old, lower
             // one is still safe. Failing here (a full disk) must not take the log offline.
-            logger.log(WARNING, "Could not advance " + directory.resolve(RECOVERY_POINT_FILE) + " to " +
-                active.baseOffset() + " (" + ex + "); the next open validates from " + recoveryPoint);
+            logger.log(WARNING, "Could not advance " + recoveryPoint.file() + " to " +
+                active.baseOffset() + " (" + ex + "); the next open validates from " + recoveryPoint.offset());
         }
     }
 
@@ -687,26 +375,13 @@ public final class SegmentedLog implements AutoCloseable
         }
         try
         {
-            final Map.Entry<Long, Segment> containing = segments.floorEntry(offset);
-            // Newest first: if this stops part way (crash, I/O error) what is left is still a contiguous
-            // log; deleting oldest first would leave a gap that recovery must refuse.
-            final List<Segment> later = new ArrayList<>(
-                segments.tailMap(containing.getKey(), false).descendingMap().values());
-            for (final Segment newer : later)
-            {
-                segments.remove(newer.baseOffset());
-                newer.delete();
-            }
-            final Segment segment = containing.getValue();
-            final long position = segment.positionOf(offset);
-            final long newEnd = position <= 0 ? segment.baseOffset() : batchBaseAt(segment, position);
-            segment.truncateToPosition(Math.max(position, 0), newEnd);
-            AtomicFile.fsyncDirectory(directory);
+            final long newEnd = segments.truncateFrom(offset);
+            final Segment segment = segments.last();
             active = segment;
             logEndOffset = newEnd;
             durableEndOffset = newEnd; // truncateToPosition forced the file
             epochs.truncateFromEnd(newEnd);
-            writeRecoveryPoint(Math.min(recoveryPoint, segment.baseOffset()));
+            recoveryPoint.write(Math.min(recoveryPoint.offset(), segment.baseOffset()));
             logger.log(INFO, "Truncated log " + directory + " to offset " + newEnd + " (asked for " + offset + ")");
             return newEnd;
         }
@@ -718,13 +393,6 @@ public final class SegmentedLog implements AutoCloseable
         }
     }
 
-    private static long batchBaseAt(final Segment segment, final long position) throws IOException
-    {
-        final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
-        segment.read(position, header);
-        return header.getLong(0);
-    }
-
     /**
      * Deletes the whole log and starts it empty at {@code offset}: a follower installing a snapshot
      * taken at {@code offset}. The epoch history is cleared; the next batch appended refills it.
@@ -734,20 +402,13 @@ public final class SegmentedLog implements AutoCloseable
         checkWritable();
         try
         {
-            for (final Segment segment : new ArrayList<>(segments.values()))
-            {
-                segments.remove(segment.baseOffset());
-                segment.delete();
-            }
-            final Segment fresh = Segment.create(directory, offset, config.indexIntervalBytes());
-            AtomicFile.fsyncDirectory(directory);
-            segments.put(offset, fresh);
-            active = fresh;
+            segments.deleteAll();
+            active = segments.create(offset);
             logStartOffset = offset;
             logEndOffset = offset;
             durableEndOffset = offset;
             epochs.replaceWith(List.of());
-            writeRecoveryPoint(offset);
+            recoveryPoint.write(offset);
             logger.log(INFO, "Log " + directory + " emptied and restarted at offset " + offset);
         }
         catch (final IOException ex)
@@ -769,33 +430,12 @@ public final class SegmentedLog implements AutoCloseable
     public synchronized int applyRetention(final long nowMs, final long maxDeletableOffset)
     {
         checkWritable();
-        long totalBytes = sizeBytes();
-        int deleted = 0;
         try
         {
-            while (segments.size() > 1)
-            {
-                final Segment oldest = segments.firstEntry().getValue();
-                final boolean overSize = config.retentionBytes() >= 0 &&
-                    totalBytes - oldest.sizeBytes() >= config.retentionBytes();
-                final boolean tooOld = config.retentionMs() >= 0 && oldest.maxTimestampMs() != Long.MIN_VALUE &&
-                    nowMs - oldest.maxTimestampMs() > config.retentionMs();
-                if (oldest == active || oldest.nextOffset() > maxDeletableOffset || (!overSize && !tooOld))
-                {
-                    break;
-                }
-                segments.remove(oldest.baseOffset());
-                logStartOffset = segments.firstKey();
-                oldest.delete();
-                totalBytes -= oldest.sizeBytes();
-                deleted++;
-                logger.log(INFO, "Retention deleted " + oldest.logFile().getFileName() + " (offsets [" +
-                    oldest.baseOffset() + ", " + oldest.nextOffset() + "), " + (overSize ? "size" : "age") +
-                    " limit); log now starts at " + logStartOffset);
-            }
+            final int deleted = retention.deleteExpired(nowMs, maxDeletableOffset, active,
+                (newStart) -> logStartOffset = newStart);
             if (deleted > 0)
             {
-                AtomicFile.fsyncDirectory(directory);
                 epochs.truncateFromStart(logStartOffset);
             }
             return deleted;
@@ -819,40 +459,7 @@ public final class SegmentedLog implements AutoCloseable
      */
     public LogSlice slice(final long fromOffset, final int maxBytes)
     {
-        final long end = logEndOffset;
-        if (fromOffset == end)
-        {
-            return new LogSlice(null, 0, 0, fromOffset, fromOffset);
-        }
-        if (fromOffset < logStartOffset || fromOffset > end)
-        {
-            throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
-        }
-        final Map.Entry<Long, Segment> entry = segments.floorEntry(fromOffset);
-        if (null == entry)
-        {
-            throw new OffsetOutOfRangeException(fromOffset, logStartOffset, end);
-        }
-        final Segment segment = entry.getValue();
-        try
-        {
-            final long limit = segment.sizeBytes();
-            final long position = segment.positionOf(fromOffset);
-            if (position < 0)
-            {
-                throw new OffsetOutOfRangeException(fromOffset, logStartOffset, logEndOffset);
-            }
-            final long[] next = new long[1];
-            final long sliceEnd = segment.endOfWholeBatches(position, Math.max(maxBytes, 1), limit, next);
-            final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
-            segment.read(position, header);
-            return new LogSlice(segment, position, (int)(sliceEnd - position), header.getLong(0), next[0]);
-        }
-        catch (final IOException ex)
-        {
-            throw new LogshipException("reading " + segment.logFile() + " at offset " + fromOffset + " failed: " + ex,
-                LogshipException.Category.ERROR, ex);
-        }
+        return reader.slice(fromOffset, maxBytes);
     }
 
     /**
@@ -865,62 +472,13 @@ public final class SegmentedLog implements AutoCloseable
      */
     public int read(final long fromOffset, final int maxBytes, final ByteBuffer dst)
     {
-        final int limit = Math.min(maxBytes, dst.remaining());
-        final LogSlice slice = slice(fromOffset, limit);
-        if (slice.isEmpty())
-        {
-            return 0;
-        }
-        if (slice.lengthBytes() > dst.remaining())
-        {
-            throw new IllegalArgumentException("a buffer of " + dst.remaining() + " bytes cannot hold the batch of " +
-                slice.lengthBytes() + " bytes at offset " + slice.firstBatchOffset());
-        }
-        final int start = dst.position();
-        final ByteBuffer target = dst.duplicate();
-        target.limit(start + slice.lengthBytes());
-        try
-        {
-            slice.segment.read(slice.position(), target);
-        }
-        catch (final IOException ex)
-        {
-            throw new LogshipException("reading " + slice.segment.logFile() + " at offset " + fromOffset + " failed: " +
-                ex, LogshipException.Category.ERROR, ex);
-        }
-        final UnsafeBuffer copied = new UnsafeBuffer(dst, start, slice.lengthBytes());
-        int position = 0;
-        while (position < slice.lengthBytes())
-        {
-            final String problem = BatchDescriptor.validate(copied, position, slice.lengthBytes() - position);
-            if (null != problem)
-            {
-                throw new CorruptLogException(slice.segment.logFile(), slice.position() + position, problem);
-            }
-            position += BatchDescriptor.length(copied, position);
-        }
-        dst.position(start + slice.lengthBytes());
-        return slice.lengthBytes();
+        return reader.read(fromOffset, maxBytes, dst);
     }
 
     /** As {@link #read(long, int, ByteBuffer)}, into an Agrona buffer at {@code dstOffset}. */
     public int read(final long fromOffset, final int maxBytes, final MutableDirectBuffer dst, final int dstOffset)
     {
-        final ByteBuffer view;
-        if (null != dst.byteBuffer())
-        {
-            view = dst.byteBuffer().duplicate();
-            view.limit((int)dst.wrapAdjustment() + dst.capacity()).position((int)dst.wrapAdjustment() + dstOffset);
-        }
-        else if (null != dst.byteArray())
-        {
-            view = ByteBuffer.wrap(dst.byteArray(), (int)dst.wrapAdjustment() + dstOffset, dst.capacity() - dstOffset);
-        }
-        else
-        {
-            throw new IllegalArgumentException("destination buffer has neither a ByteBuffer nor an array behind it");
-        }
-        return read(fromOffset, maxBytes, view);
+        return reader.read(fromOffset, maxBytes, dst, dstOffset);
     }
 
     /**
@@ -931,18 +489,7 @@ public final class SegmentedLog implements AutoCloseable
      */
     public long transferTo(final LogSlice slice, final WritableByteChannel target)
     {
-        if (slice.isEmpty())
-        {
-            return 0;
-        }
-        try
-        {
-            return slice.segment.transferTo(slice.position(), slice.lengthBytes(), target);
-        }
-        catch (final IOException ex)
-        {
-            throw new LogshipException("sending " + slice + " failed: " + ex, LogshipException.Category.ERROR, ex);
-        }
+        return reader.transferTo(slice, target);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -979,12 +526,7 @@ public final class SegmentedLog implements AutoCloseable
     /** Total bytes of all segment files. */
     public long sizeBytes()
     {
-        long total = 0;
-        for (final Segment segment : segments.values())
-        {
-            total += segment.sizeBytes();
-        }
-        return total;
+        return segments.sizeBytes();
     }
 
     public Path directory()
@@ -995,7 +537,7 @@ public final class SegmentedLog implements AutoCloseable
     /** Base offsets of the segments, oldest first. */
     public List<Long> segmentBaseOffsets()
     {
-        return List.copyOf(segments.keySet());
+        return segments.baseOffsets();
     }
 
     /** Whether an I/O failure has taken the log offline for appends. */
@@ -1023,26 +565,7 @@ public final class SegmentedLog implements AutoCloseable
 
     private void closeFiles()
     {
-        for (final Segment segment : segments.values())
-        {
-            try
-            {
-                segment.close();
-            }
-            catch (final IOException ex)
-            {
-                logger.log(WARNING, "Closing " + segment.logFile() + " failed: " + ex);
-            }
-        }
-        segments.clear();
-        try
-        {
-            lock.release();
-            lockChannel.close();
-        }
-        catch (final IOException ex)
-        {
-            logger.log(WARNING, "Releasing " + directory.resolve(LOCK_FILE) + " failed: " + ex);
-        }
+        segments.closeAll(logger);
+        lock.release(logger);
     }
 }

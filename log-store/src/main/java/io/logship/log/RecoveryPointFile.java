@@ -1,0 +1,88 @@
+package io.logship.log;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.zip.CRC32C;
+
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * The {@code recovery-point} file of a log: the base offset of the active segment when it was
+ * created, then the CRC32C of that number in hex. Every segment wholly below it was forced to disk
+ * when it was sealed, so recovery only checks their structure and validates batch by batch from here
+ * on. A missing or damaged file reads as 0 (validate everything): slower, never wrong. Replaced
+ * atomically ({@link AtomicFile}), so a crash leaves the old or the new value.
+ *
+ * <p>Owned by the log's owner thread (open, roll, truncation); not thread-safe.
+ */
+final class RecoveryPointFile
+{
+    private final Path file;
+    private long offset;
+
+    RecoveryPointFile(final Path directory)
+    {
+        this.file = directory.resolve(SegmentedLog.RECOVERY_POINT_FILE);
+    }
+
+    Path file()
+    {
+        return file;
+    }
+
+    /** The offset last read or written; 0 before {@link #load}. */
+    long offset()
+    {
+        return offset;
+    }
+
+    /** Reads the file; 0 (validate every segment) if it is missing, unreadable or fails its checksum. */
+    long load(final System.Logger logger)
+    {
+        offset = read(logger);
+        return offset;
+    }
+
+    private long read(final System.Logger logger)
+    {
+        try
+        {
+            final String[] parts = Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
+            if (parts.length == 2 && crc(parts[0]).equals(parts[1]))
+            {
+                return Long.parseLong(parts[0]);
+            }
+            logger.log(WARNING, file + " fails its checksum: validating every segment");
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return 0;
+        }
+        catch (final IOException | NumberFormatException ex)
+        {
+            logger.log(WARNING, file + " is unreadable (" + ex + "): validating every segment");
+        }
+        return 0;
+    }
+
+    /** Replaces the file with {@code newOffset}, unless it already holds it. */
+    void write(final long newOffset) throws IOException
+    {
+        if (newOffset != offset || !Files.exists(file))
+        {
+            final String value = Long.toString(newOffset);
+            AtomicFile.write(file, (value + " " + crc(value) + "\n").getBytes(StandardCharsets.UTF_8));
+            offset = newOffset;
+        }
+    }
+
+    private static String crc(final String value)
+    {
+        final CRC32C crc = new CRC32C();
+        crc.update(value.getBytes(StandardCharsets.UTF_8));
+        return String.format("%08x", crc.getValue());
+    }
+}
