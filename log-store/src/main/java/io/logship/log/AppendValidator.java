@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+
 import org.agrona.DirectBuffer;
 
 /**

@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+
 import io.logship.LogshipException;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;

@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

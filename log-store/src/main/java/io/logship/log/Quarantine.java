@@ -3,7 +3,6 @@ package io.logship.log;
 import io.logship.format.BatchDescriptor;
 import io.logship.format.RecordDescriptor;
 import io.logship.format.RecordType;
-import io.logship.format.RecordCursor;
 
 import io.logship.LogshipException;
 

@@ -1,5 +1,8 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
+
 import io.logship.LogshipException;
 import io.logship.log.Quarantine.Header;
 import org.agrona.concurrent.UnsafeBuffer;

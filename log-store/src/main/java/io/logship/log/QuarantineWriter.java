@@ -1,5 +1,7 @@
 package io.logship.log;
 
+import io.logship.format.BatchDescriptor;
+
 import io.logship.log.Quarantine.Header;
 import org.agrona.concurrent.UnsafeBuffer;
 
