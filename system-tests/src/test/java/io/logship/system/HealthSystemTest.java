@@ -77,6 +77,10 @@ class HealthSystemTest
         final Map<String, Family> followerFamilies = parse(get(cluster, follower, "/metrics").body());
         assertThat(followerFamilies.get("logship_node_role").samples)
             .containsEntry("logship_node_role{role=\"follower\"}", 1.0);
+        final Family fsync = followerFamilies.get("logship_follower_fsync_seconds");
+        assertThat(fsync.type).isEqualTo("histogram");
+        assertThat(fsync.samples.get("logship_follower_fsync_seconds_count")).as("the follower fsynced 200 writes")
+            .isPositive().isEqualTo(fsync.samples.get("logship_follower_fsync_seconds_bucket{le=\"+Inf\"}"));
 
         assertStatus(cluster, leader, "/health", 200, "\"role\":\"leader\"");
         assertStatus(cluster, leader, "/ready", 200, "\"leader\":" + leader);

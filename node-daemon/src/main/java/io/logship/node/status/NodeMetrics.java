@@ -123,6 +123,7 @@ public final class NodeMetrics
         counter(registry, "logship_fault_dropped_messages_total",
             "messages from peers dropped by the faults file (fault injection)", counters::faultDroppedMessages);
         counter(registry, "logship_follower_slow_fsyncs_total", "follower fsyncs over 100 ms", flusher::slowFsyncs);
+        registry.register(flusher.fsyncLatency());
         counter(registry, "logship_leader_step_downs_total",
             "times this node stopped leading (lease lost, deposed, demoted, handed over)", counters::leaderDepositions);
         counter(registry, "logship_quarantined_records_total",
