@@ -2,6 +2,7 @@ package io.logship.system;
 
 import io.logship.client.LogshipClient;
 import io.logship.system.harness.AckedWrites;
+import io.logship.system.harness.AdminCliProcess;
 import io.logship.system.harness.Poll;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
@@ -33,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The metrics port of real {@code logshipd} processes: the Prometheus exposition parses strictly (every family
  * has HELP and TYPE, families are not interleaved) and holds the node, build, role, transport and JVM families;
- * the health checks a load balancer uses answer per role.
+ * the health checks a load balancer uses answer per role, and {@code logship health} judges the cluster.
  */
 class HealthSystemTest
 {
@@ -74,6 +75,16 @@ class HealthSystemTest
         assertThat(families.get("logship_transport_invalid_packets").samples)
             .containsKey("logship_transport_invalid_packets_total");
 
+        final Family append = families.get("logship_journal_append_seconds");
+        assertThat(append.type).isEqualTo("histogram");
+        assertThat(append.samples.get("logship_journal_append_seconds_count")).as("the leader appended batches")
+            .isPositive().isEqualTo(append.samples.get("logship_journal_append_seconds_bucket{le=\"+Inf\"}"));
+
+        final AdminCliProcess.Result healthy = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "health",
+            "--json", "--config", cluster.node(follower).configFile().toString());
+        assertThat(healthy.exitCode()).as("%s", healthy).isZero();
+        assertThat(healthy.stdout()).contains("\"health\":\"healthy\"").contains("\"leaderId\":" + leader);
+
         final Map<String, Family> followerFamilies = parse(get(cluster, follower, "/metrics").body());
         assertThat(followerFamilies.get("logship_node_role").samples)
             .containsEntry("logship_node_role{role=\"follower\"}", 1.0);
@@ -93,12 +104,17 @@ class HealthSystemTest
         assertStatus(cluster, follower, "/replica?lag=-3", 400, "lag must be a whole number");
         assertStatus(cluster, follower, "/nothing", 404, "no such path");
 
-        // A node whose leader is gone stops being ready (it knows no leader) but still serves: /health stays 200.
+        // After the leader is SIGKILLed a new one takes /leader, and logship health names the dead node (degraded).
         cluster.node(leader).kill9();
         final int next = cluster.leaderId();
         assertThat(next).isNotEqualTo(leader);
         Poll.until("node " + next + " to answer /leader", Duration.ofSeconds(30),
             () -> get(cluster, next, "/leader").statusCode() == 200, () -> get(cluster, next, "/leader").body());
+        final AdminCliProcess.Result degraded = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "health",
+            "--config", cluster.node(next).configFile().toString());
+        assertThat(degraded.exitCode()).as("%s", degraded).isEqualTo(1);
+        assertThat(degraded.stdout()).startsWith("degraded: leader " + next)
+            .contains("node " + leader + " (" + TestCluster.HOST + ":" + cluster.port(leader) + "): unreachable");
     }
 
     private static void assertStatus(final TestCluster cluster, final int nodeId, final String path, final int status,
