@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * The node's HTTP endpoint on {@code logship.node.metrics.port}, bound to the node's own host: Prometheus'
@@ -72,7 +73,7 @@ public final class MetricsEndpoint implements AutoCloseable
                 }
             }
             send(exchange, ok ? 200 : 503, "{\"node\":" + health.nodeId() + ",\"role\":\"" +
-                health.role().name().toLowerCase(java.util.Locale.ROOT) + "\",\"epoch\":" + health.epoch() +
+                health.role().name().toLowerCase(Locale.ROOT) + "\",\"epoch\":" + health.epoch() +
                 ",\"leader\":" + health.leaderId() + ",\"lag\":" + health.replicaLagRecords() + "}");
         }
     }
