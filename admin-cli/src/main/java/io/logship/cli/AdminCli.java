@@ -28,6 +28,7 @@ import java.io.PrintWriter;
     subcommands = {
         LocalCommand.class,
         StatusCommand.class,
+        HealthCommand.class,
         PutCommand.class,
         DeleteCommand.class,
         GetCommand.class,

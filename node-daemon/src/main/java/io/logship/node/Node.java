@@ -17,6 +17,8 @@ import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.MetricsEndpoint;
 import io.logship.node.status.NodeCounters;
 import io.logship.transport.TransportNode;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
@@ -134,15 +136,16 @@ public final class Node implements AutoCloseable
         {
             try
             {
-                endpoint = new MetricsEndpoint(config.self().host(), config.metricsPort(), (text) ->
-                {
-                    agent.renderMetrics(text);
-                    MetricsEndpoint.counter(text, "logship_journal_batches_total", "log batches the journal appended",
-                        journalHandler.batchesAppended());
-                    MetricsEndpoint.counter(text, "logship_journal_records_total", "records the journal appended",
-                        journalHandler.recordsAppended());
-                    MetricsEndpoint.counter(text, "logship_errors_total", "errors reported by node threads", errors.get());
-                });
+                final PrometheusRegistry registry = new PrometheusRegistry();
+                agent.metrics().register(registry, NodeDaemon.version(), transport.aeron().countersReader());
+                CounterWithCallback.builder().name("logship_journal_batches_total").help("log batches the journal appended")
+                    .callback((callback) -> callback.call(journalHandler.batchesAppended())).register(registry);
+                CounterWithCallback.builder().name("logship_journal_records_total").help("records the journal appended")
+                    .callback((callback) -> callback.call(journalHandler.recordsAppended())).register(registry);
+                registry.register(journalHandler.appendLatency());
+                CounterWithCallback.builder().name("logship_errors_total").help("errors reported by node threads")
+                    .callback((callback) -> callback.call(errors.get())).register(registry);
+                endpoint = new MetricsEndpoint(config.self().host(), config.metricsPort(), registry, agent.health());
             }
             catch (final IOException ex)
             {

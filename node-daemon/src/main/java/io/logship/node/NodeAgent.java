@@ -13,6 +13,7 @@ import io.logship.node.ingress.ClientAdapter;
 import io.logship.node.ingress.ClientSessions;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.read.LogReadBuffer;
+import io.logship.node.status.NodeHealth;
 import io.logship.node.status.NodeMetrics;
 import io.logship.transport.MessageAdapter;
 import io.logship.transport.TransportNode;
@@ -187,10 +188,16 @@ final class NodeAgent implements Agent
         return work;
     }
 
-    /** Renders the node's metrics (called on the metrics HTTP thread: reads single fields only). */
-    void renderMetrics(final StringBuilder text)
+    /** The node's metric collectors (read on the metrics HTTP thread: single fields only). */
+    NodeMetrics metrics()
     {
-        metrics.render(text);
+        return metrics;
+    }
+
+    /** The node's health answers for the metrics port (volatile reads only, any thread). */
+    NodeHealth health()
+    {
+        return new NodeHealth(partition, replica.validator, replica.follower);
     }
 
     Role role()

@@ -2,6 +2,7 @@ package io.logship.node.follower;
 
 import io.logship.LogshipException;
 import io.logship.log.SegmentedLog;
+import io.logship.node.status.LatencyHistogram;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -31,6 +32,8 @@ public final class FollowerFlusher implements AutoCloseable
     private volatile boolean requested;
     private volatile boolean running = true;
     private volatile long slowFsyncs;
+    private final LatencyHistogram fsyncLatency = new LatencyHistogram("logship_follower_fsync_seconds",
+        "time a follower fsync of the log took (this thread, off the conductor)");
 
     public FollowerFlusher(final SegmentedLog log, final int nodeId, final System.Logger logger)
     {
@@ -54,6 +57,12 @@ public final class FollowerFlusher implements AutoCloseable
     }
 
     /** Fsyncs that took longer than 100 ms, for the metrics. */
+    /** Fsync durations, recorded by this thread and exported by the metrics thread. */
+    public LatencyHistogram fsyncLatency()
+    {
+        return fsyncLatency;
+    }
+
     public long slowFsyncs()
     {
         return slowFsyncs;
@@ -84,6 +93,7 @@ public final class FollowerFlusher implements AutoCloseable
                 continue;
             }
             final long tookNs = System.nanoTime() - startNs;
+            fsyncLatency.record(tookNs);
             if (tookNs > SLOW_FSYNC_NS)
             {
                 slowFsyncs++;

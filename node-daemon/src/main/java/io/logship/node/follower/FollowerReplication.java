@@ -65,7 +65,8 @@ public final class FollowerReplication implements AutoCloseable
     private FollowerState state = FollowerState.AWAIT_LEADER;
     /** REWINDING: where the log is cut once the store has gone back to at or below it. */
     private long pendingCutOffset = -1;
-    private long leaderCommitOffset;
+    // Volatile: the metrics port's /replica check reads it on the HTTP thread.
+    private volatile long leaderCommitOffset;
     private long leaderLogEndOffset;
     private long lastFetchRequestNs;
     private long lastEpochEndRequestNs;

@@ -7,6 +7,7 @@ import io.logship.format.BatchDescriptor;
 import io.logship.format.RecordDescriptor;
 import io.logship.format.RecordType;
 import io.logship.log.SegmentedLog;
+import io.logship.node.status.LatencyHistogram;
 import org.agrona.ExpandableArrayBuffer;
 
 import java.util.function.IntSupplier;
@@ -38,6 +39,8 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     private int batchEpoch;
     private volatile long batchesAppended;
     private volatile long recordsAppended;
+    private final LatencyHistogram appendLatency = new LatencyHistogram("logship_journal_append_seconds",
+        "time the leader's journal took to append one batch, its fsync included when logship.log.fsync=always");
 
     /**
      * @param epochSupplier the epoch this node leads, or a negative value once it stepped down; read when a
@@ -177,7 +180,9 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         try
         {
             final int length = builder.build();
+            final long startNs = System.nanoTime();
             final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length);
+            appendLatency.record(System.nanoTime() - startNs);
             for (int i = 0; i < count; i++)
             {
                 final WriteEvent event = inBatch[i];
@@ -204,6 +209,12 @@ public final class JournalHandler implements EventHandler<WriteEvent>
             inBatchCount = 0;
             builder.reset(epoch, 0);
         }
+    }
+
+    /** Append (and fsync) durations, recorded by the journal thread and exported by the metrics thread. */
+    public LatencyHistogram appendLatency()
+    {
+        return appendLatency;
     }
 
     public long batchesAppended()

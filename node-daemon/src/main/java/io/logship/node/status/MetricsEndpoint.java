@@ -1,75 +1,125 @@
 package io.logship.node.status;
 
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpExchange;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
-import java.util.function.Consumer;
+import java.util.Locale;
 
 /**
- * A Prometheus text endpoint ({@code GET /metrics}) on {@code logship.node.metrics.port}, bound to the
- * node's own host. It renders a snapshot taken by the {@link MetricsSource} on the HTTP thread: values
- * may be a few microseconds stale, never torn (all are 64-bit reads of single fields). One daemon
- * thread; off when the port is 0.
+ * The node's HTTP endpoint on {@code logship.node.metrics.port}, bound to the node's own host: Prometheus'
+ * exporter serves {@code GET /metrics} from the node's {@link PrometheusRegistry} (text or OpenMetrics, by the
+ * scraper's Accept header), and the health checks load balancers use, as Patroni's REST API does:
+ * <ul>
+ *   <li>{@code /health}: 200 when the node serves its role (not fenced, not stopping), else 503;</li>
+ *   <li>{@code /ready}: 200 once it leads or knows a leader;</li>
+ *   <li>{@code /leader}: 200 only on the leader holding its lease;</li>
+ *   <li>{@code /replica?lag=N}: 200 on a follower at most N records behind the leader's commit offset
+ *       (no {@code lag}: any ready follower).</li>
+ * </ul>
+ * Every answer carries {@code {"node":1,"role":"leader","epoch":3,"leader":1,"lag":0}}. The exporter's
+ * threads serve it; nothing here calls into the conductor. Off when the port is 0.
  */
 public final class MetricsEndpoint implements AutoCloseable
 {
-    /** Writes every metric line of the node into the builder. */
-    public interface MetricsSource extends Consumer<StringBuilder>
-    {
-    }
+    private final HTTPServer server;
+    private final NodeHealth health;
 
-    private final HttpServer server;
-
-    public MetricsEndpoint(final String host, final int port, final MetricsSource source) throws IOException
+    public MetricsEndpoint(final String host, final int port, final PrometheusRegistry registry, final NodeHealth health)
+        throws IOException
     {
-        server = HttpServer.create(new InetSocketAddress(host, port), 8);
-        server.createContext("/metrics", (exchange) ->
-        {
-            final StringBuilder text = new StringBuilder(4096);
-            source.accept(text);
-            final byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody())
-            {
-                out.write(body);
-            }
-        });
-        server.setExecutor(Executors.newSingleThreadExecutor((runnable) ->
-        {
-            final Thread thread = new Thread(runnable, "metrics-http");
-            thread.setDaemon(true);
-            return thread;
-        }));
-        server.start();
+        this.health = health;
+        server = HTTPServer.builder().hostname(host).port(port).registry(registry)
+            .defaultHandler(this::onRequest).buildAndStart();
     }
 
     public int port()
     {
-        return server.getAddress().getPort();
+        return server.getPort();
     }
 
-    public static void gauge(final StringBuilder text, final String name, final String help, final long value)
+    private void onRequest(final HttpExchange exchange) throws IOException
     {
-        text.append("# HELP ").append(name).append(' ').append(help).append('\n')
-            .append("# TYPE ").append(name).append(" gauge\n")
-            .append(name).append(' ').append(value).append('\n');
+        try (exchange)
+        {
+            final URI uri = exchange.getRequestURI();
+            final boolean ok;
+            switch (uri.getPath())
+            {
+                case "/health" -> ok = health.isHealthy();
+                case "/ready" -> ok = health.isReady();
+                case "/leader" -> ok = health.isLeaderWithLease();
+                case "/replica" ->
+                {
+                    final long maxLag = lagParameter(uri.getRawQuery());
+                    if (maxLag < -1)
+                    {
+                        send(exchange, 400, "{\"error\":\"lag must be a whole number >= 0, got " +
+                            uri.getRawQuery().replace('"', '\'') + "\"}");
+                        return;
+                    }
+                    final long lag = health.replicaLagRecords();
+                    ok = lag >= 0 && (maxLag == -1 || lag <= maxLag);
+                }
+                default ->
+                {
+                    send(exchange, 404, "{\"error\":\"no such path " + uri.getPath().replace('"', '\'') +
+                        "; try /metrics, /health, /ready, /leader, /replica?lag=N\"}");
+                    return;
+                }
+            }
+            send(exchange, ok ? 200 : 503, "{\"node\":" + health.nodeId() + ",\"role\":\"" +
+                health.role().name().toLowerCase(Locale.ROOT) + "\",\"epoch\":" + health.epoch() +
+                ",\"leader\":" + health.leaderId() + ",\"lag\":" + health.replicaLagRecords() + "}");
+        }
     }
 
-    public static void counter(final StringBuilder text, final String name, final String help, final long value)
+    /** -1 when absent, -2 when malformed, else the value of {@code lag=}. */
+    private static long lagParameter(final String query)
     {
-        text.append("# HELP ").append(name).append(' ').append(help).append('\n')
-            .append("# TYPE ").append(name).append(" counter\n")
-            .append(name).append(' ').append(value).append('\n');
+        if (null == query || query.isEmpty())
+        {
+            return -1;
+        }
+        for (final String pair : query.split("&"))
+        {
+            if (pair.startsWith("lag="))
+            {
+                try
+                {
+                    final long lag = Long.parseLong(pair.substring(4));
+                    return lag >= 0 ? lag : -2;
+                }
+                catch (final NumberFormatException ex)
+                {
+                    return -2;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static void send(final HttpExchange exchange, final int status, final String json) throws IOException
+    {
+        final byte[] body = (json + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, "HEAD".equals(exchange.getRequestMethod()) ? -1 : body.length);
+        if (!"HEAD".equals(exchange.getRequestMethod()))
+        {
+            try (OutputStream out = exchange.getResponseBody())
+            {
+                out.write(body);
+            }
+        }
     }
 
     @Override
     public void close()
     {
-        server.stop(0);
+        server.close();
     }
 }
