@@ -1,5 +1,8 @@
 package io.logship.node;
 
+import io.logship.node.election.AdminOutcome;
+import io.logship.node.election.ElectionRole;
+
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.log.EpochHistory;
@@ -186,13 +189,13 @@ final class LogReplica
      */
     private void bootstrapIfNew(final long nowNs)
     {
-        if (config.leaderId() != nodeId || !neverLed() || election.role() != ElectionState.Role.FOLLOWER ||
+        if (config.leaderId() != nodeId || !neverLed() || election.role() != ElectionRole.FOLLOWER ||
             election.leaderId() > 0 || nowNs < nextBootstrapNs)
         {
             return;
         }
         nextBootstrapNs = nowNs + TimeUnit.MILLISECONDS.toNanos(2 * config.electionConfig().electionTimeoutMs());
-        final ElectionState.AdminOutcome outcome = election.promote(ReplicatedLog.nowMs(nowNs), nodeId, false);
+        final AdminOutcome outcome = election.promote(ReplicatedLog.nowMs(nowNs), nodeId, false);
         logger.log(INFO, "Bootstrap of a new cluster: " + outcome.message());
     }
 

@@ -1,5 +1,7 @@
 package io.logship.node;
 
+import io.logship.node.election.AdminOutcome;
+
 import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
 import com.lmax.disruptor.EventPoller;
@@ -264,7 +266,7 @@ public final class Node implements AutoCloseable
         String outcome = "the conductor did not take the handover request";
         while (System.nanoTime() - deadlineNs < 0)
         {
-            final ElectionState.AdminOutcome started = agent.handoverForStop();
+            final AdminOutcome started = agent.handoverForStop();
             if (null != started && !started.accepted())
             {
                 outcome = "no handover: " + started.message();

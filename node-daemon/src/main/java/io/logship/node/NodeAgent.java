@@ -1,5 +1,7 @@
 package io.logship.node;
 
+import io.logship.node.election.AdminOutcome;
+
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.log.NodeStateFile;
@@ -72,7 +74,7 @@ final class NodeAgent implements Agent
 
     private volatile int pendingWriteCount;
     private volatile boolean handoverForStopRequested;
-    private volatile ElectionState.AdminOutcome handoverForStop;
+    private volatile AdminOutcome handoverForStop;
     private volatile boolean joined;
     private long lastDutyCycleNs;
     private long lastSlowCycleLogNs;
@@ -227,7 +229,7 @@ final class NodeAgent implements Agent
     }
 
     /** What {@link #requestHandoverForStop()} led to; null until the conductor took the request. Any thread. */
-    ElectionState.AdminOutcome handoverForStop()
+    AdminOutcome handoverForStop()
     {
         return handoverForStop;
     }

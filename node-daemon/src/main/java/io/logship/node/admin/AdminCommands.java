@@ -1,5 +1,8 @@
 package io.logship.node.admin;
 
+import io.logship.node.election.AdminOutcome;
+import io.logship.node.election.ElectionRole;
+
 import io.logship.node.ReplicatedLog;
 import io.logship.node.egress.SendBuffer;
 import io.logship.node.election.ElectionState;
@@ -52,7 +55,7 @@ public final class AdminCommands
         final boolean forced = decoder.flags().forced();
         final long endBefore = partition.log().logEndOffset();
         final long knownCommit = Math.max(partition.commitOffset(), follower.leaderCommitOffset());
-        final ElectionState.AdminOutcome outcome = election.promote(ReplicatedLog.nowMs(nowNs), target, forced);
+        final AdminOutcome outcome = election.promote(ReplicatedLog.nowMs(nowNs), target, forced);
         String message = outcome.message();
         if (forced && outcome.accepted())
         {
@@ -78,18 +81,18 @@ public final class AdminCommands
      *
      * @return accepted with the switchover started, or refused naming why none could be (for the stop's log line).
      */
-    public ElectionState.AdminOutcome handOverForStop(final long nowNs)
+    public AdminOutcome handOverForStop(final long nowNs)
     {
         final ElectionState election = partition.election();
         final long nowMs = ReplicatedLog.nowMs(nowNs);
         final int target = election.mostCaughtUpFollower(nowMs);
         if (target <= 0)
         {
-            return new ElectionState.AdminOutcome(false, election.role() == ElectionState.Role.LEADER ?
+            return new AdminOutcome(false, election.role() == ElectionRole.LEADER ?
                 "no follower acknowledged within the lease" :
                 "node " + partition.nodeId() + " does not lead; nothing to hand over");
         }
-        final ElectionState.AdminOutcome outcome = election.promote(nowMs, target, false);
+        final AdminOutcome outcome = election.promote(nowMs, target, false);
         if (outcome.accepted())
         {
             writes.switchoverRequested(nowNs);
@@ -108,7 +111,7 @@ public final class AdminCommands
         }
         else
         {
-            final ElectionState.AdminOutcome outcome = partition.election().demote(ReplicatedLog.nowMs(nowNs));
+            final AdminOutcome outcome = partition.election().demote(ReplicatedLog.nowMs(nowNs));
             logger.log(outcome.accepted() ? WARNING : INFO, "demote: " + outcome.message());
             answer(decoder.clientId(), decoder.correlationId(), nowNs,
                 outcome.accepted() ? Status.OK : Status.NOT_LEADER, outcome.message());

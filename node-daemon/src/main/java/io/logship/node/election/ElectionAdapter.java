@@ -89,7 +89,7 @@ public final class ElectionAdapter
     {
         final int flags = (decoder.flags().forced() ? ElectionState.FLAG_FORCED : 0) |
             (decoder.flags().graceful() ? ElectionState.FLAG_GRACEFUL : 0);
-        final ElectionState.Vote vote = partition.election().onRequestVote(nowMs(), decoder.candidateId(),
+        final Vote vote = partition.election().onRequestVote(nowMs(), decoder.candidateId(),
             decoder.epoch(), decoder.lastLogEpoch(), decoder.logEndOffset(), flags);
         logger.log(INFO, "Node " + partition.nodeId() + (vote.granted() ? " votes for" : " does not vote for") +
             " node " + decoder.candidateId() + " in epoch " + decoder.epoch() + (vote.granted() ? "" : ": " +

@@ -17,7 +17,7 @@ import static io.logship.node.election.Persistence.NONE;
  * <h2>Rules</h2>
  * <ol>
  *   <li><b>Epoch</b> only grows, and is persisted before the node acts on it or replies. A message
- *       from a lower epoch is refused ({@link #onLeaderContact} returns {@link Contact#REFUSED}; the
+ *       from a lower epoch is refused ({@link #onLeaderContact} returns {@link LeaderContact#REFUSED}; the
  *       node replies {@code Refuse{currentEpoch = epoch()}}), so a deposed leader learns of it.</li>
  *   <li><b>Grant</b> a vote for epoch E iff E &gt; own epoch, the candidate's
  *       {@code (lastLogEpoch, logEndOffset)} ≥ own (forced requests skip this), and this node has not
@@ -68,31 +68,6 @@ public final class ElectionState
     private static final long NEVER = Long.MIN_VALUE / 4;
     private static final long NOT_SCHEDULED = Long.MAX_VALUE;
 
-    /** A node's role as far as the election is concerned. */
-    public enum Role
-    {
-        FOLLOWER, CANDIDATE, LEADER
-    }
-
-    /** What the node does with a message from a leader. */
-    public enum Contact
-    {
-        /** Act on it (append, heartbeat). */
-        ACCEPTED,
-        /** From a lower epoch: reply {@code Refuse{STALE_EPOCH, currentEpoch = epoch(), leaderId()}}. */
-        REFUSED
-    }
-
-    /** The vote sent in reply to a request (returned for logging and tests; already sent through the outbox). */
-    public record Vote(int epoch, int voterId, int candidateId, int voterEpoch, boolean granted, String reason)
-    {
-    }
-
-    /** Answer to an admin request: whether it was accepted, and a line for the operator. */
-    public record AdminOutcome(boolean accepted, String message)
-    {
-    }
-
     private final ElectionConfig config;
     private final Persistence persistence;
     private final LogView log;
@@ -103,7 +78,7 @@ public final class ElectionState
     private int epoch;
     private int leaderId;
     private int votedFor;
-    private Role role = Role.FOLLOWER;
+    private ElectionRole role = ElectionRole.FOLLOWER;
 
     private long lastLeaderContactMs;
     private long candidacyAtMs;
@@ -194,32 +169,32 @@ public final class ElectionState
 
     /**
      * A heartbeat or append from {@code fromLeaderId} in {@code messageEpoch}. Adopts (and persists) a
-     * higher epoch or a newly known leader before returning {@link Contact#ACCEPTED}.
+     * higher epoch or a newly known leader before returning {@link LeaderContact#ACCEPTED}.
      */
-    public Contact onLeaderContact(final long nowMs, final int messageEpoch, final int fromLeaderId)
+    public LeaderContact onLeaderContact(final long nowMs, final int messageEpoch, final int fromLeaderId)
     {
         if (messageEpoch < epoch)
         {
-            return Contact.REFUSED;
+            return LeaderContact.REFUSED;
         }
-        if (messageEpoch == epoch && role == Role.LEADER)
+        if (messageEpoch == epoch && role == ElectionRole.LEADER)
         {
             if (fromLeaderId == selfId)
             {
-                return Contact.ACCEPTED;
+                return LeaderContact.ACCEPTED;
             }
             // Two leaders in one epoch: only possible after a forced promotion raced an election.
             stepDownInternal(nowMs, "node " + fromLeaderId + " also leads epoch " + epoch);
         }
-        if (messageEpoch > epoch || fromLeaderId != leaderId || role != Role.FOLLOWER)
+        if (messageEpoch > epoch || fromLeaderId != leaderId || role != ElectionRole.FOLLOWER)
         {
             final int keptVote = messageEpoch == epoch ? votedFor : NONE;
-            if (role == Role.LEADER)
+            if (role == ElectionRole.LEADER)
             {
                 outbox.stepDown(epoch, "node " + fromLeaderId + " leads epoch " + messageEpoch);
             }
             persist(messageEpoch, fromLeaderId, keptVote);
-            role = Role.FOLLOWER;
+            role = ElectionRole.FOLLOWER;
             resetLeaderState();
             outbox.becomeFollower(epoch, leaderId);
         }
@@ -227,7 +202,7 @@ public final class ElectionState
         failedRounds = 0;
         peerPositions.clear();
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
-        return Contact.ACCEPTED;
+        return LeaderContact.ACCEPTED;
     }
 
     /**
@@ -251,7 +226,7 @@ public final class ElectionState
             compare(candidateLastLogEpoch, candidateLogEndOffset, ownLastEpoch, ownEnd) >= 0;
 
         final String denial;
-        if (proposedEpoch == epoch && votedFor == candidateId && role != Role.LEADER)
+        if (proposedEpoch == epoch && votedFor == candidateId && role != ElectionRole.LEADER)
         {
             denial = null; // the same request again: the vote is already persisted
         }
@@ -263,7 +238,7 @@ public final class ElectionState
         {
             denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind (" +
                 ownLastEpoch + ", " + ownEnd + ")";
-            if (role == Role.FOLLOWER && !leaderHeardRecently(nowMs))
+            if (role == ElectionRole.FOLLOWER && !leaderHeardRecently(nowMs))
             {
                 // This node is more up to date than the candidate and no leader is alive: stand soon.
                 candidacyAtMs = Math.min(candidacyAtMs, nowMs + jitter());
@@ -271,7 +246,7 @@ public final class ElectionState
         }
         else if (!forced && !graceful && leaderHeardRecently(nowMs))
         {
-            denial = role == Role.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
+            denial = role == ElectionRole.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
                 "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
         }
         else
@@ -279,12 +254,12 @@ public final class ElectionState
             denial = null;
             if (proposedEpoch > epoch)
             {
-                if (role == Role.LEADER)
+                if (role == ElectionRole.LEADER)
                 {
                     outbox.stepDown(epoch, "voted for node " + candidateId + " in epoch " + proposedEpoch);
                 }
                 persist(proposedEpoch, NONE, candidateId);
-                role = Role.FOLLOWER;
+                role = ElectionRole.FOLLOWER;
                 resetLeaderState();
                 outbox.becomeFollower(epoch, NONE);
             }
@@ -305,7 +280,7 @@ public final class ElectionState
             onHigherEpochSeen(nowMs, voterEpoch, NONE);
             return;
         }
-        if (role != Role.CANDIDATE || voteEpoch != epoch || !config.priorities().containsKey(voterId) ||
+        if (role != ElectionRole.CANDIDATE || voteEpoch != epoch || !config.priorities().containsKey(voterId) ||
             voterId == selfId)
         {
             return;
@@ -343,7 +318,7 @@ public final class ElectionState
             return;
         }
         final int index = indexOf(followerId);
-        if (role != Role.LEADER || ackEpoch != epoch || followerId == selfId || index < 0)
+        if (role != ElectionRole.LEADER || ackEpoch != epoch || followerId == selfId || index < 0)
         {
             return;
         }
@@ -366,12 +341,12 @@ public final class ElectionState
         {
             return;
         }
-        if (role == Role.LEADER)
+        if (role == ElectionRole.LEADER)
         {
             outbox.stepDown(epoch, "deposed: epoch " + seenEpoch + " seen");
         }
         persist(seenEpoch, seenLeaderId == selfId ? NONE : seenLeaderId, NONE);
-        role = Role.FOLLOWER;
+        role = ElectionRole.FOLLOWER;
         resetLeaderState();
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
         outbox.becomeFollower(epoch, leaderId);
@@ -383,7 +358,7 @@ public final class ElectionState
      */
     public void onHandover(final long nowMs, final int fromLeaderId, final int handoverEpoch)
     {
-        if (role == Role.FOLLOWER && handoverEpoch == epoch && fromLeaderId == leaderId && leaderId != NONE)
+        if (role == ElectionRole.FOLLOWER && handoverEpoch == epoch && fromLeaderId == leaderId && leaderId != NONE)
         {
             startCandidacy(nowMs, FLAG_GRACEFUL, true);
         }
@@ -409,7 +384,7 @@ public final class ElectionState
         }
         if (targetId == selfId)
         {
-            if (role == Role.LEADER)
+            if (role == ElectionRole.LEADER)
             {
                 return new AdminOutcome(!writesStopped, writesStopped ?
                     "node " + selfId + " is handing over epoch " + epoch : "node " + selfId + " already leads epoch " + epoch);
@@ -430,7 +405,7 @@ public final class ElectionState
             startCandidacy(nowMs, 0, true);
             return new AdminOutcome(true, "node " + selfId + " stands for epoch " + epoch);
         }
-        if (role != Role.LEADER || forced)
+        if (role != ElectionRole.LEADER || forced)
         {
             return new AdminOutcome(false, forced ? "a forced promotion must be sent to node " + targetId :
                 "node " + selfId + " does not lead; send the promotion to " +
@@ -456,7 +431,7 @@ public final class ElectionState
      */
     public int mostCaughtUpFollower(final long nowMs)
     {
-        if (role != Role.LEADER)
+        if (role != ElectionRole.LEADER)
         {
             return NONE;
         }
@@ -482,7 +457,7 @@ public final class ElectionState
     /** {@code logship demote}: the leader steps down and lets another node win the next election first. */
     public AdminOutcome demote(final long nowMs)
     {
-        if (role != Role.LEADER)
+        if (role != ElectionRole.LEADER)
         {
             return new AdminOutcome(false, "node " + selfId + " does not lead");
         }
@@ -503,7 +478,7 @@ public final class ElectionState
     /** Leader of the current epoch, {@link Persistence#NONE} if unknown. */
     public int leaderId()
     {
-        return role == Role.LEADER ? selfId : leaderId;
+        return role == ElectionRole.LEADER ? selfId : leaderId;
     }
 
     public int votedFor()
@@ -511,7 +486,7 @@ public final class ElectionState
         return votedFor;
     }
 
-    public Role role()
+    public ElectionRole role()
     {
         return role;
     }
@@ -538,7 +513,7 @@ public final class ElectionState
      */
     public boolean canAcknowledge(final long nowMs)
     {
-        return role == Role.LEADER && !leaseRelinquished && (leaseWaived || leaseHolders(nowMs) >= config.majority());
+        return role == ElectionRole.LEADER && !leaseRelinquished && (leaseWaived || leaseHolders(nowMs) >= config.majority());
     }
 
     /** Whether new writes may be taken: leading, holding the lease, no switchover running. */
@@ -550,7 +525,7 @@ public final class ElectionState
     /** Follower: when it will stand if nothing is heard ({@code Long.MAX_VALUE} if never), for status/tests. */
     public long candidacyAtMs()
     {
-        return autoCandidacy && config.autoFailoverEnabled() && role == Role.FOLLOWER ? candidacyAtMs : NOT_SCHEDULED;
+        return autoCandidacy && config.autoFailoverEnabled() && role == ElectionRole.FOLLOWER ? candidacyAtMs : NOT_SCHEDULED;
     }
 
     /** Peers that should stand before this one (see the class javadoc). */
@@ -596,7 +571,7 @@ public final class ElectionState
         final int base = Math.max(epoch, highestProposedEpoch);
         persist(forced ? EpochNumbers.forcedEpochAfter(base, memberIndex()) :
             EpochNumbers.electionEpochAfter(base), NONE, selfId);
-        role = Role.CANDIDATE;
+        role = ElectionRole.CANDIDATE;
         resetLeaderState();
         elections++;
         candidacyFlags = flags;
@@ -635,7 +610,7 @@ public final class ElectionState
     private void failRound(final long nowMs)
     {
         failedRounds++;
-        role = Role.FOLLOWER;
+        role = ElectionRole.FOLLOWER;
         outbox.becomeFollower(epoch, NONE);
         if (manualCandidacy && !config.autoFailoverEnabled())
         {
@@ -658,7 +633,7 @@ public final class ElectionState
     private void becomeLeader(final long nowMs)
     {
         persist(epoch, selfId, selfId);
-        role = Role.LEADER;
+        role = ElectionRole.LEADER;
         resetLeaderState();
         electedAtMs = nowMs;
         failedRounds = 0;
@@ -668,7 +643,7 @@ public final class ElectionState
     private void leaderTick(final long nowMs)
     {
         progressHandover(nowMs);
-        if (role != Role.LEADER)
+        if (role != ElectionRole.LEADER)
         {
             return;
         }
@@ -695,7 +670,7 @@ public final class ElectionState
 
     private void progressHandover(final long nowMs)
     {
-        if (role != Role.LEADER || handoverTarget == NONE || handoverSent)
+        if (role != ElectionRole.LEADER || handoverTarget == NONE || handoverSent)
         {
             return;
         }
@@ -734,7 +709,7 @@ public final class ElectionState
     private void stepDownInternal(final long nowMs, final String reason)
     {
         outbox.stepDown(epoch, reason);
-        role = Role.FOLLOWER;
+        role = ElectionRole.FOLLOWER;
         leaderId = NONE;
         resetLeaderState();
         // Its own lease is gone, so it may vote at once; it stands after the usual silence.
@@ -756,7 +731,7 @@ public final class ElectionState
 
     private boolean leaderHeardRecently(final long nowMs)
     {
-        if (role == Role.LEADER)
+        if (role == ElectionRole.LEADER)
         {
             return canAcknowledge(nowMs) || nowMs - electedAtMs < config.leaseTimeoutMs();
         }

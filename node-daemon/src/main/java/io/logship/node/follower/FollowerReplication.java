@@ -1,5 +1,7 @@
 package io.logship.node.follower;
 
+import io.logship.node.election.LeaderContact;
+
 import io.logship.LogshipException;
 import io.logship.kv.KeyValueStore;
 import io.logship.format.BatchDescriptor;
@@ -258,7 +260,7 @@ public final class FollowerReplication implements AutoCloseable
             return false;
         }
         if (partition.election().onLeaderContact(ReplicatedLog.nowMs(partition.clock().nanoTime()), messageEpoch,
-            messageLeaderId) == ElectionState.Contact.REFUSED)
+            messageLeaderId) == LeaderContact.REFUSED)
         {
             // A deposed leader still sending: the refusal carries the current epoch, so it steps down.
             partition.counters().onStaleEpochRefusal();

@@ -139,7 +139,7 @@ class ElectionStateTest
         final ElectionState state = node(1, 3, 0);
         state.promote(0, 1, false); // epoch 0: no leader ever heard, so the operator's promotion stands now
         state.onVote(1, 2, 1, true, 1);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
         recorder.events.clear();
         return state;
     }
@@ -148,7 +148,7 @@ class ElectionStateTest
     void shouldGrantAnUpToDateCandidateOnceTheLeaderIsSilentForTheElectionTimeout()
     {
         final ElectionState state = followerOfTwo(1_000);
-        final ElectionState.Vote vote = state.onRequestVote(1_000 + ET, 3, 4, 3, 100, 0);
+        final Vote vote = state.onRequestVote(1_000 + ET, 3, 4, 3, 100, 0);
         assertThat(vote.granted()).isTrue();
         assertThat(state.epoch()).isEqualTo(4);
         assertThat(state.votedFor()).isEqualTo(3);
@@ -158,7 +158,7 @@ class ElectionStateTest
     void shouldDenyAVoteWhileTheLeaderWasHeardWithinTheElectionTimeout()
     {
         final ElectionState state = followerOfTwo(1_000);
-        final ElectionState.Vote vote = state.onRequestVote(1_000 + ET - 1, 3, 4, 3, 100, 0);
+        final Vote vote = state.onRequestVote(1_000 + ET - 1, 3, 4, 3, 100, 0);
         assertThat(vote.granted()).isFalse();
         assertThat(state.epoch()).isEqualTo(3); // a denied request does not move the epoch
         assertThat(recorder.has("persist")).isFalse();
@@ -238,7 +238,7 @@ class ElectionStateTest
         final ElectionState state = leaderOfThree();
         state.onFollowerAck(10, 2, 1, 10, 1);
         assertThat(state.onRequestVote(20, 3, 2, 5, 1_000, 0).granted()).isFalse();
-        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
     }
 
     @Test
@@ -246,10 +246,10 @@ class ElectionStateTest
     {
         final ElectionState state = node(1, 3, 0);
         state.promote(0, 1, false);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
         assertThat(recorder.events).containsSubsequence("persist 1/-1/1", "candidate 1", "requestVote 2 1 flags 0");
         state.onVote(1, 2, 1, true, 1);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
         assertThat(recorder.events).containsSubsequence("persist 1/1/1", "leader 1");
     }
 
@@ -260,18 +260,18 @@ class ElectionStateTest
         state.promote(0, 1, false);
         state.onVote(1, 2, 1, true, 1);
         state.onVote(1, 2, 1, true, 1); // a duplicate counts once
-        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
         state.onVote(2, 3, 1, false, 0);
         state.onVote(2, 4, 1, false, 0);
         state.onVote(2, 5, 1, false, 0);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
     }
 
     @Test
     void shouldRefuseLeaderContactFromALowerEpoch()
     {
         final ElectionState state = followerOfTwo(0);
-        assertThat(state.onLeaderContact(10, 2, 3)).isEqualTo(ElectionState.Contact.REFUSED);
+        assertThat(state.onLeaderContact(10, 2, 3)).isEqualTo(LeaderContact.REFUSED);
         assertThat(state.epoch()).isEqualTo(3);
     }
 
@@ -279,7 +279,7 @@ class ElectionStateTest
     void shouldPersistAHigherEpochFromALeaderBeforeFollowingIt()
     {
         final ElectionState state = followerOfTwo(0);
-        assertThat(state.onLeaderContact(10, 5, 3)).isEqualTo(ElectionState.Contact.ACCEPTED);
+        assertThat(state.onLeaderContact(10, 5, 3)).isEqualTo(LeaderContact.ACCEPTED);
         assertThat(recorder.events).containsExactly("persist 5/3/-1", "follower 5 3");
         assertThat(state.leaderId()).isEqualTo(3);
     }
@@ -292,7 +292,7 @@ class ElectionStateTest
         state.onTick(100 + LT - 1);
         assertThat(state.canAcknowledge(100 + LT - 1)).isTrue();
         state.onTick(100 + LT);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.events.get(0)).startsWith("stepDown 1 lease expired");
     }
 
@@ -324,7 +324,7 @@ class ElectionStateTest
         {
             state.onTick(t);
         }
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.has("candidate")).isFalse();
         assertThat(state.config().autoFailoverEnabled()).isFalse();
         assertThat(state.config().autoFailoverDisabledReason()).contains("2-node cluster");
@@ -336,10 +336,10 @@ class ElectionStateTest
         final ElectionState state = node(2, 2, 0);
         state.onLeaderContact(0, 1, 1);
         assertThat(state.promote(10, 2, false).accepted()).isFalse(); // the leader is alive
-        final ElectionState.AdminOutcome forced = state.promote(ET + 10, 2, true);
+        final AdminOutcome forced = state.promote(ET + 10, 2, true);
         assertThat(forced.accepted()).isTrue();
         assertThat(forced.message()).contains("FORCED");
-        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
         assertThat(state.canAcknowledge(ET + 10)).isTrue(); // no majority to ask: the lease is waived
     }
 
@@ -400,10 +400,10 @@ class ElectionStateTest
         {
             now = Math.max(now, state.candidacyAtMs());
             state.onTick(now);
-            assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+            assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
             state.onVote(now, 2, state.epoch(), false, state.epoch());
             state.onVote(now, 3, state.epoch(), false, state.epoch());
-            assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+            assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
             assertThat(state.candidacyAtMs() - now)
                 .isBetween(ElectionConfig.BACKOFF_MIN_MS_DEFAULT, ElectionConfig.BACKOFF_MAX_MS_DEFAULT);
         }
@@ -414,7 +414,7 @@ class ElectionStateTest
     {
         final ElectionState state = leaderOfThree();
         state.onHigherEpochSeen(5, 7, 3);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(state.epoch()).isEqualTo(7);
         assertThat(recorder.events).containsSubsequence("stepDown 1 deposed: epoch 7 seen", "persist 7/3/-1");
     }
@@ -424,7 +424,7 @@ class ElectionStateTest
     {
         recorder.state = new Persistence.State(4, 1, 1);
         final ElectionState state = node(1, 3, 0);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(state.leaderId()).isEqualTo(NONE);
         // It may have acked someone just before the crash, so it does not vote for an election timeout.
         assertThat(state.onRequestVote(ET - 1, 2, 5, 9, 9, 0).granted()).isFalse();
@@ -445,7 +445,7 @@ class ElectionStateTest
         assertThat(recorder.events).contains("handover 2 1");
         assertThat(state.canAcknowledge(8)).isFalse(); // the lease is given up with the handover
         assertThat(state.onRequestVote(9, 2, 2, 1, 40, ElectionState.FLAG_GRACEFUL).granted()).isTrue();
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
     }
 
     /** A stopping leader hands over to the live follower holding the most; a silent one is never chosen. */
@@ -474,9 +474,9 @@ class ElectionStateTest
     {
         final ElectionState state = followerOfTwo(1_000);
         state.onHandover(1_001, 3, 3); // not from its leader: ignored
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         state.onHandover(1_001, 2, 3);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
         assertThat(recorder.events).contains("requestVote 3 4 flags " + ElectionState.FLAG_GRACEFUL);
     }
 
@@ -506,11 +506,11 @@ class ElectionStateTest
         final ElectionState state = leaderOfThree();
         assertThat(state.elections()).isEqualTo(1);
 
-        final ElectionState.AdminOutcome outcome = state.demote(10);
+        final AdminOutcome outcome = state.demote(10);
 
         assertThat(outcome.accepted()).isTrue();
         assertThat(outcome.message()).isEqualTo("node 1 stepped down from epoch 1");
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.has("stepDown 1 demoted by the operator")).isTrue();
         assertThat(recorder.events).as("the node is told it follows, leader unknown").contains("follower 1 -1");
         // It waits two election timeouts plus a step per member before standing, so another node,
@@ -518,7 +518,7 @@ class ElectionStateTest
         final long quietUntil = 10 + 2 * ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT +
             3 * ElectionConfig.CANDIDACY_STEP_MS_DEFAULT;
         state.onTick(quietUntil - 1);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(state.elections()).isEqualTo(1);
         assertThat(state.demote(11).accepted()).as("a follower cannot be demoted").isFalse();
         assertThat(state.demote(11).message()).isEqualTo("node 1 does not lead");
@@ -529,9 +529,9 @@ class ElectionStateTest
     {
         final ElectionState state = node(1, 2, 0);
         assertThat(state.promote(0, 1, true).accepted()).isTrue();
-        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
 
-        final ElectionState.AdminOutcome outcome = state.demote(10);
+        final AdminOutcome outcome = state.demote(10);
 
         assertThat(outcome.accepted()).isTrue();
         assertThat(outcome.message()).startsWith("node 1 stepped down from epoch " + state.epoch() + "; ")
@@ -545,14 +545,14 @@ class ElectionStateTest
         assertThat(follower.selfId()).isEqualTo(1);
 
         assertThat(follower.promote(1_001, 9, false))
-            .isEqualTo(new ElectionState.AdminOutcome(false, "node 9 is not a member [1, 2, 3]"));
+            .isEqualTo(new AdminOutcome(false, "node 9 is not a member [1, 2, 3]"));
         assertThat(follower.promote(1_001, 3, false))
-            .isEqualTo(new ElectionState.AdminOutcome(false, "node 1 does not lead; send the promotion to node 2"));
+            .isEqualTo(new AdminOutcome(false, "node 1 does not lead; send the promotion to node 2"));
         assertThat(follower.promote(1_001, 3, true))
-            .isEqualTo(new ElectionState.AdminOutcome(false, "a forced promotion must be sent to node 3"));
-        assertThat(follower.promote(1_001, 1, false)).isEqualTo(new ElectionState.AdminOutcome(false,
+            .isEqualTo(new AdminOutcome(false, "a forced promotion must be sent to node 3"));
+        assertThat(follower.promote(1_001, 1, false)).isEqualTo(new AdminOutcome(false,
             "node 2 leads epoch 3 and is alive: send the promotion to it for a graceful switchover"));
-        assertThat(follower.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(follower.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.events).isEmpty();
     }
 
@@ -563,10 +563,10 @@ class ElectionStateTest
         final long silentSince = 1_000 + ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT;
 
         assertThat(follower.promote(silentSince - 1, 1, false).accepted()).isFalse();
-        final ElectionState.AdminOutcome outcome = follower.promote(silentSince, 1, false);
+        final AdminOutcome outcome = follower.promote(silentSince, 1, false);
 
-        assertThat(outcome).isEqualTo(new ElectionState.AdminOutcome(true, "node 1 stands for epoch 4"));
-        assertThat(follower.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(outcome).isEqualTo(new AdminOutcome(true, "node 1 stands for epoch 4"));
+        assertThat(follower.role()).isEqualTo(ElectionRole.CANDIDATE);
         assertThat(recorder.events).contains("requestVote 2 4 flags 0", "requestVote 3 4 flags 0");
     }
 
@@ -574,14 +574,14 @@ class ElectionStateTest
     void shouldAnswerAPromotionOfTheLeaderItselfWithoutChangingAnything()
     {
         final ElectionState state = leaderOfThree();
-        assertThat(state.promote(5, 1, false)).isEqualTo(new ElectionState.AdminOutcome(true, "node 1 already leads epoch 1"));
+        assertThat(state.promote(5, 1, false)).isEqualTo(new AdminOutcome(true, "node 1 already leads epoch 1"));
         recorder.logEndOffset = 40;
         assertThat(state.promote(6, 2, false).accepted()).isTrue();
         assertThat(recorder.events).contains("stopWrites 1");
         assertThat(state.promote(7, 1, false))
-            .isEqualTo(new ElectionState.AdminOutcome(false, "node 1 is handing over epoch 1"));
+            .isEqualTo(new AdminOutcome(false, "node 1 is handing over epoch 1"));
         assertThat(state.promote(7, 3, false))
-            .isEqualTo(new ElectionState.AdminOutcome(false, "a switchover to node 2 is already running"));
+            .isEqualTo(new AdminOutcome(false, "a switchover to node 2 is already running"));
     }
 
     @Test
@@ -600,10 +600,10 @@ class ElectionStateTest
         state.onTick(6 + heartbeat);
         assertThat(recorder.events.stream().filter(e -> e.equals("handover 2 1")).count())
             .as("the handover may have been lost: sent again after a heartbeat interval").isEqualTo(2);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
 
         state.onTick(6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.events).contains("stepDown 1 switchover to node 2 did not complete in " +
             ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT + " ms");
     }
@@ -612,12 +612,12 @@ class ElectionStateTest
     void shouldStepDownWhenAnotherNodeLeadsTheSameEpoch()
     {
         final ElectionState state = leaderOfThree();
-        assertThat(state.onLeaderContact(10, 1, 1)).isEqualTo(ElectionState.Contact.ACCEPTED);
-        assertThat(state.role()).as("its own heartbeat changes nothing").isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.onLeaderContact(10, 1, 1)).isEqualTo(LeaderContact.ACCEPTED);
+        assertThat(state.role()).as("its own heartbeat changes nothing").isEqualTo(ElectionRole.LEADER);
 
-        assertThat(state.onLeaderContact(11, 1, 2)).isEqualTo(ElectionState.Contact.ACCEPTED);
+        assertThat(state.onLeaderContact(11, 1, 2)).isEqualTo(LeaderContact.ACCEPTED);
 
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(state.leaderId()).isEqualTo(2);
         assertThat(state.canAcknowledge(11)).isFalse();
         assertThat(recorder.has("stepDown 1 node 2 also leads epoch 1")).isTrue();
@@ -631,7 +631,7 @@ class ElectionStateTest
 
         state.onFollowerAck(10, 2, 5, 10, 0);
 
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(state.epoch()).isEqualTo(5);
         assertThat(state.canAcknowledge(10)).isFalse();
         assertThat(recorder.has("stepDown 1 deposed: epoch 5 seen")).isTrue();
@@ -660,7 +660,7 @@ class ElectionStateTest
 
         follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
 
-        assertThat(follower.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(follower.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.events).contains("follower 4 -1");
         // Three nodes fail over on their own: after a back-off it stands again.
         follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT + ElectionConfig.BACKOFF_MAX_MS_DEFAULT +
@@ -674,13 +674,13 @@ class ElectionStateTest
     {
         final ElectionState state = node(1, 2, 0);
         assertThat(state.promote(0, 1, false).accepted()).as("epoch 0: no leader ever heard").isTrue();
-        assertThat(state.role()).isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
 
         state.onTick(ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
-        assertThat(state.role()).isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         state.onTick(60_000);
 
-        assertThat(state.role()).as("a two-node cluster never stands again on its own").isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).as("a two-node cluster never stands again on its own").isEqualTo(ElectionRole.FOLLOWER);
         assertThat(state.elections()).isEqualTo(1);
     }
 
@@ -709,7 +709,7 @@ class ElectionStateTest
 
         state.onFollowerAck(10, 9, 1, 10, 40);
 
-        assertThat(state.role()).isEqualTo(ElectionState.Role.LEADER);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
         assertThat(recorder.events).isEmpty();
     }
 
@@ -722,9 +722,9 @@ class ElectionStateTest
 
         state.onVote(1, 2, epoch, false, epoch);
         state.onVote(1, 3, epoch, false, epoch);
-        assertThat(state.role()).as("two of five deny: three may still grant").isEqualTo(ElectionState.Role.CANDIDATE);
+        assertThat(state.role()).as("two of five deny: three may still grant").isEqualTo(ElectionRole.CANDIDATE);
         state.onVote(1, 4, epoch, false, epoch);
 
-        assertThat(state.role()).as("three of five deny: no majority is left").isEqualTo(ElectionState.Role.FOLLOWER);
+        assertThat(state.role()).as("three of five deny: no majority is left").isEqualTo(ElectionRole.FOLLOWER);
     }
 }

@@ -282,7 +282,7 @@ final class SimulatedCluster
     }
 
     /** An operator's {@code logship promote target} sent to {@code receiver}. */
-    ElectionState.AdminOutcome promote(final int receiver, final int target, final boolean forced)
+    AdminOutcome promote(final int receiver, final int target, final boolean forced)
     {
         adminDepth++;
         try
@@ -383,7 +383,7 @@ final class SimulatedCluster
             {
                 final int target = 1 + random.nextInt(size);
                 adminDepth++;
-                final ElectionState.AdminOutcome outcome = leader.election.promote(nowMs, target, false);
+                final AdminOutcome outcome = leader.election.promote(nowMs, target, false);
                 adminDepth--;
                 switchovers += outcome.accepted() ? 1 : 0;
                 log("admin: promote " + target + " on leader " + leader.id + " → " + outcome.message());
@@ -395,7 +395,7 @@ final class SimulatedCluster
             boolean anyLeader = false;
             for (int id = 1; id <= size; id++)
             {
-                anyLeader |= nodes[id].up && nodes[id].election.role() == ElectionState.Role.LEADER;
+                anyLeader |= nodes[id].up && nodes[id].election.role() == ElectionRole.LEADER;
             }
             final SimNode target = nodes[1 + random.nextInt(size)];
             if (!anyLeader && target.up)
@@ -403,7 +403,7 @@ final class SimulatedCluster
                 final SimNode other = nodes[3 - target.id];
                 final boolean forced = !other.up;
                 adminDepth++;
-                final ElectionState.AdminOutcome outcome = target.election.promote(nowMs, target.id, forced);
+                final AdminOutcome outcome = target.election.promote(nowMs, target.id, forced);
                 adminDepth--;
                 forcedPromotions += forced && outcome.accepted() ? 1 : 0;
                 log("admin: promote " + target.id + (forced ? " --force" : "") + " → " + outcome.message());
@@ -415,7 +415,7 @@ final class SimulatedCluster
     void operatorPromote(final int id)
     {
         adminDepth++;
-        final ElectionState.AdminOutcome outcome = nodes[id].election.promote(nowMs, id, false);
+        final AdminOutcome outcome = nodes[id].election.promote(nowMs, id, false);
         adminDepth--;
         log("admin: promote " + id + " → " + outcome.message());
     }
@@ -450,7 +450,7 @@ final class SimulatedCluster
         final List<SimNode> candidates = new ArrayList<>();
         for (int id = 1; id <= size; id++)
         {
-            if (nodes[id].up && nodes[id].election.role() == ElectionState.Role.LEADER)
+            if (nodes[id].up && nodes[id].election.role() == ElectionRole.LEADER)
             {
                 candidates.add(nodes[id]);
             }
@@ -470,7 +470,7 @@ final class SimulatedCluster
         for (int id = 1; id <= size; id++)
         {
             final SimNode node = nodes[id];
-            if (node.up && node.election.role() == ElectionState.Role.LEADER &&
+            if (node.up && node.election.role() == ElectionRole.LEADER &&
                 (null == best || node.election.epoch() > best.election.epoch()))
             {
                 best = node;
@@ -730,7 +730,7 @@ final class SimulatedCluster
         {
             election.onTick(nowMs);
             checkEpoch();
-            if (election.role() == ElectionState.Role.LEADER)
+            if (election.role() == ElectionRole.LEADER)
             {
                 if (nowMs - lastHeartbeatMs >= baseConfig.heartbeatIntervalMs())
                 {
@@ -915,7 +915,7 @@ final class SimulatedCluster
 
         private void onDurable()
         {
-            if (election.role() == ElectionState.Role.LEADER)
+            if (election.role() == ElectionRole.LEADER)
             {
                 updateCommit();
                 acknowledgeWrites();
@@ -1110,7 +1110,7 @@ final class SimulatedCluster
             {
                 final long echoed = faults.leaseFromReceipt ? nowMs : ack.echoedSentAt;
                 election.onFollowerAck(nowMs, ack.nodeId, ack.epoch, echoed, ack.durableEnd);
-                if (election.role() == ElectionState.Role.LEADER && ack.epoch == election.epoch())
+                if (election.role() == ElectionRole.LEADER && ack.epoch == election.epoch())
                 {
                     followerDurable[ack.nodeId] = ack.durableEnd;
                     updateCommit();
@@ -1146,7 +1146,7 @@ final class SimulatedCluster
             }
             else if (msg instanceof EpochEndRequest request)
             {
-                if (election.role() == ElectionState.Role.LEADER && request.epoch == election.epoch())
+                if (election.role() == ElectionRole.LEADER && request.epoch == election.epoch())
                 {
                     final long[] end = endOffsetFor(request.requestedEpoch);
                     send(id, request.nodeId, new EpochEndResponse(election.epoch(), id, request.requestedEpoch, (int)end[0],
@@ -1173,7 +1173,7 @@ final class SimulatedCluster
         /** Epoch check for a leader's message; false if it was refused. */
         private boolean contact(final int from, final int epoch, final int leaderId, final long sentAt)
         {
-            if (election.onLeaderContact(nowMs, epoch, leaderId) == ElectionState.Contact.REFUSED)
+            if (election.onLeaderContact(nowMs, epoch, leaderId) == LeaderContact.REFUSED)
             {
                 send(id, from, new Refuse(election.epoch(), election.leaderId(), false));
                 return false;
@@ -1207,7 +1207,7 @@ final class SimulatedCluster
         private void onEpochEndResponse(final EpochEndResponse response)
         {
             if (followerState != FollowerState.NEED_EPOCH_END || response.leaderId != election.leaderId() ||
-                response.epoch != election.epoch() || election.role() != ElectionState.Role.FOLLOWER)
+                response.epoch != election.epoch() || election.role() != ElectionRole.FOLLOWER)
             {
                 return;
             }
@@ -1241,7 +1241,7 @@ final class SimulatedCluster
 
         private void onFetchFrom(final FetchFrom fetch)
         {
-            if (election.role() != ElectionState.Role.LEADER)
+            if (election.role() != ElectionRole.LEADER)
             {
                 return;
             }
@@ -1305,7 +1305,7 @@ final class SimulatedCluster
 
         private void sendAck()
         {
-            if (election.leaderId() == NONE || election.role() != ElectionState.Role.FOLLOWER)
+            if (election.leaderId() == NONE || election.role() != ElectionRole.FOLLOWER)
             {
                 return;
             }
