@@ -5,7 +5,7 @@ import com.lmax.disruptor.BatchEventProcessorBuilder;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
-import io.logship.log.RecordType;
+import io.logship.format.RecordType;
 import io.logship.log.SegmentedLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
