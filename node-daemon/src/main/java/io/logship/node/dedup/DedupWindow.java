@@ -28,7 +28,11 @@ import java.util.Arrays;
  * <p>Coverage: a client's window knows every write of that client appended at or after its
  * {@link #searchFrom() coverage start} (the rebuild start when this node took over, or, for a client created
  * after another was evicted, the point up to which evicted clients' writes were seen). A client the window
- * does not hold has written nothing since {@link #unknownCoversFrom()}.
+ * does not hold has written nothing since {@link #unknownCoversFrom()}. The client may have written before
+ * its coverage start, and the window knows nothing of those writes: its bits and ring say nothing below the
+ * lowest sequence met since the window began for the client (the first the rebuild found in the log, or the
+ * first written after the window was created), so a sequence below that, which the window did not meet
+ * itself, is {@link #BELOW_COVERAGE} (search below the coverage start), never {@link #NEW}.
  */
 public final class DedupWindow
 {
@@ -42,6 +46,11 @@ public final class DedupWindow
     public static final long BEYOND = -4;
     /** Result of {@link #lookup}: no write of this client since {@link #searchFrom()}, the unknown clients' coverage. */
     public static final long UNKNOWN_CLIENT = -5;
+    /**
+     * Result of {@link #lookup}: a sequence below the lowest the window met for the client, not met since: any
+     * original is below {@link #searchFrom()}, the client's coverage start, as for an unknown client.
+     */
+    public static final long BELOW_COVERAGE = -6;
 
     /** Sequences per group whose lowest appended offset is kept. */
     public static final int GROUP = 256;
@@ -69,13 +78,20 @@ public final class DedupWindow
         final long[] present;
         final long[] groupLowest;
         final long coversFrom;
+        /**
+         * The lowest sequence met when the window began for the client (through the rebuild, or the first
+         * write after its creation). Lower sequences may have been written below {@link #coversFrom}; never
+         * lowered by later writes, which would vouch for sequences between them that the window never met.
+         */
+        long knownFrom;
         /** Writes handed to the journal below the presence span (rare): in flight until their result. */
         LongHashSet beyondInFlight;
         long highestSequence;
         long lastUse;
 
-        ClientWindow(final int ringSize, final int presenceSpan, final long coversFrom)
+        ClientWindow(final int ringSize, final int presenceSpan, final long coversFrom, final long knownFrom)
         {
+            this.knownFrom = knownFrom;
             sequences = new long[ringSize];
             offsets = new long[ringSize];
             present = new long[presenceSpan / Long.SIZE];
@@ -105,8 +121,8 @@ public final class DedupWindow
 
     /**
      * The original offset of {@code sequence} if this client's write of it is appended ({@code ≥ 0}), or
-     * {@link #NEW}, {@link #IN_FLIGHT}, {@link #SEARCH}, {@link #BEYOND} or {@link #UNKNOWN_CLIENT}; the last
-     * three set {@link #searchFrom()}.
+     * {@link #NEW}, {@link #IN_FLIGHT}, {@link #SEARCH}, {@link #BEYOND}, {@link #UNKNOWN_CLIENT} or
+     * {@link #BELOW_COVERAGE}; the last four set {@link #searchFrom()}.
      */
     public long lookup(final long clientId, final long sequence)
     {
@@ -126,22 +142,28 @@ public final class DedupWindow
             // In the ring's span the slot holds the highest sequence ever met for it, which is this one if
             // it was written: a higher one would be above the highest.
             final int slot = (int)(sequence & ringMask);
-            if (window.sequences[slot] != sequence)
+            if (window.sequences[slot] == sequence)
             {
-                return NEW;
+                final long offset = window.offsets[slot];
+                if (offset == UNASSIGNED)
+                {
+                    return IN_FLIGHT;
+                }
+                if (offset >= 0)
+                {
+                    return offset;
+                }
             }
-            final long offset = window.offsets[slot];
-            if (offset == UNASSIGNED)
+            if (sequence >= window.knownFrom)
             {
-                return IN_FLIGHT;
+                return NEW; // not met, or its append failed (it may be retried as new)
             }
-            return offset >= 0 ? offset : NEW; // a failed append may be retried as new
         }
-        if (inPresenceSpan(window, sequence))
+        else if (inPresenceSpan(window, sequence))
         {
             if (!isPresent(window, sequence))
             {
-                return NEW;
+                return sequence >= window.knownFrom ? NEW : belowCoverage(window);
             }
             final long lowest = window.groupLowest[groupSlot(sequence)];
             if (lowest == NONE)
@@ -155,11 +177,24 @@ public final class DedupWindow
         {
             return IN_FLIGHT;
         }
+        if (sequence < window.knownFrom)
+        {
+            return belowCoverage(window);
+        }
         searchFrom = window.coversFrom;
         return BEYOND;
     }
 
-    /** Where the search the last {@link #lookup} asked for starts; for BEYOND and UNKNOWN_CLIENT, the coverage start. */
+    private long belowCoverage(final ClientWindow window)
+    {
+        searchFrom = window.coversFrom;
+        return BELOW_COVERAGE;
+    }
+
+    /**
+     * Where the search the last {@link #lookup} asked for starts; for BEYOND, UNKNOWN_CLIENT and BELOW_COVERAGE
+     * the coverage start (the search is above it for BEYOND, below it for the other two).
+     */
     public long searchFrom()
     {
         return searchFrom;
@@ -181,7 +216,7 @@ public final class DedupWindow
     /** Records a sequence handed to the journal; its offset follows with {@link #onResult}. */
     public void onPublished(final long clientId, final long sequence)
     {
-        final ClientWindow window = windowFor(clientId);
+        final ClientWindow window = windowFor(clientId, sequence);
         advance(window, sequence);
         if (sequence > window.highestSequence - (ringMask + 1))
         {
@@ -243,11 +278,17 @@ public final class DedupWindow
         }
     }
 
-    /** Records an appended idempotent record found in the log (rebuilding the window on taking leadership). */
+    /**
+     * Records an appended idempotent record found in the log (rebuilding the window on taking leadership,
+     * after {@link #reset}): the rebuild meets every record of the client from its coverage start, so the
+     * lowest sequence it meets is where the window begins to know the client.
+     */
     public void onAppended(final long clientId, final long sequence, final long offset)
     {
         frontier = Math.max(frontier, offset + 1);
-        remember(windowFor(clientId), sequence, offset);
+        final ClientWindow window = windowFor(clientId, sequence);
+        window.knownFrom = Math.min(window.knownFrom, sequence);
+        remember(window, sequence, offset);
     }
 
     /** Whether this window holds the client (it has written since the window's coverage began). */
@@ -286,7 +327,7 @@ public final class DedupWindow
         // Below the presence span nothing is kept: a retry of it searches the log from the coverage start.
     }
 
-    private ClientWindow windowFor(final long clientId)
+    private ClientWindow windowFor(final long clientId, final long firstSequence)
     {
         ClientWindow window = clients.get(clientId);
         if (null == window)
@@ -295,7 +336,9 @@ public final class DedupWindow
             {
                 evictLeastRecentlyUsed();
             }
-            window = new ClientWindow(ringMask + 1, presenceMask + 1, unknownCoversFrom);
+            // Covering the log from offset 0, the window met every write of the client: it vouches for all.
+            final long knownFrom = unknownCoversFrom == 0 ? Long.MIN_VALUE : firstSequence;
+            window = new ClientWindow(ringMask + 1, presenceMask + 1, unknownCoversFrom, knownFrom);
             clients.put(clientId, window);
         }
         window.lastUse = ++useCounter;

@@ -3,7 +3,8 @@ package io.logship.node.dedup;
 /**
  * The leader's decision on an idempotent write: is (client id, sequence) already in the log, and at which
  * offset? Asks the {@link DedupWindow} first; when the window cannot tell (the offset left its ring, the
- * sequence is older than its span, or the client has not written since the window's coverage began) it
+ * sequence is older than its span, the client has not written since the window's coverage began, or the
+ * sequence is below the lowest the window met for the client, so any original is below its coverage) it
  * asks the store's table (highest applied sequence per client) and, on that rare path only, searches the
  * log for the record, within a byte budget. Pure: the store and the log are behind small interfaces so the
  * decision is tested without Aeron. Owned by the conductor thread.
@@ -111,6 +112,7 @@ public final class DuplicateCheck
         {
             return searchWritten(clientId, sequence, from);
         }
+        // UNKNOWN_CLIENT and BELOW_COVERAGE: any original lies below the coverage start.
         return searchUnknown(clientId, sequence, from, verdict == DedupWindow.BEYOND);
     }
 
@@ -205,7 +207,8 @@ public final class DuplicateCheck
 
     /**
      * The window holds nothing about the sequence: either the client has written nothing since
-     * {@code coverage} (an unknown client: its original can only be below that), or the sequence is older
+     * {@code coverage} (an unknown client), or the sequence is below the lowest the window met for the client
+     * (its original can only be below {@code coverage}, the client's coverage start), or the sequence is older
      * than the span the window holds for the client (its original can be anywhere from {@code coverage}, where
      * this client's window begins). The store's table narrows that down; a search of the log settles it.
      */

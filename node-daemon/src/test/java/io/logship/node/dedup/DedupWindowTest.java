@@ -202,4 +202,46 @@ class DedupWindowTest
         window.onPublished(5, 1); // a client created now is covered from there
         assertThat(window.lookup(5, 7)).isEqualTo(DedupWindow.NEW);
     }
+
+    /**
+     * A window rebuilt from the log's tail met only the client's newest writes: it must not claim the older
+     * sequences were never written (their bits are clear only because it never saw them), and a write
+     * published below that start must not make it vouch for the sequences between.
+     */
+    @Test
+    void shouldSendSequencesBelowWhatTheRebuildMetToASearchBelowTheCoverage()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.reset(1000);
+        for (long sequence = 294; sequence <= 300; sequence++)
+        {
+            window.onAppended(42, sequence, 1000 + sequence);
+        }
+
+        assertThat(window.lookup(42, 5)).isEqualTo(DedupWindow.BELOW_COVERAGE);
+        assertThat(window.searchFrom()).isEqualTo(1000);
+        assertThat(window.lookup(42, 293)).isEqualTo(DedupWindow.BELOW_COVERAGE);
+        assertThat(window.lookup(42, 294)).isEqualTo(1294);
+        assertThat(window.lookup(42, 301)).isEqualTo(DedupWindow.NEW);
+
+        window.onPublished(42, 5); // the search found it nowhere: appended as new
+        assertThat(window.lookup(42, 5)).isEqualTo(DedupWindow.IN_FLIGHT);
+        window.onResult(42, 5, 1301);
+        assertThat(window.lookup(42, 6)).isEqualTo(DedupWindow.BELOW_COVERAGE);
+        assertThat(window.lookup(42, 5)).isEqualTo(DedupWindow.SEARCH);
+    }
+
+    @Test
+    void shouldSendOlderSequencesOfAClientFirstMetAfterTheCoverageStartToASearchBelowIt()
+    {
+        final DedupWindow window = new DedupWindow(8, 512, 4);
+        window.reset(1000);
+        window.onPublished(42, 501);
+        window.onResult(42, 501, 1000);
+
+        assertThat(window.lookup(42, 500)).isEqualTo(DedupWindow.BELOW_COVERAGE);
+        assertThat(window.lookup(42, 50)).isEqualTo(DedupWindow.BELOW_COVERAGE);
+        assertThat(window.searchFrom()).isEqualTo(1000);
+        assertThat(window.lookup(42, 502)).isEqualTo(DedupWindow.NEW);
+    }
 }

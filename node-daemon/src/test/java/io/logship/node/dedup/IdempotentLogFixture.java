@@ -1,10 +1,10 @@
 package io.logship.node.dedup;
 
-import io.logship.kv.KeyValueStore;
 import io.logship.format.BatchBuilder;
+import io.logship.format.RecordType;
+import io.logship.kv.KeyValueStore;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
-import io.logship.format.RecordType;
 import io.logship.log.SegmentedLog;
 import io.logship.node.read.BatchIterator;
 import io.logship.node.read.LogReadBuffer;
