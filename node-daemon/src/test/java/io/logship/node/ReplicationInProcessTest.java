@@ -87,7 +87,7 @@ class ReplicationInProcessTest
                 final int asked = follower.epochHistory().latestEpoch();
                 final EpochHistory.EpochEnd answer = leader.epochHistory().endOffsetFor(asked, leader.logEndOffset());
                 final long cut = LogReconciler.cutOffset(new SegmentedLogView(follower), appliedOnFollower,
-                    answer.epoch(), answer.endOffset());
+                    answer.epoch(), answer.endOffset(), leader.epochHistory().latestEpoch());
                 if (cut < follower.logEndOffset())
                 {
                     follower.truncateTo(cut);

@@ -464,7 +464,8 @@ public final class FollowerReplication implements AutoCloseable
         final int ourLatest = log.epochHistory().latestEpoch();
         final long ourEnd = log.logEndOffset();
         final int found = decoder.epochFound();
-        final long target = LogReconciler.cutOffset(logView, store.appliedOffset(), found, decoder.endOffset());
+        final long target = LogReconciler.cutOffset(logView, store.appliedOffset(), found, decoder.endOffset(),
+            decoder.epoch());
         if (target < ourEnd)
         {
             final String reason = "its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " +

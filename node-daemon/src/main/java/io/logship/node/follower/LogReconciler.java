@@ -48,12 +48,22 @@ public final class LogReconciler
      * @param appliedOffset   offsets below are applied to the follower's store: committed, as far as it knows.
      * @param foundEpoch      the epoch the leader answered with: the one asked about, a lower one, or UNDEFINED.
      * @param leaderEndOffset where {@code foundEpoch} ended on the leader's log.
+     * @param leaderEpoch     the epoch the answering leader leads (the answer's {@code epoch}).
      */
     public static long cutOffset(final LocalLog log, final long appliedOffset, final int foundEpoch,
-        final long leaderEndOffset)
+        final long leaderEndOffset, final int leaderEpoch)
     {
         final long start = log.startOffset();
         final long end = log.endOffset();
+        if (foundEpoch == leaderEpoch && foundEpoch != EpochHistory.UNDEFINED_EPOCH)
+        {
+            // Our log ends in the epoch the answering leader still leads. Only that leader wrote entries of it,
+            // we copied them with continuity checks, and a leader never rewrites its own epoch: what we hold of
+            // it is a prefix of its log. Its end of that epoch is its log end when it answered, which moves on,
+            // so an answer older than what we hold (a resent request, or one sent before we crashed and
+            // delivered after the restart) would cut committed entries. docs/DESIGN.md#rejoin
+            return end;
+        }
         if (foundEpoch == EpochHistory.UNDEFINED_EPOCH)
         {
             // The leader holds no epoch at or below ours (its log starts later): keep only what this node

@@ -36,7 +36,16 @@ final class RegressionSeeds
         // (found by the timed failover scenario with 3 nodes; run here under chaos as well).
         new Fixed(3, 58, "candidates proposing own epoch + 1 livelocked"),
         // ELECTION.md's example replay seed.
-        new Fixed(3, 385, "ELECTION.md's replay example"));
+        new Fixed(3, 385, "ELECTION.md's replay example"),
+        // Found by the first build with fresh seeds, once the simulation ran the node's own LogReconciler: an
+        // EpochEndResponse about the epoch the leader still leads, answered before node 1 crashed and delivered
+        // after its restart, cut committed entries ("node 1 truncates committed entry 5:97 at offset 97").
+        // LogReconciler now never cuts on an answer about the leader's current epoch.
+        new Fixed(3, 148_658_749_351L, "a stale answer about the leader's current epoch cut committed entries"),
+        // Same build: a candidate whose last grant arrived late won epoch 2 after epoch 3 had committed; the
+        // invariant wrongly asked a stale-epoch leader for entries committed in a later epoch (it now follows
+        // Raft's leader completeness: entries committed in earlier epochs).
+        new Fixed(5, 148_658_754_191L, "a stale-epoch leader is not asked for entries committed later"));
 
     static final List<Deliberate> DELIBERATE = List.of(
         // ELECTION.md flaw 1: a lease counted from ack receipt outlives the leader's deposition.

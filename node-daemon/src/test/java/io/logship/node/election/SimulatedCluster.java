@@ -148,6 +148,8 @@ final class SimulatedCluster
     // ---- invariant state -----------------------------------------------------------------------
     private final Map<Integer, Integer> leaderOfEpoch = new HashMap<>();
     private final ArrayList<Entry> committedLog = new ArrayList<>();
+    /** For each committed entry, the epoch in which it was first seen committed: its committing leader's. */
+    private final ArrayList<Integer> commitEpochs = new ArrayList<>();
     private final Map<Long, long[]> acknowledged = new LinkedHashMap<>(); // writeId → {offset, level}
     private long nextWriteId = 1;
     private long watchFromMs = Long.MAX_VALUE;
@@ -561,17 +563,27 @@ final class SimulatedCluster
             else
             {
                 committedLog.add(entry);
+                commitEpochs.add(node.election.epoch());
             }
         }
         node.checkedCommit = Math.max(node.checkedCommit, commitEnd);
     }
 
+    /**
+     * Leader completeness, as Raft states it: a node elected for epoch E holds every entry committed in an epoch
+     * below E (committed by that epoch's leader), and so every quorum write acknowledged then. Entries committed
+     * in E or later are not its to hold: a candidate whose vote replies were delayed can win epoch E after a
+     * majority moved on to E + 1 and committed there (older entries included, by the current-epoch rule); it is a
+     * stale leader that the later epoch fences (its appends and its lease need that majority), not a loss.
+     */
     private void checkNewLeaderHoldsAcknowledged(final SimNode leader)
     {
+        final int leaderEpoch = leader.election.epoch();
         for (final Map.Entry<Long, long[]> acked : acknowledged.entrySet())
         {
             final long offset = acked.getValue()[0];
-            if (acked.getValue()[1] == Level.LEADER.ordinal())
+            if (acked.getValue()[1] == Level.LEADER.ordinal() ||
+                (offset < commitEpochs.size() && commitEpochs.get((int)offset) >= leaderEpoch))
             {
                 continue;
             }
@@ -582,7 +594,7 @@ final class SimulatedCluster
                     " (has " + (offset < leader.log.size() ? leader.log.get((int)offset) : "nothing") + ")");
             }
         }
-        for (int o = 0; o < committedLog.size(); o++)
+        for (int o = 0; o < committedLog.size() && commitEpochs.get(o) < leaderEpoch; o++)
         {
             if (o >= leader.log.size() || !leader.log.get(o).equals(committedLog.get(o)))
             {
@@ -1220,7 +1232,7 @@ final class SimulatedCluster
             final int ourLatest = lastLogEpoch();
             // What this node counted as committed stands in for the node's applied offset.
             final long target = LogReconciler.cutOffset(logView, checkedCommit, response.foundEpoch,
-                response.endOffset);
+                response.endOffset, response.epoch);
             truncateTo(target, true);
             if (LogReconciler.isReconciled(response.foundEpoch, ourLatest, lastLogEpoch()))
             {
