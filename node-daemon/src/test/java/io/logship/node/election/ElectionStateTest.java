@@ -463,6 +463,29 @@ class ElectionStateTest
             .as("node 3 last acked a message sent at 5 ms: outside the lease, so not live").isEqualTo(2);
     }
 
+    /** Equally caught-up followers: the stopping leader hands over to the one the operator ranked higher. */
+    @Test
+    void shouldBreakATieBetweenEquallyCaughtUpFollowersByPriority()
+    {
+        assertThat(handoverTargetWithPriorities(Map.of(1, 0, 2, 1, 3, 2))).isEqualTo(3);
+        assertThat(handoverTargetWithPriorities(Map.of(1, 0, 2, 2, 3, 1))).isEqualTo(2);
+    }
+
+    private int handoverTargetWithPriorities(final Map<Integer, Integer> priorities)
+    {
+        recorder.state = new Persistence.State(0, NONE, NONE); // a fresh node each call
+        recorder.events.clear();
+        final ElectionState state = new ElectionState(ElectionConfig.defaults(1, List.of(1, 2, 3))
+            .withPriorities(priorities), recorder, recorder, recorder, new Random(42), 0);
+        final AdminOutcome promoted = state.promote(0, 1, false);
+        state.onVote(1, 2, 1, true, 1);
+        assertThat(state.role()).as("%s; %s", promoted, recorder.events).isEqualTo(ElectionRole.LEADER);
+        recorder.logEndOffset = 40;
+        state.onFollowerAck(5, 3, 1, 5, 40);
+        state.onFollowerAck(5, 2, 1, 5, 40);
+        return state.mostCaughtUpFollower(6);
+    }
+
     @Test
     void shouldPickNoFollowerWhenItDoesNotLead()
     {
