@@ -1,6 +1,7 @@
 package io.logship.transport;
 
 import io.aeron.driver.ThreadingMode;
+import io.logship.cluster.ClusterKeys;
 
 import java.io.File;
 import java.util.Locale;
@@ -26,7 +27,11 @@ public final class TransportConfiguration
     /** Operator to node: status, promote, demote. */
     public static final int ADMIN_STREAM_ID = 1006;
 
-    public static final String NODE_ID_PROP = "logship.transport.node.id";
+    /**
+     * The same key the node's config uses ({@link ClusterKeys#NODE_ID}): one key per concept, so a node id set
+     * once cannot disagree between the node and its transport.
+     */
+    public static final String NODE_ID_PROP = ClusterKeys.NODE_ID;
     public static final int NODE_ID_DEFAULT = -1;
 
     public static final String ENDPOINT_HOST_PROP = "logship.transport.endpoint.host";
@@ -46,6 +51,11 @@ public final class TransportConfiguration
     /** SHARED: one driver thread. On 2 cores, more driver threads only compete with the node's own. */
     public static final ThreadingMode THREADING_MODE_DEFAULT = ThreadingMode.SHARED;
 
+    /**
+     * The media driver's idle strategy. Not the same concept as {@code logship.node.idle.strategy}, which is
+     * how the node's conductor idles: the two threads are tuned separately (a busy-spinning driver beside a
+     * backing-off conductor is a sensible pairing on a many-core host).
+     */
     public static final String IDLE_STRATEGY_PROP = "logship.transport.idle.strategy";
     public static final IdleStrategyKind IDLE_STRATEGY_DEFAULT = IdleStrategyKind.BACKOFF;
 
@@ -84,7 +94,8 @@ public final class TransportConfiguration
         "logship.transport.publication.retry.idle.strategy";
     public static final IdleStrategyKind PUBLICATION_RETRY_IDLE_STRATEGY_DEFAULT = IdleStrategyKind.BACKOFF;
 
-    public static final String CLUSTER_SECRET_FILE_PROP = "logship.transport.cluster.secret.file";
+    /** The node config's key ({@link ClusterKeys#SECRET_FILE}), for the same reason as {@link #NODE_ID_PROP}. */
+    public static final String CLUSTER_SECRET_FILE_PROP = ClusterKeys.SECRET_FILE;
 
     public static final String AUTHENTICATE_REPLICATION_DATA_PROP =
         "logship.transport.authenticate.replication.data";

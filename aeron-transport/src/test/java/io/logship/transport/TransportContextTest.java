@@ -37,4 +37,24 @@ class TransportContextTest
         assertThatThrownBy(() -> IdleStrategyKind.parse("logship.transport.idle.strategy", "spinny"))
             .hasMessageContaining("spinny is not an idle strategy");
     }
+
+    @Test
+    void shouldReadTheNodeIdAndSecretFileFromTheNodeConfigKeys()
+    {
+        // A node id or secret file named once, by the node's own keys, must reach the transport: a second
+        // transport-only key could silently disagree with the node's.
+        System.setProperty("logship.node.id", "7");
+        System.setProperty("logship.cluster.secret.file", "/etc/logship/secret");
+        try
+        {
+            final TransportContext ctx = new TransportContext();
+            assertThat(ctx.nodeId()).isEqualTo(7);
+            assertThat(ctx.clusterSecretFile()).hasToString("/etc/logship/secret");
+        }
+        finally
+        {
+            System.clearProperty("logship.node.id");
+            System.clearProperty("logship.cluster.secret.file");
+        }
+    }
 }
