@@ -29,6 +29,10 @@ import java.util.function.Consumer;
  */
 final class ClientConductor implements Agent
 {
+    /**
+     * Requests drained per duty cycle at least. The batch is sealed after each drain, so the drain limit is also
+     * the batch size limit: {@link #commandLimit} raises it to {@code maxBatchRecords}.
+     */
     private static final int COMMAND_LIMIT = 64;
     private static final int FRAGMENT_LIMIT = 64;
     private static final long SCAN_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -48,6 +52,7 @@ final class ClientConductor implements Agent
     private final Consumer<ClientRequest> requestHandler = this::onRequest;
     private final long requestTimeoutNs;
     private final long deadlineNs;
+    private final int commandLimit;
 
     private final IngressPublisher publisher;
     private final BatchAssembler batches;
@@ -75,6 +80,7 @@ final class ClientConductor implements Agent
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
         this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes());
+        this.commandLimit = Math.max(COMMAND_LIMIT, config.maxBatchRecords());
         this.publisher = new IngressPublisher(
             clientId, transport.context().localChannel(), TransportStream.CLIENT_EGRESS.streamId());
 
@@ -109,7 +115,7 @@ final class ClientConductor implements Agent
     @Override
     public int doWork()
     {
-        int workCount = commandQueue.drain(requestHandler, COMMAND_LIMIT);
+        int workCount = commandQueue.drain(requestHandler, commandLimit);
         sealBatch();
         workCount += egress.poll(FRAGMENT_LIMIT);
 

@@ -209,6 +209,38 @@ class LogshipClientTest
 
     @Test
     @Timeout(30)
+    void shouldFillABatchUpToMaxBatchRecordsNotUpToTheQueueDrainLimit() throws Exception
+    {
+        // Issue 8: the conductor drained at most 64 queued requests per duty cycle and sealed the batch after each
+        // drain, so 200 queued writes went as 64 + 64 + 64 + 8 although maxBatchRecords allows 256.
+        cluster = new FakeCluster(1).leader(1, 1);
+        cluster.node(1).answerWrites = false;
+        connect(fast(cluster.clientConfig()).maxBatchRecords(256));
+
+        final CompletableFuture<WriteResult> first = client.put(bytes("first"), bytes("x"));
+        final List<CompletableFuture<WriteResult>> batched = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final CompletableFuture<Thread> callbackThread = new CompletableFuture<>();
+        first.thenRun(() ->
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                batched.add(client.put(bytes("k" + i), bytes("v" + i)));
+            }
+            callbackThread.complete(Thread.currentThread());
+        });
+        cluster.node(1).answerWrites = true;
+
+        assertThat(callbackThread.get(10, TimeUnit.SECONDS)).isNotSameAs(Thread.currentThread());
+        for (int i = 0; i < 200; i++)
+        {
+            assertThat(batched.get(i).get(10, TimeUnit.SECONDS).offset()).as("write %s", i).isEqualTo(1 + i);
+        }
+        assertThat(cluster.node(1).batchesReceived).hasSize(1);
+        assertThat(cluster.node(1).batchesReceived.get(0)).containsExactly(2L, 200L);
+    }
+
+    @Test
+    @Timeout(30)
     void shouldFollowNotLeaderRedirectToTheNamedLeader() throws Exception
     {
         cluster = new FakeCluster(1, 2).leader(1, 1);
