@@ -65,7 +65,8 @@ public final class Json
         }
         if (null == parsed || !parsed.isObject())
         {
-            throw new AssertionError(source + ": expected one JSON object, got: " + text);
+            throw new AssertionError(source + ": expected one JSON object, got " +
+                (text.isBlank() ? "nothing" : text));
         }
         return new Json(parsed, source);
     }
@@ -101,12 +102,6 @@ public final class Json
         final List<String> names = new ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
         return names;
-    }
-
-    /** Whether the field is present (with any value, {@code null} included). */
-    public boolean has(final String field)
-    {
-        return node.has(field);
     }
 
     /** Whether the field is present and {@code null}. */
@@ -157,17 +152,6 @@ public final class Json
             throw mismatch(field, value, "true or false");
         }
         return value.booleanValue();
-    }
-
-    /** A nested object. */
-    public Json getObject(final String field)
-    {
-        final JsonNode value = field(field, "an object");
-        if (!value.isObject())
-        {
-            throw mismatch(field, value, "an object");
-        }
-        return new Json(value, where + " ." + field);
     }
 
     /** An array of objects, in order. */
