@@ -93,7 +93,9 @@ for round in $(seq 1 "$rounds"); do
     load=$!
     # 2 s of acknowledged writes first, so the pause is measured against a running load (not the client's start).
     until (( $(ack_lines "$acks") >= 2 * rate )); do
-        kill -0 "$load" 2>/dev/null || { echo "round $round: load ended early"; cat "$dir/load-$round.err"; exit 1; }
+        if ! kill -0 "$load" 2>/dev/null; then
+            echo "round $round: load ended early" >&2; cat "$dir/load-$round.err" >&2; KEEP=1; exit 1
+        fi
         sleep 0.05
     done
     term=$(now_ms)
@@ -102,7 +104,8 @@ for round in $(seq 1 "$rounds"); do
     stopped=$(now_ms)
     load_rc=0; wait "$load" || load_rc=$?
     load=""
-    handed=$(grep -a "node $lid leader of epoch $lepoch stopping:" "$dir/node$lid.log" | tail -n 1 | sed 's/.*stopping: //')
+    handed=$(grep -a "node $lid leader of epoch $lepoch stopping:" "$dir/node$lid.log" | tail -n 1 |
+        sed 's/.*stopping: //' || true)
     line=$(python3 - "$acks" "$dir/load-$round.json" "$term" "$window_ms" <<'PY'
 import json, sys
 acks, summary_file, term, window = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -125,10 +128,11 @@ print(pause, start, failed, acked, other, epochs[-1] if epochs else -1)
 PY
 )
     read -r pause start failed acked other new_epoch <<< "$line"
-    new_leader=$(leader | cut -d' ' -f1)
+    new_leader=$(leader | cut -d' ' -f1 || true)
     echo "round $round: SIGTERM to leader $lid (epoch $lepoch) -> node ${new_leader:-none} leads epoch $new_epoch;" \
         "pause $pause ms (from $start ms after the SIGTERM), failed $failed, acknowledged $acked;" \
-        "node exited ($exit_status) $(( stopped - term )) ms after the SIGTERM: ${handed:-no stopping line in its log};" \
+        "node exited ($exit_status) $(( stopped - term )) ms after the SIGTERM:" \
+        "${handed:-no stopping line in its log};" \
         "longest gap elsewhere $other ms; load exit $load_rc"
     pauses+=("$pause")
     [[ "$failed" =~ ^[0-9]+$ ]] && failed_total=$(( failed_total + failed )) || failed_total=$(( failed_total + 1 ))
