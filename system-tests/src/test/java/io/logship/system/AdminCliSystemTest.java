@@ -7,6 +7,7 @@ import io.logship.client.ReadResult;
 import io.logship.system.harness.AckedWrites;
 import io.logship.system.harness.AdminCliProcess;
 import io.logship.system.harness.CommittedLog;
+import io.logship.system.harness.Json;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
 import org.junit.jupiter.api.Test;
@@ -26,8 +27,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,8 +35,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 /** The operator's tools against a real cluster: {@code logship load --out} and {@code logship verify}. */
 class AdminCliSystemTest
 {
-    private static final Pattern ACK_LINE = Pattern.compile(
-        "\"key\":\"([^\"]*)\".*\"offset\":(\\d+).*\"epoch\":(\\d+).*\"crc32c\":(\\d+)");
+    /** The fields of a {@code load --out} line, in order (admin-cli/README.md). */
+    private static final List<String> ACK_FIELDS = List.of("key", "offset", "epoch", "crc32c", "ackMs");
     private static final Duration CLI_TIMEOUT = Duration.ofSeconds(90);
     private static final byte[] PROBE_KEY = "verify-probe".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROBE_VALUE = "the value every node holds, until node 3's copy is rewritten"
@@ -59,23 +58,29 @@ class AdminCliSystemTest
             "--records", Integer.toString(records), "--value-size", "100", "--key-prefix", "cli-",
             "--out", acks.toString(), "--json", "--config", config);
         assertThat(load.exitCode()).as("%s", load).isZero();
-        assertThat(load.stdout()).contains("\"acknowledged\":" + records).contains("\"failed\":0");
+        final Json summary = Json.parse(load.stdout(), "load --json");
+        assertThat(summary.getLong("records")).as("%s", summary).isEqualTo(records);
+        assertThat(summary.getLong("acknowledged")).as("%s", summary).isEqualTo(records);
+        assertThat(summary.getLong("failed")).as("%s", summary).isZero();
 
-        // Every line of --out is an acknowledged write: (key, offset, epoch, CRC32C of the value).
-        final List<String> lines = Files.readAllLines(acks, StandardCharsets.UTF_8);
+        // Every line of --out is an acknowledged write: (key, offset, epoch, CRC32C of the value, ack time).
+        final List<Json> lines = Json.parseLines(acks);
         assertThat(lines).hasSize(records);
         final List<String> keys = new ArrayList<>();
         final List<Long> offsets = new ArrayList<>();
         final List<Long> crcs = new ArrayList<>();
         final Set<Long> distinctOffsets = new HashSet<>();
-        for (final String line : lines)
+        for (final Json line : lines)
         {
-            final Matcher m = ACK_LINE.matcher(line);
-            assertThat(m.find()).as("ack line %s", line).isTrue();
-            keys.add(m.group(1));
-            offsets.add(Long.parseLong(m.group(2)));
-            crcs.add(Long.parseLong(m.group(4)));
-            assertThat(distinctOffsets.add(Long.parseLong(m.group(2)))).as("offset acknowledged twice: %s", line)
+            assertThat(line.fieldNames()).as("ack line %s", line).isEqualTo(ACK_FIELDS);
+            assertThat(line.getInt("epoch")).as("ack line %s", line).isPositive();
+            assertThat(line.getLong("ackMs")).as("ack line %s", line).isPositive();
+            final long crc = line.getLong("crc32c");
+            assertThat(crc).as("ack line %s: an unsigned 32-bit CRC", line).isBetween(0L, 0xFFFF_FFFFL);
+            keys.add(line.getString("key"));
+            offsets.add(line.getLong("offset"));
+            crcs.add(crc);
+            assertThat(distinctOffsets.add(line.getLong("offset"))).as("offset acknowledged twice: %s", line)
                 .isTrue();
         }
 
@@ -122,10 +127,23 @@ class AdminCliSystemTest
         final AdminCliProcess.Result verify = AdminCliProcess.run(cluster.dir(), CLI_TIMEOUT, "verify", "--json",
             "--config", config);
         assertThat(verify.exitCode()).as("%s", verify).isZero();
-        assertThat(verify.stdout()).contains("\"ok\":true")
-            .contains("\"fromOffset\":" + range.fromOffset())
-            .contains("\"toOffset\":" + range.toOffset())
-            .contains("\"crc32c\":" + range.crc32c());
+        final Json verified = Json.parse(verify.stdout(), "verify --json");
+        assertThat(verified.getBoolean("ok")).as("%s", verified).isTrue();
+        assertThat(verified.getStrings("failures")).as("%s", verified).isEmpty();
+        assertThat(verified.getLong("fromOffset")).as("%s", verified).isEqualTo(range.fromOffset());
+        assertThat(verified.getLong("toOffset")).as("%s", verified).isEqualTo(range.toOffset());
+        // Each node's row: the same range, batches, bytes and CRC as the harness's own comparison found.
+        final List<Json> rows = verified.getObjects("nodes");
+        assertThat(rows.stream().map(row -> row.getInt("id")).toList()).as("%s", verified)
+            .isEqualTo(cluster.nodeIds());
+        for (final Json row : rows)
+        {
+            assertThat(row.getBoolean("ok")).as("%s", row).isTrue();
+            assertThat(List.of(row.getLong("fromOffset"), row.getLong("toOffset"), row.getLong("batchCount"),
+                row.getLong("byteCount"), row.getLong("crc32c"))).as("%s", row)
+                .isEqualTo(List.of(range.fromOffset(), range.toOffset(), range.batchCount(), range.byteCount(),
+                    range.crc32c()));
+        }
 
         // A record whose value only node 3 will have changed: written now, committed everywhere.
         final long probeOffset = client.put(PROBE_KEY, PROBE_VALUE).join().offset();

@@ -12,6 +12,7 @@ import io.logship.transport.TransportStream;
 import io.logship.system.harness.AckedWrites;
 import io.logship.system.harness.AdminCliProcess;
 import io.logship.system.harness.CommittedLog;
+import io.logship.system.harness.Json;
 import io.logship.system.harness.NodeCounters;
 import io.logship.system.harness.NodeProcess;
 import io.logship.system.harness.Poll;
@@ -296,6 +297,7 @@ class FailoverSystemTest
         final AdminCliProcess.Result show = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "quarantine",
             "show", "--dir", old.dataDir().toString(), "--json");
         assertThat(show.exitCode()).as("%s", show).isZero();
+        final List<Json> quarantineFile = Json.parseLines(show.stdout(), "quarantine show --json");
         final CommittedLog log = CommittedLog.read(client, leader.nodeId(), leader.commitOffset());
         int quarantined = 0;
         for (final Map.Entry<Integer, WriteResult> entry : ackedAlone.entrySet())
@@ -306,9 +308,7 @@ class FailoverSystemTest
             // Exactly this write at exactly its offset: its key and value, in the log or in the quarantine file.
             final boolean inLog = offset < log.endOffset() && log.key(offset).equals(key) &&
                 log.valueCrc(offset) == AckedWrites.crc(lonelyValue(i));
-            final boolean inQuarantine = show.stdout().lines().anyMatch(line ->
-                line.contains("\"offset\":" + offset + ",") && line.contains("\"key\":\"" + key + "\",") &&
-                line.contains("\"value\":\"v" + i + "\","));
+            final boolean inQuarantine = holds(quarantineFile, offset, key, "v" + i);
             assertThat(inLog || inQuarantine).as("leader-level write %s acknowledged at offset %s: in the log there " +
                 "(holds %s) or in the quarantine file", key, offset, offset < log.endOffset() ? log.key(offset) : "-")
                 .isTrue();
@@ -320,6 +320,15 @@ class FailoverSystemTest
             .isEqualTo(ackedAlone.size());
         assertThat(old.logContains("truncates its log")).isTrue();
         assertThat(cluster.status(old.nodeId()).quarantinedRecords()).isGreaterThanOrEqualTo(quarantined);
+    }
+
+    /** Whether {@code quarantine show --json} listed a PUT of exactly this key and (UTF-8) value at this offset. */
+    private static boolean holds(final List<Json> quarantineFile, final long offset, final String key,
+        final String value)
+    {
+        return quarantineFile.stream().anyMatch(record -> record.getLong("offset") == offset &&
+            "PUT".equals(record.getString("type")) && key.equals(record.getString("key")) &&
+            value.equals(record.getString("value")));
     }
 
     private static byte[] lonelyKey(final int i)
@@ -491,13 +500,13 @@ class FailoverSystemTest
         final AdminCliProcess.Result show = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "quarantine",
             "show", "--dir", cluster.node(old).dataDir().toString(), "--json");
         assertThat(show.exitCode()).as("%s", show).isZero();
+        final List<Json> quarantineFile = Json.parseLines(show.stdout(), "quarantine show --json");
         int quarantined = 0;
         for (final long[] a : acks)
         {
             final WriteResult acked = new WriteResult(a[3], (int)a[1], AckLevel.LEADER, (int)a[2]);
             final boolean inLog = keyAt(client, leader, acked).equals("alone-" + a[4]);
-            final boolean inQuarantine = show.stdout().lines().anyMatch(line ->
-                line.contains("\"offset\":" + a[3] + ",") && line.contains("alone-" + a[4] + "\""));
+            final boolean inQuarantine = holds(quarantineFile, a[3], "alone-" + a[4], "v" + a[4]);
             assertThat(inLog || inQuarantine).as("leader-level write alone-%s acknowledged at offset %s by node %s",
                 a[4], a[3], a[2]).isTrue();
             quarantined += inLog ? 0 : 1;

@@ -3,6 +3,7 @@ package io.logship.system;
 import io.logship.client.LogshipClient;
 import io.logship.system.harness.AckedWrites;
 import io.logship.system.harness.AdminCliProcess;
+import io.logship.system.harness.Json;
 import io.logship.system.harness.Poll;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
@@ -83,7 +84,13 @@ class HealthSystemTest
         final AdminCliProcess.Result healthy = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "health",
             "--json", "--config", cluster.node(follower).configFile().toString());
         assertThat(healthy.exitCode()).as("%s", healthy).isZero();
-        assertThat(healthy.stdout()).contains("\"health\":\"healthy\"").contains("\"leaderId\":" + leader);
+        final Json health = Json.parse(healthy.stdout(), "health --json");
+        assertThat(health.getString("health")).as("%s", health).isEqualTo("healthy");
+        assertThat(health.getInt("exitCode")).as("%s", health).isZero();
+        assertThat(health.getInt("leaderId")).as("%s", health).isEqualTo(leader);
+        assertThat(health.getInt("serving")).as("%s", health).isEqualTo(3);
+        assertThat(health.getInt("members")).as("%s", health).isEqualTo(3);
+        assertThat(health.getStrings("problems")).as("%s", health).isEmpty();
 
         final Map<String, Family> followerFamilies = parse(get(cluster, follower, "/metrics").body());
         assertThat(followerFamilies.get("logship_node_role").samples)
@@ -93,16 +100,18 @@ class HealthSystemTest
         assertThat(fsync.samples.get("logship_follower_fsync_seconds_count")).as("the follower fsynced 200 writes")
             .isPositive().isEqualTo(fsync.samples.get("logship_follower_fsync_seconds_bucket{le=\"+Inf\"}"));
 
-        assertStatus(cluster, leader, "/health", 200, "\"role\":\"leader\"");
-        assertStatus(cluster, leader, "/ready", 200, "\"leader\":" + leader);
-        assertStatus(cluster, leader, "/leader", 200, "\"epoch\":");
-        assertStatus(cluster, leader, "/replica", 503, "\"role\":\"leader\"");
-        assertStatus(cluster, follower, "/health", 200, "\"role\":\"follower\"");
-        assertStatus(cluster, follower, "/ready", 200, "\"leader\":" + leader);
-        assertStatus(cluster, follower, "/leader", 503, "\"role\":\"follower\"");
-        assertStatus(cluster, follower, "/replica?lag=0", 200, "\"lag\":0");
-        assertStatus(cluster, follower, "/replica?lag=-3", 400, "lag must be a whole number");
-        assertStatus(cluster, follower, "/nothing", 404, "no such path");
+        final int epoch = assertState(cluster, leader, "/health", 200, "leader", leader).getInt("epoch");
+        assertThat(epoch).as("the leader's epoch").isPositive();
+        assertState(cluster, leader, "/ready", 200, "leader", leader);
+        assertThat(assertState(cluster, leader, "/leader", 200, "leader", leader).getInt("epoch")).isEqualTo(epoch);
+        assertState(cluster, leader, "/replica", 503, "leader", leader);
+        assertThat(assertState(cluster, follower, "/health", 200, "follower", leader).getInt("epoch"))
+            .isEqualTo(epoch);
+        assertState(cluster, follower, "/ready", 200, "follower", leader);
+        assertState(cluster, follower, "/leader", 503, "follower", leader);
+        assertThat(assertState(cluster, follower, "/replica?lag=0", 200, "follower", leader).getLong("lag")).isZero();
+        assertError(cluster, follower, "/replica?lag=-3", 400, "lag must be a whole number");
+        assertError(cluster, follower, "/nothing", 404, "no such path");
 
         // After the leader is SIGKILLed a new one takes /leader, and logship health names the dead node (degraded).
         cluster.node(leader).kill9();
@@ -117,17 +126,35 @@ class HealthSystemTest
             .contains("node " + leader + " (" + TestCluster.HOST + ":" + cluster.port(leader) + "): unreachable");
     }
 
-    private static void assertStatus(final TestCluster cluster, final int nodeId, final String path, final int status,
-        final String bodyPart)
+    /**
+     * A health check's answer about the node: HTTP {@code status} and exactly the fields {@code node, role, epoch,
+     * leader, lag} in that order (what load balancers and node-daemon/README.md rely on), naming this node, its
+     * role in lower case and the leader it knows.
+     */
+    private static Json assertState(final TestCluster cluster, final int nodeId, final String path, final int status,
+        final String role, final int leaderId)
     {
         final HttpResponse<String> response = get(cluster, nodeId, path);
         assertThat(response.statusCode()).as("GET %s on node %d: %s", path, nodeId, response.body()).isEqualTo(status);
-        assertThat(response.body()).as("GET %s on node %d", path, nodeId).contains(bodyPart);
-        if (status != 404 && status != 400)
-        {
-            assertThat(response.body().trim()).matches(
-                "\\{\"node\":" + nodeId + ",\"role\":\"[a-z]+\",\"epoch\":\\d+,\"leader\":-?\\d+,\"lag\":-?\\d+}");
-        }
+        final Json body = Json.parse(response.body(), "GET " + path + " on node " + nodeId);
+        assertThat(body.fieldNames()).as("%s", body).containsExactly("node", "role", "epoch", "leader", "lag");
+        assertThat(body.getInt("node")).as("%s", body).isEqualTo(nodeId);
+        assertThat(body.getString("role")).as("%s", body).isEqualTo(role);
+        assertThat(body.getInt("epoch")).as("%s", body).isNotNegative();
+        assertThat(body.getInt("leader")).as("%s", body).isEqualTo(leaderId);
+        assertThat(body.getLong("lag")).as("%s", body).isGreaterThanOrEqualTo(-1);
+        return body;
+    }
+
+    /** A refused request: HTTP {@code status} and only an {@code error} field that says why. */
+    private static void assertError(final TestCluster cluster, final int nodeId, final String path, final int status,
+        final String messagePart)
+    {
+        final HttpResponse<String> response = get(cluster, nodeId, path);
+        assertThat(response.statusCode()).as("GET %s on node %d: %s", path, nodeId, response.body()).isEqualTo(status);
+        final Json body = Json.parse(response.body(), "GET " + path + " on node " + nodeId);
+        assertThat(body.fieldNames()).as("%s", body).containsExactly("error");
+        assertThat(body.getString("error")).as("%s", body).contains(messagePart);
     }
 
     private static HttpResponse<String> get(final TestCluster cluster, final int nodeId, final String path)

@@ -1,6 +1,7 @@
 package io.logship.system;
 
 import io.logship.log.LogDump;
+import io.logship.system.harness.Json;
 import io.logship.system.harness.NamespaceNetwork;
 import io.logship.system.harness.Poll;
 import io.logship.system.harness.Release;
@@ -47,11 +48,6 @@ class MultiHostNamespaceSystemTest
     private static final Duration CLI_TIMEOUT = Duration.ofSeconds(60);
     private static final int NODES = 3;
     private static final int PORT = 7001;
-    private static final Pattern STATUS_NODE = Pattern.compile(
-        "\\{\"id\":(\\d+),\"address\":\"[^\"]*\",\"reachable\":(true|false)(?:,\"role\":\"(\\w+)\")?" +
-        "(?:,\"epoch\":\\d+,\"leaderId\":-?\\d+,\"logStartOffset\":\\d+,\"logEndOffset\":(\\d+))?");
-    private static final Pattern ACK_LINE = Pattern.compile(
-        "\"key\":\"([^\"]*)\".*\"offset\":(\\d+).*\"epoch\":(\\d+).*\"crc32c\":(\\d+)");
     private static final Pattern DUMP_RECORD = Pattern.compile(
         "^\\s+offset (\\d+) PUT key=(\\S+) value=\\d+ bytes crc32c=([0-9a-f]{8})");
 
@@ -143,7 +139,7 @@ class MultiHostNamespaceSystemTest
             Poll.until("logship verify to pass on all three nodes", Duration.ofSeconds(60), () ->
             {
                 final Shell.Result verify = logship("verify", "--json", "--config", opsConfig.toString());
-                return verify.ok() && verify.stdout().contains("\"ok\":true");
+                return verify.ok() && Json.parse(verify.stdout(), "verify --json").getBoolean("ok");
             }, this::lastStatus);
             Poll.until("every node to hold the whole log", Duration.ofSeconds(60), () ->
             {
@@ -345,7 +341,9 @@ class MultiHostNamespaceSystemTest
         assertThat(load.waitFor(90, TimeUnit.SECONDS)).as("load finishes").isTrue();
         final String stdout = Files.readString(loads.get(load));
         assertThat(load.exitValue()).as("load exit; stdout %s", stdout).isZero();
-        assertThat(stdout).contains("\"acknowledged\":" + records).contains("\"failed\":0");
+        final Json summary = Json.parse(stdout, "load --json");
+        assertThat(summary.getLong("acknowledged")).as("%s", summary).isEqualTo(records);
+        assertThat(summary.getLong("failed")).as("%s", summary).isZero();
     }
 
     private static long countLines(final Path file)
@@ -372,12 +370,20 @@ class MultiHostNamespaceSystemTest
             opsConfig.toString());
         lastStatusText = result.toString();
         final Map<Integer, Status> status = new TreeMap<>();
-        final Matcher m = STATUS_NODE.matcher(result.stdout());
-        while (m.find())
+        if (result.stdout().isBlank())
         {
-            final int id = Integer.parseInt(m.group(1));
-            status.put(id, new Status(id, Boolean.parseBoolean(m.group(2)), m.group(3),
-                null == m.group(4) ? -1 : Long.parseLong(m.group(4))));
+            return status; // no node answered: status said so on stderr
+        }
+        for (final Json node : Json.parse(result.stdout(), "status --json").getObjects("nodes"))
+        {
+            if (node.isNull("id"))
+            {
+                continue; // an address that never answered with its id: not one of the nodes this test counts
+            }
+            final int id = node.getInt("id");
+            final boolean reachable = node.getBoolean("reachable");
+            status.put(id, new Status(id, reachable, reachable ? node.getString("role") : null,
+                reachable ? node.getLong("logEndOffset") : -1));
         }
         return status;
     }
@@ -417,11 +423,9 @@ class MultiHostNamespaceSystemTest
     private static List<Ack> readAcks(final Path file) throws IOException
     {
         final List<Ack> acks = new ArrayList<>();
-        for (final String line : Files.readAllLines(file, StandardCharsets.UTF_8))
+        for (final Json line : Json.parseLines(file))
         {
-            final Matcher m = ACK_LINE.matcher(line);
-            assertThat(m.find()).as("ack line %s", line).isTrue();
-            acks.add(new Ack(m.group(1), Long.parseLong(m.group(2)), Long.parseLong(m.group(4))));
+            acks.add(new Ack(line.getString("key"), line.getLong("offset"), line.getLong("crc32c")));
         }
         return acks;
     }
