@@ -285,7 +285,7 @@ public final class Node implements AutoCloseable
             }
             pause();
         }
-        System.out.println("logshipd: node " + nodeId + " leader of epoch " + epoch + " stopping: " + outcome);
+        logger.log(INFO, "logshipd: node " + nodeId + " leader of epoch " + epoch + " stopping: " + outcome);
     }
 
     private static void pause()
@@ -296,7 +296,7 @@ public final class Node implements AutoCloseable
     @Override
     public void close()
     {
-        System.out.println("logshipd: node " + config.nodeId() + " stopping");
+        logger.log(INFO, "logshipd: node " + config.nodeId() + " stopping");
         CloseHelper.quietClose(metrics);
         handOverLeadershipBeforeStop();
         // Stop taking writes, then give the writes already taken a moment to reach their ack level, so a
@@ -329,7 +329,6 @@ public final class Node implements AutoCloseable
         CloseHelper.quietClose(log);
         CloseHelper.quietClose(store);
         CloseHelper.quietClose(transport);
-        System.out.println("logshipd: node " + config.nodeId() + " stopped cleanly");
-        System.out.flush();
+        logger.log(INFO, "logshipd: node " + config.nodeId() + " stopped cleanly");
     }
 }
