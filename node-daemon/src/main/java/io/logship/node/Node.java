@@ -145,6 +145,7 @@ public final class Node implements AutoCloseable
                 CounterWithCallback.builder().name("logship_journal_records_total").help("records the journal appended")
                     .callback((callback) -> callback.call(journalHandler.recordsAppended())).register(registry);
                 registry.register(journalHandler.appendLatency());
+                registry.register(applier.applyLag().histogram());
                 CounterWithCallback.builder().name("logship_errors_total").help("errors reported by node threads")
                     .callback((callback) -> callback.call(errors.get())).register(registry);
                 endpoint = new MetricsEndpoint(config.self().host(), config.metricsPort(), registry, agent.health());
