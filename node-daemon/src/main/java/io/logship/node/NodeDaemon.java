@@ -44,6 +44,7 @@ public final class NodeDaemon
 
     public static void main(final String[] args)
     {
+        NodeLogging.disableShutdownHook();
         if (args.length == 1 && "--version".equals(args[0]))
         {
             System.out.println("logshipd " + version());

@@ -19,9 +19,10 @@ import java.util.Locale;
  * {@link DroppingLogQueuePolicy} (a full ring drops the event and counts it, never blocks); {@code log4j2.xml} holds
  * both layouts, picked by the system properties {@link #configure} sets.
  *
- * <p>Log4j2's own shutdown hook is off ({@code log4j2.xml}): it would race the node's controlled stop, which runs in
- * the signal's shutdown hook and logs as it goes; {@link NodeDaemon} calls {@link #stop()} once the node is closed,
- * which drains the ring to stdout. Main thread only.
+ * <p>In logshipd, Log4j2's own shutdown hook is off ({@link #disableShutdownHook()}): it would race the node's
+ * controlled stop, which runs in the signal's shutdown hook and logs as it goes; {@link NodeDaemon} calls
+ * {@link #stop()} once the node is closed, which drains the ring to stdout. Other JVMs with this jar on their class
+ * path (the release's CLI, tests) keep the hook and log text to stderr ({@code log4j2.xml}). Main thread only.
  */
 public final class NodeLogging
 {
@@ -31,6 +32,14 @@ public final class NodeLogging
 
     private NodeLogging()
     {
+    }
+
+    /**
+     * Leaves the flush at exit to {@link #stop()}. Must run before anything logs: Log4j decides when it starts.
+     */
+    static void disableShutdownHook()
+    {
+        System.setProperty("log4j2.shutdownHookEnabled", "false");
     }
 
     /**
