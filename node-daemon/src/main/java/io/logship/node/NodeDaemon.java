@@ -15,7 +15,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code logshipd --config FILE}: runs one node in the foreground, logging to stdout ({@link NodeLogging}), until SIGTERM
- * or SIGINT, then stops cleanly (see {@link Node#close()}) and prints {@code logshipd: node N stopped
+ * or SIGINT, then stops cleanly (see {@link Node#close()}) and logs {@code logshipd: node N stopped
  * cleanly}. Under systemd ({@code Type=notify}) it sends READY=1 once the node has recovered its log and joined
  * its cluster (leads, or follows a live leader), or after {@link #JOIN_WAIT_PROP} (10 s) without a leader (the first host
  * of a new cluster), with a STATUS= line saying which (see {@link SystemdNotifier}). SIGTERM on the leader first
@@ -86,8 +86,8 @@ public final class NodeDaemon
         }
         catch (final LogshipException ex)
         {
-            // Before the barrier exists: its shutdown hook would wait for a close that never comes.
-            logger.error("logshipd: {}", ex.getMessage());
+            // Before the barrier exists: its shutdown hook would wait for a close that never comes. The reason goes
+            // to stderr as one line, like a config error; what the node logged while starting is drained first.
             NodeLogging.stop();
             System.err.println("logshipd: " + ex.getMessage());
             System.exit(1);
