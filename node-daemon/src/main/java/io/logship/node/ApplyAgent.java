@@ -5,6 +5,7 @@ import io.logship.kv.KeyValueStore;
 import io.logship.kv.SnapshotInfo;
 import io.logship.format.BatchDescriptor;
 import io.logship.log.SegmentedLog;
+import io.logship.node.status.ApplyLag;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -46,6 +47,7 @@ public final class ApplyAgent implements Agent
     private final System.Logger logger;
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BYTES + BatchDescriptor.MAX_BATCH_LENGTH);
     private final UnsafeBuffer batches = new UnsafeBuffer(readBuffer);
+    private final ApplyLag applyLag = new ApplyLag();
     private final ManyToOneConcurrentArrayQueue<InstallCommand> installs = new ManyToOneConcurrentArrayQueue<>(4);
 
     private long recordsSinceSnapshot;
@@ -64,6 +66,12 @@ public final class ApplyAgent implements Agent
         this.commitOffset = commitOffset;
         this.snapshotIntervalRecords = snapshotIntervalRecords;
         this.logger = logger;
+    }
+
+    /** {@code logship_apply_lag_seconds}, recorded by this agent's thread. */
+    public ApplyLag applyLag()
+    {
+        return applyLag;
     }
 
     @Override
@@ -92,10 +100,12 @@ public final class ApplyAgent implements Agent
 
         final long target = Math.min(commitOffset.getAsLong(), log.logEndOffset());
         final long applied = store.appliedOffset();
+        applyLag.onCommitSeen(target, applied, System.nanoTime());
         if (applied < target && applied >= log.logStartOffset())
         {
             work += applyFrom(applied, target);
         }
+        applyLag.onApplied(store.appliedOffset(), System.nanoTime());
         if (recordsSinceSnapshot >= snapshotIntervalRecords)
         {
             takeSnapshot();

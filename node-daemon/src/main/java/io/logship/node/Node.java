@@ -145,6 +145,7 @@ public final class Node implements AutoCloseable
                 CounterWithCallback.builder().name("logship_journal_records_total").help("records the journal appended")
                     .callback((callback) -> callback.call(journalHandler.recordsAppended())).register(registry);
                 registry.register(journalHandler.appendLatency());
+                registry.register(applier.applyLag().histogram());
                 CounterWithCallback.builder().name("logship_errors_total").help("errors reported by node threads")
                     .callback((callback) -> callback.call(errors.get())).register(registry);
                 endpoint = new MetricsEndpoint(config.self().host(), config.metricsPort(), registry, agent.health());
@@ -285,7 +286,7 @@ public final class Node implements AutoCloseable
             }
             pause();
         }
-        System.out.println("logshipd: node " + nodeId + " leader of epoch " + epoch + " stopping: " + outcome);
+        logger.log(INFO, "logshipd: node " + nodeId + " leader of epoch " + epoch + " stopping: " + outcome);
     }
 
     private static void pause()
@@ -296,7 +297,7 @@ public final class Node implements AutoCloseable
     @Override
     public void close()
     {
-        System.out.println("logshipd: node " + config.nodeId() + " stopping");
+        logger.log(INFO, "logshipd: node " + config.nodeId() + " stopping");
         CloseHelper.quietClose(metrics);
         handOverLeadershipBeforeStop();
         // Stop taking writes, then give the writes already taken a moment to reach their ack level, so a
@@ -329,7 +330,6 @@ public final class Node implements AutoCloseable
         CloseHelper.quietClose(log);
         CloseHelper.quietClose(store);
         CloseHelper.quietClose(transport);
-        System.out.println("logshipd: node " + config.nodeId() + " stopped cleanly");
-        System.out.flush();
+        logger.log(INFO, "logshipd: node " + config.nodeId() + " stopped cleanly");
     }
 }

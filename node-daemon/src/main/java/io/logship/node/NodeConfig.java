@@ -81,6 +81,12 @@ public final class NodeConfig
     public static final String METRICS_PORT_PROP = "logship.node.metrics.port";
     public static final String FAULTS_FILE_PROP = "logship.node.faults.file";
     public static final int METRICS_PORT_DEFAULT = 0;
+    /** {@code text} (one line per event) or {@code json} (one JSON object per line); see {@link NodeLogging}. */
+    public static final String LOG_FORMAT_PROP = "logship.node.log.format";
+    public static final String LOG_FORMAT_DEFAULT = "text";
+    /** Least severe level written: trace, debug, info, warn, error or off. */
+    public static final String LOG_LEVEL_PROP = "logship.node.log.level";
+    public static final String LOG_LEVEL_DEFAULT = "info";
 
     /** One member of the cluster as configured: id and UDP endpoint. */
     public record Member(int id, String host, int port)
@@ -110,6 +116,8 @@ public final class NodeConfig
     private final IdleStrategyKind idleStrategy;
     private final int metricsPort;
     private final Path faultsFile;
+    private final String logFormat;
+    private final String logLevel;
     private final ElectionConfig electionConfig;
     private final LogConfig logConfig;
     private final TransportContext transportContext;
@@ -209,6 +217,8 @@ public final class NodeConfig
         electionConfig = electionConfig(reader);
         final String faults = reader.string(FAULTS_FILE_PROP, null);
         faultsFile = null == faults || faults.isBlank() ? null : Path.of(faults);
+        logFormat = reader.oneOf(LOG_FORMAT_PROP, LOG_FORMAT_DEFAULT, "text", "json");
+        logLevel = reader.oneOf(LOG_LEVEL_PROP, LOG_LEVEL_DEFAULT, "trace", "debug", "info", "warn", "error", "off");
 
         logConfig = new LogConfig()
             .directory(dataDirectory.resolve("log"))
@@ -492,6 +502,18 @@ public final class NodeConfig
     public Path faultsFile()
     {
         return faultsFile;
+    }
+
+    /** {@code text} or {@code json}: how logshipd writes its log lines to stdout. */
+    public String logFormat()
+    {
+        return logFormat;
+    }
+
+    /** The least severe level logshipd writes, lower case: trace, debug, info, warn, error or off. */
+    public String logLevel()
+    {
+        return logLevel;
     }
 
     /** Who may lead and when: priorities, timeouts, automatic failover (see ELECTION.md). */

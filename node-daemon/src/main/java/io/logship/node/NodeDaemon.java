@@ -2,6 +2,8 @@ package io.logship.node;
 
 import io.logship.LogshipException;
 import org.agrona.concurrent.ShutdownSignalBarrier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,8 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * {@code logshipd --config FILE}: runs one node in the foreground, logging to stdout, until SIGTERM
- * or SIGINT, then stops cleanly (see {@link Node#close()}) and prints {@code logshipd: node N stopped
+ * {@code logshipd --config FILE}: runs one node in the foreground, logging to stdout ({@link NodeLogging}), until SIGTERM
+ * or SIGINT, then stops cleanly (see {@link Node#close()}) and logs {@code logshipd: node N stopped
  * cleanly}. Under systemd ({@code Type=notify}) it sends READY=1 once the node has recovered its log and joined
  * its cluster (leads, or follows a live leader), or after {@link #JOIN_WAIT_PROP} (10 s) without a leader (the first host
  * of a new cluster), with a STATUS= line saying which (see {@link SystemdNotifier}). SIGTERM on the leader first
@@ -42,10 +44,7 @@ public final class NodeDaemon
 
     public static void main(final String[] args)
     {
-        if (null == System.getProperty("java.util.logging.SimpleFormatter.format"))
-        {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %5$s%6$s%n");
-        }
+        NodeLogging.disableShutdownHook();
         if (args.length == 1 && "--version".equals(args[0]))
         {
             System.out.println("logshipd " + version());
@@ -76,6 +75,10 @@ public final class NodeDaemon
             return;
         }
 
+        // From here on, log lines (the node's and this class's) go through NodeLogging, in the configured format;
+        // the lines above went to stdout/stderr directly, before the config said which format.
+        NodeLogging.configure(config);
+        final Logger logger = LoggerFactory.getLogger(NodeDaemon.class);
         final Node node;
         try
         {
@@ -83,7 +86,9 @@ public final class NodeDaemon
         }
         catch (final LogshipException ex)
         {
-            // Before the barrier exists: its shutdown hook would wait for a close that never comes.
+            // Before the barrier exists: its shutdown hook would wait for a close that never comes. The reason goes
+            // to stderr as one line, like a config error; what the node logged while starting is drained first.
+            NodeLogging.stop();
             System.err.println("logshipd: " + ex.getMessage());
             System.exit(1);
             return;
@@ -93,23 +98,24 @@ public final class NodeDaemon
         {
             final String running = "node " + config.nodeId() + " running on " + config.self() +
                 " (data " + config.dataDirectory() + ")";
-            System.out.println("logshipd: " + running);
-            System.out.flush();
+            logger.info("logshipd: {}", running);
             // Node.start returns once the log is recovered and the transport and duty threads run.
             final SystemdNotifier notifier = SystemdNotifier.fromEnvironment();
             if (notifier.enabled())
             {
-                final String status = awaitJoined(node, notifier, running, signalled,
+                final String status = awaitJoined(node, notifier, running, signalled, logger,
                     Long.getLong(JOIN_WAIT_PROP, JOIN_WAIT_MS_DEFAULT));
                 // Stopped while waiting: systemd is stopping the start job, READY=1 would only confuse it.
                 final String notReady = signalled.get() ? null : notifier.ready(status);
                 if (null != notReady)
                 {
-                    System.err.println("logshipd: cannot tell systemd the node is ready: " + notReady);
+                    logger.warn("logshipd: cannot tell systemd the node is ready: {}", notReady);
                 }
             }
             barrier.await();
             node.close();
+            // After the node's stop, whose lines must still reach stdout; before the barrier lets the JVM halt.
+            NodeLogging.stop();
         }
     }
 
@@ -120,7 +126,7 @@ public final class NodeDaemon
      * {@code systemctl enable --now} returns and the next host can be installed. Main thread, under systemd only.
      */
     static String awaitJoined(final Node node, final SystemdNotifier notifier, final String running,
-        final AtomicBoolean signalled, final long waitMs)
+        final AtomicBoolean signalled, final Logger logger, final long waitMs)
     {
         final long startNs = System.nanoTime();
         final long deadlineNs = startNs + TimeUnit.MILLISECONDS.toNanos(waitMs);
@@ -142,7 +148,7 @@ public final class NodeDaemon
         final String line = running + ", no leader after " +
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms (a new cluster elects one once a " +
             "majority of its nodes runs); serving as " + node.role();
-        System.out.println("logshipd: " + line);
+        logger.info("logshipd: {}", line);
         return line;
     }
 

@@ -80,6 +80,14 @@ class HealthSystemTest
         assertThat(append.type).isEqualTo("histogram");
         assertThat(append.samples.get("logship_journal_append_seconds_count")).as("the leader appended batches")
             .isPositive().isEqualTo(append.samples.get("logship_journal_append_seconds_bucket{le=\"+Inf\"}"));
+        // The leader timed the 200 quorum writes to their commit, the heartbeats' round trips and its store's apply.
+        for (final String histogram : List.of("logship_commit_latency_seconds", "logship_replication_rtt_seconds",
+            "logship_apply_lag_seconds"))
+        {
+            assertHistogramCounted(families, histogram);
+        }
+        assertThat(families.get("logship_log_events_dropped").samples)
+            .as("nothing floods stdout here").containsEntry("logship_log_events_dropped_total", 0.0);
 
         final AdminCliProcess.Result healthy = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "health",
             "--json", "--config", cluster.node(follower).configFile().toString());
@@ -99,6 +107,7 @@ class HealthSystemTest
         assertThat(fsync.type).isEqualTo("histogram");
         assertThat(fsync.samples.get("logship_follower_fsync_seconds_count")).as("the follower fsynced 200 writes")
             .isPositive().isEqualTo(fsync.samples.get("logship_follower_fsync_seconds_bucket{le=\"+Inf\"}"));
+        assertHistogramCounted(followerFamilies, "logship_apply_lag_seconds");
 
         final int epoch = assertState(cluster, leader, "/health", 200, "leader", leader).getInt("epoch");
         assertThat(epoch).as("the leader's epoch").isPositive();
@@ -124,6 +133,16 @@ class HealthSystemTest
         assertThat(degraded.exitCode()).as("%s", degraded).isEqualTo(1);
         assertThat(degraded.stdout()).startsWith("degraded: leader " + next)
             .contains("node " + leader + " (" + TestCluster.HOST + ":" + cluster.port(leader) + "): unreachable");
+    }
+
+    private static void assertHistogramCounted(final Map<String, Family> families, final String name)
+    {
+        final Family family = families.get(name);
+        assertThat(family).as("family %s in %s", name, families.keySet()).isNotNull();
+        assertThat(family.type).isEqualTo("histogram");
+        assertThat(family.samples.get(name + "_count")).as("%s observations", name).isPositive()
+            .isEqualTo(family.samples.get(name + "_bucket{le=\"+Inf\"}"));
+        assertThat(family.samples.get(name + "_sum")).as("%s sum", name).isPositive();
     }
 
     /**

@@ -111,6 +111,7 @@ public final class FeedbackAdapter
         follower.appliedOffset = decoder.appliedOffset();
         follower.lastAckNs = nowNs;
         final long echoed = decoder.echoedTimestampNs();
+        partition.counters().replicationRtt().onAck(follower.nodeId, echoed, nowNs);
         election.onFollowerAck(nowMs(nowNs), follower.nodeId, decoder.epoch(),
             echoed < 0 ? Long.MIN_VALUE / 4 : nowMs(echoed), durable);
     }

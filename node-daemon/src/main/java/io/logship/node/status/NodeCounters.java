@@ -13,6 +13,20 @@ public final class NodeCounters
     private volatile long quarantinedRecords;
     private volatile long leaderDepositions;
     private volatile long faultDroppedMessages;
+    private final CommitLatency commitLatency = new CommitLatency();
+    private final ReplicationRtt replicationRtt = new ReplicationRtt();
+
+    /** The leader's commit latency histogram (AckWaits records into it). */
+    public CommitLatency commitLatency()
+    {
+        return commitLatency;
+    }
+
+    /** The leader's heartbeat round trip histogram (FeedbackAdapter records into it). */
+    public ReplicationRtt replicationRtt()
+    {
+        return replicationRtt;
+    }
 
     // Single writer (the conductor): a plain read-add-write of a volatile is not a lost update here.
     public void onWriteWithoutSession()

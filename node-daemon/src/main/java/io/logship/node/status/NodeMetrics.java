@@ -3,6 +3,7 @@ package io.logship.node.status;
 import io.aeron.AeronCounters;
 import io.aeron.driver.status.SystemCounterDescriptor;
 import io.logship.log.SegmentedLog;
+import io.logship.node.DroppingLogQueuePolicy;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
 import io.logship.node.follower.FollowerFlusher;
@@ -124,6 +125,10 @@ public final class NodeMetrics
             "messages from peers dropped by the faults file (fault injection)", counters::faultDroppedMessages);
         counter(registry, "logship_follower_slow_fsyncs_total", "follower fsyncs over 100 ms", flusher::slowFsyncs);
         registry.register(flusher.fsyncLatency());
+        registry.register(counters.commitLatency().histogram());
+        registry.register(counters.replicationRtt().histogram());
+        counter(registry, "logship_log_events_dropped_total",
+            "log events dropped because the async logging ring was full (stdout too slow)", DroppingLogQueuePolicy::dropped);
         counter(registry, "logship_leader_step_downs_total",
             "times this node stopped leading (lease lost, deposed, demoted, handed over)", counters::leaderDepositions);
         counter(registry, "logship_quarantined_records_total",

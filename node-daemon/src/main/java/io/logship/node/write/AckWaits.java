@@ -78,6 +78,7 @@ public final class AckWaits
     public void add(final AckLevel level, final long correlationId, final long clientId, final long lastOffset,
         final int offsetEpoch, final long deadlineNs, final int count)
     {
+        partition.counters().commitLatency().onAppended(lastOffset, partition.clock().nanoTime());
         (level == AckLevel.ALL ? allWaits : quorumWaits).add(correlationId, clientId, lastOffset, offsetEpoch,
             deadlineNs, count);
     }
@@ -86,6 +87,7 @@ public final class AckWaits
     public int onDutyCycle(final long nowNs)
     {
         int work = 0;
+        partition.counters().commitLatency().onCommitOffset(partition.commitOffset(), nowNs);
         if (partition.election().canAcknowledge(ReplicatedLog.nowMs(nowNs)))
         {
             // Without the lease, committed writes wait: the lease, a new leader, or a step-down answers them.
@@ -104,6 +106,7 @@ public final class AckWaits
     /** Fails every wait: the node stepped down or stops. */
     public void drain(final PendingWrites.Completion completion)
     {
+        partition.counters().commitLatency().clear();
         quorumWaits.drain(completion);
         allWaits.drain(completion);
     }
