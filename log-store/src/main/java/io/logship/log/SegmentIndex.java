@@ -23,7 +23,10 @@ import java.util.Arrays;
  * Like Kafka's offset index it carries no checksum: it is derived data. Entries live in memory and
  * reach the file on {@link #flush}; a missing, torn or inconsistent file is rebuilt from the batch
  * headers, and a lookup that lands on a batch other than the entry promised triggers the same
- * rebuild (see {@link Segment}). Not thread-safe for writes; lookups may race with appends only
+ * rebuild (see {@link Segment}). Writes are serialised on this object: the appending thread adds entries
+ * while the node's I/O thread writes them out as part of a flush (before, the two shared the write buffer
+ * unguarded and the fsync thread died on a {@code BufferOverflowException}); the lock is held for memory
+ * copies and small file writes only, never for an fsync of the log. Lookups may race with appends only
  * through {@link Segment}, which publishes the entry count after the entry is written.
  */
 final class SegmentIndex
@@ -106,7 +109,7 @@ final class SegmentIndex
         return null;
     }
 
-    void add(final int relativeOffset, final int position)
+    synchronized void add(final int relativeOffset, final int position)
     {
         final int n = count;
         ensureCapacity(n + 1);
@@ -148,7 +151,7 @@ final class SegmentIndex
     }
 
     /** Drops entries at or after byte {@code position}, in memory and in the file. */
-    void truncateToPosition(final long position) throws IOException
+    synchronized void truncateToPosition(final long position) throws IOException
     {
         int n = count;
         while (n > 0 && positions[n - 1] >= position)
@@ -163,14 +166,14 @@ final class SegmentIndex
         }
     }
 
-    void clear()
+    synchronized void clear()
     {
         count = 0;
         flushedCount = 0;
     }
 
     /** Writes entries not yet in the file; with {@code fsync}, forces them too (done when sealing). */
-    void flush(final boolean fsync) throws IOException
+    synchronized void flush(final boolean fsync) throws IOException
     {
         final int n = count;
         if (n == flushedCount && !fsync)
@@ -216,7 +219,7 @@ final class SegmentIndex
         return channel;
     }
 
-    void close() throws IOException
+    synchronized void close() throws IOException
     {
         if (null != channel)
         {

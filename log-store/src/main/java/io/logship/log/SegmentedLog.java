@@ -317,8 +317,12 @@ public final class SegmentedLog implements AutoCloseable
         return false;
     }
 
-    /** Seals the active segment and starts a new one at the log end. No-op if the active one is empty. */
-    public void roll()
+    /**
+     * Seals the active segment and starts a new one at the log end. No-op if the active one is empty.
+     * Serialised with {@link #flush()}: a flush on the I/O thread must not force a segment while this seals
+     * it, nor set the durable end back below the one the seal just set.
+     */
+    public synchronized void roll()
     {
         checkWritable();
         final Segment current = active;
