@@ -26,6 +26,11 @@ import static io.logship.node.election.Persistence.NONE;
  *       before the vote is sent; after it, the node refuses everything from below E, so it votes at most
  *       once per epoch. A repeated request from the candidate it voted for is granted again (lost
  *       replies).</li>
+ *   <li><b>Pre-vote</b>: an automatic candidacy first asks {@code RequestVote{E, preVote}} — "could I win
+ *       E?" — and stays a follower; a voter answers by the grant rule's checks but persists nothing and
+ *       touches no timer. Only a majority of pre-vote grants starts the real candidacy, so a node that is
+ *       cut off or paused never raises its epoch and cannot depose a live leader when it returns. A
+ *       handover and an operator's promotion stand at once (docs/DESIGN.md#pre-vote).</li>
  *   <li><b>Lead</b> with grants from a majority of the configured members, itself included; persist
  *       {@code leaderId = self}, then {@link Outbox#becomeLeader} appends the NOOP that opens the epoch.</li>
  *   <li><b>Lease</b>: followers ack every leader message, echoing the leader's send timestamp; the
