@@ -315,9 +315,9 @@ final class LogReplica
 
         @Override
         public void sendVote(final int to, final int voteEpoch, final int candidateId, final int voterEpoch,
-            final boolean granted)
+            final boolean granted, final boolean preVote)
         {
-            electionPublisher.sendVote(to, voteEpoch, candidateId, voterEpoch, granted);
+            electionPublisher.sendVote(to, voteEpoch, candidateId, voterEpoch, granted, preVote);
         }
 
         @Override

@@ -65,8 +65,16 @@ public final class ElectionAdapter
             case VoteDecoder.TEMPLATE_ID ->
             {
                 final VoteDecoder vote = decoders.vote(buffer, position, length);
-                election.onVote(nowMs(), vote.voterId(), vote.epoch(), vote.granted() == BooleanType.TRUE,
-                    vote.voterEpoch());
+                if (vote.flags().preVote())
+                {
+                    election.onPreVote(nowMs(), vote.voterId(), vote.epoch(), vote.granted() == BooleanType.TRUE,
+                        vote.voterEpoch());
+                }
+                else
+                {
+                    election.onVote(nowMs(), vote.voterId(), vote.epoch(), vote.granted() == BooleanType.TRUE,
+                        vote.voterEpoch());
+                }
             }
             case HandoverDecoder.TEMPLATE_ID ->
             {
@@ -87,12 +95,15 @@ public final class ElectionAdapter
 
     private void onRequestVote(final RequestVoteDecoder decoder)
     {
+        final boolean preVote = decoder.flags().preVote();
         final int flags = (decoder.flags().forced() ? ElectionState.FLAG_FORCED : 0) |
-            (decoder.flags().graceful() ? ElectionState.FLAG_GRACEFUL : 0);
+            (decoder.flags().graceful() ? ElectionState.FLAG_GRACEFUL : 0) |
+            (preVote ? ElectionState.FLAG_PRE_VOTE : 0);
         final Vote vote = partition.election().onRequestVote(nowMs(), decoder.candidateId(),
             decoder.epoch(), decoder.lastLogEpoch(), decoder.logEndOffset(), flags);
-        logger.log(INFO, "Node " + partition.nodeId() + (vote.granted() ? " votes for" : " does not vote for") +
-            " node " + decoder.candidateId() + " in epoch " + decoder.epoch() + (vote.granted() ? "" : ": " +
-            vote.reason()));
+        final String verb = preVote ? (vote.granted() ? " would vote for" : " would not vote for") :
+            (vote.granted() ? " votes for" : " does not vote for");
+        logger.log(INFO, "Node " + partition.nodeId() + verb + " node " + decoder.candidateId() + " in epoch " +
+            decoder.epoch() + (preVote ? " (pre-vote)" : "") + (vote.granted() ? "" : ": " + vote.reason()));
     }
 }

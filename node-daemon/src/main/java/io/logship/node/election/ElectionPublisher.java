@@ -40,12 +40,13 @@ public final class ElectionPublisher
             .epoch(voteEpoch).candidateId(nodeId).lastLogEpoch(lastLogEpoch).logEndOffset(logEndOffset);
         requestVoteEncoder.flags().clear()
             .forced((flags & ElectionState.FLAG_FORCED) != 0)
-            .graceful((flags & ElectionState.FLAG_GRACEFUL) != 0);
+            .graceful((flags & ElectionState.FLAG_GRACEFUL) != 0)
+            .preVote((flags & ElectionState.FLAG_PRE_VOTE) != 0);
         publisher.offer(requestVoteEncoder);
     }
 
     public void sendVote(final int to, final int voteEpoch, final int candidateId, final int voterEpoch,
-        final boolean granted)
+        final boolean granted, final boolean preVote)
     {
         final BoundedPublisher publisher = peers.election(to);
         if (null == publisher)
@@ -55,6 +56,7 @@ public final class ElectionPublisher
         voteEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
             .epoch(voteEpoch).voterId(nodeId).candidateId(candidateId).voterEpoch(voterEpoch)
             .granted(granted ? BooleanType.TRUE : BooleanType.FALSE);
+        voteEncoder.flags().clear().preVote(preVote);
         publisher.offer(voteEncoder);
     }
 

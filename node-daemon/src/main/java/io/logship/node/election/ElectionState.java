@@ -26,6 +26,11 @@ import static io.logship.node.election.Persistence.NONE;
  *       before the vote is sent; after it, the node refuses everything from below E, so it votes at most
  *       once per epoch. A repeated request from the candidate it voted for is granted again (lost
  *       replies).</li>
+ *   <li><b>Pre-vote</b>: an automatic candidacy first asks {@code RequestVote{E, preVote}} — "could I win
+ *       E?" — and stays a follower; a voter answers by the grant rule's checks but persists nothing and
+ *       touches no timer. Only a majority of pre-vote grants starts the real candidacy, so a node that is
+ *       cut off or paused never raises its epoch and cannot depose a live leader when it returns. A
+ *       handover and an operator's promotion stand at once (docs/DESIGN.md#pre-vote).</li>
  *   <li><b>Lead</b> with grants from a majority of the configured members, itself included; persist
  *       {@code leaderId = self}, then {@link Outbox#becomeLeader} appends the NOOP that opens the epoch.</li>
  *   <li><b>Lease</b>: followers ack every leader message, echoing the leader's send timestamp; the
@@ -62,6 +67,11 @@ public final class ElectionState
     public static final int FLAG_FORCED = 1;
     /** {@code VoteFlags.graceful}: a switchover handed over by a live leader; skips the recency check. */
     public static final int FLAG_GRACEFUL = 2;
+    /**
+     * {@code VoteFlags.preVote}: "could I win {@code epoch}?" The voter answers as it would a real request but
+     * persists nothing, so the question never raises an epoch ({@link #onRequestVote}).
+     */
+    public static final int FLAG_PRE_VOTE = 4;
 
     /** The most members a cluster may have: one reserved epoch slot each ({@link EpochNumbers}). */
     static final int MAX_MEMBERS = EpochNumbers.MAX_MEMBERS;
@@ -90,6 +100,9 @@ public final class ElectionState
     private final Set<Integer> grants = new HashSet<>();
     private final Set<Integer> denials = new HashSet<>();
     private int candidacyFlags;
+    /** A pre-vote round is running: still a follower, asking for {@link #preVoteEpoch} with nothing persisted. */
+    private boolean preVoting;
+    private int preVoteEpoch;
     private boolean manualCandidacy;
     private long roundDeadlineMs;
     private long lastRequestSentMs;
@@ -147,9 +160,20 @@ public final class ElectionState
         {
             case FOLLOWER ->
             {
-                if (autoCandidacy && config.autoFailoverEnabled() && nowMs >= candidacyAtMs)
+                if (preVoting)
                 {
-                    startCandidacy(nowMs, 0, false);
+                    if (nowMs >= roundDeadlineMs)
+                    {
+                        failRound(nowMs);
+                    }
+                    else if (nowMs - lastRequestSentMs >= config.heartbeatIntervalMs())
+                    {
+                        sendRequests(nowMs, true);
+                    }
+                }
+                else if (autoCandidacy && config.autoFailoverEnabled() && nowMs >= candidacyAtMs)
+                {
+                    startPreVote(nowMs);
                 }
             }
             case CANDIDATE ->
@@ -199,6 +223,7 @@ public final class ElectionState
             outbox.becomeFollower(epoch, leaderId);
         }
         lastLeaderContactMs = nowMs;
+        preVoting = false; // the leader is alive after all
         failedRounds = 0;
         peerPositions.clear();
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
@@ -207,7 +232,8 @@ public final class ElectionState
 
     /**
      * A {@code RequestVote}. Decides, persists a grant, sends the {@code Vote} through the outbox and
-     * returns it.
+     * returns it. A pre-vote ({@link #FLAG_PRE_VOTE}) is decided by the same rules but changes nothing here:
+     * no epoch, no vote, no timer (see {@link #onPreVoteRequest}).
      */
     public Vote onRequestVote(final long nowMs, final int candidateId, final int proposedEpoch,
         final int candidateLastLogEpoch, final long candidateLogEndOffset, final int flags)
@@ -215,6 +241,10 @@ public final class ElectionState
         if (!config.priorities().containsKey(candidateId) || candidateId == selfId)
         {
             return new Vote(proposedEpoch, selfId, candidateId, epoch, false, "not a peer");
+        }
+        if ((flags & FLAG_PRE_VOTE) != 0)
+        {
+            return onPreVoteRequest(nowMs, candidateId, proposedEpoch, candidateLastLogEpoch, candidateLogEndOffset);
         }
         final boolean forced = (flags & FLAG_FORCED) != 0;
         final boolean graceful = (flags & FLAG_GRACEFUL) != 0;
@@ -264,14 +294,82 @@ public final class ElectionState
                 outbox.becomeFollower(epoch, NONE);
             }
             // Give the candidate a full round before standing ourselves.
+            preVoting = false;
             scheduleCandidacy(nowMs, config.electionTimeoutMs());
         }
         final boolean granted = null == denial;
-        outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, granted);
+        outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, granted, false);
         return new Vote(proposedEpoch, selfId, candidateId, epoch, granted, granted ? "granted" : denial);
     }
 
-    /** A {@code Vote} reply to this node's request. */
+    /**
+     * A pre-vote: would this node grant {@code proposedEpoch} to the candidate now? Yes iff the epoch is above
+     * its own, the candidate's log is at least as up to date, and no live leader was heard within the election
+     * timeout (nor does it hold a lease itself). Nothing is persisted and its own candidacy timer is left alone,
+     * so a node that asks over and over (cut off, or just resumed from a pause) changes nobody's state; only
+     * the real request that follows a majority of pre-vote grants does.
+     */
+    private Vote onPreVoteRequest(final long nowMs, final int candidateId, final int proposedEpoch,
+        final int candidateLastLogEpoch, final long candidateLogEndOffset)
+    {
+        // Ranking information only; highestProposedEpoch stays: the asker has not voted for itself.
+        peerPositions.put(candidateId, new long[] {candidateLastLogEpoch, candidateLogEndOffset});
+        final int ownLastEpoch = log.lastLogEpoch();
+        final long ownEnd = log.logEndOffset();
+        final String denial;
+        if (proposedEpoch <= epoch)
+        {
+            denial = "epoch " + proposedEpoch + " is not above " + epoch;
+        }
+        else if (compare(candidateLastLogEpoch, candidateLogEndOffset, ownLastEpoch, ownEnd) < 0)
+        {
+            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind (" +
+                ownLastEpoch + ", " + ownEnd + ")";
+            if (role == ElectionRole.FOLLOWER && !preVoting && !leaderHeardRecently(nowMs))
+            {
+                // As for a real request: this node is more up to date and no leader is alive, so it stands soon.
+                candidacyAtMs = Math.min(candidacyAtMs, nowMs + jitter());
+            }
+        }
+        else if (leaderHeardRecently(nowMs))
+        {
+            denial = role == ElectionRole.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
+                "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
+        }
+        else
+        {
+            denial = null;
+        }
+        final boolean granted = null == denial;
+        outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, granted, true);
+        return new Vote(proposedEpoch, selfId, candidateId, epoch, granted, granted ? "pre-vote granted" : denial);
+    }
+
+    /**
+     * A {@code Vote} answering this node's pre-vote request ({@code VoteFlags.preVote} set). A majority of grants,
+     * itself counted, starts the real candidacy for the epoch asked about; too many refusals end the round
+     * with the epoch unchanged.
+     */
+    public void onPreVote(final long nowMs, final int voterId, final int voteEpoch, final boolean granted,
+        final int voterEpoch)
+    {
+        if (voterEpoch > epoch)
+        {
+            onHigherEpochSeen(nowMs, voterEpoch, NONE);
+            return;
+        }
+        if (!preVoting || role != ElectionRole.FOLLOWER || voteEpoch != preVoteEpoch ||
+            !config.priorities().containsKey(voterId) || voterId == selfId)
+        {
+            return;
+        }
+        if (countAnswer(nowMs, voterId, granted))
+        {
+            startCandidacy(nowMs, 0, false);
+        }
+    }
+
+    /** A {@code Vote} reply to this node's (real) request. */
     public void onVote(final long nowMs, final int voterId, final int voteEpoch, final boolean granted,
         final int voterEpoch)
     {
@@ -285,16 +383,22 @@ public final class ElectionState
         {
             return;
         }
+        if (countAnswer(nowMs, voterId, granted))
+        {
+            becomeLeader(nowMs);
+        }
+    }
+
+    /** Counts one answer of the running round; true once a majority granted, fails the round once it cannot. */
+    private boolean countAnswer(final long nowMs, final int voterId, final boolean granted)
+    {
         if (granted)
         {
             denials.remove(voterId);
             grants.add(voterId);
-            if (grants.size() >= config.majority())
-            {
-                becomeLeader(nowMs);
-            }
+            return grants.size() >= config.majority();
         }
-        else if (!grants.contains(voterId))
+        if (!grants.contains(voterId))
         {
             denials.add(voterId);
             if (denials.size() > config.memberCount() - config.majority())
@@ -302,6 +406,7 @@ public final class ElectionState
                 failRound(nowMs);
             }
         }
+        return false;
     }
 
     /**
@@ -347,6 +452,7 @@ public final class ElectionState
         }
         persist(seenEpoch, seenLeaderId == selfId ? NONE : seenLeaderId, NONE);
         role = ElectionRole.FOLLOWER;
+        preVoting = false;
         resetLeaderState();
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
         outbox.becomeFollower(epoch, leaderId);
@@ -562,8 +668,31 @@ public final class ElectionState
     // ---------------------------------------------------------------------------------------------
     // Internals
 
+    /**
+     * Asks the peers whether this node could win the epoch it would propose, before proposing it: an automatic
+     * candidacy only (an operator's promotion and a handover stand at once, as etcd's leader transfer skips
+     * its pre-vote). Persists nothing; the node stays a follower and any leader contact ends the round.
+     */
+    private void startPreVote(final long nowMs)
+    {
+        preVoting = true;
+        preVoteEpoch = EpochNumbers.electionEpochAfter(Math.max(epoch, highestProposedEpoch));
+        candidacyFlags = FLAG_PRE_VOTE;
+        manualCandidacy = false;
+        grants.clear();
+        denials.clear();
+        grants.add(selfId);
+        roundDeadlineMs = nowMs + config.voteRoundTimeoutMs();
+        sendRequests(nowMs, false);
+        if (grants.size() >= config.majority())
+        {
+            startCandidacy(nowMs, 0, false); // a one-node cluster
+        }
+    }
+
     private void startCandidacy(final long nowMs, final int flags, final boolean manual)
     {
+        preVoting = false;
         final boolean forced = (flags & FLAG_FORCED) != 0;
         // Above every epoch a candidate has proposed to us: a peer standing in epoch E has voted for itself
         // in E and can only grant above it (otherwise two candidates that deny each other's log or
@@ -598,11 +727,12 @@ public final class ElectionState
         lastRequestSentMs = nowMs;
         final int lastEpoch = log.lastLogEpoch();
         final long end = log.logEndOffset();
+        final int askedEpoch = preVoting ? preVoteEpoch : epoch;
         for (final int peer : config.priorities().keySet())
         {
             if (peer != selfId && (!onlyUnanswered || !(grants.contains(peer) || denials.contains(peer))))
             {
-                outbox.sendRequestVote(peer, epoch, lastEpoch, end, candidacyFlags);
+                outbox.sendRequestVote(peer, askedEpoch, lastEpoch, end, candidacyFlags);
             }
         }
     }
@@ -610,6 +740,13 @@ public final class ElectionState
     private void failRound(final long nowMs)
     {
         failedRounds++;
+        if (preVoting)
+        {
+            // Nothing was persisted and the role never changed: just ask again after the back-off.
+            preVoting = false;
+            candidacyAtMs = nowMs + backoffDelayMs();
+            return;
+        }
         role = ElectionRole.FOLLOWER;
         outbox.becomeFollower(epoch, NONE);
         if (manualCandidacy && !config.autoFailoverEnabled())

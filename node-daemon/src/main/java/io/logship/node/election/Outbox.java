@@ -7,11 +7,18 @@ package io.logship.node.election;
  */
 public interface Outbox
 {
-    /** Send {@code RequestVote{epoch, candidateId = self, lastLogEpoch, logEndOffset, flags}} to {@code to}. */
+    /**
+     * Send {@code RequestVote{epoch, candidateId = self, lastLogEpoch, logEndOffset, flags}} to {@code to}. With
+     * {@link ElectionState#FLAG_PRE_VOTE} in {@code flags} it only asks whether {@code epoch} could be won: nothing
+     * is persisted on either side.
+     */
     void sendRequestVote(int to, int epoch, int lastLogEpoch, long logEndOffset, int flags);
 
-    /** Send {@code Vote{epoch, voterId = self, candidateId, voterEpoch, granted}} to {@code to} (the candidate). */
-    void sendVote(int to, int epoch, int candidateId, int voterEpoch, boolean granted);
+    /**
+     * Send {@code Vote{epoch, voterId = self, candidateId, voterEpoch, granted, flags.preVote}} to {@code to} (the
+     * candidate). A pre-vote answer ({@code preVote}) was persisted nowhere; a real grant was persisted first.
+     */
+    void sendVote(int to, int epoch, int candidateId, int voterEpoch, boolean granted, boolean preVote);
 
     /**
      * Graceful switchover: tell {@code to}, which holds everything this leader wrote, to stand for

@@ -50,6 +50,12 @@ class ElectionSimulationTest
      */
     private static final int MIN_SEEDS = 500;
 
+    /** Schedules of the "partitioned node returns" test, each run with 3 and with 5 nodes. */
+    private static final int RETURN_SEEDS = 60;
+    private static final long RETURN_MAX_ABSENCE_MS = 10_000;
+    /** How long the cluster runs after the node returned: several election timeouts. */
+    private static final long RETURN_AFTER_MS = 2_000;
+
     /** Seeds the deliberate-flaw tests search, from the base seed, for the flaw's first violation. */
     private static final int FLAW_SEARCH_SEEDS = 600;
 
@@ -164,6 +170,87 @@ class ElectionSimulationTest
         assertThat(failure.description()).as("replay: %s",
             replayCommand("shouldFindTheLeaseFlawWhenTheLeaseIsCountedFromAckReceipt", failure.seed()))
             .contains("both hold a leader lease");
+    }
+
+    /**
+     * The "partitioned node returns" schedule (issue 10): a healthy cluster with a leader; one follower is cut
+     * off or paused (SIGSTOP) for 0.5–10 s, then returns. Pre-vote must keep both the returning node and
+     * everybody else from standing: no candidacy while the leader is live and reaches a majority (checked
+     * as it happens), and at the end the same leader leads the same epoch on every node. Every other
+     * invariant is checked too.
+     */
+    @Test
+    void shouldHoldNoElectionWhenAPartitionedOrPausedFollowerReturns()
+    {
+        final int seeds = SINGLE_SEED >= 0 ? 1 : FIXED_SEEDS > 0 ? FIXED_SEEDS : RETURN_SEEDS;
+        long pauses = 0;
+        long longestMs = 0;
+        for (long seed = firstSeed(); seed < firstSeed() + seeds; seed++)
+        {
+            for (final int size : new int[] {3, 5})
+            {
+                final SimulatedCluster cluster = new SimulatedCluster(seed, size, calmFaults(seed), SINGLE_SEED >= 0);
+                try
+                {
+                    final long[] shape = partitionedNodeReturns(cluster);
+                    pauses += shape[0];
+                    longestMs = Math.max(longestMs, shape[1]);
+                }
+                catch (final Throwable ex)
+                {
+                    System.out.println("FAILED seed " + seed + " (" + size + " nodes): " + ex + "\nreplay with: " +
+                        replayCommand("shouldHoldNoElectionWhenAPartitionedOrPausedFollowerReturns", seed) +
+                        "\n--- trace tail ---\n" + cluster.trace() + "\n--- state ---\n" + cluster.summary());
+                    fail("seed " + seed + " (" + size + " nodes): " + ex.getMessage(), ex);
+                }
+                if (SINGLE_SEED >= 0)
+                {
+                    System.out.println(cluster.trace() + "\n" + cluster.summary());
+                }
+            }
+        }
+        System.out.printf("partitioned node returns: %d schedules (3 and 5 nodes; %d paused, the rest cut off), " +
+            "absences up to %d ms, no election%n", 2 * seeds, pauses, longestMs);
+    }
+
+    /** No loss and no late delivery (the invariant is about a leader that is live and reachable); duplicates. */
+    private static SimulatedCluster.Faults calmFaults(final long seed)
+    {
+        final SimulatedCluster.Faults faults = new SimulatedCluster.Faults();
+        faults.meanFaultIntervalMs = Long.MAX_VALUE;
+        faults.duplicateProbability = seed % 2 == 0 ? 0 : 0.03;
+        return faults;
+    }
+
+    /** Runs the schedule; returns {1 if the node was paused else 0, how long it was away}. */
+    private static long[] partitionedNodeReturns(final SimulatedCluster cluster)
+    {
+        final long startMs = 1_500;
+        cluster.scheduleClientWrites(0, startMs + RETURN_MAX_ABSENCE_MS + RETURN_AFTER_MS);
+        cluster.runUntil(startMs);
+        final SimulatedCluster.SimNode leader = cluster.leaderWithLease();
+        if (null == leader)
+        {
+            throw new SimulatedCluster.InvariantViolation("seed " + cluster.seed + ": no leader with a lease by " +
+                startMs + " ms on a healthy network\n" + cluster.summary());
+        }
+        final int epoch = leader.election.epoch();
+        int away = 1 + cluster.random.nextInt(cluster.size - 1);
+        away = away >= leader.id ? away + 1 : away; // a follower
+        final boolean pause = cluster.random.nextBoolean();
+        final long absenceMs = 500 + cluster.random.nextInt((int)RETURN_MAX_ABSENCE_MS - 500 + 1);
+        cluster.cutOffAndReturn(away, pause, absenceMs);
+        cluster.runUntil(startMs + absenceMs + RETURN_AFTER_MS);
+        cluster.checkEnd();
+        assertThat(cluster.leaderWithLease()).as("seed %d: a leader after node %d returned", cluster.seed, away)
+            .isNotNull();
+        assertThat(cluster.leaderWithLease().id).as("seed %d: the same leader", cluster.seed).isEqualTo(leader.id);
+        for (int id = 1; id <= cluster.size; id++)
+        {
+            assertThat(cluster.node(id).election.epoch()).as("seed %d: node %d's epoch after node %d %s for %d ms",
+                cluster.seed, id, away, pause ? "was paused" : "was cut off", absenceMs).isEqualTo(epoch);
+        }
+        return new long[] {pause ? 1 : 0, absenceMs};
     }
 
     /** Seeds to run: one with -Dlogship.sim.seed, the fixed count if set, else as many as the budget allows. */

@@ -57,9 +57,9 @@ class ElectionStateTest
 
         @Override
         public void sendVote(final int to, final int epoch, final int candidateId, final int voterEpoch,
-            final boolean granted)
+            final boolean granted, final boolean preVote)
         {
-            events.add("vote " + to + " " + epoch + " " + granted);
+            events.add((preVote ? "preVote " : "vote ") + to + " " + epoch + " " + granted);
         }
 
         @Override
@@ -400,9 +400,21 @@ class ElectionStateTest
         {
             now = Math.max(now, state.candidacyAtMs());
             state.onTick(now);
-            assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
-            state.onVote(now, 2, state.epoch(), false, state.epoch());
-            state.onVote(now, 3, state.epoch(), false, state.epoch());
+            final int asked = state.epoch() + 1;
+            if (round % 2 == 0)
+            {
+                // Refused at the pre-vote: the round fails with the epoch unchanged.
+                state.onPreVote(now, 2, asked, false, state.epoch());
+                state.onPreVote(now, 3, asked, false, state.epoch());
+                assertThat(state.epoch()).isEqualTo(asked - 1);
+            }
+            else
+            {
+                state.onPreVote(now, 2, asked, true, state.epoch());
+                assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
+                state.onVote(now, 2, state.epoch(), false, state.epoch());
+                state.onVote(now, 3, state.epoch(), false, state.epoch());
+            }
             assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
             assertThat(state.candidacyAtMs() - now)
                 .isBetween(ElectionConfig.BACKOFF_MIN_MS_DEFAULT, ElectionConfig.BACKOFF_MAX_MS_DEFAULT);
@@ -685,11 +697,172 @@ class ElectionStateTest
 
         assertThat(follower.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.events).contains("follower 4 -1");
-        // Three nodes fail over on their own: after a back-off it stands again.
-        follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT + ElectionConfig.BACKOFF_MAX_MS_DEFAULT +
-            ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT + 3 * ElectionConfig.CANDIDACY_STEP_MS_DEFAULT +
-            ElectionConfig.ELECTION_JITTER_MS_DEFAULT);
+        // Three nodes fail over on their own: after a back-off it asks again (a pre-vote), and stands on a grant.
+        final long later = silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT +
+            ElectionConfig.BACKOFF_MAX_MS_DEFAULT + ElectionConfig.ELECTION_TIMEOUT_MS_DEFAULT +
+            3 * ElectionConfig.CANDIDACY_STEP_MS_DEFAULT + ElectionConfig.ELECTION_JITTER_MS_DEFAULT;
+        follower.onTick(later);
+        assertThat(recorder.events).contains("requestVote 2 5 flags " + ElectionState.FLAG_PRE_VOTE);
+        assertThat(follower.elections()).isEqualTo(1);
+        follower.onPreVote(later, 3, 5, true, 4);
         assertThat(follower.elections()).isEqualTo(2);
+        assertThat(follower.epoch()).isEqualTo(5);
+    }
+
+    @Test
+    void shouldAskAPreVoteBeforeStandingAndKeepItsEpochWhenRefused()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        final long at = state.candidacyAtMs();
+        state.onTick(at);
+
+        assertThat(recorder.events).containsExactly(
+            "requestVote 2 4 flags " + ElectionState.FLAG_PRE_VOTE, "requestVote 3 4 flags " + ElectionState.FLAG_PRE_VOTE);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
+        state.onPreVote(at + 2, 2, 4, false, 3); // the leader is alive for node 2
+        state.onPreVote(at + 3, 3, 4, false, 3);
+
+        assertThat(state.epoch()).isEqualTo(3);
+        assertThat(recorder.state).isEqualTo(new Persistence.State(3, 2, NONE));
+        assertThat(recorder.has("persist")).isFalse();
+        assertThat(recorder.has("candidate")).isFalse();
+        assertThat(state.elections()).isZero();
+        assertThat(state.candidacyAtMs() - (at + 3))
+            .isBetween(ElectionConfig.BACKOFF_MIN_MS_DEFAULT, ElectionConfig.BACKOFF_MAX_MS_DEFAULT);
+    }
+
+    @Test
+    void shouldKeepItsEpochWhenAPreVoteRoundGoesUnanswered()
+    {
+        // Cut off from everyone: round after round times out, and the epoch never moves.
+        final ElectionState state = followerOfTwo(1_000);
+        for (long now = 1_000; now < 11_000; now += 5)
+        {
+            state.onTick(now);
+        }
+        assertThat(recorder.events.stream().filter(e -> e.startsWith("requestVote 2 4 flags 4")).count())
+            .isGreaterThan(10);
+        assertThat(state.epoch()).isEqualTo(3);
+        assertThat(recorder.has("persist")).isFalse();
+        assertThat(state.elections()).isZero();
+    }
+
+    @Test
+    void shouldStandForTheAskedEpochOnAMajorityOfPreVoteGrants()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        final long at = state.candidacyAtMs();
+        state.onTick(at);
+        recorder.events.clear();
+        state.onPreVote(at + 1, 2, 3, true, 3); // an answer about another epoch: ignored
+        state.onVote(at + 1, 2, 4, true, 3); // not a pre-vote answer: ignored while asking
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
+
+        state.onPreVote(at + 2, 3, 4, true, 3);
+
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
+        assertThat(recorder.events).containsExactly("persist 4/-1/1", "candidate 4", "requestVote 2 4 flags 0",
+            "requestVote 3 4 flags 0");
+        // A late pre-vote grant is no vote: it does not make the candidate leader.
+        state.onPreVote(at + 3, 2, 4, true, 3);
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
+        state.onVote(at + 4, 2, 4, true, 4);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+    }
+
+    @Test
+    void shouldEndThePreVoteRoundWhenTheLeaderIsHeard()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        final long at = state.candidacyAtMs();
+        state.onTick(at);
+        state.onLeaderContact(at + 1, 3, 2); // a paused node resumes and reads the leader's heartbeat
+
+        state.onPreVote(at + 2, 3, 4, true, 3);
+
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
+        assertThat(state.epoch()).isEqualTo(3);
+        assertThat(state.leaderId()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldAdoptAHigherEpochARefusedPreVoteReports()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        final long at = state.candidacyAtMs();
+        state.onTick(at);
+
+        state.onPreVote(at + 1, 3, 4, false, 6);
+
+        assertThat(state.epoch()).isEqualTo(6);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
+        state.onTick(state.candidacyAtMs());
+        assertThat(recorder.events).contains("requestVote 2 7 flags " + ElectionState.FLAG_PRE_VOTE);
+    }
+
+    @Test
+    void shouldGrantAPreVoteOnlyAfterTheElectionTimeoutOfSilenceAndPersistNothing()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        assertThat(state.onRequestVote(1_000 + ET - 1, 3, 4, 3, 100, ElectionState.FLAG_PRE_VOTE).reason())
+            .isEqualTo("leader 2 was heard " + (ET - 1) + " ms ago");
+        final long candidacyAt = state.candidacyAtMs();
+
+        final Vote vote = state.onRequestVote(1_000 + ET, 3, 4, 3, 100, ElectionState.FLAG_PRE_VOTE);
+
+        assertThat(vote.granted()).isTrue();
+        assertThat(recorder.events).containsExactly("preVote 3 4 false", "preVote 3 4 true");
+        assertThat(state.epoch()).isEqualTo(3);
+        assertThat(state.votedFor()).isEqualTo(NONE);
+        assertThat(state.candidacyAtMs()).as("its own timer is left alone").isEqualTo(candidacyAt);
+        // Not bound by it: the real vote of epoch 4 may still go to another candidate.
+        assertThat(state.onRequestVote(1_000 + ET, 2, 4, 3, 100, 0).granted()).isTrue();
+        assertThat(state.votedFor()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRefuseAPreVoteForAnEpochNotAboveItsOwnOrFromACandidateThatIsBehind()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        assertThat(state.onRequestVote(1_000 + ET, 3, 3, 3, 100, ElectionState.FLAG_PRE_VOTE).reason())
+            .isEqualTo("epoch 3 is not above 3");
+        assertThat(state.onRequestVote(1_000 + ET, 3, 4, 3, 99, ElectionState.FLAG_PRE_VOTE).reason())
+            .isEqualTo("candidate log (3, 99) is behind (3, 100)");
+        assertThat(recorder.has("persist")).isFalse();
+    }
+
+    @Test
+    void shouldRefuseAPreVoteWhileItLeadsAndHoldsItsLeaseAndStayLeader()
+    {
+        final ElectionState state = leaderOfThree();
+        state.onFollowerAck(10, 2, 1, 10, 1);
+
+        final Vote vote = state.onRequestVote(20, 3, 2, 5, 1_000, ElectionState.FLAG_PRE_VOTE);
+
+        assertThat(vote.reason()).isEqualTo("this node leads epoch 1 and holds its lease");
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+        assertThat(state.epoch()).isEqualTo(1);
+        assertThat(recorder.events).containsExactly("preVote 3 2 false");
+    }
+
+    @Test
+    void shouldStandWithoutAPreVoteWhenHandedOverForcedOrPromoted()
+    {
+        final ElectionState handedOver = followerOfTwo(1_000);
+        handedOver.onHandover(1_001, 2, 3);
+        assertThat(handedOver.role()).isEqualTo(ElectionRole.CANDIDATE);
+        assertThat(recorder.events).startsWith("persist 4/-1/1", "candidate 4",
+            "requestVote 2 4 flags " + ElectionState.FLAG_GRACEFUL);
+
+        final ElectionState forced = followerOfTwo(1_000);
+        forced.promote(1_001, 1, true);
+        assertThat(forced.role()).isEqualTo(ElectionRole.LEADER);
+        assertThat(recorder.events).noneMatch(e -> e.endsWith("flags " + ElectionState.FLAG_PRE_VOTE));
+
+        final ElectionState promoted = followerOfTwo(1_000);
+        promoted.promote(1_000 + ET, 1, false);
+        assertThat(promoted.role()).isEqualTo(ElectionRole.CANDIDATE);
+        assertThat(recorder.events).startsWith("persist 4/-1/1", "candidate 4", "requestVote 2 4 flags 0");
     }
 
     @Test

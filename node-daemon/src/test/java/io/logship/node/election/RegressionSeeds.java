@@ -48,8 +48,9 @@ final class RegressionSeeds
         new Fixed(5, 148_658_754_191L, "a stale-epoch leader is not asked for entries committed later"));
 
     static final List<Deliberate> DELIBERATE = List.of(
-        // ELECTION.md flaw 1: a lease counted from ack receipt outlives the leader's deposition.
-        new Deliberate(3, 19, "lease counted from ack receipt", faults -> faults.leaseFromReceipt = true,
+        // ELECTION.md flaw 1: a lease counted from ack receipt outlives the leader's deposition. Seed 19 found it
+        // first; pre-vote changed every schedule's course, and 15 is now the first seed from 0 that finds it.
+        new Deliberate(3, 15, "lease counted from ack receipt", faults -> faults.leaseFromReceipt = true,
             "both hold a leader lease"));
     // ELECTION.md flaw 3 (the node's old one-round reconciliation, seed 98) is no longer a deliberate flaw:
     // the simulation now runs the node's own LogReconciler, so there is no second copy to switch to.

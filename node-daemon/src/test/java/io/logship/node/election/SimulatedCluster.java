@@ -34,7 +34,9 @@ import static io.logship.node.election.Persistence.NONE;
  * at most one leader per epoch; no node's epoch decreases; committed prefixes never diverge and a
  * committed entry is never truncated; every acknowledged quorum/all write is in every later leader's log
  * at its offset; a node acknowledges only while its lease holds, and no two nodes hold a lease at the
- * same instant; a two-node cluster never stands for election on its own.
+ * same instant; a two-node cluster never stands for election on its own; a pre-vote changes no persisted
+ * state; and, in the "partitioned node returns" schedule ({@link #cutOffAndReturn}), no node stands while the
+ * leader is live and connected to a majority.
  */
 final class SimulatedCluster
 {
@@ -107,7 +109,8 @@ final class SimulatedCluster
     {
     }
 
-    private record VoteMsg(int epoch, int voterId, int candidateId, int voterEpoch, boolean granted) implements Msg
+    private record VoteMsg(int epoch, int voterId, int candidateId, int voterEpoch, boolean granted, boolean preVote)
+        implements Msg
     {
     }
 
@@ -156,6 +159,8 @@ final class SimulatedCluster
     private long firstAckAtMs = -1;
     private int firstAckBy = NONE;
     private int adminDepth;
+    /** Set by {@link #cutOffAndReturn}: from then on no node may stand while a live leader reaches a majority. */
+    private boolean noElectionWhileLeaderConnected;
     long elections;
     long writesAcknowledged;
     long eventsRun;
@@ -422,6 +427,47 @@ final class SimulatedCluster
         log("admin: promote " + id + " → " + outcome.message());
     }
 
+    /**
+     * The "partitioned node returns" schedule: from now, node {@code id} is cut off for {@code durationMs} (every
+     * link down both ways), or paused as by SIGSTOP (no ticks; what is sent to it waits until it resumes), then
+     * returns. From now on the invariant "no election while the leader is live and connected to a majority"
+     * holds (checked whenever a node stands, see {@link SimNode#becomeCandidate}).
+     */
+    void cutOffAndReturn(final int id, final boolean pause, final long durationMs)
+    {
+        noElectionWhileLeaderConnected = true;
+        if (pause)
+        {
+            nodes[id].pausedUntilMs = nowMs + durationMs;
+            log("pause node " + id + " for " + durationMs + " ms");
+        }
+        else
+        {
+            isolate(id);
+            at(nowMs + durationMs, this::healLinks);
+        }
+    }
+
+    /** The leader holding its lease if it is live (not paused) and reaches a majority both ways, or null. */
+    private SimNode leaderConnectedToAMajority()
+    {
+        final SimNode leader = leaderWithLease();
+        if (null == leader || leader.paused())
+        {
+            return null;
+        }
+        int reached = 0;
+        for (int id = 1; id <= size; id++)
+        {
+            final SimNode node = nodes[id];
+            if (node.up && !node.paused() && (id == leader.id || (!linkDown[id][leader.id] && !linkDown[leader.id][id])))
+            {
+                reached++;
+            }
+        }
+        return reached > size / 2 ? leader : null;
+    }
+
     private void isolate(final int id)
     {
         for (int other = 1; other <= size; other++)
@@ -517,6 +563,11 @@ final class SimulatedCluster
     private void deliver(final int from, final int to, final Msg msg)
     {
         final SimNode node = nodes[to];
+        if (node.up && node.paused())
+        {
+            at(node.pausedUntilMs, () -> deliver(from, to, msg)); // held in the receive buffers until it resumes
+            return;
+        }
         if (node.up && !linkDown[from][to])
         {
             node.onMessage(from, msg);
@@ -650,6 +701,8 @@ final class SimulatedCluster
         private int maxEpochSeen;
         // Volatile.
         boolean up;
+        /** Paused (SIGSTOP) until then: it neither ticks nor reads messages, and keeps every bit of state. */
+        long pausedUntilMs = Long.MIN_VALUE;
         ElectionState election;
         private int incarnation;
         private int truncations;
@@ -702,6 +755,11 @@ final class SimulatedCluster
 
         // -- lifecycle --
 
+        boolean paused()
+        {
+            return nowMs < pausedUntilMs;
+        }
+
         void crash()
         {
             up = false;
@@ -732,7 +790,10 @@ final class SimulatedCluster
             {
                 if (up && incarnation == forIncarnation)
                 {
-                    tick();
+                    if (!paused())
+                    {
+                        tick();
+                    }
                     scheduleTick(forIncarnation);
                 }
             });
@@ -811,7 +872,15 @@ final class SimulatedCluster
         public void sendRequestVote(final int to, final int epoch, final int lastLogEpoch, final long logEndOffset,
             final int flags)
         {
-            if (persisted.epoch() != epoch || persisted.votedFor() != id)
+            if ((flags & ElectionState.FLAG_PRE_VOTE) != 0)
+            {
+                if (epoch <= persisted.epoch())
+                {
+                    violation("node " + id + " asks a pre-vote for epoch " + epoch + ", not above its own " +
+                        persisted.epoch());
+                }
+            }
+            else if (persisted.epoch() != epoch || persisted.votedFor() != id)
             {
                 violation("node " + id + " asks for votes in epoch " + epoch + " before persisting its own vote");
             }
@@ -820,14 +889,15 @@ final class SimulatedCluster
 
         @Override
         public void sendVote(final int to, final int epoch, final int candidateId, final int voterEpoch,
-            final boolean granted)
+            final boolean granted, final boolean preVote)
         {
-            if (granted && (persisted.epoch() != epoch || persisted.votedFor() != candidateId))
+            if (granted && !preVote && (persisted.epoch() != epoch || persisted.votedFor() != candidateId))
             {
                 violation("node " + id + " grants epoch " + epoch + " to " + candidateId + " before persisting it");
             }
-            log("node " + id + (granted ? " grants " : " denies ") + candidateId + " epoch " + epoch);
-            send(id, to, new VoteMsg(epoch, id, candidateId, voterEpoch, granted));
+            log("node " + id + (granted ? " grants " : " denies ") + candidateId + (preVote ? " pre-vote" : "") +
+                " epoch " + epoch);
+            send(id, to, new VoteMsg(epoch, id, candidateId, voterEpoch, granted, preVote));
         }
 
         @Override
@@ -844,6 +914,12 @@ final class SimulatedCluster
             if (size == 2 && adminDepth == 0)
             {
                 violation("two-node cluster: node " + id + " stood for epoch " + epoch + " without an operator");
+            }
+            final SimNode liveLeader = noElectionWhileLeaderConnected ? leaderConnectedToAMajority() : null;
+            if (null != liveLeader)
+            {
+                violation("node " + id + " stands for epoch " + epoch + " while leader " + liveLeader.id + " of epoch " +
+                    liveLeader.election.epoch() + " is live and connected to a majority");
             }
             log("node " + id + " stands for epoch " + epoch + " (log " + lastLogEpoch() + "/" + log.size() + ")");
         }
@@ -1149,12 +1225,25 @@ final class SimulatedCluster
             }
             else if (msg instanceof RequestVote request)
             {
+                final Persistence.State before = persisted;
                 election.onRequestVote(nowMs, request.candidateId, request.epoch, request.lastLogEpoch,
                     request.logEnd, request.flags);
+                if ((request.flags & ElectionState.FLAG_PRE_VOTE) != 0 && !before.equals(persisted))
+                {
+                    violation("node " + id + " persisted " + persisted + " (was " + before + ") answering a " +
+                        "pre-vote of node " + request.candidateId + " for epoch " + request.epoch);
+                }
             }
             else if (msg instanceof VoteMsg vote)
             {
-                election.onVote(nowMs, vote.voterId, vote.epoch, vote.granted, vote.voterEpoch);
+                if (vote.preVote)
+                {
+                    election.onPreVote(nowMs, vote.voterId, vote.epoch, vote.granted, vote.voterEpoch);
+                }
+                else
+                {
+                    election.onVote(nowMs, vote.voterId, vote.epoch, vote.granted, vote.voterEpoch);
+                }
             }
             else if (msg instanceof EpochEndRequest request)
             {
