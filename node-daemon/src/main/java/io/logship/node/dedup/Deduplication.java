@@ -34,7 +34,7 @@ public final class Deduplication
     private static final int REBUILD_SLICE_BYTES = 256 * 1024;
     /** Time after which a rebuild slice stops at the end of its current read: well inside a 1 ms duty cycle. */
     private static final long REBUILD_SLICE_NS = TimeUnit.MICROSECONDS.toNanos(500);
-    private static final int REBUILD_READ_BYTES = 32 * 1024;
+    private static final int REBUILD_READ_BYTES = 16 * 1024;
 
     private final SegmentedLog log;
     private final LogReadBuffer staging;
@@ -116,11 +116,11 @@ public final class Deduplication
     }
 
     /**
-     * One duty cycle's share of the rebuild: reads whole batches from where the last slice stopped, up to
-     * {@code sliceBytes} (and the rest of a batch that crosses it) and {@code sliceNs} (checked after each read
-     * of at most {@value #REBUILD_READ_BYTES} bytes), in log order, so the
-     * window ends exactly as one pass over the log would leave it. Records appended after the rebuild began
-     * are this leader's own (the NOOP, and writes taken once the rebuild is over) and are not read.
+     * One duty cycle's share of the rebuild: reads whole batches from where the last slice stopped, in reads
+     * of at most {@value #REBUILD_READ_BYTES} bytes, up to {@code sliceBytes} (and the rest of a batch that
+     * crosses it), stopping after the batch during which {@code sliceNs} passed. Batches are read in log
+     * order, so the window ends exactly as one pass over the log would leave it. Records appended after the rebuild began are this leader's own (its NOOP:
+     * no client write is taken before the rebuild is over) and need not be read.
      *
      * @return 1 if it did work (the duty cycle is busy), else 0.
      */
@@ -132,6 +132,7 @@ public final class Deduplication
         }
         final long startNs = clock.nanoTime();
         int bytes = 0;
+        boolean timeUp = false;
         do
         {
             final int length;
@@ -151,9 +152,8 @@ public final class Deduplication
                 rebuildNext = rebuildEnd;
                 break;
             }
-            bytes += length;
             final BatchIterator batches = staging.batches(length);
-            while (batches.next())
+            while (!timeUp && batches.next())
             {
                 cursor.wrap(staging.buffer(), batches.position());
                 while (cursor.next())
@@ -164,9 +164,13 @@ public final class Deduplication
                     }
                 }
                 rebuildNext = batches.nextOffset();
+                bytes += batches.length();
+                // Per batch: a new leader runs this code a few times only, interpreted, and a slow read or a
+                // busy machine makes one read's worth take milliseconds. The next slice reads from here again.
+                timeUp = clock.nanoTime() - startNs >= sliceNs;
             }
         }
-        while (rebuildNext < rebuildEnd && bytes < sliceBytes && clock.nanoTime() - startNs < sliceNs);
+        while (!timeUp && rebuildNext < rebuildEnd && bytes < sliceBytes);
         final long endNs = clock.nanoTime();
         rebuildSlices++;
         rebuildBytesRead += bytes;
