@@ -191,7 +191,37 @@ public final class TransportNode implements AutoCloseable
     /** A publisher on any channel and stream id, e.g. a client's response channel from Connect. */
     public BoundedPublisher addPublisher(final String channel, final int streamId, final String name)
     {
-        final Publication publication = aeron.addExclusivePublication(channel, streamId);
+        return publisher(aeron.addExclusivePublication(channel, streamId), name);
+    }
+
+    /**
+     * Starts adding a publisher without waiting for the media driver to set it up (a duty thread must not block
+     * on that): poll {@link #addedPublisher} with the returned registration id on later duty cycles.
+     */
+    public long asyncAddPublisher(final String channel, final int streamId)
+    {
+        return aeron.asyncAddExclusivePublication(channel, streamId);
+    }
+
+    /**
+     * The publisher {@link #asyncAddPublisher} started, or null while the media driver is still setting it up.
+     *
+     * @throws io.aeron.exceptions.RegistrationException if the media driver refused it (e.g. a bad channel).
+     */
+    public BoundedPublisher addedPublisher(final long registrationId, final String name)
+    {
+        final Publication publication = aeron.getExclusivePublication(registrationId);
+        return null == publication ? null : publisher(publication, name);
+    }
+
+    /** Abandons a publisher {@link #asyncAddPublisher} started and {@link #addedPublisher} has not given yet. */
+    public void cancelAddPublisher(final long registrationId)
+    {
+        aeron.asyncRemovePublication(registrationId);
+    }
+
+    private BoundedPublisher publisher(final Publication publication, final String name)
+    {
         return new BoundedPublisher(
             aeron,
             publication,

@@ -126,7 +126,7 @@ final class LogReplica
         }
         final RequestTimeouts timeouts = new RequestTimeouts(config.requestTimeoutMs());
         commits = new CommitTracker(partition, followers, clusterSize);
-        dedup = new Deduplication(log, partition.store(), staging);
+        dedup = new Deduplication(log, partition.store(), staging, partition.clock());
         validator = new WriteValidator(partition, config);
         responses = new ResponsePublisher(sendBuffer, partition);
         ackWaits = new AckWaits(partition, config, commits, sessions, responses);
@@ -218,9 +218,32 @@ final class LogReplica
             return 0;
         }
         commits.updateCommitOffset();
-        int work = ackWaits.onDutyCycle(nowNs);
+        int work = rebuildDedupWindow();
+        work += ackWaits.onDutyCycle(nowNs);
         work += replication.sendToFollowers(nowNs);
         return work;
+    }
+
+    /** One slice of the de-duplication window's rebuild, while it lasts: client requests wait until it is over. */
+    private int rebuildDedupWindow()
+    {
+        if (!dedup.isRebuilding())
+        {
+            return 0;
+        }
+        final int work = dedup.rebuildSlice();
+        if (!dedup.isRebuilding())
+        {
+            logger.log(INFO, "Node " + nodeId + " takes client requests in epoch " + partition.epoch() + ": " +
+                dedup.describeRebuild());
+        }
+        return work;
+    }
+
+    /** Whether client requests must wait in their stream: a new leader's de-duplication window is not whole yet. */
+    boolean holdsClientRequests()
+    {
+        return partition.role() == Role.LEADER && dedup.isRebuilding();
     }
 
     /** Writes waiting for quorum or all, or still in the ring, as of now. */
@@ -247,22 +270,20 @@ final class LogReplica
             {
                 progress.reset();
                 progress.lastAckNs = 0;
-                // Heartbeat before the window rebuild below: followers learn of the epoch, and their acks start
-                // this leader's lease, while the conductor reads the log.
+                // Heartbeat at once: followers learn of the epoch, and their acks start this leader's lease.
                 progress.lastHeartbeatNs = nowNs;
                 replication.sendHeartbeat(progress, nowNs);
             }
         }
         partition.leadingEpoch(newEpoch);
         journal.publishEpochStart();
-        // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again.
-        // Client writes wait in their stream meanwhile; none is taken before the window is whole.
-        final long rebuildStartNs = partition.clock().nanoTime();
-        dedup.rebuildWindow();
-        final long rebuildNs = partition.clock().nanoTime() - rebuildStartNs;
+        // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again,
+        // a slice per duty cycle so heartbeats keep going out. Client requests wait in their stream meanwhile
+        // (holdsClientRequests): none is taken before the window is whole (docs/DESIGN.md#de-duplication).
+        dedup.startRebuild();
         logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + clusterSize + "-node cluster, log [" +
             log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + partition.store().appliedOffset() +
-            " (de-duplication window rebuilt in " + TimeUnit.NANOSECONDS.toMillis(rebuildNs) + " ms)");
+            (dedup.isRebuilding() ? "; rebuilding its de-duplication window before it takes client requests" : ""));
     }
 
     /**

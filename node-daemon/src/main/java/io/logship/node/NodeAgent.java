@@ -15,6 +15,7 @@ import io.logship.node.ingress.ClientAdapter;
 import io.logship.node.ingress.ClientSessions;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.read.LogReadBuffer;
+import io.logship.node.status.DutyCycleTimer;
 import io.logship.node.status.NodeHealth;
 import io.logship.node.status.NodeMetrics;
 import io.logship.transport.MessageAdapter;
@@ -54,7 +55,7 @@ final class NodeAgent implements Agent
 {
     private static final int FRAGMENT_LIMIT = 64;
     private static final int MAX_CLIENT_SESSIONS = 4096;
-    private static final long SLOW_CYCLE_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long STALL_BETWEEN_CYCLES_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ReplicatedLog partition;
     private final NanoClock clock;
@@ -65,6 +66,7 @@ final class NodeAgent implements Agent
     private final LogReplica replica;
     private final ClientAdapter clients;
     private final NodeMetrics metrics;
+    private final DutyCycleTimer dutyCycle;
 
     private final MessageAdapter clientAdapter;
     private final MessageAdapter adminAdapter;
@@ -76,9 +78,8 @@ final class NodeAgent implements Agent
     private volatile boolean handoverForStopRequested;
     private volatile AdminOutcome handoverForStop;
     private volatile boolean joined;
-    private long lastDutyCycleNs;
+    private long lastDutyCycleEndNs;
     private long lastSlowCycleLogNs;
-    private String lastCyclePhase = "";
 
     NodeAgent(final NodeConfig config, final ReplicatedLog partition, final NodeStateFile nodeStateFile,
         final TransportNode transport, final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller,
@@ -89,6 +90,7 @@ final class NodeAgent implements Agent
         this.logger = partition.logger();
         this.nodeId = partition.nodeId();
         this.sessions = new ClientSessions(transport, MAX_CLIENT_SESSIONS);
+        this.dutyCycle = new DutyCycleTimer(clock);
 
         final SendBuffer sendBuffer = new SendBuffer();
         final LogReadBuffer staging = new LogReadBuffer();
@@ -109,7 +111,8 @@ final class NodeAgent implements Agent
             replica.feedbackAdapter::onMessage);
         electionAdapter = transport.addAdapter(TransportStream.ELECTION, "election", replica.electionAdapter::onMessage);
         metrics = new NodeMetrics(partition, replica.commits, replica.ackWaits, sessions, replica.flusher,
-            clientAdapter, adminAdapter, replicationAdapter, feedbackAdapter, electionAdapter);
+            clientAdapter, adminAdapter, replicationAdapter, feedbackAdapter, electionAdapter)
+            .dutyCycleMaxNs(dutyCycle::maxCycleNs);
     }
 
     @Override
@@ -135,15 +138,28 @@ final class NodeAgent implements Agent
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
-        if (nowNs - lastDutyCycleNs > SLOW_CYCLE_NS && lastDutyCycleNs != 0 && nowNs - lastSlowCycleLogNs > SLOW_CYCLE_NS * 10)
+        if (nowNs - lastDutyCycleEndNs > STALL_BETWEEN_CYCLES_NS && lastDutyCycleEndNs != 0 &&
+            nowNs - lastSlowCycleLogNs > STALL_BETWEEN_CYCLES_NS * 10)
         {
             // A stalled conductor neither sends nor acks heartbeats: past the lease, that costs an election.
+            // Between two cycles the thread only idles, so this is the JVM (a GC pause) or the machine.
             lastSlowCycleLogNs = nowNs;
             logger.log(WARNING, "Node " + nodeId + " conductor stalled for " +
-                TimeUnit.NANOSECONDS.toMillis(nowNs - lastDutyCycleNs) + " ms (" + lastCyclePhase + ")");
+                TimeUnit.NANOSECONDS.toMillis(nowNs - lastDutyCycleEndNs) + " ms between two duty cycles");
         }
-        lastDutyCycleNs = nowNs;
-        lastCyclePhase = "duty cycle";
+        dutyCycle.beginCycle(nowNs);
+        final int work = dutyCycleWork(nowNs);
+        if (dutyCycle.endCycle())
+        {
+            logger.log(WARNING, "Node " + nodeId + " " + dutyCycle.describeSlowCycle());
+        }
+        lastDutyCycleEndNs = clock.nanoTime();
+        return work;
+    }
+
+    /** One duty cycle; each step is timed ({@link DutyCycleTimer}) so a slow cycle names what held it. */
+    private int dutyCycleWork(final long nowNs)
+    {
         replica.dedup.check().onDutyCycle();
         replica.onElectionTick(nowNs);
         if (handoverForStopRequested && null == handoverForStop)
@@ -151,16 +167,25 @@ final class NodeAgent implements Agent
             handoverForStop = replica.adminCommands.handOverForStop(nowNs);
         }
         faults.onDutyCycle(nowNs);
-        int work = clientAdapter.poll(FRAGMENT_LIMIT);
+        dutyCycle.endStep("election tick");
+        // A new leader's de-duplication window is rebuilt a slice per cycle: until it is whole, client requests
+        // wait in their stream, as they did behind the one-shot rebuild (docs/DESIGN.md#de-duplication).
+        int work = replica.holdsClientRequests() ? 0 : clientAdapter.poll(FRAGMENT_LIMIT);
+        dutyCycle.endStep("client stream");
         work += adminAdapter.poll(FRAGMENT_LIMIT);
+        dutyCycle.endStep("admin stream");
         work += electionAdapter.poll(FRAGMENT_LIMIT);
+        dutyCycle.endStep("election stream");
         if (partition.role() == Role.LEADER)
         {
-            lastCyclePhase = "leader work";
             work += replica.journal.poll();
+            dutyCycle.endStep("journal results");
             work += feedbackAdapter.poll(FRAGMENT_LIMIT);
+            dutyCycle.endStep("follower feedback");
             work += replicationAdapter.poll(FRAGMENT_LIMIT); // a leader of a higher epoch deposes this one
+            dutyCycle.endStep("replication stream");
             work += replica.leaderWork(nowNs);
+            dutyCycle.endStep("leader work");
             if (partition.role() == Role.LEADER)
             {
                 pendingWriteCount = replica.pendingWrites();
@@ -175,14 +200,19 @@ final class NodeAgent implements Agent
             {
                 pendingWriteCount = 0;
             }
+            dutyCycle.endStep("journal drain");
         }
         else
         {
             work += replicationAdapter.poll(FRAGMENT_LIMIT);
+            dutyCycle.endStep("replication stream");
             work += replica.follower.onDutyCycle(nowNs);
+            dutyCycle.endStep("follower work");
         }
         work += clients.sendPendingConnectReplies(nowNs);
+        dutyCycle.endStep("connect replies");
         work += replica.reads.serviceReadWaits(nowNs);
+        dutyCycle.endStep("read waits");
         if (!joined && (partition.role() == Role.LEADER || replica.follower.state() == FollowerState.FETCHING))
         {
             joined = true;

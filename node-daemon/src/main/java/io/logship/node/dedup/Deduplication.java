@@ -2,14 +2,24 @@ package io.logship.node.dedup;
 
 import io.logship.kv.KeyValueStore;
 import io.logship.format.RecordCursor;
+import io.logship.log.OffsetOutOfRangeException;
 import io.logship.log.SegmentedLog;
 import io.logship.node.read.BatchIterator;
 import io.logship.node.read.LogReadBuffer;
+import org.agrona.concurrent.NanoClock;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * The leader's de-duplication of retried idempotent writes for one log: the {@link DedupWindow} of recent
  * (client, sequence) → offset, the {@link DuplicateCheck} that asks the window, the store and the log, and
  * the rebuild of the window when this node starts leading. Conductor thread only.
+ *
+ * <p>The rebuild reads the last {@value #DEDUP_REBUILD_BYTES} bytes of log in slices, one per duty cycle
+ * ({@link #rebuildSlice()}), each bounded in bytes and time: done at once, it kept a new leader's conductor
+ * from heartbeating for 454 ms under load, past its followers' election timeout, and the leader lost the
+ * epoch it had just won. Until {@link #isRebuilding()} is false the window is not whole and must not be
+ * asked: the conductor leaves the client stream unread meanwhile (see {@code docs/DESIGN.md#de-duplication}).
  */
 public final class Deduplication
 {
@@ -20,18 +30,51 @@ public final class Deduplication
     private static final int DEDUP_REBUILD_BYTES = 16 * 1024 * 1024;
     /** Log one de-duplication search may read, and all of them in one duty cycle (~tens of ms). */
     private static final long DEDUP_SEARCH_BYTES = 64L * 1024 * 1024;
-    private static final int READ_BYTES = 1024 * 1024;
+    /** Log bytes one rebuild slice reads at most (several reads of at most {@link #REBUILD_READ_BYTES}). */
+    private static final int REBUILD_SLICE_BYTES = 256 * 1024;
+    /** Time after which a rebuild slice stops at the end of its current read: well inside a 1 ms duty cycle. */
+    private static final long REBUILD_SLICE_NS = TimeUnit.MICROSECONDS.toNanos(500);
+    private static final int REBUILD_READ_BYTES = 16 * 1024;
 
     private final SegmentedLog log;
     private final LogReadBuffer staging;
-    private final DedupWindow window = new DedupWindow(DEDUP_WINDOW, DEDUP_PRESENCE_SPAN, DEDUP_MAX_CLIENTS);
+    private final NanoClock clock;
+    private final int rebuildBytes;
+    private final int sliceBytes;
+    private final long sliceNs;
+    private final DedupWindow window;
     private final DuplicateCheck check;
     private final RecordCursor cursor = new RecordCursor();
+    private boolean rebuilding;
+    /** Where the next rebuild slice reads from, and where the rebuild ends (the log end when it began). */
+    private long rebuildFrom;
+    private long rebuildNext;
+    private long rebuildEnd;
+    private long rebuildStartNs;
+    private long rebuildBusyNs;
+    private int rebuildSlices;
+    private long longestSliceNs;
+    private long rebuildBytesRead;
+    private int largestSliceBytes;
 
-    public Deduplication(final SegmentedLog log, final KeyValueStore store, final LogReadBuffer staging)
+    public Deduplication(final SegmentedLog log, final KeyValueStore store, final LogReadBuffer staging,
+        final NanoClock clock)
+    {
+        this(log, store, staging, clock, new DedupWindow(DEDUP_WINDOW, DEDUP_PRESENCE_SPAN, DEDUP_MAX_CLIENTS),
+            DEDUP_REBUILD_BYTES, REBUILD_SLICE_BYTES, REBUILD_SLICE_NS);
+    }
+
+    /** For tests: a window of any size, rebuilt from {@code rebuildBytes} below the end in slices of the given bounds. */
+    Deduplication(final SegmentedLog log, final KeyValueStore store, final LogReadBuffer staging,
+        final NanoClock clock, final DedupWindow window, final int rebuildBytes, final int sliceBytes, final long sliceNs)
     {
         this.log = log;
         this.staging = staging;
+        this.clock = clock;
+        this.window = window;
+        this.rebuildBytes = rebuildBytes;
+        this.sliceBytes = sliceBytes;
+        this.sliceNs = sliceNs;
         this.check = new DuplicateCheck(window, new StoreSequences(store), new LogSearch(log, staging),
             DEDUP_SEARCH_BYTES);
     }
@@ -47,18 +90,70 @@ public final class Deduplication
     }
 
     /**
-     * Learns the idempotent writes of about the last {@link #DEDUP_REBUILD_BYTES} of log, so retries of writes
-     * taken by the previous leader are de-duplicated: the window covers the log from there on.
+     * Starts learning the idempotent writes of about the last {@link #DEDUP_REBUILD_BYTES} of log, so retries of
+     * writes taken by the previous leader are de-duplicated: the window will cover the log from there on. The
+     * log is read by {@link #rebuildSlice()}; the window must not be asked until {@link #isRebuilding()} is false.
+     * A rebuild still under way (this node led before and stepped down mid-rebuild) starts over.
      */
-    public void rebuildWindow()
+    public void startRebuild()
     {
-        long offset = LogSearch.offsetBytesBelow(log, log.logEndOffset(), DEDUP_REBUILD_BYTES);
-        window.reset(offset);
-        while (offset < log.logEndOffset())
+        final long end = log.logEndOffset();
+        restartRebuildFrom(LogSearch.offsetBytesBelow(log, end, rebuildBytes));
+        rebuildEnd = end;
+        rebuildStartNs = clock.nanoTime();
+        rebuildBusyNs = 0;
+        rebuildSlices = 0;
+        longestSliceNs = 0;
+        rebuildBytesRead = 0;
+        largestSliceBytes = 0;
+        rebuilding = rebuildNext < rebuildEnd;
+    }
+
+    /** Whether the window is still being rebuilt: until then it cannot answer whether a write is a retry. */
+    public boolean isRebuilding()
+    {
+        return rebuilding;
+    }
+
+    /**
+     * One duty cycle's share of the rebuild: reads whole batches from where the last slice stopped, in reads
+     * of at most {@value #REBUILD_READ_BYTES} bytes, up to {@code sliceBytes} (and the rest of a batch that
+     * crosses it), stopping after the batch during which {@code sliceNs} passed. Batches are read in log
+     * order, so the window ends exactly as one pass over the log would leave it. Records appended after the rebuild began are this leader's own (its NOOP:
+     * no client write is taken before the rebuild is over) and need not be read.
+     *
+     * @return 1 if it did work (the duty cycle is busy), else 0.
+     */
+    public int rebuildSlice()
+    {
+        if (!rebuilding)
         {
-            final int length = staging.read(log, offset, READ_BYTES);
+            return 0;
+        }
+        final long startNs = clock.nanoTime();
+        int bytes = 0;
+        boolean timeUp = false;
+        do
+        {
+            final int length;
+            try
+            {
+                length = staging.read(log, rebuildNext, Math.min(REBUILD_READ_BYTES, sliceBytes - bytes));
+            }
+            catch (final OffsetOutOfRangeException ex)
+            {
+                // Retention removed the log where the rebuild stood: the window can only cover what is left,
+                // and must have met all of it, so the rebuild starts over at the new log start.
+                restartRebuildFrom(log.logStartOffset());
+                continue;
+            }
+            if (length == 0)
+            {
+                rebuildNext = rebuildEnd;
+                break;
+            }
             final BatchIterator batches = staging.batches(length);
-            while (batches.next())
+            while (!timeUp && batches.next())
             {
                 cursor.wrap(staging.buffer(), batches.position());
                 while (cursor.next())
@@ -68,12 +163,64 @@ public final class Deduplication
                         window.onAppended(cursor.clientId(), cursor.sequence(), cursor.offset());
                     }
                 }
-                offset = batches.nextOffset();
-            }
-            if (length == 0)
-            {
-                break;
+                rebuildNext = batches.nextOffset();
+                bytes += batches.length();
+                // Per batch: a new leader runs this code a few times only, interpreted, and a slow read or a
+                // busy machine makes one read's worth take milliseconds. The next slice reads from here again.
+                timeUp = clock.nanoTime() - startNs >= sliceNs;
             }
         }
+        while (!timeUp && rebuildNext < rebuildEnd && bytes < sliceBytes);
+        final long endNs = clock.nanoTime();
+        rebuildSlices++;
+        rebuildBytesRead += bytes;
+        largestSliceBytes = Math.max(largestSliceBytes, bytes);
+        rebuildBusyNs += endNs - startNs;
+        longestSliceNs = Math.max(longestSliceNs, endNs - startNs);
+        if (rebuildNext >= rebuildEnd)
+        {
+            rebuilding = false;
+        }
+        return 1;
+    }
+
+    /** How the last rebuild went, for the log: elapsed and busy time, slices, the longest one. */
+    public String describeRebuild()
+    {
+        return "de-duplication window rebuilt from offset " + rebuildFrom + " to " + rebuildEnd + " (" +
+            (rebuildBytesRead >> 10) + " KiB) in " + rebuildSlices + " slices of at most " +
+            TimeUnit.NANOSECONDS.toMicros(longestSliceNs) + " µs (" +
+            TimeUnit.NANOSECONDS.toMillis(rebuildBusyNs) + " ms of work over " +
+            TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - rebuildStartNs) + " ms)";
+    }
+
+    /** Where the last rebuild began reading (for tests). */
+    long rebuildFrom()
+    {
+        return rebuildFrom;
+    }
+
+    /** Log bytes the last rebuild read, and the most one of its slices read (for tests). */
+    long rebuildBytesRead()
+    {
+        return rebuildBytesRead;
+    }
+
+    int largestSliceBytes()
+    {
+        return largestSliceBytes;
+    }
+
+    /** Slices the last rebuild took (for tests). */
+    int rebuildSlices()
+    {
+        return rebuildSlices;
+    }
+
+    private void restartRebuildFrom(final long from)
+    {
+        window.reset(from);
+        rebuildFrom = from;
+        rebuildNext = from;
     }
 }

@@ -21,13 +21,15 @@ import java.util.concurrent.TimeUnit;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * Decodes the client stream: connects (a response channel per client, answered once its publication is
- * connected), writes (to {@link WriteIntake}) and reads and tails (to {@link ReadService}). Conductor thread
- * only.
+ * Decodes the client stream: connects (a response channel per client, set up without blocking and answered
+ * once its publication is connected), writes (to {@link WriteIntake}) and reads and tails (to
+ * {@link ReadService}). Conductor thread only.
  */
-public final class ClientAdapter
+public final class ClientAdapter implements ClientSessions.ConnectListener
 {
     private static final long CONNECT_REPLY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    private static final String MAX_CONNECTING_DESCRIPTION = "as many Connects as the node keeps sessions for are " +
+        "waiting for the media driver to set up their response channels; the client connects again";
 
     private final ClientSessions sessions;
     private final ResponsePublisher responses;
@@ -78,6 +80,31 @@ public final class ClientAdapter
             return;
         }
         final ClientSessions.Session session = sessions.connect(clientId, channel, streamId, nowNs);
+        if (null != session)
+        {
+            replyWhenConnected(session, nowNs);
+        }
+        else if (!sessions.isConnecting(clientId))
+        {
+            logger.log(WARNING, "Connect from client " + clientId + " dropped: " + MAX_CONNECTING_DESCRIPTION);
+        }
+    }
+
+    @Override
+    public void onSessionReady(final ClientSessions.Session session)
+    {
+        replyWhenConnected(session, clock.nanoTime());
+    }
+
+    @Override
+    public void onSessionFailed(final long clientId, final String channel, final int streamId, final String reason)
+    {
+        logger.log(WARNING, "Connect from client " + clientId + " not answered: its response channel '" + channel +
+            "' stream " + streamId + " could not be set up (" + reason + "); the client connects again");
+    }
+
+    private void replyWhenConnected(final ClientSessions.Session session, final long nowNs)
+    {
         session.connectReplyDeadlineNs = nowNs + CONNECT_REPLY_TIMEOUT_NS;
         if (!responses.trySendConnectReply(session) && !pendingConnectReplies.contains(session))
         {
@@ -85,14 +112,17 @@ public final class ClientAdapter
         }
     }
 
-    /** ConnectResponses whose publication was still connecting: sent once it is, dropped after 2 s. */
+    /**
+     * Settles the Connects whose publication the media driver was setting up, then sends the ConnectResponses
+     * whose publication was still connecting: each once it is, dropped after 2 s.
+     */
     public int sendPendingConnectReplies(final long nowNs)
     {
+        int sent = sessions.pollConnecting(nowNs, this);
         if (pendingConnectReplies.isEmpty())
         {
-            return 0;
+            return sent;
         }
-        int sent = 0;
         for (int i = pendingConnectReplies.size() - 1; i >= 0; i--)
         {
             final ClientSessions.Session session = pendingConnectReplies.get(i);

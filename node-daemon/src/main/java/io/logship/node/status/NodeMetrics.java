@@ -39,6 +39,7 @@ public final class NodeMetrics
     private final ClientSessions sessions;
     private final FollowerFlusher flusher;
     private final MessageAdapter[] adapters;
+    private LongSupplier dutyCycleMaxNs = () -> 0;
 
     public NodeMetrics(final ReplicatedLog partition, final CommitTracker commits, final AckWaits ackWaits,
         final ClientSessions sessions, final FollowerFlusher flusher, final MessageAdapter... adapters)
@@ -49,6 +50,13 @@ public final class NodeMetrics
         this.sessions = sessions;
         this.flusher = flusher;
         this.adapters = adapters;
+    }
+
+    /** The longest conductor duty cycle since start, in ns ({@link DutyCycleTimer#maxCycleNs()}); before {@link #register}. */
+    public NodeMetrics dutyCycleMaxNs(final LongSupplier maxNs)
+    {
+        this.dutyCycleMaxNs = maxNs;
+        return this;
     }
 
     /**
@@ -117,6 +125,9 @@ public final class NodeMetrics
                 }
             }).register(registry);
         gauge(registry, "logship_client_sessions", "connected clients", sessions::size);
+        GaugeWithCallback.builder().name("logship_duty_cycle_max_seconds")
+            .help("longest conductor duty cycle since the node started (heartbeats and votes wait behind it)")
+            .callback((callback) -> callback.call(dutyCycleMaxNs.getAsLong() / 1e9)).register(registry);
 
         counter(registry, "logship_writes_without_session_total",
             "write requests dropped because the client never connected", counters::writesWithoutSession);

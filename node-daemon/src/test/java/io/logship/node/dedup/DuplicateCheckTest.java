@@ -212,7 +212,7 @@ class DuplicateCheckTest
         takeOverFrom(0);
     }
 
-    /** What Deduplication.rebuildWindow does for a new leader: the window learns the log from {@code from} on. */
+    /** What Deduplication's rebuild does for a new leader: the window learns the log from {@code from} on. */
     private void takeOverFrom(final long from)
     {
         window.reset(from);

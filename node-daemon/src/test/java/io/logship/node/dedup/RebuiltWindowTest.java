@@ -169,7 +169,7 @@ class RebuiltWindowTest
         check.onDutyCycle();
     }
 
-    /** What {@link Deduplication#rebuildWindow()} does, from {@code from} instead of 16 MiB below the end. */
+    /** What {@link Deduplication}'s rebuild does (all its slices), from {@code from} instead of 16 MiB below the end. */
     private void rebuildFrom(final long from)
     {
         window.reset(from);

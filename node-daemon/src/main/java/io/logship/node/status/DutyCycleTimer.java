@@ -1,0 +1,105 @@
+package io.logship.node.status;
+
+import org.agrona.concurrent.NanoClock;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Times the conductor's duty cycles: each cycle's duration and its slowest step, the longest cycle since the
+ * node started (exported as {@code logship_duty_cycle_max_seconds}), and whether a cycle is slow enough to
+ * warn about. The conductor both heartbeats and answers votes, so a cycle that blocks for longer than a
+ * follower's election timeout costs an election; the target is well under a millisecond per cycle.
+ *
+ * <p>Written by the conductor thread only, without allocation; {@link #maxCycleNs()} is read by the metrics
+ * HTTP thread (a volatile field written only when the maximum grows, which is rare).
+ */
+public final class DutyCycleTimer
+{
+    /** A cycle above this is logged: five times the per-step target, a tenth of the shortest election timeout. */
+    public static final long SLOW_CYCLE_NS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** Slow cycles are logged at most this often (the maximum is kept regardless). */
+    public static final long WARNING_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
+
+    private final NanoClock clock;
+    private long cycleStartNs;
+    private long stepStartNs;
+    private long slowestStepNs;
+    private String slowestStep = "";
+    private long lastCycleNs;
+    private long lastWarningNs;
+    private boolean warned;
+    private long slowCyclesSinceWarning;
+    private volatile long maxCycleNs;
+
+    public DutyCycleTimer(final NanoClock clock)
+    {
+        this.clock = clock;
+    }
+
+    /** A cycle starts now ({@code nowNs} from the same clock). */
+    public void beginCycle(final long nowNs)
+    {
+        cycleStartNs = nowNs;
+        stepStartNs = nowNs;
+        slowestStepNs = -1;
+        slowestStep = "";
+    }
+
+    /** The step named {@code step} (a constant: no allocation) ends now. */
+    public void endStep(final String step)
+    {
+        final long nowNs = clock.nanoTime();
+        final long tookNs = nowNs - stepStartNs;
+        if (tookNs > slowestStepNs)
+        {
+            slowestStepNs = tookNs;
+            slowestStep = step;
+        }
+        stepStartNs = nowNs;
+    }
+
+    /**
+     * The cycle ends now: records its duration and says whether to warn about it (it took more than
+     * {@link #SLOW_CYCLE_NS} and no warning went out in the last {@link #WARNING_INTERVAL_NS}).
+     */
+    public boolean endCycle()
+    {
+        final long nowNs = clock.nanoTime();
+        final long cycleNs = nowNs - cycleStartNs;
+        lastCycleNs = cycleNs;
+        if (cycleNs > maxCycleNs)
+        {
+            maxCycleNs = cycleNs;
+        }
+        if (cycleNs <= SLOW_CYCLE_NS)
+        {
+            return false;
+        }
+        slowCyclesSinceWarning++;
+        if (warned && nowNs - lastWarningNs < WARNING_INTERVAL_NS)
+        {
+            return false;
+        }
+        warned = true;
+        lastWarningNs = nowNs;
+        return true;
+    }
+
+    /** What to log for a slow cycle {@link #endCycle()} asked to warn about; resets the count of slow cycles. */
+    public String describeSlowCycle()
+    {
+        final String text = "duty cycle took " + TimeUnit.NANOSECONDS.toMicros(lastCycleNs) + " µs, " +
+            TimeUnit.NANOSECONDS.toMicros(slowestStepNs) + " µs of it in " + slowestStep + " (" +
+            slowCyclesSinceWarning + " cycle(s) over " + TimeUnit.NANOSECONDS.toMillis(SLOW_CYCLE_NS) +
+            " ms since the last warning, longest cycle since start " + TimeUnit.NANOSECONDS.toMicros(maxCycleNs) +
+            " µs): heartbeats and votes wait meanwhile";
+        slowCyclesSinceWarning = 0;
+        return text;
+    }
+
+    /** The longest duty cycle since start, in nanoseconds. Any thread. */
+    public long maxCycleNs()
+    {
+        return maxCycleNs;
+    }
+}
