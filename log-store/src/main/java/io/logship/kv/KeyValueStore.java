@@ -3,6 +3,7 @@ package io.logship.kv;
 import io.logship.LogshipException;
 import io.logship.format.BatchDescriptor;
 import io.logship.format.RecordCursor;
+import io.logship.format.RecordDescriptor;
 import io.logship.format.RecordType;
 import org.agrona.DirectBuffer;
 import org.mapdb.Atomic;
@@ -38,7 +39,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>MapDB mode, chosen by measurement</h2>
  * Since crash safety comes from the rebuild, MapDB runs without transactions and without commits
  * while running: {@code fileDB(..).fileMmapEnableIfSupported().fileMmapPreclearDisable().cleanerHackEnable()}
- * with an {@code HTreeMap<byte[], byte[]>} whose values are inline in its leaves. Measured on the
+ * with an {@code HTreeMap<byte[], byte[]>} (byte-array serializers). Measured on the
  * 2-core VM with {@code StoreModeMeasurement} (src/test; 4M records in 256-record batches, 12..20-byte
  * keys over 1M keys, 100-byte values, 5% deletes; "sustained" = second half of the run, ~930k live keys):
  * <pre>
@@ -51,6 +52,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * </pre>
  * Command, full table and what was rejected (and why): STORE-NOTES.md in the log-store module. The
  * machine was shared with a concurrent build; differences under ~20% are noise.
+ *
+ * <h2>Cost per record</h2>
+ * Apply itself allocates nothing per record: keys and values are staged in reused arrays, sequences
+ * and the applied offset are written once per batch. What remains is MapDB's, ~1.5-1.7 us of CPU and
+ * ~0.9-1.1 KB of garbage per put (1M keys, 100-byte values): each put walks the hash index from its
+ * root (random reads in the mapped file, the largest CPU share in a profile), reads back and copies
+ * the whole leaf, and serializes the new leaf into a fresh {@code DataOutput2} (a 128-byte buffer,
+ * doubled when the leaf is larger). New files therefore use a two-level index (see
+ * {@code DATA_SEGMENTS}). MapDB's {@code StoreDirect} allocates that buffer on every update, so well
+ * under ~0.2 KB per record is out of reach through MapDB; STORE-NOTES.md has the measurements.
  *
  * <h2>Threads</h2>
  * {@link #apply}, {@link #takeSnapshot()}, {@link #installSnapshot} and {@link #close()} belong to
@@ -71,11 +82,27 @@ public final class KeyValueStore implements AutoCloseable
     private static final String DATA_MAP = "data";
     private static final String DEDUP_MAP = "dedup";
     private static final String APPLIED_OFFSET = "appliedOffset";
+    /*
+     * Two index levels of 128 under 1024 segments (24 hash bits, 16M leaves) instead of MapDB's default four
+     * under 8 (31 bits). Half of a put's CPU is the index walk (profiled): each level is a random read in the
+     * mapped file and a scan of that directory's packed entries up to the slot, so two levels read half as
+     * much. Measured gain is small (~5%, within this machine's noise); directories of 16 or 32 were slower.
+     * Up to a few million keys leaves still hold about one entry; beyond ~16M keys they hold several and
+     * each put rewrites a bigger leaf.
+     */
+    private static final int DATA_SEGMENTS = 1024;
+    private static final int DATA_DIRECTORY_SIZE = 128;
+    private static final int DATA_INDEX_LEVELS = 2;
+    /** Values up to this length are staged in reused arrays; longer ones are rare enough to allocate. */
+    private static final int SCRATCH_VALUE_LENGTH = 1024;
 
     private final Path storeDirectory;
     private final Path dbFile;
     private final SnapshotStore snapshots;
     private final RecordCursor cursor = new RecordCursor();
+    // Apply-thread scratch arrays indexed by length (at most ~0.5 MiB each once every length was seen).
+    private final byte[][] keyScratch = new byte[RecordDescriptor.MAX_KEY_LENGTH + 1][];
+    private final byte[][] valueScratch = new byte[Long.BYTES + SCRATCH_VALUE_LENGTH + 1][];
     private final long[] batchClients = new long[16];
     private final long[] batchSequences = new long[16];
     private final long[] batchOffsets = new long[16];
@@ -233,8 +260,13 @@ public final class KeyValueStore implements AutoCloseable
 
     private void bindStructures()
     {
-        // Values inline in the hash tree's leaves: one store record per update instead of two (measured).
-        data = db.hashMap(DATA_MAP, Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).valueInline().createOrOpen();
+        // The layout applies to new files only: an existing file keeps the one recorded in its catalog, so files
+        // written by earlier versions (default layout) reopen as they are.
+        // Values inline in the hash tree's leaves: one store record per update instead of two, and less CPU per
+        // put than values outside (which allocate ~0.3 KB less per put but read the old value back, measured).
+        data = db.hashMap(DATA_MAP, Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).valueInline()
+            .layout(DATA_SEGMENTS, DATA_DIRECTORY_SIZE, DATA_INDEX_LEVELS)
+            .createOrOpen();
         dedup = db.hashMap(DEDUP_MAP, Serializer.LONG, Serializer.LONG_ARRAY).createOrOpen();
         appliedOffsetEntry = db.atomicLong(APPLIED_OFFSET, 0L).createOrOpen();
     }
@@ -316,14 +348,14 @@ public final class KeyValueStore implements AutoCloseable
             if (RecordType.PUT == type)
             {
                 // Stored value = the record's offset (int64 LE) then the value: a read can tell which write it sees.
-                final byte[] stored = new byte[Long.BYTES + cursor.valueLength()];
+                final byte[] stored = scratch(valueScratch, Long.BYTES + cursor.valueLength());
                 STORED_OFFSET.set(stored, 0, recordOffset);
                 cursor.buffer().getBytes(cursor.valueOffset(), stored, Long.BYTES, cursor.valueLength());
-                data.put(cursor.keyBytes(), stored);
+                data.put(scratchKey(cursor), stored);
             }
             else if (RecordType.DELETE == type)
             {
-                data.remove(cursor.keyBytes());
+                data.remove(scratchKey(cursor));
             }
             if (cursor.idempotent())
             {
@@ -333,6 +365,33 @@ public final class KeyValueStore implements AutoCloseable
         flushSequences();
         setAppliedOffset(nextOffset);
         return true;
+    }
+
+    private byte[] scratchKey(final RecordCursor cursor)
+    {
+        final byte[] key = scratch(keyScratch, cursor.keyLength());
+        cursor.buffer().getBytes(cursor.keyOffset(), key);
+        return key;
+    }
+
+    /**
+     * A reusable array of exactly {@code length} bytes (MapDB's byte-array serializer writes the whole
+     * array, so it must be exact). Reuse is safe because the file-backed map serializes key and value
+     * inside put/remove and keeps no reference to either; lengths beyond the table get a fresh array.
+     */
+    private static byte[] scratch(final byte[][] byLength, final int length)
+    {
+        if (length >= byLength.length)
+        {
+            return new byte[length];
+        }
+        byte[] array = byLength[length];
+        if (null == array)
+        {
+            array = new byte[length];
+            byLength[length] = array;
+        }
+        return array;
     }
 
     /**

@@ -1,12 +1,19 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mapdb.DB;
+import org.mapdb.DBMaker;
+import org.mapdb.Serializer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -335,6 +342,63 @@ class KeyValueStoreTest
             assertStoreMatches(store, log.modelAt(older.appliedOffset()), KEY_SPACE);
             assertThat(store.snapshots().snapshotFiles()).containsExactly(older.file());
         }
+    }
+
+    @Test
+    void shouldReuseAFileWrittenWithInlineValuesAndTheDefaultLayoutAfterACleanShutdown() throws IOException
+    {
+        // The file as earlier versions wrote it: values inline in the leaves, MapDB's default index layout.
+        // Map names and the stored value layout (offset int64 LE, then the value) are the store's.
+        final Path storeDir = Files.createDirectories(dir.resolve("store"));
+        final DB old = DBMaker.fileDB(storeDir.resolve(KeyValueStore.DB_FILE_NAME).toFile())
+            .fileMmapEnableIfSupported().cleanerHackEnable().make();
+        old.hashMap("data", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).valueInline().create()
+            .put(bytes("kept"), storedValue(4, "old-value"));
+        old.hashMap("dedup", Serializer.LONG, Serializer.LONG_ARRAY).create().put(7L, new long[] {3, 4});
+        old.atomicLong("appliedOffset", 10L).create();
+        old.commit();
+        old.close();
+        Files.writeString(storeDir.resolve(KeyValueStore.CLEAN_SHUTDOWN_MARKER), "10\n");
+
+        try (KeyValueStore store = open(dir))
+        {
+            assertThat(store.rebuiltOnOpen()).as(store.openReport()).isFalse();
+            assertThat(store.appliedOffset()).isEqualTo(10);
+            assertThat(store.getValue(bytes("kept")).offset()).isEqualTo(4);
+            assertThat(store.get(bytes("kept"))).isEqualTo(bytes("old-value"));
+            assertThat(store.lastSequence(7)).isEqualTo(3);
+            assertThat(store.offsetOfLastSequence(7)).isEqualTo(4);
+
+            final BatchBuilder builder = new BatchBuilder(1024).reset(1, 0);
+            builder.put(bytes("kept"), bytes("new-value"));
+            builder.put(bytes("added"), bytes("added-value"));
+            builder.build();
+            BatchDescriptor.baseOffset(builder.buffer(), 0, 10);
+            assertThat(store.apply(builder.buffer(), 0)).isTrue();
+        }
+
+        try (KeyValueStore store = open(dir))
+        {
+            assertThat(store.rebuiltOnOpen()).as(store.openReport()).isFalse();
+            assertThat(store.appliedOffset()).isEqualTo(12);
+            assertThat(store.getValue(bytes("kept")).offset()).isEqualTo(10);
+            assertThat(store.get(bytes("kept"))).isEqualTo(bytes("new-value"));
+            assertThat(store.getValue(bytes("added")).offset()).isEqualTo(11);
+            assertThat(store.get(bytes("added"))).isEqualTo(bytes("added-value"));
+            assertThat(store.lastSequence(7)).isEqualTo(3);
+        }
+    }
+
+    private static byte[] bytes(final String text)
+    {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] storedValue(final long offset, final String value)
+    {
+        final byte[] bytes = bytes(value);
+        return ByteBuffer.allocate(Long.BYTES + bytes.length).order(ByteOrder.LITTLE_ENDIAN)
+            .putLong(offset).put(bytes).array();
     }
 
     private static void copyInto(final Path file, final Path directory)
