@@ -234,7 +234,7 @@ final class LogReplica
     private void startLeading(final int newEpoch)
     {
         // Never fsync on the conductor here (a follower fsync can take a second on this disk): the flusher
-        // forces what this node appended as a follower, and the NOOP's own fsync forces the segment anyway.
+        // forces what this node appended as a follower, together with the NOOP that opens the epoch.
         follower.onStartLeading();
         partition.epoch(newEpoch);
         partition.leaderId(nodeId);
