@@ -115,8 +115,9 @@ public final class FeedbackAdapter
         follower.appliedOffset = decoder.appliedOffset();
         follower.lastAckNs = nowNs;
         final long echoed = decoder.echoedTimestampNs();
+        // The election picks and waits for a handover target by what it holds by its own fsync policy.
         election.onFollowerAck(nowMs(nowNs), follower.nodeId, decoder.epoch(),
-            echoed < 0 ? Long.MIN_VALUE / 4 : nowMs(echoed), durable);
+            echoed < 0 ? Long.MIN_VALUE / 4 : nowMs(echoed), durable >= 0 ? follower.heldEndOffset() : durable);
     }
 
     private void onFetchFrom(final FetchFromDecoder decoder)
