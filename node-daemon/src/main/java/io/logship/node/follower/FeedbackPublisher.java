@@ -13,9 +13,8 @@ import io.logship.transport.codec.NodeFsync;
 
 /**
  * What a follower tells its leader: FetchFrom (where its log ends), Ack (written and fsynced ends, its fsync
- * policy, applied offset and the
- * newest heartbeat timestamp echoed for the leader's lease) and EpochEndRequest (reconciliation). Sent to
- * the leader this node currently knows; nothing when none is. Conductor thread only.
+ * policy, applied offset and the newest heartbeat timestamp echoed for the leader's lease) and EpochEndRequest
+ * (reconciliation). Sent to the leader this node currently knows; nothing when none is. Conductor thread only.
  */
 public final class FeedbackPublisher
 {

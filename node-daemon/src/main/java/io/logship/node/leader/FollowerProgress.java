@@ -4,8 +4,8 @@ import io.logship.kv.SnapshotReader;
 import io.logship.transport.BoundedPublisher;
 
 /**
- * The leader's view of one follower: how far its log is written and fsynced (from its acks in the current epoch),
- * what it has applied, where shipping continues, and a snapshot transfer in progress. Owned by the
+ * The leader's view of one follower: how far its log is written and fsynced (from its acks in the current
+ * epoch), what it has applied, where shipping continues, and a snapshot transfer in progress. Owned by the
  * leader's conductor thread.
  */
 public final class FollowerProgress

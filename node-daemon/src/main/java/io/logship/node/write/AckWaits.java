@@ -15,10 +15,10 @@ import java.util.concurrent.TimeUnit;
  * Writes the leader has stored and that wait for their ack level (docs/DESIGN.md#ack-levels): LEADER waits for
  * the leader to hold the write by its fsync policy (fsynced under {@code always}, so the journal's append and the
  * fsync can overlap; written, so at once, under {@code interval}), QUORUM for the commit offset (a majority holds
- * it, each node by its own policy), ALL for every node to hold it. Answered only while the leader holds its lease (a leader without it lets
- * committed writes wait: the lease, a new leader or a step-down answers them), timed out with a message
- * naming the nodes that hold the write, and failed all at once on a step-down or a stop.
- * Conductor thread only.
+ * it, each node by its own policy), ALL for every node to hold it. Answered only while the leader holds its
+ * lease (a leader without it lets committed writes wait: the lease, a new leader or a step-down answers them),
+ * timed out with a message naming the nodes that hold the write, and failed all at once on a step-down or a
+ * stop. Conductor thread only.
  */
 public final class AckWaits
 {
