@@ -58,7 +58,10 @@ public final class PutCommand extends CliCommand implements Callable<Integer>
             .put("offset", result.offset())
             .put("epoch", result.epoch())
             .put("ackLevelReached", Converters.name(result.ackLevelReached()))
-            .put("leaderId", result.leaderId());
+            .put("leaderId", result.leaderId())
+            .set("durability", JsonOutput.object()
+                .put("written", result.nodesWritten())
+                .put("fsynced", result.nodesFsynced()));
     }
 
     static void print(final CliCommand command, final String operation, final String key, final WriteResult result)
@@ -71,7 +74,8 @@ public final class PutCommand extends CliCommand implements Callable<Integer>
         else
         {
             command.println(operation + " " + key + ": offset " + result.offset() + ", epoch " + result.epoch() +
-                ", ack " + Converters.name(result.ackLevelReached()) + " reached (leader " + result.leaderId() + ")");
+                ", ack " + Converters.name(result.ackLevelReached()) + " reached (leader " + result.leaderId() +
+                "), written on " + result.nodesWritten() + " node(s), fsynced on " + result.nodesFsynced());
         }
     }
 }

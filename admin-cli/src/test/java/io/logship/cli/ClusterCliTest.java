@@ -190,9 +190,14 @@ class ClusterCliTest
         assertThat(put.exitCode()).as(put.err()).isZero();
         final JsonNode written = parse(put.out());
         assertThat(fieldNames(written))
-            .containsExactly("operation", "key", "offset", "epoch", "ackLevelReached", "leaderId");
+            .containsExactly("operation", "key", "offset", "epoch", "ackLevelReached", "leaderId", "durability");
         assertThat(written.get("operation").asText()).isEqualTo("put");
         assertThat(written.get("ackLevelReached").asText()).isEqualTo("quorum");
+        // fsync=always, quorum: the receipt says a majority of the three had fsynced it when the leader answered.
+        final JsonNode receipt = written.get("durability");
+        assertThat(fieldNames(receipt)).containsExactly("written", "fsynced");
+        assertThat(receipt.get("fsynced").asInt()).as(put.out()).isBetween(2, 3);
+        assertThat(receipt.get("written").asInt()).as(put.out()).isBetween(receipt.get("fsynced").asInt(), 3);
         assertThat(written.get("offset").isIntegralNumber()).isTrue();
         final long offset = written.get("offset").asLong();
 
@@ -233,8 +238,19 @@ class ClusterCliTest
         assertThat(load.exitCode()).as(load.err()).isZero();
         final JsonNode summary = parse(load.out());
         assertThat(fieldNames(summary)).containsExactly("records", "acknowledged", "failed", "elapsedMs",
-            "recordsPerSec", "mbPerSec", "latencyUs", "ack", "valueSize", "rate", "inFlight", "firstError");
+            "recordsPerSec", "mbPerSec", "latencyUs", "ack", "valueSize", "rate", "inFlight", "firstError",
+            "durability");
         assertThat(summary.get("acknowledged").asLong()).isEqualTo(500);
+        final JsonNode durability = summary.get("durability");
+        assertThat(fieldNames(durability)).containsExactly("minWritten", "minFsynced", "byWritten", "byFsynced");
+        assertThat(durability.get("minFsynced").asInt()).as(load.out()).isGreaterThanOrEqualTo(2);
+        long fsyncedByMajority = 0;
+        for (int k = 2; k < durability.get("byFsynced").size(); k++)
+        {
+            fsyncedByMajority += durability.get("byFsynced").get(k).asLong();
+        }
+        assertThat(fsyncedByMajority).as("quorum writes under fsync=always: every receipt a fsynced majority")
+            .isEqualTo(500);
         assertThat(summary.get("failed").asLong()).isZero();
         assertThat(summary.get("recordsPerSec").isNumber()).isTrue();
         assertThat(fieldNames(summary.get("latencyUs"))).containsExactly("p50", "p99", "p999", "max", "mean");
@@ -245,7 +261,8 @@ class ClusterCliTest
         for (final String line : lines)
         {
             final JsonNode ack = parse(line);
-            assertThat(fieldNames(ack)).containsExactly("key", "offset", "epoch", "crc32c", "ackMs");
+            assertThat(fieldNames(ack)).containsExactly("key", "offset", "epoch", "crc32c", "ackMs", "written", "fsynced");
+            assertThat(ack.get("fsynced").asInt()).as(line).isGreaterThanOrEqualTo(2);
             assertThat(ack.get("key").asText()).startsWith("load-");
             assertThat(ack.get("offset").isIntegralNumber() && ack.get("epoch").isIntegralNumber()).isTrue();
             final byte[] key = ack.get("key").asText().getBytes(StandardCharsets.UTF_8);

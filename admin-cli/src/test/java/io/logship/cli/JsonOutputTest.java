@@ -61,13 +61,14 @@ class JsonOutputTest
     @Test
     void shouldPrintPutAndDeleteResults()
     {
-        final WriteResult result = new WriteResult(41, 3, AckLevel.QUORUM, 2);
+        final WriteResult result = new WriteResult(41, 3, AckLevel.QUORUM, 2, 3, 2);
 
         assertThat(render(PutCommand.toJson("put", "colour", result))).isEqualTo("{\"operation\":\"put\"," +
-            "\"key\":\"colour\",\"offset\":41,\"epoch\":3,\"ackLevelReached\":\"quorum\",\"leaderId\":2}");
-        assertThat(render(PutCommand.toJson("delete", "colour", new WriteResult(42, 3, AckLevel.ALL, 2))))
+            "\"key\":\"colour\",\"offset\":41,\"epoch\":3,\"ackLevelReached\":\"quorum\",\"leaderId\":2," +
+            "\"durability\":{\"written\":3,\"fsynced\":2}}");
+        assertThat(render(PutCommand.toJson("delete", "colour", new WriteResult(42, 3, AckLevel.ALL, 2, 3, 3))))
             .isEqualTo("{\"operation\":\"delete\",\"key\":\"colour\",\"offset\":42,\"epoch\":3," +
-                "\"ackLevelReached\":\"all\",\"leaderId\":2}");
+                "\"ackLevelReached\":\"all\",\"leaderId\":2,\"durability\":{\"written\":3,\"fsynced\":3}}");
     }
 
     @Test

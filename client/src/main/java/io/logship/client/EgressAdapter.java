@@ -138,6 +138,8 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         final int answeredLeader = decoder.leaderId();
         final Status status = decoder.status();
         final AckLevel reached = fromWire(decoder.ackLevelReached());
+        final int nodesWritten = decoder.nodesWritten();
+        final int nodesFsynced = decoder.nodesDurable();
         final String message = decoder.message();
         final long nowNs = clock.nanoTime();
 
@@ -152,12 +154,14 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                     requests.finish(request);
                     for (int i = 0; i < request.children.size(); i++)
                     {
-                        request.children.get(i).complete(new WriteResult(writeOffset + i, epoch, level, target));
+                        request.children.get(i).complete(
+                            new WriteResult(writeOffset + i, epoch, level, target, nodesWritten, nodesFsynced));
                     }
                 }
                 else
                 {
-                    requests.complete(request, new WriteResult(writeOffset, epoch, level, target));
+                    requests.complete(request, new WriteResult(writeOffset, epoch, level, target, nodesWritten,
+                        nodesFsynced));
                 }
                 break;
             }

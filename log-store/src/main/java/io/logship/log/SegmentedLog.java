@@ -169,10 +169,21 @@ public final class SegmentedLog implements AutoCloseable
      */
     public long appendAsLeader(final MutableDirectBuffer buffer, final int offset, final int length)
     {
+        return appendAsLeader(buffer, offset, length, true);
+    }
+
+    /**
+     * As {@link #appendAsLeader(MutableDirectBuffer, int, int)}, but with {@code flushPerPolicy} false it
+     * never forces: the leader's journal appends batch N+1 while another thread forces batch N with
+     * {@link #flush()} (pipelined durability, docs/DESIGN.md#fsync-policy).
+     */
+    public long appendAsLeader(final MutableDirectBuffer buffer, final int offset, final int length,
+        final boolean flushPerPolicy)
+    {
         checkHeader(buffer, offset, length);
         final long baseOffset = logEndOffset;
         BatchDescriptor.baseOffset(buffer, offset, baseOffset);
-        doAppend(buffer, offset, length, baseOffset, true);
+        doAppend(buffer, offset, length, baseOffset, flushPerPolicy);
         return baseOffset;
     }
 

@@ -98,7 +98,9 @@ public final class ApplyAgent implements Agent
             work++;
         }
 
-        final long target = Math.min(commitOffset.getAsLong(), log.logEndOffset());
+        // Never apply past this node's own fsynced end: under fsync=interval a commit may run ahead of it, and a
+        // store (or snapshot) ahead of the log would outlive a power cut that takes the log's tail.
+        final long target = Math.min(commitOffset.getAsLong(), log.durableEndOffset());
         final long applied = store.appliedOffset();
         applyLag.onCommitSeen(target, applied, System.nanoTime());
         if (applied < target && applied >= log.logStartOffset())

@@ -2,8 +2,9 @@ package io.logship.node;
 
 /**
  * The commit offset rule, pure so it can be tested on its own: the highest offset below which a
- * majority of the configured nodes (leader included) hold every record durably — but only once that
- * majority holds the current epoch's opening NOOP batch. Counting copies of records from earlier
+ * majority of the configured nodes (leader included) hold every record — each node by its own fsync
+ * policy, fsynced under {@code always}, written under {@code interval} (docs/DESIGN.md#fsync-policy) —
+ * but only once that majority holds the current epoch's opening NOOP batch. Counting copies of records from earlier
  * epochs is unsafe (the Raft paper's Figure 8), so before that they are not committed by this leader.
  * Public so the election simulation (io.logship.node.election) runs the real rule.
  */
@@ -14,7 +15,7 @@ public final class CommitRule
     }
 
     /**
-     * @param durable          durable end offsets of the {@code count} configured nodes (-1 for unknown);
+     * @param durable          held end offsets of the {@code count} configured nodes (-1 for unknown);
      *                         reordered in place.
      * @param epochStartOffset offset of this epoch's NOOP batch, -1 if not yet appended.
      * @param currentCommit    the commit offset so far; never moves backwards.

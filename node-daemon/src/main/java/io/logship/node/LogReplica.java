@@ -23,7 +23,6 @@ import io.logship.node.election.Outbox;
 import io.logship.node.election.StateFilePersistence;
 import io.logship.node.fault.FaultInjector;
 import io.logship.node.follower.FeedbackPublisher;
-import io.logship.node.follower.FollowerFlusher;
 import io.logship.node.follower.FollowerReplication;
 import io.logship.node.follower.ReplicationAdapter;
 import io.logship.node.follower.SnapshotInstaller;
@@ -33,6 +32,7 @@ import io.logship.node.leader.CommitTracker;
 import io.logship.node.leader.FeedbackAdapter;
 import io.logship.node.leader.FollowerProgress;
 import io.logship.node.leader.ReplicationPublisher;
+import io.logship.node.pipeline.LogFlusher;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.read.LogReadBuffer;
 import io.logship.node.read.ReadService;
@@ -91,7 +91,7 @@ final class LogReplica
     final WriteIntake writes;
     final ReplicationPublisher replication;
     final FeedbackAdapter feedbackAdapter;
-    final FollowerFlusher flusher;
+    final LogFlusher flusher;
     final FollowerReplication follower;
     final ReplicationAdapter replicationAdapter;
     final ElectionAdapter electionAdapter;
@@ -125,19 +125,19 @@ final class LogReplica
             }
         }
         final RequestTimeouts timeouts = new RequestTimeouts(config.requestTimeoutMs());
-        commits = new CommitTracker(partition, followers, clusterSize);
+        commits = new CommitTracker(partition, followers, clusterSize, config.logConfig().fsyncPolicy());
         dedup = new Deduplication(log, partition.store(), staging, partition.clock());
         validator = new WriteValidator(partition, config);
-        responses = new ResponsePublisher(sendBuffer, partition);
+        responses = new ResponsePublisher(sendBuffer, partition, commits);
         ackWaits = new AckWaits(partition, config, commits, sessions, responses);
         journal = new JournalResultPoller(partition, ring, poller, dedup.window(), commits, ackWaits, sessions, responses);
         writes = new WriteIntake(partition, config, validator, ring, dedup.window(), dedup.check(), ackWaits, sessions,
             responses, timeouts);
         replication = new ReplicationPublisher(partition, config, commits, sendBuffer, staging);
         feedbackAdapter = new FeedbackAdapter(partition, commits, replication, peers, faults, sendBuffer);
-        flusher = new FollowerFlusher(log, nodeId, logger);
+        flusher = partition.flusher();
         follower = new FollowerReplication(partition, config, applier, flusher, journal, peers,
-            new FeedbackPublisher(partition, peers, sendBuffer),
+            new FeedbackPublisher(partition, peers, sendBuffer, config.logConfig().fsyncPolicy()),
             new SnapshotInstaller(partition.store(), applier, staging, logger));
         replicationAdapter = new ReplicationAdapter(follower, faults, logger);
         electionAdapter = new ElectionAdapter(partition, faults, feedbackAdapter, follower);
@@ -168,6 +168,7 @@ final class LogReplica
             " (last leader: node " + leaderId + ")" : "") + ", log [" + log.logStartOffset() + ", " +
             log.logEndOffset() + "), " + (config.electionConfig().autoFailoverEnabled() ? "automatic failover on" :
             config.electionConfig().autoFailoverDisabledReason()));
+        flusher.wakeAfterFlush(Thread.currentThread()); // the conductor: acks wait on the durable end it moves
         flusher.start();
         bootstrapIfNew(nowNs);
     }
@@ -256,7 +257,7 @@ final class LogReplica
     private void startLeading(final int newEpoch)
     {
         // Never fsync on the conductor here (a follower fsync can take a second on this disk): the flusher
-        // forces what this node appended as a follower, and the NOOP's own fsync forces the segment anyway.
+        // forces what this node appended as a follower, together with the NOOP that opens the epoch.
         follower.onStartLeading();
         partition.epoch(newEpoch);
         partition.leaderId(nodeId);

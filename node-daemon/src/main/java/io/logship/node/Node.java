@@ -15,6 +15,7 @@ import io.logship.log.SegmentedLog;
 import io.logship.node.election.ElectionState;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.JournalWaitStrategy;
+import io.logship.node.pipeline.LogFlusher;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.MetricsEndpoint;
 import io.logship.node.status.NodeCounters;
@@ -113,8 +114,11 @@ public final class Node implements AutoCloseable
         // commit offset, and the conductor owns it.
         final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, context.nanoClock(), logger,
             new NodeCounters());
+        final LogFlusher flusher = new LogFlusher(log, config.logConfig().fsyncPolicy(),
+            config.logConfig().epochClockMs(), config.nodeId(), logger);
+        partition.flusher(flusher);
         final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
-            config.ringSize(), logger, config.logConfig().epochClockMs());
+            config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request);
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
             .build(ring, ring.newBarrier(), journalHandler);
         journal.setExceptionHandler(new FencingExceptionHandler());

@@ -3,6 +3,7 @@ package io.logship.node;
 import io.logship.kv.KeyValueStore;
 import io.logship.log.SegmentedLog;
 import io.logship.node.election.ElectionState;
+import io.logship.node.pipeline.LogFlusher;
 import io.logship.node.status.NodeCounters;
 import org.agrona.concurrent.NanoClock;
 
@@ -31,6 +32,7 @@ public final class ReplicatedLog
     private final System.Logger logger;
     private final NodeCounters counters;
     private ElectionState election;
+    private LogFlusher flusher;
 
     private volatile Role role = Role.FOLLOWER;
     private volatile int epoch;
@@ -54,6 +56,17 @@ public final class ReplicatedLog
     public void election(final ElectionState election)
     {
         this.election = election;
+    }
+
+    /** Set once, right after construction: the thread that forces {@link #log()} in both roles. */
+    public void flusher(final LogFlusher flusher)
+    {
+        this.flusher = flusher;
+    }
+
+    public LogFlusher flusher()
+    {
+        return flusher;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.logship.node;
 import io.logship.format.BatchBuilder;
 import io.logship.format.BatchDescriptor;
 import io.logship.log.EpochHistory;
+import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
 import io.logship.log.SegmentedLog;
 import io.logship.node.follower.LogReconciler;
@@ -45,6 +46,12 @@ class ReplicationInProcessTest
     /** Appends one batch of {@code records} records in {@code epoch}, as the leader of that epoch would. */
     private void append(final SegmentedLog log, final int epoch, final int records, final String tag)
     {
+        append(log, epoch, records, tag, true);
+    }
+
+    /** As the leader's journal appends: {@code force} false leaves the fsync to the flusher thread. */
+    private void append(final SegmentedLog log, final int epoch, final int records, final String tag, final boolean force)
+    {
         builder.reset(epoch, 1_000);
         for (int i = 0; i < records; i++)
         {
@@ -52,7 +59,7 @@ class ReplicationInProcessTest
                 (tag + "-" + epoch + "-" + i).getBytes(StandardCharsets.UTF_8));
         }
         final int length = builder.build();
-        log.appendAsLeader(builder.buffer(), 0, length);
+        log.appendAsLeader(builder.buffer(), 0, length, force);
     }
 
     private static byte[] bytes(final SegmentedLog log)
@@ -123,7 +130,7 @@ class ReplicationInProcessTest
             final FollowerProgress[] followers = new FollowerProgress[4];
             followers[2] = new FollowerProgress(2, null, null);
             followers[3] = new FollowerProgress(3, null, null);
-            final CommitTracker commits = new CommitTracker(partition, followers, 3);
+            final CommitTracker commits = new CommitTracker(partition, followers, 3, FsyncPolicy.ALWAYS);
 
             commits.epochStartOffset(5);
             followers[2].durableEndOffset = 5; // the old epoch's records only
@@ -133,7 +140,7 @@ class ReplicationInProcessTest
             followers[2].durableEndOffset = 8;
             commits.updateCommitOffset();
             assertThat(partition.commitOffset()).isEqualTo(8);
-            assertThat(commits.lowestDurableOffset()).isEqualTo(-1);
+            assertThat(commits.lowestHeldOffset()).isEqualTo(-1);
             assertThat(commits.nodesHolding(7)).containsExactly(1, 2);
 
             followers[2].durableEndOffset = 6; // a lower report never moves the commit offset back
@@ -143,7 +150,72 @@ class ReplicationInProcessTest
             followers[3].durableEndOffset = 10;
             commits.updateCommitOffset();
             assertThat(partition.commitOffset()).isEqualTo(10);
-            assertThat(commits.lowestDurableOffset()).isEqualTo(6);
+            assertThat(commits.lowestHeldOffset()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void shouldCommitUnderFsyncAlwaysOnlyWhatAMajorityHasFsyncedNotWhatItHasWritten()
+    {
+        try (SegmentedLog log = open("leader"))
+        {
+            append(log, 1, 1, "noop");
+            append(log, 1, 4, "new", false); // the journal appended; the flusher has not forced it yet
+            final ReplicatedLog partition = new ReplicatedLog(1, log, null, clock, LOGGER, new NodeCounters());
+            final FollowerProgress[] followers = new FollowerProgress[4];
+            followers[2] = new FollowerProgress(2, null, null);
+            followers[3] = new FollowerProgress(3, null, null);
+            final CommitTracker commits = new CommitTracker(partition, followers, 3, FsyncPolicy.ALWAYS);
+            commits.epochStartOffset(0);
+            followers[2].durableEndOffset = 1;
+            followers[2].writtenEndOffset = 5;
+            followers[3].durableEndOffset = 1;
+            followers[3].writtenEndOffset = 5;
+
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).as("written everywhere, fsynced nowhere past the NOOP").isEqualTo(1);
+            assertThat(commits.leaderHeldEndOffset()).isEqualTo(1);
+            assertThat(commits.nodesWritten(4)).isEqualTo(3);
+            assertThat(commits.nodesDurable(4)).isZero();
+
+            followers[3].durableEndOffset = 5;
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).as("one of three fsynced").isEqualTo(1);
+
+            log.flush();
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).as("leader and node 3 fsynced: a majority").isEqualTo(5);
+            assertThat(commits.nodesDurable(4)).isEqualTo(2);
+            assertThat(commits.lowestHeldOffset()).as("node 2 has not fsynced").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldCommitUnderFsyncIntervalWhatAMajorityHasWrittenBeforeAnyFsync()
+    {
+        try (SegmentedLog log = open("leader"))
+        {
+            append(log, 1, 1, "noop");
+            append(log, 1, 4, "new", false);
+            final ReplicatedLog partition = new ReplicatedLog(1, log, null, clock, LOGGER, new NodeCounters());
+            final FollowerProgress[] followers = new FollowerProgress[4];
+            followers[2] = new FollowerProgress(2, null, null);
+            followers[3] = new FollowerProgress(3, null, null);
+            final CommitTracker commits = new CommitTracker(partition, followers, 3, FsyncPolicy.INTERVAL);
+            commits.epochStartOffset(0);
+            followers[2].durableEndOffset = 1;
+            followers[2].writtenEndOffset = 5;
+            followers[2].holdsWritten = true;
+            followers[3].durableEndOffset = 1;
+            followers[3].writtenEndOffset = 1;
+            followers[3].holdsWritten = true;
+
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).as("leader and node 2 wrote it (Kafka's acks=all model)").isEqualTo(5);
+            assertThat(commits.leaderHeldEndOffset()).isEqualTo(5);
+            assertThat(commits.nodesWritten(4)).isEqualTo(2);
+            assertThat(commits.nodesDurable(4)).isZero();
+            assertThat(commits.nodesHolding(4)).containsExactly(1, 2);
         }
     }
 }

@@ -43,8 +43,12 @@ final class AckLog implements AutoCloseable
         }
     }
 
-    /** One line for an acknowledged write; {@code crc32c} is of the value, {@code ackMs} wall-clock ms. */
-    synchronized void append(final String key, final long offset, final int epoch, final long crc32c, final long ackMs)
+    /**
+     * One line for an acknowledged write; {@code crc32c} is of the value, {@code ackMs} wall-clock ms, {@code written}
+     * and {@code fsynced} its durability receipt (nodes that had written and fsynced it when the leader answered).
+     */
+    synchronized void append(final String key, final long offset, final int epoch, final long crc32c, final long ackMs,
+        final int written, final int fsynced)
     {
         if (null != error)
         {
@@ -58,6 +62,8 @@ final class AckLog implements AutoCloseable
             json.writeNumberField("epoch", epoch);
             json.writeNumberField("crc32c", crc32c);
             json.writeNumberField("ackMs", ackMs);
+            json.writeNumberField("written", written);
+            json.writeNumberField("fsynced", fsynced);
             json.writeEndObject();
             json.writeRaw('\n');
         }

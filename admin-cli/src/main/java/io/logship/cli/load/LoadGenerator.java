@@ -1,5 +1,6 @@
 package io.logship.cli.load;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logship.cli.json.JsonOutput;
 import io.logship.client.AckLevel;
@@ -10,6 +11,7 @@ import org.HdrHistogram.Histogram;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -198,8 +200,19 @@ public final class LoadGenerator
         String ackLevel,
         int valueSize,
         long rate,
-        int inFlight)
+        int inFlight,
+        Receipts durability)
     {
+        /** A report without receipts (no write acknowledged with one). */
+        public Report(final long records, final long acknowledged, final long failed, final String firstError,
+            final long elapsedMs, final double recordsPerSecond, final double megabytesPerSecond, final long p50Us,
+            final long p99Us, final long p999Us, final long maxUs, final double meanUs, final String ackLevel,
+            final int valueSize, final long rate, final int inFlight)
+        {
+            this(records, acknowledged, failed, firstError, elapsedMs, recordsPerSecond, megabytesPerSecond, p50Us,
+                p99Us, p999Us, maxUs, meanUs, ackLevel, valueSize, rate, inFlight, Receipts.NONE);
+        }
+
         public boolean ok()
         {
             return failed == 0 && acknowledged == records;
@@ -227,11 +240,63 @@ public final class LoadGenerator
                 .put("rate", rate)
                 .put("inFlight", inFlight)
                 .put("firstError", firstError);
+            json.set("durability", durability.toJson());
             return JsonOutput.write(json);
         }
     }
 
+    /**
+     * The durability receipts of the acknowledged writes (docs/DESIGN.md#fsync-policy): the fewest nodes any write
+     * was written on and fsynced on when the leader answered (-1 if none was acknowledged), and how many writes
+     * were answered with each count ({@code byWritten[k]}: writes written on exactly k nodes).
+     */
+    public record Receipts(int minWritten, int minFsynced, long[] byWritten, long[] byFsynced)
+    {
+        public static final Receipts NONE = new Receipts(-1, -1, new long[0], new long[0]);
+
+        /** Writes answered as fsynced on at least {@code nodes} nodes (e.g. a majority of the cluster). */
+        public long fsyncedOnAtLeast(final int nodes)
+        {
+            long count = 0;
+            for (int k = Math.max(0, nodes); k < byFsynced.length; k++)
+            {
+                count += byFsynced[k];
+            }
+            return count;
+        }
+
+        ObjectNode toJson()
+        {
+            final ObjectNode json = JsonOutput.object();
+            if (minWritten < 0)
+            {
+                json.putNull("minWritten").putNull("minFsynced");
+            }
+            else
+            {
+                json.put("minWritten", minWritten).put("minFsynced", minFsynced);
+            }
+            final ArrayNode written = json.putArray("byWritten");
+            for (final long count : byWritten)
+            {
+                written.add(count);
+            }
+            final ArrayNode fsynced = json.putArray("byFsynced");
+            for (final long count : byFsynced)
+            {
+                fsynced.add(count);
+            }
+            return json;
+        }
+    }
+
+    /** More nodes than any cluster has: a receipt count above it is clamped. */
+    private static final int MAX_RECEIPT_NODES = 64;
+
     private final Settings settings;
+    private final long[] byWritten = new long[MAX_RECEIPT_NODES + 1];
+    private final long[] byFsynced = new long[MAX_RECEIPT_NODES + 1];
+    private int maxReceiptCount = -1;
     private final Histogram latencyUs = new Histogram(HIGHEST_TRACKABLE_US, 3);
     private final CRC32C crc = new CRC32C();
     private long acknowledged;
@@ -374,7 +439,30 @@ public final class LoadGenerator
             acknowledged / seconds, payloadBytes / seconds / 1e6,
             h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(),
             h.getTotalCount() == 0 ? 0 : h.getMean(), settings.ackLevel().name().toLowerCase(Locale.ROOT),
-            settings.valueSize(), settings.rate(), settings.inFlight());
+            settings.valueSize(), settings.rate(), settings.inFlight(), receipts());
+    }
+
+    private synchronized Receipts receipts()
+    {
+        if (maxReceiptCount < 0)
+        {
+            return Receipts.NONE;
+        }
+        int minWritten = -1;
+        int minFsynced = -1;
+        for (int k = 0; k <= maxReceiptCount; k++)
+        {
+            if (minWritten < 0 && byWritten[k] > 0)
+            {
+                minWritten = k;
+            }
+            if (minFsynced < 0 && byFsynced[k] > 0)
+            {
+                minFsynced = k;
+            }
+        }
+        return new Receipts(minWritten, minFsynced, Arrays.copyOf(byWritten, maxReceiptCount + 1),
+            Arrays.copyOf(byFsynced, maxReceiptCount + 1));
     }
 
     /** Runs on the client's conductor thread (or the caller's, for a write rejected before sending). */
@@ -401,11 +489,17 @@ public final class LoadGenerator
         latencyUs.recordValue(Math.min(latency, HIGHEST_TRACKABLE_US));
         acknowledged++;
         payloadBytes += keyLength + value.length;
+        final int written = Math.min(Math.max(0, result.nodesWritten()), MAX_RECEIPT_NODES);
+        final int fsynced = Math.min(Math.max(0, result.nodesFsynced()), MAX_RECEIPT_NODES);
+        byWritten[written]++;
+        byFsynced[fsynced]++;
+        maxReceiptCount = Math.max(maxReceiptCount, Math.max(written, fsynced));
         if (null != ackLog)
         {
             crc.reset();
             crc.update(value, 0, value.length);
-            ackLog.append(key, result.offset(), result.epoch(), crc.getValue(), System.currentTimeMillis());
+            ackLog.append(key, result.offset(), result.epoch(), crc.getValue(), System.currentTimeMillis(),
+                result.nodesWritten(), result.nodesFsynced());
         }
     }
 

@@ -64,6 +64,7 @@ class LoadGeneratorTest
         assertThat(report.ok()).isFalse();
         assertThat(report.toJson()).startsWith("{\"records\":10,\"acknowledged\":9,\"failed\":1,")
             .contains("\"latencyUs\":{\"p50\":100,\"p99\":200,\"p999\":300,\"max\":400,\"mean\":150.5}")
-            .endsWith("\"firstError\":\"put k: \\\"boom\\\"\"}");
+            .contains("\"firstError\":\"put k: \\\"boom\\\"\",")
+            .endsWith("\"durability\":{\"minWritten\":null,\"minFsynced\":null,\"byWritten\":[],\"byFsynced\":[]}}");
     }
 }

@@ -15,6 +15,7 @@ import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
 import io.logship.node.egress.PeerPublishers;
 import io.logship.node.election.ElectionState;
+import io.logship.node.pipeline.LogFlusher;
 import io.logship.node.write.JournalResultPoller;
 import io.logship.transport.AppendBatchAssembler;
 import io.logship.transport.codec.AppendBatchDecoder;
@@ -34,7 +35,7 @@ import static java.lang.System.Logger.Level.WARNING;
 /**
  * The follower's replication state machine ({@link FollowerState}): reconcile the log with a new leader's
  * (quarantining a divergent suffix before truncating it, and rewinding the store first when the cut is below
- * what it applied), then fetch, append (no fsync here: {@link FollowerFlusher} forces it on its own thread)
+ * what it applied), then fetch, append (no fsync here: {@link LogFlusher} forces it on its own thread)
  * and acknowledge; a snapshot instead when the log ends below the leader's log start.
  *
  * <p>Two rules keep unchecked data from counting: until reconciled, heartbeats are acked with the durable
@@ -53,7 +54,7 @@ public final class FollowerReplication implements AutoCloseable
     private final KeyValueStore store;
     private final NodeConfig config;
     private final ApplyAgent applier;
-    private final FollowerFlusher flusher;
+    private final LogFlusher flusher;
     private final JournalResultPoller journal;
     private final PeerPublishers peers;
     private final FeedbackPublisher feedback;
@@ -75,6 +76,7 @@ public final class FollowerReplication implements AutoCloseable
     private long lastAckSentNs;
     private long lastAppendNs;
     private long lastAckedDurable = -1;
+    private long lastAckedWritten = -1;
     private long lastAckedApplied = -1;
     private boolean appendedSinceFlush;
     private int epochEndQuestion = Integer.MIN_VALUE;
@@ -82,7 +84,7 @@ public final class FollowerReplication implements AutoCloseable
     private long echoTimestampNs = -1;
 
     public FollowerReplication(final ReplicatedLog partition, final NodeConfig config, final ApplyAgent applier,
-        final FollowerFlusher flusher, final JournalResultPoller journal, final PeerPublishers peers,
+        final LogFlusher flusher, final JournalResultPoller journal, final PeerPublishers peers,
         final FeedbackPublisher feedback, final SnapshotInstaller snapshot)
     {
         this.partition = partition;
@@ -144,6 +146,7 @@ public final class FollowerReplication implements AutoCloseable
         assembler.reset();
         echoTimestampNs = -1;
         lastAckedDurable = -2; // ack at the next chance: the new leader knows nothing of this node yet
+        lastAckedWritten = -2;
         if (state != FollowerState.INSTALLING && state != FollowerState.REWINDING)
         {
             snapshot.cancel(false);
@@ -159,7 +162,7 @@ public final class FollowerReplication implements AutoCloseable
         if (appendedSinceFlush)
         {
             appendedSinceFlush = false;
-            flusher.request(); // the fsync runs on its own thread; the ack follows once the durable end moves
+            flusher.request(); // the fsync runs on its own thread; the ack of the durable end follows once it moves
             work++;
         }
         if (log.isFailed() && partition.role() != Role.FENCED)
@@ -178,12 +181,15 @@ public final class FollowerReplication implements AutoCloseable
         }
         work += advance(nowNs);
         resync.onDutyCycle(nowNs, partition.leaderId(), leaderLogEndOffset);
+        // The written end is acked right after the append, the durable end once the flusher moves it: the leader
+        // counts whichever this node holds by its fsync policy, and both in the write's durability receipt.
         final long durable = log.durableEndOffset();
+        final long written = log.logEndOffset();
         final long applied = store.appliedOffset();
-        if (partition.leaderId() > 0 && state == FollowerState.FETCHING &&
-            (durable != lastAckedDurable || applied != lastAckedApplied || nowNs - lastAckSentNs >= heartbeatIntervalNs))
+        if (partition.leaderId() > 0 && state == FollowerState.FETCHING && (durable != lastAckedDurable ||
+            written != lastAckedWritten || applied != lastAckedApplied || nowNs - lastAckSentNs >= heartbeatIntervalNs))
         {
-            sendAck(nowNs, durable, applied);
+            sendAck(nowNs, durable, written, applied);
             work++;
         }
         return work;
@@ -295,7 +301,9 @@ public final class FollowerReplication implements AutoCloseable
         // from the echoed timestamp. Until reconciled, the durable end is reported as unknown (-1), so
         // unchecked data never counts towards the commit offset.
         final long nowNs = partition.clock().nanoTime();
-        sendAck(nowNs, state == FollowerState.FETCHING ? log.durableEndOffset() : -1, store.appliedOffset());
+        final boolean reconciled = state == FollowerState.FETCHING;
+        sendAck(nowNs, reconciled ? log.durableEndOffset() : -1, reconciled ? log.logEndOffset() : -1,
+            store.appliedOffset());
     }
 
     public void onAppendBatch(final AppendBatchDecoder decoder)
@@ -524,12 +532,13 @@ public final class FollowerReplication implements AutoCloseable
         feedback.sendFetch();
     }
 
-    private void sendAck(final long nowNs, final long durable, final long applied)
+    private void sendAck(final long nowNs, final long durable, final long written, final long applied)
     {
-        if (feedback.sendAck(durable, applied, echoTimestampNs))
+        if (feedback.sendAck(durable, written, applied, echoTimestampNs))
         {
             lastAckSentNs = nowNs;
             lastAckedDurable = durable;
+            lastAckedWritten = written;
             lastAckedApplied = applied;
         }
     }

@@ -1,5 +1,6 @@
 package io.logship.node.leader;
 
+import io.logship.log.FsyncPolicy;
 import io.logship.log.SegmentedLog;
 import io.logship.node.CommitRule;
 import io.logship.node.ReplicatedLog;
@@ -8,26 +9,32 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The leader's view of how far each node holds the log durably, and the commit offset it derives with
- * {@link CommitRule}: nothing is committed before a majority holds this epoch's opening NOOP. Holds the
- * {@link FollowerProgress} of every follower (index = node id, null for this node and unused ids).
- * Conductor thread only.
+ * The leader's view of how far each node holds the log, and the commit offset it derives with {@link CommitRule}:
+ * nothing is committed before a majority holds this epoch's opening NOOP. A node *holds* a record by its own
+ * {@code logship.log.fsync} policy (docs/DESIGN.md#fsync-policy): with {@code always} once it fsynced it, with
+ * {@code interval} once it wrote it (as Kafka's {@code acks=all}). Also counts the durability receipt of a write
+ * reply: how many nodes have written it and how many fsynced it. Holds the {@link FollowerProgress} of every
+ * follower (index = node id, null for this node and unused ids). Conductor thread only.
  */
 public final class CommitTracker
 {
     private final ReplicatedLog partition;
     private final SegmentedLog log;
+    private final boolean leaderHoldsWritten;
     private final FollowerProgress[] followers;
-    private final long[] durableScratch;
+    private final long[] heldScratch;
     /** Offset of this epoch's opening NOOP, -1 until the journal has appended it. */
     private long epochStartOffset = -1;
 
-    public CommitTracker(final ReplicatedLog partition, final FollowerProgress[] followers, final int clusterSize)
+    /** @param fsyncPolicy this node's own {@code logship.log.fsync}: which of its ends it holds. */
+    public CommitTracker(final ReplicatedLog partition, final FollowerProgress[] followers, final int clusterSize,
+        final FsyncPolicy fsyncPolicy)
     {
         this.partition = partition;
         this.log = partition.log();
+        this.leaderHoldsWritten = fsyncPolicy == FsyncPolicy.INTERVAL;
         this.followers = followers;
-        this.durableScratch = new long[clusterSize];
+        this.heldScratch = new long[clusterSize];
     }
 
     public FollowerProgress[] followers()
@@ -46,6 +53,12 @@ public final class CommitTracker
         epochStartOffset = offset;
     }
 
+    /** Offsets below are held by this node by its own policy: what ack level LEADER waits for. */
+    public long leaderHeldEndOffset()
+    {
+        return leaderHoldsWritten ? log.logEndOffset() : log.durableEndOffset();
+    }
+
     public void updateCommitOffset()
     {
         if (epochStartOffset < 0)
@@ -53,46 +66,82 @@ public final class CommitTracker
             return;
         }
         int n = 0;
-        durableScratch[n++] = log.durableEndOffset();
+        heldScratch[n++] = leaderHeldEndOffset();
         for (final FollowerProgress follower : followers)
         {
             if (null != follower)
             {
-                durableScratch[n++] = follower.durableEndOffset;
+                heldScratch[n++] = follower.heldEndOffset();
             }
         }
-        partition.commitOffset(CommitRule.commitOffset(durableScratch, n, epochStartOffset, partition.commitOffset()));
+        partition.commitOffset(CommitRule.commitOffset(heldScratch, n, epochStartOffset, partition.commitOffset()));
     }
 
-    /** Offsets below are durable on every node: what ack level ALL waits for. */
-    public long lowestDurableOffset()
+    /** Offsets below are held on every node, each by its own policy: what ack level ALL waits for. */
+    public long lowestHeldOffset()
     {
-        long lowest = log.durableEndOffset();
+        long lowest = leaderHeldEndOffset();
         for (final FollowerProgress follower : followers)
         {
             if (null != follower)
             {
-                lowest = Math.min(lowest, follower.durableEndOffset);
+                lowest = Math.min(lowest, follower.heldEndOffset());
             }
         }
         return lowest;
     }
 
-    /** The nodes known to hold {@code offset} durably, for a timeout's message. */
+    /** The nodes known to hold {@code offset} by their own policy, for a timeout's message. */
     public List<Integer> nodesHolding(final long offset)
     {
         final List<Integer> holders = new ArrayList<>();
-        if (log.durableEndOffset() > offset)
+        if (leaderHeldEndOffset() > offset)
         {
             holders.add(partition.nodeId());
         }
         for (final FollowerProgress follower : followers)
         {
-            if (null != follower && follower.durableEndOffset > offset)
+            if (null != follower && follower.heldEndOffset() > offset)
             {
                 holders.add(follower.nodeId);
             }
         }
         return holders;
+    }
+
+    /** Durability receipt: nodes (this one included) known to have written {@code offset}; 0 for a negative offset. */
+    public int nodesWritten(final long offset)
+    {
+        if (offset < 0)
+        {
+            return 0;
+        }
+        int count = log.logEndOffset() > offset ? 1 : 0;
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower && Math.max(follower.writtenEndOffset, follower.durableEndOffset) > offset)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Durability receipt: nodes (this one included) known to have fsynced {@code offset}; 0 for a negative offset. */
+    public int nodesDurable(final long offset)
+    {
+        if (offset < 0)
+        {
+            return 0;
+        }
+        int count = log.durableEndOffset() > offset ? 1 : 0;
+        for (final FollowerProgress follower : followers)
+        {
+            if (null != follower && follower.durableEndOffset > offset)
+            {
+                count++;
+            }
+        }
+        return count;
     }
 }

@@ -17,6 +17,7 @@ import io.logship.transport.codec.AckDecoder;
 import io.logship.transport.codec.EpochEndRequestDecoder;
 import io.logship.transport.codec.EpochEndResponseEncoder;
 import io.logship.transport.codec.FetchFromDecoder;
+import io.logship.transport.codec.NodeFsync;
 import io.logship.transport.codec.RefuseDecoder;
 import io.logship.transport.codec.RefuseReason;
 import org.agrona.DirectBuffer;
@@ -25,7 +26,8 @@ import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * What followers tell the leader: acks (durable end, applied offset, the echoed heartbeat timestamp that
+ * What followers tell the leader: acks (written and fsynced ends and the fsync policy that says which one the
+ * follower holds, applied offset, the echoed heartbeat timestamp that
  * extends the lease), fetches (where to ship from), refusals (a higher epoch deposes this leader) and
  * epoch-end questions (a follower reconciling its log). Anything from a higher epoch goes to the election
  * first; anything from a lower epoch is refused with the current one. Conductor thread only.
@@ -107,13 +109,16 @@ public final class FeedbackAdapter
         if (durable >= 0) // -1: the follower is still reconciling its log with this one
         {
             follower.durableEndOffset = durable;
+            follower.writtenEndOffset = Math.max(durable, decoder.writtenEndOffset());
+            follower.holdsWritten = decoder.fsyncPolicy() == NodeFsync.INTERVAL;
         }
         follower.appliedOffset = decoder.appliedOffset();
         follower.lastAckNs = nowNs;
         final long echoed = decoder.echoedTimestampNs();
         partition.counters().replicationRtt().onAck(follower.nodeId, echoed, nowNs);
+        // The election picks and waits for a handover target by what it holds by its own fsync policy.
         election.onFollowerAck(nowMs(nowNs), follower.nodeId, decoder.epoch(),
-            echoed < 0 ? Long.MIN_VALUE / 4 : nowMs(echoed), durable);
+            echoed < 0 ? Long.MIN_VALUE / 4 : nowMs(echoed), durable >= 0 ? follower.heldEndOffset() : durable);
     }
 
     private void onFetchFrom(final FetchFromDecoder decoder)

@@ -4,8 +4,8 @@ import io.logship.kv.SnapshotReader;
 import io.logship.transport.BoundedPublisher;
 
 /**
- * The leader's view of one follower: how far its log is durable (from its acks in the current epoch),
- * what it has applied, where shipping continues, and a snapshot transfer in progress. Owned by the
+ * The leader's view of one follower: how far its log is written and fsynced (from its acks in the current
+ * epoch), what it has applied, where shipping continues, and a snapshot transfer in progress. Owned by the
  * leader's conductor thread.
  */
 public final class FollowerProgress
@@ -14,8 +14,12 @@ public final class FollowerProgress
     public final BoundedPublisher replication;
     public final BoundedPublisher election;
 
-    /** Durable end offset the follower acknowledged in the current epoch; -1 until it does. */
+    /** Fsynced end offset the follower acknowledged in the current epoch; -1 until it does. */
     public long durableEndOffset = -1;
+    /** Written (appended, maybe not fsynced) end offset the follower acknowledged in the current epoch; -1 until it does. */
+    public long writtenEndOffset = -1;
+    /** The follower runs {@code logship.log.fsync=interval}: it holds what it has written, not only what it fsynced. */
+    public boolean holdsWritten;
     public long appliedOffset = -1;
     /** Next offset to ship; -1 until the follower says where it stands with FetchFrom. */
     public long nextSendOffset = -1;
@@ -33,9 +37,16 @@ public final class FollowerProgress
         this.election = election;
     }
 
+    /** What this follower holds by its own fsync policy (docs/DESIGN.md#fsync-policy): what the commit counts. */
+    public long heldEndOffset()
+    {
+        return holdsWritten ? Math.max(writtenEndOffset, durableEndOffset) : durableEndOffset;
+    }
+
     public void reset()
     {
         durableEndOffset = -1;
+        writtenEndOffset = -1;
         appliedOffset = -1;
         nextSendOffset = -1;
         closeSnapshot();

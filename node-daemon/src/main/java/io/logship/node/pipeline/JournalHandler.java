@@ -15,17 +15,19 @@ import java.util.function.LongSupplier;
 
 /**
  * The leader's journal: the single consumer of the write ring. It packs the events of each Disruptor
- * batch into one log batch and appends it with one fsync when {@code endOfBatch} is true (group
- * commit: the more load, the bigger the batch, the fewer fsyncs per record), splitting only when
- * the batch would exceed {@code batchMaxBytes}. It stamps each event with its offset, or with the
- * failure that kept it out of the log. It allocates nothing per event.
+ * batch into one log batch and appends it when {@code endOfBatch} is true (group commit: the more load, the
+ * bigger the batch, the fewer fsyncs per record), splitting only when the batch would exceed
+ * {@code batchMaxBytes}. It stamps each event with its offset, or with the failure that kept it out of the log.
+ * It allocates nothing per event.
  *
- * <p>With {@code fsync=interval} an append forces only if the interval has passed, so the journal also
+ * <p>It never forces on the append path: after each append it calls {@code appended} (the node's
+ * {@link LogFlusher}), which forces on its own thread while this one appends the next batch (pipelined
+ * durability, docs/DESIGN.md#fsync-policy). Acks wait for the forced end where the policy asks for it
+ * ({@code always}), so the pipelining never weakens a guarantee. With {@code fsync=interval} the journal also
  * forces when the ring has been idle for an interval ({@link #onTimeout}): the tail is on disk at most about
  * two intervals after it was appended, whether or not more writes come.
  *
- * <p>Runs on the Disruptor's consumer thread; the only thread that appends to (and, while leading, forces)
- * the leader's log.
+ * <p>Runs on the Disruptor's consumer thread; the only thread that appends to the leader's log.
  */
 public final class JournalHandler implements EventHandler<WriteEvent>
 {
@@ -34,23 +36,27 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     private final IntSupplier epochSupplier;
     private final System.Logger logger;
     private final LongSupplier epochClockMs;
+    private final Runnable appended;
     private final WriteEvent[] inBatch;
     private int inBatchCount;
     private int batchEpoch;
     private volatile long batchesAppended;
     private volatile long recordsAppended;
     private final LatencyHistogram appendLatency = new LatencyHistogram("logship_journal_append_seconds",
-        "time the leader's journal took to append one batch, its fsync included when logship.log.fsync=always");
+        "time the leader's journal took to append one batch (the fsync runs on the flusher thread)");
 
     /**
      * @param epochSupplier the epoch this node leads, or a negative value once it stepped down; read when a
      *                      batch starts and again before it is appended, and a batch whose epoch changed in
      *                      between is failed rather than written under an epoch this node no longer leads.
      * @param maxEventsPerBatch upper bound on events held before a forced append (the ring size).
+     * @param appended          called after every append, on this thread: the node's {@link LogFlusher#request()}.
      */
     public JournalHandler(final SegmentedLog log, final int batchMaxBytes, final IntSupplier epochSupplier,
-        final int maxEventsPerBatch, final System.Logger logger, final LongSupplier epochClockMs)
+        final int maxEventsPerBatch, final System.Logger logger, final LongSupplier epochClockMs,
+        final Runnable appended)
     {
+        this.appended = appended;
         this.epochClockMs = epochClockMs;
         this.log = log;
         this.builder = new BatchBuilder(batchMaxBytes);
@@ -181,8 +187,9 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         {
             final int length = builder.build();
             final long startNs = System.nanoTime();
-            final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length);
+            final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length, false);
             appendLatency.record(System.nanoTime() - startNs);
+            appended.run();
             for (int i = 0; i < count; i++)
             {
                 final WriteEvent event = inBatch[i];
@@ -211,7 +218,7 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         }
     }
 
-    /** Append (and fsync) durations, recorded by the journal thread and exported by the metrics thread. */
+    /** Append durations, recorded by the journal thread and exported by the metrics thread. */
     public LatencyHistogram appendLatency()
     {
         return appendLatency;

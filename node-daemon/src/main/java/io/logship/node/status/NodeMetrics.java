@@ -6,7 +6,7 @@ import io.logship.log.SegmentedLog;
 import io.logship.node.DroppingLogQueuePolicy;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
-import io.logship.node.follower.FollowerFlusher;
+import io.logship.node.pipeline.LogFlusher;
 import io.logship.node.ingress.ClientSessions;
 import io.logship.node.leader.CommitTracker;
 import io.logship.node.leader.FollowerProgress;
@@ -37,12 +37,12 @@ public final class NodeMetrics
     private final CommitTracker commits;
     private final AckWaits ackWaits;
     private final ClientSessions sessions;
-    private final FollowerFlusher flusher;
+    private final LogFlusher flusher;
     private final MessageAdapter[] adapters;
     private LongSupplier dutyCycleMaxNs = () -> 0;
 
     public NodeMetrics(final ReplicatedLog partition, final CommitTracker commits, final AckWaits ackWaits,
-        final ClientSessions sessions, final FollowerFlusher flusher, final MessageAdapter... adapters)
+        final ClientSessions sessions, final LogFlusher flusher, final MessageAdapter... adapters)
     {
         this.partition = partition;
         this.commits = commits;

@@ -12,11 +12,13 @@ import io.logship.transport.codec.Status;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Writes the leader has stored and that wait for their ack level: QUORUM waits for the commit offset, ALL
- * for every node's durable end. Answered only while the leader holds its lease (a leader without it lets
- * committed writes wait: the lease, a new leader or a step-down answers them), timed out with a message
- * naming the nodes that hold the write, and failed all at once on a step-down or a stop.
- * Conductor thread only.
+ * Writes the leader has stored and that wait for their ack level (docs/DESIGN.md#ack-levels): LEADER waits for
+ * the leader to hold the write by its fsync policy (fsynced under {@code always}, so the journal's append and the
+ * fsync can overlap; written, so at once, under {@code interval}), QUORUM for the commit offset (a majority holds
+ * it, each node by its own policy), ALL for every node to hold it. Answered only while the leader holds its
+ * lease (a leader without it lets committed writes wait: the lease, a new leader or a step-down answers them),
+ * timed out with a message naming the nodes that hold the write, and failed all at once on a step-down or a
+ * stop. Conductor thread only.
  */
 public final class AckWaits
 {
@@ -27,8 +29,11 @@ public final class AckWaits
     private final CommitTracker commits;
     private final ClientSessions sessions;
     private final ResponsePublisher responses;
+    private final PendingWrites leaderWaits;
     private final PendingWrites quorumWaits;
     private final PendingWrites allWaits;
+    private final PendingWrites.Completion leaderDone = (c, client, offset, epoch, timedOut, count) ->
+        onWaitDone(c, client, offset, epoch, timedOut, AckLevel.LEADER, count);
     private final PendingWrites.Completion quorumDone = (c, client, offset, epoch, timedOut, count) ->
         onWaitDone(c, client, offset, epoch, timedOut, AckLevel.QUORUM, count);
     private final PendingWrites.Completion allDone = (c, client, offset, epoch, timedOut, count) ->
@@ -43,18 +48,19 @@ public final class AckWaits
         this.commits = commits;
         this.sessions = sessions;
         this.responses = responses;
+        this.leaderWaits = new PendingWrites(config.pendingMax());
         this.quorumWaits = new PendingWrites(config.pendingMax());
         this.allWaits = new PendingWrites(config.pendingMax());
     }
 
     public boolean isFull()
     {
-        return quorumWaits.isFull() || allWaits.isFull();
+        return leaderWaits.isFull() || quorumWaits.isFull() || allWaits.isFull();
     }
 
     public int size()
     {
-        return quorumWaits.size() + allWaits.size();
+        return leaderWaits.size() + quorumWaits.size() + allWaits.size();
     }
 
     public int quorumSize()
@@ -67,20 +73,20 @@ public final class AckWaits
         return allWaits.size();
     }
 
-    /** Offsets below have reached {@code level}; {@code Long.MAX_VALUE} for LEADER (stored is enough). */
+    /** Offsets below have reached {@code level} (LEADER: held by this node by its own fsync policy). */
     public long reachedBelow(final AckLevel level)
     {
-        return level == AckLevel.ALL ? Math.min(partition.commitOffset(), commits.lowestDurableOffset()) :
-            level == AckLevel.QUORUM ? partition.commitOffset() : Long.MAX_VALUE;
+        return level == AckLevel.ALL ? Math.min(partition.commitOffset(), commits.lowestHeldOffset()) :
+            level == AckLevel.QUORUM ? partition.commitOffset() : commits.leaderHeldEndOffset();
     }
 
-    /** Waits for {@code lastOffset} (the last of {@code count} records) to reach QUORUM or ALL. */
+    /** Waits for {@code lastOffset} (the last of {@code count} records) to reach {@code level}. */
     public void add(final AckLevel level, final long correlationId, final long clientId, final long lastOffset,
         final int offsetEpoch, final long deadlineNs, final int count)
     {
         partition.counters().commitLatency().onAppended(lastOffset, partition.clock().nanoTime());
-        (level == AckLevel.ALL ? allWaits : quorumWaits).add(correlationId, clientId, lastOffset, offsetEpoch,
-            deadlineNs, count);
+        (level == AckLevel.ALL ? allWaits : level == AckLevel.QUORUM ? quorumWaits : leaderWaits).add(correlationId,
+            clientId, lastOffset, offsetEpoch, deadlineNs, count);
     }
 
     /** Answers the waits reached (only under the lease) and, every 10 ms, those past their deadline. */
@@ -91,12 +97,14 @@ public final class AckWaits
         if (partition.election().canAcknowledge(ReplicatedLog.nowMs(nowNs)))
         {
             // Without the lease, committed writes wait: the lease, a new leader, or a step-down answers them.
+            work += leaderWaits.completeBelow(commits.leaderHeldEndOffset(), leaderDone);
             work += quorumWaits.completeBelow(partition.commitOffset(), quorumDone);
-            work += allWaits.completeBelow(Math.min(partition.commitOffset(), commits.lowestDurableOffset()), allDone);
+            work += allWaits.completeBelow(Math.min(partition.commitOffset(), commits.lowestHeldOffset()), allDone);
         }
         if (nowNs - lastExpireNs >= EXPIRE_INTERVAL_NS)
         {
             lastExpireNs = nowNs;
+            work += leaderWaits.expire(nowNs, leaderDone);
             work += quorumWaits.expire(nowNs, quorumDone);
             work += allWaits.expire(nowNs, allDone);
         }
@@ -107,6 +115,7 @@ public final class AckWaits
     public void drain(final PendingWrites.Completion completion)
     {
         partition.counters().commitLatency().clear();
+        leaderWaits.drain(completion);
         quorumWaits.drain(completion);
         allWaits.drain(completion);
     }
@@ -126,23 +135,30 @@ public final class AckWaits
             return;
         }
         final boolean committed = lastOffset < partition.commitOffset();
-        final AckLevel reached = committed ? AckLevel.QUORUM : AckLevel.LEADER;
+        final AckLevel reached = committed ? AckLevel.QUORUM :
+            lastOffset < commits.leaderHeldEndOffset() ? AckLevel.LEADER : null;
         final String message;
         if (partition.role() != Role.LEADER)
         {
             message = "node " + partition.nodeId() + " stopped leading before the write at offset " + offset +
                 " reached " + level;
         }
+        else if (level == AckLevel.LEADER)
+        {
+            message = "ack level LEADER not reached in time: the write at offset " + offset + " is written on leader " +
+                "node " + partition.nodeId() + " but not yet fsynced (logship.log.fsync=always); it is held by nodes " +
+                commits.nodesHolding(offset) + " of " + config.members().keySet();
+        }
         else if (level == AckLevel.ALL)
         {
-            message = "ack level ALL not reached in time: the write at offset " + offset + " is durable on nodes " +
+            message = "ack level ALL not reached in time: the write at offset " + offset + " is held on nodes " +
                 commits.nodesHolding(offset) + " of " + config.members().keySet() + (committed ?
                 "; it is committed (quorum) and will reach the others when they return" :
                 "; it is not committed yet");
         }
         else
         {
-            message = "ack level QUORUM not reached in time: the write at offset " + offset + " is durable on nodes " +
+            message = "ack level QUORUM not reached in time: the write at offset " + offset + " is held on nodes " +
                 commits.nodesHolding(offset) + " of " + config.members().keySet() +
                 "; it will be committed once a majority has it";
         }

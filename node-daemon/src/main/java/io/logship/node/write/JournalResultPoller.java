@@ -17,7 +17,8 @@ import static java.lang.System.Logger.Level.INFO;
 
 /**
  * Collects what the journal thread did with each write (stored at an offset, or not) and answers it:
- * LEADER-level writes at once, QUORUM and ALL through {@link AckWaits}. After a step-down the journal may
+ * LEADER-level writes at once if this node already holds them by its fsync policy, everything else through
+ * {@link AckWaits}. After a step-down the journal may
  * still hold writes of the old epoch; they fail (the epoch gate) or finish, and their results are answered
  * here while the node drains the ring: only once the ring is empty may this node append as a follower, as
  * two threads must never append to the log at once. Conductor thread only.
@@ -174,19 +175,18 @@ public final class JournalResultPoller
             return true;
         }
         final AckLevel ackLevel = AckLevel.get((short)event.ackLevel);
-        switch (ackLevel)
+        if (ackLevel != AckLevel.QUORUM && ackLevel != AckLevel.ALL && event.offset < ackWaits.reachedBelow(AckLevel.LEADER))
         {
-            case QUORUM, ALL -> ackWaits.add(ackLevel, event.correlationId, clientId, event.offset, event.epoch,
-                event.deadlineNs, count);
-            default ->
+            if (null != session)
             {
-                if (null != session)
-                {
-                    responses.sendWriteResponse(session, event.correlationId, event.offset - count + 1, Status.OK,
-                        AckLevel.LEADER, null, event.epoch, count);
-                }
+                responses.sendWriteResponse(session, event.correlationId, event.offset - count + 1, Status.OK,
+                    AckLevel.LEADER, null, event.epoch, count);
             }
+            return true;
         }
+        // The journal appends without forcing: under fsync=always even LEADER waits for this node's fsync.
+        ackWaits.add(ackLevel == AckLevel.QUORUM || ackLevel == AckLevel.ALL ? ackLevel : AckLevel.LEADER,
+            event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs, count);
         return true;
     }
 }

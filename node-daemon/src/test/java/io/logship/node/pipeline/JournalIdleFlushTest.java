@@ -109,8 +109,9 @@ class JournalIdleFlushTest
             .fsyncIntervalMs(INTERVAL_MS).conclude();
         log = SegmentedLog.open(logConfig);
         ring = RingBuffer.createSingleProducer(WriteEvent::new, RING_SIZE, JournalWaitStrategy.forLog(logConfig));
+        // No flusher thread: the journal's own idle flush is what is tested.
         final JournalHandler handler = new JournalHandler(log, 64 * 1024, leadingEpoch::get, RING_SIZE, LOGGER,
-            logConfig.epochClockMs());
+            logConfig.epochClockMs(), () -> { });
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(RING_SIZE).build(ring, ring.newBarrier(), handler);
         ring.addGatingSequences(journal.getSequence());
         journalThread = new Thread(journal, "journal-test");
