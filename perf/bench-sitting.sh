@@ -27,8 +27,9 @@
 # against Kafka's default (no fsync; producer defaults, and tuned 64 KiB batches); logship `always` (fsync
 # before acknowledging) against Kafka with log.flush.interval.messages=1 (FLUSH_MESSAGES=1, fsync per append).
 #
-# Duration with the defaults on 2 cores: logship ≈ 25–30 min (6 cases × 3 runs, ~1 min each with cluster
-# start, warm-up and verify, plus failover), Kafka ≈ 12–15 min per mode (REPEATS=3): about 55–60 min in all.
+# Duration with the defaults on 2 cores (estimated): logship ≈ 15–20 min (5 cases × 3 runs of 40–80 s each
+# with cluster start, warm-up and verify, plus ~1.5 min of failover), Kafka ≈ 12–15 min per mode (REPEATS=3,
+# plus the first jar fetch): about 45 min in all. LAT_SECONDS=600 adds ≈ 1 h for logship and ≈ 1 h for Kafka.
 # Run it on a quiet machine: no builds, no other benchmark.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
