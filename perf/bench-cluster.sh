@@ -1,21 +1,41 @@
 #!/usr/bin/env bash
-# End-to-end cluster benchmark: a local 3-node cluster on 127.0.0.1 (co-resident on this machine),
-# the load generator against it, then verify; every process stopped and the directory removed.
+# End-to-end cluster benchmark, one run: a fresh local 3-node cluster on 127.0.0.1 (co-resident on this
+# machine), the load generator against it, then verify; every process stopped and the directory removed.
+# For figures, run it several times (perf/bench-sitting.sh does: median and min–max of R runs).
 #
 #   perf/bench-cluster.sh FSYNC RECORDS IN_FLIGHT [RATE] [ACK]
 #     FSYNC      always | interval          (logship.log.fsync of every node)
-#     RECORDS    writes to send              (100-byte values, unique keys)
-#     IN_FLIGHT  pipelined writes in flight
+#     RECORDS    measured writes             (100-byte values, unique keys)
+#     IN_FLIGHT  pipelined writes in flight; 1 = one write at a time (the sequential round trip)
 #     RATE       records/s, 0 = unbounded    (default 0)
 #     ACK        leader | quorum | all       (default quorum)
-#   WARMUP=N (environment, default 300000): unreported writes first, so the JIT has compiled the path
-#   (the Kafka peer's run does the same with 2M records).
+#   WARMUP=N (environment, default 300000): unreported writes sent first by the same load JVM and client
+#   (`load --warmup-records N`), so the client, the nodes and the JIT are warm when measuring starts; the
+#   histogram and counters start afresh after it (the Kafka peer's run warms up with 2M records). With
+#   IN_FLIGHT 1 they go one at a time too: use a smaller WARMUP (about 1,000 per second).
 #
-# Prints the load generator's summary line (throughput, latency percentiles from the intended send
-# time) and the verify result. Builds what it needs (bin/logship, bin/logshipd).
+# Prints `summary {…}` (the load generator's JSON summary: throughput, latency percentiles in µs from the
+# intended send time) and `verify OK: …`; exits 1 if the load gave up on a write or verify did not
+# find identical committed logs on the 3 nodes.
+#
+# Builds nothing: run `mvn -B -q -DskipTests -pl admin-cli,node-daemon -am package` first. It refuses to
+# start when a jar is missing or older than its sources (bin/logship would otherwise rebuild with
+# `mvn install` in the middle of the benchmark).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fsync="${1:?fsync}"; records="${2:?records}"; inflight="${3:?in-flight}"; rate="${4:-0}"; ack="${5:-quorum}"
+warmup="${WARMUP:-300000}"
+
+for m in admin-cli node-daemon; do
+    jar=$(ls "$root/$m"/target/"$m"-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -n 1 || true)
+    if [[ -z "$jar" || ! -f "$root/$m/target/runtime-classpath.txt" ]] || [[ -n "$(find "$root"/{common,log-store,aeron-transport,client,$m}/src/main \
+            "$root/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]]; then
+        echo "bench-cluster: $m is not built or older than its sources: run" \
+            "mvn -B -q -DskipTests -pl admin-cli,node-daemon -am package" >&2
+        exit 2
+    fi
+done
+
 dir=$(mktemp -d /tmp/logship-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -35,14 +55,26 @@ for i in 1 2 3; do
     "$root/bin/logshipd" --config "$dir/node$i.conf" > "$dir/node$i.log" 2>&1 &
     pids+=($!)
 done
+leader=""
 for _ in $(seq 1 100); do
-    if "$root/bin/logship" status --config "$dir/node1.conf" --json 2>/dev/null | grep -q '"role":"LEADER"'; then break; fi
+    if "$root/bin/logship" status --config "$dir/node1.conf" --json 2>/dev/null | grep -q '"role":"LEADER"'; then
+        leader=yes; break
+    fi
     sleep 0.2
 done
-if [[ "${WARMUP:-300000}" -gt 0 ]]; then
-    "$root/bin/logship" load --config "$dir/node1.conf" --records "${WARMUP:-300000}" --in-flight "$inflight" \
-        --key-prefix warmup- --value-size 100 > /dev/null
-fi
+[[ -n "$leader" ]] || { echo "bench-cluster: no leader after 20 s" >&2; tail -n 20 "$dir"/node*.log >&2; exit 1; }
+
+status=0
 "$root/bin/logship" load --config "$dir/node1.conf" --records "$records" --in-flight "$inflight" --rate "$rate" \
-    --ack "$ack" --value-size 100 | grep '^summary'
-"$root/bin/logship" verify --config "$dir/node1.conf" | tail -n 1
+    --ack "$ack" --value-size 100 --warmup-records "$warmup" > "$dir/load.out" 2> "$dir/load.err" || status=$?
+grep '^summary' "$dir/load.out" || true
+if [[ "$status" -ne 0 ]]; then
+    echo "bench-cluster: load exited $status" >&2; tail -n 5 "$dir/load.err" >&2
+fi
+if verified=$("$root/bin/logship" verify --config "$dir/node1.conf" 2>&1); then
+    echo "verify $(tail -n 1 <<< "$verified")"
+else
+    echo "verify FAILED: $(tail -n 3 <<< "$verified" | tr '\n' ' ')"
+    status=1
+fi
+exit "$status"

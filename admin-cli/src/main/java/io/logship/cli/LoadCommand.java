@@ -67,6 +67,11 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         description = "Write one JSON line per acknowledged write: key, offset, epoch, crc32c, ackMs.")
     Path out;
 
+    @Option(names = "--warmup-records", paramLabel = "N", defaultValue = "0",
+        description = "Send N unreported writes first through the same client (keys warmup-P0..., unbounded rate, " +
+            "not in --out), then measure --records from fresh counters (default ${DEFAULT-VALUE}: no warm-up).")
+    long warmupRecords;
+
     @Option(names = "--json", description = "Print only the summary, as one JSON object.")
     boolean json;
 
@@ -81,7 +86,8 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
             .ackLevel(ack)
             .keyPrefix(keyPrefix)
             .keys(null == keys ? -1 : keys)
-            .out(out);
+            .out(out)
+            .warmupRecords(warmupRecords);
         try
         {
             settings.validate();
@@ -99,9 +105,18 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
             {
                 println("load: " + records + " puts of " + valueSize + " B values, ack " + Converters.name(ack) +
                     ", in-flight " + inFlight + ", rate " + (rate == 0 ? "unbounded" : rate + "/s") + ", keys " +
-                    settings.keys() + " (" + keyPrefix + "0..)" + (null == out ? "" : ", acks to " + out));
+                    settings.keys() + " (" + keyPrefix + "0..)" + (null == out ? "" : ", acks to " + out) +
+                    (warmupRecords == 0 ? "" : ", after " + warmupRecords + " unreported warm-up writes"));
             }
-            report = new LoadGenerator(settings).run(client, progress);
+            try
+            {
+                report = new LoadGenerator(settings).run(client, progress);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // A failed warm-up: nothing was measured, so there is no summary to print.
+                throw new CliException(AdminCli.EXIT_FAILED, ex.getMessage());
+            }
         }
         if (json)
         {

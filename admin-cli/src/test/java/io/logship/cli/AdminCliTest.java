@@ -116,6 +116,15 @@ class AdminCliTest
     }
 
     @Test
+    void shouldRejectNegativeWarmupRecordsBeforeConnecting()
+    {
+        final CliRun run = CliRun.run("load", "--warmup-records", "-5", "--cluster", "1@127.0.0.1:7001");
+
+        assertThat(run.exitCode()).isEqualTo(AdminCli.EXIT_USAGE);
+        assertThat(run.err()).contains("--warmup-records=-5");
+    }
+
+    @Test
     void shouldRenderNonUtf8AsBase64()
     {
         assertThat(Bytes.render("héllo".getBytes(java.nio.charset.StandardCharsets.UTF_8)))

@@ -7,6 +7,9 @@ import io.logship.client.AckLevel;
 import io.logship.client.LogshipClient;
 import io.logship.client.WriteResult;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +21,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
 import java.util.zip.CRC32C;
 
 /**
@@ -30,15 +34,33 @@ import java.util.zip.CRC32C;
  * <p>Record {@code i} has key {@code keyPrefix + (i % keys)} and the value {@link #value(byte[], int)} of
  * that key, so a reader can recompute every value and its CRC32C from the key alone.
  *
- * <p>Threads: {@link #run} submits on the calling thread; acknowledgements are handled on the client's
- * conductor thread (histogram, counters, the {@code --out} file), which is the only thread touching them
- * until the run ends. One run per instance; not thread-safe.
+ * <p>With {@code warmupRecords} set, {@link #run} first sends that many writes through the same client in the
+ * same JVM (keys {@code warmup-<keyPrefix>0..}, unbounded rate, no {@code --out}) and drops their counts and
+ * latencies, so the measured run starts with the client, the nodes and the JIT warm.
+ *
+ * <p>Threads: {@link #run} submits on the calling thread. The client completes writes on its conductor thread
+ * (its only I/O thread), which just stamps the ack time and enqueues the write on a bounded queue; a
+ * recorder thread owned by the run drains it and does the generator's own work (histogram, counters,
+ * CRC32C and the {@code --out} line), so that work does not delay the client's sends and receives. If the
+ * recorder falls a whole queue behind, the conductor waits for room (the recorder is then the bottleneck and
+ * the run says so by being slower). One run per instance; not thread-safe.
  */
 public final class LoadGenerator
 {
     /** Upper bound of the latency histogram: an hour in microseconds, well above any client deadline. */
     private static final long HIGHEST_TRACKABLE_US = TimeUnit.HOURS.toMicros(1);
     private static final long PROGRESS_INTERVAL_NS = TimeUnit.SECONDS.toNanos(5);
+    /** Warm-up keys: never the measured keys, so a reader of the {@code --out} keys finds only measured writes. */
+    static final String WARMUP_KEY_PREFIX = "warmup-";
+    /** Completions the conductor may queue ahead of the recorder before it waits for room. */
+    private static final int MIN_QUEUE_CAPACITY = 4096;
+
+    /** How a run sends one write; {@link LogshipClient#put(byte[], byte[], AckLevel)} outside tests. */
+    @FunctionalInterface
+    interface Writer
+    {
+        CompletableFuture<WriteResult> put(byte[] key, byte[] value, AckLevel ackLevel);
+    }
 
     /** What to run. Fluent setters; {@link #validate()} names the first bad value. */
     public static final class Settings
@@ -51,6 +73,7 @@ public final class LoadGenerator
         private String keyPrefix = "key-";
         private long keys = -1;
         private Path out;
+        private long warmupRecords;
 
         public Settings records(final long records)
         {
@@ -100,6 +123,18 @@ public final class LoadGenerator
         {
             this.out = out;
             return this;
+        }
+
+        /** Unreported writes sent first through the same client (0 = none). */
+        public Settings warmupRecords(final long warmupRecords)
+        {
+            this.warmupRecords = warmupRecords;
+            return this;
+        }
+
+        public long warmupRecords()
+        {
+            return warmupRecords;
         }
 
         public long records()
@@ -173,6 +208,10 @@ public final class LoadGenerator
             if (keys == 0 || keys < -1)
             {
                 throw bad("--keys", keys, "a key-space size >= 1");
+            }
+            if (warmupRecords < 0 || warmupRecords > Integer.MAX_VALUE)
+            {
+                throw bad("--warmup-records", warmupRecords, "in [0, " + Integer.MAX_VALUE + "] (0 = no warm-up)");
             }
             return this;
         }
@@ -305,6 +344,10 @@ public final class LoadGenerator
     private String firstError;
     /** The {@code --out} file, or null without one. */
     private AckLog ackLog;
+    /** Completed writes, from the conductor (or a caller that was refused at once) to the recorder. */
+    private ManyToOneConcurrentArrayQueue<PendingWrite> completions;
+    /** Cleared when the run is abandoned (interrupted), so the recorder thread ends. */
+    private volatile boolean running;
 
     public LoadGenerator(final Settings settings)
     {
@@ -349,6 +392,43 @@ public final class LoadGenerator
      */
     public Report run(final LogshipClient client, final PrintStream progress)
     {
+        return run((Writer)client::put, progress);
+    }
+
+    /** {@link #run(LogshipClient, PrintStream)} through any {@link Writer}: the warm-up, then the measured run. */
+    Report run(final Writer writer, final PrintStream progress)
+    {
+        if (settings.warmupRecords() > 0)
+        {
+            warmUp(writer, progress);
+        }
+        return measure(writer, progress);
+    }
+
+    private void warmUp(final Writer writer, final PrintStream progress)
+    {
+        final Settings warmup = new Settings()
+            .records(settings.warmupRecords())
+            .valueSize(settings.valueSize())
+            .inFlight(settings.inFlight())
+            .ackLevel(settings.ackLevel())
+            .keyPrefix(WARMUP_KEY_PREFIX + settings.keyPrefix());
+        // A generator of its own: its histogram and counters are dropped with it, nothing to reset here.
+        final Report report = new LoadGenerator(warmup).measure(writer, progress);
+        if (!report.ok())
+        {
+            throw new IllegalStateException("--warmup-records=" + settings.warmupRecords() + ": gave up on " +
+                report.failed() + " of " + report.records() + " warm-up writes; first error: " + report.firstError());
+        }
+        if (null != progress)
+        {
+            progress.println("load: warm-up of " + report.records() + " writes done in " + report.elapsedMs() +
+                " ms (not reported)");
+        }
+    }
+
+    private Report measure(final Writer writer, final PrintStream progress)
+    {
         final long records = settings.records();
         final long keys = settings.keys();
         final double intervalNs = settings.rate() > 0 ? 1e9 / settings.rate() : 0;
@@ -362,6 +442,12 @@ public final class LoadGenerator
         {
             ackLog = AckLog.open(settings.out());
         }
+        completions = new ManyToOneConcurrentArrayQueue<>(
+            (int)Math.min(1 << 21, Math.max(MIN_QUEUE_CAPACITY, 2L * settings.inFlight())));
+        running = true;
+        final Thread recorder = new Thread(() -> record(done), "load-recorder");
+        recorder.setDaemon(true);
+        recorder.start();
 
         final long startNs = System.nanoTime();
         long nextProgressNs = startNs + PROGRESS_INTERVAL_NS;
@@ -388,18 +474,8 @@ public final class LoadGenerator
                 final String key = key(settings.keyPrefix(), keys, i);
                 final byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
                 final byte[] value = value(keyBytes, settings.valueSize());
-                final CompletableFuture<WriteResult> future = client.put(keyBytes, value, settings.ackLevel());
-                future.whenComplete((result, error) ->
-                {
-                    try
-                    {
-                        onComplete(key, keyBytes.length, value, intendedNs, result, error);
-                    }
-                    finally
-                    {
-                        done.countDown();
-                    }
-                });
+                writer.put(keyBytes, value, settings.ackLevel())
+                    .whenComplete(new PendingWrite(key, keyBytes.length, value, intendedNs));
 
                 final long nowNs = System.nanoTime();
                 if (nowNs - nextProgressNs >= 0)
@@ -426,6 +502,11 @@ public final class LoadGenerator
         {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("load interrupted", ex);
+        }
+        finally
+        {
+            // Every write is recorded by now, unless the run is being abandoned: the recorder ends either way.
+            running = false;
         }
         final long elapsedNs = System.nanoTime() - startNs;
         if (null != ackLog)
@@ -465,15 +546,31 @@ public final class LoadGenerator
             Arrays.copyOf(byFsynced, maxReceiptCount + 1));
     }
 
-    /** Runs on the client's conductor thread (or the caller's, for a write rejected before sending). */
-    private synchronized void onComplete(
-        final String key,
-        final int keyLength,
-        final byte[] value,
-        final long intendedNs,
-        final WriteResult result,
-        final Throwable error)
+    /**
+     * The recorder thread: records every queued completion, then counts it done (the latch is what hands the
+     * counters and the histogram to the thread that built the report).
+     */
+    private void record(final CountDownLatch done)
     {
+        final IdleStrategy idle = new BackoffIdleStrategy(10, 10, 1_000, 100_000);
+        while (running && done.getCount() > 0)
+        {
+            final PendingWrite write = completions.poll();
+            if (null == write)
+            {
+                idle.idle();
+                continue;
+            }
+            idle.reset();
+            onComplete(write);
+            done.countDown();
+        }
+    }
+
+    /** Runs on the recorder thread. */
+    private void onComplete(final PendingWrite write)
+    {
+        final Throwable error = write.error;
         if (null != error)
         {
             failed++;
@@ -481,16 +578,17 @@ public final class LoadGenerator
             {
                 final Throwable cause = error instanceof CompletionException && null != error.getCause() ?
                     error.getCause() : error;
-                firstError = "put " + key + ": " + cause.getMessage();
+                firstError = "put " + write.key + ": " + cause.getMessage();
             }
             return;
         }
-        final long latency = Math.max(1, TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - intendedNs));
+        final byte[] value = write.value;
+        final long latency = Math.max(1, TimeUnit.NANOSECONDS.toMicros(write.ackNs - write.intendedNs));
         latencyUs.recordValue(Math.min(latency, HIGHEST_TRACKABLE_US));
         acknowledged++;
-        payloadBytes += keyLength + value.length;
-        final int written = Math.min(Math.max(0, result.nodesWritten()), MAX_RECEIPT_NODES);
-        final int fsynced = Math.min(Math.max(0, result.nodesFsynced()), MAX_RECEIPT_NODES);
+        payloadBytes += write.keyLength + value.length;
+        final int written = Math.min(Math.max(0, write.result.nodesWritten()), MAX_RECEIPT_NODES);
+        final int fsynced = Math.min(Math.max(0, write.result.nodesFsynced()), MAX_RECEIPT_NODES);
         byWritten[written]++;
         byFsynced[fsynced]++;
         maxReceiptCount = Math.max(maxReceiptCount, Math.max(written, fsynced));
@@ -498,8 +596,50 @@ public final class LoadGenerator
         {
             crc.reset();
             crc.update(value, 0, value.length);
-            ackLog.append(key, result.offset(), result.epoch(), crc.getValue(), System.currentTimeMillis(),
-                result.nodesWritten(), result.nodesFsynced());
+            ackLog.append(write.key, write.result.offset(), write.result.epoch(), crc.getValue(), write.ackMs,
+                write.result.nodesWritten(), write.result.nodesFsynced());
+        }
+    }
+
+    /**
+     * One write, created by the sending thread and completed on the client's conductor thread (or the sender's,
+     * for a write refused before sending), which stamps the ack time and queues it for the recorder: the queue
+     * publishes the fields written before {@code offer}.
+     */
+    private final class PendingWrite implements BiConsumer<WriteResult, Throwable>
+    {
+        private final String key;
+        private final int keyLength;
+        private final byte[] value;
+        private final long intendedNs;
+        private long ackNs;
+        private long ackMs;
+        private WriteResult result;
+        private Throwable error;
+
+        private PendingWrite(final String key, final int keyLength, final byte[] value, final long intendedNs)
+        {
+            this.key = key;
+            this.keyLength = keyLength;
+            this.value = value;
+            this.intendedNs = intendedNs;
+        }
+
+        @Override
+        public void accept(final WriteResult result, final Throwable error)
+        {
+            ackNs = System.nanoTime();
+            ackMs = System.currentTimeMillis();
+            this.result = result;
+            this.error = error;
+            while (!completions.offer(this))
+            {
+                if (!running)
+                {
+                    return;
+                }
+                Thread.onSpinWait();
+            }
         }
     }
 
