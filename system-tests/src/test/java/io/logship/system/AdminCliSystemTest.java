@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 class AdminCliSystemTest
 {
     /** The fields of a {@code load --out} line, in order (admin-cli/README.md). */
-    private static final List<String> ACK_FIELDS = List.of("key", "offset", "epoch", "crc32c", "ackMs");
+    private static final List<String> ACK_FIELDS = List.of("key", "offset", "epoch", "crc32c", "ackMs", "written", "fsynced");
     private static final Duration CLI_TIMEOUT = Duration.ofSeconds(90);
     private static final byte[] PROBE_KEY = "verify-probe".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROBE_VALUE = "the value every node holds, until node 3's copy is rewritten"
@@ -75,6 +75,9 @@ class AdminCliSystemTest
             assertThat(line.fieldNames()).as("ack line %s", line).isEqualTo(ACK_FIELDS);
             assertThat(line.getInt("epoch")).as("ack line %s", line).isPositive();
             assertThat(line.getLong("ackMs")).as("ack line %s", line).isPositive();
+            // The durability receipt of a quorum write under fsync always (the default): a majority fsynced it.
+            assertThat(line.getInt("fsynced")).as("ack line %s", line).isBetween(2, 3);
+            assertThat(line.getInt("written")).as("ack line %s", line).isBetween(line.getInt("fsynced"), 3);
             final long crc = line.getLong("crc32c");
             assertThat(crc).as("ack line %s: an unsigned 32-bit CRC", line).isBetween(0L, 0xFFFF_FFFFL);
             keys.add(line.getString("key"));
