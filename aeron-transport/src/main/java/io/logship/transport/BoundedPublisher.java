@@ -48,6 +48,23 @@ public final class BoundedPublisher implements AutoCloseable
     private long lastPosition;
     private boolean claimTagged;
     private volatile boolean dropAll;
+    private OfferGate gate;
+
+    /**
+     * Lets the owner hold messages back before they reach the publication (the node holds every peer message
+     * while its election state is not yet durable). Called on the publishing thread only.
+     */
+    public interface OfferGate
+    {
+        /**
+         * @return null to send the message now; {@link PublishResult#SENT} if the gate copied it to send later,
+         * in order, through {@link #offerPastGate}; {@link PublishResult#BACK_PRESSURED} if it can hold no more.
+         */
+        PublishResult hold(BoundedPublisher publisher, DirectBuffer buffer, int offset, int length);
+
+        /** Whether messages are held now: {@link #tryClaim} cannot be copied, so it answers back-pressure. */
+        boolean isHolding();
+    }
 
     /**
      * @param authenticator null if this process has no cluster secret: then sending a message the policy
@@ -93,6 +110,12 @@ public final class BoundedPublisher implements AutoCloseable
         dropAll = drop;
     }
 
+    /** Installs the gate every {@link #offer} and {@link #tryClaim} passes first (null: none). */
+    public void offerGate(final OfferGate gate)
+    {
+        this.gate = gate;
+    }
+
     /**
      * Sends the message an encoder has just written, wrapped with {@code wrapAndApplyHeader}: from its
      * header to its {@code encodedLength()}.
@@ -105,6 +128,20 @@ public final class BoundedPublisher implements AutoCloseable
 
     /** Sends the SBE message (header included) at {@code buffer[offset, offset + length)}. */
     public PublishResult offer(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (null != gate)
+        {
+            final PublishResult held = gate.hold(this, buffer, offset, length);
+            if (null != held)
+            {
+                return held;
+            }
+        }
+        return offerPastGate(buffer, offset, length);
+    }
+
+    /** Sends a message without asking the {@link OfferGate}: for the gate, releasing what it held. */
+    public PublishResult offerPastGate(final DirectBuffer buffer, final int offset, final int length)
     {
         if (dropAll)
         {
@@ -141,6 +178,11 @@ public final class BoundedPublisher implements AutoCloseable
      */
     public PublishResult tryClaim(final int templateId, final int messageLength, final BufferClaim claim)
     {
+        if (null != gate && gate.isHolding())
+        {
+            backPressured.incrementRelease();
+            return PublishResult.BACK_PRESSURED;
+        }
         if (dropAll)
         {
             faultDropped.incrementRelease();

@@ -6,7 +6,6 @@ import io.logship.node.election.ElectionRole;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.log.EpochHistory;
-import io.logship.log.NodeStateFile;
 import io.logship.log.SegmentedLog;
 import io.logship.node.admin.AdminCommands;
 import io.logship.node.admin.ChecksumPublisher;
@@ -20,7 +19,7 @@ import io.logship.node.election.ElectionPublisher;
 import io.logship.node.election.ElectionState;
 import io.logship.node.election.LocalLogView;
 import io.logship.node.election.Outbox;
-import io.logship.node.election.StateFilePersistence;
+import io.logship.node.election.AsyncPersistence;
 import io.logship.node.fault.FaultInjector;
 import io.logship.node.follower.FeedbackPublisher;
 import io.logship.node.follower.FollowerReplication;
@@ -102,15 +101,19 @@ final class LogReplica
     final ResponsePublisher responses;
     private final ElectionPublisher electionPublisher;
     private final ElectionState election;
+    private final AsyncPersistence persistence;
     private long nextBootstrapNs;
+    /** Elected, but the epoch is not durable yet: its NOOP (and with it any client write) waits. */
+    private boolean epochStartPending;
 
-    LogReplica(final NodeConfig config, final ReplicatedLog partition, final NodeStateFile nodeStateFile,
+    LogReplica(final NodeConfig config, final ReplicatedLog partition, final AsyncPersistence persistence,
         final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller, final ApplyAgent applier,
         final ClientSessions sessions, final PeerPublishers peers, final FaultInjector faults,
         final SendBuffer sendBuffer, final LogReadBuffer staging)
     {
         this.config = config;
         this.partition = partition;
+        this.persistence = persistence;
         this.log = partition.log();
         this.logger = partition.logger();
         this.nodeId = partition.nodeId();
@@ -146,7 +149,7 @@ final class LogReplica
         checksum = new ChecksumPublisher(partition, sendBuffer, staging);
         adminCommands = new AdminCommands(partition, sessions, follower, validator, sendBuffer);
         electionPublisher = new ElectionPublisher(nodeId, peers, sendBuffer);
-        election = new ElectionState(config.electionConfig(), new StateFilePersistence(nodeStateFile),
+        election = new ElectionState(config.electionConfig(), persistence,
             new LocalLogView(log), new RoleTransitions(sessions), new SplittableRandom(),
             ReplicatedLog.nowMs(partition.clock().nanoTime()));
         partition.election(election);
@@ -176,6 +179,12 @@ final class LogReplica
     /** The election's clock: a fenced node (its log failed) never stands for election; it still votes. */
     void onElectionTick(final long nowNs)
     {
+        if (null != persistence.failure() && partition.role() != Role.FENCED)
+        {
+            // Never retried: the node sends its peers nothing more (the held messages stay held) until restarted.
+            partition.fence("Node " + nodeId + " is FENCED: its election state could not be persisted (" +
+                persistence.failure() + "); it sends nothing more to its peers. Restart it once the disk is fixed.");
+        }
         if (partition.role() != Role.FENCED)
         {
             election.onTick(ReplicatedLog.nowMs(nowNs));
@@ -218,11 +227,25 @@ final class LogReplica
                 "writes. Restart it once the disk is fixed.");
             return 0;
         }
+        openEpochWhenDurable();
         commits.updateCommitOffset();
         int work = rebuildDedupWindow();
         work += ackWaits.onDutyCycle(nowNs);
         work += replication.sendToFollowers(nowNs);
         return work;
+    }
+
+    /**
+     * A new leader's epoch, once durable in node-state, is opened with its NOOP: called before held peer messages
+     * are released, so the NOOP is on its way to the log before any follower hears of the epoch.
+     */
+    void openEpochWhenDurable()
+    {
+        if (epochStartPending && partition.role() == Role.LEADER && persistence.isDurable())
+        {
+            epochStartPending = false;
+            journal.publishEpochStart();
+        }
     }
 
     /** One slice of the de-duplication window's rebuild, while it lasts: client requests wait until it is over. */
@@ -244,7 +267,7 @@ final class LogReplica
     /** Whether client requests must wait in their stream: a new leader's de-duplication window is not whole yet. */
     boolean holdsClientRequests()
     {
-        return partition.role() == Role.LEADER && dedup.isRebuilding();
+        return partition.role() == Role.LEADER && (dedup.isRebuilding() || epochStartPending);
     }
 
     /** Writes waiting for quorum or all, or still in the ring, as of now. */
@@ -277,7 +300,12 @@ final class LogReplica
             }
         }
         partition.leadingEpoch(newEpoch);
-        journal.publishEpochStart();
+        // The NOOP puts the epoch in the log and opens it to writes: not before the epoch is durable in node-state.
+        epochStartPending = !persistence.isDurable();
+        if (!epochStartPending)
+        {
+            journal.publishEpochStart();
+        }
         // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again,
         // a slice per duty cycle so heartbeats keep going out. Client requests wait in their stream meanwhile
         // (holdsClientRequests): none is taken before the window is whole (docs/DESIGN.md#de-duplication).
@@ -391,6 +419,7 @@ final class LogReplica
         @Override
         public void stepDown(final int oldEpoch, final String reason)
         {
+            epochStartPending = false;
             partition.counters().onLeaderDeposed();
             partition.leadingEpoch(-1); // the journal thread appends nothing more of this epoch
             journal.startDraining();

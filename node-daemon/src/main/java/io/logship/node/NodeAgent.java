@@ -6,6 +6,8 @@ import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.log.NodeStateFile;
 import io.logship.node.egress.PeerPublishers;
+import io.logship.node.election.AsyncPersistence;
+import io.logship.node.election.StateFilePersistence;
 import io.logship.node.election.ElectionState;
 import io.logship.node.follower.FollowerState;
 import io.logship.node.egress.SendBuffer;
@@ -67,6 +69,8 @@ final class NodeAgent implements Agent
     private final ClientAdapter clients;
     private final NodeMetrics metrics;
     private final DutyCycleTimer dutyCycle;
+    private final AsyncPersistence persistence;
+    private final PeerPublishers peers;
 
     private final MessageAdapter clientAdapter;
     private final MessageAdapter adminAdapter;
@@ -94,9 +98,11 @@ final class NodeAgent implements Agent
 
         final SendBuffer sendBuffer = new SendBuffer();
         final LogReadBuffer staging = new LogReadBuffer();
-        final PeerPublishers peers = new PeerPublishers(config, transport, sendBuffer);
+        // The election state's fsync runs on its own thread; peer messages wait for it (docs/DESIGN.md#election-state-persistence).
+        persistence = new AsyncPersistence(new StateFilePersistence(nodeStateFile), "node-state-" + nodeId);
+        peers = new PeerPublishers(config, transport, sendBuffer, persistence::isDurable);
         faults = new FaultInjector(config.faultsFile(), nodeId, peers, partition.counters(), logger);
-        replica = new LogReplica(config, partition, nodeStateFile, ring, poller, applier, sessions, peers, faults,
+        replica = new LogReplica(config, partition, persistence, ring, poller, applier, sessions, peers, faults,
             sendBuffer, staging);
 
         clients = new ClientAdapter(sessions, replica.responses, replica.writes, replica.reads,
@@ -118,6 +124,7 @@ final class NodeAgent implements Agent
     @Override
     public void onStart()
     {
+        persistence.start();
         replica.onStart(clock.nanoTime());
     }
 
@@ -125,6 +132,7 @@ final class NodeAgent implements Agent
     public void onClose()
     {
         replica.close(sessions);
+        persistence.close();
         sessions.close();
     }
 
@@ -160,6 +168,9 @@ final class NodeAgent implements Agent
     /** One duty cycle; each step is timed ({@link DutyCycleTimer}) so a slow cycle names what held it. */
     private int dutyCycleWork(final long nowNs)
     {
+        replica.openEpochWhenDurable();
+        int work = peers.releaseHeld();
+        dutyCycle.endStep("held peer messages");
         replica.dedup.check().onDutyCycle();
         replica.onElectionTick(nowNs);
         if (handoverForStopRequested && null == handoverForStop)
@@ -170,7 +181,7 @@ final class NodeAgent implements Agent
         dutyCycle.endStep("election tick");
         // A new leader's de-duplication window is rebuilt a slice per cycle: until it is whole, client requests
         // wait in their stream, as they did behind the one-shot rebuild (docs/DESIGN.md#de-duplication).
-        int work = replica.holdsClientRequests() ? 0 : clientAdapter.poll(FRAGMENT_LIMIT);
+        work += replica.holdsClientRequests() ? 0 : clientAdapter.poll(FRAGMENT_LIMIT);
         dutyCycle.endStep("client stream");
         work += adminAdapter.poll(FRAGMENT_LIMIT);
         dutyCycle.endStep("admin stream");
@@ -213,6 +224,9 @@ final class NodeAgent implements Agent
         dutyCycle.endStep("connect replies");
         work += replica.reads.serviceReadWaits(nowNs);
         dutyCycle.endStep("read waits");
+        replica.openEpochWhenDurable();
+        work += peers.releaseHeld(); // a state requested in this cycle may be durable already
+        dutyCycle.endStep("held peer messages");
         if (!joined && (partition.role() == Role.LEADER || replica.follower.state() == FollowerState.FETCHING))
         {
             joined = true;

@@ -2,29 +2,55 @@ package io.logship.node.egress;
 
 import io.logship.node.NodeConfig;
 import io.logship.transport.BoundedPublisher;
+import io.logship.transport.PublishResult;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
 import io.logship.transport.codec.RefuseEncoder;
 import io.logship.transport.codec.RefuseReason;
 
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableRingBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.IntArrayQueue;
+
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * This node's publications to each peer, by node id: replication (leader to follower data), feedback
  * (follower to leader acks and fetches) and election (votes, heartbeats, epoch-end queries). The one peer
  * lookup: an id that is not a peer (this node, unknown, out of range) gives null. Conductor thread only.
+ *
+ * <p>Also the barrier that keeps the election state's persistence off the conductor: while a state this node
+ * has requested is not durable ({@code durable} answers false), every peer message — vote, vote request,
+ * heartbeat, append, ack, fetch, epoch-end answer, refusal — is copied to one hold buffer instead of sent, and
+ * {@link #releaseHeld()} sends them in order once it is (docs/DESIGN.md#election-state-persistence). So no
+ * peer ever learns of an epoch, vote or leadership that a crash could make this node forget.
  */
-public final class PeerPublishers
+public final class PeerPublishers implements BoundedPublisher.OfferGate
 {
+    /** Held messages in bytes at most: past it a send answers back-pressure (as a full publication would). */
+    static final int MAX_HELD_BYTES = 16 * 1024 * 1024;
+
     private final BoundedPublisher[] replication;
     private final BoundedPublisher[] feedback;
     private final BoundedPublisher[] election;
     private final SendBuffer sendBuffer;
     private final RefuseEncoder refuseEncoder = new RefuseEncoder();
+    private final BooleanSupplier durable;
+    private final BoundedPublisher[] gated;
+    private final ExpandableRingBuffer held = new ExpandableRingBuffer(64 * 1024, MAX_HELD_BYTES, true);
+    private final IntArrayQueue heldTargets = new IntArrayQueue(64, -1);
+    private final ExpandableRingBuffer.MessageConsumer releaser = this::release;
+    private long heldCount;
+    private int released;
 
-    public PeerPublishers(final NodeConfig config, final TransportNode transport, final SendBuffer sendBuffer)
+    /** @param durable whether every election state requested so far is durable (peer messages wait until then). */
+    public PeerPublishers(final NodeConfig config, final TransportNode transport, final SendBuffer sendBuffer,
+        final BooleanSupplier durable)
     {
         this.sendBuffer = sendBuffer;
+        this.durable = durable;
         final int maxId = config.members().keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
         replication = new BoundedPublisher[maxId + 1];
         feedback = new BoundedPublisher[maxId + 1];
@@ -46,6 +72,82 @@ public final class PeerPublishers
             replication[id] = transport.addPublisher(member.host(), member.port(), TransportStream.REPLICATION,
                 "replication-to-" + id);
         }
+        gated = new BoundedPublisher[3 * (maxId + 1)];
+        for (int id = 0; id <= maxId; id++)
+        {
+            gated[3 * id] = election[id];
+            gated[3 * id + 1] = feedback[id];
+            gated[3 * id + 2] = replication[id];
+            for (int i = 3 * id; i < 3 * id + 3; i++)
+            {
+                if (null != gated[i])
+                {
+                    gated[i].offerGate(this);
+                }
+            }
+        }
+    }
+
+    @Override
+    public PublishResult hold(final BoundedPublisher publisher, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        if (!isHolding())
+        {
+            return null;
+        }
+        if (!held.append(buffer, offset, length))
+        {
+            return PublishResult.BACK_PRESSURED;
+        }
+        heldTargets.offerInt(indexOf(publisher));
+        heldCount++;
+        return PublishResult.SENT;
+    }
+
+    /** Whether peer messages wait now: a state is not durable yet, or older held messages are not sent yet. */
+    @Override
+    public boolean isHolding()
+    {
+        return !held.isEmpty() || !durable.getAsBoolean();
+    }
+
+    /** Sends, in order, what was held while the election state was not durable, once it is; returns how many. */
+    public int releaseHeld()
+    {
+        if (held.isEmpty() || !durable.getAsBoolean())
+        {
+            return 0;
+        }
+        released = 0;
+        held.consume(releaser, Integer.MAX_VALUE); // returns bytes, not messages
+        return released;
+    }
+
+    /** Peer messages held so far (metrics, tests). */
+    public long heldCount()
+    {
+        return heldCount;
+    }
+
+    private boolean release(final MutableDirectBuffer buffer, final int offset, final int length, final int headOffset)
+    {
+        // A message lost here counts like one the publication refused: every peer protocol already copes with that.
+        gated[heldTargets.pollInt()].offerPastGate(buffer, offset, length);
+        released++;
+        return true;
+    }
+
+    private int indexOf(final BoundedPublisher publisher)
+    {
+        for (int i = 0; i < gated.length; i++)
+        {
+            if (gated[i] == publisher)
+            {
+                return i;
+            }
+        }
+        throw new IllegalStateException("publisher " + publisher + " is not a peer publication of this node");
     }
 
     /** One past the highest node id of the cluster: ids index the arrays. */

@@ -172,6 +172,23 @@ class ElectionSimulationTest
             .contains("both hold a leader lease");
     }
 
+    @Test
+    void shouldFindABrokenInvariantWhenPeersHearOfAStateBeforeItIsDurable()
+    {
+        // The barrier switched off: votes, vote requests and a new leader's messages go out while the node-state
+        // write is still in flight, and a crash then loses it. The invariants themselves (not the wire check, which
+        // is off with the flaw) must see what that breaks: a node that restarts below an epoch it already revealed.
+        final Failure failure = firstFailure(3, FLAW_SEARCH_SEEDS, faults ->
+        {
+            faults.sendBeforeDurable = true;
+            faults.maxPersistDelayMs = 300; // a slow disk makes the window wide enough to find within the search
+            faults.slowPersistProbability = 0.2;
+        });
+        assertThat(failure).as("a violation within %d seeds of %d", FLAW_SEARCH_SEEDS, BASE_SEED).isNotNull();
+        System.out.println("peer messages before node-state is durable: " + failure.description());
+        assertThat(failure.cause()).isInstanceOf(SimulatedCluster.InvariantViolation.class);
+    }
+
     /**
      * The "partitioned node returns" schedule (issue 10): a healthy cluster with a leader; one follower is cut
      * off or paused (SIGSTOP) for 0.5–10 s, then returns. Pre-vote must keep both the returning node and
@@ -424,6 +441,10 @@ class ElectionSimulationTest
         faults.lateProbability = new double[] {0, 0.02, 0.1}[knobs.nextInt(3)];
         faults.maxLateMs = 50 + knobs.nextInt(800);
         faults.meanFaultIntervalMs = 150 + knobs.nextInt(600);
+        // Drawn after the others, so each seed keeps its older knobs: the election state's write is durable up to
+        // this long after it is asked for (0: at once), and a crash before then loses it.
+        faults.maxPersistDelayMs = new long[] {0, 2, 16, 60}[knobs.nextInt(4)];
+        faults.slowPersistProbability = knobs.nextBoolean() ? 0 : 0.02;
         tweak.apply(faults);
         return faults;
     }

@@ -77,6 +77,18 @@ final class SimulatedCluster
         double switchoverWeight = 0.2;
         /** Measure the lease from ack receipt instead of the echoed send time (the flaw the sim found). */
         boolean leaseFromReceipt;
+        /**
+         * The election state's write is durable up to this long after it was asked for (0: at once, as a
+         * synchronous fsync); a crash before then loses it. Peer messages wait for it (SimNode#holding).
+         */
+        long maxPersistDelayMs;
+        /** Chance that one write takes 100-300 ms instead (the disk's tail, measured: 301 ms). */
+        double slowPersistProbability;
+        /**
+         * Skip the barrier: send peer messages while the state is not durable (the flaw the barrier prevents;
+         * for the test that the simulation finds it).
+         */
+        boolean sendBeforeDurable;
     }
 
     // ---- messages ------------------------------------------------------------------------------
@@ -124,6 +136,11 @@ final class SimulatedCluster
     }
 
     private record Handover(int epoch, int leaderId) implements Msg
+    {
+    }
+
+    /** A peer message waiting for the sender's election state to be durable. */
+    private record Held(int to, Msg msg)
     {
     }
 
@@ -544,6 +561,16 @@ final class SimulatedCluster
 
     private void send(final int from, final int to, final Msg msg)
     {
+        final SimNode sender = nodes[from];
+        if (!faults.sendBeforeDurable && sender.holding())
+        {
+            sender.held.add(new Held(to, msg));
+            return;
+        }
+        if (!faults.sendBeforeDurable)
+        {
+            sender.checkDurable(msg); // with the flaw on, the invariants themselves must find what it breaks
+        }
         if (linkDown[from][to] || random.nextDouble() < faults.lossProbability)
         {
             return;
@@ -696,6 +723,16 @@ final class SimulatedCluster
         final int id;
         // Durable across crashes.
         private Persistence.State persisted = Persistence.State.INITIAL;
+        // Volatile: what the election asked to persist, and the peer messages waiting for it to be durable.
+        private Persistence.State requested = Persistence.State.INITIAL;
+        private long requestedTicket;
+        private long durableTicket;
+        private long lastDurableAtMs;
+        private final ArrayList<Held> held = new ArrayList<>();
+        /** Elected, but the epoch is not durable yet: its NOOP waits (the node's LogReplica#epochStartPending). */
+        private boolean epochStartPending;
+        /** Durable across crashes: epochs whose leadership by this node was durable at some point. */
+        private final java.util.Set<Integer> durablyLed = new java.util.HashSet<>();
         final ArrayList<Entry> log = new ArrayList<>();
         long durable;
         private int maxEpochSeen;
@@ -766,6 +803,12 @@ final class SimulatedCluster
             incarnation++;
             truncateTo(durable, false); // the un-fsynced tail is lost
             pending.clear();
+            // A state write still in flight is lost with the messages waiting for it (incarnation fences its completion).
+            requested = persisted;
+            requestedTicket = durableTicket;
+            maxEpochSeen = persisted.epoch(); // an epoch never made durable was never revealed either: forgotten
+            held.clear();
+            epochStartPending = false;
             log("CRASH node " + id + " (log " + log.size() + ")");
         }
 
@@ -841,17 +884,149 @@ final class SimulatedCluster
         @Override
         public void write(final Persistence.State state)
         {
-            if (state.epoch() < persisted.epoch())
+            if (state.epoch() < requested.epoch())
             {
-                violation("node " + id + " persists epoch " + state.epoch() + " below " + persisted.epoch());
+                violation("node " + id + " persists epoch " + state.epoch() + " below " + requested.epoch());
             }
-            if (state.epoch() == persisted.epoch() && persisted.votedFor() != NONE &&
-                state.votedFor() != persisted.votedFor())
+            if (state.epoch() == requested.epoch() && requested.votedFor() != NONE &&
+                state.votedFor() != requested.votedFor())
             {
                 violation("node " + id + " changes its vote in epoch " + state.epoch() + " from " +
-                    persisted.votedFor() + " to " + state.votedFor());
+                    requested.votedFor() + " to " + state.votedFor());
             }
+            requested = state;
+            final long ticket = ++requestedTicket;
+            if (faults.maxPersistDelayMs == 0)
+            {
+                onDurable(state, ticket);
+                return;
+            }
+            final long delayMs = random.nextDouble() < faults.slowPersistProbability ? 100 + random.nextInt(201) :
+                random.nextLong(faults.maxPersistDelayMs + 1);
+            // One persister thread: writes become durable in the order they were asked for.
+            lastDurableAtMs = Math.max(lastDurableAtMs, nowMs + delayMs);
+            final int forIncarnation = incarnation;
+            at(lastDurableAtMs, () ->
+            {
+                if (incarnation == forIncarnation)
+                {
+                    onDurable(state, ticket);
+                }
+            });
+        }
+
+        private void onDurable(final Persistence.State state, final long ticket)
+        {
             persisted = state;
+            durableTicket = ticket;
+            if (state.leaderId() == id)
+            {
+                durablyLed.add(state.epoch());
+            }
+            if (durableTicket != requestedTicket)
+            {
+                return;
+            }
+            if (epochStartPending && election.role() == ElectionRole.LEADER)
+            {
+                epochStartPending = false;
+                openEpoch(election.epoch()); // before the held heartbeats: a follower's question finds the epoch
+            }
+            if (!held.isEmpty())
+            {
+                final List<Held> release = List.copyOf(held);
+                held.clear();
+                for (final Held message : release)
+                {
+                    send(id, message.to(), message.msg());
+                }
+            }
+        }
+
+        /** Whether peer messages wait: a requested state is not durable yet, or older ones still wait. */
+        boolean holding()
+        {
+            return durableTicket != requestedTicket || !held.isEmpty();
+        }
+
+        /** What reaches the network must reveal no epoch, vote or leadership that a crash could still undo. */
+        void checkDurable(final Msg msg)
+        {
+            final int revealed;
+            if (msg instanceof RequestVote request)
+            {
+                if ((request.flags & ElectionState.FLAG_PRE_VOTE) != 0)
+                {
+                    return; // asks about an epoch nobody persists
+                }
+                // Durable, or overtaken by a durable higher epoch: then this node never votes in that epoch again.
+                if (persisted.epoch() < request.epoch || (persisted.epoch() == request.epoch && persisted.votedFor() != id))
+                {
+                    violation("node " + id + " asks for votes in epoch " + request.epoch + " but has persisted " +
+                        persisted);
+                }
+                return;
+            }
+            else if (msg instanceof VoteMsg vote)
+            {
+                if (vote.granted && !vote.preVote && (persisted.epoch() < vote.epoch ||
+                    (persisted.epoch() == vote.epoch && persisted.votedFor() != vote.candidateId)))
+                {
+                    violation("node " + id + " sends its vote for " + vote.candidateId + " in epoch " + vote.epoch +
+                        " but has persisted " + persisted);
+                }
+                revealed = vote.voterEpoch;
+            }
+            else if (msg instanceof Heartbeat heartbeat)
+            {
+                revealed = leadership(heartbeat.epoch);
+            }
+            else if (msg instanceof Append append)
+            {
+                revealed = leadership(append.epoch);
+            }
+            else if (msg instanceof Handover handover)
+            {
+                revealed = leadership(handover.epoch);
+            }
+            else if (msg instanceof EpochEndResponse response)
+            {
+                revealed = leadership(response.epoch);
+            }
+            else if (msg instanceof Ack ack)
+            {
+                revealed = ack.epoch;
+            }
+            else if (msg instanceof FetchFrom fetch)
+            {
+                revealed = fetch.epoch;
+            }
+            else if (msg instanceof Refuse refuse)
+            {
+                revealed = refuse.currentEpoch;
+            }
+            else if (msg instanceof EpochEndRequest request)
+            {
+                revealed = request.epoch;
+            }
+            else
+            {
+                return;
+            }
+            if (revealed > persisted.epoch())
+            {
+                violation("node " + id + " sends " + msg + " revealing epoch " + revealed + " but has persisted " +
+                    persisted);
+            }
+        }
+
+        private int leadership(final int epoch)
+        {
+            if (!durablyLed.contains(epoch))
+            {
+                violation("node " + id + " acts as leader of epoch " + epoch + " but has persisted " + persisted);
+            }
+            return epoch;
         }
 
         @Override
@@ -874,13 +1049,13 @@ final class SimulatedCluster
         {
             if ((flags & ElectionState.FLAG_PRE_VOTE) != 0)
             {
-                if (epoch <= persisted.epoch())
+                if (epoch <= requested.epoch())
                 {
                     violation("node " + id + " asks a pre-vote for epoch " + epoch + ", not above its own " +
-                        persisted.epoch());
+                        requested.epoch());
                 }
             }
-            else if (persisted.epoch() != epoch || persisted.votedFor() != id)
+            else if (requested.epoch() != epoch || requested.votedFor() != id)
             {
                 violation("node " + id + " asks for votes in epoch " + epoch + " before persisting its own vote");
             }
@@ -891,7 +1066,7 @@ final class SimulatedCluster
         public void sendVote(final int to, final int epoch, final int candidateId, final int voterEpoch,
             final boolean granted, final boolean preVote)
         {
-            if (granted && !preVote && (persisted.epoch() != epoch || persisted.votedFor() != candidateId))
+            if (granted && !preVote && (requested.epoch() != epoch || requested.votedFor() != candidateId))
             {
                 violation("node " + id + " grants epoch " + epoch + " to " + candidateId + " before persisting it");
             }
@@ -932,7 +1107,7 @@ final class SimulatedCluster
             {
                 violation("two leaders in epoch " + epoch + ": nodes " + previous + " and " + id);
             }
-            if (persisted.epoch() != epoch || persisted.leaderId() != id)
+            if (requested.epoch() != epoch || requested.leaderId() != id)
             {
                 violation("node " + id + " leads epoch " + epoch + " before persisting it");
             }
@@ -940,9 +1115,12 @@ final class SimulatedCluster
             // Also after a forced promotion: in this harness one is only made in a two-node cluster whose
             // other node is down, and there every quorum write is on both nodes.
             checkNewLeaderHoldsAcknowledged(this);
-            epochStartOffset = log.size();
-            log.add(new Entry(epoch, -epoch));
-            scheduleFsync();
+            epochStartPending = !faults.sendBeforeDurable && holding();
+            epochStartOffset = -1; // no write before the NOOP (a crashed leader's offset would otherwise linger)
+            if (!epochStartPending)
+            {
+                openEpoch(epoch);
+            }
             commitOffset = checkedCommit;
             lastHeartbeatMs = Long.MIN_VALUE / 4;
             for (int peer = 1; peer <= size; peer++)
@@ -961,6 +1139,7 @@ final class SimulatedCluster
             matchedEnd = -1;
             leaderCommit = 0;
             epochStartOffset = -1;
+            epochStartPending = false;
             pending.clear();
         }
 
@@ -1068,6 +1247,15 @@ final class SimulatedCluster
         }
 
         // -- leader --
+
+        /** The NOOP that opens a new leader's epoch: only once the epoch is durable in its election state. */
+        private void openEpoch(final int epoch)
+        {
+            log("node " + id + " opens epoch " + epoch + " at offset " + log.size() + " (node-state " + persisted + ")");
+            epochStartOffset = log.size();
+            log.add(new Entry(epoch, -epoch));
+            scheduleFsync();
+        }
 
         void takeWrite(final long writeId, final Level level)
         {
@@ -1225,12 +1413,12 @@ final class SimulatedCluster
             }
             else if (msg instanceof RequestVote request)
             {
-                final Persistence.State before = persisted;
+                final Persistence.State before = requested;
                 election.onRequestVote(nowMs, request.candidateId, request.epoch, request.lastLogEpoch,
                     request.logEnd, request.flags);
-                if ((request.flags & ElectionState.FLAG_PRE_VOTE) != 0 && !before.equals(persisted))
+                if ((request.flags & ElectionState.FLAG_PRE_VOTE) != 0 && !before.equals(requested))
                 {
-                    violation("node " + id + " persisted " + persisted + " (was " + before + ") answering a " +
+                    violation("node " + id + " persisted " + requested + " (was " + before + ") answering a " +
                         "pre-vote of node " + request.candidateId + " for epoch " + request.epoch);
                 }
             }
