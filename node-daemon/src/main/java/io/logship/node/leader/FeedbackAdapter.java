@@ -198,6 +198,14 @@ public final class FeedbackAdapter
                 Persistence.NONE);
             return;
         }
+        if (log.epochHistory().latestEpoch() != epoch)
+        {
+            // The journal has not appended this epoch's opening NOOP yet (it runs on another thread). Until it has,
+            // the history lacks the current epoch, and a follower whose last epoch is newer than this log's latest
+            // would get UNDEFINED and cut back to its applied offset, committed entries included. No answer now:
+            // the follower asks again every two heartbeat intervals (docs/DESIGN.md#rejoin).
+            return;
+        }
         final EpochHistory.EpochEnd end = log.epochHistory().endOffsetFor(decoder.requestedEpoch(), log.logEndOffset());
         epochEndResponseEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
             .epoch(epoch).nodeId(partition.nodeId()).epochFound(end.epoch()).endOffset(end.endOffset())
