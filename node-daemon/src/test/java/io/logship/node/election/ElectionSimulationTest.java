@@ -189,6 +189,22 @@ class ElectionSimulationTest
         assertThat(failure.cause()).isInstanceOf(SimulatedCluster.InvariantViolation.class);
     }
 
+    @Test
+    void shouldFindALostCommittedEntryWhenALeaderAnswersAnEpochEndRequestBeforeItsNoop()
+    {
+        // FeedbackAdapter#onEpochEndRequest's old behaviour switched back on: a new leader whose journal has not
+        // appended its opening NOOP yet answers; for a follower whose last epoch is newer than the leader's last
+        // log epoch that answer is UNDEFINED, and the follower's LogReconciler cuts back to its applied offset.
+        final Failure failure = firstFailure(3, FLAW_SEARCH_SEEDS, faults ->
+        {
+            faults.answerBeforeEpochOpen = true;
+            faults.maxEpochOpenDelayMs = 120; // the journal's lag: the window the answer falls into
+        });
+        assertThat(failure).as("a violation within %d seeds of %d", FLAW_SEARCH_SEEDS, BASE_SEED).isNotNull();
+        System.out.println("EpochEndRequest answered before the NOOP: " + failure.description());
+        assertThat(failure.cause()).isInstanceOf(SimulatedCluster.InvariantViolation.class);
+    }
+
     /**
      * The "partitioned node returns" schedule (issue 10): a healthy cluster with a leader; one follower is cut
      * off or paused (SIGSTOP) for 0.5–10 s, then returns. Pre-vote must keep both the returning node and
@@ -445,6 +461,8 @@ class ElectionSimulationTest
         // this long after it is asked for (0: at once), and a crash before then loses it.
         faults.maxPersistDelayMs = new long[] {0, 2, 16, 60}[knobs.nextInt(4)];
         faults.slowPersistProbability = knobs.nextBoolean() ? 0 : 0.02;
+        // Drawn last for the same reason: the leader's opening NOOP lands this long after the epoch is durable.
+        faults.maxEpochOpenDelayMs = new long[] {0, 5, 30, 120}[knobs.nextInt(4)];
         tweak.apply(faults);
         return faults;
     }

@@ -21,8 +21,9 @@ import static io.logship.node.election.Persistence.NONE;
  *
  * <p>Replication model (the node's protocol, with the node's own rules where they are pure code): a log of
  * {@link Entry}(epoch, writeId) per
- * node, a durable (fsync'd) prefix that survives crashes; a leader opens its epoch with a NOOP, takes
- * client writes, ships {@code Append{epoch, baseOffset, prevEpoch, entries, commit, sentAt}} to
+ * node, a durable (fsync'd) prefix that survives crashes; a leader opens its epoch with a NOOP (its journal
+ * appends it up to {@link Faults#maxEpochOpenDelayMs} late, and until then it answers no {@code EpochEndRequest}),
+ * takes client writes, ships {@code Append{epoch, baseOffset, prevEpoch, entries, commit, sentAt}} to
  * followers that asked with {@code FetchFrom}; a follower that sees a new leader reconciles with
  * {@code EpochEndRequest/Response} (the leader's {@code EpochHistory.endOffsetFor} on its log; the cut is
  * decided by the node's real {@link LogReconciler}, round after round until the leader confirms the
@@ -89,6 +90,18 @@ final class SimulatedCluster
          * for the test that the simulation finds it).
          */
         boolean sendBeforeDurable;
+        /**
+         * The leader's opening NOOP lands in its log up to this long after the epoch is durable (0: at once): the
+         * node's journal thread appends it, not the conductor, and a crash before then loses it. Meanwhile the
+         * leader already sends heartbeats, so followers ask it where their epoch ended.
+         */
+        long maxEpochOpenDelayMs;
+        /**
+         * Answer an EpochEndRequest before the log holds the leader's own epoch (the flaw FeedbackAdapter
+         * #onEpochEndRequest now refuses: a follower whose last epoch is newer than the leader's last log epoch
+         * gets UNDEFINED and cuts back to its applied offset); for the test that the simulation finds it.
+         */
+        boolean answerBeforeEpochOpen;
     }
 
     // ---- messages ------------------------------------------------------------------------------
@@ -930,7 +943,8 @@ final class SimulatedCluster
             if (epochStartPending && election.role() == ElectionRole.LEADER)
             {
                 epochStartPending = false;
-                openEpoch(election.epoch()); // before the held heartbeats: a follower's question finds the epoch
+                // Before the held heartbeats when at once; with a journal delay, followers ask before it lands.
+                openEpochSoon(election.epoch());
             }
             if (!held.isEmpty())
             {
@@ -1119,7 +1133,7 @@ final class SimulatedCluster
             epochStartOffset = -1; // no write before the NOOP (a crashed leader's offset would otherwise linger)
             if (!epochStartPending)
             {
-                openEpoch(epoch);
+                openEpochSoon(epoch);
             }
             commitOffset = checkedCommit;
             lastHeartbeatMs = Long.MIN_VALUE / 4;
@@ -1247,6 +1261,28 @@ final class SimulatedCluster
         }
 
         // -- leader --
+
+        /**
+         * Hands the NOOP to the journal: appended at once, or after a random delay of up to
+         * {@link Faults#maxEpochOpenDelayMs} if this node still leads {@code epoch} then (a crash loses it).
+         */
+        private void openEpochSoon(final int epoch)
+        {
+            if (faults.maxEpochOpenDelayMs == 0)
+            {
+                openEpoch(epoch); // no random draw: schedules without the knob stay as they were
+                return;
+            }
+            final int forIncarnation = incarnation;
+            at(nowMs + random.nextLong(faults.maxEpochOpenDelayMs + 1), () ->
+            {
+                if (up && incarnation == forIncarnation && election.role() == ElectionRole.LEADER &&
+                    election.epoch() == epoch && epochStartOffset < 0)
+                {
+                    openEpoch(epoch);
+                }
+            });
+        }
 
         /** The NOOP that opens a new leader's epoch: only once the epoch is durable in its election state. */
         private void openEpoch(final int epoch)
@@ -1437,6 +1473,11 @@ final class SimulatedCluster
             {
                 if (election.role() == ElectionRole.LEADER && request.epoch == election.epoch())
                 {
+                    if (lastLogEpoch() != election.epoch() && !faults.answerBeforeEpochOpen)
+                    {
+                        // As FeedbackAdapter#onEpochEndRequest: no answer before the NOOP; the follower asks again.
+                        return;
+                    }
                     final long[] end = endOffsetFor(request.requestedEpoch);
                     send(id, request.nodeId, new EpochEndResponse(election.epoch(), id, request.requestedEpoch, (int)end[0],
                         end[1]));
