@@ -250,6 +250,8 @@ public final class PowerCutJournal implements AutoCloseable
         }
         catch (final FileSystemException | UnsupportedOperationException ex)
         {
+            // Not an error: a file system without hard links (or a link limit reached) gets a copy, which keeps
+            // the same bytes; a failing copy still throws, naming the file.
             Files.copy(file, saved);
         }
         return saved;

@@ -1,11 +1,10 @@
 package io.logship.node.election;
 
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.random.RandomGenerator;
 
+import static io.logship.node.election.CandidacyRanking.compare;
 import static io.logship.node.election.Persistence.NONE;
 
 /**
@@ -14,52 +13,20 @@ import static io.logship.node.election.Persistence.NONE;
  * {@link Outbox}, no clock (time is the {@code nowMs} argument, from one monotonic clock), randomness
  * only from the injected generator. Not thread-safe: owned by the node's conductor thread.
  *
- * <h2>Rules</h2>
- * <ol>
- *   <li><b>Epoch</b> only grows, and is persisted before the node acts on it or replies. A message
- *       from a lower epoch is refused ({@link #onLeaderContact} returns {@link LeaderContact#REFUSED}; the
- *       node replies {@code Refuse{currentEpoch = epoch()}}), so a deposed leader learns of it.</li>
- *   <li><b>Grant</b> a vote for epoch E iff E &gt; own epoch, the candidate's
- *       {@code (lastLogEpoch, logEndOffset)} ≥ own (forced requests skip this), and this node has not
- *       heard from a live leader within the election timeout — nor holds a lease itself (graceful and
- *       forced requests skip this). The grant ({@code epoch = E, votedFor = candidate}) is persisted
- *       before the vote is sent; after it, the node refuses everything from below E, so it votes at most
- *       once per epoch. A repeated request from the candidate it voted for is granted again (lost
- *       replies).</li>
- *   <li><b>Pre-vote</b>: an automatic candidacy first asks {@code RequestVote{E, preVote}} — "could I win
- *       E?" — and stays a follower; a voter answers by the grant rule's checks but persists nothing and
- *       touches no timer. Only a majority of pre-vote grants starts the real candidacy, so a node that is
- *       cut off or paused never raises its epoch and cannot depose a live leader when it returns. A
- *       handover and an operator's promotion stand at once (docs/DESIGN.md#pre-vote).</li>
- *   <li><b>Lead</b> with grants from a majority of the configured members, itself included; persist
- *       {@code leaderId = self}, then {@link Outbox#becomeLeader} appends the NOOP that opens the epoch.</li>
- *   <li><b>Lease</b>: followers ack every leader message, echoing the leader's send timestamp; the
- *       leader holds its lease at {@code now} iff a majority (itself counted at {@code now}) echoed a
- *       timestamp newer than {@code now − leaseTimeout}. Without it, it neither acknowledges
- *       ({@link #canAcknowledge}) nor, after one lease timeout in office, stays leader. Why no new
- *       leader can exist while a lease holds: every voter V of a later epoch last heard the old leader
- *       at some t ≤ grant − electionTimeout, so whatever V echoed was sent at or before t, hence older
- *       than {@code now − leaseTimeout} for every {@code now} ≥ grant; after granting, V refuses the old
- *       epoch. Any lease majority and any electing majority share such a V. The lease must be measured
- *       from the echoed <i>send</i> time, not from when the ack arrived: a late ack would extend a
- *       lease past a newer leader's election (found by the simulation; see ELECTION.md).</li>
- *   <li><b>Candidacy order</b>: a follower stands after {@code electionTimeout + rank × candidacyStep +
- *       jitter} of silence, where rank counts the peers (other than the lost leader) that should stand
- *       first: known to be more up to date, or not known to be less up to date and higher in priority
- *       (then lower id). A follower that refuses a candidate for being less up to date than itself
- *       stands soon after. A failed round backs off by a random delay in
- *       {@code [backoffMin, min(backoffMax, backoffMin × 2^failedRounds)]}.</li>
- *   <li><b>Two-node clusters</b> never stand on their own ({@link ElectionConfig#autoFailoverEnabled}):
- *       only {@link #promote} starts a candidacy there.</li>
- *   <li><b>Restart</b>: a node starts as a follower at its persisted epoch — never as leader — and counts
- *       its start as leader contact, since it may have acked a leader just before it crashed (not at
- *       epoch 0: it has never followed anyone).</li>
- *   <li><b>Forced promotion</b> leads at once, without a majority, in an epoch slot reserved for this
- *       member ({@link EpochNumbers#forcedEpochAfter}), so it can never share an epoch with another leader.</li>
- * </ol> *
- * <p>Longer than the ~500 lines other classes keep to, on purpose: the rules above interlock (a vote, the
- * lease and a handover each depend on the others' state), and the simulation checks them as one state
- * machine; the epoch numbering, which stands alone, is in {@link EpochNumbers}.
+ * <p>The rules it keeps are written once, in docs/DESIGN.md: epochs grow and are persisted before any
+ * peer learns of them, stale messages are refused ({@link #onLeaderContact} returns
+ * {@link LeaderContact#REFUSED}), a vote is granted only to an up-to-date candidate while no live leader was
+ * heard, a candidacy is ranked and backs off ({@code docs/DESIGN.md#election}); an automatic candidacy first
+ * runs a pre-vote ({@code #pre-vote}); a leader acknowledges only while it holds its lease, measured from the
+ * echoed send time of its followers' acks ({@code #leader-lease}); two-node clusters never stand on their
+ * own; a restarted node starts as a follower at its persisted epoch; a forced promotion leads in an epoch
+ * slot reserved for its member ({@link EpochNumbers#forcedEpochAfter}). The proofs and the flaws the
+ * simulation found are in node-daemon/ELECTION.md.
+ *
+ * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover each
+ * depend on the others' state, and the simulation checks them as one state machine. What stands alone is
+ * apart: the epoch numbering ({@link EpochNumbers}), the leader's per-follower lease bookkeeping
+ * ({@link FollowerLeases}) and the candidacy ranking ({@link CandidacyRanking}).
  */
 public final class ElectionState
 {
@@ -75,7 +42,7 @@ public final class ElectionState
 
     /** The most members a cluster may have: one reserved epoch slot each ({@link EpochNumbers}). */
     static final int MAX_MEMBERS = EpochNumbers.MAX_MEMBERS;
-    private static final long NEVER = Long.MIN_VALUE / 4;
+    static final long NEVER = Long.MIN_VALUE / 4;
     private static final long NOT_SCHEDULED = Long.MAX_VALUE;
 
     private final ElectionConfig config;
@@ -95,7 +62,7 @@ public final class ElectionState
     private boolean autoCandidacy;
     private int failedRounds;
     private int highestProposedEpoch;
-    private final Map<Integer, long[]> peerPositions = new HashMap<>();
+    private final CandidacyRanking ranking = new CandidacyRanking();
 
     private final Set<Integer> grants = new HashSet<>();
     private final Set<Integer> denials = new HashSet<>();
@@ -108,10 +75,8 @@ public final class ElectionState
     private long lastRequestSentMs;
 
     private long electedAtMs;
-    // Leader side, indexed like memberIds: arrays, so the ack path allocates nothing.
-    private final int[] memberIds;
-    private final long[] ackSentAtMs;
-    private final long[] followerDurableEnd;
+    /** Leader side: each follower's lease and held log end. */
+    private final FollowerLeases leases;
     private boolean leaseWaived;
     private boolean leaseRelinquished;
     private boolean writesStopped;
@@ -136,9 +101,7 @@ public final class ElectionState
         this.outbox = outbox;
         this.random = random;
         this.selfId = config.selfId();
-        memberIds = config.priorities().keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
-        ackSentAtMs = new long[memberIds.length];
-        followerDurableEnd = new long[memberIds.length];
+        leases = new FollowerLeases(selfId, config.priorities());
         resetLeaderState();
         final Persistence.State state = persistence.read();
         epoch = state.epoch();
@@ -225,7 +188,7 @@ public final class ElectionState
         lastLeaderContactMs = nowMs;
         preVoting = false; // the leader is alive after all
         failedRounds = 0;
-        peerPositions.clear();
+        ranking.clear();
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
         return LeaderContact.ACCEPTED;
     }
@@ -248,12 +211,10 @@ public final class ElectionState
         }
         final boolean forced = (flags & FLAG_FORCED) != 0;
         final boolean graceful = (flags & FLAG_GRACEFUL) != 0;
-        peerPositions.put(candidateId, new long[] {candidateLastLogEpoch, candidateLogEndOffset});
+        ranking.record(candidateId, candidateLastLogEpoch, candidateLogEndOffset);
         highestProposedEpoch = Math.max(highestProposedEpoch, proposedEpoch);
-        final int ownLastEpoch = log.lastLogEpoch();
-        final long ownEnd = log.logEndOffset();
         final boolean upToDate = forced ||
-            compare(candidateLastLogEpoch, candidateLogEndOffset, ownLastEpoch, ownEnd) >= 0;
+            compare(candidateLastLogEpoch, candidateLogEndOffset, log.lastLogEpoch(), log.logEndOffset()) >= 0;
 
         final String denial;
         if (proposedEpoch == epoch && votedFor == candidateId && role != ElectionRole.LEADER)
@@ -266,8 +227,7 @@ public final class ElectionState
         }
         else if (!upToDate)
         {
-            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind (" +
-                ownLastEpoch + ", " + ownEnd + ")";
+            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind" + ownPosition();
             if (role == ElectionRole.FOLLOWER && !leaderHeardRecently(nowMs))
             {
                 // This node is more up to date than the candidate and no leader is alive: stand soon.
@@ -276,8 +236,7 @@ public final class ElectionState
         }
         else if (!forced && !graceful && leaderHeardRecently(nowMs))
         {
-            denial = role == ElectionRole.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
-                "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
+            denial = liveLeaderDenial(nowMs);
         }
         else
         {
@@ -313,18 +272,15 @@ public final class ElectionState
         final int candidateLastLogEpoch, final long candidateLogEndOffset)
     {
         // Ranking information only; highestProposedEpoch stays: the asker has not voted for itself.
-        peerPositions.put(candidateId, new long[] {candidateLastLogEpoch, candidateLogEndOffset});
-        final int ownLastEpoch = log.lastLogEpoch();
-        final long ownEnd = log.logEndOffset();
+        ranking.record(candidateId, candidateLastLogEpoch, candidateLogEndOffset);
         final String denial;
         if (proposedEpoch <= epoch)
         {
             denial = "epoch " + proposedEpoch + " is not above " + epoch;
         }
-        else if (compare(candidateLastLogEpoch, candidateLogEndOffset, ownLastEpoch, ownEnd) < 0)
+        else if (compare(candidateLastLogEpoch, candidateLogEndOffset, log.lastLogEpoch(), log.logEndOffset()) < 0)
         {
-            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind (" +
-                ownLastEpoch + ", " + ownEnd + ")";
+            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind" + ownPosition();
             if (role == ElectionRole.FOLLOWER && !preVoting && !leaderHeardRecently(nowMs))
             {
                 // As for a real request: this node is more up to date and no leader is alive, so it stands soon.
@@ -333,8 +289,7 @@ public final class ElectionState
         }
         else if (leaderHeardRecently(nowMs))
         {
-            denial = role == ElectionRole.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
-                "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
+            denial = liveLeaderDenial(nowMs);
         }
         else
         {
@@ -422,13 +377,11 @@ public final class ElectionState
             onHigherEpochSeen(nowMs, ackEpoch, NONE);
             return;
         }
-        final int index = indexOf(followerId);
-        if (role != ElectionRole.LEADER || ackEpoch != epoch || followerId == selfId || index < 0)
+        if (role != ElectionRole.LEADER || ackEpoch != epoch ||
+            !leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
         {
             return;
         }
-        ackSentAtMs[index] = Math.max(ackSentAtMs[index], Math.min(echoedSentAtMs, nowMs));
-        followerDurableEnd[index] = durableEndOffset; // the latest report: a reordered older one only lowers it
         if (leaseWaived && leaseHolders(nowMs) >= config.majority())
         {
             leaseWaived = false; // a majority is back: the ordinary lease applies again
@@ -541,23 +494,7 @@ public final class ElectionState
         {
             return NONE;
         }
-        int best = NONE;
-        long bestEnd = -1;
-        for (int i = 0; i < memberIds.length; i++)
-        {
-            final int id = memberIds[i];
-            if (id == selfId || nowMs - ackSentAtMs[i] >= config.leaseTimeoutMs())
-            {
-                continue;
-            }
-            if (followerDurableEnd[i] > bestEnd || (followerDurableEnd[i] == bestEnd && NONE != best &&
-                config.priorities().get(id) > config.priorities().get(best)))
-            {
-                best = id;
-                bestEnd = followerDurableEnd[i];
-            }
-        }
-        return best;
+        return leases.mostCaughtUp(nowMs, config.leaseTimeoutMs());
     }
 
     /** {@code logship demote}: the leader steps down and lets another node win the next election first. */
@@ -637,26 +574,7 @@ public final class ElectionState
     /** Peers that should stand before this one (see the class javadoc). */
     public int candidacyRank()
     {
-        int rank = 0;
-        final int ownPriority = config.priorities().get(selfId);
-        final int ownLastEpoch = log.lastLogEpoch();
-        final long ownEnd = log.logEndOffset();
-        for (final Map.Entry<Integer, Integer> member : config.priorities().entrySet())
-        {
-            final int peer = member.getKey();
-            if (peer == selfId || peer == leaderId)
-            {
-                continue;
-            }
-            final long[] position = peerPositions.get(peer);
-            final int cmp = null == position ? 0 : compare((int)position[0], position[1], ownLastEpoch, ownEnd);
-            if (cmp > 0 || (cmp == 0 && (member.getValue() > ownPriority ||
-                (member.getValue() == ownPriority && peer < selfId))))
-            {
-                rank++;
-            }
-        }
-        return rank;
+        return ranking.rank(config.priorities(), selfId, leaderId, log.lastLogEpoch(), log.logEndOffset());
     }
 
     @Override
@@ -811,7 +729,7 @@ public final class ElectionState
         {
             return;
         }
-        final long targetEnd = followerDurableEnd[indexOf(handoverTarget)];
+        final long targetEnd = leases.heldEnd(handoverTarget);
         if (targetEnd >= log.logEndOffset())
         {
             handoverSent = true;
@@ -832,15 +750,7 @@ public final class ElectionState
 
     private int leaseHolders(final long nowMs)
     {
-        int holders = 1; // itself
-        for (int i = 0; i < memberIds.length; i++)
-        {
-            if (memberIds[i] != selfId && nowMs - ackSentAtMs[i] < config.leaseTimeoutMs())
-            {
-                holders++;
-            }
-        }
-        return holders;
+        return leases.holders(nowMs, config.leaseTimeoutMs());
     }
 
     private void stepDownInternal(final long nowMs, final String reason)
@@ -857,8 +767,7 @@ public final class ElectionState
 
     private void resetLeaderState()
     {
-        java.util.Arrays.fill(ackSentAtMs, NEVER);
-        java.util.Arrays.fill(followerDurableEnd, -1);
+        leases.reset();
         leaseWaived = false;
         leaseRelinquished = false;
         writesStopped = false;
@@ -898,26 +807,19 @@ public final class ElectionState
         votedFor = newVotedFor;
     }
 
+    private String ownPosition()
+    {
+        return " (" + log.lastLogEpoch() + ", " + log.logEndOffset() + ")";
+    }
+
+    private String liveLeaderDenial(final long nowMs)
+    {
+        return role == ElectionRole.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
+            "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
+    }
+
     private int memberIndex()
     {
-        return indexOf(selfId);
-    }
-
-    private int indexOf(final int id)
-    {
-        for (int i = 0; i < memberIds.length; i++)
-        {
-            if (memberIds[i] == id)
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    /** Compares two log positions: last epoch first, then log end offset. */
-    static int compare(final int lastEpochA, final long endA, final int lastEpochB, final long endB)
-    {
-        return lastEpochA != lastEpochB ? Integer.compare(lastEpochA, lastEpochB) : Long.compare(endA, endB);
+        return leases.indexOf(selfId);
     }
 }
