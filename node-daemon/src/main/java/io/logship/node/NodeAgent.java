@@ -185,6 +185,8 @@ final class NodeAgent implements Agent
         dutyCycle.endStep("client stream");
         work += adminAdapter.poll(FRAGMENT_LIMIT);
         dutyCycle.endStep("admin stream");
+        work += replica.checksum.onDutyCycle();
+        dutyCycle.endStep("checksum slice");
         work += electionAdapter.poll(FRAGMENT_LIMIT);
         dutyCycle.endStep("election stream");
         if (partition.role() == Role.LEADER)

@@ -12,15 +12,25 @@ import io.logship.transport.codec.ChecksumResponseEncoder;
 import io.logship.transport.codec.Status;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.zip.CRC32C;
 
 /**
- * Answers {@code logship checksum}: a CRC32C over the whole committed batches in an offset range, so the logs
- * of two nodes can be compared. Runs on the conductor thread (reads in the shared staging buffer).
+ * Answers {@code logship checksum} and {@code verify}: a CRC32C over the whole committed batches in an offset
+ * range, so the logs of two nodes can be compared. Conductor thread only.
+ *
+ * <p>A request covers up to the whole committed log (hundreds of MiB), so it is worked off one read of at most
+ * {@link #SLICE_BYTES} per duty cycle ({@link #onDutyCycle()}), never in one go: a one-shot checksum of a large
+ * log held the duty thread for tens of milliseconds, long enough to delay heartbeats
+ * (docs/DESIGN.md#node-threads). Requests are answered one after another, in arrival order; the range's end is
+ * fixed when the request arrives (the commit offset then), so a checksum never covers a moving target.
  */
 public final class ChecksumPublisher
 {
-    private static final int READ_BYTES = 1024 * 1024;
+    /** One read per duty cycle: CRC32C and a page-cache read of 1 MiB take well under a millisecond. */
+    private static final int SLICE_BYTES = 1024 * 1024;
+    /** Requests queued beyond this are refused at once (each `verify` sends one per node). */
+    private static final int MAX_QUEUED = 64;
 
     private final ReplicatedLog partition;
     private final SegmentedLog log;
@@ -28,6 +38,21 @@ public final class ChecksumPublisher
     private final LogReadBuffer staging;
     private final CRC32C checksum = new CRC32C();
     private final ChecksumResponseEncoder checksumResponseEncoder = new ChecksumResponseEncoder();
+    private final ArrayDeque<Request> queued = new ArrayDeque<>();
+
+    /** The request being worked off, or null. */
+    private Request current;
+    private long offset;
+    private long coveredFrom;
+    private long coveredTo;
+    private long batchCount;
+    private long byteCount;
+    private boolean first;
+
+    /** A checksum request waiting for its turn (allocated per admin request, off the write path). */
+    private record Request(ClientSessions.Session session, long correlationId, long fromOffset, long limit)
+    {
+    }
 
     public ChecksumPublisher(final ReplicatedLog partition, final SendBuffer sendBuffer, final LogReadBuffer staging)
     {
@@ -37,60 +62,96 @@ public final class ChecksumPublisher
         this.staging = staging;
     }
 
+    /** Queues a request for [fromOffset, min(toOffset, commit offset now)); the answer follows from the duty cycle. */
     public void sendChecksum(final ClientSessions.Session session, final long correlationId, final long fromOffset,
         final long toOffset)
     {
-        Status status = Status.OK;
-        String message = "";
-        long batchCount = 0;
-        long byteCount = 0;
-        long coveredFrom = fromOffset;
-        long coveredTo = fromOffset;
-        checksum.reset();
-        final long limit = Math.min(toOffset, partition.commitOffset());
+        if (queued.size() >= MAX_QUEUED)
+        {
+            reply(session, correlationId, Status.ERROR, fromOffset, fromOffset, 0, 0, 0,
+                "node " + partition.nodeId() + " has " + MAX_QUEUED + " checksum requests queued; retry in a moment");
+            return;
+        }
+        queued.add(new Request(session, correlationId, fromOffset, Math.min(toOffset, partition.commitOffset())));
+    }
+
+    /** Works off one slice of the current request; returns the work count for the duty cycle's idle strategy. */
+    public int onDutyCycle()
+    {
+        if (null == current)
+        {
+            current = queued.poll();
+            if (null == current)
+            {
+                return 0;
+            }
+            checksum.reset();
+            offset = current.fromOffset;
+            coveredFrom = current.fromOffset;
+            coveredTo = current.fromOffset;
+            batchCount = 0;
+            byteCount = 0;
+            first = true;
+        }
         try
         {
-            long offset = fromOffset;
-            boolean first = true;
-            while (offset < limit)
+            if (offset < current.limit && checksumSlice())
             {
-                final int read = staging.read(log, offset, READ_BYTES);
-                if (read == 0)
-                {
-                    break;
-                }
-                final BatchIterator batches = staging.batches(read);
-                int consumed = 0;
-                while (batches.next() && batches.nextOffset() <= limit)
-                {
-                    if (first)
-                    {
-                        coveredFrom = batches.baseOffset();
-                        first = false;
-                    }
-                    final ByteBuffer view = staging.byteBuffer().duplicate();
-                    view.limit(batches.endPosition()).position(batches.position());
-                    checksum.update(view);
-                    batchCount++;
-                    byteCount += batches.length();
-                    offset = batches.nextOffset();
-                    coveredTo = offset;
-                    consumed = batches.endPosition();
-                }
-                if (consumed == 0)
-                {
-                    break;
-                }
+                return 1;
             }
+            finish(Status.OK, "");
         }
         catch (final LogshipException ex)
         {
-            status = ex instanceof OffsetOutOfRangeException ? Status.OFFSET_OUT_OF_RANGE : Status.ERROR;
-            message = ex.getMessage();
+            // Between slices the range can leave the log (a follower installs a snapshot): the answer says so.
+            finish(ex instanceof OffsetOutOfRangeException ? Status.OFFSET_OUT_OF_RANGE : Status.ERROR, ex.getMessage());
         }
+        return 1;
+    }
+
+    /** Adds the whole batches of one read; true if there is more to read. */
+    private boolean checksumSlice()
+    {
+        final int read = staging.read(log, offset, SLICE_BYTES);
+        if (read == 0)
+        {
+            return false;
+        }
+        final BatchIterator batches = staging.batches(read);
+        boolean consumed = false;
+        while (batches.next() && batches.nextOffset() <= current.limit)
+        {
+            if (first)
+            {
+                coveredFrom = batches.baseOffset();
+                first = false;
+            }
+            final ByteBuffer view = staging.byteBuffer().duplicate();
+            view.limit(batches.endPosition()).position(batches.position());
+            checksum.update(view);
+            batchCount++;
+            byteCount += batches.length();
+            offset = batches.nextOffset();
+            coveredTo = offset;
+            consumed = true;
+        }
+        return consumed && offset < current.limit;
+    }
+
+    private void finish(final Status status, final String message)
+    {
+        final Request done = current;
+        current = null;
+        reply(done.session, done.correlationId, status, coveredFrom, coveredTo, batchCount, byteCount,
+            checksum.getValue(), message);
+    }
+
+    private void reply(final ClientSessions.Session session, final long correlationId, final Status status,
+        final long from, final long to, final long batches, final long bytes, final long crc, final String message)
+    {
         checksumResponseEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
-            .correlationId(correlationId).nodeId(partition.nodeId()).status(status).fromOffset(coveredFrom)
-            .toOffset(coveredTo).batchCount(batchCount).byteCount(byteCount).crc32c(checksum.getValue()).message(message);
+            .correlationId(correlationId).nodeId(partition.nodeId()).status(status).fromOffset(from)
+            .toOffset(to).batchCount(batches).byteCount(bytes).crc32c(crc).message(message);
         session.publisher.offer(checksumResponseEncoder);
     }
 }
