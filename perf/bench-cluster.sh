@@ -14,6 +14,11 @@
 #   histogram and counters start afresh after it (the Kafka peer's run warms up with 2M records). With
 #   IN_FLIGHT 1 they go one at a time too: use a smaller WARMUP (about 1,000 per second).
 #
+#   NODE_CONF="key=value ..." (environment): extra node settings appended to every node's config, e.g.
+#   NODE_CONF="logship.node.threading=shared".
+#   JFR_DIR=DIR (environment): every node records a JFR profile (settings=profile) into DIR/nodeN.jfr, written
+#   when the node stops at the end of the run; the CLI and the load JVM record nothing.
+#
 # Prints `summary {…}` (the load generator's JSON summary: throughput, latency percentiles in µs from the
 # intended send time) and `verify OK: …`; exits 1 if the load gave up on a write or verify did not
 # find identical committed logs on the 3 nodes.
@@ -52,7 +57,13 @@ base_port=$(( 20000 + RANDOM % 20000 ))
 "$root/bin/logship" local init --nodes 3 --dir "$dir" --base-port "$base_port" > /dev/null
 for i in 1 2 3; do
     echo "logship.log.fsync=$fsync" >> "$dir/node$i.conf"
-    "$root/bin/logshipd" --config "$dir/node$i.conf" > "$dir/node$i.log" 2>&1 &
+    for setting in ${NODE_CONF:-}; do echo "$setting" >> "$dir/node$i.conf"; done
+    node_opts="${LOGSHIP_JAVA_OPTS:-}"
+    if [[ -n "${JFR_DIR:-}" ]]; then
+        mkdir -p "$JFR_DIR"
+        node_opts="$node_opts -XX:StartFlightRecording=filename=$JFR_DIR/node$i.jfr,settings=profile,dumponexit=true"
+    fi
+    LOGSHIP_JAVA_OPTS="$node_opts" "$root/bin/logshipd" --config "$dir/node$i.conf" > "$dir/node$i.log" 2>&1 &
     pids+=($!)
 done
 leader=""
