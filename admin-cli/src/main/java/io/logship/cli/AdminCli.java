@@ -34,6 +34,8 @@ import java.io.PrintWriter;
         GetCommand.class,
         TailCommand.class,
         VerifyCommand.class,
+        SnapshotCommand.class,
+        ReinitCommand.class,
         PromoteCommand.class,
         DemoteCommand.class,
         LoadCommand.class,

@@ -336,6 +336,16 @@ public final class Decoders
         return decode(ChecksumResponseDecoder.TEMPLATE_ID, buffer, offset, length);
     }
 
+    public SnapshotSaveRequestDecoder snapshotSaveRequest(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(SnapshotSaveRequestDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
+    public SnapshotSaveResponseDecoder snapshotSaveResponse(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(SnapshotSaveResponseDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
     public SnapshotChunkDecoder snapshotChunk(final DirectBuffer buffer, final int offset, final int length)
     {
         return decode(SnapshotChunkDecoder.TEMPLATE_ID, buffer, offset, length);

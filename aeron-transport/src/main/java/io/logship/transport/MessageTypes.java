@@ -40,7 +40,7 @@ public final class MessageTypes
             new ReadRequestDecoder(), new ReadResponseDecoder(), new TailRequestDecoder(), new TailResponseDecoder(),
             new StatusRequestDecoder(), new StatusResponseDecoder(), new PromoteRequestDecoder(),
             new DemoteRequestDecoder(), new AdminResponseDecoder(), new ChecksumRequestDecoder(),
-            new ChecksumResponseDecoder(),
+            new ChecksumResponseDecoder(), new SnapshotSaveRequestDecoder(), new SnapshotSaveResponseDecoder(),
         };
     }
 

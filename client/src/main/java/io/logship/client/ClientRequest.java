@@ -13,7 +13,7 @@ final class ClientRequest
     enum Kind
     {
         WRITE("put"), WRITE_BATCH("put batch"), READ("get"), TAIL("tail"), STATUS("status"), CHECKSUM("checksum"),
-        PROMOTE("promote"), DEMOTE("demote");
+        PROMOTE("promote"), DEMOTE("demote"), SNAPSHOT_SAVE("snapshot save");
 
         final String operation;
 
@@ -24,7 +24,7 @@ final class ClientRequest
 
         boolean isAdmin()
         {
-            return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE;
+            return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE || this == SNAPSHOT_SAVE;
         }
     }
 
@@ -65,6 +65,10 @@ final class ClientRequest
 
     // Promote
     boolean force;
+
+    // Snapshot save: the export, the position wanted (fromOffset) and maxBytes; release ends the export.
+    long exportId;
+    boolean release;
 
     // Conductor-owned retry state.
     int state = WAITING;

@@ -113,6 +113,9 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                 case AdminResponseDecoder.TEMPLATE_ID:
                     onAdminResponse(decoders.adminResponse(buffer, offset, length));
                     break;
+                case io.logship.transport.codec.SnapshotSaveResponseDecoder.TEMPLATE_ID:
+                    onSnapshotSaveResponse(decoders.snapshotSaveResponse(buffer, offset, length));
+                    break;
                 default:
                     break;
             }
@@ -348,6 +351,35 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         {
             requests.fail(
                 request, ResponseStatus.fromWire(status), nodeId, message.isEmpty() ? "refused" : message, null);
+        }
+    }
+
+    private void onSnapshotSaveResponse(final io.logship.transport.codec.SnapshotSaveResponseDecoder decoder)
+    {
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.SNAPSHOT_SAVE);
+        if (null == request)
+        {
+            return;
+        }
+        final int nodeId = decoder.nodeId();
+        final Status status = decoder.status();
+        final long exportId = decoder.exportId();
+        final int epoch = decoder.epoch();
+        final long snapshotOffset = decoder.snapshotOffset();
+        final long totalLength = decoder.totalLength();
+        final long position = decoder.chunkPosition();
+        final byte[] data = new byte[decoder.dataLength()];
+        decoder.getData(data, 0, data.length);
+        final String message = decoder.message();
+        if (status == Status.OK)
+        {
+            requests.complete(request, new SnapshotChunk(nodeId, exportId, epoch, snapshotOffset, totalLength, position,
+                data));
+        }
+        else
+        {
+            requests.fail(request, ResponseStatus.fromWire(status), nodeId, message.isEmpty() ? "refused" : message,
+                null);
         }
     }
 

@@ -42,6 +42,8 @@ final class IngressPublisher
     private final ChecksumRequestEncoder checksumEncoder = new ChecksumRequestEncoder();
     private final PromoteRequestEncoder promoteEncoder = new PromoteRequestEncoder();
     private final DemoteRequestEncoder demoteEncoder = new DemoteRequestEncoder();
+    private final io.logship.transport.codec.SnapshotSaveRequestEncoder snapshotSaveEncoder =
+        new io.logship.transport.codec.SnapshotSaveRequestEncoder();
 
     /** Header plus body of the last request encoded by {@link #send}, for the error message of TOO_LARGE. */
     private int lastMessageLength;
@@ -172,6 +174,17 @@ final class IngressPublisher
                     .nodeId(request.fixedNodeId);
                 break;
 
+            case SNAPSHOT_SAVE:
+                snapshotSaveEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                    .correlationId(correlationId)
+                    .clientId(clientId)
+                    .exportId(request.exportId)
+                    .position(request.fromOffset)
+                    .maxBytes(request.maxBytes)
+                    .release(request.release ? io.logship.transport.codec.BooleanType.TRUE :
+                        io.logship.transport.codec.BooleanType.FALSE);
+                break;
+
             default:
                 throw new IllegalStateException("unknown request kind " + request.kind);
         }
@@ -189,6 +202,7 @@ final class IngressPublisher
             case CHECKSUM: return checksumEncoder.encodedLength();
             case PROMOTE: return promoteEncoder.encodedLength();
             case DEMOTE: return demoteEncoder.encodedLength();
+            case SNAPSHOT_SAVE: return snapshotSaveEncoder.encodedLength();
             default: throw new IllegalStateException("unknown request kind " + request.kind);
         }
     }

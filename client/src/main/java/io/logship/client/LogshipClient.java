@@ -212,6 +212,40 @@ public final class LogshipClient implements AutoCloseable
         return await(future);
     }
 
+    /**
+     * One step of {@code logship snapshot save} at {@code nodeId}: the first call with a new {@code exportId} makes
+     * the node take a fresh snapshot of its store; calls answer {@link SnapshotChunk#isPending()} until it is taken,
+     * then up to {@code maxBytes} of the file from {@code position}. Asking for a position again is safe. Blocking;
+     * needs the secret. End with {@link #releaseSnapshot}.
+     */
+    public SnapshotChunk snapshotChunk(final int nodeId, final long exportId, final long position, final int maxBytes)
+    {
+        if (position < 0 || maxBytes <= 0)
+        {
+            throw invalid("snapshot save", "position " + position + " and maxBytes " + maxBytes +
+                " are invalid: expected position >= 0 and maxBytes > 0");
+        }
+        final CompletableFuture<SnapshotChunk> future = new CompletableFuture<>();
+        final ClientRequest request = admin(ClientRequest.Kind.SNAPSHOT_SAVE, nodeId, future);
+        request.exportId = exportId;
+        request.fromOffset = position;
+        request.maxBytes = maxBytes;
+        submit(request);
+        return await(future);
+    }
+
+    /** Tells {@code nodeId} that the export is over (done or given up), so it closes the snapshot file at once. */
+    public void releaseSnapshot(final int nodeId, final long exportId)
+    {
+        final CompletableFuture<SnapshotChunk> future = new CompletableFuture<>();
+        final ClientRequest request = admin(ClientRequest.Kind.SNAPSHOT_SAVE, nodeId, future);
+        request.exportId = exportId;
+        request.maxBytes = 1;
+        request.release = true;
+        submit(request);
+        await(future);
+    }
+
     /** Asks {@code nodeId} to step down. Blocking; needs the secret. Not retried after a timeout. */
     public AdminResult demote(final int nodeId)
     {

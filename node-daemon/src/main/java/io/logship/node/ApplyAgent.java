@@ -40,6 +40,9 @@ public final class ApplyAgent implements Agent
     {
     }
 
+    /** {@link #requestedSnapshot()} when the requested snapshot failed. */
+    public static final SnapshotInfo FAILED_SNAPSHOT = new SnapshotInfo(null, -1, 0, 0, 0);
+
     private final SegmentedLog log;
     private final KeyValueStore store;
     private final LongSupplier commitOffset;
@@ -57,6 +60,8 @@ public final class ApplyAgent implements Agent
     private volatile long installedOffset = -1;
     private volatile long rewoundTo = -1;
     private volatile String failure;
+    private volatile boolean snapshotRequested;
+    private volatile SnapshotInfo requestedSnapshot;
 
     ApplyAgent(final SegmentedLog log, final KeyValueStore store, final LongSupplier commitOffset,
         final long snapshotIntervalRecords, final System.Logger logger)
@@ -108,9 +113,15 @@ public final class ApplyAgent implements Agent
             work += applyFrom(applied, target);
         }
         applyLag.onApplied(store.appliedOffset(), System.nanoTime());
-        if (recordsSinceSnapshot >= snapshotIntervalRecords)
+        if (recordsSinceSnapshot >= snapshotIntervalRecords || snapshotRequested)
         {
-            takeSnapshot();
+            final boolean requested = snapshotRequested;
+            snapshotRequested = false;
+            final SnapshotInfo info = takeSnapshot();
+            if (requested)
+            {
+                requestedSnapshot = null != info ? info : FAILED_SNAPSHOT;
+            }
             work++;
         }
         final long nowMs = System.currentTimeMillis();
@@ -162,7 +173,7 @@ public final class ApplyAgent implements Agent
         return work;
     }
 
-    private void takeSnapshot()
+    private SnapshotInfo takeSnapshot()
     {
         try
         {
@@ -171,12 +182,33 @@ public final class ApplyAgent implements Agent
             snapshotOffset = info.appliedOffset();
             applyRetention(System.currentTimeMillis());
             logger.log(INFO, "Snapshot at offset " + info.appliedOffset() + ": " + info.entryCount() + " keys");
+            return info;
         }
         catch (final LogshipException ex)
         {
             recordsSinceSnapshot = 0; // try again after another interval, not in a tight loop
             logger.log(ERROR, "snapshot failed: " + ex.getMessage());
+            return null;
         }
+    }
+
+    /**
+     * Conductor: asks for a snapshot of the store as applied now ({@code logship snapshot save}), taken on this
+     * thread at its next cycle like the periodic ones; {@link #requestedSnapshot()} answers.
+     */
+    public void requestSnapshot()
+    {
+        requestedSnapshot = null;
+        snapshotRequested = true;
+    }
+
+    /**
+     * The snapshot {@link #requestSnapshot()} asked for: null while it is being taken, {@link #FAILED_SNAPSHOT} if
+     * it failed (the apply thread logged why).
+     */
+    public SnapshotInfo requestedSnapshot()
+    {
+        return requestedSnapshot;
     }
 
     private void applyRetention(final long nowMs)

@@ -108,7 +108,7 @@ final class NodeAgent implements Agent
         clients = new ClientAdapter(sessions, replica.responses, replica.writes, replica.reads,
             clock, logger);
         final AdminAdapter admin = new AdminAdapter(sessions, replica.status, replica.checksum, replica.adminCommands,
-            clock, logger);
+            new io.logship.node.admin.SnapshotExports(partition, applier, sendBuffer), clock, logger);
         clientAdapter = transport.addAdapter(TransportStream.CLIENT_INGRESS, "client-ingress", clients::onMessage);
         adminAdapter = transport.addAdapter(TransportStream.ADMIN, "admin", admin::onMessage);
         replicationAdapter = transport.addAdapter(TransportStream.REPLICATION, "replication",

@@ -3,12 +3,14 @@ package io.logship.node.ingress;
 import io.aeron.logbuffer.Header;
 import io.logship.node.admin.AdminCommands;
 import io.logship.node.admin.ChecksumPublisher;
+import io.logship.node.admin.SnapshotExports;
 import io.logship.node.admin.StatusPublisher;
 import io.logship.transport.Decoders;
 import io.logship.transport.MessageTypes;
 import io.logship.transport.codec.ChecksumRequestDecoder;
 import io.logship.transport.codec.DemoteRequestDecoder;
 import io.logship.transport.codec.PromoteRequestDecoder;
+import io.logship.transport.codec.SnapshotSaveRequestDecoder;
 import io.logship.transport.codec.StatusRequestDecoder;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.NanoClock;
@@ -16,7 +18,7 @@ import org.agrona.concurrent.NanoClock;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * Decodes the admin stream (status, checksum, promote, demote from the CLI) and dispatches each request.
+ * Decodes the admin stream (status, checksum, promote, demote, snapshot save from the CLI) and dispatches each request.
  * Answers go to the session the tool opened with Connect on the client stream. Conductor thread only.
  */
 public final class AdminAdapter
@@ -25,13 +27,16 @@ public final class AdminAdapter
     private final StatusPublisher status;
     private final ChecksumPublisher checksum;
     private final AdminCommands commands;
+    private final SnapshotExports snapshots;
     private final NanoClock clock;
     private final System.Logger logger;
     private final Decoders decoders = new Decoders();
 
     public AdminAdapter(final ClientSessions sessions, final StatusPublisher status, final ChecksumPublisher checksum,
-        final AdminCommands commands, final NanoClock clock, final System.Logger logger)
+        final AdminCommands commands, final SnapshotExports snapshots, final NanoClock clock,
+        final System.Logger logger)
     {
+        this.snapshots = snapshots;
         this.sessions = sessions;
         this.status = status;
         this.checksum = checksum;
@@ -63,6 +68,15 @@ public final class AdminAdapter
                 if (null != session)
                 {
                     checksum.sendChecksum(session, decoder.correlationId(), decoder.fromOffset(), decoder.toOffset());
+                }
+            }
+            case SnapshotSaveRequestDecoder.TEMPLATE_ID ->
+            {
+                final SnapshotSaveRequestDecoder decoder = decoders.snapshotSaveRequest(buffer, position, length);
+                final ClientSessions.Session session = sessions.get(decoder.clientId(), nowNs);
+                if (null != session)
+                {
+                    snapshots.onRequest(decoder, session, nowNs);
                 }
             }
             case PromoteRequestDecoder.TEMPLATE_ID ->
