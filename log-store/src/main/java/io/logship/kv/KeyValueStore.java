@@ -550,6 +550,7 @@ public final class KeyValueStore implements AutoCloseable
                 writer.putDedup(entry.getKey(), entry.getValue()[0], entry.getValue()[1]);
             }
             info = writer.commit();
+            snapshots.published(info);
         }
         catch (final IOException ex)
         {

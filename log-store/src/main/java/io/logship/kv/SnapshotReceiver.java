@@ -77,8 +77,10 @@ public final class SnapshotReceiver implements AutoCloseable
             final Path target = store.directory().resolve(SnapshotDescriptor.fileName(received.appliedOffset()));
             FileSupport.renameDurably(temp, target);
             completed = true;
-            return new SnapshotInfo(target, received.appliedOffset(), received.entryCount(), received.dedupCount(),
-                received.sizeBytes());
+            final SnapshotInfo installed = new SnapshotInfo(target, received.appliedOffset(), received.entryCount(),
+                received.dedupCount(), received.sizeBytes());
+            store.published(installed);
+            return installed;
         }
         catch (final IOException ex)
         {

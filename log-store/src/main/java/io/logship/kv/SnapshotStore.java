@@ -29,6 +29,12 @@ public final class SnapshotStore
 
     private final Path directory;
     private final int retainCount;
+    /**
+     * The newest snapshot known to verify, set by whichever thread verified, wrote or received it. Verifying reads
+     * a file whole, so the leader's duty thread picks a snapshot to send from here instead of verifying one
+     * itself (docs/DESIGN.md#catch-up); the apply thread fills it on its first cycle (retention check).
+     */
+    private volatile SnapshotInfo newestVerified;
 
     /**
      * Creates {@code directory} if needed and deletes leftover temp files of snapshots that were
@@ -108,6 +114,7 @@ public final class SnapshotStore
             try
             {
                 final SnapshotInfo info = verify(file);
+                newestVerified = info;
                 return Optional.of(info);
             }
             catch (final CorruptSnapshotException ex)
@@ -115,7 +122,37 @@ public final class SnapshotStore
                 LOG.log(System.Logger.Level.WARNING, "skipping snapshot: {0}", ex.getMessage());
             }
         }
+        newestVerified = null;
         return Optional.empty();
+    }
+
+    /**
+     * The newest snapshot this store has verified, written or received since it opened, without any I/O: safe on
+     * a thread that must not block. Empty until the first verification (or when none verifies); a snapshot taken
+     * by another process since is not seen.
+     */
+    public Optional<SnapshotInfo> newestVerifiedSnapshot()
+    {
+        return Optional.ofNullable(newestVerified);
+    }
+
+    /** A snapshot this process has just written or received, complete and verified, under its final name. */
+    synchronized void published(final SnapshotInfo info)
+    {
+        final SnapshotInfo current = newestVerified;
+        if (null == current || info.appliedOffset() >= current.appliedOffset())
+        {
+            newestVerified = info;
+        }
+    }
+
+    private synchronized void forgetIfDeleted(final Path deleted)
+    {
+        final SnapshotInfo current = newestVerified;
+        if (null != current && current.file().equals(deleted))
+        {
+            newestVerified = null;
+        }
     }
 
     /**
@@ -212,13 +249,14 @@ public final class SnapshotStore
         }
     }
 
-    private static boolean delete(final Path file, final String why)
+    private boolean delete(final Path file, final String why)
     {
         try
         {
             final boolean deleted = DurableFiles.deleteIfExists(file);
             if (deleted)
             {
+                forgetIfDeleted(file);
                 LOG.log(System.Logger.Level.INFO, "deleted snapshot {0}: {1}", file, why);
             }
             return deleted;

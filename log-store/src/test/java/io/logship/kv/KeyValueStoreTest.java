@@ -183,6 +183,41 @@ class KeyValueStoreTest
     }
 
     @Test
+    void shouldKnowTheNewestVerifiedSnapshotWithoutReadingItAndForgetItWhenItIsDeleted() throws IOException
+    {
+        // The leader's duty thread picks the snapshot it streams to a lagging follower from here: it must be the
+        // newest one written, and never a file retention or a rewind has deleted.
+        final SnapshotStore snapshots = new SnapshotStore(dir.resolve("snapshots"), 1);
+        try (KeyValueStore store = KeyValueStore.open(dir.resolve("store"), snapshots))
+        {
+            assertThat(snapshots.newestVerifiedSnapshot()).isEmpty();
+            applyBatches(store, 0, 10);
+            final SnapshotInfo first = store.takeSnapshot();
+            assertThat(snapshots.newestVerifiedSnapshot()).map(SnapshotInfo::file).contains(first.file());
+            applyBatches(store, 10, 20);
+            final SnapshotInfo second = store.takeSnapshot();
+            assertThat(first.file()).doesNotExist(); // retention keeps 1
+            assertThat(snapshots.newestVerifiedSnapshot()).map(SnapshotInfo::file).contains(second.file());
+
+            snapshots.deleteNewerThan(second.appliedOffset() - 1);
+            assertThat(second.file()).doesNotExist();
+            assertThat(snapshots.newestVerifiedSnapshot()).isEmpty();
+        }
+
+        // A new process knows nothing until it verifies; verifying fills it.
+        final SnapshotStore reopened = new SnapshotStore(dir.resolve("snapshots2"), 2);
+        try (KeyValueStore store = KeyValueStore.open(dir.resolve("store2"), reopened))
+        {
+            applyBatches(store, 0, 10);
+            store.takeSnapshot();
+        }
+        final SnapshotStore fresh = new SnapshotStore(dir.resolve("snapshots2"), 2);
+        assertThat(fresh.newestVerifiedSnapshot()).isEmpty();
+        final SnapshotInfo verified = fresh.newestValidSnapshot().orElseThrow();
+        assertThat(fresh.newestVerifiedSnapshot()).contains(verified);
+    }
+
+    @Test
     void corruptOrTruncatedSnapshotIsSkippedForThePreviousValidOne() throws IOException
     {
         final SnapshotInfo older;

@@ -152,11 +152,14 @@ public final class ReplicationPublisher
     /** The follower needs {@code wantedOffset}, below the log start: it gets the newest snapshot instead. */
     public void startSnapshot(final FollowerProgress follower, final long wantedOffset)
     {
-        final SnapshotInfo info = store.snapshots().newestValidSnapshot().orElse(null);
+        // Never verify here: that reads the whole file on the duty thread. The apply thread verifies at start and
+        // records every snapshot it writes or receives.
+        final SnapshotInfo info = store.snapshots().newestVerifiedSnapshot().orElse(null);
         if (null == info || info.appliedOffset() < log.logStartOffset())
         {
             logger.log(ERROR, "follower " + follower.nodeId + " needs offset " + wantedOffset + " below the log start " +
-                log.logStartOffset() + " and there is no snapshot covering it");
+                log.logStartOffset() + " and there is no verified snapshot covering it" +
+                (null == info ? " (yet: the apply thread verifies the newest one when the node starts)" : ""));
             follower.nextSendOffset = -1;
             return;
         }
