@@ -32,7 +32,7 @@ public final class AuthenticationPolicy
             EpochEndRequestDecoder.TEMPLATE_ID, EpochEndResponseDecoder.TEMPLATE_ID, HandoverDecoder.TEMPLATE_ID,
             StatusRequestDecoder.TEMPLATE_ID, StatusResponseDecoder.TEMPLATE_ID, PromoteRequestDecoder.TEMPLATE_ID,
             DemoteRequestDecoder.TEMPLATE_ID, AdminResponseDecoder.TEMPLATE_ID, ChecksumRequestDecoder.TEMPLATE_ID,
-            ChecksumResponseDecoder.TEMPLATE_ID,
+            ChecksumResponseDecoder.TEMPLATE_ID, MemberListRequestDecoder.TEMPLATE_ID, MemberListResponseDecoder.TEMPLATE_ID,
         };
         for (final int templateId : alwaysTagged)
         {
