@@ -36,6 +36,7 @@ import java.io.PrintWriter;
         VerifyCommand.class,
         PromoteCommand.class,
         DemoteCommand.class,
+        MemberCommand.class,
         LoadCommand.class,
         DumpCommand.class,
         QuarantineCommand.class,

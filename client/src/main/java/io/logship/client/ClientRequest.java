@@ -13,7 +13,7 @@ final class ClientRequest
     enum Kind
     {
         WRITE("put"), WRITE_BATCH("put batch"), READ("get"), TAIL("tail"), STATUS("status"), CHECKSUM("checksum"),
-        PROMOTE("promote"), DEMOTE("demote");
+        PROMOTE("promote"), DEMOTE("demote"), MEMBER_LIST("member list");
 
         final String operation;
 
@@ -24,7 +24,7 @@ final class ClientRequest
 
         boolean isAdmin()
         {
-            return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE;
+            return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE || this == MEMBER_LIST;
         }
     }
 

@@ -7,6 +7,7 @@ import io.logship.transport.codec.ChecksumRequestEncoder;
 import io.logship.transport.codec.ConnectEncoder;
 import io.logship.transport.codec.Consistency;
 import io.logship.transport.codec.DemoteRequestEncoder;
+import io.logship.transport.codec.MemberListRequestEncoder;
 import io.logship.transport.codec.MessageHeaderEncoder;
 import io.logship.transport.codec.PromoteRequestEncoder;
 import io.logship.transport.codec.ReadRequestEncoder;
@@ -42,6 +43,7 @@ final class IngressPublisher
     private final ChecksumRequestEncoder checksumEncoder = new ChecksumRequestEncoder();
     private final PromoteRequestEncoder promoteEncoder = new PromoteRequestEncoder();
     private final DemoteRequestEncoder demoteEncoder = new DemoteRequestEncoder();
+    private final MemberListRequestEncoder memberListEncoder = new MemberListRequestEncoder();
 
     /** Header plus body of the last request encoded by {@link #send}, for the error message of TOO_LARGE. */
     private int lastMessageLength;
@@ -172,6 +174,12 @@ final class IngressPublisher
                     .nodeId(request.fixedNodeId);
                 break;
 
+            case MEMBER_LIST:
+                memberListEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                    .correlationId(correlationId)
+                    .clientId(clientId);
+                break;
+
             default:
                 throw new IllegalStateException("unknown request kind " + request.kind);
         }
@@ -189,6 +197,7 @@ final class IngressPublisher
             case CHECKSUM: return checksumEncoder.encodedLength();
             case PROMOTE: return promoteEncoder.encodedLength();
             case DEMOTE: return demoteEncoder.encodedLength();
+            case MEMBER_LIST: return memberListEncoder.encodedLength();
             default: throw new IllegalStateException("unknown request kind " + request.kind);
         }
     }
