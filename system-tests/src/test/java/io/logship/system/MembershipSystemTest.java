@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code logship member list} against real {@code logshipd} processes (docs/DESIGN.md#membership): the member set
  * the nodes have in effect, as the seed {@code logship.cluster.nodes} gives it, with the leader's view of each
- * member's progress, and a member that is down shown as unreachable rather than dropped.
+ * member's progress, {@code status} showing the set each node has in effect, and a member that is down shown as
+ * unreachable rather than dropped.
  */
 class MembershipSystemTest
 {
@@ -30,7 +31,7 @@ class MembershipSystemTest
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void shouldListEveryMemberWithItsRoleAddressAndProgress()
+    void shouldListEveryMemberWithItsRoleAddressAndProgressAndShowTheSetInStatus()
     {
         final TestCluster cluster = watcher.cluster(3).start();
         final LogshipClient client = cluster.client();
@@ -63,6 +64,23 @@ class MembershipSystemTest
         assertThat(table.exitCode()).as("%s", table).isZero();
         assertThat(table.stdout()).as("%s", table).contains("seeded from logship.cluster.nodes")
             .containsPattern("(?m)^ID\\s+ADDRESS\\s+ROLE\\s+STATE").containsPattern("(?m)^" + leader + "\\s.*voter\\s+leader");
+
+        final AdminCliProcess.Result status = AdminCliProcess.run(cluster.dir(), CLI_TIMEOUT, "status", "--json",
+            "--config", config);
+        assertThat(status.exitCode()).as("%s", status).isZero();
+        final List<Json> nodes = Json.parse(status.stdout(), "status --json").getObjects("nodes");
+        assertThat(nodes).hasSize(3);
+        for (final Json node : nodes)
+        {
+            assertThat(node.getObjects("members")).as("node %s's member set", node.getInt("id"))
+                .extracting((member) -> member.getInt("id") + "@" + member.getString("address") + " " +
+                    member.getString("role"))
+                .containsExactly(cluster.nodeIds().stream()
+                    .map((id) -> id + "@" + TestCluster.HOST + ":" + cluster.port(id) + " voter").toArray(String[]::new));
+        }
+        final AdminCliProcess.Result statusTable = AdminCliProcess.run(cluster.dir(), CLI_TIMEOUT, "status",
+            "--config", config);
+        assertThat(statusTable.stdout()).as("every node agrees: one line").containsOnlyOnce("members: 1@");
 
         final int down = cluster.nodeIds().stream().filter((id) -> id != leader).findFirst().orElseThrow();
         cluster.node(down).kill9();
