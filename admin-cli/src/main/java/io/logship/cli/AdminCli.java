@@ -38,6 +38,7 @@ import java.io.PrintWriter;
         ReinitCommand.class,
         PromoteCommand.class,
         DemoteCommand.class,
+        MemberCommand.class,
         LoadCommand.class,
         DumpCommand.class,
         QuarantineCommand.class,

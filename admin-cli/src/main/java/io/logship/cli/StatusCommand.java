@@ -3,15 +3,20 @@ package io.logship.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logship.cli.json.JsonOutput;
+import io.logship.client.ClusterMembers;
 import io.logship.client.LogshipClient;
 import io.logship.client.LogshipClientException;
+import io.logship.client.MemberStatus;
 import io.logship.client.NodeStatus;
 import io.logship.client.ResponseStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -45,18 +50,21 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
         final ClusterOptions.Target target = cluster.resolve(DEFAULT_TIMEOUT_MS);
         target.requireSecret("status");
         final List<NodeReport> reports;
+        final Map<Integer, ClusterMembers> members;
         if (target.knownNodes().isEmpty())
         {
             reports = collect(target, null);
+            members = Map.of();
         }
         else
         {
             try (LogshipClient client = target.connect())
             {
                 reports = collect(target, client);
+                members = collectMembers(reports, client);
             }
         }
-        print(reports);
+        print(reports, members);
         final boolean anyAnswered = reports.stream().anyMatch(NodeReport::reachable);
         if (!anyAnswered)
         {
@@ -84,6 +92,46 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
                 return new NodeReport(node, null, describe(ex, target.timeoutMs()));
             }
         });
+    }
+
+    /**
+     * The member set each reachable node has in effect (docs/DESIGN.md#membership), by node id; a node that does not
+     * answer this second question is left out (its status row stands on its own).
+     */
+    static Map<Integer, ClusterMembers> collectMembers(final List<NodeReport> reports, final LogshipClient client)
+    {
+        final List<NodeReport> reachable = reports.stream().filter(NodeReport::reachable).toList();
+        final List<ClusterMembers> answers = Parallel.map(reachable, (report) ->
+        {
+            try
+            {
+                return client.members(report.status().nodeId());
+            }
+            catch (final LogshipClientException ex)
+            {
+                return null;
+            }
+        });
+        final Map<Integer, ClusterMembers> byNode = new HashMap<>();
+        for (final ClusterMembers answer : answers)
+        {
+            if (null != answer)
+            {
+                byNode.put(answer.nodeId(), answer);
+            }
+        }
+        return byNode;
+    }
+
+    /** {@code 1@127.0.0.1:7001 voter, 4@127.0.0.1:7004 learner}. */
+    static String describeMembers(final ClusterMembers members)
+    {
+        final List<String> parts = new ArrayList<>();
+        for (final MemberStatus member : members.members())
+        {
+            parts.add(member.id() + "@" + member.address() + " " + member.role());
+        }
+        return String.join(", ", parts);
     }
 
     static String noReply(final long timeoutMs)
@@ -123,12 +171,12 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
         return null != leader ? leader.logEndOffset() : highest;
     }
 
-    private void print(final List<NodeReport> reports)
+    private void print(final List<NodeReport> reports, final Map<Integer, ClusterMembers> members)
     {
         final long reference = referenceEndOffset(reports);
         if (json)
         {
-            printJson(toJson(reports));
+            printJson(toJson(reports, members));
             return;
         }
         final Table table = new Table("ID", "ADDRESS", "ROLE", "EPOCH", "LEADER", "LOG-START", "LOG-END",
@@ -158,17 +206,51 @@ public final class StatusCommand extends CliCommand implements Callable<Integer>
                 println("node " + s.nodeId() + ": " + s.note());
             }
         }
+        // The member set: one line when every answering node agrees, else one per node, so a disagreement shows.
+        final List<String> sets = members.values().stream().map(StatusCommand::describeMembers).distinct().toList();
+        if (sets.size() == 1)
+        {
+            println("members: " + sets.get(0));
+        }
+        else
+        {
+            for (final NodeReport report : reports)
+            {
+                final ClusterMembers answer = report.reachable() ? members.get(report.status().nodeId()) : null;
+                if (null != answer)
+                {
+                    println("node " + answer.nodeId() + " members: " + describeMembers(answer));
+                }
+            }
+        }
     }
 
     /** The {@code status --json} object: one entry per configured node, in configuration order. */
     static ObjectNode toJson(final List<NodeReport> reports)
+    {
+        return toJson(reports, Map.of());
+    }
+
+    /** As {@link #toJson(List)}, each reachable node's entry with the member set it has in effect, if it answered. */
+    static ObjectNode toJson(final List<NodeReport> reports, final Map<Integer, ClusterMembers> members)
     {
         final long reference = referenceEndOffset(reports);
         final ObjectNode json = JsonOutput.object();
         final ArrayNode nodes = json.putArray("nodes");
         for (final NodeReport report : reports)
         {
-            nodes.add(toJson(report, reference));
+            final ObjectNode node = toJson(report, reference);
+            final ClusterMembers answer = report.reachable() ? members.get(report.status().nodeId()) : null;
+            if (null != answer)
+            {
+                node.put("configurationOffset", answer.configurationOffset());
+                final ArrayNode array = node.putArray("members");
+                for (final MemberStatus member : answer.members())
+                {
+                    array.addObject().put("id", member.id()).put("address", member.address()).put("role", member.role());
+                }
+            }
+            nodes.add(node);
         }
         return json;
     }

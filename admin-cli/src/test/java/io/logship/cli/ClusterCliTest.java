@@ -170,7 +170,11 @@ class ClusterCliTest
             final JsonNode node = status.get("nodes").get(i);
             assertThat(fieldNames(node)).as("node " + (i + 1)).containsExactly("id", "address", "reachable", "role",
                 "epoch", "leaderId", "logStartOffset", "logEndOffset", "durableEndOffset", "commitOffset",
-                "appliedOffset", "lag", "autoFailover", "elections", "resync", "quarantinedRecords", "note");
+                "appliedOffset", "lag", "autoFailover", "elections", "resync", "quarantinedRecords", "note",
+                "configurationOffset", "members");
+            assertThat(node.get("members")).as("every node's member set: the three seeded voters").hasSize(3);
+            assertThat(fieldNames(node.get("members").get(0))).containsExactly("id", "address", "role");
+            assertThat(node.get("members").get(0).get("role").asText()).isEqualTo("voter");
             assertThat(node.get("id").isInt()).isTrue();
             assertThat(node.get("id").asInt()).isEqualTo(i + 1);
             assertThat(node.get("address").asText()).startsWith("127.0.0.1:");

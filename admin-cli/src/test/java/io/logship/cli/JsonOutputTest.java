@@ -7,6 +7,8 @@ import io.logship.cli.json.JsonOutput;
 import io.logship.client.AckLevel;
 import io.logship.client.AdminResult;
 import io.logship.client.ChecksumResult;
+import io.logship.client.ClusterMembers;
+import io.logship.client.MemberStatus;
 import io.logship.client.NodeStatus;
 import io.logship.client.ReadResult;
 import io.logship.client.TailRecord;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,6 +59,24 @@ class JsonOutputTest
             "\"resync\":{\"remainingRecords\":20,\"recordsPerSecond\":50,\"bytesPerSecond\":5000,\"etaMs\":400}," +
             "\"quarantinedRecords\":7,\"note\":\"resyncing \\\"fast\\\"\"}," +
             "{\"id\":null,\"address\":\"10.0.0.3:7003\",\"reachable\":false,\"error\":\"no reply within 2000 ms\"}]}");
+    }
+
+    @Test
+    void shouldAddTheMemberSetEachNodeHasInEffectToItsStatusEntry()
+    {
+        final List<StatusCommand.NodeReport> reports = List.of(
+            new StatusCommand.NodeReport(NODE_1, status(1, "LEADER", 100, -1), null),
+            new StatusCommand.NodeReport(UNKNOWN, null, "no reply within 2000 ms"));
+        final ClusterMembers members = new ClusterMembers(1, 4, 1, -1, true, 100, List.of(
+            new MemberStatus(1, "127.0.0.1:7001", "voter", 100, -1),
+            new MemberStatus(4, "127.0.0.1:7004", "learner", 60, 12)));
+
+        assertThat(render(StatusCommand.toJson(reports, Map.of(1, members)))).endsWith(
+            "\"quarantinedRecords\":0,\"note\":\"\",\"configurationOffset\":-1,\"members\":[" +
+            "{\"id\":1,\"address\":\"127.0.0.1:7001\",\"role\":\"voter\"}," +
+            "{\"id\":4,\"address\":\"127.0.0.1:7004\",\"role\":\"learner\"}]}," +
+            "{\"id\":null,\"address\":\"10.0.0.3:7003\",\"reachable\":false,\"error\":\"no reply within 2000 ms\"}]}");
+        assertThat(StatusCommand.describeMembers(members)).isEqualTo("1@127.0.0.1:7001 voter, 4@127.0.0.1:7004 learner");
     }
 
     @Test

@@ -355,4 +355,14 @@ public final class Decoders
     {
         return decode(WriteBatchRequestDecoder.TEMPLATE_ID, buffer, offset, length);
     }
+
+    public MemberListRequestDecoder memberListRequest(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(MemberListRequestDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
+    public MemberListResponseDecoder memberListResponse(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(MemberListResponseDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
 }

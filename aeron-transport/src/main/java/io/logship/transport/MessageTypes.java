@@ -41,6 +41,7 @@ public final class MessageTypes
             new StatusRequestDecoder(), new StatusResponseDecoder(), new PromoteRequestDecoder(),
             new DemoteRequestDecoder(), new AdminResponseDecoder(), new ChecksumRequestDecoder(),
             new ChecksumResponseDecoder(), new SnapshotSaveRequestDecoder(), new SnapshotSaveResponseDecoder(),
+            new MemberListRequestDecoder(), new MemberListResponseDecoder(),
         };
     }
 

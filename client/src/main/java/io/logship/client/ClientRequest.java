@@ -13,7 +13,7 @@ final class ClientRequest
     enum Kind
     {
         WRITE("put"), WRITE_BATCH("put batch"), READ("get"), TAIL("tail"), STATUS("status"), CHECKSUM("checksum"),
-        PROMOTE("promote"), DEMOTE("demote"), SNAPSHOT_SAVE("snapshot save");
+        PROMOTE("promote"), DEMOTE("demote"), SNAPSHOT_SAVE("snapshot save"), MEMBER_LIST("member list");
 
         final String operation;
 
@@ -24,7 +24,8 @@ final class ClientRequest
 
         boolean isAdmin()
         {
-            return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE || this == SNAPSHOT_SAVE;
+            return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE || this == SNAPSHOT_SAVE ||
+                this == MEMBER_LIST;
         }
     }
 

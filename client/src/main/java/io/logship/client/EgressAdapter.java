@@ -12,6 +12,7 @@ import io.logship.transport.codec.ChecksumResponseDecoder;
 import io.logship.transport.codec.ConnectResponseDecoder;
 import io.logship.transport.codec.ReadResponseDecoder;
 import io.logship.transport.codec.Status;
+import io.logship.transport.codec.MemberListResponseDecoder;
 import io.logship.transport.codec.StatusResponseDecoder;
 import io.logship.transport.codec.TailResponseDecoder;
 import io.logship.transport.codec.WriteResponseDecoder;
@@ -106,6 +107,9 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                     break;
                 case StatusResponseDecoder.TEMPLATE_ID:
                     onStatusResponse(decoders.statusResponse(buffer, offset, length));
+                    break;
+                case MemberListResponseDecoder.TEMPLATE_ID:
+                    onMemberListResponse(decoders.memberListResponse(buffer, offset, length));
                     break;
                 case ChecksumResponseDecoder.TEMPLATE_ID:
                     onChecksumResponse(decoders.checksumResponse(buffer, offset, length));
@@ -304,6 +308,33 @@ final class EgressAdapter implements MessageListener, AutoCloseable
             note);
         sessions.learnLeader(leader, epoch);
         requests.complete(request, status);
+    }
+
+    private void onMemberListResponse(final MemberListResponseDecoder decoder)
+    {
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.MEMBER_LIST);
+        if (null == request)
+        {
+            return;
+        }
+        final int nodeId = decoder.nodeId();
+        final int epoch = decoder.epoch();
+        final int leader = decoder.leaderId();
+        final long configurationOffset = decoder.configurationOffset();
+        final boolean committed = decoder.committed() == BooleanType.TRUE;
+        final long logEnd = decoder.logEndOffset();
+        final List<MemberStatus> members = new ArrayList<>();
+        for (final MemberListResponseDecoder.MembersDecoder member : decoder.members())
+        {
+            final int id = member.memberId();
+            final String role = member.role() == io.logship.transport.codec.MemberRole.VOTER ? "voter" : "learner";
+            final long heldEnd = member.heldEndOffset();
+            final long lastAckAgeMs = member.lastAckAgeMs();
+            members.add(new MemberStatus(id, member.address(), role, heldEnd, lastAckAgeMs));
+        }
+        sessions.learnLeader(leader, epoch);
+        requests.complete(request, new ClusterMembers(nodeId, epoch, leader, configurationOffset, committed, logEnd,
+            List.copyOf(members)));
     }
 
     private void onChecksumResponse(final ChecksumResponseDecoder decoder)

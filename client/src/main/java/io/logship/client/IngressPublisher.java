@@ -7,6 +7,7 @@ import io.logship.transport.codec.ChecksumRequestEncoder;
 import io.logship.transport.codec.ConnectEncoder;
 import io.logship.transport.codec.Consistency;
 import io.logship.transport.codec.DemoteRequestEncoder;
+import io.logship.transport.codec.MemberListRequestEncoder;
 import io.logship.transport.codec.MessageHeaderEncoder;
 import io.logship.transport.codec.PromoteRequestEncoder;
 import io.logship.transport.codec.ReadRequestEncoder;
@@ -44,6 +45,7 @@ final class IngressPublisher
     private final DemoteRequestEncoder demoteEncoder = new DemoteRequestEncoder();
     private final io.logship.transport.codec.SnapshotSaveRequestEncoder snapshotSaveEncoder =
         new io.logship.transport.codec.SnapshotSaveRequestEncoder();
+    private final MemberListRequestEncoder memberListEncoder = new MemberListRequestEncoder();
 
     /** Header plus body of the last request encoded by {@link #send}, for the error message of TOO_LARGE. */
     private int lastMessageLength;
@@ -183,6 +185,10 @@ final class IngressPublisher
                     .maxBytes(request.maxBytes)
                     .release(request.release ? io.logship.transport.codec.BooleanType.TRUE :
                         io.logship.transport.codec.BooleanType.FALSE);
+            case MEMBER_LIST:
+                memberListEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                    .correlationId(correlationId)
+                    .clientId(clientId);
                 break;
 
             default:
@@ -203,6 +209,7 @@ final class IngressPublisher
             case PROMOTE: return promoteEncoder.encodedLength();
             case DEMOTE: return demoteEncoder.encodedLength();
             case SNAPSHOT_SAVE: return snapshotSaveEncoder.encodedLength();
+            case MEMBER_LIST: return memberListEncoder.encodedLength();
             default: throw new IllegalStateException("unknown request kind " + request.kind);
         }
     }

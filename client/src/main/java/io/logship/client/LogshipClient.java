@@ -172,6 +172,14 @@ public final class LogshipClient implements AutoCloseable
         return await(future);
     }
 
+    /** The cluster configuration node {@code nodeId} has in effect (docs/DESIGN.md#membership). Blocking; needs the secret. */
+    public ClusterMembers members(final int nodeId)
+    {
+        final CompletableFuture<ClusterMembers> future = new CompletableFuture<>();
+        submit(admin(ClientRequest.Kind.MEMBER_LIST, nodeId, future));
+        return await(future);
+    }
+
     /** CRC32C of one node's committed batches covering {@code [fromOffset, toOffset)}. Blocking; needs the secret. */
     public ChecksumResult checksum(final int nodeId, final long fromOffset, final long toOffset)
     {

@@ -5,6 +5,10 @@ import io.logship.node.election.ElectionRole;
 
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
+import io.logship.cluster.Member;
+import io.logship.cluster.MemberRole;
+import io.logship.cluster.Membership;
+import io.logship.cluster.MembershipLog;
 import io.logship.log.EpochHistory;
 import io.logship.log.SegmentedLog;
 import io.logship.node.admin.AdminCommands;
@@ -43,6 +47,8 @@ import io.logship.node.write.WriteValidator;
 import io.logship.transport.codec.AckLevel;
 import io.logship.transport.codec.Status;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -96,6 +102,8 @@ final class LogReplica
     final ElectionAdapter electionAdapter;
     final ReadService reads;
     final StatusPublisher status;
+    /** The configurations in this node's log (docs/DESIGN.md#membership): today only the seed. */
+    final MembershipLog membership;
     final ChecksumPublisher checksum;
     final AdminCommands adminCommands;
     final ResponsePublisher responses;
@@ -145,7 +153,8 @@ final class LogReplica
         replicationAdapter = new ReplicationAdapter(follower, faults, logger);
         electionAdapter = new ElectionAdapter(partition, faults, feedbackAdapter, follower);
         reads = new ReadService(partition, sessions, sendBuffer, staging, timeouts);
-        status = new StatusPublisher(partition, commits, follower, validator, sendBuffer);
+        membership = new MembershipLog(seedMembership(config));
+        status = new StatusPublisher(partition, commits, follower, validator, sendBuffer, membership);
         checksum = new ChecksumPublisher(partition, sendBuffer, staging);
         adminCommands = new AdminCommands(partition, sessions, follower, validator, sendBuffer);
         electionPublisher = new ElectionPublisher(nodeId, peers, sendBuffer);
@@ -153,6 +162,17 @@ final class LogReplica
             new LocalLogView(log), new RoleTransitions(sessions), new SplittableRandom(),
             ReplicatedLog.nowMs(partition.clock().nanoTime()));
         partition.election(election);
+    }
+
+    /** The first configuration: every member of {@code logship.cluster.nodes} a voter. */
+    static Membership seedMembership(final NodeConfig config)
+    {
+        final List<Member> members = new ArrayList<>();
+        for (final NodeConfig.Member member : config.members().values())
+        {
+            members.add(new Member(member.id(), member.host(), member.port(), MemberRole.VOTER));
+        }
+        return new Membership(members);
     }
 
     /**

@@ -34,6 +34,7 @@ public final class AuthenticationPolicy
             DemoteRequestDecoder.TEMPLATE_ID, AdminResponseDecoder.TEMPLATE_ID, ChecksumRequestDecoder.TEMPLATE_ID,
             ChecksumResponseDecoder.TEMPLATE_ID, SnapshotSaveRequestDecoder.TEMPLATE_ID,
             SnapshotSaveResponseDecoder.TEMPLATE_ID,
+            MemberListRequestDecoder.TEMPLATE_ID, MemberListResponseDecoder.TEMPLATE_ID,
         };
         for (final int templateId : alwaysTagged)
         {

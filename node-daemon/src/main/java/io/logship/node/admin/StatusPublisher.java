@@ -1,5 +1,7 @@
 package io.logship.node.admin;
 
+import io.logship.cluster.Member;
+import io.logship.cluster.MembershipLog;
 import io.logship.log.SegmentedLog;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
@@ -11,6 +13,7 @@ import io.logship.node.leader.CommitTracker;
 import io.logship.node.leader.FollowerProgress;
 import io.logship.node.write.WriteValidator;
 import io.logship.transport.codec.BooleanType;
+import io.logship.transport.codec.MemberListResponseEncoder;
 import io.logship.transport.codec.StatusResponseEncoder;
 
 import java.util.ArrayList;
@@ -19,8 +22,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Answers {@code logship status}: the node's role, epoch, leader and offsets, each follower's progress when it
- * leads, and a one-line note (why failover is off, a switchover, an election or a resync under way).
- * Conductor thread only.
+ * leads, and a one-line note (why failover is off, a switchover, an election or a resync under way); and
+ * {@code logship member list}: the configuration in effect (docs/DESIGN.md#membership), with each member's
+ * progress when it leads. Conductor thread only.
  */
 public final class StatusPublisher
 {
@@ -30,11 +34,14 @@ public final class StatusPublisher
     private final FollowerReplication follower;
     private final WriteValidator writes;
     private final SendBuffer sendBuffer;
+    private final MembershipLog membership;
     private final StatusResponseEncoder statusResponseEncoder = new StatusResponseEncoder();
+    private final MemberListResponseEncoder memberListEncoder = new MemberListResponseEncoder();
 
     public StatusPublisher(final ReplicatedLog partition, final CommitTracker commits, final FollowerReplication follower,
-        final WriteValidator writes, final SendBuffer sendBuffer)
+        final WriteValidator writes, final SendBuffer sendBuffer, final MembershipLog membership)
     {
+        this.membership = membership;
         this.partition = partition;
         this.log = partition.log();
         this.commits = commits;
@@ -91,6 +98,45 @@ public final class StatusPublisher
         }
         statusResponseEncoder.note(statusNote(nowNs));
         session.publisher.offer(statusResponseEncoder);
+    }
+
+    /** Answers {@code member list}: every member of the configuration in effect, by id. */
+    public void sendMemberList(final ClientSessions.Session session, final long correlationId, final long nowNs)
+    {
+        final boolean leading = partition.role() == Role.LEADER;
+        memberListEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
+            .correlationId(correlationId)
+            .nodeId(partition.nodeId())
+            .epoch(partition.epoch())
+            .leaderId(partition.leaderId())
+            .configurationOffset(membership.currentOffset())
+            .committed(membership.currentCommitted() ? BooleanType.TRUE : BooleanType.FALSE)
+            .logEndOffset(log.logEndOffset());
+        final MemberListResponseEncoder.MembersEncoder group =
+            memberListEncoder.membersCount(membership.current().members().size());
+        for (final Member member : membership.current().members())
+        {
+            long heldEnd = -1;
+            long lastAckAgeMs = -1;
+            if (leading && member.id() == partition.nodeId())
+            {
+                heldEnd = commits.leaderHeldEndOffset();
+            }
+            else if (leading && null != commits.follower(member.id()))
+            {
+                final FollowerProgress progress = commits.follower(member.id());
+                heldEnd = progress.heldEndOffset();
+                lastAckAgeMs = progress.lastAckNs == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(nowNs - progress.lastAckNs);
+            }
+            group.next()
+                .memberId(member.id())
+                .role(member.voter() ? io.logship.transport.codec.MemberRole.VOTER :
+                    io.logship.transport.codec.MemberRole.LEARNER)
+                .heldEndOffset(heldEnd)
+                .lastAckAgeMs(lastAckAgeMs)
+                .address(member.address());
+        }
+        session.publisher.offer(memberListEncoder);
     }
 
     /** One line for {@code status}: why failover is off, a switchover, an election or a resync under way. */

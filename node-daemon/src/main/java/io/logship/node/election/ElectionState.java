@@ -1,7 +1,5 @@
 package io.logship.node.election;
 
-import java.util.HashSet;
-import java.util.Set;
 import java.util.random.RandomGenerator;
 
 import static io.logship.node.election.CandidacyRanking.compare;
@@ -26,7 +24,8 @@ import static io.logship.node.election.Persistence.NONE;
  * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover each
  * depend on the others' state, and the simulation checks them as one state machine. What stands alone is
  * apart: the epoch numbering ({@link EpochNumbers}), the leader's per-follower lease bookkeeping
- * ({@link FollowerLeases}) and the candidacy ranking ({@link CandidacyRanking}).
+ * ({@link FollowerLeases}), the candidacy ranking ({@link CandidacyRanking}) and a round's vote count
+ * ({@link VoteRound}).
  */
 public final class ElectionState
 {
@@ -64,8 +63,7 @@ public final class ElectionState
     private int highestProposedEpoch;
     private final CandidacyRanking ranking = new CandidacyRanking();
 
-    private final Set<Integer> grants = new HashSet<>();
-    private final Set<Integer> denials = new HashSet<>();
+    private final VoteRound round;
     private int candidacyFlags;
     /** A pre-vote round is running: still a follower, asking for {@link #preVoteEpoch} with nothing persisted. */
     private boolean preVoting;
@@ -102,6 +100,7 @@ public final class ElectionState
         this.random = random;
         this.selfId = config.selfId();
         leases = new FollowerLeases(selfId, config.priorities());
+        round = new VoteRound(config);
         resetLeaderState();
         final Persistence.State state = persistence.read();
         epoch = state.epoch();
@@ -125,32 +124,28 @@ public final class ElectionState
             {
                 if (preVoting)
                 {
-                    if (nowMs >= roundDeadlineMs)
-                    {
-                        failRound(nowMs);
-                    }
-                    else if (nowMs - lastRequestSentMs >= config.heartbeatIntervalMs())
-                    {
-                        sendRequests(nowMs, true);
-                    }
+                    roundTick(nowMs);
                 }
                 else if (autoCandidacy && config.autoFailoverEnabled() && nowMs >= candidacyAtMs)
                 {
                     startPreVote(nowMs);
                 }
             }
-            case CANDIDATE ->
-            {
-                if (nowMs >= roundDeadlineMs)
-                {
-                    failRound(nowMs);
-                }
-                else if (nowMs - lastRequestSentMs >= config.heartbeatIntervalMs())
-                {
-                    sendRequests(nowMs, true); // requests or replies may have been lost
-                }
-            }
+            case CANDIDATE -> roundTick(nowMs);
             case LEADER -> leaderTick(nowMs);
+        }
+    }
+
+    /** A running vote round: fails at its deadline, else asks the silent peers again (requests or replies may be lost). */
+    private void roundTick(final long nowMs)
+    {
+        if (nowMs >= roundDeadlineMs)
+        {
+            failRound(nowMs);
+        }
+        else if (nowMs - lastRequestSentMs >= config.heartbeatIntervalMs())
+        {
+            sendRequests(nowMs, true);
         }
     }
 
@@ -175,15 +170,8 @@ public final class ElectionState
         }
         if (messageEpoch > epoch || fromLeaderId != leaderId || role != ElectionRole.FOLLOWER)
         {
-            final int keptVote = messageEpoch == epoch ? votedFor : NONE;
-            if (role == ElectionRole.LEADER)
-            {
-                outbox.stepDown(epoch, "node " + fromLeaderId + " leads epoch " + messageEpoch);
-            }
-            persist(messageEpoch, fromLeaderId, keptVote);
-            role = ElectionRole.FOLLOWER;
-            resetLeaderState();
-            outbox.becomeFollower(epoch, leaderId);
+            follow(messageEpoch, fromLeaderId, messageEpoch == epoch ? votedFor : NONE,
+                "node " + fromLeaderId + " leads epoch " + messageEpoch);
         }
         lastLeaderContactMs = nowMs;
         preVoting = false; // the leader is alive after all
@@ -243,14 +231,7 @@ public final class ElectionState
             denial = null;
             if (proposedEpoch > epoch)
             {
-                if (role == ElectionRole.LEADER)
-                {
-                    outbox.stepDown(epoch, "voted for node " + candidateId + " in epoch " + proposedEpoch);
-                }
-                persist(proposedEpoch, NONE, candidateId);
-                role = ElectionRole.FOLLOWER;
-                resetLeaderState();
-                outbox.becomeFollower(epoch, NONE);
+                follow(proposedEpoch, NONE, candidateId, "voted for node " + candidateId + " in epoch " + proposedEpoch);
             }
             // Give the candidate a full round before standing ourselves.
             preVoting = false;
@@ -347,21 +328,12 @@ public final class ElectionState
     /** Counts one answer of the running round; true once a majority granted, fails the round once it cannot. */
     private boolean countAnswer(final long nowMs, final int voterId, final boolean granted)
     {
-        if (granted)
+        final VoteRound.Outcome outcome = round.count(voterId, granted);
+        if (outcome == VoteRound.Outcome.LOST)
         {
-            denials.remove(voterId);
-            grants.add(voterId);
-            return grants.size() >= config.majority();
+            failRound(nowMs);
         }
-        if (!grants.contains(voterId))
-        {
-            denials.add(voterId);
-            if (denials.size() > config.memberCount() - config.majority())
-            {
-                failRound(nowMs);
-            }
-        }
-        return false;
+        return outcome == VoteRound.Outcome.WON;
     }
 
     /**
@@ -399,16 +371,9 @@ public final class ElectionState
         {
             return;
         }
-        if (role == ElectionRole.LEADER)
-        {
-            outbox.stepDown(epoch, "deposed: epoch " + seenEpoch + " seen");
-        }
-        persist(seenEpoch, seenLeaderId == selfId ? NONE : seenLeaderId, NONE);
-        role = ElectionRole.FOLLOWER;
+        follow(seenEpoch, seenLeaderId == selfId ? NONE : seenLeaderId, NONE, "deposed: epoch " + seenEpoch + " seen");
         preVoting = false;
-        resetLeaderState();
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
-        outbox.becomeFollower(epoch, leaderId);
     }
 
     /**
@@ -597,12 +562,10 @@ public final class ElectionState
         preVoteEpoch = EpochNumbers.electionEpochAfter(Math.max(epoch, highestProposedEpoch));
         candidacyFlags = FLAG_PRE_VOTE;
         manualCandidacy = false;
-        grants.clear();
-        denials.clear();
-        grants.add(selfId);
+        round.start(selfId);
         roundDeadlineMs = nowMs + config.voteRoundTimeoutMs();
         sendRequests(nowMs, false);
-        if (grants.size() >= config.majority())
+        if (round.won())
         {
             startCandidacy(nowMs, 0, false); // a one-node cluster
         }
@@ -623,9 +586,7 @@ public final class ElectionState
         elections++;
         candidacyFlags = flags;
         manualCandidacy = manual;
-        grants.clear();
-        denials.clear();
-        grants.add(selfId);
+        round.start(selfId);
         roundDeadlineMs = nowMs + config.voteRoundTimeoutMs();
         outbox.becomeCandidate(epoch);
         sendRequests(nowMs, false);
@@ -634,7 +595,7 @@ public final class ElectionState
             becomeLeader(nowMs);
             leaseWaived = true;
         }
-        else if (grants.size() >= config.majority())
+        else if (round.won())
         {
             becomeLeader(nowMs); // a one-node cluster
         }
@@ -648,7 +609,7 @@ public final class ElectionState
         final int askedEpoch = preVoting ? preVoteEpoch : epoch;
         for (final int peer : config.priorities().keySet())
         {
-            if (peer != selfId && (!onlyUnanswered || !(grants.contains(peer) || denials.contains(peer))))
+            if (peer != selfId && (!onlyUnanswered || !round.answered(peer)))
             {
                 outbox.sendRequestVote(peer, askedEpoch, lastEpoch, end, candidacyFlags);
             }
@@ -763,6 +724,19 @@ public final class ElectionState
         lastLeaderContactMs = NEVER;
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
         outbox.becomeFollower(epoch, NONE);
+    }
+
+    /** Follows {@code newEpoch}, persisted first; a leader steps down first, saying why. */
+    private void follow(final int newEpoch, final int newLeaderId, final int newVotedFor, final String stepDownReason)
+    {
+        if (role == ElectionRole.LEADER)
+        {
+            outbox.stepDown(epoch, stepDownReason);
+        }
+        persist(newEpoch, newLeaderId, newVotedFor);
+        role = ElectionRole.FOLLOWER;
+        resetLeaderState();
+        outbox.becomeFollower(epoch, leaderId);
     }
 
     private void resetLeaderState()

@@ -9,6 +9,7 @@ import io.logship.transport.Decoders;
 import io.logship.transport.MessageTypes;
 import io.logship.transport.codec.ChecksumRequestDecoder;
 import io.logship.transport.codec.DemoteRequestDecoder;
+import io.logship.transport.codec.MemberListRequestDecoder;
 import io.logship.transport.codec.PromoteRequestDecoder;
 import io.logship.transport.codec.SnapshotSaveRequestDecoder;
 import io.logship.transport.codec.StatusRequestDecoder;
@@ -18,7 +19,7 @@ import org.agrona.concurrent.NanoClock;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * Decodes the admin stream (status, checksum, promote, demote, snapshot save from the CLI) and dispatches each request.
+ * Decodes the admin stream (status, checksum, promote, demote, snapshot save, member list from the CLI) and dispatches each request.
  * Answers go to the session the tool opened with Connect on the client stream. Conductor thread only.
  */
 public final class AdminAdapter
@@ -77,6 +78,15 @@ public final class AdminAdapter
                 if (null != session)
                 {
                     snapshots.onRequest(decoder, session, nowNs);
+                }
+            }
+            case MemberListRequestDecoder.TEMPLATE_ID ->
+            {
+                final MemberListRequestDecoder decoder = decoders.memberListRequest(buffer, position, length);
+                final ClientSessions.Session session = sessions.get(decoder.clientId(), nowNs);
+                if (null != session)
+                {
+                    status.sendMemberList(session, decoder.correlationId(), nowNs);
                 }
             }
             case PromoteRequestDecoder.TEMPLATE_ID ->
