@@ -72,7 +72,8 @@ public class WritePathAllocationBenchmark
     private static final long RESPONSE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
     private static final int KEY_BYTES = 12;
 
-    @Param({"interval"})
+    /** {@code logship.log.fsync} of both nodes. */
+    @Param({"interval", "always"})
     public String fsync;
 
     @Param({"100"})
