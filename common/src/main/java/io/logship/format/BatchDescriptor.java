@@ -132,8 +132,9 @@ public final class BatchDescriptor
     }
 
     /**
-     * Per-thread CRC32C engine and a reusable view of the last buffer hashed, so checksumming a
-     * direct buffer allocates nothing. The JDK's {@link CRC32C} is an intrinsic for both arrays and
+     * Per-thread CRC32C engine and reusable views of the last few buffers hashed, so checksumming a
+     * direct buffer allocates nothing (one thread may alternate several: a node that runs its journal
+     * and conductor on one thread builds, reads and receives batches in three buffers). The JDK's {@link CRC32C} is an intrinsic for both arrays and
      * direct buffers; Agrona's address-based Crc32c would need {@code --add-opens java.util.zip} on
      * every JVM, which is one flag too many for operators.
      */
@@ -142,8 +143,11 @@ public final class BatchDescriptor
         static final ThreadLocal<Crc32cState> INSTANCE = ThreadLocal.withInitial(Crc32cState::new);
 
         private final CRC32C crc = new CRC32C();
-        private java.nio.ByteBuffer source;
-        private java.nio.ByteBuffer view;
+        private static final int VIEW_SLOTS = 4;
+
+        private final java.nio.ByteBuffer[] sources = new java.nio.ByteBuffer[VIEW_SLOTS];
+        private final java.nio.ByteBuffer[] views = new java.nio.ByteBuffer[VIEW_SLOTS];
+        private int nextSlot;
 
         int compute(final DirectBuffer buffer, final int from, final int length)
         {
@@ -162,15 +166,27 @@ public final class BatchDescriptor
                 crc.update(copy, 0, length);
                 return (int)crc.getValue();
             }
-            if (underlying != source)
-            {
-                source = underlying;
-                view = underlying.duplicate();
-            }
+            final java.nio.ByteBuffer view = viewOf(underlying);
             final int start = (int)buffer.wrapAdjustment() + from;
             view.limit(start + length).position(start);
             crc.update(view);
             return (int)crc.getValue();
+        }
+
+        private java.nio.ByteBuffer viewOf(final java.nio.ByteBuffer underlying)
+        {
+            for (int i = 0; i < VIEW_SLOTS; i++)
+            {
+                if (sources[i] == underlying)
+                {
+                    return views[i];
+                }
+            }
+            final int slot = nextSlot;
+            nextSlot = (slot + 1) % VIEW_SLOTS;
+            sources[slot] = underlying;
+            views[slot] = underlying.duplicate();
+            return views[slot];
         }
     }
 

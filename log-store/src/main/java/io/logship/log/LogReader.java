@@ -17,7 +17,7 @@ import java.nio.channels.WritableByteChannel;
  * ({@link FileChannel#transferTo}, unchecked: the receiver checks). The public contract of each
  * method is on {@link SegmentedLog}, which delegates here.
  *
- * <p>Stateless apart from what it reads: any thread may call it. It reads the log start and end
+ * <p>Stateless apart from what it reads and a per-thread scratch: any thread may call it. It reads the log start and end
  * offsets (volatile) and the segment set (concurrent); a read racing with truncation or retention may
  * fail and is retried by the caller.
  */
@@ -32,13 +32,56 @@ final class LogReader
         this.segments = segments;
     }
 
+    /**
+     * What one thread needs to find and copy batches, reused across its reads so a read allocates nothing (the
+     * conductor ships to followers from the log on every duty cycle; the apply thread reads the log too).
+     */
+    private static final class ReadScratch
+    {
+        final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
+        final long[] next = new long[1];
+        final UnsafeBuffer copied = new UnsafeBuffer(0, 0);
+        ByteBuffer targetSource;
+        ByteBuffer target;
+        // the slice found by locate()
+        Segment segment;
+        long position;
+        int lengthBytes;
+        long firstBatchOffset;
+
+        /** A reused duplicate of {@code dst} (its own position and limit), made again only when dst changes. */
+        ByteBuffer targetOf(final ByteBuffer dst)
+        {
+            if (dst != targetSource)
+            {
+                targetSource = dst;
+                target = dst.duplicate();
+            }
+            return target.clear();
+        }
+    }
+
+    private static final ThreadLocal<ReadScratch> SCRATCH = ThreadLocal.withInitial(ReadScratch::new);
+
     /** {@link SegmentedLog#slice}. */
     LogSlice slice(final long fromOffset, final int maxBytes)
+    {
+        final ReadScratch scratch = SCRATCH.get();
+        if (!locate(fromOffset, maxBytes, scratch))
+        {
+            return new LogSlice(null, 0, 0, fromOffset, fromOffset);
+        }
+        return new LogSlice(scratch.segment, scratch.position, scratch.lengthBytes, scratch.firstBatchOffset,
+            scratch.next[0]);
+    }
+
+    /** Finds the whole batches of a slice into {@code scratch}; false if {@code fromOffset} is the log end. */
+    private boolean locate(final long fromOffset, final int maxBytes, final ReadScratch scratch)
     {
         final long end = log.logEndOffset();
         if (fromOffset == end)
         {
-            return new LogSlice(null, 0, 0, fromOffset, fromOffset);
+            return false;
         }
         if (fromOffset < log.logStartOffset() || fromOffset > end)
         {
@@ -57,11 +100,14 @@ final class LogReader
             {
                 throw new OffsetOutOfRangeException(fromOffset, log.logStartOffset(), log.logEndOffset());
             }
-            final long[] next = new long[1];
-            final long sliceEnd = segment.endOfWholeBatches(position, Math.max(maxBytes, 1), limit, next);
-            final ByteBuffer header = ByteBuffer.allocate(Long.BYTES).order(BatchDescriptor.BYTE_ORDER);
-            segment.read(position, header);
-            return new LogSlice(segment, position, (int)(sliceEnd - position), header.getLong(0), next[0]);
+            final long sliceEnd = segment.endOfWholeBatches(position, Math.max(maxBytes, 1), limit, scratch.next);
+            scratch.header.clear();
+            segment.read(position, scratch.header);
+            scratch.segment = segment;
+            scratch.position = position;
+            scratch.lengthBytes = (int)(sliceEnd - position);
+            scratch.firstBatchOffset = scratch.header.getLong(0);
+            return true;
         }
         catch (final IOException ex)
         {
@@ -74,41 +120,46 @@ final class LogReader
     int read(final long fromOffset, final int maxBytes, final ByteBuffer dst)
     {
         final int limit = Math.min(maxBytes, dst.remaining());
-        final LogSlice slice = slice(fromOffset, limit);
-        if (slice.isEmpty())
+        final ReadScratch scratch = SCRATCH.get();
+        if (!locate(fromOffset, limit, scratch))
         {
             return 0;
         }
-        if (slice.lengthBytes() > dst.remaining())
+        final Segment segment = scratch.segment;
+        final long slicePosition = scratch.position;
+        final int lengthBytes = scratch.lengthBytes;
+        scratch.segment = null; // holds no segment between reads: retention may delete it
+        if (lengthBytes > dst.remaining())
         {
             throw new IllegalArgumentException("a buffer of " + dst.remaining() + " bytes cannot hold the batch of " +
-                slice.lengthBytes() + " bytes at offset " + slice.firstBatchOffset());
+                lengthBytes + " bytes at offset " + scratch.firstBatchOffset);
         }
         final int start = dst.position();
-        final ByteBuffer target = dst.duplicate();
-        target.limit(start + slice.lengthBytes());
+        final ByteBuffer target = scratch.targetOf(dst);
+        target.limit(start + lengthBytes).position(start);
         try
         {
-            slice.segment.read(slice.position(), target);
+            segment.read(slicePosition, target);
         }
         catch (final IOException ex)
         {
-            throw new LogshipException("reading " + slice.segment.logFile() + " at offset " + fromOffset + " failed: " +
+            throw new LogshipException("reading " + segment.logFile() + " at offset " + fromOffset + " failed: " +
                 ex, LogshipException.Category.ERROR, ex);
         }
-        final UnsafeBuffer copied = new UnsafeBuffer(dst, start, slice.lengthBytes());
+        final UnsafeBuffer copied = scratch.copied;
+        copied.wrap(dst, start, lengthBytes);
         int position = 0;
-        while (position < slice.lengthBytes())
+        while (position < lengthBytes)
         {
-            final String problem = BatchDescriptor.validate(copied, position, slice.lengthBytes() - position);
+            final String problem = BatchDescriptor.validate(copied, position, lengthBytes - position);
             if (null != problem)
             {
-                throw new CorruptLogException(slice.segment.logFile(), slice.position() + position, problem);
+                throw new CorruptLogException(segment.logFile(), slicePosition + position, problem);
             }
             position += BatchDescriptor.length(copied, position);
         }
-        dst.position(start + slice.lengthBytes());
-        return slice.lengthBytes();
+        dst.position(start + lengthBytes);
+        return lengthBytes;
     }
 
     /** {@link SegmentedLog#read(long, int, MutableDirectBuffer, int)}: a ByteBuffer view of {@code dst}. */

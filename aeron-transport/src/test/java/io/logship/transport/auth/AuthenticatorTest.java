@@ -48,4 +48,62 @@ class AuthenticatorTest
             .verify(new UnsafeBuffer(new byte[40]), 0, 40)).isFalse();
         assertThat(authenticator.verify(direct, 0, 31)).isFalse();
     }
+
+    @Test
+    void shouldMatchTheJdkHmacForEveryKindOfBufferAndKeysLongerThanOneBlock() throws Exception
+    {
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        final byte[] longKey = new byte[100];
+        random.nextBytes(longKey);
+        for (final byte[] key : new byte[][]{KEY, longKey})
+        {
+            final Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            final Authenticator authenticator = new Authenticator(ClusterSecret.of(key));
+            final ByteBuffer direct = ByteBuffer.allocateDirect(70_000);
+            final UnsafeBuffer overByteBuffer = new UnsafeBuffer(direct, 16, 60_000);
+            final UnsafeBuffer overAddress = new UnsafeBuffer(org.agrona.BufferUtil.address(direct) + 16, 60_000);
+            for (int round = 0; round < 50; round++)
+            {
+                final int length = random.nextInt(60_000 - 100);
+                final int offset = random.nextInt(100);
+                final byte[] message = new byte[length];
+                random.nextBytes(message);
+                overByteBuffer.putBytes(offset, message);
+                final byte[] expected = mac.doFinal(message);
+                for (final DirectBuffer buffer : new DirectBuffer[]{overByteBuffer, overAddress})
+                {
+                    final byte[] tag = new byte[Authenticator.TAG_LENGTH];
+                    authenticator.sign(buffer, offset, length).getBytes(0, tag);
+                    assertThat(tag).as("key of %d bytes, %d bytes at %d of %s", key.length, length, offset,
+                        buffer.byteBuffer() == null ? "an address" : "a ByteBuffer").isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldAllocateNothingPerMessageOnceWarm()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        final Authenticator authenticator = new Authenticator(ClusterSecret.of(KEY));
+        final UnsafeBuffer direct = new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024 + 32));
+        final UnsafeBuffer heap = new UnsafeBuffer(new byte[1024 + 32]);
+        for (int i = 0; i < 1_000; i++)
+        {
+            authenticator.signInPlace(direct, 0, 64 * 1024);
+            authenticator.verify(direct, 0, 64 * 1024 + 32);
+            authenticator.sign(heap, 0, 1024);
+        }
+        final long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 1_000; i++)
+        {
+            authenticator.signInPlace(direct, 0, 64 * 1024);
+            authenticator.verify(direct, 0, 64 * 1024 + 32);
+            authenticator.sign(heap, 0, 1024);
+        }
+        final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated by 3,000 tag computations").isLessThan(1_000);
+    }
 }

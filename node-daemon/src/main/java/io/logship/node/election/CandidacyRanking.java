@@ -12,6 +12,10 @@ import java.util.Map;
 final class CandidacyRanking
 {
     private final Map<Integer, long[]> peerPositions = new HashMap<>();
+    /** The members and priorities of the last map ranked, as arrays: ranking runs on every leader contact. */
+    private Map<Integer, Integer> rankedPriorities;
+    private int[] memberIds;
+    private int[] memberPriorities;
 
     /** A peer's last log epoch and log end, from a vote or pre-vote request. */
     void record(final int peer, final int lastLogEpoch, final long logEndOffset)
@@ -29,19 +33,25 @@ final class CandidacyRanking
     int rank(final Map<Integer, Integer> priorities, final int selfId, final int leaderId, final int ownLastEpoch,
         final long ownEnd)
     {
+        if (priorities != rankedPriorities)
+        {
+            memberIds = priorities.keySet().stream().mapToInt(Integer::intValue).toArray();
+            memberPriorities = priorities.values().stream().mapToInt(Integer::intValue).toArray();
+            rankedPriorities = priorities;
+        }
         int rank = 0;
         final int ownPriority = priorities.get(selfId);
-        for (final Map.Entry<Integer, Integer> member : priorities.entrySet())
+        for (int i = 0; i < memberIds.length; i++)
         {
-            final int peer = member.getKey();
+            final int peer = memberIds[i];
             if (peer == selfId || peer == leaderId)
             {
                 continue;
             }
-            final long[] position = peerPositions.get(peer);
+            final long[] position = peerPositions.isEmpty() ? null : peerPositions.get(peer);
             final int cmp = null == position ? 0 : compare((int)position[0], position[1], ownLastEpoch, ownEnd);
-            if (cmp > 0 || (cmp == 0 && (member.getValue() > ownPriority ||
-                (member.getValue() == ownPriority && peer < selfId))))
+            final int priority = memberPriorities[i];
+            if (cmp > 0 || (cmp == 0 && (priority > ownPriority || (priority == ownPriority && peer < selfId))))
             {
                 rank++;
             }
