@@ -185,6 +185,8 @@ final class IngressPublisher
                     .maxBytes(request.maxBytes)
                     .release(request.release ? io.logship.transport.codec.BooleanType.TRUE :
                         io.logship.transport.codec.BooleanType.FALSE);
+                break;
+
             case MEMBER_LIST:
                 memberListEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
                     .correlationId(correlationId)
