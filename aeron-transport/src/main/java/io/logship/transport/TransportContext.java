@@ -85,12 +85,15 @@ public final class TransportContext
         }
         if (null == threadingMode)
         {
-            throw bad(TransportConfiguration.THREADING_MODE_PROP, null, "SHARED, SHARED_NETWORK or DEDICATED");
+            throw bad(TransportConfiguration.THREADING_MODE_PROP, null, "SHARED, SHARED_NETWORK, DEDICATED or INVOKER");
         }
-        if (ThreadingMode.INVOKER == threadingMode)
+        if (ThreadingMode.INVOKER == threadingMode && !embeddedDriver)
         {
+            // INVOKER means the owner's duty thread runs the driver (TransportNode.invoke()): only a driver
+            // launched in this process can be run that way.
             throw bad(TransportConfiguration.THREADING_MODE_PROP, threadingMode,
-                "SHARED, SHARED_NETWORK or DEDICATED (INVOKER needs a caller that drives the driver: not supported)");
+                "SHARED, SHARED_NETWORK or DEDICATED with " + TransportConfiguration.EMBEDDED_DRIVER_PROP +
+                "=false (INVOKER runs the driver on this process's duty thread, so it needs an embedded driver)");
         }
         if (null == idleStrategy)
         {
@@ -215,6 +218,12 @@ public final class TransportContext
         return this;
     }
 
+    /**
+     * How the embedded driver runs. {@link ThreadingMode#INVOKER}: it has no thread of its own, and the Aeron
+     * client's conductor has none either; the owner's duty thread runs both through {@link TransportNode#invoke()}
+     * (a node with {@code logship.node.threading=shared}). Any other mode: the driver's own threads, and a client
+     * conductor thread.
+     */
     public ThreadingMode threadingMode()
     {
         return threadingMode;
