@@ -16,6 +16,7 @@ import io.logship.node.election.ElectionState;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.JournalWaitStrategy;
 import io.logship.node.pipeline.LogFlusher;
+import io.logship.node.pipeline.Wakeup;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.MetricsEndpoint;
 import io.logship.node.status.NodeCounters;
@@ -117,8 +118,10 @@ public final class Node implements AutoCloseable
         final LogFlusher flusher = new LogFlusher(log, config.logConfig().fsyncPolicy(),
             config.logConfig().epochClockMs(), config.nodeId(), logger);
         partition.flusher(flusher);
+        // The journal wakes the conductor once a batch's results are visible, rather than leaving them to its back-off.
+        final Wakeup conductorWakeup = new Wakeup();
         final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
-            config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request);
+            config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request, conductorWakeup::wake);
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
             .build(ring, ring.newBarrier(), journalHandler);
         journal.setExceptionHandler(new FencingExceptionHandler());
@@ -128,7 +131,7 @@ public final class Node implements AutoCloseable
         final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
             logger);
         agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
-            transport, ring, poller, applier);
+            transport, ring, poller, applier, conductorWakeup);
 
         journalThread = new Thread(journal, "journal-" + config.nodeId());
         journalThread.setDaemon(true);
