@@ -1,6 +1,7 @@
 package io.logship.node;
 
 import io.logship.LogshipException;
+import io.logship.transport.IdleStrategyKind;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SleepingIdleStrategy;
@@ -64,7 +65,7 @@ public final class NodeContext
 
     /**
      * Checks the context and fills in the defaults: the system nano clock, the conductor idle strategy named by
-     * {@code logship.node.idle.strategy}, 1 ms parks for the apply thread (it is throughput work, and on 2
+     * {@code logship.node.idle.strategy} ({@code backoff}: a {@link ConductorIdleStrategy}), 1 ms parks for the apply thread (it is throughput work, and on 2
      * cores its spinning would steal from the conductor; a park, not {@code Thread.sleep}, so the conductor's
      * {@link ApplyAgent#wake()} cuts it short), the logger {@code io.logship.node.<id>}. Once only.
      */
@@ -82,7 +83,8 @@ public final class NodeContext
         }
         if (null == conductorIdleStrategy)
         {
-            conductorIdleStrategy = config.idleStrategy().newInstance();
+            conductorIdleStrategy = config.idleStrategy() == IdleStrategyKind.BACKOFF ?
+                new ConductorIdleStrategy(SystemNanoClock.INSTANCE) : config.idleStrategy().newInstance();
         }
         if (null == applyIdleStrategy)
         {
