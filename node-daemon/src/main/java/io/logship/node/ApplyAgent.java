@@ -28,8 +28,9 @@ import static java.lang.System.Logger.Level.WARNING;
  * {@link KeyValueStore#appliedOffset()}.
  *
  * <p>Idles in a parking strategy (1 ms by default) and is woken by {@link #wake()} when the conductor sees the
- * commit offset or the durable end move, or hands it an install or a rewind: reads that wait for the store
- * (read-your-writes) do not wait out its park.
+ * commit offset or the durable end move, or hands it an install or a rewind; it wakes the conductor in turn when
+ * the store moved (reads that wait for the store, installs and rewinds are the conductor's to answer), so
+ * neither hand-off waits out the other thread's park.
  */
 public final class ApplyAgent implements Agent
 {
@@ -55,6 +56,7 @@ public final class ApplyAgent implements Agent
     private final ApplyLag applyLag = new ApplyLag();
     private final ManyToOneConcurrentArrayQueue<InstallCommand> installs = new ManyToOneConcurrentArrayQueue<>(4);
     private final Wakeup wakeup = new Wakeup();
+    private final Wakeup conductorWakeup;
 
     private long recordsSinceSnapshot;
     /** Offset the newest valid snapshot covers: retention may delete log below it. -1 until first looked up. */
@@ -65,8 +67,9 @@ public final class ApplyAgent implements Agent
     private volatile String failure;
 
     ApplyAgent(final SegmentedLog log, final KeyValueStore store, final LongSupplier commitOffset,
-        final long snapshotIntervalRecords, final System.Logger logger)
+        final long snapshotIntervalRecords, final System.Logger logger, final Wakeup conductorWakeup)
     {
+        this.conductorWakeup = conductorWakeup;
         this.log = log;
         this.store = store;
         this.commitOffset = commitOffset;
@@ -126,6 +129,10 @@ public final class ApplyAgent implements Agent
             work += applyFrom(applied, target);
         }
         applyLag.onApplied(store.appliedOffset(), System.nanoTime());
+        if (work > 0)
+        {
+            conductorWakeup.wake(); // the applied offset moved, or an install or rewind is done
+        }
         if (recordsSinceSnapshot >= snapshotIntervalRecords)
         {
             takeSnapshot();

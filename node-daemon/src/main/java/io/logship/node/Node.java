@@ -118,7 +118,8 @@ public final class Node implements AutoCloseable
         final LogFlusher flusher = new LogFlusher(log, config.logConfig().fsyncPolicy(),
             config.logConfig().epochClockMs(), config.nodeId(), logger);
         partition.flusher(flusher);
-        // The journal wakes the conductor once a batch's results are visible, rather than leaving them to its back-off.
+        // The journal and the apply thread wake the conductor when they hand it results, rather than leave them to its
+        // back-off.
         final Wakeup conductorWakeup = new Wakeup();
         final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
             config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request, conductorWakeup::wake);
@@ -129,7 +130,7 @@ public final class Node implements AutoCloseable
         ring.addGatingSequences(poller.getSequence());
 
         final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
-            logger);
+            logger, conductorWakeup);
         agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
             transport, ring, poller, applier, conductorWakeup);
 
