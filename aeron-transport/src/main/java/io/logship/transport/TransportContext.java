@@ -29,6 +29,7 @@ public final class TransportContext
     private String aeronDirectoryName = TransportConfiguration.aeronDirectoryName();
     private boolean embeddedDriver = TransportConfiguration.embeddedDriver();
     private ThreadingMode threadingMode = TransportConfiguration.threadingMode();
+    private boolean invokedByOwner;
     private IdleStrategyKind idleStrategy = TransportConfiguration.idleStrategy();
     private int termLength = TransportConfiguration.termLength();
     private int mtuLength = TransportConfiguration.mtuLength();
@@ -86,6 +87,13 @@ public final class TransportContext
         if (null == threadingMode)
         {
             throw bad(TransportConfiguration.THREADING_MODE_PROP, null, "SHARED, SHARED_NETWORK, DEDICATED or INVOKER");
+        }
+        if (ThreadingMode.INVOKER == threadingMode && !invokedByOwner)
+        {
+            // A client or tool never calls TransportNode.invoke(): with INVOKER its driver would never run.
+            throw bad(TransportConfiguration.THREADING_MODE_PROP, threadingMode,
+                "SHARED, SHARED_NETWORK or DEDICATED (INVOKER needs an owner whose duty thread runs the driver, " +
+                "as a node with logship.node.threading=shared does)");
         }
         if (ThreadingMode.INVOKER == threadingMode && !embeddedDriver)
         {
@@ -232,6 +240,18 @@ public final class TransportContext
     public TransportContext threadingMode(final ThreadingMode threadingMode)
     {
         this.threadingMode = threadingMode;
+        return this;
+    }
+
+    /** Whether the owner calls {@link TransportNode#invoke()} on its duty thread: required for INVOKER. */
+    public boolean invokedByOwner()
+    {
+        return invokedByOwner;
+    }
+
+    public TransportContext invokedByOwner(final boolean invokedByOwner)
+    {
+        this.invokedByOwner = invokedByOwner;
         return this;
     }
 
@@ -416,6 +436,7 @@ public final class TransportContext
             ", aeronDirectoryName=" + aeronDirectoryName +
             ", embeddedDriver=" + embeddedDriver +
             ", threadingMode=" + threadingMode +
+            ", invokedByOwner=" + invokedByOwner +
             ", idleStrategy=" + idleStrategy +
             ", termLength=" + termLength +
             ", mtuLength=" + mtuLength +

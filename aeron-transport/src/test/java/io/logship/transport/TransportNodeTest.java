@@ -210,7 +210,7 @@ class TransportNodeTest
         // INVOKER: no driver or client conductor thread exists, so set-up and delivery happen only because this
         // thread invokes them, as a node's duty thread does with logship.node.threading=shared.
         try (TransportNode invoked = TransportNode.launch(TransportTestSupport.context(errors)
-            .threadingMode(io.aeron.driver.ThreadingMode.INVOKER)))
+            .threadingMode(io.aeron.driver.ThreadingMode.INVOKER).invokedByOwner(true)))
         {
             assertThat(invoked.isInvoked()).isTrue();
             assertThat(invoked.mediaDriver().sharedAgentInvoker()).isNotNull();

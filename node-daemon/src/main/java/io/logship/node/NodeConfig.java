@@ -293,6 +293,7 @@ public final class NodeConfig
                 TransportConfiguration.defaultAeronDirectoryName(nodeId + "-" + members.get(nodeId).port())))
             .embeddedDriver(embeddedDriver)
             .threadingMode(threadingMode)
+            .invokedByOwner(sharedThreading) // NodeAgent calls TransportNode.invoke() every duty cycle
             .idleStrategy(IdleStrategyKind.valueOf(reader.oneOf(TransportConfiguration.IDLE_STRATEGY_PROP, "backoff",
                 "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_')))
             .termLength(reader.intValue(TransportConfiguration.TERM_LENGTH_PROP,

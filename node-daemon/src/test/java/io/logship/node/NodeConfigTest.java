@@ -105,6 +105,7 @@ class NodeConfigTest
         assertThat(shared.sharedThreading()).isTrue();
         assertThat(shared.transportContext().threadingMode()).isEqualTo(ThreadingMode.INVOKER);
         assertThat(shared.transportContext().embeddedDriver()).isTrue();
+        assertThat(shared.transportContext().invokedByOwner()).isTrue();
     }
 
     @Test
