@@ -29,6 +29,7 @@ public final class TransportContext
     private String aeronDirectoryName = TransportConfiguration.aeronDirectoryName();
     private boolean embeddedDriver = TransportConfiguration.embeddedDriver();
     private ThreadingMode threadingMode = TransportConfiguration.threadingMode();
+    private boolean invokedByOwner;
     private IdleStrategyKind idleStrategy = TransportConfiguration.idleStrategy();
     private int termLength = TransportConfiguration.termLength();
     private int mtuLength = TransportConfiguration.mtuLength();
@@ -85,12 +86,22 @@ public final class TransportContext
         }
         if (null == threadingMode)
         {
-            throw bad(TransportConfiguration.THREADING_MODE_PROP, null, "SHARED, SHARED_NETWORK or DEDICATED");
+            throw bad(TransportConfiguration.THREADING_MODE_PROP, null, "SHARED, SHARED_NETWORK, DEDICATED or INVOKER");
         }
-        if (ThreadingMode.INVOKER == threadingMode)
+        if (ThreadingMode.INVOKER == threadingMode && !invokedByOwner)
         {
+            // A client or tool never calls TransportNode.invoke(): with INVOKER its driver would never run.
             throw bad(TransportConfiguration.THREADING_MODE_PROP, threadingMode,
-                "SHARED, SHARED_NETWORK or DEDICATED (INVOKER needs a caller that drives the driver: not supported)");
+                "SHARED, SHARED_NETWORK or DEDICATED (INVOKER needs an owner whose duty thread runs the driver, " +
+                "as a node with logship.node.threading=shared does)");
+        }
+        if (ThreadingMode.INVOKER == threadingMode && !embeddedDriver)
+        {
+            // INVOKER means the owner's duty thread runs the driver (TransportNode.invoke()): only a driver
+            // launched in this process can be run that way.
+            throw bad(TransportConfiguration.THREADING_MODE_PROP, threadingMode,
+                "SHARED, SHARED_NETWORK or DEDICATED with " + TransportConfiguration.EMBEDDED_DRIVER_PROP +
+                "=false (INVOKER runs the driver on this process's duty thread, so it needs an embedded driver)");
         }
         if (null == idleStrategy)
         {
@@ -215,6 +226,12 @@ public final class TransportContext
         return this;
     }
 
+    /**
+     * How the embedded driver runs. {@link ThreadingMode#INVOKER}: it has no thread of its own, and the Aeron
+     * client's conductor has none either; the owner's duty thread runs both through {@link TransportNode#invoke()}
+     * (a node with {@code logship.node.threading=shared}). Any other mode: the driver's own threads, and a client
+     * conductor thread.
+     */
     public ThreadingMode threadingMode()
     {
         return threadingMode;
@@ -223,6 +240,18 @@ public final class TransportContext
     public TransportContext threadingMode(final ThreadingMode threadingMode)
     {
         this.threadingMode = threadingMode;
+        return this;
+    }
+
+    /** Whether the owner calls {@link TransportNode#invoke()} on its duty thread: required for INVOKER. */
+    public boolean invokedByOwner()
+    {
+        return invokedByOwner;
+    }
+
+    public TransportContext invokedByOwner(final boolean invokedByOwner)
+    {
+        this.invokedByOwner = invokedByOwner;
         return this;
     }
 
@@ -407,6 +436,7 @@ public final class TransportContext
             ", aeronDirectoryName=" + aeronDirectoryName +
             ", embeddedDriver=" + embeddedDriver +
             ", threadingMode=" + threadingMode +
+            ", invokedByOwner=" + invokedByOwner +
             ", idleStrategy=" + idleStrategy +
             ", termLength=" + termLength +
             ", mtuLength=" + mtuLength +

@@ -5,10 +5,12 @@ import io.aeron.CommonContext;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.AeronException;
 import io.logship.transport.auth.Authenticator;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.io.File;
@@ -24,18 +26,29 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe for creating publishers and adapters (Aeron's client is); each publisher and adapter
  * is then owned by one thread. {@link #close()} closes the client (and with it every publication,
  * subscription and counter) and then the driver, and removes an embedded driver's directory.
+ *
+ * <p>With {@link ThreadingMode#INVOKER} neither the driver nor the client conductor has a thread: one thread,
+ * the owner's duty thread, runs both by calling {@link #invoke()} every duty cycle, and is then the only thread
+ * that may create publishers and adapters (their set-up runs the driver while it waits for its answer, and the
+ * driver must never run on two threads at once), apart from the thread that launched the node, before the duty
+ * thread starts. {@link #close()} must then run after the duty thread has stopped.
  */
 public final class TransportNode implements AutoCloseable
 {
     private final TransportContext ctx;
     private final MediaDriver mediaDriver;
     private final Aeron aeron;
+    /** Non-null only with {@link ThreadingMode#INVOKER}: the driver's agents and the client conductor. */
+    private final AgentInvoker driverInvoker;
+    private final AgentInvoker clientInvoker;
 
     private TransportNode(final TransportContext ctx, final MediaDriver mediaDriver, final Aeron aeron)
     {
         this.ctx = ctx;
         this.mediaDriver = mediaDriver;
         this.aeron = aeron;
+        this.driverInvoker = null == mediaDriver ? null : mediaDriver.sharedAgentInvoker();
+        this.clientInvoker = aeron.conductorAgentInvoker();
     }
 
     /**
@@ -59,11 +72,19 @@ public final class TransportNode implements AutoCloseable
                 driver = launchEmbeddedDriver(ctx);
             }
 
-            final Aeron aeron = Aeron.connect(new Aeron.Context()
+            final Aeron.Context aeronCtx = new Aeron.Context()
                 .aeronDirectoryName(ctx.aeronDirectoryName())
                 .driverTimeoutMs(ctx.driverTimeoutMs())
                 .errorHandler(ctx.errorHandler())
-                .clientName("logship-" + (ctx.nodeId() >= 0 ? "node-" + ctx.nodeId() : "client")));
+                .clientName("logship-" + (ctx.nodeId() >= 0 ? "node-" + ctx.nodeId() : "client"));
+            if (ThreadingMode.INVOKER == ctx.threadingMode())
+            {
+                // The client's synchronous calls (add a subscription, add a publication) wait for the driver's
+                // answer: with the driver's invoker here they run the driver themselves while they wait, so they
+                // complete on the launching thread before any duty thread exists, and on the duty thread after.
+                aeronCtx.useConductorAgentInvoker(true).driverAgentInvoker(driver.sharedAgentInvoker());
+            }
+            final Aeron aeron = Aeron.connect(aeronCtx);
 
             return new TransportNode(ctx, driver, aeron);
         }
@@ -175,6 +196,28 @@ public final class TransportNode implements AutoCloseable
         return null == ctx.clusterSecret() ? null : new Authenticator(ctx.clusterSecret());
     }
 
+    /** Whether the owner's duty thread runs the driver and the client conductor ({@link #invoke()}). */
+    public boolean isInvoked()
+    {
+        return null != driverInvoker;
+    }
+
+    /**
+     * One turn of the client conductor and of the media driver (conductor, sender, receiver) when they have no
+     * threads of their own ({@link ThreadingMode#INVOKER}); nothing, and 0, otherwise. Call it from the one duty
+     * thread that owns this node, once per duty cycle.
+     *
+     * @return the work done, for the duty thread's idle strategy.
+     */
+    public int invoke()
+    {
+        if (null == driverInvoker)
+        {
+            return 0;
+        }
+        return clientInvoker.invoke() + driverInvoker.invoke();
+    }
+
     /** A new idle strategy for an agent of this process, per the context. */
     public IdleStrategy newIdleStrategy()
     {
@@ -229,7 +272,48 @@ public final class TransportNode implements AutoCloseable
             ctx.authenticationPolicy(),
             newAuthenticator(),
             ctx.publicationRetryLimit(),
-            ctx.publicationRetryIdleStrategy().newInstance());
+            retryIdleStrategy());
+    }
+
+    /**
+     * Between two tries of a back-pressured offer. With an invoked driver nothing else would run the sender, so
+     * the retry could never succeed: each wait runs the driver once first (only the driver, not the client
+     * conductor, because an offer may be made from inside a subscription's poll).
+     */
+    private IdleStrategy retryIdleStrategy()
+    {
+        final IdleStrategy idle = ctx.publicationRetryIdleStrategy().newInstance();
+        if (null == driverInvoker)
+        {
+            return idle;
+        }
+        final AgentInvoker invoker = driverInvoker;
+        return new IdleStrategy()
+        {
+            @Override
+            public void idle(final int workCount)
+            {
+                if (workCount <= 0)
+                {
+                    idle();
+                }
+            }
+
+            @Override
+            public void idle()
+            {
+                if (invoker.invoke() <= 0)
+                {
+                    idle.idle();
+                }
+            }
+
+            @Override
+            public void reset()
+            {
+                idle.reset();
+            }
+        };
     }
 
     /** An adapter for an inbound stream on this process's own endpoint ({@link TransportContext#localChannel()}). */
@@ -261,7 +345,8 @@ public final class TransportNode implements AutoCloseable
 
     /**
      * Waits, sleeping 1 ms between checks, until the publisher is connected or the timeout passes. For
-     * start-up and tools, not for agents' duty cycles.
+     * start-up and tools, not for agents' duty cycles, and not with an invoked driver (nothing would run it
+     * while this sleeps).
      */
     public static boolean awaitConnected(final BoundedPublisher publisher, final long timeoutMs)
     {

@@ -34,6 +34,14 @@ class TransportContextTest
             .hasMessageStartingWith("logship.transport.publication.retry.limit=-1 is invalid");
         assertThatThrownBy(() -> new TransportContext().nodeId(-1).aeronDirectoryName(null).conclude())
             .hasMessageStartingWith("logship.transport.aeron.dir=null is invalid");
+        assertThatThrownBy(() -> new TransportContext().nodeId(1).threadingMode(io.aeron.driver.ThreadingMode.INVOKER)
+            .conclude())
+            .hasMessageStartingWith("logship.transport.threading.mode=INVOKER is invalid")
+            .hasMessageContaining("needs an owner whose duty thread runs the driver");
+        assertThatThrownBy(() -> new TransportContext().nodeId(1).threadingMode(io.aeron.driver.ThreadingMode.INVOKER)
+            .invokedByOwner(true).embeddedDriver(false).conclude())
+            .hasMessageStartingWith("logship.transport.threading.mode=INVOKER is invalid")
+            .hasMessageContaining("needs an embedded driver");
         assertThatThrownBy(() -> IdleStrategyKind.parse("logship.transport.idle.strategy", "spinny"))
             .hasMessageContaining("spinny is not an idle strategy");
     }

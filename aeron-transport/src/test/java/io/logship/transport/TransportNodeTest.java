@@ -204,6 +204,49 @@ class TransportNodeTest
         assertThat(new File(aeronDir)).isDirectory();
     }
 
+    @Test
+    void shouldCarryMessagesWithAnInvokedDriverRunOnlyByTheCallersThread()
+    {
+        // INVOKER: no driver or client conductor thread exists, so set-up and delivery happen only because this
+        // thread invokes them, as a node's duty thread does with logship.node.threading=shared.
+        try (TransportNode invoked = TransportNode.launch(TransportTestSupport.context(errors)
+            .threadingMode(io.aeron.driver.ThreadingMode.INVOKER).invokedByOwner(true)))
+        {
+            assertThat(invoked.isInvoked()).isTrue();
+            assertThat(invoked.mediaDriver().sharedAgentInvoker()).isNotNull();
+            final TransportContext ctx = invoked.context();
+            final MessageAdapter adapter = invoked.addAdapter(TransportStream.REPLICATION, "replication", recorder());
+            final long registrationId = invoked.asyncAddPublisher(
+                TransportChannels.udpPublication(ctx, ctx.endpointHost(), ctx.endpointPort()),
+                TransportStream.REPLICATION.streamId());
+            final BoundedPublisher[] publisher = new BoundedPublisher[1];
+            assertThat(TransportTestSupport.pollUntil(() ->
+            {
+                invoked.invoke();
+                if (null == publisher[0])
+                {
+                    publisher[0] = invoked.addedPublisher(registrationId, "leader");
+                }
+            }, () -> null != publisher[0] && publisher[0].isConnected())).isTrue();
+
+            assertThat(publisher[0].offer(heartbeat())).isEqualTo(PublishResult.SENT);
+            assertThat(TransportTestSupport.pollUntil(() ->
+            {
+                invoked.invoke();
+                adapter.poll(10);
+            }, () -> received.size() == 1)).isTrue();
+            assertThat(received).containsExactly((int)HeartbeatDecoder.TEMPLATE_ID);
+        }
+        assertThat(errors).isEmpty();
+    }
+
+    @Test
+    void shouldDoNoInvokerWorkWhenTheDriverHasItsOwnThreads()
+    {
+        assertThat(node.isInvoked()).isFalse();
+        assertThat(node.invoke()).isZero();
+    }
+
     private static void offer(final Publication publication, final org.agrona.DirectBuffer buffer, final int offset, final int length)
     {
         long result;

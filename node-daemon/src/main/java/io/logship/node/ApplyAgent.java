@@ -5,6 +5,7 @@ import io.logship.kv.KeyValueStore;
 import io.logship.kv.SnapshotInfo;
 import io.logship.format.BatchDescriptor;
 import io.logship.log.SegmentedLog;
+import io.logship.node.pipeline.Wakeup;
 import io.logship.node.status.ApplyLag;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
@@ -25,6 +26,11 @@ import static java.lang.System.Logger.Level.WARNING;
  * delete what the snapshot covers. Installs snapshots a follower received (the store belongs to this
  * thread). Reads of the store happen on other threads (MapDB is thread-safe); they wait on
  * {@link KeyValueStore#appliedOffset()}.
+ *
+ * <p>Idles in a parking strategy (1 ms by default) and is woken by {@link #wake()} when the conductor sees the
+ * commit offset or the durable end move, or hands it an install or a rewind; it wakes the conductor in turn when
+ * the store moved (reads that wait for the store, installs and rewinds are the conductor's to answer), so
+ * neither hand-off waits out the other thread's park.
  */
 public final class ApplyAgent implements Agent
 {
@@ -52,6 +58,8 @@ public final class ApplyAgent implements Agent
     private final UnsafeBuffer batches = new UnsafeBuffer(readBuffer);
     private final ApplyLag applyLag = new ApplyLag();
     private final ManyToOneConcurrentArrayQueue<InstallCommand> installs = new ManyToOneConcurrentArrayQueue<>(4);
+    private final Wakeup wakeup = new Wakeup();
+    private final Wakeup conductorWakeup;
 
     private long recordsSinceSnapshot;
     /** Offset the newest valid snapshot covers: retention may delete log below it. -1 until first looked up. */
@@ -64,8 +72,9 @@ public final class ApplyAgent implements Agent
     private volatile SnapshotInfo requestedSnapshot;
 
     ApplyAgent(final SegmentedLog log, final KeyValueStore store, final LongSupplier commitOffset,
-        final long snapshotIntervalRecords, final System.Logger logger)
+        final long snapshotIntervalRecords, final System.Logger logger, final Wakeup conductorWakeup)
     {
+        this.conductorWakeup = conductorWakeup;
         this.log = log;
         this.store = store;
         this.commitOffset = commitOffset;
@@ -77,6 +86,18 @@ public final class ApplyAgent implements Agent
     public ApplyLag applyLag()
     {
         return applyLag;
+    }
+
+    @Override
+    public void onStart()
+    {
+        wakeup.bind(Thread.currentThread());
+    }
+
+    /** There is new work: the apply target moved, or a command was queued. Any thread; cheap when awake. */
+    public void wake()
+    {
+        wakeup.wake();
     }
 
     @Override
@@ -113,6 +134,10 @@ public final class ApplyAgent implements Agent
             work += applyFrom(applied, target);
         }
         applyLag.onApplied(store.appliedOffset(), System.nanoTime());
+        if (work > 0)
+        {
+            conductorWakeup.wake(); // the applied offset moved, or an install or rewind is done
+        }
         if (recordsSinceSnapshot >= snapshotIntervalRecords || snapshotRequested)
         {
             final boolean requested = snapshotRequested;
@@ -263,7 +288,9 @@ public final class ApplyAgent implements Agent
     public boolean requestRewind(final long cutOffset)
     {
         rewoundTo = -1;
-        return installs.offer(new InstallCommand(null, cutOffset));
+        final boolean queued = installs.offer(new InstallCommand(null, cutOffset));
+        wake();
+        return queued;
     }
 
     public long rewoundTo()
@@ -275,7 +302,9 @@ public final class ApplyAgent implements Agent
     public boolean requestInstall(final Path file, final long offset)
     {
         installedOffset = -1;
-        return installs.offer(new InstallCommand(file, offset));
+        final boolean queued = installs.offer(new InstallCommand(file, offset));
+        wake();
+        return queued;
     }
 
     public long installedOffset()

@@ -16,6 +16,7 @@ import io.logship.node.election.ElectionState;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.JournalWaitStrategy;
 import io.logship.node.pipeline.LogFlusher;
+import io.logship.node.pipeline.Wakeup;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.MetricsEndpoint;
 import io.logship.node.status.NodeCounters;
@@ -117,8 +118,11 @@ public final class Node implements AutoCloseable
         final LogFlusher flusher = new LogFlusher(log, config.logConfig().fsyncPolicy(),
             config.logConfig().epochClockMs(), config.nodeId(), logger);
         partition.flusher(flusher);
+        // The journal and the apply thread wake the conductor when they hand it results, rather than leave them to its
+        // back-off.
+        final Wakeup conductorWakeup = new Wakeup();
         final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
-            config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request);
+            config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request, conductorWakeup::wake);
         journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
             .build(ring, ring.newBarrier(), journalHandler);
         journal.setExceptionHandler(new FencingExceptionHandler());
@@ -126,9 +130,9 @@ public final class Node implements AutoCloseable
         ring.addGatingSequences(poller.getSequence());
 
         final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
-            logger);
+            logger, conductorWakeup);
         agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
-            transport, ring, poller, applier);
+            transport, ring, poller, applier, conductorWakeup);
 
         journalThread = new Thread(journal, "journal-" + config.nodeId());
         journalThread.setDaemon(true);

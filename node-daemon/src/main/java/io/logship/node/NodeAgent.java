@@ -15,6 +15,7 @@ import io.logship.node.fault.FaultInjector;
 import io.logship.node.ingress.AdminAdapter;
 import io.logship.node.ingress.ClientAdapter;
 import io.logship.node.ingress.ClientSessions;
+import io.logship.node.pipeline.Wakeup;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.read.LogReadBuffer;
 import io.logship.node.status.DutyCycleTimer;
@@ -51,6 +52,12 @@ import static java.lang.System.Logger.Level.WARNING;
  * host several logs. See {@link ReplicatedLog} for the vocabulary (offset = record number, position =
  * byte position).
  *
+ * <p>With {@code logship.node.threading=shared} this thread also runs the embedded media driver and the Aeron
+ * client conductor ({@link TransportNode#invoke()}) at the end of every duty cycle: what the cycle offered is
+ * sent at once, and what arrives is polled by the next cycle, which runs without idling since receiving counts
+ * as work. The journal and the flusher wake this thread when they hand it results; in turn it wakes the apply
+ * thread when the apply target moves.
+ *
  * <p>Not thread-safe: everything here runs on the conductor thread except the volatile getters.
  */
 final class NodeAgent implements Agent
@@ -71,6 +78,10 @@ final class NodeAgent implements Agent
     private final DutyCycleTimer dutyCycle;
     private final AsyncPersistence persistence;
     private final PeerPublishers peers;
+    private final TransportNode transport;
+    private final ApplyAgent applier;
+    private final Wakeup wakeup;
+    private long applyTargetSignalled = -1;
 
     private final MessageAdapter clientAdapter;
     private final MessageAdapter adminAdapter;
@@ -87,9 +98,12 @@ final class NodeAgent implements Agent
 
     NodeAgent(final NodeConfig config, final ReplicatedLog partition, final NodeStateFile nodeStateFile,
         final TransportNode transport, final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller,
-        final ApplyAgent applier)
+        final ApplyAgent applier, final Wakeup wakeup)
     {
         this.partition = partition;
+        this.transport = transport;
+        this.applier = applier;
+        this.wakeup = wakeup;
         this.clock = partition.clock();
         this.logger = partition.logger();
         this.nodeId = partition.nodeId();
@@ -124,6 +138,7 @@ final class NodeAgent implements Agent
     @Override
     public void onStart()
     {
+        wakeup.bind(Thread.currentThread());
         persistence.start();
         replica.onStart(clock.nanoTime());
     }
@@ -233,7 +248,21 @@ final class NodeAgent implements Agent
         {
             joined = true;
         }
+        wakeApplierWhenTargetMoves();
+        work += transport.invoke();
+        dutyCycle.endStep("media driver");
         return work;
+    }
+
+    /** The apply thread's target (see {@link ApplyAgent#doWork()}) moved: wake it rather than let it park on. */
+    private void wakeApplierWhenTargetMoves()
+    {
+        final long target = Math.min(partition.commitOffset(), partition.log().durableEndOffset());
+        if (target != applyTargetSignalled)
+        {
+            applyTargetSignalled = target;
+            applier.wake();
+        }
     }
 
     /** The node's metric collectors (read on the metrics HTTP thread: single fields only). */

@@ -67,6 +67,13 @@ public final class NodeConfig
     public static final int SNAPSHOT_RETAIN_DEFAULT = 2;
     public static final String IDLE_STRATEGY_PROP = "logship.node.idle.strategy";
     public static final String IDLE_STRATEGY_DEFAULT = "backoff";
+    /**
+     * {@code shared}: the embedded media driver and the Aeron client conductor run on the node's conductor thread
+     * (Aeron's INVOKER mode), for hosts with few cores; {@code dedicated}: they have threads of their own
+     * (docs/DESIGN.md#node-threads says when to pick which).
+     */
+    public static final String THREADING_PROP = "logship.node.threading";
+    public static final String THREADING_DEFAULT = "dedicated";
     public static final String FAILOVER_PROP = "logship.cluster.failover";
     public static final String FAILOVER_DEFAULT = "auto";
     public static final String PRIORITIES_PROP = "logship.cluster.priorities";
@@ -114,6 +121,7 @@ public final class NodeConfig
     private final long snapshotIntervalRecords;
     private final int snapshotRetain;
     private final IdleStrategyKind idleStrategy;
+    private final boolean sharedThreading;
     private final int metricsPort;
     private final Path faultsFile;
     private final String logFormat;
@@ -213,6 +221,7 @@ public final class NodeConfig
         snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
         idleStrategy = IdleStrategyKind.valueOf(reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
             "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_'));
+        sharedThreading = "shared".equals(reader.oneOf(THREADING_PROP, THREADING_DEFAULT, "shared", "dedicated"));
         metricsPort = reader.intValue(METRICS_PORT_PROP, Integer.toString(METRICS_PORT_DEFAULT), 0, 65535);
         electionConfig = electionConfig(reader);
         final String faults = reader.string(FAULTS_FILE_PROP, null);
@@ -248,6 +257,32 @@ public final class NodeConfig
             throw new LogshipException(file + ": " + ex.getMessage(), LogshipException.Category.ERROR, ex);
         }
 
+        final boolean embeddedDriver = Boolean.parseBoolean(reader.oneOf(TransportConfiguration.EMBEDDED_DRIVER_PROP,
+            "true", "true", "false"));
+        final String driverThreading = reader.string(TransportConfiguration.THREADING_MODE_PROP, null);
+        final ThreadingMode threadingMode;
+        if (sharedThreading)
+        {
+            // The conductor runs the driver itself: a driver threading mode or an external driver would contradict it.
+            if (null != driverThreading)
+            {
+                throw reader.bad(THREADING_PROP, "shared", "dedicated when " + TransportConfiguration.THREADING_MODE_PROP +
+                    " is set (shared runs the media driver on the node's conductor thread: remove " +
+                    TransportConfiguration.THREADING_MODE_PROP + ")");
+            }
+            if (!embeddedDriver)
+            {
+                throw reader.bad(THREADING_PROP, "shared", "dedicated with " + TransportConfiguration.EMBEDDED_DRIVER_PROP +
+                    "=false (shared runs an embedded media driver on the node's conductor thread)");
+            }
+            threadingMode = ThreadingMode.INVOKER;
+        }
+        else
+        {
+            threadingMode = ThreadingMode.valueOf(reader.oneOf(TransportConfiguration.THREADING_MODE_PROP, "SHARED",
+                "SHARED", "SHARED_NETWORK", "DEDICATED"));
+        }
+
         final Member self = members.get(nodeId);
         transportContext = new TransportContext()
             .nodeId(nodeId)
@@ -256,10 +291,9 @@ public final class NodeConfig
             .clusterSecretFile(secretFile)
             .aeronDirectoryName(reader.string(TransportConfiguration.AERON_DIR_PROP,
                 TransportConfiguration.defaultAeronDirectoryName(nodeId + "-" + members.get(nodeId).port())))
-            .embeddedDriver(Boolean.parseBoolean(reader.oneOf(TransportConfiguration.EMBEDDED_DRIVER_PROP, "true",
-                "true", "false")))
-            .threadingMode(ThreadingMode.valueOf(reader.oneOf(TransportConfiguration.THREADING_MODE_PROP, "SHARED",
-                "SHARED", "SHARED_NETWORK", "DEDICATED")))
+            .embeddedDriver(embeddedDriver)
+            .threadingMode(threadingMode)
+            .invokedByOwner(sharedThreading) // NodeAgent calls TransportNode.invoke() every duty cycle
             .idleStrategy(IdleStrategyKind.valueOf(reader.oneOf(TransportConfiguration.IDLE_STRATEGY_PROP, "backoff",
                 "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_')))
             .termLength(reader.intValue(TransportConfiguration.TERM_LENGTH_PROP,
@@ -488,6 +522,15 @@ public final class NodeConfig
     public IdleStrategyKind idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /**
+     * {@code logship.node.threading=shared}: the conductor thread also runs the media driver and the Aeron client
+     * conductor (the transport's threading mode is then INVOKER).
+     */
+    public boolean sharedThreading()
+    {
+        return sharedThreading;
     }
 
     public int metricsPort()

@@ -1,10 +1,13 @@
 package io.logship.node;
 
 import io.logship.LogshipException;
+import io.logship.transport.IdleStrategyKind;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * What one {@link Node} is started with (Aeron's Context pattern): the configuration read from the properties
@@ -62,8 +65,9 @@ public final class NodeContext
 
     /**
      * Checks the context and fills in the defaults: the system nano clock, the conductor idle strategy named by
-     * {@code logship.node.idle.strategy}, 1 ms sleeps for the apply thread (it is throughput work, and on 2
-     * cores its spinning would steal from the conductor), the logger {@code io.logship.node.<id>}. Once only.
+     * {@code logship.node.idle.strategy} ({@code backoff}: a {@link ConductorIdleStrategy}), 1 ms parks for the apply thread (it is throughput work, and on 2
+     * cores its spinning would steal from the conductor; a park, not {@code Thread.sleep}, so the conductor's
+     * {@link ApplyAgent#wake()} cuts it short), the logger {@code io.logship.node.<id>}. Once only.
      */
     public NodeContext conclude()
     {
@@ -79,11 +83,12 @@ public final class NodeContext
         }
         if (null == conductorIdleStrategy)
         {
-            conductorIdleStrategy = config.idleStrategy().newInstance();
+            conductorIdleStrategy = config.idleStrategy() == IdleStrategyKind.BACKOFF ?
+                new ConductorIdleStrategy(SystemNanoClock.INSTANCE) : config.idleStrategy().newInstance();
         }
         if (null == applyIdleStrategy)
         {
-            applyIdleStrategy = new SleepingMillisIdleStrategy(1);
+            applyIdleStrategy = new SleepingIdleStrategy(TimeUnit.MILLISECONDS.toNanos(1));
         }
         if (null == logger)
         {

@@ -97,7 +97,8 @@ public final class NodeDaemon
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier(() -> signalled.set(true)))
         {
             final String running = "node " + config.nodeId() + " running on " + config.self() +
-                " (data " + config.dataDirectory() + ")";
+                " (data " + config.dataDirectory() + ", " + NodeConfig.THREADING_PROP + "=" +
+                (config.sharedThreading() ? "shared" : "dedicated") + ")";
             logger.info("logshipd: {}", running);
             // Node.start returns once the log is recovered and the transport and duty threads run.
             final SystemdNotifier notifier = SystemdNotifier.fromEnvironment();

@@ -1,5 +1,6 @@
 package io.logship.node;
 
+import io.aeron.driver.ThreadingMode;
 import io.logship.LogshipException;
 import io.logship.log.FsyncPolicy;
 import org.junit.jupiter.api.Test;
@@ -86,6 +87,44 @@ class NodeConfigTest
             .hasMessageContaining("logship.cluster.priorities=7:1 is invalid");
         assertThatThrownBy(() -> NodeConfig.load(write("logship.cluster.failover=sometimes\n")))
             .hasMessageContaining("logship.cluster.failover=sometimes is invalid: expected one of auto, manual");
+    }
+
+    @Test
+    void shouldRunTheMediaDriverOnItsOwnThreadsUnlessThreadingIsShared() throws IOException
+    {
+        final NodeConfig defaults = NodeConfig.load(write(""));
+        assertThat(defaults.sharedThreading()).isFalse();
+        assertThat(defaults.transportContext().threadingMode()).isEqualTo(ThreadingMode.SHARED);
+
+        final NodeConfig dedicated = NodeConfig.load(write("logship.node.threading=dedicated\n" +
+            "logship.transport.threading.mode=DEDICATED\n"));
+        assertThat(dedicated.sharedThreading()).isFalse();
+        assertThat(dedicated.transportContext().threadingMode()).isEqualTo(ThreadingMode.DEDICATED);
+
+        final NodeConfig shared = NodeConfig.load(write("logship.node.threading=Shared\n"));
+        assertThat(shared.sharedThreading()).isTrue();
+        assertThat(shared.transportContext().threadingMode()).isEqualTo(ThreadingMode.INVOKER);
+        assertThat(shared.transportContext().embeddedDriver()).isTrue();
+        assertThat(shared.transportContext().invokedByOwner()).isTrue();
+    }
+
+    @Test
+    void shouldNameTheThreadingKeyWhenItsValueIsBadOrContradicted() throws IOException
+    {
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.threading=pooled\n")))
+            .isInstanceOf(LogshipException.class)
+            .hasMessageContaining("logship.node.threading=pooled is invalid: expected one of shared, dedicated");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.threading=shared\n" +
+            "logship.transport.threading.mode=SHARED\n")))
+            .hasMessageContaining("logship.node.threading=shared is invalid: expected dedicated when " +
+                "logship.transport.threading.mode is set");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.threading=shared\n" +
+            "logship.transport.embedded.driver=false\n")))
+            .hasMessageContaining("logship.node.threading=shared is invalid: expected dedicated with " +
+                "logship.transport.embedded.driver=false");
+        // The driver's own key still refuses INVOKER: only logship.node.threading=shared sets it up whole.
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.transport.threading.mode=INVOKER\n")))
+            .hasMessageContaining("logship.transport.threading.mode=INVOKER is invalid");
     }
 
     @Test

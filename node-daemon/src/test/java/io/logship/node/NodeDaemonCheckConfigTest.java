@@ -102,6 +102,19 @@ class NodeDaemonCheckConfigTest
     }
 
     @Test
+    void shouldExit2NamingTheThreadingKeyForABadValue() throws Exception
+    {
+        final Path config = writeConfig(secret("rw-------"), dir.resolve("data"));
+        Files.writeString(config, NodeConfig.THREADING_PROP + "=few\n", StandardOpenOption.APPEND);
+
+        final Run run = logshipd("--check-config", "--config", config.toString());
+
+        assertThat(run.exitCode).isEqualTo(2);
+        assertThat(run.err.strip().lines()).hasSize(1);
+        assertThat(run.err).contains("logship.node.threading=few is invalid: expected one of shared, dedicated");
+    }
+
+    @Test
     void shouldPrintTheVersion() throws Exception
     {
         final Run run = logshipd("--version");

@@ -10,6 +10,7 @@ import io.logship.node.follower.FollowerState;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.JournalWaitStrategy;
 import io.logship.node.pipeline.LogFlusher;
+import io.logship.node.pipeline.Wakeup;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.NodeCounters;
 import io.logship.transport.TransportNode;
@@ -86,10 +87,12 @@ public final class InProcessPair implements AutoCloseable
             };
             final EventPoller<WriteEvent> resultPoller = ring.newPoller(journalPoller.getSequence());
             ring.addGatingSequences(resultPoller.getSequence());
+            // One thread runs both nodes here, so no hand-off needs a wake-up: the Wakeup stays unbound (a no-op).
+            final Wakeup unbound = new Wakeup();
             final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset,
-                config.snapshotIntervalRecords(), logger);
+                config.snapshotIntervalRecords(), logger, unbound);
             agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
-                transport, ring, resultPoller, applier);
+                transport, ring, resultPoller, applier, unbound);
             agent.onStart();
         }
 

@@ -1,6 +1,7 @@
 package io.logship.node.pipeline;
 
 import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.Sequence;
 import io.logship.LogshipException;
 import io.logship.format.BatchBuilder;
 import io.logship.format.BatchDescriptor;
@@ -27,6 +28,10 @@ import java.util.function.LongSupplier;
  * forces when the ring has been idle for an interval ({@link #onTimeout}): the tail is on disk at most about
  * two intervals after it was appended, whether or not more writes come.
  *
+ * <p>At the end of each Disruptor batch it publishes its sequence itself and then calls {@code resultsReady}
+ * (the node wakes its conductor there): the conductor's poller only sees slots up to that sequence, so a wake-up
+ * before it would find nothing and park again, and the results would wait out the conductor's back-off.
+ *
  * <p>Runs on the Disruptor's consumer thread; the only thread that appends to the leader's log.
  */
 public final class JournalHandler implements EventHandler<WriteEvent>
@@ -37,6 +42,8 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     private final System.Logger logger;
     private final LongSupplier epochClockMs;
     private final Runnable appended;
+    private final Runnable resultsReady;
+    private Sequence sequenceCallback;
     private final WriteEvent[] inBatch;
     private int inBatchCount;
     private int batchEpoch;
@@ -56,7 +63,19 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         final int maxEventsPerBatch, final System.Logger logger, final LongSupplier epochClockMs,
         final Runnable appended)
     {
+        this(log, batchMaxBytes, epochSupplier, maxEventsPerBatch, logger, epochClockMs, appended, () -> { });
+    }
+
+    /**
+     * @param resultsReady called on this thread once a Disruptor batch's results are visible to the ring's
+     *                     poller, and after a timed fsync: the node's conductor {@link Wakeup#wake()}.
+     */
+    public JournalHandler(final SegmentedLog log, final int batchMaxBytes, final IntSupplier epochSupplier,
+        final int maxEventsPerBatch, final System.Logger logger, final LongSupplier epochClockMs,
+        final Runnable appended, final Runnable resultsReady)
+    {
         this.appended = appended;
+        this.resultsReady = resultsReady;
         this.epochClockMs = epochClockMs;
         this.log = log;
         this.builder = new BatchBuilder(batchMaxBytes);
@@ -113,15 +132,30 @@ public final class JournalHandler implements EventHandler<WriteEvent>
                 appendPending();
             }
         }
+        if (event.payload.capacity() > WriteEvent.PAYLOAD_RETAIN_BYTES)
+        {
+            // The builder has copied the bytes; don't let one huge value pin memory in this slot forever. Done
+            // before the sequence is published below: from then on the conductor may reuse the slot.
+            event.payload = new ExpandableArrayBuffer(256);
+        }
         if (endOfBatch)
         {
             appendPending();
+            // Every event up to this one has its result: publish now (the processor would only after this
+            // returns) so the conductor woken next finds them.
+            if (null != sequenceCallback)
+            {
+                sequenceCallback.set(sequence);
+            }
+            resultsReady.run();
         }
-        if (event.payload.capacity() > WriteEvent.PAYLOAD_RETAIN_BYTES)
-        {
-            // The builder has copied the bytes; don't let one huge value pin memory in this slot forever.
-            event.payload = new ExpandableArrayBuffer(256);
-        }
+    }
+
+    /** The processor's own sequence, which the conductor's poller is gated on; set by the Disruptor at build. */
+    @Override
+    public void setSequenceCallback(final Sequence sequenceCallback)
+    {
+        this.sequenceCallback = sequenceCallback;
     }
 
     /**
@@ -142,7 +176,10 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         }
         try
         {
-            log.flushIfDue(epochClockMs.getAsLong());
+            if (log.flushIfDue(epochClockMs.getAsLong()))
+            {
+                resultsReady.run(); // the durable end moved: acks and commits may advance
+            }
         }
         catch (final LogshipException ex)
         {

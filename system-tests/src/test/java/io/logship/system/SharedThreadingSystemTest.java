@@ -1,0 +1,87 @@
+package io.logship.system;
+
+import io.logship.client.LogshipClient;
+import io.logship.client.WriteResult;
+import io.logship.system.harness.AckedWrites;
+import io.logship.system.harness.NodeProcess;
+import io.logship.system.harness.SystemTestWatcher;
+import io.logship.system.harness.TestCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code logship.node.threading=shared} with real processes: each node runs its media driver and its Aeron client
+ * conductor on its conductor thread (Aeron's INVOKER mode), so the network, the election and the write path share one
+ * duty thread. Quorum writes are acknowledged, a SIGKILL of the leader elects another and writes go on, and every
+ * acknowledged write is on every node exactly once at its acknowledged offset (docs/DESIGN.md#node-threads).
+ */
+class SharedThreadingSystemTest
+{
+    private static final int WRITES = 1_500;
+
+    @RegisterExtension
+    final SystemTestWatcher watcher = new SystemTestWatcher();
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldCommitFailOverAndLoseNoAcknowledgedWriteWithTheDriverOnTheConductorThread() throws Exception
+    {
+        final TestCluster cluster = watcher.cluster(3).with("logship.node.threading", "shared").start();
+        for (final int nodeId : cluster.nodeIds())
+        {
+            final NodeProcess node = cluster.node(nodeId);
+            assertThat(node.logContains("logship.node.threading=shared")).as("node %s's start line", nodeId).isTrue();
+            final String threads = threadDump(node);
+            assertThat(threads).as("node %s's threads", nodeId).contains("\"conductor-" + nodeId + "\"")
+                .doesNotContain("driver-conductor").doesNotContain("aeron-client-conductor");
+        }
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
+        final AckedWrites writes = new AckedWrites("shared", WRITES);
+
+        AckedWrites.awaitAll(writes.write(client, 0, 500), 60);
+        assertThat(writes.ackedCount()).as("quorum writes before the kill, first failure: %s", writes.firstFailure())
+            .isEqualTo(500);
+
+        final NodeProcess old = cluster.leader();
+        final int oldEpoch = cluster.status(old.nodeId()).epoch();
+        final List<CompletableFuture<WriteResult>> before = writes.write(client, 500, 1_000);
+        old.kill9();
+        final List<CompletableFuture<WriteResult>> after = writes.write(client, 1_000, WRITES);
+        final int newLeader = cluster.leaderId();
+        assertThat(newLeader).as("a node other than the killed one leads").isNotEqualTo(old.nodeId());
+        assertThat(cluster.status(newLeader).epoch()).isGreaterThan(oldEpoch);
+        AckedWrites.awaitAll(before, 60);
+        AckedWrites.awaitAll(after, 60);
+
+        old.start();
+        assertThat(writes.failedCount()).as("writes the client gave up on, first: %s", writes.firstFailure()).isZero();
+        assertThat(writes.ackedCount()).isEqualTo(WRITES);
+        writes.assertExactlyOnceOnEveryNode(cluster, WRITES);
+        cluster.assertCommittedChecksumsMatch();
+    }
+
+    /** The node JVM's threads by name, from {@code jcmd <pid> Thread.print}. */
+    private static String threadDump(final NodeProcess node) throws IOException, InterruptedException
+    {
+        final Process jcmd = new ProcessBuilder("jcmd", Long.toString(node.pid()), "Thread.print")
+            .redirectErrorStream(true).start();
+        final String out;
+        try (InputStream in = jcmd.getInputStream())
+        {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(jcmd.waitFor(30, TimeUnit.SECONDS)).as("jcmd finished").isTrue();
+        assertThat(jcmd.exitValue()).as("jcmd Thread.print on node %s: %s", node.nodeId(), out).isZero();
+        return out;
+    }
+}
