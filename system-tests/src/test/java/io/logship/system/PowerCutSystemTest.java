@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,7 +53,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PowerCutSystemTest
 {
-    private static final int CAPACITY = 200_000;
+    /**
+     * Keys the load can write. After the cut the load is paced ({@link Load#pace}) so it outlasts the rest of a test
+     * on a fast or a slow machine: unpaced, a cluster that got faster wrote all 200,000 keys of the old capacity
+     * before the old leader had restarted, and the test then waited for writes that could never come.
+     */
+    private static final int CAPACITY = 1_000_000;
     /**
      * The follower's slower disk (fsync +50 ms; this machine's follower fsyncs take 100-200 ms at times): the window
      * in which it has written but not forced what the leader has forced, wide enough that a power cut under load lands
@@ -121,6 +127,7 @@ class PowerCutSystemTest
             final int ackedAtCut = writes.ackedCount();
             System.out.println("fsync interval: power-cut leader " + leader + " with " + ackedAtCut +
                 " writes acknowledged; the cut: " + summary(cuts));
+            load.pace(10_000);
             final int newLeader = cluster.leaderId();
             assertThat(newLeader).isNotEqualTo(leader);
             load.awaitAcked(ackedAtCut + 3_000);
@@ -218,13 +225,16 @@ class PowerCutSystemTest
         return out.toString();
     }
 
-    /** One thread issuing pipelined quorum writes, 1,000 at a time, until told to stop. */
+    /** One thread issuing pipelined quorum writes, 100 at a time, until told to stop; paced once told to. */
     private static final class Load implements AutoCloseable
     {
-        private static final int CHUNK = 1_000;
+        /** Small chunks, so a paced load flows evenly instead of in bursts the leader can force between. */
+        private static final int CHUNK = 100;
 
         private final AckedWrites writes;
         private final AtomicBoolean issuing = new AtomicBoolean(true);
+        /** 0: as fast as the client takes them (so the cut lands in a full pipeline); else the pace. */
+        private volatile long nsPerWrite;
         private final ExecutorService executor = Executors.newSingleThreadExecutor();
         private final Future<List<CompletableFuture<WriteResult>>> issued;
 
@@ -234,9 +244,20 @@ class PowerCutSystemTest
             this.issued = executor.submit(() ->
             {
                 final List<CompletableFuture<WriteResult>> futures = new ArrayList<>();
+                long dueNs = 0;
                 for (int from = 0; issuing.get() && from + CHUNK <= CAPACITY; from += CHUNK)
                 {
                     futures.addAll(writes.write(client, from, from + CHUNK));
+                    final long pacedNs = nsPerWrite;
+                    if (pacedNs > 0)
+                    {
+                        // Pacing, not waiting for a condition: the next chunk is due at its place in the schedule.
+                        dueNs = Math.max(dueNs, System.nanoTime()) + CHUNK * pacedNs;
+                        while (issuing.get() && System.nanoTime() < dueNs)
+                        {
+                            LockSupport.parkNanos(Math.min(dueNs - System.nanoTime(), 10_000_000L));
+                        }
+                    }
                 }
                 return futures;
             });
@@ -247,6 +268,12 @@ class PowerCutSystemTest
             Poll.until(count + " acknowledged writes", Duration.ofSeconds(60), () -> writes.ackedCount() >= count,
                 () -> writes.ackedCount() + " acknowledged, " + writes.failedCount() + " failed, first: " +
                     writes.firstFailure());
+        }
+
+        /** From now on at most {@code perSecond} writes a second. */
+        void pace(final int perSecond)
+        {
+            nsPerWrite = 1_000_000_000L / perSecond;
         }
 
         void stopIssuing()
