@@ -21,6 +21,8 @@
 #   KAFKA_PEER [../shared/peers/kafka from the repository]  the peer, copied to a temp dir and run there
 #   KAFKA_NUM_RECORDS_1K [200000]  its 1 KiB run (not a figure here; shortened to save time)
 #   OUT [mktemp -d /tmp/logship-sitting.XXXXXX]  kept: table.md, commands.txt, machine.txt, every run's output
+#   NODE_CONF [none]           extra node settings for every logship run (perf/bench-cluster.sh), e.g.
+#                              NODE_CONF=logship.node.threading=shared; the failover rounds do not take them
 #   BUILD [1]                  0 = do not run `mvn -B -q -DskipTests -pl admin-cli,node-daemon -am package` first
 #
 # Matching durability (docs/DESIGN.md#fsync-policy): logship `interval` (fsync off the acknowledgement path)
@@ -137,7 +139,7 @@ if [[ "$KAFKA" == 1 ]]; then
 fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 
-python3 "$root/perf/sitting_table.py" "$OUT" "R=$R RECORDS=$RECORDS IN_FLIGHT=$IN_FLIGHT WARMUP=$WARMUP LAT_RATE=$LAT_RATE LAT_SECONDS=$LAT_SECONDS RT_RECORDS=$RT_RECORDS RT_WARMUP=$RT_WARMUP FAILOVER_ROUNDS=$FAILOVER_ROUNDS KAFKA_LAT_SECONDS=${kafka_lat_seconds:-none}" \
+python3 "$root/perf/sitting_table.py" "$OUT" "R=$R RECORDS=$RECORDS IN_FLIGHT=$IN_FLIGHT WARMUP=$WARMUP LAT_RATE=$LAT_RATE LAT_SECONDS=$LAT_SECONDS RT_RECORDS=$RT_RECORDS RT_WARMUP=$RT_WARMUP FAILOVER_ROUNDS=$FAILOVER_ROUNDS KAFKA_LAT_SECONDS=${kafka_lat_seconds:-none} NODE_CONF=${NODE_CONF:-none}" \
     > "$OUT/table.md"
 cat "$OUT/table.md"
 log "sitting written to $OUT (table.md, machine.txt, commands.txt, every run's output)"
