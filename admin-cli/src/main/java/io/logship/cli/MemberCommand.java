@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
  * Networked, like {@code status}: takes {@code --config} or {@code --cluster} and the cluster secret.
  */
 @Command(name = "member", mixinStandardHelpOptions = true,
-    description = "The cluster's members (voters and learners) as the replicated log says them.",
+    description = "The cluster's members (voters and learners) in effect on the nodes: today the seed list " +
+        "logship.cluster.nodes; changing members at run time is not built yet (README, Status).",
     subcommands = MemberCommand.ListCommand.class)
 public final class MemberCommand extends CliCommand implements Runnable
 {
