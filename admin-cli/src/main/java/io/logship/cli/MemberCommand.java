@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code logship member ...}: the cluster's member set as the log says it (docs/DESIGN.md#membership).
+ * {@code logship member ...}: the member set each node has in effect (docs/DESIGN.md#membership; today the seed list).
  * Networked, like {@code status}: takes {@code --config} or {@code --cluster} and the cluster secret.
  */
 @Command(name = "member", mixinStandardHelpOptions = true,
