@@ -365,4 +365,14 @@ public final class Decoders
     {
         return decode(MemberListResponseDecoder.TEMPLATE_ID, buffer, offset, length);
     }
+
+    public MemberChangeRequestDecoder memberChangeRequest(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(MemberChangeRequestDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
+    public MemberChangeResponseDecoder memberChangeResponse(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(MemberChangeResponseDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
 }

@@ -42,6 +42,7 @@ public final class MessageTypes
             new DemoteRequestDecoder(), new AdminResponseDecoder(), new ChecksumRequestDecoder(),
             new ChecksumResponseDecoder(), new SnapshotSaveRequestDecoder(), new SnapshotSaveResponseDecoder(),
             new MemberListRequestDecoder(), new MemberListResponseDecoder(),
+            new MemberChangeRequestDecoder(), new MemberChangeResponseDecoder(),
         };
     }
 

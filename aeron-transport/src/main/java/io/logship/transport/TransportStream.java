@@ -42,13 +42,13 @@ public enum TransportStream
         ConnectResponseDecoder.TEMPLATE_ID, WriteResponseDecoder.TEMPLATE_ID, ReadResponseDecoder.TEMPLATE_ID,
         TailResponseDecoder.TEMPLATE_ID, StatusResponseDecoder.TEMPLATE_ID, AdminResponseDecoder.TEMPLATE_ID,
         ChecksumResponseDecoder.TEMPLATE_ID, SnapshotSaveResponseDecoder.TEMPLATE_ID,
-        MemberListResponseDecoder.TEMPLATE_ID),
+        MemberListResponseDecoder.TEMPLATE_ID, MemberChangeResponseDecoder.TEMPLATE_ID),
 
     /** Operator to node: authenticated admin requests. Subscribed by every node. */
     ADMIN(TransportConfiguration.ADMIN_STREAM_ID,
         StatusRequestDecoder.TEMPLATE_ID, PromoteRequestDecoder.TEMPLATE_ID, DemoteRequestDecoder.TEMPLATE_ID,
         ChecksumRequestDecoder.TEMPLATE_ID, SnapshotSaveRequestDecoder.TEMPLATE_ID,
-        MemberListRequestDecoder.TEMPLATE_ID);
+        MemberListRequestDecoder.TEMPLATE_ID, MemberChangeRequestDecoder.TEMPLATE_ID);
 
     private final int streamId;
     private final boolean[] accepted = new boolean[MessageTypes.MAX_TEMPLATE_ID + 1];

@@ -70,6 +70,9 @@ public final class BatchDescriptor
     /** Flag bit: the batch was written by a leader to open its epoch (a NOOP-only batch). */
     public static final short FLAG_EPOCH_START = 1;
 
+    /** Flag bit: the batch holds one {@link RecordType#MEMBERS} record, a cluster configuration change. */
+    public static final short FLAG_MEMBERSHIP = 2;
+
     private BatchDescriptor()
     {
     }

@@ -8,9 +8,14 @@ public enum RecordType
     /** Remove key. */
     DELETE((byte)2),
     /** No change to the store; opens every leader epoch so that committing it commits the prefix. */
-    NOOP((byte)3);
+    NOOP((byte)3),
+    /**
+     * No change to the store; its value is the whole new cluster configuration ({@code io.logship.cluster.MembershipCodec}),
+     * alone in a batch flagged {@link BatchDescriptor#FLAG_MEMBERSHIP} (docs/DESIGN.md#membership).
+     */
+    MEMBERS((byte)4);
 
-    private static final RecordType[] BY_CODE = { null, PUT, DELETE, NOOP };
+    private static final RecordType[] BY_CODE = { null, PUT, DELETE, NOOP, MEMBERS };
 
     private final byte code;
 

@@ -35,6 +35,7 @@ public final class AuthenticationPolicy
             ChecksumResponseDecoder.TEMPLATE_ID, SnapshotSaveRequestDecoder.TEMPLATE_ID,
             SnapshotSaveResponseDecoder.TEMPLATE_ID,
             MemberListRequestDecoder.TEMPLATE_ID, MemberListResponseDecoder.TEMPLATE_ID,
+            MemberChangeRequestDecoder.TEMPLATE_ID, MemberChangeResponseDecoder.TEMPLATE_ID,
         };
         for (final int templateId : alwaysTagged)
         {
