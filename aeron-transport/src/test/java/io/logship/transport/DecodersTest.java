@@ -70,10 +70,10 @@ class DecodersTest
             .hasMessage("wrong block length: expected " + HeartbeatEncoder.BLOCK_LENGTH + ", actual " +
                 (HeartbeatEncoder.BLOCK_LENGTH - 8));
 
-        header.blockLength(HeartbeatEncoder.BLOCK_LENGTH).templateId(63);
+        header.blockLength(HeartbeatEncoder.BLOCK_LENGTH).templateId(59);
         assertThat(decoders.check(buffer, 0, length, Decoders.ANY_TEMPLATE_ID)).isEqualTo(-1);
         assertThat(decoders.rejectReason()).isEqualTo(Decoders.RejectReason.UNKNOWN_TEMPLATE_ID);
-        assertThat(decoders.rejectionMessage()).contains("actual template id 63");
+        assertThat(decoders.rejectionMessage()).contains("actual template id 59");
     }
 
     @Test
