@@ -82,7 +82,7 @@ class SystemdUnitSystemTest
             "EnvironmentFile=-/etc/default/logshipd", "NoNewPrivileges=yes", "ProtectSystem=strict",
             "ProtectHome=yes", "PrivateTmp=yes", "ReadWritePaths=/var/lib/logship",
             "ExecStartPre=/opt/logship/bin/logshipd --check-config --config /etc/logship/node.conf",
-            "ExecStart=/opt/logship/bin/logshipd --config /etc/logship/node.conf", "RestartPreventExitStatus=2");
+            "ExecStart=/opt/logship/bin/logshipd --config /etc/logship/node.conf", "RestartPreventExitStatus=2 4");
     }
 
     @Test
