@@ -27,6 +27,25 @@ final class FollowerLeases
         reset();
     }
 
+    /**
+     * The same leases over the voters of a new configuration: what a voter that stays acked is kept, a new voter
+     * starts with no ack, a removed one is dropped. Rare (a membership change), so it may allocate.
+     */
+    FollowerLeases reconfigured(final Map<Integer, Integer> newPriorities)
+    {
+        final FollowerLeases next = new FollowerLeases(selfId, newPriorities);
+        for (int i = 0; i < next.memberIds.length; i++)
+        {
+            final int old = indexOf(next.memberIds[i]);
+            if (old >= 0)
+            {
+                next.ackSentAtMs[i] = ackSentAtMs[old];
+                next.heldEnd[i] = heldEnd[old];
+            }
+        }
+        return next;
+    }
+
     /** Forgets every ack: a new leadership starts with no lease from anyone. */
     void reset()
     {
