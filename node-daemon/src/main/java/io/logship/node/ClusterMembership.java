@@ -88,7 +88,7 @@ public final class ClusterMembership
     }
 
     /** Set once by the node, before the conductor starts. */
-    void listener(final Listener listener)
+    public void listener(final Listener listener)
     {
         this.listener = listener;
     }

@@ -175,8 +175,11 @@ final class LogReplica
             new LocalLogView(log), new RoleTransitions(sessions), new SplittableRandom(),
             ReplicatedLog.nowMs(partition.clock().nanoTime()));
         partition.election(election);
+        // Rule 5's "voters it hears from": acked within four heartbeats (a live follower acks every one), at most the
+        // lease timeout, so a voter killed just before the request already counts as gone.
         memberChanges = new MemberChanges(partition, sessions, commits, journal, membership, sendBuffer,
-            config.requestTimeoutMs(), config.electionConfig().leaseTimeoutMs());
+            config.requestTimeoutMs(), Math.min(config.electionConfig().leaseTimeoutMs(),
+            4 * config.electionConfig().heartbeatIntervalMs()));
         journal.membersResults(memberChanges);
         follower.membership(membership);
         membership.listener(new ClusterMembership.Listener()

@@ -49,7 +49,7 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
     private final ClusterMembership membership;
     private final SendBuffer sendBuffer;
     private final long requestTimeoutNs;
-    private final long leaseTimeoutNs;
+    private final long reachableWithinNs;
     private final System.Logger logger;
     private final MemberChangeResponseEncoder encoder = new MemberChangeResponseEncoder();
     private final ExpandableArrayBuffer encoded = new ExpandableArrayBuffer(256);
@@ -67,7 +67,7 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
 
     public MemberChanges(final ReplicatedLog partition, final ClientSessions sessions, final CommitTracker commits,
         final JournalResultPoller journal, final ClusterMembership membership, final SendBuffer sendBuffer,
-        final long requestTimeoutMs, final long leaseTimeoutMs)
+        final long requestTimeoutMs, final long reachableWithinMs)
     {
         this.partition = partition;
         this.sessions = sessions;
@@ -76,7 +76,7 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
         this.membership = membership;
         this.sendBuffer = sendBuffer;
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs);
-        this.leaseTimeoutNs = TimeUnit.MILLISECONDS.toNanos(leaseTimeoutMs);
+        this.reachableWithinNs = TimeUnit.MILLISECONDS.toNanos(reachableWithinMs);
         this.logger = partition.logger();
     }
 
@@ -184,7 +184,7 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
         }
     }
 
-    /** Voters this leader heard from within the lease timeout, itself included (rule 5). */
+    /** Voters this leader heard from recently ({@code reachableWithinMs}), itself included (rule 5). */
     private Set<Integer> reachableVoters(final Membership current, final long nowNs)
     {
         final Set<Integer> reachable = new HashSet<>();
@@ -192,7 +192,7 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
         for (final Member voter : current.voters())
         {
             final FollowerProgress progress = commits.follower(voter.id());
-            if (null != progress && progress.lastAckNs != 0 && nowNs - progress.lastAckNs < leaseTimeoutNs)
+            if (null != progress && progress.lastAckNs != 0 && nowNs - progress.lastAckNs < reachableWithinNs)
             {
                 reachable.add(voter.id());
             }
@@ -259,12 +259,15 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
         return 0;
     }
 
-    /** The leader stepped down: the change may still commit under the next leader, which now decides. */
+    /**
+     * The leader stepped down: the change may still commit under the next leader, which now decides. Answered
+     * TIMEOUT, not NOT_LEADER: a client must not resend the change blindly to the new leader (it may be in effect).
+     */
     public void onStepDown(final long nowNs)
     {
         if (null != pending && !pendingAnswered)
         {
-            answer(pendingClientId, pendingCorrelationId, nowNs, Status.NOT_LEADER, -1, "node " + partition.nodeId() +
+            answer(pendingClientId, pendingCorrelationId, nowNs, Status.TIMEOUT, -1, "node " + partition.nodeId() +
                 " stepped down before the change '" + pendingDescription + "' was committed; it may still commit: " +
                 "'logship member list' shows the members in effect");
         }

@@ -1,5 +1,7 @@
 package io.logship.node.election;
 
+import org.agrona.collections.Long2LongHashMap;
+
 import java.util.random.RandomGenerator;
 
 import static io.logship.node.election.CandidacyRanking.compare;
@@ -76,6 +78,11 @@ public final class ElectionState
     private long electedAtMs;
     /** Leader side: each follower's lease and held log end. */
     private FollowerLeases leases;
+    /**
+     * Leader side: when each non-voter's newest ack was sent, so a learner promoted to voter brings its recent acks
+     * into the lease at once instead of counting as silent until its next ack (which cost a fresh leader its lease).
+     */
+    private final Long2LongHashMap nonVoterAckSentAtMs = new Long2LongHashMap(NEVER);
     private boolean leaseWaived;
     private boolean leaseRelinquished;
     private boolean writesStopped;
@@ -356,9 +363,20 @@ public final class ElectionState
             onHigherEpochSeen(nowMs, ackEpoch, NONE);
             return;
         }
-        if (role != ElectionRole.LEADER || ackEpoch != epoch ||
-            !leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
+        if (role != ElectionRole.LEADER || ackEpoch != epoch)
         {
+            return;
+        }
+        if (!leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
+        {
+            if (followerId != selfId)
+            {
+                final long sentAtMs = Math.min(echoedSentAtMs, nowMs);
+                if (sentAtMs > nonVoterAckSentAtMs.get(followerId))
+                {
+                    nonVoterAckSentAtMs.put(followerId, sentAtMs);
+                }
+            }
             return;
         }
         if (leaseWaived && leaseHolders(nowMs) >= config.majority())
@@ -499,7 +517,7 @@ public final class ElectionState
             throw new IllegalArgumentException("configuration for node " + next.selfId() + " given to node " + selfId);
         }
         config = next;
-        leases = leases.reconfigured(next.priorities());
+        leases = leases.reconfigured(next.priorities(), nonVoterAckSentAtMs);
         round.config(next);
         if (!next.selfVoter())
         {
@@ -789,6 +807,7 @@ public final class ElectionState
     private void resetLeaderState()
     {
         leases.reset();
+        nonVoterAckSentAtMs.clear();
         leaseWaived = false;
         leaseRelinquished = false;
         writesStopped = false;

@@ -1,5 +1,7 @@
 package io.logship.node.election;
 
+import org.agrona.collections.Long2LongHashMap;
+
 import java.util.Arrays;
 import java.util.Map;
 
@@ -29,9 +31,10 @@ final class FollowerLeases
 
     /**
      * The same leases over the voters of a new configuration: what a voter that stays acked is kept, a new voter
-     * starts with no ack, a removed one is dropped. Rare (a membership change), so it may allocate.
+     * starts from its acks as a non-voter ({@code nonVoterAckSentAtMs}, ElectionState.NEVER if none), a removed
+     * one is dropped. Rare (a membership change), so it may allocate.
      */
-    FollowerLeases reconfigured(final Map<Integer, Integer> newPriorities)
+    FollowerLeases reconfigured(final Map<Integer, Integer> newPriorities, final Long2LongHashMap nonVoterAckSentAtMs)
     {
         final FollowerLeases next = new FollowerLeases(selfId, newPriorities);
         for (int i = 0; i < next.memberIds.length; i++)
@@ -41,6 +44,10 @@ final class FollowerLeases
             {
                 next.ackSentAtMs[i] = ackSentAtMs[old];
                 next.heldEnd[i] = heldEnd[old];
+            }
+            else
+            {
+                next.ackSentAtMs[i] = nonVoterAckSentAtMs.get(next.memberIds[i]);
             }
         }
         return next;

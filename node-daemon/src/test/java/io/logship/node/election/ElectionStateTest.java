@@ -1016,4 +1016,23 @@ class ElectionStateTest
         }
         assertThat(recorder.has("requestVote")).as("a voter again: it asks for (pre-)votes").isTrue();
     }
+    @Test
+    void shouldCountAPromotedLearnersRecentAckInTheLeaseAtOnce()
+    {
+        // Voters {1, 2, 3}, learner 4 acking; 3 is dead. Promoting 4 makes 4 voters (majority 3): 1, 2 and 4 hold it
+        // only if the acks 4 sent as a learner count at once (found by MemberChangeSystemTest: a fresh leader lost
+        // its lease 18 ms after appending the promotion).
+        final ElectionState state = node(1, 3, 0);
+        state.promote(0, 1, false);
+        state.onVote(1, 2, state.epoch(), true, state.epoch());
+        final int epoch = state.epoch();
+        state.onFollowerAck(LT + 10, 2, epoch, LT + 10, 0);
+        state.onFollowerAck(LT + 10, 4, epoch, LT + 10, 0);
+        assertThat(state.canAcknowledge(LT + 20)).isTrue();
+
+        state.reconfigure(LT + 20, voters(1, 1, 2, 3, 4));
+        assertThat(state.canAcknowledge(LT + 30)).as("1, 2 and the promoted 4 are 3 of 4").isTrue();
+        state.onTick(LT + 30);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+    }
 }
