@@ -21,7 +21,9 @@ import static io.logship.node.election.Persistence.NONE;
  * echoed send time of its followers' acks ({@code #leader-lease}); two-node clusters never stand on their
  * own; a restarted node starts as a follower at its persisted epoch; a forced promotion leads in an epoch
  * slot reserved for its member ({@link EpochNumbers#forcedEpochAfter}). The proofs and the flaws the
- * simulation found are in node-daemon/ELECTION.md.
+ * simulation found are in node-daemon/ELECTION.md. Majorities, the lease and candidacy count the voters of the
+ * configuration in this node's log ({@link #reconfigure}, docs/DESIGN.md#membership): a learner never stands and
+ * its vote and acks count for nothing, but any node answers a vote request.
  *
  * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover each
  * depend on the others' state, and the simulation checks them as one state machine. What stands alone is
