@@ -181,6 +181,7 @@ final class LogReplica
             config.requestTimeoutMs(), Math.min(config.electionConfig().leaseTimeoutMs(),
             4 * config.electionConfig().heartbeatIntervalMs()));
         journal.membersResults(memberChanges);
+        replication.onSnapshotSent(memberChanges::onSnapshotSent);
         follower.membership(membership);
         membership.listener(new ClusterMembership.Listener()
         {
