@@ -126,7 +126,6 @@ public final class FollowerReplication implements AutoCloseable
         return resync;
     }
 
-    /** Starting, or back from leading: wait for a leader. */
     /** Set once by the node before the conductor starts: told of MEMBERS batches and cuts. */
     public void membership(final ClusterMembership membership)
     {
@@ -141,6 +140,7 @@ public final class FollowerReplication implements AutoCloseable
         }
     }
 
+    /** Starting, or back from leading: wait for a leader. */
     public void awaitLeader()
     {
         state = FollowerState.AWAIT_LEADER;
