@@ -1,0 +1,296 @@
+package io.logship.system;
+
+import io.logship.client.ClusterMembers;
+import io.logship.client.LogshipClient;
+import io.logship.client.MemberStatus;
+import io.logship.client.WriteResult;
+import io.logship.system.harness.AckedWrites;
+import io.logship.system.harness.AdminCliProcess;
+import io.logship.system.harness.Json;
+import io.logship.system.harness.Poll;
+import io.logship.system.harness.SystemTestWatcher;
+import io.logship.system.harness.TestCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Run-time membership changes with real processes and the operator's commands (docs/DESIGN.md#membership,
+ * MEMBERSHIP contract): a change that would leave no majority, or remove the leader, is refused with the rule and
+ * nothing changes; a cluster grows 3 to 5 through learners under QUORUM load and shrinks back (the removed nodes exit
+ * with code 4); a killed node is replaced by a new id and address with {@code member replace}. No acknowledged write is
+ * lost: every one is checked against every remaining node's whole committed log.
+ */
+class MemberChangeSystemTest
+{
+    private static final Duration CLI_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(30);
+    private static final int CAPACITY = 200_000;
+    private static final int WRITES_PER_STEP = 50;
+    private static final long STEP_MS = 20;
+
+    @RegisterExtension
+    final SystemTestWatcher watcher = new SystemTestWatcher();
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldRefuseRemovingTheLeaderOrLeavingNoMajorityAndChangeNothing()
+    {
+        final TestCluster cluster = watcher.cluster(3).start();
+        final int leader = cluster.leaderId();
+        final List<Integer> followers = cluster.nodeIds().stream().filter((id) -> id != leader).toList();
+
+        final AdminCliProcess.Result removeLeader = member(cluster, "remove", Integer.toString(leader));
+        assertThat(removeLeader.exitCode()).as("%s", removeLeader).isEqualTo(1);
+        assertThat(removeLeader.stderr().strip().lines()).as("one line: %s", removeLeader).hasSize(1);
+        assertThat(removeLeader.stderr()).as("%s", removeLeader).contains("INVALID").containsIgnoringCase("leader");
+
+        final AdminCliProcess.Result unknown = member(cluster, "promote", "9");
+        assertThat(unknown.exitCode()).as("%s", unknown).isEqualTo(1);
+        assertThat(unknown.stderr()).as("%s", unknown).contains("INVALID").contains("9");
+
+        cluster.node(followers.get(1)).kill9();
+        final AdminCliProcess.Result noMajority = member(cluster, "remove", Integer.toString(followers.get(0)), "--json");
+        assertThat(noMajority.exitCode()).as("%s", noMajority).isEqualTo(1);
+        assertThat(noMajority.stderr()).as("%s", noMajority).contains("INVALID").containsIgnoringCase("majority");
+        final Json refused = Json.parse(noMajority.stdout(), "member remove --json");
+        assertThat(refused.getString("status")).isEqualTo("INVALID");
+        assertThat(refused.getLong("configurationOffset")).isEqualTo(-1);
+
+        final AdminCliProcess.Result listed = member(cluster, "list", "--json");
+        assertThat(listed.exitCode()).as("%s", listed).isZero();
+        final List<Json> members = Json.parseLines(listed.stdout(), "member list --json");
+        assertThat(members).as("nothing changed").extracting((m) -> m.getInt("id") + " " + m.getString("role"))
+            .containsExactly("1 voter", "2 voter", "3 voter");
+        assertThat(members).allSatisfy((m) -> assertThat(m.getLong("configurationOffset")).as("still the seed")
+            .isEqualTo(-1));
+        final AckedWrites writes = new AckedWrites("after-refusals", 20);
+        AckedWrites.awaitAll(writes.write(cluster.client(), 0, 20), 30);
+        assertThat(writes.failedCount()).as("the cluster still commits: %s", writes.firstFailure()).isZero();
+    }
+
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void shouldGrowThreeToFiveThroughLearnersAndShrinkBackUnderLoadLosingNoAcknowledgedWrite() throws Exception
+    {
+        final TestCluster cluster = watcher.cluster(5).joining(4, 5).start(1, 2, 3);
+        cluster.expectErrors((line) -> line.contains("was removed from the cluster"));
+        final AckedWrites writes = new AckedWrites("grow", CAPACITY);
+        try (Load load = new Load(cluster, writes))
+        {
+            load.awaitAcked(300);
+            for (final int id : List.of(4, 5))
+            {
+                cluster.node(id).start();
+                final AdminCliProcess.Result added = member(cluster, "add", cluster.memberEntry(id), "--learner", "--json");
+                assertThat(added.exitCode()).as("%s", added).isZero();
+                final Json addedJson = Json.parse(added.stdout(), "member add --json");
+                assertThat(addedJson.getString("status")).isEqualTo("OK");
+                assertThat(addedJson.getLong("configurationOffset")).isPositive();
+                awaitCaughtUpLearner(cluster, id);
+                final AdminCliProcess.Result promoted = member(cluster, "promote", Integer.toString(id));
+                assertThat(promoted.exitCode()).as("%s", promoted).isZero();
+                assertThat(promoted.stdout()).as("%s", promoted).contains("node " + id + " is a voter");
+                load.awaitAcked(writes.ackedCount() + 200);
+            }
+            awaitMembersOnEveryNode(cluster, "1 voter, 2 voter, 3 voter, 4 voter, 5 voter");
+
+            final int leader = cluster.leaderId();
+            for (final int id : List.of(5, 4))
+            {
+                assertThat(id).as("the test removes followers").isNotEqualTo(leader);
+                final AdminCliProcess.Result removed = member(cluster, "remove", Integer.toString(id));
+                assertThat(removed.exitCode()).as("%s", removed).isZero();
+                awaitRemovedExit(cluster, id);
+                load.awaitAcked(writes.ackedCount() + 200);
+            }
+        }
+        assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
+        awaitMembersOnEveryNode(cluster, "1 voter, 2 voter, 3 voter");
+        assertThat(cluster.runningNodeIds()).containsExactly(1, 2, 3);
+        writes.assertExactlyOnceOnEveryNode(cluster, writes.issued());
+        assertVerifyPasses(cluster);
+        final List<Json> listed = Json.parseLines(member(cluster, "list", "--json").stdout(), "member list --json");
+        assertThat(listed).extracting((m) -> m.getInt("id")).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void shouldReplaceAKilledNodeByANewIdAndAddressUnderLoadWithoutFailingAWrite() throws Exception
+    {
+        final TestCluster cluster = watcher.cluster(4).joining(4).start(1, 2, 3);
+        final AckedWrites writes = new AckedWrites("replace", CAPACITY);
+        final int leader = cluster.leaderId();
+        final int old = cluster.nodeIds().stream().filter((id) -> id != leader && id != 4).findFirst().orElseThrow();
+        try (Load load = new Load(cluster, writes))
+        {
+            load.awaitAcked(300);
+            cluster.node(old).kill9();
+            cluster.node(4).start();
+            final AdminCliProcess.Result replaced = member(cluster, "replace", Integer.toString(old),
+                cluster.memberEntry(4));
+            assertThat(replaced.exitCode()).as("%s", replaced).isZero();
+            assertThat(replaced.stdout()).as("%s", replaced).contains("step 1/4").contains("step 2/4")
+                .contains("step 3/4").contains("step 4/4").contains("replaced node " + old + " by node 4");
+            load.awaitAcked(writes.ackedCount() + 200);
+        }
+        assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
+        final String expected = cluster.nodeIds().stream().filter((id) -> id != old).map((id) -> id + " voter")
+            .collect(Collectors.joining(", "));
+        awaitMembersOnEveryNode(cluster, expected);
+        writes.assertExactlyOnceOnEveryNode(cluster, writes.issued());
+        assertVerifyPasses(cluster);
+
+        final AdminCliProcess.Result status = AdminCliProcess.run(cluster.dir(), CLI_TIMEOUT, "status", "--json",
+            "--config", cluster.node(4).configFile().toString());
+        assertThat(status.exitCode()).as("%s", status).isZero();
+        final List<Json> nodes = Json.parse(status.stdout(), "status --json").getObjects("nodes");
+        assertThat(nodes).extracting((node) -> node.getInt("id")).contains(4);
+        for (final Json node : nodes)
+        {
+            if (!node.getBoolean("reachable"))
+            {
+                assertThat(node.getInt("id")).as("only the killed node is unreachable").isEqualTo(old);
+                continue;
+            }
+            assertThat(node.getObjects("members")).as("node %s's members", node.getInt("id"))
+                .extracting((m) -> m.getInt("id")).doesNotContain(old).contains(4);
+        }
+    }
+
+    /** {@code logship member ARGS --config <node 1's config>}: the seed members' config, as an operator has it. */
+    private static AdminCliProcess.Result member(final TestCluster cluster, final String... args)
+    {
+        final List<String> command = new ArrayList<>(List.of("member"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--config", cluster.node(1).configFile().toString()));
+        return AdminCliProcess.run(cluster.dir(), CLI_TIMEOUT, command.toArray(String[]::new));
+    }
+
+    /** Waits until the leader reports learner {@code id} within 1,000 records of its log end (the promote bound). */
+    private static void awaitCaughtUpLearner(final TestCluster cluster, final int id)
+    {
+        final String[] last = {"not asked"};
+        Poll.until("node " + id + " to catch up as a learner", TestCluster.CATCH_UP_TIMEOUT, () ->
+            {
+                try
+                {
+                    final ClusterMembers members = cluster.client().members(cluster.leaderId());
+                    last[0] = members.toString();
+                    return members.members().stream().anyMatch((m) -> m.id() == id && "learner".equals(m.role()) &&
+                        m.heldEndOffset() >= 0 && members.logEndOffset() - m.heldEndOffset() <= 1_000);
+                }
+                catch (final RuntimeException ex)
+                {
+                    last[0] = ex.getMessage();
+                    return false;
+                }
+            },
+            () -> last[0]);
+    }
+
+    /** Waits until every running node reports the same configuration, {@code "1 voter, 2 voter, ..."}, by id. */
+    private static void awaitMembersOnEveryNode(final TestCluster cluster, final String expected)
+    {
+        final Map<Integer, String> seen = new TreeMap<>();
+        Poll.until("every running node to have members " + expected, CONVERGE_TIMEOUT, () ->
+            {
+                seen.clear();
+                for (final int id : cluster.runningNodeIds())
+                {
+                    try
+                    {
+                        final ClusterMembers members = cluster.client().members(id);
+                        seen.put(id, members.members().stream().sorted(java.util.Comparator.comparingInt(MemberStatus::id))
+                            .map((m) -> m.id() + " " + m.role()).collect(Collectors.joining(", ")) +
+                            " at " + members.configurationOffset() + (members.committed() ? "" : " (not committed)"));
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        seen.put(id, ex.getMessage());
+                    }
+                }
+                return seen.values().stream().distinct().count() == 1 &&
+                    seen.values().iterator().next().startsWith(expected + " at ") &&
+                    !seen.values().iterator().next().endsWith("(not committed)");
+            },
+            seen::toString);
+    }
+
+    /** A removed running node learns of its removal and exits with code 4 and the contract's message. */
+    private static void awaitRemovedExit(final TestCluster cluster, final int id)
+    {
+        Poll.until("removed node " + id + " to exit", CONVERGE_TIMEOUT, () -> !cluster.node(id).isRunning(),
+            () -> cluster.node(id).tail(10));
+        assertThat(cluster.node(id).exitCode()).as("node %s's exit code; log:%n%s", id, cluster.node(id).tail(20))
+            .isEqualTo(4);
+        assertThat(cluster.node(id).logContains("node " + id + " was removed from the cluster by the configuration " +
+            "at offset")).as("node %s's log:%n%s", id, cluster.node(id).tail(20)).isTrue();
+    }
+
+    private static void assertVerifyPasses(final TestCluster cluster)
+    {
+        final AdminCliProcess.Result verify = AdminCliProcess.run(cluster.dir(), CLI_TIMEOUT, "verify",
+            "--config", cluster.node(1).configFile().toString());
+        assertThat(verify.exitCode()).as("%s", verify).isZero();
+    }
+
+    /**
+     * QUORUM writes from a background thread, paced (50 every 20 ms at most) so the nodes keep CPU for the changes on
+     * two shared cores. {@link #close} stops issuing and waits for every write to complete.
+     */
+    private static final class Load implements AutoCloseable
+    {
+        private final AckedWrites writes;
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final ExecutorService executor = Executors.newSingleThreadExecutor();
+        private final Future<List<CompletableFuture<WriteResult>>> issued;
+
+        Load(final TestCluster cluster, final AckedWrites writes)
+        {
+            this.writes = writes;
+            final LogshipClient client = cluster.newClient((config) -> config.requestTimeoutMs(2000).deadlineMs(60_000));
+            issued = executor.submit(() ->
+            {
+                final List<CompletableFuture<WriteResult>> futures = new ArrayList<>();
+                for (int from = 0; from < CAPACITY && !stop.get(); from += WRITES_PER_STEP)
+                {
+                    futures.addAll(writes.write(client, from, from + WRITES_PER_STEP));
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(STEP_MS)); // pacing the load, not a wait
+                }
+                return futures;
+            });
+        }
+
+        void awaitAcked(final int count)
+        {
+            Poll.until(count + " acknowledged writes", Duration.ofSeconds(60), () -> writes.ackedCount() >= count ||
+                issued.isDone(), () -> writes.ackedCount() + " acked, " + writes.failedCount() + " failed of " +
+                writes.issued());
+        }
+
+        @Override
+        public void close() throws Exception
+        {
+            stop.set(true);
+            executor.shutdown();
+            AckedWrites.awaitAll(issued.get(60, TimeUnit.SECONDS), 90);
+        }
+    }
+}
