@@ -174,6 +174,96 @@ class MemberChangeSystemTest
         }
     }
 
+    /**
+     * The leader is SIGKILLed while it makes a change (as soon as its log shows the change record appended: before or
+     * just after it commits). Whatever the command answered, the nodes converge on one committed configuration, with or
+     * without the learner; the change can then be completed through the new leader; the old leader rejoins and adopts
+     * it; no epoch had two leaders acknowledging writes; no write failed and none acknowledged is lost.
+     */
+    @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void shouldConvergeOnOneConfigurationWithOneLeaderPerEpochWhenTheLeaderDiesDuringAChange() throws Exception
+    {
+        final TestCluster cluster = watcher.cluster(4).joining(4).start(1, 2, 3);
+        final AckedWrites writes = new AckedWrites("leader-dies", CAPACITY);
+        final int leader = cluster.leaderId();
+        final List<Integer> survivors = List.of(1, 2, 3).stream().filter((id) -> id != leader).toList();
+        final Map<Integer, java.util.Set<Integer>> leadersByEpoch;
+        try (Load load = new Load(cluster, writes))
+        {
+            leadersByEpoch = load.leadersByEpoch;
+            load.awaitAcked(300);
+            cluster.node(4).start();
+            final ExecutorService cli = Executors.newSingleThreadExecutor();
+            final AdminCliProcess.Result added;
+            try
+            {
+                final Future<AdminCliProcess.Result> add = cli.submit(() -> member(cluster, "add", cluster.memberEntry(4)));
+                Poll.until("node " + leader + " to append the change record", Duration.ofSeconds(30),
+                    () -> cluster.node(leader).logContains("appends a membership change") || add.isDone(),
+                    () -> cluster.node(leader).tail(5));
+                cluster.node(leader).kill9();
+                added = add.get(60, TimeUnit.SECONDS);
+            }
+            finally
+            {
+                cli.shutdown();
+            }
+            assertThat(added.exitCode()).as("committed (0) or failed naming why (1): %s", added).isIn(0, 1);
+            final int newLeader = cluster.leaderId();
+            assertThat(newLeader).isIn(survivors);
+            final String agreed = awaitOneConfigurationOnEveryNode(cluster);
+            assertThat(agreed).as("with or without the learner, nothing else").isIn(
+                "1 voter, 2 voter, 3 voter", "1 voter, 2 voter, 3 voter, 4 learner");
+
+            // Finish the change through the new leader, whichever way the first attempt went.
+            if (!agreed.contains("4 learner"))
+            {
+                final AdminCliProcess.Result again = memberVia(cluster, survivors, "add", cluster.memberEntry(4));
+                assertThat(again.exitCode()).as("%s", again).isZero();
+            }
+            awaitCaughtUpLearner(cluster, 4);
+            final AdminCliProcess.Result promoted = memberVia(cluster, survivors, "promote", "4");
+            assertThat(promoted.exitCode()).as("%s", promoted).isZero();
+            cluster.node(leader).start();
+            load.awaitAcked(writes.ackedCount() + 200);
+        }
+        assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
+        assertThat(leadersByEpoch).as("nodes acknowledging writes, by epoch").allSatisfy((epoch, nodes) ->
+            assertThat(nodes).as("epoch %s", epoch).hasSize(1));
+        assertThat(leadersByEpoch).as("a new epoch after the leader died").hasSizeGreaterThan(1);
+        awaitMembersOnEveryNode(cluster, "1 voter, 2 voter, 3 voter, 4 voter");
+        writes.assertExactlyOnceOnEveryNode(cluster, writes.issued());
+        assertVerifyPasses(cluster);
+    }
+
+    /** {@code logship member ARGS --cluster <nodes> --secret-file ...}: an operator naming only the nodes that run. */
+    private static AdminCliProcess.Result memberVia(final TestCluster cluster, final List<Integer> nodes,
+        final String... args)
+    {
+        final List<String> command = new ArrayList<>(List.of("member"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--cluster", nodes.stream().map(cluster::memberEntry).collect(Collectors.joining(",")),
+            "--secret-file", cluster.secretFile().toString()));
+        return AdminCliProcess.run(cluster.dir(), CLI_TIMEOUT, command.toArray(String[]::new));
+    }
+
+    /** Waits until every running node reports the same committed configuration; returns it as "1 voter, ...". */
+    private static String awaitOneConfigurationOnEveryNode(final TestCluster cluster)
+    {
+        final Map<Integer, String> seen = new TreeMap<>();
+        Poll.until("every running node to agree on one committed configuration", CONVERGE_TIMEOUT, () ->
+            {
+                describeMembers(cluster, seen);
+                return seen.values().stream().distinct().count() == 1 &&
+                    !seen.values().iterator().next().endsWith("(not committed)") &&
+                    seen.values().iterator().next().contains(" at ");
+            },
+            seen::toString);
+        final String agreed = seen.values().iterator().next();
+        return agreed.substring(0, agreed.lastIndexOf(" at "));
+    }
+
     /** {@code logship member ARGS --config <node 1's config>}: the seed members' config, as an operator has it. */
     private static AdminCliProcess.Result member(final TestCluster cluster, final String... args)
     {
@@ -211,26 +301,32 @@ class MemberChangeSystemTest
         final Map<Integer, String> seen = new TreeMap<>();
         Poll.until("every running node to have members " + expected, CONVERGE_TIMEOUT, () ->
             {
-                seen.clear();
-                for (final int id : cluster.runningNodeIds())
-                {
-                    try
-                    {
-                        final ClusterMembers members = cluster.client().members(id);
-                        seen.put(id, members.members().stream().sorted(java.util.Comparator.comparingInt(MemberStatus::id))
-                            .map((m) -> m.id() + " " + m.role()).collect(Collectors.joining(", ")) +
-                            " at " + members.configurationOffset() + (members.committed() ? "" : " (not committed)"));
-                    }
-                    catch (final RuntimeException ex)
-                    {
-                        seen.put(id, ex.getMessage());
-                    }
-                }
+                describeMembers(cluster, seen);
                 return seen.values().stream().distinct().count() == 1 &&
                     seen.values().iterator().next().startsWith(expected + " at ") &&
                     !seen.values().iterator().next().endsWith("(not committed)");
             },
             seen::toString);
+    }
+
+    /** Each running node's configuration, {@code "1 voter, 2 learner at 1234"} (or its error), by node id. */
+    private static void describeMembers(final TestCluster cluster, final Map<Integer, String> seen)
+    {
+        seen.clear();
+        for (final int id : cluster.runningNodeIds())
+        {
+            try
+            {
+                final ClusterMembers members = cluster.client().members(id);
+                seen.put(id, members.members().stream().sorted(java.util.Comparator.comparingInt(MemberStatus::id))
+                    .map((m) -> m.id() + " " + m.role()).collect(Collectors.joining(", ")) +
+                    " at " + members.configurationOffset() + (members.committed() ? "" : " (not committed)"));
+            }
+            catch (final RuntimeException ex)
+            {
+                seen.put(id, ex.getMessage());
+            }
+        }
     }
 
     /** A removed running node learns of its removal and exits with code 4 and the contract's message. */
@@ -261,6 +357,8 @@ class MemberChangeSystemTest
         private final AtomicBoolean stop = new AtomicBoolean();
         private final ExecutorService executor = Executors.newSingleThreadExecutor();
         private final Future<List<CompletableFuture<WriteResult>>> issued;
+        /** The nodes that acknowledged writes, by epoch: one per epoch, or two leaders shared one. */
+        final Map<Integer, java.util.Set<Integer>> leadersByEpoch = new java.util.concurrent.ConcurrentSkipListMap<>();
 
         Load(final TestCluster cluster, final AckedWrites writes)
         {
@@ -271,7 +369,17 @@ class MemberChangeSystemTest
                 final List<CompletableFuture<WriteResult>> futures = new ArrayList<>();
                 for (int from = 0; from < CAPACITY && !stop.get(); from += WRITES_PER_STEP)
                 {
-                    futures.addAll(writes.write(client, from, from + WRITES_PER_STEP));
+                    for (final CompletableFuture<WriteResult> write : writes.write(client, from, from + WRITES_PER_STEP))
+                    {
+                        futures.add(write.whenComplete((result, error) ->
+                        {
+                            if (null != result)
+                            {
+                                leadersByEpoch.computeIfAbsent(result.epoch(),
+                                    (epoch) -> new java.util.concurrent.ConcurrentSkipListSet<>()).add(result.leaderId());
+                            }
+                        }));
+                    }
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(STEP_MS)); // pacing the load, not a wait
                 }
                 return futures;
