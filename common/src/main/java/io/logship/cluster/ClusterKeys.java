@@ -12,6 +12,12 @@ public final class ClusterKeys
     public static final String NODE_ID = "logship.node.id";
     /** The members as {@code id@host:port,...}: parsed by {@link MemberList#parse}. */
     public static final String CLUSTER_NODES = "logship.cluster.nodes";
+    /**
+     * {@code true} on a node joining a running cluster: its own entry of {@link #CLUSTER_NODES} is not part of its
+     * seed configuration, so it starts as a non-member (never stands, grants no vote) and learns the member set from
+     * the MEMBERS records it replicates once the leader added it ({@code logship member add}). Default false.
+     */
+    public static final String CLUSTER_JOIN = "logship.cluster.join";
     /** The file holding the cluster's shared HMAC secret. */
     public static final String SECRET_FILE = "logship.cluster.secret.file";
     /** The node's data directory (log, store, state, quarantine). */

@@ -8,11 +8,12 @@ import com.lmax.disruptor.RingBuffer;
 import io.logship.cluster.Member;
 import io.logship.cluster.MemberRole;
 import io.logship.cluster.Membership;
-import io.logship.cluster.MembershipLog;
 import io.logship.log.EpochHistory;
 import io.logship.log.SegmentedLog;
 import io.logship.node.admin.AdminCommands;
 import io.logship.node.admin.ChecksumPublisher;
+import io.logship.node.admin.MemberChanges;
+import io.logship.node.election.ElectionConfig;
 import io.logship.node.admin.StatusPublisher;
 import io.logship.node.dedup.Deduplication;
 import io.logship.node.egress.PeerPublishers;
@@ -49,9 +50,12 @@ import io.logship.transport.codec.Status;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
+import static java.lang.System.Logger.Level.ERROR;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -102,14 +106,21 @@ final class LogReplica
     final ElectionAdapter electionAdapter;
     final ReadService reads;
     final StatusPublisher status;
-    /** The configurations in this node's log (docs/DESIGN.md#membership): today only the seed. */
-    final MembershipLog membership;
+    /** The configurations in this node's log (docs/DESIGN.md#membership), restored on start, changed by MEMBERS records. */
+    final ClusterMembership membership;
+    final MemberChanges memberChanges;
     final ChecksumPublisher checksum;
     final AdminCommands adminCommands;
     final ResponsePublisher responses;
     private final ElectionPublisher electionPublisher;
     private final ElectionState election;
     private final AsyncPersistence persistence;
+    private final PeerPublishers peers;
+    private final long electionTimeoutNs;
+    /** Some follower progress belongs to a removed member, still shipped to until it learns of its removal. */
+    private boolean removedFollowersKept;
+    /** Why this node stopped: it was removed from the cluster (it exits with code 4); null while a member. */
+    private volatile String removal;
     private long nextBootstrapNs;
     /** Elected, but the epoch is not durable yet: its NOOP (and with it any client write) waits. */
     private boolean epochStartPending;
@@ -117,8 +128,10 @@ final class LogReplica
     LogReplica(final NodeConfig config, final ReplicatedLog partition, final AsyncPersistence persistence,
         final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller, final ApplyAgent applier,
         final ClientSessions sessions, final PeerPublishers peers, final FaultInjector faults,
-        final SendBuffer sendBuffer, final LogReadBuffer staging)
+        final SendBuffer sendBuffer, final LogReadBuffer staging, final MembershipFile membershipFile)
     {
+        this.peers = peers;
+        this.electionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.electionConfig().electionTimeoutMs());
         this.config = config;
         this.partition = partition;
         this.persistence = persistence;
@@ -153,8 +166,8 @@ final class LogReplica
         replicationAdapter = new ReplicationAdapter(follower, faults, logger);
         electionAdapter = new ElectionAdapter(partition, faults, feedbackAdapter, follower);
         reads = new ReadService(partition, sessions, sendBuffer, staging, timeouts);
-        membership = new MembershipLog(seedMembership(config));
-        status = new StatusPublisher(partition, commits, follower, validator, sendBuffer, membership);
+        membership = new ClusterMembership(nodeId, seedMembership(config), membershipFile, log, logger);
+        status = new StatusPublisher(partition, commits, follower, validator, sendBuffer, membership.history());
         checksum = new ChecksumPublisher(partition, sendBuffer, staging);
         adminCommands = new AdminCommands(partition, sessions, follower, validator, sendBuffer);
         electionPublisher = new ElectionPublisher(nodeId, peers, sendBuffer);
@@ -162,14 +175,189 @@ final class LogReplica
             new LocalLogView(log), new RoleTransitions(sessions), new SplittableRandom(),
             ReplicatedLog.nowMs(partition.clock().nanoTime()));
         partition.election(election);
+        // Rule 5's "voters it hears from": acked within four heartbeats (a live follower acks every one), at most the
+        // lease timeout, so a voter killed just before the request already counts as gone.
+        memberChanges = new MemberChanges(partition, sessions, commits, journal, membership, sendBuffer,
+            config.requestTimeoutMs(), Math.min(config.electionConfig().leaseTimeoutMs(),
+            4 * config.electionConfig().heartbeatIntervalMs()));
+        journal.membersResults(memberChanges);
+        follower.membership(membership);
+        membership.listener(new ClusterMembership.Listener()
+        {
+            @Override
+            public void onConfiguration(final Membership next, final long offset)
+            {
+                applyConfiguration(next, offset);
+            }
+
+            @Override
+            public void onRemoved(final long offset)
+            {
+                onRemovedFromCluster(offset);
+            }
+        });
+        applyConfiguration(membership.current(), membership.history().currentOffset());
     }
 
-    /** The first configuration: every member of {@code logship.cluster.nodes} a voter. */
+    /**
+     * A configuration is in effect (docs/DESIGN.md#membership): publications to every member (set up without
+     * blocking), follower progress for each (learners flagged, not counted), the election's voters. A removed
+     * member's progress is kept until it acked the removing record or an election timeout passed, so it normally
+     * hears of its removal. Rare: allocates.
+     */
+    private void applyConfiguration(final Membership next, final long offset)
+    {
+        final long nowNs = partition.clock().nanoTime();
+        for (final Member member : next.members())
+        {
+            peers.ensurePeer(member.id(), member.host(), member.port());
+        }
+        final FollowerProgress[] old = commits.followers();
+        int limit = Math.max(old.length, peers.idLimit());
+        for (final Member member : next.members())
+        {
+            limit = Math.max(limit, member.id() + 1);
+        }
+        final FollowerProgress[] fresh = new FollowerProgress[limit];
+        for (final Member member : next.members())
+        {
+            final int id = member.id();
+            if (id == nodeId)
+            {
+                continue;
+            }
+            FollowerProgress progress = id < old.length ? old[id] : null;
+            if (null == progress && peers.isPeer(id))
+            {
+                progress = new FollowerProgress(id, peers.replication(id), peers.election(id));
+                progress.lastHeartbeatNs = 0; // a leader heartbeats it at once
+            }
+            if (null != progress)
+            {
+                progress.voter = member.voter();
+                progress.removedAtOffset = -1;
+                fresh[id] = progress;
+            }
+        }
+        removedFollowersKept = false;
+        for (int id = 1; id < old.length; id++)
+        {
+            final FollowerProgress progress = old[id];
+            if (null != progress && null == fresh[id])
+            {
+                progress.voter = false;
+                if (progress.removedAtOffset < 0)
+                {
+                    progress.removedAtOffset = Math.max(0, offset);
+                    progress.removedAtNs = nowNs;
+                }
+                fresh[id] = progress;
+                removedFollowersKept = true;
+            }
+        }
+        commits.reconfigure(fresh, next.isVoter(nodeId));
+        election.reconfigure(ReplicatedLog.nowMs(nowNs), electionConfigFor(config, next));
+    }
+
+    /** The election's view of {@code membership}: its voters, each with its configured priority. */
+    static ElectionConfig electionConfigFor(final NodeConfig config, final Membership membership)
+    {
+        final Map<Integer, Integer> priorities = new TreeMap<>();
+        for (final Member voter : membership.voters())
+        {
+            priorities.put(voter.id(), config.priority(voter.id()));
+        }
+        return config.electionConfig().withPriorities(priorities);
+    }
+
+    /** Stops shipping to removed members once they acked their removal or an election timeout passed. */
+    private void dropRemovedFollowers(final long nowNs)
+    {
+        if (!removedFollowersKept)
+        {
+            return;
+        }
+        final FollowerProgress[] followers = commits.followers();
+        boolean stillKept = false;
+        FollowerProgress[] fresh = null;
+        for (int id = 1; id < followers.length; id++)
+        {
+            final FollowerProgress progress = followers[id];
+            if (null == progress || progress.removedAtOffset < 0)
+            {
+                continue;
+            }
+            if (Math.max(progress.heldEndOffset(), progress.writtenEndOffset) > progress.removedAtOffset ||
+                nowNs - progress.removedAtNs > electionTimeoutNs)
+            {
+                fresh = null == fresh ? followers.clone() : fresh;
+                fresh[id] = null;
+                progress.closeSnapshot();
+                logger.log(INFO, "Node " + nodeId + " stops shipping to node " + progress.nodeId + ", removed by " +
+                    "the configuration at offset " + progress.removedAtOffset);
+            }
+            else
+            {
+                stillKept = true;
+            }
+        }
+        removedFollowersKept = stillKept;
+        if (null != fresh)
+        {
+            commits.reconfigure(fresh, membership.current().isVoter(nodeId));
+        }
+    }
+
+    /** Every duty cycle, any role: the commit offset may commit (or remove) a configuration; new peers come up. */
+    int membershipWork(final long nowNs)
+    {
+        int work = 0;
+        if (peers.hasPending() && peers.pollAdded() > 0)
+        {
+            applyConfiguration(membership.current(), membership.history().currentOffset());
+            work++;
+        }
+        membership.onCommit(partition.commitOffset(), log.logEndOffset());
+        if (partition.role() == Role.LEADER)
+        {
+            work += memberChanges.onDutyCycle(nowNs);
+            dropRemovedFollowers(nowNs);
+        }
+        return work;
+    }
+
+    /**
+     * A committed configuration no longer holds this node: it stops replicating and voting (the conductor does
+     * nothing more) and the daemon exits with code 4 and this message.
+     */
+    private void onRemovedFromCluster(final long offset)
+    {
+        final String message = "node " + nodeId + " was removed from the cluster by the configuration at offset " +
+            offset + " (leader " + partition.leaderId() + ", epoch " + partition.epoch() + "); its data dir is no " +
+            "longer part of any cluster";
+        logger.log(ERROR, message);
+        removal = message;
+    }
+
+    /** Why this node was removed from its cluster, or null while it is a member. Any thread. */
+    String removal()
+    {
+        return removal;
+    }
+
+    /**
+     * The first configuration: every member of {@code logship.cluster.nodes} a voter, but for a joining node
+     * ({@code logship.cluster.join=true}) its own entry.
+     */
     static Membership seedMembership(final NodeConfig config)
     {
         final List<Member> members = new ArrayList<>();
         for (final NodeConfig.Member member : config.members().values())
         {
+            if (config.join() && member.id() == config.nodeId())
+            {
+                continue; // a joining node learns from the MEMBERS records that it is in (docs/DESIGN.md#membership)
+            }
             members.add(new Member(member.id(), member.host(), member.port(), MemberRole.VOTER));
         }
         return new Membership(members);
@@ -199,6 +387,11 @@ final class LogReplica
     /** The election's clock: a fenced node (its log failed) never stands for election; it still votes. */
     void onElectionTick(final long nowNs)
     {
+        if (null != membership.failure() && partition.role() != Role.FENCED)
+        {
+            partition.fence("Node " + nodeId + " is FENCED: its cluster configuration could not be persisted (" +
+                membership.failure() + "); it sends nothing more to its peers. Restart it once the disk is fixed.");
+        }
         if (null != persistence.failure() && partition.role() != Role.FENCED)
         {
             // Never retried: the node sends its peers nothing more (the held messages stay held) until restarted.
@@ -330,7 +523,8 @@ final class LogReplica
         // a slice per duty cycle so heartbeats keep going out. Client requests wait in their stream meanwhile
         // (holdsClientRequests): none is taken before the window is whole (docs/DESIGN.md#de-duplication).
         dedup.startRebuild();
-        logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + clusterSize + "-node cluster, log [" +
+        logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + membership.current().voters().size() +
+            "-voter cluster, log [" +
             log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + partition.store().appliedOffset() +
             (dedup.isRebuilding() ? "; rebuilding its de-duplication window before it takes client requests" : ""));
     }
@@ -364,6 +558,7 @@ final class LogReplica
             }
         }
         follower.close();
+        membership.close();
     }
 
     /** What the election asks of the node; runs on the conductor thread, inside an election call. */
@@ -457,6 +652,7 @@ final class LogReplica
                 }
             };
             ackWaits.drain(notLeader);
+            memberChanges.onStepDown(partition.clock().nanoTime());
             for (final FollowerProgress progress : commits.followers())
             {
                 if (null != progress)

@@ -236,6 +236,21 @@ public final class Node implements AutoCloseable
         return errors.get();
     }
 
+    /**
+     * Why this node was removed from its cluster by a committed configuration (docs/DESIGN.md#membership), or null
+     * while it is a member. A removed node neither replicates nor votes; the daemon exits with code 4. Any thread.
+     */
+    public String removal()
+    {
+        return agent.removal();
+    }
+
+    /** {@code callback} runs once, on the conductor thread, when this node finds it was removed. Any thread. */
+    public void onRemoved(final Runnable callback)
+    {
+        agent.onRemoved(callback);
+    }
+
     /** The leader this node knows (itself when leading), or -1; see {@link #joined()} for readiness. Any thread. */
     public int leaderId()
     {

@@ -77,6 +77,7 @@ final class NodeAgent implements Agent
     private final NodeMetrics metrics;
     private final DutyCycleTimer dutyCycle;
     private final AsyncPersistence persistence;
+    private final MembershipFile membershipFile;
     private final PeerPublishers peers;
     private final TransportNode transport;
     private final ApplyAgent applier;
@@ -93,6 +94,8 @@ final class NodeAgent implements Agent
     private volatile boolean handoverForStopRequested;
     private volatile AdminOutcome handoverForStop;
     private volatile boolean joined;
+    private volatile Runnable removalCallback;
+    private boolean removalSignalled;
     private long lastDutyCycleEndNs;
     private long lastSlowCycleLogNs;
 
@@ -114,15 +117,20 @@ final class NodeAgent implements Agent
         final LogReadBuffer staging = new LogReadBuffer();
         // The election state's fsync runs on its own thread; peer messages wait for it (docs/DESIGN.md#election-state-persistence).
         persistence = new AsyncPersistence(new StateFilePersistence(nodeStateFile), "node-state-" + nodeId);
-        peers = new PeerPublishers(config, transport, sendBuffer, persistence::isDurable);
+        // The configuration history is written off the conductor too, and peer messages (acks of a MEMBERS batch
+        // among them) wait for it the same way (docs/DESIGN.md#membership, "In the log and on disk").
+        membershipFile = new MembershipFile(nodeStateFile.file().resolveSibling("membership"));
+        peers = new PeerPublishers(config, transport, sendBuffer,
+            () -> persistence.isDurable() && membershipFile.isDurable());
         faults = new FaultInjector(config.faultsFile(), nodeId, peers, partition.counters(), logger);
         replica = new LogReplica(config, partition, persistence, ring, poller, applier, sessions, peers, faults,
-            sendBuffer, staging);
+            sendBuffer, staging, membershipFile);
 
         clients = new ClientAdapter(sessions, replica.responses, replica.writes, replica.reads,
             clock, logger);
         final AdminAdapter admin = new AdminAdapter(sessions, replica.status, replica.checksum, replica.adminCommands,
-            new io.logship.node.admin.SnapshotExports(partition, applier, sendBuffer), clock, logger);
+            new io.logship.node.admin.SnapshotExports(partition, applier, sendBuffer), replica.memberChanges, clock,
+            logger);
         clientAdapter = transport.addAdapter(TransportStream.CLIENT_INGRESS, "client-ingress", clients::onMessage);
         adminAdapter = transport.addAdapter(TransportStream.ADMIN, "admin", admin::onMessage);
         replicationAdapter = transport.addAdapter(TransportStream.REPLICATION, "replication",
@@ -140,6 +148,7 @@ final class NodeAgent implements Agent
     {
         wakeup.bind(Thread.currentThread());
         persistence.start();
+        membershipFile.start("membership-" + nodeId);
         replica.onStart(clock.nanoTime());
     }
 
@@ -169,6 +178,17 @@ final class NodeAgent implements Agent
             lastSlowCycleLogNs = nowNs;
             logger.log(WARNING, "Node " + nodeId + " conductor stalled for " +
                 TimeUnit.NANOSECONDS.toMillis(nowNs - lastDutyCycleEndNs) + " ms between two duty cycles");
+        }
+        if (null != replica.removal())
+        {
+            // Removed from the cluster: it neither replicates nor votes while the daemon exits.
+            final Runnable onRemoved = removalCallback;
+            if (!removalSignalled && null != onRemoved)
+            {
+                removalSignalled = true;
+                onRemoved.run();
+            }
+            return 0;
         }
         dutyCycle.beginCycle(nowNs);
         final int work = dutyCycleWork(nowNs);
@@ -237,6 +257,8 @@ final class NodeAgent implements Agent
             work += replica.follower.onDutyCycle(nowNs);
             dutyCycle.endStep("follower work");
         }
+        work += replica.membershipWork(nowNs);
+        dutyCycle.endStep("membership");
         work += clients.sendPendingConnectReplies(nowNs);
         dutyCycle.endStep("connect replies");
         work += replica.reads.serviceReadWaits(nowNs);
@@ -327,5 +349,17 @@ final class NodeAgent implements Agent
     int epoch()
     {
         return partition.epoch();
+    }
+
+    /** Run once on the conductor when this node finds it was removed from its cluster. Any thread. */
+    void onRemoved(final Runnable callback)
+    {
+        removalCallback = callback;
+    }
+
+    /** Why this node was removed from its cluster (the daemon exits with code 4), or null. Any thread. */
+    String removal()
+    {
+        return replica.removal();
     }
 }

@@ -44,6 +44,7 @@ public final class NodeConfig
     public static final String CLUSTER_NODES_PROP = ClusterKeys.CLUSTER_NODES;
     public static final String SECRET_FILE_PROP = ClusterKeys.SECRET_FILE;
     public static final String LEADER_PROP = "logship.cluster.leader";
+    public static final String JOIN_PROP = ClusterKeys.CLUSTER_JOIN;
     public static final String DATA_DIR_PROP = ClusterKeys.DATA_DIR;
     public static final String ACK_LEVEL_PROP = "logship.node.ack.level.default";
     public static final String ACK_LEVEL_DEFAULT = "quorum";
@@ -110,6 +111,10 @@ public final class NodeConfig
     private final Map<Integer, Member> members;
     private final Path secretFile;
     private final int leaderId;
+    /** {@link #JOIN_PROP}: this node's own entry is not in its seed configuration. */
+    private final boolean join;
+    /** Candidacy priority of every listed node (0 unless {@link #PRIORITIES_PROP} says otherwise). */
+    private Map<Integer, Integer> priorities;
     private final Path dataDirectory;
     private final String defaultAckLevel;
     private final long requestTimeoutMs;
@@ -174,6 +179,11 @@ public final class NodeConfig
             600_000);
         try
         {
+            this.priorities = Collections.unmodifiableMap(new TreeMap<>(priorities));
+            if (join)
+            {
+                priorities.remove(nodeId); // a joining node is no voter until a configuration says so
+            }
             return new ElectionConfig(nodeId, priorities, heartbeatIntervalMs, lease, election, jitter, step,
                 backoffMin, backoffMax, voteRound, handover, auto);
         }
@@ -197,10 +207,19 @@ public final class NodeConfig
                 " " + members.keySet());
         }
         secretFile = Path.of(reader.required(SECRET_FILE_PROP));
-        leaderId = reader.intValue(LEADER_PROP, Integer.toString(Collections.min(members.keySet())), 1, 1_000_000);
-        if (!members.containsKey(leaderId))
+        join = Boolean.parseBoolean(reader.oneOf(JOIN_PROP, "false", "true", "false"));
+        if (join && members.size() < 2)
         {
-            throw reader.bad(LEADER_PROP, Integer.toString(leaderId), "one of the ids in " + CLUSTER_NODES_PROP);
+            throw reader.bad(JOIN_PROP, "true", "false for a node listed alone in " + CLUSTER_NODES_PROP +
+                " (a joining node lists the current members and itself)");
+        }
+        final int lowestOther = members.keySet().stream().filter((id) -> !join || id != nodeId).min(Integer::compare)
+            .orElse(nodeId);
+        leaderId = reader.intValue(LEADER_PROP, Integer.toString(lowestOther), 1, 1_000_000);
+        if (!members.containsKey(leaderId) || join && leaderId == nodeId)
+        {
+            throw reader.bad(LEADER_PROP, Integer.toString(leaderId), "one of the ids in " + CLUSTER_NODES_PROP +
+                (join ? " other than this joining node's" : ""));
         }
         dataDirectory = Path.of(reader.required(DATA_DIR_PROP));
         defaultAckLevel = reader.oneOf(ACK_LEVEL_PROP, ACK_LEVEL_DEFAULT, "leader", "quorum", "all");
@@ -467,6 +486,18 @@ public final class NodeConfig
     public int leaderId()
     {
         return leaderId;
+    }
+
+    /** {@link #JOIN_PROP}: this node joins a running cluster, its own entry is not in its seed configuration. */
+    public boolean join()
+    {
+        return join;
+    }
+
+    /** Candidacy priority of node {@code id} ({@link #PRIORITIES_PROP}), 0 for a node the file does not list. */
+    public int priority(final int id)
+    {
+        return priorities.getOrDefault(id, 0);
     }
 
     public Path dataDirectory()

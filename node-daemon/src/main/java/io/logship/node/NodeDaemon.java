@@ -24,11 +24,14 @@ import java.util.concurrent.locks.LockSupport;
  * and exits; {@code logshipd --version} prints the version. Exit codes: 0 for a good --check-config or
  * --version; 143 (SIGTERM) or 130 (SIGINT) after a clean stop — the JVM's status for a signal it handled,
  * listed as success in dist/systemd/logshipd.service —; 2 for a bad command line or configuration (one
- * line naming the key or file); 1 if the node cannot start (e.g. a corrupt log, named in the message).
+ * line naming the key or file); 1 if the node cannot start (e.g. a corrupt log, named in the message); 4 once the node
+ * was removed from its cluster ({@code logship member remove}): it stops and says so on stderr and in an ERROR line.
  */
 public final class NodeDaemon
 {
     static final int EXIT_CONFIG = 2;
+    /** The node was removed from its cluster by a committed configuration (docs/DESIGN.md#membership). */
+    static final int EXIT_REMOVED = 4;
     /** JVM property (e.g. in LOGSHIP_JAVA_OPTS): how long READY=1 waits for the node to join a leader. */
     static final String JOIN_WAIT_PROP = "logship.node.ready.join.wait.ms";
     /**
@@ -94,8 +97,10 @@ public final class NodeDaemon
             return;
         }
         final AtomicBoolean signalled = new AtomicBoolean();
+        final String removal;
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier(() -> signalled.set(true)))
         {
+            node.onRemoved(barrier::signal);
             final String running = "node " + config.nodeId() + " running on " + config.self() +
                 " (data " + config.dataDirectory() + ", " + NodeConfig.THREADING_PROP + "=" +
                 (config.sharedThreading() ? "shared" : "dedicated") + ")";
@@ -114,9 +119,16 @@ public final class NodeDaemon
                 }
             }
             barrier.await();
+            removal = node.removal();
             node.close();
             // After the node's stop, whose lines must still reach stdout; before the barrier lets the JVM halt.
             NodeLogging.stop();
+        }
+        if (null != removal)
+        {
+            // After the barrier is closed: its shutdown hook would otherwise wait for it and hang the exit.
+            System.err.println("logshipd: " + removal);
+            System.exit(EXIT_REMOVED);
         }
     }
 

@@ -3,6 +3,7 @@ package io.logship.node.egress;
 import io.logship.node.NodeConfig;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.PublishResult;
+import io.logship.transport.TransportChannels;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
 import io.logship.transport.codec.RefuseEncoder;
@@ -13,6 +14,9 @@ import org.agrona.ExpandableRingBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.IntArrayQueue;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -32,13 +36,17 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
     /** Held messages in bytes at most: past it a send answers back-pressure (as a full publication would). */
     static final int MAX_HELD_BYTES = 16 * 1024 * 1024;
 
-    private final BoundedPublisher[] replication;
-    private final BoundedPublisher[] feedback;
-    private final BoundedPublisher[] election;
+    private BoundedPublisher[] replication;
+    private BoundedPublisher[] feedback;
+    private BoundedPublisher[] election;
+    private final TransportNode transport;
+    private final int selfId;
+    /** Peers of a newer configuration whose publications the media driver is still setting up. */
+    private final List<PendingPeer> pending = new ArrayList<>();
     private final SendBuffer sendBuffer;
     private final RefuseEncoder refuseEncoder = new RefuseEncoder();
     private final BooleanSupplier durable;
-    private final BoundedPublisher[] gated;
+    private BoundedPublisher[] gated;
     private final ExpandableRingBuffer held = new ExpandableRingBuffer(64 * 1024, MAX_HELD_BYTES, true);
     private final IntArrayQueue heldTargets = new IntArrayQueue(64, -1);
     private final ExpandableRingBuffer.MessageConsumer releaser = this::release;
@@ -51,6 +59,8 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
     {
         this.sendBuffer = sendBuffer;
         this.durable = durable;
+        this.transport = transport;
+        this.selfId = config.nodeId();
         final int maxId = config.members().keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
         replication = new BoundedPublisher[maxId + 1];
         feedback = new BoundedPublisher[maxId + 1];
@@ -75,16 +85,112 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
         gated = new BoundedPublisher[3 * (maxId + 1)];
         for (int id = 0; id <= maxId; id++)
         {
-            gated[3 * id] = election[id];
-            gated[3 * id + 1] = feedback[id];
-            gated[3 * id + 2] = replication[id];
-            for (int i = 3 * id; i < 3 * id + 3; i++)
+            gate(id);
+        }
+    }
+
+    private void gate(final int id)
+    {
+        gated[3 * id] = election[id];
+        gated[3 * id + 1] = feedback[id];
+        gated[3 * id + 2] = replication[id];
+        for (int i = 3 * id; i < 3 * id + 3; i++)
+        {
+            if (null != gated[i])
             {
-                if (null != gated[i])
+                gated[i].offerGate(this);
+            }
+        }
+    }
+
+    /**
+     * A member of a newer configuration (docs/DESIGN.md#membership) needs publications: they are started without
+     * waiting for the media driver (the duty thread must not block) and become usable in a later
+     * {@link #pollAdded()}. Nothing happens for this node, a peer already known or one already being added.
+     * A removed member's publications are kept: idle once nothing is shipped to it, and a later configuration
+     * may add it back.
+     */
+    public void ensurePeer(final int id, final String host, final int port)
+    {
+        if (id == selfId || id <= 0 || isPeer(id))
+        {
+            return;
+        }
+        for (final PendingPeer peer : pending)
+        {
+            if (peer.id == id)
+            {
+                return;
+            }
+        }
+        final PendingPeer peer = new PendingPeer(id);
+        peer.registrations[0] = transport.asyncAddPublisher(
+            TransportChannels.udpPublication(transport.context(), host, port), TransportStream.ELECTION.streamId());
+        peer.registrations[1] = transport.asyncAddPublisher(
+            TransportChannels.udpPublication(transport.context(), host, port),
+            TransportStream.REPLICATION_FEEDBACK.streamId());
+        peer.registrations[2] = transport.asyncAddPublisher(
+            TransportChannels.udpPublication(transport.context(), host, port), TransportStream.REPLICATION.streamId());
+        pending.add(peer);
+    }
+
+    /** Whether publications started by {@link #ensurePeer} are still being set up. */
+    public boolean hasPending()
+    {
+        return !pending.isEmpty();
+    }
+
+    /** Installs the peers whose publications are ready; returns how many were installed (then peers changed). */
+    public int pollAdded()
+    {
+        int installed = 0;
+        for (int i = pending.size() - 1; i >= 0; i--)
+        {
+            final PendingPeer peer = pending.get(i);
+            final String[] names = { "election-to-", "feedback-to-", "replication-to-" };
+            for (int j = 0; j < 3; j++)
+            {
+                if (null == peer.publishers[j])
                 {
-                    gated[i].offerGate(this);
+                    peer.publishers[j] = transport.addedPublisher(peer.registrations[j], names[j] + peer.id);
                 }
             }
+            if (null != peer.publishers[0] && null != peer.publishers[1] && null != peer.publishers[2])
+            {
+                install(peer);
+                pending.remove(i);
+                installed++;
+            }
+        }
+        return installed;
+    }
+
+    private void install(final PendingPeer peer)
+    {
+        final int id = peer.id;
+        if (id >= election.length)
+        {
+            replication = Arrays.copyOf(replication, id + 1);
+            feedback = Arrays.copyOf(feedback, id + 1);
+            election = Arrays.copyOf(election, id + 1);
+            gated = Arrays.copyOf(gated, 3 * (id + 1));
+        }
+        election[id] = peer.publishers[0];
+        feedback[id] = peer.publishers[1];
+        replication[id] = peer.publishers[2];
+        gate(id);
+    }
+
+    /** A peer being added: the registration ids of its election, feedback and replication publications. */
+    private static final class PendingPeer
+    {
+        final int id;
+        final long[] registrations = new long[3];
+        final BoundedPublisher[] publishers = new BoundedPublisher[3];
+
+        PendingPeer(final int id)
+        {
+            this.id = id;
         }
     }
 

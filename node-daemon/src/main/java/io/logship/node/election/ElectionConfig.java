@@ -38,9 +38,11 @@ import java.util.Map;
  * and no thread on the path pauses for 300 ms (GC, a blocking fsync on the duty-cycle thread). If the
  * leader does pause longer than the lease, it steps down — safe, but an election follows.
  *
- * @param selfId              this node's id.
- * @param priorities          every configured member (this node included) → its candidacy priority;
- *                            higher stands first. Iteration order is irrelevant.
+ * @param selfId              this node's id; it need not be a voter (a learner, or a node joining with
+ *                            {@code logship.cluster.join=true}): a node that is no voter never stands.
+ * @param priorities          every voter of the configuration in effect (docs/DESIGN.md#membership) → its
+ *                            candidacy priority; higher stands first. Iteration order is irrelevant. Learners
+ *                            are not listed: their votes and acks count for nothing.
  * @param heartbeatIntervalMs how often the leader sends heartbeats (the node does the sending).
  * @param leaseTimeoutMs      leader lease; {@code < electionTimeoutMs}.
  * @param electionTimeoutMs   follower silence before it may stand or grant an automatic vote.
@@ -80,9 +82,13 @@ public record ElectionConfig(
     public ElectionConfig
     {
         priorities = Collections.unmodifiableMap(new LinkedHashMap<>(priorities));
-        if (!priorities.containsKey(selfId))
+        if (selfId <= 0)
         {
-            throw bad("selfId", selfId, "one of the members " + priorities.keySet());
+            throw bad("selfId", selfId, "a node id ≥ 1");
+        }
+        if (priorities.isEmpty())
+        {
+            throw bad("priorities", 0, "at least one voter");
         }
         if (priorities.size() > ElectionState.MAX_MEMBERS)
         {
@@ -150,6 +156,12 @@ public record ElectionConfig(
     public int memberCount()
     {
         return priorities.size();
+    }
+
+    /** Whether this node is a voter of the configuration: only a voter stands for election or grants votes. */
+    public boolean selfVoter()
+    {
+        return priorities.containsKey(selfId);
     }
 
     /** Grants (the candidate's own included) that make a majority of the configured members. */

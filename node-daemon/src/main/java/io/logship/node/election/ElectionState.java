@@ -1,5 +1,7 @@
 package io.logship.node.election;
 
+import org.agrona.collections.Long2LongHashMap;
+
 import java.util.random.RandomGenerator;
 
 import static io.logship.node.election.CandidacyRanking.compare;
@@ -44,7 +46,8 @@ public final class ElectionState
     static final long NEVER = Long.MIN_VALUE / 4;
     private static final long NOT_SCHEDULED = Long.MAX_VALUE;
 
-    private final ElectionConfig config;
+    /** Replaced by {@link #reconfigure} when the configuration in the log changes (docs/DESIGN.md#membership). */
+    private ElectionConfig config;
     private final Persistence persistence;
     private final LogView log;
     private final Outbox outbox;
@@ -74,7 +77,12 @@ public final class ElectionState
 
     private long electedAtMs;
     /** Leader side: each follower's lease and held log end. */
-    private final FollowerLeases leases;
+    private FollowerLeases leases;
+    /**
+     * Leader side: when each non-voter's newest ack was sent, so a learner promoted to voter brings its recent acks
+     * into the lease at once instead of counting as silent until its next ack (which cost a fresh leader its lease).
+     */
+    private final Long2LongHashMap nonVoterAckSentAtMs = new Long2LongHashMap(NEVER);
     private boolean leaseWaived;
     private boolean leaseRelinquished;
     private boolean writesStopped;
@@ -126,7 +134,7 @@ public final class ElectionState
                 {
                     roundTick(nowMs);
                 }
-                else if (autoCandidacy && config.autoFailoverEnabled() && nowMs >= candidacyAtMs)
+                else if (autoCandidacy && config.autoFailoverEnabled() && config.selfVoter() && nowMs >= candidacyAtMs)
                 {
                     startPreVote(nowMs);
                 }
@@ -192,6 +200,12 @@ public final class ElectionState
         if (!config.priorities().containsKey(candidateId) || candidateId == selfId)
         {
             return new Vote(proposedEpoch, selfId, candidateId, epoch, false, "not a peer");
+        }
+        if (!config.selfVoter())
+        {
+            // A learner's vote counts for nothing, and a node outside the configuration must not take part at all.
+            outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, false, (flags & FLAG_PRE_VOTE) != 0);
+            return new Vote(proposedEpoch, selfId, candidateId, epoch, false, "node " + selfId + " is not a voter");
         }
         if ((flags & FLAG_PRE_VOTE) != 0)
         {
@@ -349,9 +363,20 @@ public final class ElectionState
             onHigherEpochSeen(nowMs, ackEpoch, NONE);
             return;
         }
-        if (role != ElectionRole.LEADER || ackEpoch != epoch ||
-            !leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
+        if (role != ElectionRole.LEADER || ackEpoch != epoch)
         {
+            return;
+        }
+        if (!leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
+        {
+            if (followerId != selfId)
+            {
+                final long sentAtMs = Math.min(echoedSentAtMs, nowMs);
+                if (sentAtMs > nonVoterAckSentAtMs.get(followerId))
+                {
+                    nonVoterAckSentAtMs.put(followerId, sentAtMs);
+                }
+            }
             return;
         }
         if (leaseWaived && leaseHolders(nowMs) >= config.majority())
@@ -382,7 +407,8 @@ public final class ElectionState
      */
     public void onHandover(final long nowMs, final int fromLeaderId, final int handoverEpoch)
     {
-        if (role == ElectionRole.FOLLOWER && handoverEpoch == epoch && fromLeaderId == leaderId && leaderId != NONE)
+        if (role == ElectionRole.FOLLOWER && handoverEpoch == epoch && fromLeaderId == leaderId && leaderId != NONE &&
+            config.selfVoter())
         {
             startCandidacy(nowMs, FLAG_GRACEFUL, true);
         }
@@ -404,7 +430,8 @@ public final class ElectionState
     {
         if (!config.priorities().containsKey(targetId))
         {
-            return new AdminOutcome(false, "node " + targetId + " is not a member " + config.priorities().keySet());
+            return new AdminOutcome(false, "node " + targetId + " is not a voter " + config.priorities().keySet() +
+                ": only a voter can lead ('logship member promote " + targetId + "' makes a caught-up learner one)");
         }
         if (targetId == selfId)
         {
@@ -475,6 +502,42 @@ public final class ElectionState
             (config.autoFailoverEnabled() ? "" : "; " + config.autoFailoverDisabledReason()));
     }
 
+    /**
+     * The configuration in this node's log changed (docs/DESIGN.md#membership, rule 2: effective on append): from now
+     * on majorities, the lease and votes count the voters of {@code next}. Acks already received from voters that
+     * stay are kept, so a leader does not lose its lease to a change. A node that is no voter any more stops any
+     * round it runs and never stands.
+     *
+     * @throws IllegalArgumentException if {@code next} is for another node.
+     */
+    public void reconfigure(final long nowMs, final ElectionConfig next)
+    {
+        if (next.selfId() != selfId)
+        {
+            throw new IllegalArgumentException("configuration for node " + next.selfId() + " given to node " + selfId);
+        }
+        config = next;
+        leases = leases.reconfigured(next.priorities(), nonVoterAckSentAtMs);
+        round.config(next);
+        if (!next.selfVoter())
+        {
+            if (preVoting)
+            {
+                preVoting = false;
+            }
+            if (role == ElectionRole.CANDIDATE)
+            {
+                role = ElectionRole.FOLLOWER;
+                outbox.becomeFollower(epoch, NONE);
+            }
+            candidacyAtMs = NOT_SCHEDULED;
+        }
+        else if (role == ElectionRole.FOLLOWER && candidacyAtMs == NOT_SCHEDULED && autoCandidacy)
+        {
+            scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Queries
 
@@ -533,13 +596,15 @@ public final class ElectionState
     /** Follower: when it will stand if nothing is heard ({@code Long.MAX_VALUE} if never), for status/tests. */
     public long candidacyAtMs()
     {
-        return autoCandidacy && config.autoFailoverEnabled() && role == ElectionRole.FOLLOWER ? candidacyAtMs : NOT_SCHEDULED;
+        return autoCandidacy && config.autoFailoverEnabled() && config.selfVoter() && role == ElectionRole.FOLLOWER ?
+            candidacyAtMs : NOT_SCHEDULED;
     }
 
     /** Peers that should stand before this one (see the class javadoc). */
     public int candidacyRank()
     {
-        return ranking.rank(config.priorities(), selfId, leaderId, log.lastLogEpoch(), log.logEndOffset());
+        return config.selfVoter() ?
+            ranking.rank(config.priorities(), selfId, leaderId, log.lastLogEpoch(), log.logEndOffset()) : 0;
     }
 
     @Override
@@ -742,6 +807,7 @@ public final class ElectionState
     private void resetLeaderState()
     {
         leases.reset();
+        nonVoterAckSentAtMs.clear();
         leaseWaived = false;
         leaseRelinquished = false;
         writesStopped = false;
@@ -761,7 +827,9 @@ public final class ElectionState
     private void scheduleCandidacy(final long nowMs, final long silenceMs)
     {
         autoCandidacy = true;
-        candidacyAtMs = nowMs + silenceMs + candidacyRank() * config.candidacyStepMs() + jitter();
+        // A node that is no voter of its configuration never stands (docs/DESIGN.md#membership).
+        candidacyAtMs = config.selfVoter() ?
+            nowMs + silenceMs + candidacyRank() * config.candidacyStepMs() + jitter() : NOT_SCHEDULED;
     }
 
     private long jitter()

@@ -1,5 +1,7 @@
 package io.logship.node.election;
 
+import org.agrona.collections.Long2LongHashMap;
+
 import java.util.Arrays;
 import java.util.Map;
 
@@ -25,6 +27,30 @@ final class FollowerLeases
         ackSentAtMs = new long[memberIds.length];
         heldEnd = new long[memberIds.length];
         reset();
+    }
+
+    /**
+     * The same leases over the voters of a new configuration: what a voter that stays acked is kept, a new voter
+     * starts from its acks as a non-voter ({@code nonVoterAckSentAtMs}, ElectionState.NEVER if none), a removed
+     * one is dropped. Rare (a membership change), so it may allocate.
+     */
+    FollowerLeases reconfigured(final Map<Integer, Integer> newPriorities, final Long2LongHashMap nonVoterAckSentAtMs)
+    {
+        final FollowerLeases next = new FollowerLeases(selfId, newPriorities);
+        for (int i = 0; i < next.memberIds.length; i++)
+        {
+            final int old = indexOf(next.memberIds[i]);
+            if (old >= 0)
+            {
+                next.ackSentAtMs[i] = ackSentAtMs[old];
+                next.heldEnd[i] = heldEnd[old];
+            }
+            else
+            {
+                next.ackSentAtMs[i] = nonVoterAckSentAtMs.get(next.memberIds[i]);
+            }
+        }
+        return next;
     }
 
     /** Forgets every ack: a new leadership starts with no lease from anyone. */

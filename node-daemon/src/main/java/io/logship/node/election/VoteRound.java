@@ -16,13 +16,19 @@ final class VoteRound
         OPEN, WON, LOST
     }
 
-    private final ElectionConfig config;
+    private ElectionConfig config;
     private final Set<Integer> grants = new HashSet<>();
     private final Set<Integer> denials = new HashSet<>();
 
     VoteRound(final ElectionConfig config)
     {
         this.config = config;
+    }
+
+    /** The configuration changed during the round: from now on only its voters' answers count. */
+    void config(final ElectionConfig next)
+    {
+        config = next;
     }
 
     /** A new round: only the candidate's own vote so far. */
@@ -36,7 +42,20 @@ final class VoteRound
     /** Whether the grants so far make a majority (at once in a one-node cluster). */
     boolean won()
     {
-        return grants.size() >= config.majority();
+        return votersIn(grants) >= config.majority();
+    }
+
+    private int votersIn(final Set<Integer> ids)
+    {
+        int count = 0;
+        for (final int id : ids)
+        {
+            if (config.priorities().containsKey(id))
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** Whether {@code voterId} has answered this round, either way. */
@@ -57,7 +76,7 @@ final class VoteRound
         if (!grants.contains(voterId))
         {
             denials.add(voterId);
-            if (denials.size() > config.memberCount() - config.majority())
+            if (votersIn(denials) > config.memberCount() - config.majority())
             {
                 return Outcome.LOST;
             }

@@ -11,6 +11,7 @@ import io.logship.log.Quarantine;
 import io.logship.log.SegmentedLog;
 import io.logship.node.ApplyAgent;
 import io.logship.node.NodeConfig;
+import io.logship.node.ClusterMembership;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
 import io.logship.node.egress.PeerPublishers;
@@ -66,6 +67,8 @@ public final class FollowerReplication implements AutoCloseable
     private final SegmentedLogView logView;
 
     private FollowerState state = FollowerState.AWAIT_LEADER;
+    /** Told of every MEMBERS batch appended and every cut (docs/DESIGN.md#membership); null in tests without one. */
+    private ClusterMembership membership;
     /** REWINDING: where the log is cut once the store has gone back to at or below it. */
     private long pendingCutOffset = -1;
     // Volatile: the metrics port's /replica check reads it on the HTTP thread.
@@ -124,6 +127,20 @@ public final class FollowerReplication implements AutoCloseable
     }
 
     /** Starting, or back from leading: wait for a leader. */
+    /** Set once by the node before the conductor starts: told of MEMBERS batches and cuts. */
+    public void membership(final ClusterMembership membership)
+    {
+        this.membership = membership;
+    }
+
+    private void onTruncated(final long logEndOffset)
+    {
+        if (null != membership)
+        {
+            membership.onTruncated(logEndOffset);
+        }
+    }
+
     public void awaitLeader()
     {
         state = FollowerState.AWAIT_LEADER;
@@ -218,6 +235,7 @@ public final class FollowerReplication implements AutoCloseable
                 {
                     final long end = log.logEndOffset();
                     log.truncateTo(pendingCutOffset);
+                    onTruncated(pendingCutOffset);
                     partition.counters().onQuarantined(end - pendingCutOffset);
                     logger.log(WARNING, "Node " + partition.nodeId() + " truncated its log from offset " +
                         pendingCutOffset + " to " + end + " after rewinding its store to " + applier.rewoundTo());
@@ -243,6 +261,7 @@ public final class FollowerReplication implements AutoCloseable
                 {
                     final long snapshotOffset = snapshot.snapshotOffset();
                     log.truncateFullyAndStartAt(snapshotOffset);
+                    onTruncated(snapshotOffset);
                     logger.log(INFO, "Installed the leader's snapshot at offset " + snapshotOffset +
                         "; fetching the log from there");
                     snapshot.onInstalled();
@@ -383,6 +402,10 @@ public final class FollowerReplication implements AutoCloseable
             try
             {
                 log.appendAsFollower(bytes, position, batchLength, false);
+                if (null != membership)
+                {
+                    membership.onFollowerAppend(bytes, position, batchLength);
+                }
                 appendedSinceFlush = true;
                 lastAppendNs = partition.clock().nanoTime();
             }
@@ -511,6 +534,7 @@ public final class FollowerReplication implements AutoCloseable
                 " (" + reason + "); the " + (ourEnd - target) + " records cut are kept in " + saved +
                 " ('logship quarantine show' prints them)");
             log.truncateTo(target);
+            onTruncated(target);
             partition.counters().onQuarantined(ourEnd - target);
         }
         final long nowNs = partition.clock().nanoTime();

@@ -3,12 +3,14 @@ package io.logship.node.ingress;
 import io.aeron.logbuffer.Header;
 import io.logship.node.admin.AdminCommands;
 import io.logship.node.admin.ChecksumPublisher;
+import io.logship.node.admin.MemberChanges;
 import io.logship.node.admin.SnapshotExports;
 import io.logship.node.admin.StatusPublisher;
 import io.logship.transport.Decoders;
 import io.logship.transport.MessageTypes;
 import io.logship.transport.codec.ChecksumRequestDecoder;
 import io.logship.transport.codec.DemoteRequestDecoder;
+import io.logship.transport.codec.MemberChangeRequestDecoder;
 import io.logship.transport.codec.MemberListRequestDecoder;
 import io.logship.transport.codec.PromoteRequestDecoder;
 import io.logship.transport.codec.SnapshotSaveRequestDecoder;
@@ -19,7 +21,7 @@ import org.agrona.concurrent.NanoClock;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * Decodes the admin stream (status, checksum, promote, demote, snapshot save, member list from the CLI) and dispatches each request.
+ * Decodes the admin stream (status, checksum, promote, demote, snapshot save, member list and change from the CLI) and dispatches each request.
  * Answers go to the session the tool opened with Connect on the client stream. Conductor thread only.
  */
 public final class AdminAdapter
@@ -29,14 +31,16 @@ public final class AdminAdapter
     private final ChecksumPublisher checksum;
     private final AdminCommands commands;
     private final SnapshotExports snapshots;
+    private final MemberChanges memberChanges;
     private final NanoClock clock;
     private final System.Logger logger;
     private final Decoders decoders = new Decoders();
 
     public AdminAdapter(final ClientSessions sessions, final StatusPublisher status, final ChecksumPublisher checksum,
-        final AdminCommands commands, final SnapshotExports snapshots, final NanoClock clock,
-        final System.Logger logger)
+        final AdminCommands commands, final SnapshotExports snapshots, final MemberChanges memberChanges,
+        final NanoClock clock, final System.Logger logger)
     {
+        this.memberChanges = memberChanges;
         this.snapshots = snapshots;
         this.sessions = sessions;
         this.status = status;
@@ -89,6 +93,8 @@ public final class AdminAdapter
                     status.sendMemberList(session, decoder.correlationId(), nowNs);
                 }
             }
+            case MemberChangeRequestDecoder.TEMPLATE_ID ->
+                memberChanges.onRequest(decoders.memberChangeRequest(buffer, position, length), nowNs);
             case PromoteRequestDecoder.TEMPLATE_ID ->
                 commands.onPromote(decoders.promoteRequest(buffer, position, length), nowNs);
             case DemoteRequestDecoder.TEMPLATE_ID ->

@@ -14,15 +14,19 @@ import java.util.List;
  * {@code logship.log.fsync} policy (docs/DESIGN.md#fsync-policy): with {@code always} once it fsynced it, with
  * {@code interval} once it wrote it (as Kafka's {@code acks=all}). Also counts the durability receipt of a write
  * reply: how many nodes have written it and how many fsynced it. Holds the {@link FollowerProgress} of every
- * follower (index = node id, null for this node and unused ids). Conductor thread only.
+ * follower (index = node id, null for this node and unused ids). Only voters count (docs/DESIGN.md#membership): the
+ * array and the voter flags are replaced when the configuration changes ({@link #reconfigure}), never per message.
+ * Conductor thread only; {@link #followers()} is also read by the metrics thread (a volatile array reference).
  */
 public final class CommitTracker
 {
     private final ReplicatedLog partition;
     private final SegmentedLog log;
     private final boolean leaderHoldsWritten;
-    private final FollowerProgress[] followers;
-    private final long[] heldScratch;
+    private volatile FollowerProgress[] followers;
+    private long[] heldScratch;
+    /** Whether this node is a voter of the configuration in effect; a leader always is (it cannot remove itself). */
+    private boolean selfVoter = true;
     /** Offset of this epoch's opening NOOP, -1 until the journal has appended it. */
     private long epochStartOffset = -1;
 
@@ -34,7 +38,18 @@ public final class CommitTracker
         this.log = partition.log();
         this.leaderHoldsWritten = fsyncPolicy == FsyncPolicy.INTERVAL;
         this.followers = followers;
-        this.heldScratch = new long[clusterSize];
+        this.heldScratch = new long[Math.max(clusterSize, followers.length + 1)];
+    }
+
+    /**
+     * A new configuration took effect: {@code newFollowers} (index = node id) replaces the array, each entry's
+     * {@link FollowerProgress#voter} flag already set. Rare: allocates.
+     */
+    public void reconfigure(final FollowerProgress[] newFollowers, final boolean selfIsVoter)
+    {
+        heldScratch = new long[newFollowers.length + 1];
+        selfVoter = selfIsVoter;
+        followers = newFollowers;
     }
 
     public FollowerProgress[] followers()
@@ -53,6 +68,12 @@ public final class CommitTracker
         epochStartOffset = offset;
     }
 
+    /** Offset of this epoch's opening NOOP, -1 until appended. */
+    public long epochStartOffset()
+    {
+        return epochStartOffset;
+    }
+
     /** Offsets below are held by this node by its own policy: what ack level LEADER waits for. */
     public long leaderHeldEndOffset()
     {
@@ -66,10 +87,13 @@ public final class CommitTracker
             return;
         }
         int n = 0;
-        heldScratch[n++] = leaderHeldEndOffset();
+        if (selfVoter)
+        {
+            heldScratch[n++] = leaderHeldEndOffset();
+        }
         for (final FollowerProgress follower : followers)
         {
-            if (null != follower)
+            if (null != follower && follower.voter)
             {
                 heldScratch[n++] = follower.heldEndOffset();
             }
@@ -77,13 +101,13 @@ public final class CommitTracker
         partition.commitOffset(CommitRule.commitOffset(heldScratch, n, epochStartOffset, partition.commitOffset()));
     }
 
-    /** Offsets below are held on every node, each by its own policy: what ack level ALL waits for. */
+    /** Offsets below are held on every voter, each by its own policy: what ack level ALL waits for. */
     public long lowestHeldOffset()
     {
         long lowest = leaderHeldEndOffset();
         for (final FollowerProgress follower : followers)
         {
-            if (null != follower)
+            if (null != follower && follower.voter)
             {
                 lowest = Math.min(lowest, follower.heldEndOffset());
             }

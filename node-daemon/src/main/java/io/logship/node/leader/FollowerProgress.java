@@ -25,6 +25,17 @@ public final class FollowerProgress
     public long nextSendOffset = -1;
     public long lastAckNs;
     public long lastHeartbeatNs;
+    /**
+     * A voter of the configuration in effect: counted by the commit rule and by ack level ALL. A learner is shipped
+     * to and acks like a voter, but counts in no majority (docs/DESIGN.md#membership).
+     */
+    public boolean voter = true;
+    /**
+     * Offset of the record that removed this node, -1 while it is a member. The leader keeps shipping to it (so it
+     * learns of its removal) until it acked that record or {@link #removedAtNs} is an election timeout ago.
+     */
+    public long removedAtOffset = -1;
+    public long removedAtNs;
 
     public SnapshotReader snapshot;
     public long snapshotOffset;

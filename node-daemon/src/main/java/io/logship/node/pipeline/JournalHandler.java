@@ -97,6 +97,23 @@ public final class JournalHandler implements EventHandler<WriteEvent>
             add(event);
             appendPending();
         }
+        else if (event.kind == WriteEvent.KIND_MEMBERS)
+        {
+            appendPending();
+            batchEpoch = epochSupplier.getAsInt();
+            builder.reset(Math.max(0, batchEpoch), System.currentTimeMillis()).flags(BatchDescriptor.FLAG_MEMBERSHIP);
+            if (builder.append(RecordType.MEMBERS, false, 0, 0, null, 0, 0, event.payload, 0, event.valueLength))
+            {
+                add(event);
+                appendPending();
+            }
+            else
+            {
+                builder.reset(Math.max(0, batchEpoch), 0);
+                fail(event, "configuration of " + event.valueLength + " bytes exceeds " + NodeLimits.BATCH_MAX_BYTES_NAME +
+                    "=" + builder.capacity());
+            }
+        }
         else
         {
             final boolean idempotent = event.idempotent;

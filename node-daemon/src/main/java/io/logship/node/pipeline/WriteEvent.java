@@ -15,6 +15,11 @@ public final class WriteEvent
     public static final byte KIND_WRITE = 1;
     /** Opens a leader epoch: one NOOP record in a batch of its own, flagged as the epoch start. */
     public static final byte KIND_EPOCH_START = 2;
+    /**
+     * A cluster configuration change: one MEMBERS record (its value in {@link #payload}, {@link #valueLength} bytes)
+     * in a batch of its own, flagged {@code FLAG_MEMBERSHIP} (docs/DESIGN.md#membership).
+     */
+    public static final byte KIND_MEMBERS = 3;
 
     /** Result: appended and durable per the log's fsync policy. */
     public static final byte RESULT_APPENDED = 1;

@@ -36,6 +36,8 @@ public final class JournalResultPoller
     private final ResponsePublisher responses;
     private final System.Logger logger;
     private String batchFailure;
+    /** Told what became of a configuration change (appended at an offset or failed); null until the node sets it. */
+    private MembersResults membersResults;
     /** After stepping down: journal results still to collect before this node may append as a follower. */
     private boolean draining;
 
@@ -95,6 +97,46 @@ public final class JournalResultPoller
         return work;
     }
 
+    /** What the leader does with the journal's result for a MEMBERS record ({@link WriteEvent#KIND_MEMBERS}). */
+    public interface MembersResults
+    {
+        /** Appended at {@code offset} in {@code epoch}, or not stored ({@code offset} -1, {@code error} says why). */
+        void onMembersResult(long offset, int epoch, String error);
+    }
+
+    public void membersResults(final MembersResults results)
+    {
+        this.membersResults = results;
+    }
+
+    /**
+     * Publishes a configuration change: {@code length} bytes of {@code encoded} (MembershipCodec) become the value of
+     * one MEMBERS record in a batch of its own. Returns false (nothing published) if the ring is full.
+     */
+    public boolean publishMembers(final org.agrona.DirectBuffer encoded, final int length)
+    {
+        final long sequence;
+        try
+        {
+            sequence = ring.tryNext();
+        }
+        catch (final com.lmax.disruptor.InsufficientCapacityException ex)
+        {
+            return false;
+        }
+        final WriteEvent event = ring.get(sequence);
+        event.kind = WriteEvent.KIND_MEMBERS;
+        event.clientId = 0;
+        event.idempotent = false;
+        event.batchMember = false;
+        event.batchCount = 0;
+        event.keyLength = 0;
+        event.valueLength = length;
+        event.payload.putBytes(0, encoded, 0, length);
+        ring.publish(sequence);
+        return true;
+    }
+
     /** Publishes the NOOP that opens {@code epoch}: nothing commits in the epoch until a majority holds it. */
     public void publishEpochStart()
     {
@@ -126,6 +168,16 @@ public final class JournalResultPoller
             {
                 partition.fence("Node " + nodeId + " could not open epoch " + epoch + ": " + event.error +
                     "; it is FENCED, steps down and takes no writes");
+            }
+            return true;
+        }
+        if (event.kind == WriteEvent.KIND_MEMBERS)
+        {
+            // In the log whatever this node's role now (effective on append, even after a step-down).
+            if (null != membersResults)
+            {
+                membersResults.onMembersResult(event.result == WriteEvent.RESULT_APPENDED ? event.offset : -1,
+                    event.epoch, event.error);
             }
             return true;
         }

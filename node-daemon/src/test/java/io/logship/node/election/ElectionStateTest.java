@@ -580,7 +580,8 @@ class ElectionStateTest
         assertThat(follower.selfId()).isEqualTo(1);
 
         assertThat(follower.promote(1_001, 9, false))
-            .isEqualTo(new AdminOutcome(false, "node 9 is not a member [1, 2, 3]"));
+            .isEqualTo(new AdminOutcome(false, "node 9 is not a voter [1, 2, 3]: only a voter can lead " +
+                "('logship member promote 9' makes a caught-up learner one)"));
         assertThat(follower.promote(1_001, 3, false))
             .isEqualTo(new AdminOutcome(false, "node 1 does not lead; send the promotion to node 2"));
         assertThat(follower.promote(1_001, 3, true))
@@ -922,5 +923,116 @@ class ElectionStateTest
         state.onVote(1, 4, epoch, false, epoch);
 
         assertThat(state.role()).as("three of five deny: no majority is left").isEqualTo(ElectionRole.FOLLOWER);
+    }
+    // ---------------------------------------------------------------------------------------------
+    // Membership (docs/DESIGN.md#membership): only voters of the configuration in effect count
+
+    private static ElectionConfig voters(final int self, final Integer... voterIds)
+    {
+        return ElectionConfig.defaults(self, List.of(voterIds));
+    }
+
+    @Test
+    void shouldNeverStandAsALearnerNorOnAnOperatorsPromotion()
+    {
+        // Node 4 is a learner of voters {1, 2, 3}: no timer, no promotion of itself, no handover makes it stand.
+        final ElectionState learner = new ElectionState(voters(4, 1, 2, 3), recorder, recorder, recorder,
+            new Random(42), 0);
+        for (long now = 0; now <= 20 * ET; now += 10)
+        {
+            learner.onTick(now);
+        }
+        assertThat(learner.promote(20 * ET, 4, false).accepted()).isFalse();
+        assertThat(learner.promote(20 * ET, 4, true).accepted()).isFalse();
+        learner.onLeaderContact(20 * ET, 3, 1);
+        learner.onHandover(20 * ET + 1, 1, 3);
+        assertThat(learner.role()).isEqualTo(ElectionRole.FOLLOWER);
+        assertThat(recorder.has("candidate")).isFalse();
+        assertThat(recorder.has("requestVote")).isFalse();
+        assertThat(learner.candidacyAtMs()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void shouldRefuseItsVoteAsALearner()
+    {
+        final ElectionState learner = new ElectionState(voters(4, 1, 2, 3), recorder, recorder, recorder,
+            new Random(42), 0);
+        final Vote vote = learner.onRequestVote(10 * ET, 2, 5, 0, 0, 0);
+        assertThat(vote.granted()).isFalse();
+        assertThat(vote.reason()).contains("not a voter");
+        assertThat(learner.epoch()).as("a learner's refusal persists nothing").isZero();
+        assertThat(recorder.has("persist")).isFalse();
+    }
+
+    @Test
+    void shouldNotCountALearnersGrantTowardsAMajority()
+    {
+        // Voters {1, 2, 3}, learner 4: node 1 stands; 4's grant must not make 2 of 3.
+        final ElectionState state = node(1, 3, 0);
+        state.reconfigure(0, voters(1, 1, 2, 3));
+        state.promote(0, 1, false);
+        state.onVote(1, 4, state.epoch(), true, state.epoch());
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
+        state.onVote(2, 2, state.epoch(), true, state.epoch());
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+    }
+
+    @Test
+    void shouldCountTheNewVoterInTheLeaseOnceAVoterIsAdded()
+    {
+        // A leader of {1, 2} (majority 2) adds voter 3: now it needs 2 of 3, and acks from 3 count.
+        final ElectionState state = new ElectionState(voters(1, 1, 2), recorder, recorder, recorder, new Random(42), 0);
+        state.promote(0, 1, false);
+        state.onVote(1, 2, state.epoch(), true, state.epoch());
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+        final int epoch = state.epoch();
+        state.onFollowerAck(10, 3, epoch, 10, 0);
+        assertThat(state.canAcknowledge(20)).as("node 3 is no voter yet; node 2 never acked").isFalse();
+
+        state.reconfigure(20, voters(1, 1, 2, 3));
+        state.onFollowerAck(30, 3, epoch, 30, 0);
+        assertThat(state.canAcknowledge(40)).as("1 and the new voter 3 are 2 of 3").isTrue();
+
+        state.reconfigure(50, voters(1, 1, 2, 3, 4, 5));
+        assertThat(state.canAcknowledge(60)).as("1 and 3 are not 3 of 5; the ack of 3 was kept").isFalse();
+    }
+
+    @Test
+    void shouldStopStandingOnceItsConfigurationMakesItALearnerAndStandAgainWhenPromoted()
+    {
+        final ElectionState state = node(4, 4, 0);
+        state.reconfigure(0, voters(4, 1, 2, 3));
+        for (long now = 0; now <= 10 * ET; now += 10)
+        {
+            state.onTick(now);
+        }
+        assertThat(recorder.has("candidate")).isFalse();
+        assertThat(recorder.has("requestVote")).isFalse();
+
+        state.reconfigure(10 * ET, voters(4, 1, 2, 3, 4));
+        for (long now = 10 * ET; now <= 20 * ET; now += 10)
+        {
+            state.onTick(now);
+        }
+        assertThat(recorder.has("requestVote")).as("a voter again: it asks for (pre-)votes").isTrue();
+    }
+    @Test
+    void shouldCountAPromotedLearnersRecentAckInTheLeaseAtOnce()
+    {
+        // Voters {1, 2, 3}, learner 4 acking; 3 is dead. Promoting 4 makes 4 voters (majority 3): 1, 2 and 4 hold it
+        // only if the acks 4 sent as a learner count at once (found by MemberChangeSystemTest: a fresh leader lost
+        // its lease 18 ms after appending the promotion).
+        final ElectionState state = node(1, 3, 0);
+        state.promote(0, 1, false);
+        state.onVote(1, 2, state.epoch(), true, state.epoch());
+        final int epoch = state.epoch();
+        state.onFollowerAck(LT + 10, 2, epoch, LT + 10, 0);
+        state.onFollowerAck(LT + 10, 4, epoch, LT + 10, 0);
+        assertThat(state.canAcknowledge(LT + 20)).isTrue();
+
+        state.reconfigure(LT + 20, voters(1, 1, 2, 3, 4));
+        assertThat(state.canAcknowledge(LT + 30)).as("1, 2 and the promoted 4 are 3 of 4").isTrue();
+        state.onTick(LT + 30);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
     }
 }
