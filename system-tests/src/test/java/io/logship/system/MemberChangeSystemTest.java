@@ -32,10 +32,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Run-time membership changes with real processes and the operator's commands (docs/DESIGN.md#membership,
- * MEMBERSHIP contract): a change that would leave no majority, or remove the leader, is refused with the rule and
- * nothing changes; a cluster grows 3 to 5 through learners under QUORUM load and shrinks back (the removed nodes exit
- * with code 4); a killed node is replaced by a new id and address with {@code member replace}. No acknowledged write is
- * lost: every one is checked against every remaining node's whole committed log.
+ * MEMBERSHIP contract): a cluster grows 3 to 5 through learners under QUORUM load and shrinks back (the removed nodes
+ * exit with code 4); with a voter killed, removing the leader or another voter is refused with the rule and nothing
+ * changes, and {@code member replace} swaps the killed node for a new id and address; the leader dies during a change
+ * and the nodes still converge on one configuration with one leader per epoch. No acknowledged write is lost: every
+ * one is checked against every remaining node's whole committed log. Three clusters in all, to keep the suite short.
  */
 class MemberChangeSystemTest
 {
@@ -47,43 +48,6 @@ class MemberChangeSystemTest
 
     @RegisterExtension
     final SystemTestWatcher watcher = new SystemTestWatcher();
-
-    @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void shouldRefuseRemovingTheLeaderOrLeavingNoMajorityAndChangeNothing()
-    {
-        final TestCluster cluster = watcher.cluster(3).start();
-        final int leader = cluster.leaderId();
-        final List<Integer> followers = cluster.nodeIds().stream().filter((id) -> id != leader).toList();
-
-        final AdminCliProcess.Result removeLeader = member(cluster, "remove", Integer.toString(leader));
-        assertThat(removeLeader.exitCode()).as("%s", removeLeader).isEqualTo(1);
-        assertThat(removeLeader.stderr().strip().lines()).as("one line: %s", removeLeader).hasSize(1);
-        assertThat(removeLeader.stderr()).as("%s", removeLeader).contains("INVALID").containsIgnoringCase("leader");
-
-        final AdminCliProcess.Result unknown = member(cluster, "promote", "9");
-        assertThat(unknown.exitCode()).as("%s", unknown).isEqualTo(1);
-        assertThat(unknown.stderr()).as("%s", unknown).contains("INVALID").contains("9");
-
-        cluster.node(followers.get(1)).kill9();
-        final AdminCliProcess.Result noMajority = member(cluster, "remove", Integer.toString(followers.get(0)), "--json");
-        assertThat(noMajority.exitCode()).as("%s", noMajority).isEqualTo(1);
-        assertThat(noMajority.stderr()).as("%s", noMajority).contains("INVALID").containsIgnoringCase("majority");
-        final Json refused = Json.parse(noMajority.stdout(), "member remove --json");
-        assertThat(refused.getString("status")).isEqualTo("INVALID");
-        assertThat(refused.getLong("configurationOffset")).isEqualTo(-1);
-
-        final AdminCliProcess.Result listed = member(cluster, "list", "--json");
-        assertThat(listed.exitCode()).as("%s", listed).isZero();
-        final List<Json> members = Json.parseLines(listed.stdout(), "member list --json");
-        assertThat(members).as("nothing changed").extracting((m) -> m.getInt("id") + " " + m.getString("role"))
-            .containsExactly("1 voter", "2 voter", "3 voter");
-        assertThat(members).allSatisfy((m) -> assertThat(m.getLong("configurationOffset")).as("still the seed")
-            .isEqualTo(-1));
-        final AckedWrites writes = new AckedWrites("after-refusals", 20);
-        AckedWrites.awaitAll(writes.write(cluster.client(), 0, 20), 30);
-        assertThat(writes.failedCount()).as("the cluster still commits: %s", writes.firstFailure()).isZero();
-    }
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -130,18 +94,40 @@ class MemberChangeSystemTest
         assertThat(listed).extracting((m) -> m.getInt("id")).containsExactly(1, 2, 3);
     }
 
+    /**
+     * A voter is SIGKILLed in a cluster of three under load. Removing the leader, or removing the other follower (the
+     * voters left would not be a majority), is refused with the leader's rule and nothing changes; then {@code member
+     * replace} swaps the killed node for a new id and address without a write failing.
+     */
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
-    void shouldReplaceAKilledNodeByANewIdAndAddressUnderLoadWithoutFailingAWrite() throws Exception
+    void shouldRefuseChangesThatLoseTheMajorityThenReplaceAKilledNodeUnderLoadWithoutFailingAWrite() throws Exception
     {
         final TestCluster cluster = watcher.cluster(4).joining(4).start(1, 2, 3);
         final AckedWrites writes = new AckedWrites("replace", CAPACITY);
         final int leader = cluster.leaderId();
-        final int old = cluster.nodeIds().stream().filter((id) -> id != leader && id != 4).findFirst().orElseThrow();
+        final List<Integer> followers = List.of(1, 2, 3).stream().filter((id) -> id != leader).toList();
+        final int old = followers.get(0);
         try (Load load = new Load(cluster, writes))
         {
             load.awaitAcked(300);
+            final AdminCliProcess.Result removeLeader = member(cluster, "remove", Integer.toString(leader));
+            assertThat(removeLeader.exitCode()).as("%s", removeLeader).isEqualTo(1);
+            assertThat(removeLeader.stderr().strip().lines()).as("one line: %s", removeLeader).hasSize(1);
+            assertThat(removeLeader.stderr()).as("%s", removeLeader).contains("INVALID").containsIgnoringCase("leader");
+
             cluster.node(old).kill9();
+            final AdminCliProcess.Result noMajority = member(cluster, "remove", Integer.toString(followers.get(1)),
+                "--json");
+            assertThat(noMajority.exitCode()).as("%s", noMajority).isEqualTo(1);
+            assertThat(noMajority.stderr()).as("%s", noMajority).contains("INVALID").containsIgnoringCase("majority");
+            final Json refused = Json.parse(noMajority.stdout(), "member remove --json");
+            assertThat(refused.getString("status")).isEqualTo("INVALID");
+            assertThat(refused.getLong("configurationOffset")).isEqualTo(-1);
+            final List<Json> unchanged = Json.parseLines(member(cluster, "list", "--json").stdout(), "member list --json");
+            assertThat(unchanged).as("nothing changed").extracting((m) -> m.getInt("id") + " " + m.getString("role") +
+                " at " + m.getLong("configurationOffset")).containsExactly("1 voter at -1", "2 voter at -1", "3 voter at -1");
+
             cluster.node(4).start();
             final AdminCliProcess.Result replaced = member(cluster, "replace", Integer.toString(old),
                 cluster.memberEntry(4));
@@ -188,10 +174,8 @@ class MemberChangeSystemTest
         final AckedWrites writes = new AckedWrites("leader-dies", CAPACITY);
         final int leader = cluster.leaderId();
         final List<Integer> survivors = List.of(1, 2, 3).stream().filter((id) -> id != leader).toList();
-        final Map<Integer, java.util.Set<Integer>> leadersByEpoch;
         try (Load load = new Load(cluster, writes))
         {
-            leadersByEpoch = load.leadersByEpoch;
             load.awaitAcked(300);
             cluster.node(4).start();
             final ExecutorService cli = Executors.newSingleThreadExecutor();
@@ -231,12 +215,36 @@ class MemberChangeSystemTest
             load.awaitAcked(writes.ackedCount() + 200);
         }
         assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
-        assertThat(leadersByEpoch).as("nodes acknowledging writes, by epoch").allSatisfy((epoch, nodes) ->
+        final Map<Integer, java.util.Set<Integer>> leadersByEpoch = leadersByEpoch(cluster);
+        assertThat(leadersByEpoch).as("the nodes that led each epoch").allSatisfy((epoch, nodes) ->
             assertThat(nodes).as("epoch %s", epoch).hasSize(1));
-        assertThat(leadersByEpoch).as("a new epoch after the leader died").hasSizeGreaterThan(1);
+        assertThat(leadersByEpoch.keySet()).as("epochs led").hasSizeGreaterThan(1);
         awaitMembersOnEveryNode(cluster, "1 voter, 2 voter, 3 voter, 4 voter");
         writes.assertExactlyOnceOnEveryNode(cluster, writes.issued());
         assertVerifyPasses(cluster);
+    }
+
+    /**
+     * Who led each epoch, from every node's log ("Node N leads epoch E"): an acknowledgement cannot tell, since a new
+     * leader answers a retried write with the epoch of the offset it was first written at.
+     */
+    private static Map<Integer, java.util.Set<Integer>> leadersByEpoch(final TestCluster cluster)
+    {
+        final java.util.regex.Pattern leads = java.util.regex.Pattern.compile("Node (\\d+) leads epoch (\\d+)");
+        final Map<Integer, java.util.Set<Integer>> leaders = new TreeMap<>();
+        for (final int id : cluster.nodeIds())
+        {
+            for (final String line : cluster.node(id).logLines())
+            {
+                final java.util.regex.Matcher matcher = leads.matcher(line);
+                if (matcher.find())
+                {
+                    leaders.computeIfAbsent(Integer.parseInt(matcher.group(2)), (epoch) -> new java.util.TreeSet<>())
+                        .add(Integer.parseInt(matcher.group(1)));
+                }
+            }
+        }
+        return leaders;
     }
 
     /** {@code logship member ARGS --cluster <nodes> --secret-file ...}: an operator naming only the nodes that run. */
@@ -364,8 +372,6 @@ class MemberChangeSystemTest
         private final AtomicBoolean stop = new AtomicBoolean();
         private final ExecutorService executor = Executors.newSingleThreadExecutor();
         private final Future<List<CompletableFuture<WriteResult>>> issued;
-        /** The nodes that acknowledged writes, by epoch: one per epoch, or two leaders shared one. */
-        final Map<Integer, java.util.Set<Integer>> leadersByEpoch = new java.util.concurrent.ConcurrentSkipListMap<>();
 
         Load(final TestCluster cluster, final AckedWrites writes)
         {
@@ -376,17 +382,7 @@ class MemberChangeSystemTest
                 final List<CompletableFuture<WriteResult>> futures = new ArrayList<>();
                 for (int from = 0; from < CAPACITY && !stop.get(); from += WRITES_PER_STEP)
                 {
-                    for (final CompletableFuture<WriteResult> write : writes.write(client, from, from + WRITES_PER_STEP))
-                    {
-                        futures.add(write.whenComplete((result, error) ->
-                        {
-                            if (null != result)
-                            {
-                                leadersByEpoch.computeIfAbsent(result.epoch(),
-                                    (epoch) -> new java.util.concurrent.ConcurrentSkipListSet<>()).add(result.leaderId());
-                            }
-                        }));
-                    }
+                    futures.addAll(writes.write(client, from, from + WRITES_PER_STEP));
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(STEP_MS)); // pacing the load, not a wait
                 }
                 return futures;
