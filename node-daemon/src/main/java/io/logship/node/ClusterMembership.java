@@ -48,6 +48,8 @@ public final class ClusterMembership
     private long lastCommit = -1;
     /** This node was in some configuration of its log: only such a node can be removed (a joining one is not yet in). */
     private boolean wasMember;
+    /** Whether the configuration in effect holds this node: kept on each change, so the commit check allocates nothing. */
+    private boolean selfInCurrent;
     private boolean removed;
 
     /**
@@ -76,8 +78,12 @@ public final class ClusterMembership
             scannedEndOffset = Math.max(log.logStartOffset(), Math.min(logEnd,
                 Math.max(contents.scannedEndOffset(), history.currentOffset() + 1)));
         }
-        wasMember = null != history.current().member(nodeId);
+        // A restored configuration written by a record that lacks this node means it was removed before it stopped
+        // (the leader ships nothing to a node before the record adding it): it exits again once that is committed.
+        wasMember = null != history.current().member(nodeId) ||
+            history.currentOffset() != MembershipLog.SEED_OFFSET;
         replayTail(log);
+        selfInCurrent = null != history.current().member(nodeId);
         scannedEndOffset = logEnd;
         file.writeNow(history.entries(), scannedEndOffset);
         if (null != contents || history.currentOffset() != MembershipLog.SEED_OFFSET)
@@ -194,7 +200,8 @@ public final class ClusterMembership
         try
         {
             history.append(offset, next);
-            wasMember |= null != next.member(nodeId);
+            selfInCurrent = null != next.member(nodeId);
+            wasMember |= selfInCurrent;
             return true;
         }
         catch (final LogshipException ex)
@@ -212,6 +219,7 @@ public final class ClusterMembership
         scannedEndOffset = Math.min(scannedEndOffset, logEndOffset);
         if (history.truncateTo(logEndOffset))
         {
+            selfInCurrent = null != history.current().member(nodeId);
             file.write(history.entries(), scannedEndOffset);
             logger.log(WARNING, "Node " + nodeId + " goes back to the cluster configuration " + history.current() +
                 " (record at offset " + history.currentOffset() + "): its log was cut at offset " + logEndOffset);
@@ -232,8 +240,7 @@ public final class ClusterMembership
         }
         lastCommit = commitOffset;
         history.commit(commitOffset);
-        final Membership current = history.current();
-        if (wasMember && null == current.member(nodeId) && history.currentOffset() != MembershipLog.SEED_OFFSET &&
+        if (wasMember && !selfInCurrent && history.currentOffset() != MembershipLog.SEED_OFFSET &&
             history.currentCommitted() && logEndOffset >= commitOffset)
         {
             removed = true;

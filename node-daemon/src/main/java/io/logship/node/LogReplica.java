@@ -270,7 +270,11 @@ final class LogReplica
         return config.electionConfig().withPriorities(priorities);
     }
 
-    /** Stops shipping to removed members once they acked their removal or an election timeout passed. */
+    /**
+     * Stops shipping to a removed member an election timeout after the record removing it committed: heartbeats
+     * carry the commit offset, so by then it has learnt that its removal is committed and exits. (Stopping once it
+     * acked the record was too early: it held the record but never heard that it committed.)
+     */
     private void dropRemovedFollowers(final long nowNs)
     {
         if (!removedFollowersKept)
@@ -287,8 +291,12 @@ final class LogReplica
             {
                 continue;
             }
-            if (Math.max(progress.heldEndOffset(), progress.writtenEndOffset) > progress.removedAtOffset ||
-                nowNs - progress.removedAtNs > electionTimeoutNs)
+            if (partition.commitOffset() <= progress.removedAtOffset)
+            {
+                progress.removedAtNs = nowNs; // the timeout runs from the commit
+                stillKept = true;
+            }
+            else if (nowNs - progress.removedAtNs > electionTimeoutNs)
             {
                 fresh = null == fresh ? followers.clone() : fresh;
                 fresh[id] = null;

@@ -148,14 +148,24 @@ public final class MembershipFile implements AutoCloseable
         return failure;
     }
 
-    /** Writes what is still queued, then stops the writer thread (waits up to 10 s). */
+    /**
+     * Writes what is still queued, then stops the writer thread (waits up to 10 s). Without a writer thread (never
+     * started) the queued history is written here, on the calling thread.
+     */
     @Override
     public void close()
     {
+        final byte[] unwritten;
         synchronized (lock)
         {
             closed = true;
+            unwritten = null == thread && null == failure && requestedTicket > durableTicket ? requested : null;
             lock.notifyAll();
+        }
+        if (null != unwritten)
+        {
+            writeBytes(unwritten);
+            durableTicket = requestedTicket;
         }
         if (null != thread)
         {

@@ -161,4 +161,33 @@ class NodeConfigTest
         assertThatThrownBy(() -> NodeConfig.load(file))
             .hasMessageContaining("required key logship.cluster.secret.file is missing");
     }
+    @Test
+    void shouldStartAJoiningNodeOutsideItsSeedConfigurationAndNeverAsItsBootstrapLeader() throws IOException
+    {
+        final Path file = dir.resolve("join.conf");
+        Files.writeString(file, "logship.node.id=4\n" +
+            "logship.cluster.nodes=2@127.0.0.1:7002,3@127.0.0.1:7003,4@127.0.0.1:7004\n" +
+            "logship.cluster.join=true\n" +
+            "logship.cluster.priorities=4:9\n" +
+            "logship.cluster.secret.file=" + dir.resolve("secret") + "\n" +
+            "logship.node.data.dir=" + dir.resolve("data") + "\n");
+        final NodeConfig config = NodeConfig.load(file);
+        assertThat(config.join()).isTrue();
+        assertThat(config.leaderId()).as("the lowest id other than its own").isEqualTo(2);
+        assertThat(config.electionConfig().selfVoter()).isFalse();
+        assertThat(config.electionConfig().priorities()).containsOnlyKeys(2, 3);
+        assertThat(config.priority(4)).as("kept for when it is promoted").isEqualTo(9);
+        assertThat(LogReplica.seedMembership(config).members()).extracting((m) -> m.id()).containsExactly(2, 3);
+
+        final NodeConfig member = NodeConfig.load(write(""));
+        assertThat(member.join()).isFalse();
+        assertThat(LogReplica.seedMembership(member).voters()).hasSize(3);
+    }
+
+    @Test
+    void shouldRefuseAJoiningNodeNamedAsTheBootstrapLeader() throws IOException
+    {
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.cluster.join=true\nlogship.cluster.leader=2\n")))
+            .hasMessageContaining("logship.cluster.leader=2 is invalid");
+    }
 }

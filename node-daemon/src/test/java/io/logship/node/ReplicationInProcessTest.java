@@ -218,4 +218,42 @@ class ReplicationInProcessTest
             assertThat(commits.nodesHolding(4)).containsExactly(1, 2);
         }
     }
+    @Test
+    void shouldCountOnlyVotersTowardsTheCommitAndAckLevelAllWhileLearnersAckAsFollowers()
+    {
+        try (SegmentedLog log = open("leader"))
+        {
+            append(log, 1, 1, "noop");
+            append(log, 1, 9, "new");
+            final ReplicatedLog partition = new ReplicatedLog(1, log, null, clock, LOGGER, new NodeCounters());
+            // Voters 1 (the leader) and 2 and 3; learners 4 and 5 (docs/DESIGN.md#membership).
+            final FollowerProgress[] followers = new FollowerProgress[6];
+            for (int id = 2; id <= 5; id++)
+            {
+                followers[id] = new FollowerProgress(id, null, null);
+                followers[id].voter = id <= 3;
+            }
+            final CommitTracker commits = new CommitTracker(partition, new FollowerProgress[4], 3, FsyncPolicy.ALWAYS);
+            commits.reconfigure(followers, true);
+            commits.epochStartOffset(0);
+            followers[4].durableEndOffset = 10;
+            followers[5].durableEndOffset = 10;
+            followers[2].durableEndOffset = 1;
+            followers[3].durableEndOffset = 1;
+
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).as("three of five nodes hold offset 9, but only one of three voters")
+                .isEqualTo(1);
+            assertThat(commits.nodesDurable(9)).as("the receipt counts every node that holds it").isEqualTo(3);
+
+            followers[3].durableEndOffset = 10;
+            commits.updateCommitOffset();
+            assertThat(partition.commitOffset()).as("leader and voter 3: a majority of the voters").isEqualTo(10);
+            assertThat(commits.lowestHeldOffset()).as("ALL waits for voter 2, not for learners").isEqualTo(1);
+
+            followers[2].durableEndOffset = 10;
+            followers[4].durableEndOffset = -1;
+            assertThat(commits.lowestHeldOffset()).as("a silent learner holds up no ALL write").isEqualTo(10);
+        }
+    }
 }

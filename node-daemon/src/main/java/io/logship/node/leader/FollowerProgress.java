@@ -32,7 +32,7 @@ public final class FollowerProgress
     public boolean voter = true;
     /**
      * Offset of the record that removed this node, -1 while it is a member. The leader keeps shipping to it (so it
-     * learns of its removal) until it acked that record or {@link #removedAtNs} is an election timeout ago.
+     * learns of its removal) until an election timeout after that record committed ({@link #removedAtNs}).
      */
     public long removedAtOffset = -1;
     public long removedAtNs;
