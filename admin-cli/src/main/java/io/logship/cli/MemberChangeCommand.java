@@ -139,37 +139,32 @@ abstract class MemberChangeCommand extends CliCommand implements Callable<Intege
         return entries.get(0);
     }
 
-    /** {@code logship member add ID@HOST:PORT [--learner | --voter]}. */
+    /**
+     * {@code logship member add ID@HOST:PORT [--learner]}: always as a learner; the leader refuses a new voter outright
+     * (it would hold none of the log), so there is no {@code --voter}: promote once caught up.
+     */
     @Command(name = "add", mixinStandardHelpOptions = true,
         description = {
-            "Add a node to the cluster, as a learner by default: it replicates but is counted in no majority until " +
-                "'member promote'. Start the new node first with logship.cluster.join=true and its own entry in " +
+            "Add a node to the cluster as a learner: it replicates but is counted in no majority until 'member " +
+                "promote'. Start the new node first with logship.cluster.join=true and its own entry in " +
                 "logship.cluster.nodes (README, Members).",
-            "Refused by the leader (exit 1, the message names the rule) if another change is not committed yet, if " +
-                "the id or address is already a member, or, with --voter, if the node is not caught up or the " +
-                "voters the leader hears from would not be a majority of the new set."})
+            "Refused by the leader (exit 1, the message names the rule) while another change is not committed yet " +
+                "and if the id or address is already a member."})
     static final class AddCommand extends MemberChangeCommand
     {
         @Parameters(index = "0", paramLabel = "ID@HOST:PORT",
             description = "The new node's id and replication endpoint, as its entry in logship.cluster.nodes.")
         String member;
 
-        @Option(names = "--learner", description = "Add it as a learner (the default).")
+        @Option(names = "--learner", description = "Add it as a learner: the default and only role of a new member " +
+            "(promote it once it has caught up).")
         boolean learner;
-
-        @Option(names = "--voter", description = "Add it as a voter at once: only for a node that already holds the " +
-            "log (the leader refuses otherwise); an empty node must join as a learner and catch up first.")
-        boolean voter;
 
         private MemberList.Entry entry;
 
         @Override
         void validate()
         {
-            if (learner && voter)
-            {
-                throw usage("--learner and --voter are exclusive: a node joins as one or the other");
-            }
             entry = parseMember(this, "ID@HOST:PORT", member);
         }
 
@@ -182,15 +177,15 @@ abstract class MemberChangeCommand extends CliCommand implements Callable<Intege
         @Override
         MemberChangeResult send(final LogshipClient client)
         {
-            return client.changeMember(MemberChange.ADD, entry.id(), entry.address(), voter);
+            return client.changeMember(MemberChange.ADD, entry.id(), entry.address(), false);
         }
 
         @Override
         String describe(final MemberChangeResult result)
         {
-            return "node " + entry.id() + " (" + entry.address() + ") added as a " + (voter ? "voter" : "learner") +
-                "; " + committed(result) + (voter ? "" : System.lineSeparator() + "next: wait until 'logship member " +
-                "list' shows its LAG near 0, then 'logship member promote " + entry.id() + "'");
+            return "node " + entry.id() + " (" + entry.address() + ") added as a learner; " + committed(result) +
+                System.lineSeparator() + "next: wait until 'logship member list' shows its LAG near 0, then " +
+                "'logship member promote " + entry.id() + "'";
         }
     }
 

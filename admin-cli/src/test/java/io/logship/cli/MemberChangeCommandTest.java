@@ -56,13 +56,13 @@ class MemberChangeCommandTest
     }
 
     @Test
-    void shouldRejectLearnerAndVoterTogether()
+    void shouldOfferNoVoterOptionBecauseANewMemberJoinsAsALearner()
     {
-        final CliRun run = CliRun.run("member", "add", "4@127.0.0.1:7004", "--learner", "--voter",
-            "--cluster", "1@127.0.0.1:7001");
+        final CliRun run = CliRun.run("member", "add", "4@127.0.0.1:7004", "--voter", "--cluster", "1@127.0.0.1:7001");
 
         assertThat(run.exitCode()).isEqualTo(AdminCli.EXIT_USAGE);
-        assertThat(run.err()).contains("--learner and --voter are exclusive");
+        assertThat(run.err()).contains("--voter");
+        assertThat(CliRun.run("member", "add", "--help").out()).contains("as a learner").doesNotContain("--voter");
     }
 
     @Test
