@@ -148,17 +148,23 @@ public final class MemberCommand extends CliCommand implements Runnable
             }
         }
 
-        /** The member's role as it reports itself ({@code leader}, {@code follower}, ...), or {@code unreachable}. */
-        private static String stateOf(final int id, final List<StatusCommand.NodeReport> reports)
+        /**
+         * The member's role as it reports itself ({@code leader}, {@code follower}, ...); {@code unreachable} if it is
+         * in the node list the command was given and did not answer; {@code unlisted} if it is not in that list (a
+         * member added at run time whose entry the config file lacks), so it was not asked.
+         */
+        static String stateOf(final int id, final List<StatusCommand.NodeReport> reports)
         {
+            boolean listed = false;
             for (final StatusCommand.NodeReport report : reports)
             {
                 if (report.reachable() && report.status().nodeId() == id)
                 {
                     return report.status().role().toLowerCase(java.util.Locale.ROOT);
                 }
+                listed |= null != report.node().id() && report.node().id() == id;
             }
-            return "unreachable";
+            return listed ? "unreachable" : "unlisted";
         }
 
         private static NodeStatus leaderOf(final List<StatusCommand.NodeReport> reports)

@@ -1,6 +1,7 @@
 package io.logship.cli;
 
 import io.logship.client.MemberChangeResult;
+import io.logship.client.NodeStatus;
 import io.logship.cli.json.JsonOutput;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -123,6 +125,20 @@ class MemberChangeCommandTest
 
         assertThat(json).isEqualTo("{\"status\":\"OK\",\"configurationOffset\":4711,\"message\":\"\"," +
             "\"operation\":\"member add\",\"leaderId\":1,\"epoch\":3}");
+    }
+
+    @Test
+    void shouldTellAMemberMissingFromTheGivenNodeListFromOneThatDidNotAnswer()
+    {
+        final List<StatusCommand.NodeReport> reports = List.of(
+            new StatusCommand.NodeReport(new ClusterOptions.Node(1, "127.0.0.1", 7001), new NodeStatus(1, 2, 1,
+                "LEADER", 0, 10, 10, 10, 10, List.of(), true, 0, 10, 0, 0, 0, ""), null),
+            new StatusCommand.NodeReport(new ClusterOptions.Node(2, "127.0.0.1", 7002), null, "no reply within 2000 ms"));
+
+        assertThat(MemberCommand.ListCommand.stateOf(1, reports)).isEqualTo("leader");
+        assertThat(MemberCommand.ListCommand.stateOf(2, reports)).isEqualTo("unreachable");
+        assertThat(MemberCommand.ListCommand.stateOf(4, reports)).as("added at run time, not in --config")
+            .isEqualTo("unlisted");
     }
 
     @Test
