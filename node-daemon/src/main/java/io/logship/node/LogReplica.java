@@ -181,6 +181,7 @@ final class LogReplica
             config.requestTimeoutMs(), Math.min(config.electionConfig().leaseTimeoutMs(),
             4 * config.electionConfig().heartbeatIntervalMs()));
         journal.membersResults(memberChanges);
+        replication.onSnapshotSent(memberChanges::onSnapshotSent);
         follower.membership(membership);
         membership.listener(new ClusterMembership.Listener()
         {
@@ -202,8 +203,8 @@ final class LogReplica
     /**
      * A configuration is in effect (docs/DESIGN.md#membership): publications to every member (set up without
      * blocking), follower progress for each (learners flagged, not counted), the election's voters. A removed
-     * member's progress is kept until it acked the removing record or an election timeout passed, so it normally
-     * hears of its removal. Rare: allocates.
+     * member's progress is kept until an election timeout after the removing record committed, so it normally
+     * hears of its removal ({@link #dropRemovedFollowers}). Rare: allocates.
      */
     private void applyConfiguration(final Membership next, final long offset)
     {

@@ -64,6 +64,8 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
     private long pendingDeadlineNs;
     private long pendingOffset = -1;
     private boolean pendingAnswered = true;
+    /** A follower installs a snapshot above the current configuration's record: state the configuration again. */
+    private boolean restateWanted;
 
     public MemberChanges(final ReplicatedLog partition, final ClientSessions sessions, final CommitTracker commits,
         final JournalResultPoller journal, final ClusterMembership membership, final SendBuffer sendBuffer,
@@ -228,12 +230,47 @@ public final class MemberChanges implements JournalResultPoller.MembersResults
         }
     }
 
+    /**
+     * A snapshot at {@code snapshotOffset} is on its way to a follower. A snapshot does not carry the configuration, so
+     * if the record of the configuration in effect lies below it, that follower would never see it (a joining node
+     * would never learn that it was added): the leader appends the same configuration again, as soon as rule 4 lets
+     * it, and the follower fetches it after the snapshot.
+     */
+    public void onSnapshotSent(final long snapshotOffset)
+    {
+        final long recordOffset = membership.history().currentOffset();
+        if (recordOffset != MembershipLog.SEED_OFFSET && recordOffset < snapshotOffset)
+        {
+            restateWanted = true;
+        }
+    }
+
+    private int restateIfWanted()
+    {
+        if (!restateWanted || null != pending || null != inRing || partition.role() != Role.LEADER ||
+            null != membership.history().refuseChange(commits.epochStartOffset()))
+        {
+            return 0;
+        }
+        final Membership current = membership.current();
+        final int length = MembershipCodec.encode(current, encoded, 0);
+        if (!journal.publishMembers(encoded, length))
+        {
+            return 0;
+        }
+        restateWanted = false;
+        inRing = current;
+        logger.log(INFO, "Node " + partition.nodeId() + " states the configuration " + current + " again: a follower " +
+            "installs a snapshot above its record at offset " + membership.history().currentOffset());
+        return 1;
+    }
+
     /** Answers the change in flight once committed, or TIMEOUT; a step-down answers NOT_LEADER. Each duty cycle. */
     public int onDutyCycle(final long nowNs)
     {
         if (null == pending)
         {
-            return 0;
+            return restateWanted ? restateIfWanted() : 0;
         }
         if (pendingOffset >= 0 && partition.commitOffset() > pendingOffset)
         {

@@ -21,7 +21,9 @@ import static io.logship.node.election.Persistence.NONE;
  * echoed send time of its followers' acks ({@code #leader-lease}); two-node clusters never stand on their
  * own; a restarted node starts as a follower at its persisted epoch; a forced promotion leads in an epoch
  * slot reserved for its member ({@link EpochNumbers#forcedEpochAfter}). The proofs and the flaws the
- * simulation found are in node-daemon/ELECTION.md.
+ * simulation found are in node-daemon/ELECTION.md. Majorities, the lease and candidacy count the voters of the
+ * configuration in this node's log ({@link #reconfigure}, docs/DESIGN.md#membership): a learner never stands and
+ * its vote and acks count for nothing, but any node answers a vote request.
  *
  * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover each
  * depend on the others' state, and the simulation checks them as one state machine. What stands alone is
@@ -197,15 +199,13 @@ public final class ElectionState
     public Vote onRequestVote(final long nowMs, final int candidateId, final int proposedEpoch,
         final int candidateLastLogEpoch, final long candidateLogEndOffset, final int flags)
     {
-        if (!config.priorities().containsKey(candidateId) || candidateId == selfId)
+        // Neither the candidate nor this node need be a voter of this node's configuration (Raft thesis §4.1): the
+        // candidate counts only the grants of its own configuration's voters, and a node whose log lags behind a
+        // change must still be able to elect the candidate that holds it (found by the simulation: a stale voter
+        // ignoring the new voter, and a demoted one refusing, left no majority for anyone).
+        if (candidateId <= 0 || candidateId == selfId)
         {
             return new Vote(proposedEpoch, selfId, candidateId, epoch, false, "not a peer");
-        }
-        if (!config.selfVoter())
-        {
-            // A learner's vote counts for nothing, and a node outside the configuration must not take part at all.
-            outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, false, (flags & FLAG_PRE_VOTE) != 0);
-            return new Vote(proposedEpoch, selfId, candidateId, epoch, false, "node " + selfId + " is not a voter");
         }
         if ((flags & FLAG_PRE_VOTE) != 0)
         {
@@ -519,6 +519,15 @@ public final class ElectionState
         config = next;
         leases = leases.reconfigured(next.priorities(), nonVoterAckSentAtMs);
         round.config(next);
+        if (role == ElectionRole.LEADER && handoverTarget != NONE && !handoverSent &&
+            !next.priorities().containsKey(handoverTarget))
+        {
+            // The switchover's target is no voter any more (found by the simulation): it could never be elected.
+            // The handover was not sent, so the lease still stands and writes may go on in this epoch.
+            writesStopped = false;
+            handoverTarget = NONE;
+            outbox.resumeWrites(epoch);
+        }
         if (!next.selfVoter())
         {
             if (preVoting)
@@ -605,6 +614,14 @@ public final class ElectionState
     {
         return config.selfVoter() ?
             ranking.rank(config.priorities(), selfId, leaderId, log.lastLogEpoch(), log.logEndOffset()) : 0;
+    }
+
+    /** The leader's lease as the simulation's summary prints it: holders, majority, voters, handover. */
+    String describeLease(final long nowMs)
+    {
+        return "lease holders " + leaseHolders(nowMs) + " of majority " + config.majority() + " of voters " +
+            config.priorities().keySet() + (leaseWaived ? " (waived)" : "") + (leaseRelinquished ? " (relinquished" +
+            " to " + handoverTarget + ")" : "") + (writesStopped ? " (writes stopped)" : "");
     }
 
     @Override

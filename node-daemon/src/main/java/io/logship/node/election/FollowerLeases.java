@@ -87,10 +87,11 @@ final class FollowerLeases
         return true;
     }
 
-    /** Log end the member {@code id} last reported holding, -1 if none. */
+    /** Log end the member {@code id} last reported holding, -1 if none or if it is no voter. */
     long heldEnd(final int id)
     {
-        return heldEnd[indexOf(id)];
+        final int index = indexOf(id);
+        return index < 0 ? -1 : heldEnd[index];
     }
 
     /** Nodes within their lease, this one included. */

@@ -39,6 +39,8 @@ public final class ReplicationPublisher
     private final LogReadBuffer staging;
     private final System.Logger logger;
     private final long heartbeatIntervalNs;
+    /** Told the offset of every snapshot sent: the configuration record below it never reaches that follower. */
+    private java.util.function.LongConsumer snapshotSent = (offset) -> { };
     private final AppendBatchEncoder appendBatchEncoder = new AppendBatchEncoder();
     private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
     private final SnapshotChunkEncoder snapshotChunkEncoder = new SnapshotChunkEncoder();
@@ -149,6 +151,12 @@ public final class ReplicationPublisher
         return next;
     }
 
+    /** Set once by the node: told the offset of each snapshot sent to a follower (docs/DESIGN.md#membership). */
+    public void onSnapshotSent(final java.util.function.LongConsumer listener)
+    {
+        snapshotSent = listener;
+    }
+
     /** The follower needs {@code wantedOffset}, below the log start: it gets the newest snapshot instead. */
     public void startSnapshot(final FollowerProgress follower, final long wantedOffset)
     {
@@ -165,6 +173,7 @@ public final class ReplicationPublisher
         }
         follower.snapshot = store.snapshots().openReader(info.file());
         follower.snapshotOffset = info.appliedOffset();
+        snapshotSent.accept(info.appliedOffset());
         follower.snapshotPosition = 0;
         logger.log(INFO, "Sending snapshot " + info.file().getFileName() + " (" + info.sizeBytes() + " bytes, offset " +
             info.appliedOffset() + ") to follower " + follower.nodeId + ", which asked for offset " + wantedOffset);

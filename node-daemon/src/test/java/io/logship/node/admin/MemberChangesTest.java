@@ -208,6 +208,29 @@ class MemberChangesTest
         }
     }
 
+    @Test
+    void shouldStateTheConfigurationAgainWhenASnapshotSentToAFollowerLiesAboveItsRecord()
+    {
+        changes.onRequest(request(MemberChange.ADD, 2, "127.0.0.1:7002"), clock.nanoTime());
+        runJournal();
+        commit(2);
+        changes.onDutyCycle(clock.nanoTime());
+        final Membership added = membership.current();
+
+        changes.onSnapshotSent(1); // the snapshot's offset is not above the record at 1: the follower fetches it
+        assertThat(changes.onDutyCycle(clock.nanoTime())).isZero();
+        assertThat(ring.getCursor()).isEqualTo(1);
+
+        changes.onSnapshotSent(2); // above it: a follower installing it would never see the record
+        assertThat(changes.onDutyCycle(clock.nanoTime())).isOne();
+        runJournal();
+        assertThat(membership.history().currentOffset()).isEqualTo(2);
+        assertThat(membership.current()).isEqualTo(added);
+        commit(3);
+        assertThat(changes.onDutyCycle(clock.nanoTime())).as("stated once").isZero();
+        assertThat(ring.getCursor()).isEqualTo(2);
+    }
+
     private void commit(final long offset)
     {
         partition.commitOffset(offset);

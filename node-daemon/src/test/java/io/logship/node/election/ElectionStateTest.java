@@ -953,15 +953,17 @@ class ElectionStateTest
     }
 
     @Test
-    void shouldRefuseItsVoteAsALearner()
+    void shouldGrantAnUpToDateCandidateOutsideItsOwnConfigurationAndAsALearner()
     {
+        // Node 4 is a learner of voters {1, 2, 3} in its own log; candidate 5 is in neither. Votes are granted
+        // whatever the configurations (Raft thesis §4.1): the candidate counts only its own voters' grants.
         final ElectionState learner = new ElectionState(voters(4, 1, 2, 3), recorder, recorder, recorder,
             new Random(42), 0);
-        final Vote vote = learner.onRequestVote(10 * ET, 2, 5, 0, 0, 0);
-        assertThat(vote.granted()).isFalse();
-        assertThat(vote.reason()).contains("not a voter");
-        assertThat(learner.epoch()).as("a learner's refusal persists nothing").isZero();
-        assertThat(recorder.has("persist")).isFalse();
+        final Vote vote = learner.onRequestVote(10 * ET, 5, 5, 0, 0, 0);
+        assertThat(vote.granted()).isTrue();
+        assertThat(learner.votedFor()).isEqualTo(5);
+        assertThat(learner.role()).as("granting never makes it stand").isEqualTo(ElectionRole.FOLLOWER);
+        assertThat(learner.onRequestVote(10 * ET, 2, 5, 0, 0, 0).granted()).as("one vote per epoch").isFalse();
     }
 
     @Test

@@ -50,13 +50,23 @@ final class SimulatedCluster
         }
     }
 
-    /** One log entry: the epoch that wrote it and the client write (or {@code -epoch} for a NOOP). */
-    record Entry(int epoch, long writeId)
+    /**
+     * One log entry: the epoch that wrote it and the client write (or {@code -epoch} for a NOOP), or a configuration
+     * change ({@code voters} not null, writeId 0): the voters from then on; every other node is a learner
+     * (docs/DESIGN.md#membership). Equal entries carry equal voter sets, so the committed-prefix check also checks
+     * that every node agrees on the member set of each committed configuration.
+     */
+    record Entry(int epoch, long writeId, java.util.Set<Integer> voters)
     {
+        Entry(final int epoch, final long writeId)
+        {
+            this(epoch, writeId, null);
+        }
+
         @Override
         public String toString()
         {
-            return writeId < 0 ? "N" + epoch : epoch + ":" + writeId;
+            return null != voters ? "C" + epoch + voters : writeId < 0 ? "N" + epoch : epoch + ":" + writeId;
         }
     }
 
@@ -102,6 +112,12 @@ final class SimulatedCluster
          * gets UNDEFINED and cuts back to its applied offset); for the test that the simulation finds it.
          */
         boolean answerBeforeEpochOpen;
+        /**
+         * Mean interval between membership changes the leader tries (0: none, and no random draw, so schedules
+         * without it stay as they were): demote a voter to learner or promote a caught-up learner, one at a time
+         * under rules 1 and 4 (docs/DESIGN.md#membership), never below three voters.
+         */
+        long meanMembershipChangeIntervalMs;
     }
 
     // ---- messages ------------------------------------------------------------------------------
@@ -198,6 +214,9 @@ final class SimulatedCluster
     long switchovers;
     long truncations;
     long leaseStepDowns;
+    /** Configuration changes appended, and those cut again by a truncation (rule 3). */
+    long membershipChanges;
+    long membershipReverts;
 
     SimulatedCluster(final long seed, final int size, final Faults faults, final boolean tracing)
     {
@@ -279,6 +298,14 @@ final class SimulatedCluster
     void scheduleChaos(final long fromMs, final long untilMs)
     {
         scheduleClientWrites(fromMs, untilMs);
+        if (faults.meanMembershipChangeIntervalMs > 0)
+        {
+            for (long t = fromMs + random.nextLong(faults.meanMembershipChangeIntervalMs);
+                t < untilMs; t += 1 + random.nextLong(2 * faults.meanMembershipChangeIntervalMs))
+            {
+                at(t, this::membershipChange);
+            }
+        }
         for (long t = fromMs + random.nextLong(faults.meanFaultIntervalMs);
             t < untilMs; t += 1 + random.nextLong(2 * faults.meanFaultIntervalMs))
         {
@@ -542,6 +569,45 @@ final class SimulatedCluster
         leader.takeWrite(nextWriteId++, level);
     }
 
+    /**
+     * The leader, if one holds its lease, appends one configuration change under the node's rules: nothing while its
+     * epoch's NOOP or its previous change is uncommitted (rule 4), one voter more or less (rule 1), a learner promoted
+     * only once it holds the leader's log, never the leader demoted, at least three voters.
+     */
+    private void membershipChange()
+    {
+        final SimNode leader = leaderWithLease();
+        if (null == leader || leader.epochStartOffset < 0 || leader.commitOffset <= leader.epochStartOffset ||
+            leader.configOffset >= leader.commitOffset)
+        {
+            return;
+        }
+        final java.util.TreeSet<Integer> next = new java.util.TreeSet<>(leader.voters);
+        final List<Integer> learners = new ArrayList<>();
+        for (int id = 1; id <= size; id++)
+        {
+            if (!next.contains(id) && leader.followerDurable[id] >= leader.log.size())
+            {
+                learners.add(id);
+            }
+        }
+        if (!learners.isEmpty() && (next.size() <= 3 || random.nextBoolean()))
+        {
+            next.add(learners.get(random.nextInt(learners.size())));
+        }
+        else if (next.size() > 3)
+        {
+            final List<Integer> demotable = new ArrayList<>(next);
+            demotable.remove(Integer.valueOf(leader.id));
+            next.remove(demotable.get(random.nextInt(demotable.size())));
+        }
+        else
+        {
+            return;
+        }
+        leader.appendConfiguration(java.util.Collections.unmodifiableSortedSet(next));
+    }
+
     SimNode currentLeader()
     {
         SimNode best = null;
@@ -712,6 +778,8 @@ final class SimulatedCluster
         {
             final SimNode node = nodes[id];
             text.append("  ").append(node.up ? node.election.toString() : "node " + id + " DOWN")
+                .append(node.up && node.election.role() == ElectionRole.LEADER ? " " +
+                    node.election.describeLease(nowMs) : "").append(node.up ? " voters " + node.voters : "")
                 .append(" log ").append(node.log.size()).append(" durable ").append(node.durable)
                 .append(" committed ").append(node.checkedCommit).append('\n');
         }
@@ -768,6 +836,9 @@ final class SimulatedCluster
         private long lastHeartbeatMs = Long.MIN_VALUE / 4;
         private final long[] followerDurable;
         private final long[] nextSend;
+        /** The voters of the newest configuration in this node's log (all nodes before any change), and its offset. */
+        java.util.Set<Integer> voters;
+        long configOffset = -1;
         private final ArrayList<Pending> pending = new ArrayList<>();
         private final LogReconciler.LocalLog logView = new LogReconciler.LocalLog()
         {
@@ -836,6 +907,8 @@ final class SimulatedCluster
             leaderCommit = 0;
             pending.clear();
             election = new ElectionState(baseConfigFor(id), this, this, this, new Random(random.nextLong()), nowMs);
+            voters = new java.util.TreeSet<>(baseConfig.priorities().keySet());
+            refreshConfiguration(); // what its log holds, as the node restores its membership file and log tail
             log("START node " + id + " " + election);
             scheduleTick(incarnation);
         }
@@ -1232,6 +1305,55 @@ final class SimulatedCluster
             log.subList((int)end, log.size()).clear();
             durable = Math.min(durable, end);
             truncations++;
+            if (up)
+            {
+                refreshConfiguration(); // rule 3: a cut change record no longer counts
+            }
+        }
+
+        /** The leader appends a configuration change: in effect on append (rule 2), counted from its own record on. */
+        void appendConfiguration(final java.util.Set<Integer> next)
+        {
+            log("node " + id + " appends configuration " + next + " at offset " + log.size() + " (was " + voters + ")");
+            log.add(new Entry(election.epoch(), 0, next));
+            membershipChanges++;
+            refreshConfiguration();
+            scheduleFsync();
+            replicate();
+        }
+
+        /** Takes the newest configuration of the log into the election when it changed (effective on append). */
+        private void refreshConfiguration()
+        {
+            java.util.Set<Integer> newest = null;
+            long offset = -1;
+            for (int o = log.size() - 1; o >= 0 && null == newest; o--)
+            {
+                if (null != log.get(o).voters())
+                {
+                    newest = log.get(o).voters();
+                    offset = o;
+                }
+            }
+            if (null == newest)
+            {
+                newest = baseConfig.priorities().keySet();
+            }
+            if (offset < configOffset)
+            {
+                membershipReverts++;
+            }
+            configOffset = offset;
+            if (!newest.equals(voters))
+            {
+                voters = new java.util.TreeSet<>(newest); // sorted: Set.copyOf's order differs per JVM
+                final Map<Integer, Integer> priorities = new LinkedHashMap<>();
+                for (final int voter : voters)
+                {
+                    priorities.put(voter, baseConfig.priorities().get(voter));
+                }
+                election.reconfigure(nowMs, baseConfigFor(id).withPriorities(priorities));
+            }
         }
 
         private int epochAt(final long offset)
@@ -1329,10 +1451,13 @@ final class SimulatedCluster
         {
             final long[] ends = new long[size];
             int n = 0;
-            ends[n++] = durable;
+            if (voters.contains(id))
+            {
+                ends[n++] = durable;
+            }
             for (int peer = 1; peer <= size; peer++)
             {
-                if (peer != id)
+                if (peer != id && voters.contains(peer)) // learners ack but count in no majority
                 {
                     ends[n++] = followerDurable[peer];
                 }
@@ -1354,7 +1479,7 @@ final class SimulatedCluster
             long minDurable = durable;
             for (int peer = 1; peer <= size; peer++)
             {
-                if (peer != id)
+                if (peer != id && voters.contains(peer)) // ALL: every voter
                 {
                     minDurable = Math.min(minDurable, followerDurable[peer]);
                 }
@@ -1615,6 +1740,7 @@ final class SimulatedCluster
                 return;
             }
             log.addAll(append.entries);
+            refreshConfiguration(); // rule 2: in effect on append
             matchedEnd = end;
             if (!append.entries.isEmpty())
             {
