@@ -103,10 +103,11 @@ abstract class MemberChangeCommand extends CliCommand implements Callable<Intege
             .put("epoch", result.epoch());
     }
 
+    /** What the leader said (it names the offset and the new members), or the offset if it said nothing. */
     static String committed(final MemberChangeResult result)
     {
-        return "configuration at offset " + result.configurationOffset() + " committed (leader " + result.leaderId() +
-            ", epoch " + result.epoch() + ")" + (result.message().isEmpty() ? "" : ": " + result.message());
+        return "leader " + result.leaderId() + " (epoch " + result.epoch() + "): " + (result.message().isEmpty() ?
+            "configuration at offset " + result.configurationOffset() + " committed" : result.message());
     }
 
     /** A node id argument: ids are 1 and above in every config. */

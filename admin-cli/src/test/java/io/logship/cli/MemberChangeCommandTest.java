@@ -125,6 +125,10 @@ class MemberChangeCommandTest
 
         assertThat(json).isEqualTo("{\"status\":\"OK\",\"configurationOffset\":4711,\"message\":\"\"," +
             "\"operation\":\"member add\",\"leaderId\":1,\"epoch\":3}");
+        assertThat(MemberChangeCommand.committed(new MemberChangeResult(1, 3, 1, 4711, "")))
+            .isEqualTo("leader 1 (epoch 3): configuration at offset 4711 committed");
+        assertThat(MemberChangeCommand.committed(new MemberChangeResult(1, 3, 1, 4711, "committed at offset 4711")))
+            .as("the leader's own words when it gives them").isEqualTo("leader 1 (epoch 3): committed at offset 4711");
     }
 
     @Test
