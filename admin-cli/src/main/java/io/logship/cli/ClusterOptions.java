@@ -57,7 +57,8 @@ public final class ClusterOptions
 
     @Option(names = "--timeout-ms", paramLabel = "MS",
         description = "How long to wait for the cluster (per request, across retries). Default: 2000 for " +
-            "status, verify, promote and demote; 10000 for put, delete, get and tail; 30000 for load.")
+            "status, verify, promote and demote; 10000 for put, delete, get, tail and member add|promote|remove; " +
+            "30000 for load; 120000 for member replace (there it bounds the new node's catch-up).")
     Long timeoutMs;
 
     @Option(names = "--response-host", paramLabel = "HOST",

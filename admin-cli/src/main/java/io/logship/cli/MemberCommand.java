@@ -17,19 +17,26 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code logship member ...}: the member set each node has in effect (docs/DESIGN.md#membership; today the seed list).
- * Networked, like {@code status}: takes {@code --config} or {@code --cluster} and the cluster secret.
+ * {@code logship member list|add|promote|remove|replace}: the member set the cluster has in effect and the
+ * single-server changes to it (docs/DESIGN.md#membership). Networked, like {@code status}: takes {@code --config} or
+ * {@code --cluster} and the cluster secret. The changes are made by the leader ({@link MemberChangeCommand},
+ * {@link MemberReplaceCommand}).
  */
 @Command(name = "member", mixinStandardHelpOptions = true,
-    description = "The cluster's members (voters and learners) in effect on the nodes: today the seed list " +
-        "logship.cluster.nodes; changing members at run time is not built yet (README, Status).",
-    subcommands = MemberCommand.ListCommand.class)
+    description = {
+        "The cluster's members (voters and learners) and changes to them, one server at a time, made by the leader " +
+            "through a record in the log (docs/DESIGN.md#membership).",
+        "Grow: start the new node with logship.cluster.join=true, 'member add ID@HOST:PORT', wait for it to catch " +
+            "up ('member list'), 'member promote ID'. Shrink: 'member remove ID'. Replace a node: 'member replace " +
+            "OLD NEW@HOST:PORT'. Never edit logship.cluster.nodes of running members instead."},
+    subcommands = {MemberCommand.ListCommand.class, MemberChangeCommand.AddCommand.class,
+        MemberChangeCommand.PromoteCommand.class, MemberChangeCommand.RemoveCommand.class, MemberReplaceCommand.class})
 public final class MemberCommand extends CliCommand implements Runnable
 {
     @Override
     public void run()
     {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: list");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: list, add, promote, remove or replace");
     }
 
     /**
@@ -141,17 +148,23 @@ public final class MemberCommand extends CliCommand implements Runnable
             }
         }
 
-        /** The member's role as it reports itself ({@code leader}, {@code follower}, ...), or {@code unreachable}. */
-        private static String stateOf(final int id, final List<StatusCommand.NodeReport> reports)
+        /**
+         * The member's role as it reports itself ({@code leader}, {@code follower}, ...); {@code unreachable} if it is
+         * in the node list the command was given and did not answer; {@code unlisted} if it is not in that list (a
+         * member added at run time whose entry the config file lacks), so it was not asked.
+         */
+        static String stateOf(final int id, final List<StatusCommand.NodeReport> reports)
         {
+            boolean listed = false;
             for (final StatusCommand.NodeReport report : reports)
             {
                 if (report.reachable() && report.status().nodeId() == id)
                 {
                     return report.status().role().toLowerCase(java.util.Locale.ROOT);
                 }
+                listed |= null != report.node().id() && report.node().id() == id;
             }
-            return "unreachable";
+            return listed ? "unreachable" : "unlisted";
         }
 
         private static NodeStatus leaderOf(final List<StatusCommand.NodeReport> reports)

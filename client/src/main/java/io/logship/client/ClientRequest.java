@@ -13,7 +13,8 @@ final class ClientRequest
     enum Kind
     {
         WRITE("put"), WRITE_BATCH("put batch"), READ("get"), TAIL("tail"), STATUS("status"), CHECKSUM("checksum"),
-        PROMOTE("promote"), DEMOTE("demote"), SNAPSHOT_SAVE("snapshot save"), MEMBER_LIST("member list");
+        PROMOTE("promote"), DEMOTE("demote"), SNAPSHOT_SAVE("snapshot save"), MEMBER_LIST("member list"),
+        MEMBER_CHANGE("member change");
 
         final String operation;
 
@@ -25,7 +26,7 @@ final class ClientRequest
         boolean isAdmin()
         {
             return this == STATUS || this == CHECKSUM || this == PROMOTE || this == DEMOTE || this == SNAPSHOT_SAVE ||
-                this == MEMBER_LIST;
+                this == MEMBER_LIST || this == MEMBER_CHANGE;
         }
     }
 
@@ -66,6 +67,12 @@ final class ClientRequest
 
     // Promote
     boolean force;
+
+    // Member change: the change, the member, ADD's role and address (docs/DESIGN.md#membership).
+    MemberChange memberChange;
+    int memberId = -1;
+    boolean memberVoter;
+    String memberAddress;
 
     // Snapshot save: the export, the position wanted (fromOffset) and maxBytes; release ends the export.
     long exportId;
@@ -121,6 +128,10 @@ final class ClientRequest
         if (kind == Kind.WRITE_BATCH)
         {
             return kind.operation + "(sequences " + sequence + ".." + (sequence + children.size() - 1) + ")";
+        }
+        if (kind == Kind.MEMBER_CHANGE)
+        {
+            return "member " + memberChange.name().toLowerCase(java.util.Locale.ROOT) + " " + memberId;
         }
         return kind == Kind.WRITE ? kind.operation + "(sequence " + sequence + ")" : kind.operation;
     }

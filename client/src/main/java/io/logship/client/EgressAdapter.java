@@ -12,6 +12,7 @@ import io.logship.transport.codec.ChecksumResponseDecoder;
 import io.logship.transport.codec.ConnectResponseDecoder;
 import io.logship.transport.codec.ReadResponseDecoder;
 import io.logship.transport.codec.Status;
+import io.logship.transport.codec.MemberChangeResponseDecoder;
 import io.logship.transport.codec.MemberListResponseDecoder;
 import io.logship.transport.codec.StatusResponseDecoder;
 import io.logship.transport.codec.TailResponseDecoder;
@@ -110,6 +111,9 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                     break;
                 case MemberListResponseDecoder.TEMPLATE_ID:
                     onMemberListResponse(decoders.memberListResponse(buffer, offset, length));
+                    break;
+                case MemberChangeResponseDecoder.TEMPLATE_ID:
+                    onMemberChangeResponse(decoders.memberChangeResponse(buffer, offset, length));
                     break;
                 case ChecksumResponseDecoder.TEMPLATE_ID:
                     onChecksumResponse(decoders.checksumResponse(buffer, offset, length));
@@ -335,6 +339,48 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         sessions.learnLeader(leader, epoch);
         requests.complete(request, new ClusterMembers(nodeId, epoch, leader, configurationOffset, committed, logEnd,
             List.copyOf(members)));
+    }
+
+    private void onMemberChangeResponse(final MemberChangeResponseDecoder decoder)
+    {
+        final ClientRequest request = requests.claim(decoder.correlationId(), ClientRequest.Kind.MEMBER_CHANGE);
+        if (null == request)
+        {
+            return;
+        }
+        final int target = request.targetNodeId;
+        final int nodeId = decoder.nodeId();
+        final int epoch = decoder.epoch();
+        final int leader = decoder.leaderId();
+        final Status status = decoder.status();
+        final long configurationOffset = decoder.configurationOffset();
+        final String message = decoder.message();
+        switch (status)
+        {
+            case OK:
+                sessions.learnLeader(leader, epoch);
+                requests.complete(request, new MemberChangeResult(nodeId, epoch, leader, configurationOffset, message));
+                break;
+
+            case NOT_LEADER:
+            case UNAVAILABLE:
+            case FENCED:
+            case BUSY:
+                // Refused before anything was appended: safe to send again, at the leader it names.
+                onRetryable(request, status, target, leader, epoch, message, clock.nanoTime());
+                break;
+
+            case TIMEOUT:
+                requests.fail(request, ResponseStatus.TIMEOUT, nodeId, "the change record was not committed in " +
+                    "time; it may still commit: check `logship member list` before trying again" +
+                    (message.isEmpty() ? "" : "; node says: " + message), null);
+                break;
+
+            default:
+                requests.fail(request, ResponseStatus.fromWire(status), nodeId, message.isEmpty() ? "refused" : message,
+                    null);
+                break;
+        }
     }
 
     private void onChecksumResponse(final ChecksumResponseDecoder decoder)

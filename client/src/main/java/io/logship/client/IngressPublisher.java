@@ -7,7 +7,9 @@ import io.logship.transport.codec.ChecksumRequestEncoder;
 import io.logship.transport.codec.ConnectEncoder;
 import io.logship.transport.codec.Consistency;
 import io.logship.transport.codec.DemoteRequestEncoder;
+import io.logship.transport.codec.MemberChangeRequestEncoder;
 import io.logship.transport.codec.MemberListRequestEncoder;
+import io.logship.transport.codec.MemberRole;
 import io.logship.transport.codec.MessageHeaderEncoder;
 import io.logship.transport.codec.PromoteRequestEncoder;
 import io.logship.transport.codec.ReadRequestEncoder;
@@ -46,6 +48,7 @@ final class IngressPublisher
     private final io.logship.transport.codec.SnapshotSaveRequestEncoder snapshotSaveEncoder =
         new io.logship.transport.codec.SnapshotSaveRequestEncoder();
     private final MemberListRequestEncoder memberListEncoder = new MemberListRequestEncoder();
+    private final MemberChangeRequestEncoder memberChangeEncoder = new MemberChangeRequestEncoder();
 
     /** Header plus body of the last request encoded by {@link #send}, for the error message of TOO_LARGE. */
     private int lastMessageLength;
@@ -193,6 +196,16 @@ final class IngressPublisher
                     .clientId(clientId);
                 break;
 
+            case MEMBER_CHANGE:
+                memberChangeEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+                    .correlationId(correlationId)
+                    .clientId(clientId)
+                    .change(toWire(request.memberChange))
+                    .memberId(request.memberId)
+                    .role(request.memberVoter ? MemberRole.VOTER : MemberRole.LEARNER)
+                    .address(null == request.memberAddress ? "" : request.memberAddress);
+                break;
+
             default:
                 throw new IllegalStateException("unknown request kind " + request.kind);
         }
@@ -212,6 +225,7 @@ final class IngressPublisher
             case DEMOTE: return demoteEncoder.encodedLength();
             case SNAPSHOT_SAVE: return snapshotSaveEncoder.encodedLength();
             case MEMBER_LIST: return memberListEncoder.encodedLength();
+            case MEMBER_CHANGE: return memberChangeEncoder.encodedLength();
             default: throw new IllegalStateException("unknown request kind " + request.kind);
         }
     }
@@ -231,6 +245,17 @@ final class IngressPublisher
     {
         return recordType == RecordType.DELETE ?
             io.logship.transport.codec.RecordType.DELETE : io.logship.transport.codec.RecordType.PUT;
+    }
+
+    private static io.logship.transport.codec.MemberChange toWire(final MemberChange change)
+    {
+        switch (change)
+        {
+            case ADD: return io.logship.transport.codec.MemberChange.ADD;
+            case PROMOTE: return io.logship.transport.codec.MemberChange.PROMOTE;
+            case REMOVE:
+            default: return io.logship.transport.codec.MemberChange.REMOVE;
+        }
     }
 
     private static Consistency toWire(final ReadConsistency.Kind kind)

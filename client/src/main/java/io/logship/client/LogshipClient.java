@@ -221,6 +221,53 @@ public final class LogshipClient implements AutoCloseable
     }
 
     /**
+     * Asks the leader for one membership change (docs/DESIGN.md#membership): the request goes to the leader as known
+     * (NOT_LEADER redirects and UNAVAILABLE back-offs are followed until the deadline), which appends one MEMBERS
+     * record and answers once that record is committed. Blocking; needs the secret; not retried after an unanswered
+     * attempt or a TIMEOUT (the change may still commit: {@link #members} shows).
+     *
+     * @param change   ADD, PROMOTE or REMOVE.
+     * @param memberId the member's node id.
+     * @param address  ADD only: {@code host:port} of the new member's replication endpoint (as in
+     *                 {@code logship.cluster.nodes}); null otherwise.
+     * @param voter    ADD only: add as a voter (the leader refuses unless the node is caught up) instead of a learner.
+     * @throws LogshipClientException with {@link ResponseStatus#INVALID} when the leader refuses the change by a rule;
+     *                                its message names the rule and what to do.
+     */
+    public MemberChangeResult changeMember(
+        final MemberChange change, final int memberId, final String address, final boolean voter)
+    {
+        if (null == change)
+        {
+            throw invalid("member change", "change is null");
+        }
+        if (memberId <= 0)
+        {
+            throw invalid("member change", "memberId=" + memberId + " is invalid: expected a node id >= 1");
+        }
+        if (change == MemberChange.ADD && (null == address || address.isBlank()))
+        {
+            throw invalid("member add", "address is missing: expected host:port of node " + memberId +
+                "'s replication endpoint");
+        }
+        if (null == config.clusterSecretFile())
+        {
+            throw new LogshipClientException("member change failed: " + ResponseStatus.NOT_CONFIGURED +
+                ": admin calls are authenticated with the cluster secret and none is configured " +
+                "(set ClientConfig.clusterSecretFile)", ResponseStatus.NOT_CONFIGURED, -1, leaderId(), null);
+        }
+        final CompletableFuture<MemberChangeResult> future = new CompletableFuture<>();
+        final ClientRequest request =
+            new ClientRequest(ClientRequest.Kind.MEMBER_CHANGE, ClientRequest.Routing.LEADER, -1, future);
+        request.memberChange = change;
+        request.memberId = memberId;
+        request.memberAddress = change == MemberChange.ADD ? address : "";
+        request.memberVoter = change == MemberChange.ADD && voter;
+        submit(request);
+        return await(future);
+    }
+
+    /**
      * One step of {@code logship snapshot save} at {@code nodeId}: the first call with a new {@code exportId} makes
      * the node take a fresh snapshot of its store; calls answer {@link SnapshotChunk#isPending()} until it is taken,
      * then up to {@code maxBytes} of the file from {@code position}. Asking for a position again is safe. Blocking;

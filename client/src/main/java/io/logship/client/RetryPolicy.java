@@ -226,7 +226,8 @@ final class RetryPolicy
         // The node may have restarted and forgotten the session: connect again now, before its next request.
         session.disconnect(reason);
         session.ensureConnecting(nowNs);
-        if (request.kind == ClientRequest.Kind.PROMOTE || request.kind == ClientRequest.Kind.DEMOTE)
+        if (request.kind == ClientRequest.Kind.PROMOTE || request.kind == ClientRequest.Kind.DEMOTE ||
+            request.kind == ClientRequest.Kind.MEMBER_CHANGE)
         {
             requests.fail(request, ResponseStatus.DEADLINE_EXCEEDED, target, reason + ": the " +
                 request.kind.operation + " may or may not have happened; check status before trying again", null);

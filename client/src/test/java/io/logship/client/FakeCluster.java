@@ -184,6 +184,8 @@ final class FakeCluster implements AutoCloseable
         final List<long[]> batchesReceived = new CopyOnWriteArrayList<>();
         final List<String> connectsReceived = new CopyOnWriteArrayList<>();
         final List<Integer> adminReceived = new CopyOnWriteArrayList<>();
+        /** One "CHANGE memberId role address" per MemberChangeRequest received. */
+        final List<String> memberChangesReceived = new CopyOnWriteArrayList<>();
         final Map<String, byte[]> store = new java.util.concurrent.ConcurrentHashMap<>();
         final Map<String, Long> storeOffsets = new java.util.concurrent.ConcurrentHashMap<>();
         volatile long nextOffset;
@@ -276,6 +278,9 @@ final class FakeCluster implements AutoCloseable
                     adminNotImplemented(decoder.correlationId(), decoder.clientId(), templateId);
                     break;
                 }
+                case MemberChangeRequestDecoder.TEMPLATE_ID:
+                    onMemberChange(decoders.memberChangeRequest(buffer, offset, length));
+                    break;
                 case DemoteRequestDecoder.TEMPLATE_ID:
                 {
                     final DemoteRequestDecoder decoder = decoders.demoteRequest(buffer, offset, length);
@@ -572,6 +577,33 @@ final class FakeCluster implements AutoCloseable
                 .byteCount(123)
                 .crc32c(0xCAFEBABEL)
                 .message("");
+            reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+        }
+
+        /**
+         * A non-leader answers NOT_LEADER naming the leader; the leader refuses member 99 (INVALID, as a rule would)
+         * and accepts anything else at the next offset.
+         */
+        private void onMemberChange(final MemberChangeRequestDecoder decoder)
+        {
+            final long correlationId = decoder.correlationId();
+            final long clientId = decoder.clientId();
+            final io.logship.transport.codec.MemberChange change = decoder.change();
+            final int memberId = decoder.memberId();
+            final MemberRole role = decoder.role();
+            final String address = decoder.address();
+            memberChangesReceived.add(change + " " + memberId + " " + role + " " + address);
+            final boolean leads = leaderId == nodeId;
+            final Status status = !leads ? Status.NOT_LEADER : memberId == 99 ? Status.INVALID : Status.OK;
+            final MemberChangeResponseEncoder encoder = new MemberChangeResponseEncoder()
+                .wrapAndApplyHeader(buffer, 0, header)
+                .correlationId(correlationId)
+                .nodeId(nodeId)
+                .epoch(epoch)
+                .leaderId(leaderId)
+                .status(status)
+                .configurationOffset(status == Status.OK ? nextOffset++ : -1);
+            encoder.message(status == Status.INVALID ? "refused: node 99 is unknown (rule: unknown id)" : "");
             reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
         }
 

@@ -498,6 +498,32 @@ class LogshipClientTest
 
     @Test
     @Timeout(30)
+    void shouldSendAMemberChangeToTheLeaderAndReportARefusalWithTheLeadersRule() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(2, 5);
+        final Path secret = tempDir.resolve("cluster.secret");
+        Files.write(secret, FakeCluster.SECRET.copyOfKey());
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        connect(fast(cluster.clientConfig()).clusterSecretFile(secret));
+
+        final MemberChangeResult added = client.changeMember(MemberChange.ADD, 4, "127.0.0.1:7004", false);
+        assertThat(added).isEqualTo(new MemberChangeResult(2, 5, 2, 0, ""));
+        assertThat(cluster.node(2).memberChangesReceived).containsExactly("ADD 4 LEARNER 127.0.0.1:7004");
+        assertThat(client.changeMember(MemberChange.PROMOTE, 4, null, false).configurationOffset()).isEqualTo(1);
+        assertThat(cluster.node(2).memberChangesReceived).last().isEqualTo("PROMOTE 4 LEARNER ");
+
+        assertThatThrownBy(() -> client.changeMember(MemberChange.REMOVE, 99, null, false))
+            .isInstanceOf(LogshipClientException.class)
+            .hasMessageContaining("member remove 99 failed at node 2")
+            .hasMessageContaining("INVALID: refused: node 99 is unknown (rule: unknown id)")
+            .satisfies((e) -> assertThat(((LogshipClientException)e).status()).isEqualTo(ResponseStatus.INVALID));
+        assertThatThrownBy(() -> client.changeMember(MemberChange.ADD, 5, " ", true))
+            .hasMessageContaining("address is missing");
+        assertThat(cluster.errors).isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
     void shouldFailPendingFuturesAndRemoveTheAeronDirectoryOnClose() throws Exception
     {
         cluster = new FakeCluster(1).leader(1, 1);

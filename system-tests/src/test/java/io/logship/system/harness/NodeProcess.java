@@ -79,6 +79,16 @@ public final class NodeProcess
         return null != process && process.isAlive();
     }
 
+    /** The exit code of a node that has exited (by itself or stopped); fails while it runs or before any start. */
+    public int exitCode()
+    {
+        if (null == process || process.isAlive())
+        {
+            throw new IllegalStateException("node " + nodeId + " has not exited");
+        }
+        return process.exitValue();
+    }
+
     public long pid()
     {
         return null == process ? -1 : process.pid();

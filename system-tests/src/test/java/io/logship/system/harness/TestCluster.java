@@ -46,6 +46,8 @@ public final class TestCluster
 {
     public static final String HOST = "127.0.0.1";
     public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+    /** A node that is not in the seed configuration and joins through {@code logship member add}. */
+    public static final String JOIN_PROP = "logship.cluster.join";
 
     private final String name;
     private final Path dir;
@@ -83,7 +85,10 @@ public final class TestCluster
             {
                 ports.put(id, free[id - 1]);
             }
+            // Joining nodes are not in the seed: each lists the seed plus its own entry and waits to be added
+            // (MEMBERSHIP contract, "Joining node").
             final String members = ports.entrySet().stream()
+                .filter(e -> !builder.joining.contains(e.getKey()))
                 .map(e -> e.getKey() + "@" + HOST + ":" + e.getValue())
                 .collect(Collectors.joining(","));
             final Path shm = Path.of("/dev/shm");
@@ -95,7 +100,15 @@ public final class TestCluster
                 final Path aeronDir = aeronBase.resolve(unique + "-" + id);
                 final Properties config = new Properties();
                 config.setProperty("logship.node.id", Integer.toString(id));
-                config.setProperty("logship.cluster.nodes", members);
+                if (builder.joining.contains(id))
+                {
+                    config.setProperty("logship.cluster.nodes", members + "," + id + "@" + HOST + ":" + ports.get(id));
+                    config.setProperty(JOIN_PROP, "true");
+                }
+                else
+                {
+                    config.setProperty("logship.cluster.nodes", members);
+                }
                 config.setProperty("logship.cluster.secret.file", secretFile.toString());
                 config.setProperty("logship.cluster.leader", Integer.toString(leaderId));
                 final Path dataDir = dir.resolve("node-" + id + "-data");
@@ -141,6 +154,7 @@ public final class TestCluster
         private final Map<String, String> properties = new LinkedHashMap<>();
         private final Map<Integer, Map<String, String>> nodeProperties = new TreeMap<>();
         private int leaderId = 1;
+        private final java.util.Set<Integer> joining = new java.util.TreeSet<>();
 
         private Builder(final String name, final int nodeCount, final SystemTestWatcher watcher)
         {
@@ -160,6 +174,20 @@ public final class TestCluster
         public Builder with(final int nodeId, final String key, final Object value)
         {
             nodeProperties.computeIfAbsent(nodeId, id -> new LinkedHashMap<>()).put(key, String.valueOf(value));
+            return this;
+        }
+
+        /**
+         * Nodes outside the seed configuration: their config lists the seed members plus their own entry, with
+         * {@link #JOIN_PROP}{@code =true}; the other nodes' configs do not name them. Start them with
+         * {@code start(seed ids...)} and later {@code node(id).start()}, then add them with {@code logship member add}.
+         */
+        public Builder joining(final int... nodeIds)
+        {
+            for (final int id : nodeIds)
+            {
+                joining.add(id);
+            }
             return this;
         }
 
@@ -314,6 +342,12 @@ public final class TestCluster
     public int port(final int nodeId)
     {
         return ports.get(nodeId);
+    }
+
+    /** {@code id@127.0.0.1:port}: the node's entry as in {@code logship.cluster.nodes} and {@code member add}. */
+    public String memberEntry(final int nodeId)
+    {
+        return nodeId + "@" + HOST + ":" + ports.get(nodeId);
     }
 
     public List<Integer> nodeIds()
