@@ -33,26 +33,19 @@ public final class AdminCliProcess
 
     private static int runs;
 
-    /** The {@code java ... AdminCli args...} command line, with {@code jvmOptions} before the class path. */
-    static List<String> command(final List<String> jvmOptions, final String... args)
-    {
-        final List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-Xmx512m"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", NodeBinaries.adminCli().classPath(), "io.logship.cli.AdminCli"));
-        command.addAll(List.of(args));
-        return command;
-    }
-
     /** Runs {@code logship args...} in {@code dir}; fails if it does not exit within {@code timeout}. */
     public static synchronized Result run(final Path dir, final Duration timeout, final String... args)
     {
         final int run = ++runs;
         final Path out = dir.resolve("logship-" + run + ".out");
         final Path err = dir.resolve("logship-" + run + ".err");
-        final List<String> command = command(StartupArchives.cliOptions(), args);
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-Xmx512m",
+            "-cp", NodeBinaries.adminCli().classPath(),
+            "io.logship.cli.AdminCli"));
+        command.addAll(List.of(args));
         try
         {
             Files.writeString(dir.resolve("logship-" + run + ".cmd"), String.join(" ", command),

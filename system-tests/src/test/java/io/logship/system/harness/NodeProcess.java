@@ -100,22 +100,6 @@ public final class NodeProcess
         extraJvmOptions.add(option);
     }
 
-    /** The {@code java ... NodeDaemon --config FILE} command line of a node, with {@code jvmOptions} before the class path. */
-    static List<String> command(final NodeBinaries binaries, final List<String> jvmOptions, final Path configFile)
-    {
-        final List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "--add-opens", "java.base/java.nio=ALL-UNNAMED",
-            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-            "-Xmx512m",
-            "-XX:+UseSerialGC"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", binaries.classPath(), "io.logship.node.NodeDaemon", "--config", configFile.toString()));
-        return command;
-    }
-
     /** Starts the node and waits for its "running" line; fails with the tail of its log if it exits or hangs. */
     public void start()
     {
@@ -123,9 +107,19 @@ public final class NodeProcess
         {
             throw new IllegalStateException("node " + nodeId + " is already running (pid " + process.pid() + ")");
         }
-        final List<String> jvmOptions = new ArrayList<>(StartupArchives.nodeOptions());
-        jvmOptions.addAll(extraJvmOptions);
-        final List<String> command = command(binaries, jvmOptions, configFile);
+        final String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final List<String> command = new ArrayList<>(List.of(
+            javaBin,
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+            "-Xmx512m",
+            "-XX:+UseSerialGC",
+            "-cp", binaries.classPath(),
+            "io.logship.node.NodeDaemon",
+            "--config", configFile.toString()));
+        command.addAll(command.indexOf("-cp"), extraJvmOptions);
         final long logOffset;
         try
         {
