@@ -167,7 +167,8 @@ class MemberChangeSystemTest
      * The leader is SIGKILLed while it makes a change (as soon as its log shows the change record appended: before or
      * just after it commits). Whatever the command answered, the nodes converge on one committed configuration, with or
      * without the learner; the change can then be completed through the new leader; the old leader rejoins and adopts
-     * it; no epoch had two leaders; no write failed and none acknowledged is lost.
+     * it. Then a removal whose leader is SIGKILLed right after the record committed: the next leader holds it and the
+     * killed leader adopts it on its return. No epoch had two leaders; no write failed and none acknowledged is lost.
      */
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -209,15 +210,53 @@ class MemberChangeSystemTest
             operator.changeMember(MemberChange.PROMOTE, 4, null, false);
             cluster.node(leader).start();
             load.awaitAcked(writes.ackedCount() + 200);
+
+            // Then a shrink whose leader is SIGKILLed right after answering OK, so after the record committed: the
+            // next leader must hold the committed configuration (it is in every later leader's log), the survivors
+            // agree on it, and the killed leader adopts it when it returns.
+            awaitMembersOnEveryNode(cluster, "1 voter, 2 voter, 3 voter, 4 voter");
+            final int shrinkLeader = cluster.leaderId();
+            final int removed = 4 != shrinkLeader ? 4 : survivors.get(0);
+            final String remaining = List.of(1, 2, 3, 4).stream().filter((id) -> id != removed)
+                .map((id) -> id + " voter").collect(Collectors.joining(", "));
+            final long configurationsBefore = configurationsTaken(cluster, removed);
+            operator.changeMember(MemberChange.REMOVE, removed, null, false);
+            cluster.node(shrinkLeader).kill9();
+            // The removed node exits with code 4 if it heard that its removal committed before the leader died; if
+            // not, it is in no configuration any more, so no leader ships to it, and it waits, never standing (its own
+            // configuration makes it no voter): docs/DESIGN.md#membership, "A removed node".
+            Poll.until("removed node " + removed + " to exit or to stand still", Duration.ofSeconds(10),
+                () -> !cluster.node(removed).isRunning() || configurationsTaken(cluster, removed) > configurationsBefore,
+                () -> cluster.node(removed).tail(5));
+            if (cluster.node(removed).isRunning())
+            {
+                cluster.node(removed).stop();
+            }
+            else
+            {
+                assertThat(cluster.node(removed).exitCode()).as("removed node %s's exit code", removed).isEqualTo(4);
+            }
+            assertThat(cluster.leaderId()).as("the leader after the shrink's leader died")
+                .isNotIn(shrinkLeader, removed);
+            awaitMembersOnEveryNode(cluster, remaining);
+            cluster.node(shrinkLeader).start();
+            awaitMembersOnEveryNode(cluster, remaining);
+            load.awaitAcked(writes.ackedCount() + 200);
         }
         assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
         final Map<Integer, java.util.Set<Integer>> leadersByEpoch = leadersByEpoch(cluster);
         assertThat(leadersByEpoch).as("the nodes that led each epoch").allSatisfy((epoch, nodes) ->
             assertThat(nodes).as("epoch %s", epoch).hasSize(1));
         assertThat(leadersByEpoch.keySet()).as("epochs led").hasSizeGreaterThan(1);
-        awaitMembersOnEveryNode(cluster, "1 voter, 2 voter, 3 voter, 4 voter");
         writes.assertExactlyOnceOnEveryNode(cluster, writes.issued());
         assertVerifyPasses(cluster);
+    }
+
+    /** How many configurations node {@code id} has taken up so far (its "uses the cluster configuration" lines). */
+    private static long configurationsTaken(final TestCluster cluster, final int id)
+    {
+        return cluster.node(id).logLines().stream().filter((line) -> line.contains("uses the cluster configuration"))
+            .count();
     }
 
     /**
