@@ -60,6 +60,7 @@ public final class ApplyAgent implements Agent
     private final ManyToOneConcurrentArrayQueue<InstallCommand> installs = new ManyToOneConcurrentArrayQueue<>(4);
     private final Wakeup wakeup = new Wakeup();
     private final Wakeup conductorWakeup;
+    private final int nice;
 
     private long recordsSinceSnapshot;
     /** Offset the newest valid snapshot covers: retention may delete log below it. -1 until first looked up. */
@@ -72,9 +73,10 @@ public final class ApplyAgent implements Agent
     private volatile SnapshotInfo requestedSnapshot;
 
     ApplyAgent(final SegmentedLog log, final KeyValueStore store, final LongSupplier commitOffset,
-        final long snapshotIntervalRecords, final System.Logger logger, final Wakeup conductorWakeup)
+        final long snapshotIntervalRecords, final System.Logger logger, final Wakeup conductorWakeup, final int nice)
     {
         this.conductorWakeup = conductorWakeup;
+        this.nice = nice;
         this.log = log;
         this.store = store;
         this.commitOffset = commitOffset;
@@ -92,6 +94,9 @@ public final class ApplyAgent implements Agent
     public void onStart()
     {
         wakeup.bind(Thread.currentThread());
+        // Below the write path on a saturated host: acknowledgements never wait for the store (see the class
+        // comment), so the store is what should yield the CPU (docs/DESIGN.md#node-threads).
+        ThreadNice.applyToCurrentThread(nice, "The apply thread", logger);
     }
 
     /** There is new work: the apply target moved, or a command was queued. Any thread; cheap when awake. */

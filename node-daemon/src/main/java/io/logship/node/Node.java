@@ -130,7 +130,7 @@ public final class Node implements AutoCloseable
         ring.addGatingSequences(poller.getSequence());
 
         final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
-            logger, conductorWakeup);
+            logger, conductorWakeup, config.applyNice());
         agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
             transport, ring, poller, applier, conductorWakeup);
 

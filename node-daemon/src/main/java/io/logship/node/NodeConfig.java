@@ -66,6 +66,9 @@ public final class NodeConfig
     public static final long SNAPSHOT_INTERVAL_RECORDS_DEFAULT = 1_000_000;
     public static final String SNAPSHOT_RETAIN_PROP = "logship.node.snapshot.retain";
     public static final int SNAPSHOT_RETAIN_DEFAULT = 2;
+    /** Linux nice value of the store's apply thread (0 = as the other threads): docs/DESIGN.md#node-threads. */
+    public static final String APPLY_NICE_PROP = "logship.node.apply.nice";
+    public static final int APPLY_NICE_DEFAULT = 10;
     public static final String IDLE_STRATEGY_PROP = "logship.node.idle.strategy";
     public static final String IDLE_STRATEGY_DEFAULT = "backoff";
     /**
@@ -125,6 +128,7 @@ public final class NodeConfig
     private final int replicationBytesPerCycle;
     private final long snapshotIntervalRecords;
     private final int snapshotRetain;
+    private final int applyNice;
     private final IdleStrategyKind idleStrategy;
     private final boolean sharedThreading;
     private final int metricsPort;
@@ -238,6 +242,7 @@ public final class NodeConfig
         snapshotIntervalRecords = reader.longValue(SNAPSHOT_INTERVAL_RECORDS_PROP, SNAPSHOT_INTERVAL_RECORDS_DEFAULT,
             1, Long.MAX_VALUE);
         snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
+        applyNice = reader.intValue(APPLY_NICE_PROP, Integer.toString(APPLY_NICE_DEFAULT), 0, 19);
         idleStrategy = IdleStrategyKind.valueOf(reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
             "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_'));
         sharedThreading = "shared".equals(reader.oneOf(THREADING_PROP, THREADING_DEFAULT, "shared", "dedicated"));
@@ -548,6 +553,12 @@ public final class NodeConfig
     public int snapshotRetain()
     {
         return snapshotRetain;
+    }
+
+    /** Nice value the apply thread sets itself to at start; 0 leaves it at the process's. */
+    public int applyNice()
+    {
+        return applyNice;
     }
 
     public IdleStrategyKind idleStrategy()

@@ -1,0 +1,68 @@
+package io.logship.node;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * Gives the calling thread a Linux nice value, so the scheduler prefers the node's other threads when the cores are
+ * all busy. Used once, at start, by the store's apply thread: the store is behind the write path by design
+ * (docs/DESIGN.md#node-threads), so on a saturated host the conductor, journal and fsync threads should win the CPU
+ * and the store catch up when the burst ends.
+ *
+ * <p>Why a {@code renice} child process: Java has no call for a thread's nice value; {@code Thread.setPriority} maps
+ * to it only with {@code -XX:ThreadPriorityPolicy=1}, which the JVM honours for root alone, while any user may lower
+ * the priority of its own threads. On Linux {@code setpriority(PRIO_PROCESS, tid)} (what {@code renice -p} calls)
+ * acts on that one thread, whose id {@code /proc/thread-self} names. One fork at start, never on a hot path. Where
+ * any of this is missing (not Linux, no {@code renice}), the thread keeps its priority and a WARNING says so.
+ */
+final class ThreadNice
+{
+    private static final long RENICE_TIMEOUT_MS = 5_000;
+
+    private ThreadNice()
+    {
+    }
+
+    /** Sets the calling thread's nice value to {@code nice} (1..19); 0 leaves it alone. True if it took effect. */
+    static boolean applyToCurrentThread(final int nice, final String threadName, final System.Logger logger)
+    {
+        if (nice <= 0)
+        {
+            return false;
+        }
+        try
+        {
+            // "/proc/thread-self" -> "<pid>/task/<tid>"
+            final String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+            final Process renice = new ProcessBuilder("renice", "-n", Integer.toString(nice), "-p", tid)
+                .redirectErrorStream(true).start();
+            final boolean exited = renice.waitFor(RENICE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            final String output = new String(renice.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!exited || renice.exitValue() != 0)
+            {
+                renice.destroyForcibly();
+                logger.log(WARNING, threadName + " keeps the normal priority: renice -n " + nice + " -p " + tid +
+                    (exited ? " exited " + renice.exitValue() : " did not exit") + (output.isEmpty() ? "" : ": " + output));
+                return false;
+            }
+            logger.log(INFO, threadName + " (thread " + tid + ") runs at nice " + nice + ", below the write path");
+            return true;
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            logger.log(WARNING, threadName + " keeps the normal priority (" + ex + ")");
+            return false;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
