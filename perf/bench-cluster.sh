@@ -18,6 +18,7 @@
 #   NODE_CONF="logship.node.threading=shared".
 #   JFR_DIR=DIR (environment): every node records a JFR profile (settings=profile) into DIR/nodeN.jfr, written
 #   when the node stops at the end of the run; the CLI and the load JVM record nothing.
+#   KEEP_DIR=1 (environment): keep the cluster's directory (configs, data, node logs) for diagnosis.
 #
 # Prints `summary {…}` (the load generator's JSON summary: throughput, latency percentiles in µs from the
 # intended send time) and `verify OK: …`; exits 1 if the load gave up on a write or verify did not
@@ -49,7 +50,7 @@ cleanup() {
         for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
     done
-    rm -rf "$dir"
+    if [[ -n "${KEEP_DIR:-}" ]]; then echo "kept $dir (node logs: $dir/node*.log)"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
 
