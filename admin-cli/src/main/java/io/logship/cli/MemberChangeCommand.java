@@ -194,7 +194,7 @@ abstract class MemberChangeCommand extends CliCommand implements Callable<Intege
     @Command(name = "promote", mixinStandardHelpOptions = true,
         description = {
             "Make learner ID a voter. Refused by the leader (exit 1) unless ID is within " +
-                "logship.cluster.learner.catchup.records (default 1000) of the leader's log end, and while another " +
+                "1,000 records of the leader's log end (a fixed bound today), and while another " +
                 "change is not committed yet.",
             "Not the same as 'logship promote NODE', which makes a voter the leader."})
     static final class PromoteCommand extends MemberChangeCommand

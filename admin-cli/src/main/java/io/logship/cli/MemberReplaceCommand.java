@@ -43,7 +43,7 @@ public final class MemberReplaceCommand extends CliCommand implements Callable<I
 {
     /** Default of --timeout-ms here: the bound on NEW's catch-up and on each request. */
     static final long DEFAULT_TIMEOUT_MS = 120_000;
-    /** The leader's default bound on a learner's lag for a promotion (logship.cluster.learner.catchup.records). */
+    /** The leader's bound on a learner's lag for a promotion (MemberChanges.CATCH_UP_RECORDS on the node; no key yet). */
     static final long CATCH_UP_RECORDS = 1_000;
     /** Each request's deadline: longer than a node's own request timeout (5 s), so its TIMEOUT answer arrives first. */
     private static final long REQUEST_TIMEOUT_MS = MemberChangeCommand.DEFAULT_TIMEOUT_MS;

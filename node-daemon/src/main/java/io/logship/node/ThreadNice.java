@@ -42,13 +42,19 @@ final class ThreadNice
             final String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
             final Process renice = new ProcessBuilder("renice", "-n", Integer.toString(nice), "-p", tid)
                 .redirectErrorStream(true).start();
-            final boolean exited = renice.waitFor(RENICE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            final String output = new String(renice.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!exited || renice.exitValue() != 0)
+            if (!renice.waitFor(RENICE_TIMEOUT_MS, TimeUnit.MILLISECONDS))
             {
+                // Killed before its output is read: reading a live child's output would block this thread with it.
                 renice.destroyForcibly();
                 logger.log(WARNING, threadName + " keeps the normal priority: renice -n " + nice + " -p " + tid +
-                    (exited ? " exited " + renice.exitValue() : " did not exit") + (output.isEmpty() ? "" : ": " + output));
+                    " did not exit within " + RENICE_TIMEOUT_MS + " ms");
+                return false;
+            }
+            final String output = new String(renice.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (renice.exitValue() != 0)
+            {
+                logger.log(WARNING, threadName + " keeps the normal priority: renice -n " + nice + " -p " + tid +
+                    " exited " + renice.exitValue() + (output.isEmpty() ? "" : ": " + output));
                 return false;
             }
             logger.log(INFO, threadName + " (thread " + tid + ") runs at nice " + nice + ", below the write path");
