@@ -462,7 +462,10 @@ class FailoverSystemTest
             Poll.until("writes acknowledged by the new leader", Duration.ofSeconds(20), () ->
                 acks.size() > ackedBefore + 50);
 
-            final long lastAloneNs = acks.stream().filter(a -> a[2] == old).mapToLong(a -> a[0]).max().orElse(0);
+            // A copy: the writer still appends, and a synchronized list's stream is not synchronized (a CI run
+            // failed here with a ConcurrentModificationException).
+            final long lastAloneNs = new ArrayList<>(acks).stream().filter(a -> a[2] == old).mapToLong(a -> a[0])
+                .max().orElse(0);
             final long leaseMs = LEASE_MS;
             assertThat(TimeUnit.NANOSECONDS.toMillis(lastAloneNs - partitionedNs))
                 .as("the isolated leader acknowledged its last write this long after the partition")

@@ -93,7 +93,9 @@ public final class AckWaits
     public int onDutyCycle(final long nowNs)
     {
         int work = 0;
-        partition.counters().commitLatency().onCommitOffset(partition.commitOffset(), nowNs);
+        // The clock read now, not the cycle's start: the journal's answer that started a wait can come later in
+        // this same cycle than nowNs, and timing against nowNs made such a write take a negative time.
+        partition.counters().commitLatency().onCommitOffset(partition.commitOffset(), partition.clock().nanoTime());
         if (partition.election().canAcknowledge(ReplicatedLog.nowMs(nowNs)))
         {
             // Without the lease, committed writes wait: the lease, a new leader, or a step-down answers them.
