@@ -131,8 +131,18 @@ public final class Node implements AutoCloseable
 
         final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
             logger, conductorWakeup, config.applyNice());
-        agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
-            transport, ring, poller, applier, conductorWakeup);
+        try
+        {
+            // Subscribing binds the node's own address: the first place a port in use or an address this host does
+            // not have shows, as an Aeron exception the daemon would not recognise as a reason to stop.
+            agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
+                transport, ring, poller, applier, conductorWakeup);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(transport, store, log);
+            throw new LogshipException(cannotStart(config, ex), LogshipException.Category.FATAL, ex);
+        }
 
         journalThread = new Thread(journal, "journal-" + config.nodeId());
         journalThread.setDaemon(true);
@@ -166,6 +176,26 @@ public final class Node implements AutoCloseable
             }
         }
         metrics = endpoint;
+    }
+
+    /** Why the node cannot start, naming its address when the cause is that it cannot bind it. */
+    static String cannotStart(final NodeConfig config, final Throwable ex)
+    {
+        for (Throwable cause = ex; null != cause; cause = cause.getCause())
+        {
+            final String message = String.valueOf(cause.getMessage());
+            final String why = message.contains("Address already in use") ?
+                "the address is already in use (another logshipd, or another program, holds this UDP port)" :
+                message.contains("Cannot assign requested address") ? "this host has no such address" :
+                cause instanceof java.net.BindException ? message : null;
+            if (null != why)
+            {
+                return "node " + config.nodeId() + " cannot listen on " + config.self().host() + ":" +
+                    config.self().port() + " (its entry in " +
+                    NodeConfig.CLUSTER_NODES_PROP + "): " + why;
+            }
+        }
+        return "node " + config.nodeId() + " cannot start: " + (null == ex.getMessage() ? ex : ex.getMessage());
     }
 
     /** Starts a node with the defaults of {@link NodeContext}; returns once its threads run. */

@@ -96,6 +96,16 @@ public final class NodeDaemon
             System.exit(1);
             return;
         }
+        catch (final RuntimeException ex)
+        {
+            // Anything else that fails a start: the threads already started (the media driver's) would keep a JVM
+            // with a dead main thread alive, a daemon that neither runs nor exits (seen with a port in use).
+            logger.error("logshipd: node {} cannot start", config.nodeId(), ex);
+            NodeLogging.stop();
+            System.err.println("logshipd: " + Node.cannotStart(config, ex));
+            System.exit(1);
+            return;
+        }
         final AtomicBoolean signalled = new AtomicBoolean();
         final String removal;
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier(() -> signalled.set(true)))

@@ -45,6 +45,29 @@ class BadInputSystemTest
     @RegisterExtension
     final SystemTestWatcher watcher = new SystemTestWatcher();
 
+    /**
+     * An operator starts a node whose address another program holds: the daemon says so and exits 1, instead of a
+     * JVM whose start failed but whose media driver threads keep it alive (found by a CI run whose test port was
+     * taken: the node neither ran nor exited, and the test waited 45 s for it).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldExitWithAClearErrorWhenTheNodesPortIsInUse() throws Exception
+    {
+        final TestCluster cluster = watcher.cluster(3).start(new int[0]);
+        cluster.expectErrors(line -> line.contains("cannot start") || line.contains("Address already in use"));
+        final NodeProcess node = cluster.node(1);
+        try (DatagramSocket holder = new DatagramSocket(
+            new java.net.InetSocketAddress(InetAddress.getByName(TestCluster.HOST), cluster.port(1))))
+        {
+            final Throwable failed = catchThrowable(node::start);
+            assertThat(failed).as("the node must exit, not run").isInstanceOf(AssertionError.class)
+                .hasMessageContaining("exited with code 1");
+            assertThat(node.logContains("logshipd: node 1 cannot listen on " + TestCluster.HOST + ":" + cluster.port(1) +
+                " (its entry in logship.cluster.nodes): the address is already in use")).as(node.tail(20)).isTrue();
+        }
+    }
+
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void shouldRefuseGarbageForgedAdminRequestsAndOversizedValuesWithoutChangingAnything() throws Exception

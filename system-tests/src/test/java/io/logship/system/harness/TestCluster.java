@@ -7,10 +7,6 @@ import io.logship.client.NodeStatus;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +76,11 @@ public final class TestCluster
             Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(secretFile, HexFormat.of().formatHex(secret), StandardCharsets.US_ASCII);
 
-            final int[] free = freeUdpPorts(builder.nodeCount);
+            final int[] free = new int[builder.nodeCount];
+            for (int i = 0; i < free.length; i++)
+            {
+                free[i] = TestPorts.next(); // below the ephemeral range: see TestPorts
+            }
             for (int id = 1; id <= builder.nodeCount; id++)
             {
                 ports.put(id, free[id - 1]);
@@ -119,7 +119,7 @@ public final class TestCluster
                 // the subject of a test would only make it slower and noisier.
                 config.setProperty("logship.node.election.lease.timeout.ms", Integer.toString(RELAXED_LEASE_MS));
                 config.setProperty("logship.node.election.timeout.ms", Integer.toString(RELAXED_ELECTION_MS));
-                final int metricsPort = freeTcpPort();
+                final int metricsPort = TestPorts.next();
                 metricsPorts.put(id, metricsPort);
                 config.setProperty("logship.node.metrics.port", Integer.toString(metricsPort));
                 builder.properties.forEach(config::setProperty);
@@ -328,14 +328,6 @@ public final class TestCluster
         {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", ex);
-        }
-    }
-
-    private static int freeTcpPort() throws IOException
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(HOST)))
-        {
-            return socket.getLocalPort();
         }
     }
 
@@ -643,30 +635,6 @@ public final class TestCluster
     }
 
     /** Distinct free UDP ports on 127.0.0.1: bind them all at once (so they differ), then release them. */
-    private static int[] freeUdpPorts(final int count)
-    {
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        try
-        {
-            final int[] result = new int[count];
-            for (int i = 0; i < count; i++)
-            {
-                final DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-                sockets.add(socket);
-                result[i] = socket.getLocalPort();
-            }
-            return result;
-        }
-        catch (final SocketException | java.net.UnknownHostException ex)
-        {
-            throw new IllegalStateException("cannot find free UDP ports on " + HOST, ex);
-        }
-        finally
-        {
-            sockets.forEach(DatagramSocket::close);
-        }
-    }
-
     @Override
     public String toString()
     {
