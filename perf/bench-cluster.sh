@@ -19,6 +19,8 @@
 #   JFR_DIR=DIR (environment): every node records a JFR profile (settings=profile) into DIR/nodeN.jfr, written
 #   when the node stops at the end of the run; the CLI and the load JVM record nothing.
 #   KEEP_DIR=1 (environment): keep the cluster's directory (configs, data, node logs) for diagnosis.
+#   METRICS=1 (environment): node N serves Prometheus metrics on 127.0.0.1:(base port + 100 + N), the base port
+#   being printed as `base port P`; scrape them while the load runs.
 #
 # Prints `summary {…}` (the load generator's JSON summary: throughput, latency percentiles in µs from the
 # intended send time) and `verify OK: …`; exits 1 if the load gave up on a write or verify did not
@@ -55,10 +57,12 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 base_port=$(( 20000 + RANDOM % 20000 ))
+[[ -z "${METRICS:-}" ]] || echo "base port $base_port (metrics of node N on port $(( base_port + 100 ))+N)"
 "$root/bin/logship" local init --nodes 3 --dir "$dir" --base-port "$base_port" > /dev/null
 for i in 1 2 3; do
     echo "logship.log.fsync=$fsync" >> "$dir/node$i.conf"
     for setting in ${NODE_CONF:-}; do echo "$setting" >> "$dir/node$i.conf"; done
+    if [[ -n "${METRICS:-}" ]]; then echo "logship.node.metrics.port=$(( base_port + 100 + i ))" >> "$dir/node$i.conf"; fi
     node_opts="${LOGSHIP_JAVA_OPTS:-}"
     if [[ -n "${JFR_DIR:-}" ]]; then
         mkdir -p "$JFR_DIR"

@@ -71,6 +71,7 @@ class FailoverSystemTest
         final int total = ROUNDS * WRITES_PER_ROUND;
         final AckedWrites writes = new AckedWrites("failover", total);
         final List<Long> electionMs = new ArrayList<>();
+        final List<List<Long>> phasesMs = new ArrayList<>();
         int previousEpoch = cluster.status(cluster.leaderId()).epoch();
         for (int round = 0; round < ROUNDS; round++)
         {
@@ -90,11 +91,16 @@ class FailoverSystemTest
             previousEpoch = epoch;
             AckedWrites.awaitAll(before, 90);
             AckedWrites.awaitAll(after, 90);
+            final long ackedNs = System.nanoTime();
             old.start();
+            final long startedNs = System.nanoTime();
             cluster.awaitCaughtUp();
+            phasesMs.add(List.of(TimeUnit.NANOSECONDS.toMillis(ackedNs - killedNs),
+                TimeUnit.NANOSECONDS.toMillis(startedNs - ackedNs), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNs)));
         }
         System.out.println("SIGKILL failover, " + ROUNDS + " rounds: kill -> new leader seen by status (ms) " +
-            electionMs);
+            electionMs + "; per round, ms from the kill to every write acknowledged, to the killed node running again, " +
+            "to it caught up: " + phasesMs);
 
         assertThat(writes.failedCount()).as("writes the client gave up on, first: %s", writes.firstFailure()).isZero();
         assertThat(writes.ackedCount()).isEqualTo(total);
