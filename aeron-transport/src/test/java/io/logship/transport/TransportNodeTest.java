@@ -240,6 +240,58 @@ class TransportNodeTest
         assertThat(errors).isEmpty();
     }
 
+    /**
+     * An invoked driver reads one datagram per socket per turn, so a node that turned it once per duty cycle read
+     * one datagram per cycle: under load the socket buffer overflowed and followers' acks waited behind client
+     * data. Datagrams already waiting in the socket are now read within a few calls.
+     */
+    @Test
+    void shouldReadManyWaitingDatagramsInOneInvocationOfAnInvokedDriver() throws InterruptedException
+    {
+        final int datagrams = 3 * TransportNode.DRIVER_TURNS_PER_INVOKE;
+        try (TransportNode invoked = TransportNode.launch(TransportTestSupport.context(errors)
+            .threadingMode(io.aeron.driver.ThreadingMode.INVOKER).invokedByOwner(true)))
+        {
+            final TransportContext ctx = invoked.context();
+            final int streamId = 77;
+            final Subscription subscription = invoked.aeron().addSubscription(ctx.localChannel(), streamId);
+            final ExclusivePublication publication = node.aeron().addExclusivePublication(
+                TransportChannels.udpPublication(ctx, ctx.endpointHost(), ctx.endpointPort()), streamId);
+            final int[] fragments = new int[1];
+            final io.aeron.logbuffer.FragmentHandler count = (buf, offset, length, h) -> fragments[0]++;
+            final UnsafeBuffer message = new UnsafeBuffer(new byte[ctx.mtuLength() - 100]); // one datagram each
+            assertThat(TransportTestSupport.pollUntil(() ->
+            {
+                invoked.invoke();
+                subscription.poll(count, 10);
+            }, publication::isConnected)).isTrue();
+            offer(publication, message, 0, message.capacity());
+            assertThat(TransportTestSupport.pollUntil(() ->
+            {
+                invoked.invoke();
+                subscription.poll(count, 10);
+            }, () -> fragments[0] == 1)).isTrue();
+
+            for (int i = 0; i < datagrams; i++)
+            {
+                offer(publication, message, 0, message.capacity());
+            }
+            // The sender has its own thread: give it time to put every datagram into the invoked node's socket.
+            Thread.sleep(300);
+            int invocations = 0;
+            while (fragments[0] < 1 + datagrams && invocations < 10 * datagrams)
+            {
+                invocations++;
+                invoked.invoke();
+                subscription.poll(count, datagrams);
+            }
+            assertThat(fragments[0]).isEqualTo(1 + datagrams);
+            assertThat(invocations).as("invocations to read %s waiting datagrams", datagrams)
+                .isLessThanOrEqualTo(datagrams / TransportNode.DRIVER_TURNS_PER_INVOKE + 2);
+        }
+        assertThat(errors).isEmpty();
+    }
+
     @Test
     void shouldDoNoInvokerWorkWhenTheDriverHasItsOwnThreads()
     {
