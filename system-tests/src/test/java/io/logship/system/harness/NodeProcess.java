@@ -37,6 +37,8 @@ public final class NodeProcess
     private final List<String> extraJvmOptions = new ArrayList<>();
     private Process process;
     private int starts;
+    /** Where the log of the newest run starts: its "running" line is looked for from here. */
+    private long launchLogOffset;
 
     NodeProcess(final int nodeId, final Path configFile, final Path logFile, final Path aeronDir, final Path dataDir,
         final NodeBinaries binaries)
@@ -103,6 +105,16 @@ public final class NodeProcess
     /** Starts the node and waits for its "running" line; fails with the tail of its log if it exits or hangs. */
     public void start()
     {
+        launch();
+        awaitRunning();
+    }
+
+    /**
+     * Starts the node's process without waiting for it: {@link #awaitRunning()} waits. A cluster starts all its
+     * nodes this way, then waits for each, so the JVMs start side by side rather than one after another.
+     */
+    void launch()
+    {
         if (isRunning())
         {
             throw new IllegalStateException("node " + nodeId + " is already running (pid " + process.pid() + ")");
@@ -120,10 +132,9 @@ public final class NodeProcess
             "io.logship.node.NodeDaemon",
             "--config", configFile.toString()));
         command.addAll(command.indexOf("-cp"), extraJvmOptions);
-        final long logOffset;
         try
         {
-            logOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
+            launchLogOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
             Files.writeString(logFile, "=== harness: start #" + (++starts) + " of node " + nodeId + ": " +
                 String.join(" ", command) + System.lineSeparator(), StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
@@ -136,12 +147,16 @@ public final class NodeProcess
         {
             throw new UncheckedIOException("cannot start node " + nodeId, ex);
         }
+    }
 
+    /** Waits for the "running" line of the run {@link #launch()} started; fails if it exits first or hangs. */
+    void awaitRunning()
+    {
         final String running = "logshipd: node " + nodeId + " running";
         final long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (true)
         {
-            if (readLogFrom(logOffset).contains(running))
+            if (readLogFrom(launchLogOffset).contains(running))
             {
                 return;
             }

@@ -217,9 +217,15 @@ public final class TestCluster
         {
             final TestCluster cluster = new TestCluster(this);
             watcher.register(cluster);
+            // All JVMs start side by side, then each is waited for: one after another cost each test about two
+            // node start-ups more.
             for (final int id : nodeIds)
             {
-                cluster.node(id).start();
+                cluster.node(id).launch();
+            }
+            for (final int id : nodeIds)
+            {
+                cluster.node(id).awaitRunning();
             }
             if (2 * cluster.runningNodeIds().size() > cluster.nodeIds().size())
             {
