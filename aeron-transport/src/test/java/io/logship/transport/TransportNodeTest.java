@@ -246,7 +246,7 @@ class TransportNodeTest
      * data. Datagrams already waiting in the socket are now read within a few calls.
      */
     @Test
-    void shouldReadManyWaitingDatagramsInOneInvocationOfAnInvokedDriver() throws InterruptedException
+    void shouldReadManyWaitingDatagramsInOneInvocationOfAnInvokedDriver()
     {
         final int datagrams = 3 * TransportNode.DRIVER_TURNS_PER_INVOKE;
         try (TransportNode invoked = TransportNode.launch(TransportTestSupport.context(errors)
@@ -276,8 +276,11 @@ class TransportNodeTest
             {
                 offer(publication, message, 0, message.capacity());
             }
-            // The sender has its own thread: give it time to put every datagram into the invoked node's socket.
-            Thread.sleep(300);
+            // The sender has its own thread: wait until its sender position says every datagram left for the
+            // invoked node's socket (which nothing reads meanwhile).
+            final int senderPosition = senderPositionCounterId(publication);
+            assertThat(TransportTestSupport.pollUntil(() -> { }, () ->
+                node.aeron().countersReader().getCounterValue(senderPosition) >= publication.position())).isTrue();
             int invocations = 0;
             while (fragments[0] < 1 + datagrams && invocations < 10 * datagrams)
             {
@@ -297,6 +300,23 @@ class TransportNodeTest
     {
         assertThat(node.isInvoked()).isFalse();
         assertThat(node.invoke()).isZero();
+    }
+
+    /** The driver's sender-position counter of {@code publication}: how far its sender has sent. */
+    private int senderPositionCounterId(final Publication publication)
+    {
+        final int[] found = {-1};
+        node.aeron().countersReader().forEach((counterId, typeId, keyBuffer, label) ->
+        {
+            if (typeId == io.aeron.AeronCounters.DRIVER_SENDER_POSITION_TYPE_ID &&
+                keyBuffer.getLong(0) == publication.registrationId())
+            {
+                found[0] = counterId;
+            }
+        });
+        assertThat(found[0]).as("sender position counter of publication %s", publication.registrationId())
+            .isNotNegative();
+        return found[0];
     }
 
     private static void offer(final Publication publication, final org.agrona.DirectBuffer buffer, final int offset, final int length)

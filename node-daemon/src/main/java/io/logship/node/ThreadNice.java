@@ -62,12 +62,14 @@ final class ThreadNice
         }
         catch (final IOException | UnsupportedOperationException ex)
         {
-            logger.log(WARNING, threadName + " keeps the normal priority (" + ex + ")");
+            logger.log(WARNING, threadName + " keeps the normal priority: cannot renice it to " + nice + " (" + ex + ")");
             return false;
         }
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
+            logger.log(WARNING, threadName + " keeps the normal priority: interrupted while renice to " + nice +
+                " ran");
             return false;
         }
     }

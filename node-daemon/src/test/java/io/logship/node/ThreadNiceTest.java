@@ -20,37 +20,40 @@ class ThreadNiceTest
     void shouldLowerOnlyTheCallingThreadsPriority() throws Exception
     {
         final int before = niceOf(Path.of("/proc/thread-self/stat"));
-        final AtomicInteger niceInThread = new AtomicInteger(Integer.MIN_VALUE);
-        final AtomicReference<Boolean> applied = new AtomicReference<>();
-        final Thread thread = new Thread(() ->
-        {
-            applied.set(ThreadNice.applyToCurrentThread(7, "test thread", LOGGER));
-            niceInThread.set(niceOf(Path.of("/proc/thread-self/stat")));
-        });
-        thread.start();
-        thread.join(10_000);
+        final Outcome outcome = applyInNewThread(7);
 
-        assertThat(applied.get()).isTrue();
-        assertThat(niceInThread.get()).isEqualTo(7);
+        assertThat(outcome.applied).isTrue();
+        assertThat(outcome.niceAfter).isEqualTo(7);
         assertThat(niceOf(Path.of("/proc/thread-self/stat"))).as("the caller's own thread is untouched").isEqualTo(before);
     }
 
     @Test
     void shouldLeaveTheThreadAloneWithNiceZero() throws Exception
     {
+        final int before = niceOf(Path.of("/proc/thread-self/stat"));
+        final Outcome outcome = applyInNewThread(0);
+
+        assertThat(outcome.applied).isFalse();
+        assertThat(outcome.niceAfter).isEqualTo(before);
+    }
+
+    private record Outcome(Boolean applied, int niceAfter)
+    {
+    }
+
+    /** Runs {@link ThreadNice#applyToCurrentThread} in a new thread; what it answered and that thread's nice after. */
+    private static Outcome applyInNewThread(final int nice) throws InterruptedException
+    {
         final AtomicInteger niceInThread = new AtomicInteger(Integer.MIN_VALUE);
         final AtomicReference<Boolean> applied = new AtomicReference<>();
-        final int before = niceOf(Path.of("/proc/thread-self/stat"));
         final Thread thread = new Thread(() ->
         {
-            applied.set(ThreadNice.applyToCurrentThread(0, "test thread", LOGGER));
+            applied.set(ThreadNice.applyToCurrentThread(nice, "test thread", LOGGER));
             niceInThread.set(niceOf(Path.of("/proc/thread-self/stat")));
         });
         thread.start();
         thread.join(10_000);
-
-        assertThat(applied.get()).isFalse();
-        assertThat(niceInThread.get()).isEqualTo(before);
+        return new Outcome(applied.get(), niceInThread.get());
     }
 
     /** Field 19 of proc(5)'s stat line: the nice value. The command name (field 2) may hold spaces, so count after ')'. */

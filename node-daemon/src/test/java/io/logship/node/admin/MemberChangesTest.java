@@ -15,12 +15,9 @@ import io.logship.node.ClusterMembership;
 import io.logship.node.MembershipFile;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
-import io.logship.node.election.ElectionConfig;
-import io.logship.node.election.ElectionRole;
 import io.logship.node.election.ElectionState;
 import io.logship.node.election.LocalLogView;
-import io.logship.node.election.Outbox;
-import io.logship.node.election.Persistence;
+import io.logship.node.election.LoneLeader;
 import io.logship.node.ingress.ClientSessions;
 import io.logship.node.leader.CommitTracker;
 import io.logship.node.leader.FollowerProgress;
@@ -43,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -79,10 +75,7 @@ class MemberChangesTest
         log = SegmentedLog.open(new LogConfig().directory(dir.resolve("log")).segmentBytes(64 * 1024)
             .indexIntervalBytes(1024));
         partition = new ReplicatedLog(1, log, null, clock, LOGGER, new NodeCounters());
-        final ElectionState election = new ElectionState(ElectionConfig.defaults(1, List.of(1)), new MemoryState(),
-            new LocalLogView(log), new NoOutbox(), new Random(1), 0);
-        election.promote(0, 1, false); // a one-voter cluster: it leads at once
-        assertThat(election.role()).isEqualTo(ElectionRole.LEADER);
+        final ElectionState election = LoneLeader.elected(new LocalLogView(log)); // a one-voter cluster: it leads at once
         partition.election(election);
         partition.epoch(election.epoch());
         partition.leaderId(1);
@@ -261,71 +254,5 @@ class MemberChangesTest
             .change(change).memberId(memberId).role(io.logship.transport.codec.MemberRole.LEARNER).address(address);
         return new MemberChangeRequestDecoder().wrap(buffer, MessageHeaderEncoder.ENCODED_LENGTH,
             MemberChangeRequestEncoder.BLOCK_LENGTH, MemberChangeRequestEncoder.SCHEMA_VERSION);
-    }
-
-    private static final class MemoryState implements Persistence
-    {
-        private State state = State.INITIAL;
-
-        @Override
-        public State read()
-        {
-            return state;
-        }
-
-        @Override
-        public void write(final State newState)
-        {
-            state = newState;
-        }
-    }
-
-    private static final class NoOutbox implements Outbox
-    {
-        @Override
-        public void sendRequestVote(final int to, final int epoch, final int lastEpoch, final long end, final int flags)
-        {
-        }
-
-        @Override
-        public void sendVote(final int to, final int epoch, final int candidateId, final int voterEpoch,
-            final boolean granted, final boolean preVote)
-        {
-        }
-
-        @Override
-        public void sendHandover(final int to, final int epoch)
-        {
-        }
-
-        @Override
-        public void becomeCandidate(final int epoch)
-        {
-        }
-
-        @Override
-        public void becomeLeader(final int epoch)
-        {
-        }
-
-        @Override
-        public void becomeFollower(final int epoch, final int leaderId)
-        {
-        }
-
-        @Override
-        public void stepDown(final int epoch, final String reason)
-        {
-        }
-
-        @Override
-        public void stopWrites(final int epoch, final String reason)
-        {
-        }
-
-        @Override
-        public void resumeWrites(final int epoch)
-        {
-        }
     }
 }

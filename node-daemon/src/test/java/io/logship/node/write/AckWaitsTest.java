@@ -5,12 +5,9 @@ import io.logship.log.SegmentedLog;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
-import io.logship.node.election.ElectionConfig;
-import io.logship.node.election.ElectionRole;
 import io.logship.node.election.ElectionState;
 import io.logship.node.election.LocalLogView;
-import io.logship.node.election.Outbox;
-import io.logship.node.election.Persistence;
+import io.logship.node.election.LoneLeader;
 import io.logship.node.ingress.ClientSessions;
 import io.logship.node.leader.CommitTracker;
 import io.logship.node.leader.FollowerProgress;
@@ -25,11 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -53,10 +47,7 @@ class AckWaitsTest
     {
         log = SegmentedLog.open(new LogConfig().directory(dir.resolve("log")).segmentBytes(64 * 1024));
         partition = new ReplicatedLog(1, log, null, clock, LOGGER, new NodeCounters());
-        final ElectionState election = new ElectionState(ElectionConfig.defaults(1, List.of(1)), new MemoryState(),
-            new LocalLogView(log), noOutbox(), new Random(1), 0);
-        election.promote(0, 1, false); // a one-voter cluster: it leads, and holds its lease, at once
-        assertThat(election.role()).isEqualTo(ElectionRole.LEADER);
+        final ElectionState election = LoneLeader.elected(new LocalLogView(log)); // leads, and holds its lease, at once
         partition.election(election);
         partition.epoch(election.epoch());
         partition.leaderId(1);
@@ -98,28 +89,5 @@ class AckWaitsTest
         assertThat(point.getCount()).isEqualTo(1);
         assertThat(point.getSum()).as("seconds from append to commit").isCloseTo(0.002, within(1e-9));
         assertThat(waits.quorumSize()).as("the wait is answered").isZero();
-    }
-
-    private static Outbox noOutbox()
-    {
-        return (Outbox)Proxy.newProxyInstance(Outbox.class.getClassLoader(), new Class<?>[] {Outbox.class},
-            (proxy, method, args) -> null);
-    }
-
-    private static final class MemoryState implements Persistence
-    {
-        private State state = State.INITIAL;
-
-        @Override
-        public State read()
-        {
-            return state;
-        }
-
-        @Override
-        public void write(final State newState)
-        {
-            state = newState;
-        }
     }
 }
