@@ -1,7 +1,5 @@
 package io.logship.node.election;
 
-import org.agrona.collections.Long2LongHashMap;
-
 import java.util.random.RandomGenerator;
 
 import static io.logship.node.election.CandidacyRanking.compare;
@@ -27,9 +25,9 @@ import static io.logship.node.election.Persistence.NONE;
  *
  * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover each
  * depend on the others' state, and the simulation checks them as one state machine. What stands alone is
- * apart: the epoch numbering ({@link EpochNumbers}), the leader's per-follower lease bookkeeping
- * ({@link FollowerLeases}), the candidacy ranking ({@link CandidacyRanking}) and a round's vote count
- * ({@link VoteRound}).
+ * apart: the epoch numbering ({@link EpochNumbers}), the leader's per-follower and per-learner lease bookkeeping
+ * ({@link FollowerLeases}), the candidacy ranking ({@link CandidacyRanking}), a vote round's requests, answers and
+ * back-off ({@link VoteRound}) and the graceful switchover ({@link Switchover}); this class keeps the decisions.
  */
 public final class ElectionState
 {
@@ -64,34 +62,20 @@ public final class ElectionState
     private long lastLeaderContactMs;
     private long candidacyAtMs;
     private boolean autoCandidacy;
-    private int failedRounds;
     private int highestProposedEpoch;
     private final CandidacyRanking ranking = new CandidacyRanking();
 
     private final VoteRound round;
-    private int candidacyFlags;
-    /** A pre-vote round is running: still a follower, asking for {@link #preVoteEpoch} with nothing persisted. */
+    /** A pre-vote round is running: still a follower, asking for the round's epoch with nothing persisted. */
     private boolean preVoting;
-    private int preVoteEpoch;
     private boolean manualCandidacy;
-    private long roundDeadlineMs;
-    private long lastRequestSentMs;
 
     private long electedAtMs;
     /** Leader side: each follower's lease and held log end. */
     private FollowerLeases leases;
-    /**
-     * Leader side: when each non-voter's newest ack was sent, so a learner promoted to voter brings its recent acks
-     * into the lease at once instead of counting as silent until its next ack (which cost a fresh leader its lease).
-     */
-    private final Long2LongHashMap nonVoterAckSentAtMs = new Long2LongHashMap(NEVER);
     private boolean leaseWaived;
-    private boolean leaseRelinquished;
-    private boolean writesStopped;
-    private int handoverTarget = NONE;
-    private boolean handoverSent;
-    private long handoverDeadlineMs;
-    private long lastHandoverSentMs;
+    /** Leader side: a graceful switchover to another node, if one runs. */
+    private final Switchover switchover;
 
     private long elections;
 
@@ -110,6 +94,7 @@ public final class ElectionState
         this.random = random;
         this.selfId = config.selfId();
         leases = new FollowerLeases(selfId, config.priorities());
+        switchover = new Switchover(outbox);
         round = new VoteRound(config);
         resetLeaderState();
         final Persistence.State state = persistence.read();
@@ -149,13 +134,13 @@ public final class ElectionState
     /** A running vote round: fails at its deadline, else asks the silent peers again (requests or replies may be lost). */
     private void roundTick(final long nowMs)
     {
-        if (nowMs >= roundDeadlineMs)
+        if (round.expired(nowMs))
         {
             failRound(nowMs);
         }
-        else if (nowMs - lastRequestSentMs >= config.heartbeatIntervalMs())
+        else
         {
-            sendRequests(nowMs, true);
+            round.askSilentAgain(nowMs, outbox, log);
         }
     }
 
@@ -185,7 +170,7 @@ public final class ElectionState
         }
         lastLeaderContactMs = nowMs;
         preVoting = false; // the leader is alive after all
-        failedRounds = 0;
+        round.clearFailures();
         ranking.clear();
         scheduleCandidacy(nowMs, config.electionTimeoutMs());
         return LeaderContact.ACCEPTED;
@@ -308,7 +293,7 @@ public final class ElectionState
             onHigherEpochSeen(nowMs, voterEpoch, NONE);
             return;
         }
-        if (!preVoting || role != ElectionRole.FOLLOWER || voteEpoch != preVoteEpoch ||
+        if (!preVoting || role != ElectionRole.FOLLOWER || voteEpoch != round.askedEpoch() ||
             !config.priorities().containsKey(voterId) || voterId == selfId)
         {
             return;
@@ -369,15 +354,7 @@ public final class ElectionState
         }
         if (!leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
         {
-            if (followerId != selfId)
-            {
-                final long sentAtMs = Math.min(echoedSentAtMs, nowMs);
-                if (sentAtMs > nonVoterAckSentAtMs.get(followerId))
-                {
-                    nonVoterAckSentAtMs.put(followerId, sentAtMs);
-                }
-            }
-            return;
+            return; // this node, or a non-voter (whose acks the leases keep for when it becomes one)
         }
         if (leaseWaived && leaseHolders(nowMs) >= config.majority())
         {
@@ -437,7 +414,7 @@ public final class ElectionState
         {
             if (role == ElectionRole.LEADER)
             {
-                return new AdminOutcome(!writesStopped, writesStopped ?
+                return new AdminOutcome(!switchover.writesStopped(), switchover.writesStopped() ?
                     "node " + selfId + " is handing over epoch " + epoch : "node " + selfId + " already leads epoch " + epoch);
             }
             if (forced)
@@ -462,15 +439,11 @@ public final class ElectionState
                 "node " + selfId + " does not lead; send the promotion to " +
                 (leaderId == NONE ? "the leader" : "node " + leaderId));
         }
-        if (writesStopped)
+        if (switchover.writesStopped())
         {
-            return new AdminOutcome(false, "a switchover to node " + handoverTarget + " is already running");
+            return new AdminOutcome(false, "a switchover to node " + switchover.target() + " is already running");
         }
-        writesStopped = true;
-        handoverTarget = targetId;
-        handoverSent = false;
-        handoverDeadlineMs = nowMs + config.handoverTimeoutMs();
-        outbox.stopWrites(epoch, "switchover to node " + targetId);
+        switchover.start(nowMs, epoch, targetId, config.handoverTimeoutMs());
         progressHandover(nowMs);
         return new AdminOutcome(true, "switchover of epoch " + epoch + " to node " + targetId + " started");
     }
@@ -517,16 +490,11 @@ public final class ElectionState
             throw new IllegalArgumentException("configuration for node " + next.selfId() + " given to node " + selfId);
         }
         config = next;
-        leases = leases.reconfigured(next.priorities(), nonVoterAckSentAtMs);
+        leases = leases.reconfigured(next.priorities());
         round.config(next);
-        if (role == ElectionRole.LEADER && handoverTarget != NONE && !handoverSent &&
-            !next.priorities().containsKey(handoverTarget))
+        if (role == ElectionRole.LEADER)
         {
-            // The switchover's target is no voter any more (found by the simulation): it could never be elected.
-            // The handover was not sent, so the lease still stands and writes may go on in this epoch.
-            writesStopped = false;
-            handoverTarget = NONE;
-            outbox.resumeWrites(epoch);
+            switchover.onVotersChanged(epoch, next.priorities());
         }
         if (!next.selfVoter())
         {
@@ -593,13 +561,14 @@ public final class ElectionState
      */
     public boolean canAcknowledge(final long nowMs)
     {
-        return role == ElectionRole.LEADER && !leaseRelinquished && (leaseWaived || leaseHolders(nowMs) >= config.majority());
+        return role == ElectionRole.LEADER && !switchover.leaseRelinquished() &&
+            (leaseWaived || leaseHolders(nowMs) >= config.majority());
     }
 
     /** Whether new writes may be taken: leading, holding the lease, no switchover running. */
     public boolean acceptsWrites(final long nowMs)
     {
-        return canAcknowledge(nowMs) && !writesStopped;
+        return canAcknowledge(nowMs) && !switchover.writesStopped();
     }
 
     /** Follower: when it will stand if nothing is heard ({@code Long.MAX_VALUE} if never), for status/tests. */
@@ -620,8 +589,8 @@ public final class ElectionState
     String describeLease(final long nowMs)
     {
         return "lease holders " + leaseHolders(nowMs) + " of majority " + config.majority() + " of voters " +
-            config.priorities().keySet() + (leaseWaived ? " (waived)" : "") + (leaseRelinquished ? " (relinquished" +
-            " to " + handoverTarget + ")" : "") + (writesStopped ? " (writes stopped)" : "");
+            config.priorities().keySet() + (leaseWaived ? " (waived)" : "") + (switchover.leaseRelinquished() ?
+            " (relinquished to " + switchover.target() + ")" : "") + (switchover.writesStopped() ? " (writes stopped)" : "");
     }
 
     @Override
@@ -641,12 +610,9 @@ public final class ElectionState
     private void startPreVote(final long nowMs)
     {
         preVoting = true;
-        preVoteEpoch = EpochNumbers.electionEpochAfter(Math.max(epoch, highestProposedEpoch));
-        candidacyFlags = FLAG_PRE_VOTE;
         manualCandidacy = false;
-        round.start(selfId);
-        roundDeadlineMs = nowMs + config.voteRoundTimeoutMs();
-        sendRequests(nowMs, false);
+        round.open(nowMs, EpochNumbers.electionEpochAfter(Math.max(epoch, highestProposedEpoch)), FLAG_PRE_VOTE, outbox,
+            log);
         if (round.won())
         {
             startCandidacy(nowMs, 0, false); // a one-node cluster
@@ -666,12 +632,9 @@ public final class ElectionState
         role = ElectionRole.CANDIDATE;
         resetLeaderState();
         elections++;
-        candidacyFlags = flags;
         manualCandidacy = manual;
-        round.start(selfId);
-        roundDeadlineMs = nowMs + config.voteRoundTimeoutMs();
         outbox.becomeCandidate(epoch);
-        sendRequests(nowMs, false);
+        round.open(nowMs, epoch, flags, outbox, log);
         if ((flags & FLAG_FORCED) != 0)
         {
             becomeLeader(nowMs);
@@ -683,29 +646,14 @@ public final class ElectionState
         }
     }
 
-    private void sendRequests(final long nowMs, final boolean onlyUnanswered)
-    {
-        lastRequestSentMs = nowMs;
-        final int lastEpoch = log.lastLogEpoch();
-        final long end = log.logEndOffset();
-        final int askedEpoch = preVoting ? preVoteEpoch : epoch;
-        for (final int peer : config.priorities().keySet())
-        {
-            if (peer != selfId && (!onlyUnanswered || !round.answered(peer)))
-            {
-                outbox.sendRequestVote(peer, askedEpoch, lastEpoch, end, candidacyFlags);
-            }
-        }
-    }
-
     private void failRound(final long nowMs)
     {
-        failedRounds++;
+        round.fail();
         if (preVoting)
         {
             // Nothing was persisted and the role never changed: just ask again after the back-off.
             preVoting = false;
-            candidacyAtMs = nowMs + backoffDelayMs();
+            candidacyAtMs = nowMs + round.backoffDelayMs(random);
             return;
         }
         role = ElectionRole.FOLLOWER;
@@ -717,15 +665,7 @@ public final class ElectionState
             return;
         }
         autoCandidacy = true;
-        candidacyAtMs = nowMs + backoffDelayMs();
-    }
-
-    /** Random wait after a failed round, in {@code [backoffMin, min(backoffMax, backoffMin × 2^failedRounds)]}. */
-    long backoffDelayMs()
-    {
-        final long min = config.backoffMinMs();
-        final long upper = Math.min(config.backoffMaxMs(), min << Math.min(failedRounds, 20));
-        return min + random.nextLong(upper - min + 1);
+        candidacyAtMs = nowMs + round.backoffDelayMs(random);
     }
 
     private void becomeLeader(final long nowMs)
@@ -734,7 +674,7 @@ public final class ElectionState
         role = ElectionRole.LEADER;
         resetLeaderState();
         electedAtMs = nowMs;
-        failedRounds = 0;
+        round.clearFailures();
         outbox.becomeLeader(epoch);
     }
 
@@ -745,17 +685,12 @@ public final class ElectionState
         {
             return;
         }
-        if (handoverSent)
+        if (switchover.leaseRelinquished())
         {
-            if (nowMs >= handoverDeadlineMs)
+            if (switchover.tick(nowMs, epoch, config.heartbeatIntervalMs()))
             {
-                stepDownInternal(nowMs, "switchover to node " + handoverTarget + " did not complete in " +
+                stepDownInternal(nowMs, "switchover to node " + switchover.target() + " did not complete in " +
                     config.handoverTimeoutMs() + " ms");
-            }
-            else if (nowMs - lastHandoverSentMs >= config.heartbeatIntervalMs())
-            {
-                lastHandoverSentMs = nowMs; // it may have been lost; the target ignores repeats
-                outbox.sendHandover(handoverTarget, epoch);
             }
             return;
         }
@@ -768,26 +703,10 @@ public final class ElectionState
 
     private void progressHandover(final long nowMs)
     {
-        if (role != ElectionRole.LEADER || handoverTarget == NONE || handoverSent)
+        if (role == ElectionRole.LEADER && switchover.awaitsCatchUp())
         {
-            return;
-        }
-        final long targetEnd = leases.heldEnd(handoverTarget);
-        if (targetEnd >= log.logEndOffset())
-        {
-            handoverSent = true;
-            leaseRelinquished = true; // from here the target may be elected without waiting for the lease
-            handoverDeadlineMs = nowMs + config.handoverTimeoutMs();
-            lastHandoverSentMs = nowMs;
-            outbox.sendHandover(handoverTarget, epoch);
-        }
-        else if (nowMs >= handoverDeadlineMs)
-        {
-            // The target did not catch up in time; the handover was never sent, so the lease still
-            // stands and taking writes again in this epoch is safe.
-            writesStopped = false;
-            handoverTarget = NONE;
-            outbox.resumeWrites(epoch);
+            switchover.progress(nowMs, epoch, leases.heldEnd(switchover.target()), log.logEndOffset(),
+                config.handoverTimeoutMs());
         }
     }
 
@@ -824,12 +743,8 @@ public final class ElectionState
     private void resetLeaderState()
     {
         leases.reset();
-        nonVoterAckSentAtMs.clear();
         leaseWaived = false;
-        leaseRelinquished = false;
-        writesStopped = false;
-        handoverTarget = NONE;
-        handoverSent = false;
+        switchover.reset();
     }
 
     private boolean leaderHeardRecently(final long nowMs)

@@ -18,6 +18,11 @@ final class FollowerLeases
     private final int[] memberIds;
     private final long[] ackSentAtMs;
     private final long[] heldEnd;
+    /**
+     * When each non-voter's newest ack was sent, so a learner promoted to voter brings its recent acks into the lease
+     * at once instead of counting as silent until its next ack (which cost a fresh leader its lease).
+     */
+    private final Long2LongHashMap nonVoterAckSentAtMs = new Long2LongHashMap(ElectionState.NEVER);
 
     FollowerLeases(final int selfId, final Map<Integer, Integer> priorities)
     {
@@ -31,12 +36,13 @@ final class FollowerLeases
 
     /**
      * The same leases over the voters of a new configuration: what a voter that stays acked is kept, a new voter
-     * starts from its acks as a non-voter ({@code nonVoterAckSentAtMs}, ElectionState.NEVER if none), a removed
-     * one is dropped. Rare (a membership change), so it may allocate.
+     * starts from its acks as a non-voter ({@link ElectionState#NEVER} if none), a removed one is dropped.
+     * Rare (a membership change), so it may allocate.
      */
-    FollowerLeases reconfigured(final Map<Integer, Integer> newPriorities, final Long2LongHashMap nonVoterAckSentAtMs)
+    FollowerLeases reconfigured(final Map<Integer, Integer> newPriorities)
     {
         final FollowerLeases next = new FollowerLeases(selfId, newPriorities);
+        nonVoterAckSentAtMs.longForEach(next.nonVoterAckSentAtMs::put); // kept across changes, until leadership ends
         for (int i = 0; i < next.memberIds.length; i++)
         {
             final int old = indexOf(next.memberIds[i]);
@@ -58,6 +64,7 @@ final class FollowerLeases
     {
         Arrays.fill(ackSentAtMs, ElectionState.NEVER);
         Arrays.fill(heldEnd, -1);
+        nonVoterAckSentAtMs.clear();
     }
 
     /** Position of {@code id} among the sorted member ids, or -1 for a non-member. */
@@ -73,12 +80,24 @@ final class FollowerLeases
         return -1;
     }
 
-    /** An ack of the member at {@code index}; false (and nothing recorded) for this node or a non-member. */
+    /**
+     * An ack of {@code followerId}; false for this node (nothing recorded) and for a non-voter (only its send time
+     * recorded, for when it becomes a voter).
+     */
     boolean onAck(final int followerId, final long nowMs, final long echoedSentAtMs, final long heldEndOffset)
     {
         final int index = indexOf(followerId);
-        if (followerId == selfId || index < 0)
+        if (followerId == selfId)
         {
+            return false;
+        }
+        if (index < 0)
+        {
+            final long sentAtMs = Math.min(echoedSentAtMs, nowMs);
+            if (sentAtMs > nonVoterAckSentAtMs.get(followerId))
+            {
+                nonVoterAckSentAtMs.put(followerId, sentAtMs);
+            }
             return false;
         }
         // An ack is never dated after its arrival, and a reordered older one never moves the lease back.

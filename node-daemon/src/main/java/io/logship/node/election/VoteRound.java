@@ -2,11 +2,14 @@ package io.logship.node.election;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.random.RandomGenerator;
 
 /**
- * The answers to one round of vote requests, a pre-vote's or a real candidacy's: who granted, who refused, and
- * whether the grants (the candidate's own included) make a majority of the voters or the refusals make one
- * impossible. Split out of {@link ElectionState}, which runs one round at a time; conductor thread only.
+ * One round of vote requests, a pre-vote's or a real candidacy's: the requests sent (and sent again to the silent
+ * every heartbeat interval until the round's deadline), who granted, who refused, and whether the grants (the
+ * candidate's own included) make a majority of the voters or the refusals make one impossible. Split out of
+ * {@link ElectionState}, which runs one round at a time and decides what a won, lost or expired round means;
+ * conductor thread only.
  */
 final class VoteRound
 {
@@ -19,6 +22,13 @@ final class VoteRound
     private ElectionConfig config;
     private final Set<Integer> grants = new HashSet<>();
     private final Set<Integer> denials = new HashSet<>();
+    /** The epoch asked for and the VoteFlags of the running round. */
+    private int askedEpoch;
+    private int flags;
+    private long deadlineMs;
+    private long lastRequestSentMs;
+    /** Rounds failed in a row: the back-off doubles with each. */
+    private int failedInARow;
 
     VoteRound(final ElectionConfig config)
     {
@@ -37,6 +47,74 @@ final class VoteRound
         grants.clear();
         denials.clear();
         grants.add(selfId);
+    }
+
+    /**
+     * A new round for {@code askedEpoch} with {@code flags}, ending at {@code nowMs} + the vote round timeout: asks
+     * every other voter, telling it this node's log position from {@code log}.
+     */
+    void open(final long nowMs, final int askedEpoch, final int flags, final Outbox outbox, final LogView log)
+    {
+        start(config.selfId());
+        this.askedEpoch = askedEpoch;
+        this.flags = flags;
+        deadlineMs = nowMs + config.voteRoundTimeoutMs();
+        sendRequests(nowMs, false, outbox, log);
+    }
+
+    /** The epoch the running round asks for. */
+    int askedEpoch()
+    {
+        return askedEpoch;
+    }
+
+    /** The round failed (lost or expired). */
+    void fail()
+    {
+        failedInARow++;
+    }
+
+    /** A leader was elected or heard: the next failure backs off from the start again. */
+    void clearFailures()
+    {
+        failedInARow = 0;
+    }
+
+    /** Random wait after a failed round, in {@code [backoffMin, min(backoffMax, backoffMin × 2^failedInARow)]}. */
+    long backoffDelayMs(final RandomGenerator random)
+    {
+        final long min = config.backoffMinMs();
+        final long upper = Math.min(config.backoffMaxMs(), min << Math.min(failedInARow, 20));
+        return min + random.nextLong(upper - min + 1);
+    }
+
+    /** Whether the round's deadline passed without an outcome. */
+    boolean expired(final long nowMs)
+    {
+        return nowMs >= deadlineMs;
+    }
+
+    /** Asks the voters that have not answered again, once a heartbeat interval passed (requests or replies may be lost). */
+    void askSilentAgain(final long nowMs, final Outbox outbox, final LogView log)
+    {
+        if (nowMs - lastRequestSentMs >= config.heartbeatIntervalMs())
+        {
+            sendRequests(nowMs, true, outbox, log);
+        }
+    }
+
+    private void sendRequests(final long nowMs, final boolean onlyUnanswered, final Outbox outbox, final LogView log)
+    {
+        lastRequestSentMs = nowMs;
+        final int lastEpoch = log.lastLogEpoch();
+        final long end = log.logEndOffset();
+        for (final int peer : config.priorities().keySet())
+        {
+            if (peer != config.selfId() && (!onlyUnanswered || !answered(peer)))
+            {
+                outbox.sendRequestVote(peer, askedEpoch, lastEpoch, end, flags);
+            }
+        }
     }
 
     /** Whether the grants so far make a majority (at once in a one-node cluster). */
