@@ -168,6 +168,25 @@ public final class BatchBuilder
     }
 
     /**
+     * Drops every record appended since the batch was {@code length} bytes long with {@code recordCount} records
+     * (a {@link #length()} and {@link #recordCount()} read earlier), so a caller that must add a group of records
+     * all or none can take back a group that went in only in part.
+     *
+     * @throws IllegalArgumentException if the batch was never that long with that many records.
+     */
+    public void truncate(final int length, final int recordCount)
+    {
+        if (length < HEADER_LENGTH || length > position || recordCount < 0 || recordCount > this.recordCount ||
+            (recordCount == this.recordCount) != (length == position))
+        {
+            throw new IllegalArgumentException("cannot truncate a batch of " + position + " bytes and " +
+                this.recordCount + " records to " + length + " bytes and " + recordCount + " records");
+        }
+        position = length;
+        this.recordCount = recordCount;
+    }
+
+    /**
      * Writes the header and CRC and returns the batch length. The batch is {@link #buffer()} bytes
      * {@code [0, length)}; its base offset is zero until the log stamps it.
      *

@@ -221,6 +221,71 @@ class FailureSystemTest
     }
 
     /**
+     * A WriteBatchRequest sent twice on the wire is appended once and the second answer carries the original offsets,
+     * both for a batch that fits one log batch (one ring slot at the leader) and for one that does not (a slot per
+     * record, spread over log batches): {@code logship.node.batch.max.bytes} is small enough here for the second.
+     */
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void shouldAnswerARetriedBatchWithItsOriginalOffsetsAndAppendItOnce()
+    {
+        final TestCluster cluster = watcher.cluster(3).with("logship.node.batch.max.bytes", 8192).start();
+        final RawWireClient raw = cluster.rawClient(0x5EED_0003L);
+        final BoundedPublisher ingress = raw.publisher(cluster.port(cluster.leaderId()), TransportStream.CLIENT_INGRESS);
+        raw.connect(ingress);
+        final byte[][] smallKeys = keys("small", 5);
+        final byte[][] smallValues = values(5, 100);
+        final byte[][] largeKeys = keys("large", 4);
+        final byte[][] largeValues = values(4, 3000);
+
+        final RawWireClient.WriteAnswer small = raw.putBatch(ingress, 1, smallKeys, smallValues);
+        assertThat(small.status()).as("%s", small).isEqualTo(Status.OK);
+        assertThat(small.recordCount()).isEqualTo(5);
+        final RawWireClient.WriteAnswer smallRetry = raw.putBatch(ingress, 1, smallKeys, smallValues);
+        assertThat(smallRetry.status()).as("%s", smallRetry).isEqualTo(Status.OK);
+        assertThat(smallRetry.writeOffset()).isEqualTo(small.writeOffset());
+        assertThat(smallRetry.recordCount()).isEqualTo(5);
+
+        final RawWireClient.WriteAnswer large = raw.putBatch(ingress, 6, largeKeys, largeValues);
+        assertThat(large.status()).as("%s", large).isEqualTo(Status.OK);
+        assertThat(large.writeOffset()).isEqualTo(small.writeOffset() + 5);
+        final RawWireClient.WriteAnswer largeRetry = raw.putBatch(ingress, 6, largeKeys, largeValues);
+        assertThat(largeRetry.status()).as("%s", largeRetry).isEqualTo(Status.OK);
+        assertThat(largeRetry.writeOffset()).isEqualTo(large.writeOffset());
+        assertThat(largeRetry.recordCount()).isEqualTo(4);
+
+        final NodeStatus leader = cluster.awaitCaughtUp();
+        assertThat(leader.logEndOffset()).as("NOOP + 5 + 4 records").isEqualTo(10);
+        cluster.assertCommittedChecksumsMatch();
+        final TailBatch all = cluster.client().tail(cluster.leaderId(), 0, 1 << 20);
+        assertThat(all.records()).extracting(r -> r.type() == RecordType.NOOP ? "NOOP" :
+            r.offset() + " " + new String(r.key(), StandardCharsets.US_ASCII) + " " + r.value().length)
+            .containsExactly("NOOP", "1 small-0 100", "2 small-1 100", "3 small-2 100", "4 small-3 100",
+                "5 small-4 100", "6 large-0 3000", "7 large-1 3000", "8 large-2 3000", "9 large-3 3000");
+    }
+
+    private static byte[][] keys(final String prefix, final int count)
+    {
+        final byte[][] keys = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            keys[i] = (prefix + "-" + i).getBytes(StandardCharsets.US_ASCII);
+        }
+        return keys;
+    }
+
+    private static byte[][] values(final int count, final int length)
+    {
+        final byte[][] values = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = new byte[length];
+            java.util.Arrays.fill(values[i], (byte)('a' + i));
+        }
+        return values;
+    }
+
+    /**
      * The far-behind retry of node-daemon/README.md "Retried writes", end to end with real processes. A client (the
      * wire client, which sets sequences itself) has writes 101 and 102 committed on every node but never reads their
      * replies (lost), and write 103 appended by the leader alone (cut off from its peers by its faults file), when the

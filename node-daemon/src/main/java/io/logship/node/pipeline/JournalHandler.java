@@ -9,7 +9,10 @@ import io.logship.format.RecordDescriptor;
 import io.logship.format.RecordType;
 import io.logship.log.SegmentedLog;
 import io.logship.node.status.LatencyHistogram;
+import io.logship.transport.codec.MessageHeaderDecoder;
+import io.logship.transport.codec.WriteBatchRequestDecoder;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -18,8 +21,9 @@ import java.util.function.LongSupplier;
  * The leader's journal: the single consumer of the write ring. It packs the events of each Disruptor
  * batch into one log batch and appends it when {@code endOfBatch} is true (group commit: the more load, the
  * bigger the batch, the fewer fsyncs per record), splitting only when the batch would exceed
- * {@code batchMaxBytes}. It stamps each event with its offset, or with the failure that kept it out of the log.
- * It allocates nothing per event.
+ * {@code batchMaxBytes}; a client's batch in one slot ({@link WriteEvent#KIND_WRITE_BATCH}) is never split. It
+ * stamps each event with its offset (a client batch with its last record's), or with the failure that kept it
+ * out of the log. It allocates nothing per event.
  *
  * <p>It never forces on the append path: after each append it calls {@code appended} (the node's
  * {@link LogFlusher}), which forces on its own thread while this one appends the next batch (pipelined
@@ -45,6 +49,11 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     private final Runnable resultsReady;
     private Sequence sequenceCallback;
     private final WriteEvent[] inBatch;
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final WriteBatchRequestDecoder batchDecoder = new WriteBatchRequestDecoder();
+    /** Views of one record's key and value inside a client batch's payload, re-aimed per record. */
+    private final UnsafeBuffer key = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer value = new UnsafeBuffer(0, 0);
     private int inBatchCount;
     private int batchEpoch;
     private volatile long batchesAppended;
@@ -112,6 +121,14 @@ public final class JournalHandler implements EventHandler<WriteEvent>
                 builder.reset(Math.max(0, batchEpoch), 0);
                 fail(event, "configuration of " + event.valueLength + " bytes exceeds " + NodeLimits.BATCH_MAX_BYTES_NAME +
                     "=" + builder.capacity());
+            }
+        }
+        else if (event.kind == WriteEvent.KIND_WRITE_BATCH)
+        {
+            addClientBatch(event);
+            if (inBatchCount == inBatch.length)
+            {
+                appendPending();
             }
         }
         else
@@ -205,6 +222,69 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         }
     }
 
+    /**
+     * A client's batch goes into one log batch whole: behind the pending records if it fits there, else at the
+     * start of the next, so its offsets are consecutive and it is stored or failed as one. Its keys and values
+     * are read where the conductor copied the request, with no copy of their own.
+     */
+    private void addClientBatch(final WriteEvent event)
+    {
+        if (!builder.isEmpty() && builder.length() + event.batchRecordsLength > builder.capacity())
+        {
+            appendPending();
+        }
+        if (builder.isEmpty())
+        {
+            batchEpoch = epochSupplier.getAsInt();
+            builder.reset(Math.max(0, batchEpoch), System.currentTimeMillis());
+        }
+        final int lengthBefore = builder.length();
+        final int recordsBefore = builder.recordCount();
+        String failure;
+        try
+        {
+            failure = appendRecords(event);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            failure = ex.getMessage();
+        }
+        if (null == failure)
+        {
+            add(event);
+        }
+        else
+        {
+            // The records before the failing one are in the builder: take them back, or the records of the
+            // events behind this one would be stamped with their offsets.
+            builder.truncate(lengthBefore, recordsBefore);
+            fail(event, failure);
+        }
+    }
+
+    /** Appends the batch's records to the builder; null, or why one did not fit. */
+    private String appendRecords(final WriteEvent event)
+    {
+        final WriteBatchRequestDecoder.RecordsDecoder records =
+            batchDecoder.wrapAndApplyHeader(event.payload, 0, headerDecoder).records();
+        final long clientId = event.clientId;
+        long sequence = event.sequence;
+        while (records.hasNext())
+        {
+            records.next();
+            final RecordType type = WriteEvent.logRecordType(records.recordType());
+            records.wrapKey(key);
+            records.wrapValue(value);
+            if (!builder.append(type, true, clientId, sequence++, key, 0, key.capacity(), value, 0, value.capacity()))
+            {
+                return "batch of " + event.batchCount + " records (" + (BatchDescriptor.HEADER_LENGTH +
+                    event.batchRecordsLength) + " bytes) exceeds " + NodeLimits.BATCH_MAX_BYTES_NAME + "=" +
+                    builder.capacity();
+            }
+        }
+        return null;
+    }
+
     private void add(final WriteEvent event)
     {
         inBatch[inBatchCount++] = event;
@@ -244,16 +324,19 @@ public final class JournalHandler implements EventHandler<WriteEvent>
             final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length, false);
             appendLatency.record(System.nanoTime() - startNs);
             appended.run();
+            final int appendedEpoch = BatchDescriptor.epoch(builder.buffer(), 0);
+            long nextOffset = baseOffset;
             for (int i = 0; i < count; i++)
             {
                 final WriteEvent event = inBatch[i];
+                nextOffset += event.kind == WriteEvent.KIND_WRITE_BATCH ? event.batchCount : 1;
                 event.result = WriteEvent.RESULT_APPENDED;
-                event.offset = baseOffset + i;
-                event.epoch = BatchDescriptor.epoch(builder.buffer(), 0);
+                event.offset = nextOffset - 1;
+                event.epoch = appendedEpoch;
                 inBatch[i] = null;
             }
             batchesAppended++;
-            recordsAppended += count;
+            recordsAppended += nextOffset - baseOffset;
         }
         catch (final LogshipException ex)
         {

@@ -1,13 +1,14 @@
 package io.logship.node.pipeline;
 
+import io.logship.format.RecordType;
 import org.agrona.ExpandableArrayBuffer;
 
 /**
  * One slot of the leader's write ring, pre-allocated and reused. The conductor (the single
  * producer) fills the request fields; the {@link JournalHandler} appends it and fills the result
  * fields; the conductor reads the result back through its poller once the journal has passed the
- * slot. The key and value live in one expandable buffer that grows to the largest request seen, so
- * steady traffic allocates nothing.
+ * slot. The key and value (or a whole client batch) live in one expandable buffer that grows to the largest
+ * request seen, so steady traffic allocates nothing.
  */
 public final class WriteEvent
 {
@@ -20,6 +21,13 @@ public final class WriteEvent
      * in a batch of its own, flagged {@code FLAG_MEMBERSHIP} (docs/DESIGN.md#membership).
      */
     public static final byte KIND_MEMBERS = 3;
+    /**
+     * A client's WriteBatchRequest in one slot: {@link #payload} holds the SBE message from its header on
+     * ({@link #valueLength} bytes), its {@link #batchCount} records take {@link #batchRecordsLength} bytes in a
+     * log batch and are appended into one log batch, all or none, with sequences {@link #sequence} and up.
+     * The result's {@link #offset} is the last record's.
+     */
+    public static final byte KIND_WRITE_BATCH = 4;
 
     /** Result: appended and durable per the log's fsync policy. */
     public static final byte RESULT_APPENDED = 1;
@@ -39,12 +47,14 @@ public final class WriteEvent
     public byte ackLevel;
     public byte recordType;
     public long deadlineNs;
-    /** On the last record of a WriteBatchRequest: the number of records; 0 otherwise. */
+    /** On the last slot of a WriteBatchRequest, or its one {@link #KIND_WRITE_BATCH} slot: its records; 0 otherwise. */
     public int batchCount;
     /** True on every record of a WriteBatchRequest but the last: those get no reply of their own. */
     public boolean batchMember;
     public int keyLength;
     public int valueLength;
+    /** {@link #KIND_WRITE_BATCH}: bytes its records take in a log batch, the batch header not included. */
+    public int batchRecordsLength;
     public ExpandableArrayBuffer payload = new ExpandableArrayBuffer(256);
 
     // result, written by the journal
@@ -52,6 +62,12 @@ public final class WriteEvent
     public long offset;
     public int epoch;
     public String error;
+
+    /** How a client's PUT or DELETE is stored; the client may send no other type (WriteValidator refuses them). */
+    public static RecordType logRecordType(final io.logship.transport.codec.RecordType type)
+    {
+        return type == io.logship.transport.codec.RecordType.PUT ? RecordType.PUT : RecordType.DELETE;
+    }
 
     void clearResult()
     {

@@ -182,21 +182,30 @@ public final class JournalResultPoller
             return true;
         }
         final long clientId = event.clientId;
-        if (event.idempotent)
+        final int count;
+        if (event.kind == WriteEvent.KIND_WRITE_BATCH)
         {
-            dedup.onResult(clientId, event.sequence, event.result == WriteEvent.RESULT_APPENDED ? event.offset : -1);
+            count = event.batchCount;
+            onBatchDedupResults(event, count);
         }
-        if (event.batchMember)
+        else
         {
-            // An earlier record of a batch: the batch's last record answers for all of them, and fails them
-            // all if any was not stored (slots of one batch are consecutive, so nothing interleaves).
-            if (event.result != WriteEvent.RESULT_APPENDED && null == batchFailure)
+            if (event.idempotent)
             {
-                batchFailure = event.error;
+                dedup.onResult(clientId, event.sequence, event.result == WriteEvent.RESULT_APPENDED ? event.offset : -1);
             }
-            return true;
+            if (event.batchMember)
+            {
+                // An earlier record of a batch: the batch's last record answers for all of them, and fails them
+                // all if any was not stored (slots of one batch are consecutive, so nothing interleaves).
+                if (event.result != WriteEvent.RESULT_APPENDED && null == batchFailure)
+                {
+                    batchFailure = event.error;
+                }
+                return true;
+            }
+            count = Math.max(1, event.batchCount);
         }
-        final int count = Math.max(1, event.batchCount);
         final String memberFailure = batchFailure;
         batchFailure = null;
         final ClientSessions.Session session = sessions.get(clientId, 0);
@@ -240,5 +249,18 @@ public final class JournalResultPoller
         ackWaits.add(ackLevel == AckLevel.QUORUM || ackLevel == AckLevel.ALL ? ackLevel : AckLevel.LEADER,
             event.correlationId, clientId, event.offset, event.epoch, event.deadlineNs, count);
         return true;
+    }
+
+    /** A client batch in one slot was stored whole, consecutively up to its offset, or not at all. */
+    private void onBatchDedupResults(final WriteEvent event, final int count)
+    {
+        final boolean appended = event.result == WriteEvent.RESULT_APPENDED;
+        final long firstOffset = event.offset - count + 1;
+        final long clientId = event.clientId;
+        final long firstSequence = event.sequence;
+        for (int i = 0; i < count; i++)
+        {
+            dedup.onResult(clientId, firstSequence + i, appended ? firstOffset + i : -1);
+        }
     }
 }

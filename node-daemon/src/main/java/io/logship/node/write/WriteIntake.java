@@ -2,6 +2,7 @@ package io.logship.node.write;
 
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
+import io.logship.format.BatchDescriptor;
 import io.logship.format.RecordDescriptor;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
@@ -12,6 +13,7 @@ import io.logship.node.ingress.ClientSessions;
 import io.logship.node.ingress.RequestTimeouts;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.transport.codec.AckLevel;
+import io.logship.transport.codec.MessageHeaderDecoder;
 import io.logship.transport.codec.RecordType;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.WriteBatchRequestDecoder;
@@ -132,7 +134,7 @@ public final class WriteIntake
         event.batchCount = 0;
         event.batchMember = false;
         event.ackLevel = (byte)ackLevel.value();
-        event.recordType = logRecordType(type);
+        event.recordType = WriteEvent.logRecordType(type).code();
         event.deadlineNs = nowNs + timeoutNs;
         event.keyLength = keyLength;
         event.valueLength = valueLength;
@@ -147,9 +149,11 @@ public final class WriteIntake
     }
 
     /**
-     * Client-side batching: {@code count} records with sequences {@code firstSequence ..}, claimed as
-     * consecutive ring slots so the journal gives them consecutive offsets; only the last slot answers,
-     * once it reaches the ack level (the others are below it), with the first offset and the count. A
+     * Client-side batching: {@code count} records with sequences {@code firstSequence ..}, given consecutive
+     * offsets by the journal and answered once, when the last reaches the ack level, with the first offset and
+     * the count. A batch that fits one log batch takes one ring slot holding the request as it came
+     * ({@link WriteEvent#KIND_WRITE_BATCH}): the journal reads its records from there, so they are copied once
+     * here, not once per record. A larger one takes a slot per record, consecutive, the last answering. A
      * retried batch is recognised by its last sequence and answered with its original offsets.
      */
     public void onWriteBatchRequest(final WriteBatchRequestDecoder decoder, final long nowNs)
@@ -167,7 +171,7 @@ public final class WriteIntake
         final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
         final long timeoutNs = timeouts.timeoutNs(decoder.timeoutMs());
         final int limit = decoder.limit();
-        WriteBatchRequestDecoder.RecordsDecoder records = decoder.records();
+        final WriteBatchRequestDecoder.RecordsDecoder records = decoder.records();
         final int count = records.count();
         final WriteValidator.Refusal refusal = validator.notTaking(nowNs);
         if (null != refusal)
@@ -182,6 +186,8 @@ public final class WriteIntake
             responses.sendWriteResponse(session, correlationId, -1, Status.INVALID, null, problem, epoch, count);
             return;
         }
+        // The validator read every record through: the decoder's limit is the message's end.
+        final int messageEnd = decoder.limit();
         final long original = duplicates.checkBatch(clientId, firstSequence, count);
         if (original >= 0)
         {
@@ -200,10 +206,12 @@ public final class WriteIntake
                 " has " + config.pendingMax() + " writes waiting for acknowledgement; retry later", epoch, count);
             return;
         }
+        final long recordsLength = validator.batchRecordsLength();
+        final boolean oneSlot = BatchDescriptor.HEADER_LENGTH + recordsLength <= config.batchMaxBytes();
         final long hi;
         try
         {
-            hi = ring.tryNext(count);
+            hi = ring.tryNext(oneSlot ? 1 : count);
         }
         catch (final InsufficientCapacityException ex)
         {
@@ -211,9 +219,54 @@ public final class WriteIntake
                 partition.nodeId() + " cannot take " + count + " records now; retry later", epoch, count);
             return;
         }
-        final long lo = hi - count + 1;
-        decoder.limit(limit);
-        records = decoder.records();
+        final long deadlineNs = nowNs + timeoutNs;
+        final long lo;
+        if (oneSlot)
+        {
+            lo = hi;
+            fillBatchSlot(ring.get(hi), decoder, messageEnd, count, (int)recordsLength, ackLevel, deadlineNs);
+        }
+        else
+        {
+            lo = hi - count + 1;
+            decoder.limit(limit);
+            fillRecordSlots(lo, decoder, count, ackLevel, deadlineNs);
+        }
+        ring.publish(lo, hi);
+        for (int i = 0; i < count; i++)
+        {
+            dedup.onPublished(clientId, firstSequence + i);
+        }
+    }
+
+    /** The whole request, from its message header to {@code messageEnd}, in one copy: the journal re-wraps it. */
+    private static void fillBatchSlot(final WriteEvent event, final WriteBatchRequestDecoder decoder,
+        final int messageEnd, final int count, final int recordsLength, final AckLevel ackLevel, final long deadlineNs)
+    {
+        final int messageStart = decoder.offset() - MessageHeaderDecoder.ENCODED_LENGTH;
+        event.kind = WriteEvent.KIND_WRITE_BATCH;
+        event.correlationId = decoder.correlationId();
+        event.clientId = decoder.clientId();
+        event.idempotent = true;
+        event.sequence = decoder.firstSequence();
+        event.ackLevel = (byte)ackLevel.value();
+        event.deadlineNs = deadlineNs;
+        event.batchCount = count;
+        event.batchMember = false;
+        event.batchRecordsLength = recordsLength;
+        event.keyLength = 0;
+        event.valueLength = messageEnd - messageStart;
+        event.payload.putBytes(0, decoder.buffer(), messageStart, messageEnd - messageStart);
+    }
+
+    /** One slot per record from {@code lo}, the decoder's limit at the records group: only the last answers. */
+    private void fillRecordSlots(final long lo, final WriteBatchRequestDecoder decoder, final int count,
+        final AckLevel ackLevel, final long deadlineNs)
+    {
+        final WriteBatchRequestDecoder.RecordsDecoder records = decoder.records();
+        final long correlationId = decoder.correlationId();
+        final long clientId = decoder.clientId();
+        final long firstSequence = decoder.firstSequence();
         for (int i = 0; i < count; i++)
         {
             records.next();
@@ -224,8 +277,8 @@ public final class WriteIntake
             event.idempotent = true;
             event.sequence = firstSequence + i;
             event.ackLevel = (byte)ackLevel.value();
-            event.recordType = logRecordType(records.recordType());
-            event.deadlineNs = nowNs + timeoutNs;
+            event.recordType = WriteEvent.logRecordType(records.recordType()).code();
+            event.deadlineNs = deadlineNs;
             event.batchCount = i == count - 1 ? count : 0;
             event.batchMember = i != count - 1;
             final int keyLength = records.keyLength();
@@ -237,16 +290,6 @@ public final class WriteIntake
             event.keyLength = keyLength;
             event.valueLength = valueLength;
         }
-        ring.publish(lo, hi);
-        for (int i = 0; i < count; i++)
-        {
-            dedup.onPublished(clientId, firstSequence + i);
-        }
-    }
-
-    private static byte logRecordType(final RecordType type)
-    {
-        return type == RecordType.PUT ? io.logship.format.RecordType.PUT.code() : io.logship.format.RecordType.DELETE.code();
     }
 
     /** A retry of {@code count} records stored already, the last at {@code lastOffset}: answered as the original. */

@@ -27,6 +27,7 @@ public final class WriteValidator
     /** Switchover under way: the leader keeps its role and replicates, but takes no new writes. */
     private boolean writesStopped;
     private long writesStoppedAtNs;
+    private long batchRecordsLength;
 
     public WriteValidator(final ReplicatedLog partition, final NodeConfig config)
     {
@@ -139,10 +140,13 @@ public final class WriteValidator
 
     /**
      * First pass over a batch: a size the ring can take, a sequence, and every record valid; the first
-     * problem found, or null. Reads the records through: the caller re-wraps them to copy them.
+     * problem found, or null. Reads the records through, leaving the decoder's limit at the message's end:
+     * the caller re-wraps them to copy them. Also sums what the records take in a log batch
+     * ({@link #batchRecordsLength()}), so the caller learns whether they fit one without another pass.
      */
     public String batchProblem(final WriteBatchRequestDecoder.RecordsDecoder records, final long firstSequence)
     {
+        batchRecordsLength = 0;
         final int count = records.count();
         if (count == 0 || firstSequence <= 0)
         {
@@ -154,6 +158,7 @@ public final class WriteValidator
                 NodeConfig.RING_SIZE_PROP + "=" + config.ringSize() + ")";
         }
         String problem = null;
+        long length = 0;
         while (records.hasNext())
         {
             records.next();
@@ -162,11 +167,22 @@ public final class WriteValidator
             records.skipKey();
             final int valueLength = records.valueLength();
             records.skipValue();
+            length += RecordDescriptor.recordLength(keyLength, valueLength, true);
             if (null == problem)
             {
                 problem = recordProblem(type, keyLength, valueLength);
             }
         }
+        batchRecordsLength = length;
         return problem;
+    }
+
+    /**
+     * Bytes the records of the batch last passed to {@link #batchProblem} take in a log batch as idempotent
+     * records, the batch header not included; 0 if that batch was refused before its records were read.
+     */
+    public long batchRecordsLength()
+    {
+        return batchRecordsLength;
     }
 }

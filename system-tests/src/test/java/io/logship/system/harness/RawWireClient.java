@@ -15,6 +15,7 @@ import io.logship.transport.codec.MessageHeaderEncoder;
 import io.logship.transport.codec.RecordType;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.StatusRequestEncoder;
+import io.logship.transport.codec.WriteBatchRequestEncoder;
 import io.logship.transport.codec.WriteRequestEncoder;
 import io.logship.transport.codec.WriteResponseDecoder;
 import io.aeron.logbuffer.Header;
@@ -49,8 +50,9 @@ public final class RawWireClient implements AutoCloseable
     private boolean connected;
     private long nextCorrelationId = 1_000_000;
 
-    /** What a node answered to one WriteRequest. */
-    public record WriteAnswer(Status status, long writeOffset, int epoch, AckLevel ackLevelReached, String message)
+    /** What a node answered to one WriteRequest or WriteBatchRequest ({@code recordCount} records from the offset). */
+    public record WriteAnswer(Status status, long writeOffset, int epoch, AckLevel ackLevelReached, String message,
+        int recordCount)
     {
     }
 
@@ -160,6 +162,40 @@ public final class RawWireClient implements AutoCloseable
             egress.poll(256);
         }
         return correlationId;
+    }
+
+    /**
+     * Sends one WriteBatchRequest of PUTs (QUORUM, 5 s node timeout), sequences {@code firstSequence ..} in the order
+     * of {@code keys} and {@code values}, and waits for its one answer.
+     */
+    public WriteAnswer putBatch(final BoundedPublisher ingress, final long firstSequence, final byte[][] keys,
+        final byte[][] values)
+    {
+        final long correlationId = nextCorrelationId++;
+        final WriteBatchRequestEncoder request = new WriteBatchRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .clientId(clientId)
+            .firstSequence(firstSequence)
+            .timeoutMs(5000)
+            .ackLevel(AckLevel.QUORUM);
+        final WriteBatchRequestEncoder.RecordsEncoder records = request.recordsCount(keys.length);
+        for (int i = 0; i < keys.length; i++)
+        {
+            records.next().recordType(RecordType.PUT).putKey(keys[i], 0, keys[i].length)
+                .putValue(values[i], 0, values[i].length);
+        }
+        final long deadline = System.nanoTime() + WAIT.toNanos();
+        PublishResult result;
+        while (!(result = ingress.offer(request)).isSent())
+        {
+            if (!result.isRetryable() || System.nanoTime() > deadline)
+            {
+                throw new AssertionError("WriteBatchRequest (sequence " + firstSequence + ") not sent: " + result);
+            }
+            egress.poll(256);
+        }
+        return awaitAnswer(correlationId);
     }
 
     /** Waits for the answer to a request sent with {@link #send}. */
@@ -311,8 +347,9 @@ public final class RawWireClient implements AutoCloseable
             final long writeOffset = response.writeOffset();
             final int epoch = response.epoch();
             final AckLevel reached = response.ackLevelReached();
+            final int recordCount = response.recordCount();
             final String message = response.message();
-            answers.put(correlationId, new WriteAnswer(status, writeOffset, epoch, reached, message));
+            answers.put(correlationId, new WriteAnswer(status, writeOffset, epoch, reached, message, recordCount));
         }
     }
 
