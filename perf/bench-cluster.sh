@@ -19,6 +19,7 @@
 #   JFR_DIR=DIR (environment): every node records a JFR profile (settings=profile) into DIR/nodeN.jfr, written
 #   when the node stops at the end of the run; the CLI and the load JVM record nothing.
 #   KEEP_DIR=1 (environment): keep the cluster's directory (configs, data, node logs) for diagnosis.
+#   LOAD_ARGS="..." (environment): extra options for `logship load`, e.g. LOAD_ARGS="--linger-us 500".
 #   METRICS=1 (environment): node N serves Prometheus metrics on 127.0.0.1:(base port + 100 + N), the base port
 #   being printed as `base port P`; scrape them while the load runs.
 #
@@ -44,7 +45,7 @@ for m in admin-cli node-daemon; do
     fi
 done
 
-dir=$(mktemp -d /tmp/logship-bench.XXXXXX)
+dir=$(mktemp -d ${BENCH_DIR_PARENT:-/tmp}/logship-bench.XXXXXX)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -82,7 +83,7 @@ done
 
 status=0
 "$root/bin/logship" load --config "$dir/node1.conf" --records "$records" --in-flight "$inflight" --rate "$rate" \
-    --ack "$ack" --value-size 100 --warmup-records "$warmup" > "$dir/load.out" 2> "$dir/load.err" || status=$?
+    --ack "$ack" --value-size 100 --warmup-records "$warmup" ${LOAD_ARGS:-} > "$dir/load.out" 2> "$dir/load.err" || status=$?
 grep '^summary' "$dir/load.out" || true
 if [[ "$status" -ne 0 ]]; then
     echo "bench-cluster: load exited $status" >&2; tail -n 5 "$dir/load.err" >&2
