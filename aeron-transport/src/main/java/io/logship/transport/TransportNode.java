@@ -48,10 +48,14 @@ public final class TransportNode implements AutoCloseable
     /** Non-null only with {@link ThreadingMode#INVOKER}: the driver's agents and the client conductor. */
     private final AgentInvoker driverInvoker;
     private final AgentInvoker clientInvoker;
+    /** Non-null only with {@link ThreadingMode#INVOKER} and an embedded driver. */
+    private final NetworkWait networkWait;
 
-    private TransportNode(final TransportContext ctx, final MediaDriver mediaDriver, final Aeron aeron)
+    private TransportNode(final TransportContext ctx, final MediaDriver mediaDriver, final Aeron aeron,
+        final NetworkWait networkWait)
     {
         this.ctx = ctx;
+        this.networkWait = networkWait;
         this.mediaDriver = mediaDriver;
         this.aeron = aeron;
         this.driverInvoker = null == mediaDriver ? null : mediaDriver.sharedAgentInvoker();
@@ -72,11 +76,13 @@ public final class TransportNode implements AutoCloseable
         }
 
         MediaDriver driver = null;
+        final NetworkWait networkWait = ThreadingMode.INVOKER == ctx.threadingMode() && ctx.embeddedDriver() ?
+            new NetworkWait() : null;
         try
         {
             if (ctx.embeddedDriver())
             {
-                driver = launchEmbeddedDriver(ctx);
+                driver = launchEmbeddedDriver(ctx, networkWait);
             }
 
             final Aeron.Context aeronCtx = new Aeron.Context()
@@ -93,11 +99,11 @@ public final class TransportNode implements AutoCloseable
             }
             final Aeron aeron = Aeron.connect(aeronCtx);
 
-            return new TransportNode(ctx, driver, aeron);
+            return new TransportNode(ctx, driver, aeron, networkWait);
         }
         catch (final AeronException ex)
         {
-            CloseHelper.quietClose(driver);
+            CloseHelper.quietCloseAll(driver, networkWait);
             deleteDirectory(ctx, driver);
             throw new TransportException("cannot start transport on aeron directory " + ctx.aeronDirectoryName() +
                 " (" + (ctx.embeddedDriver() ? "embedded" : "external") + " driver): " + ex.getMessage(),
@@ -105,13 +111,13 @@ public final class TransportNode implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietClose(driver);
+            CloseHelper.quietCloseAll(driver, networkWait);
             deleteDirectory(ctx, driver);
             throw ex;
         }
     }
 
-    private static MediaDriver launchEmbeddedDriver(final TransportContext ctx)
+    private static MediaDriver launchEmbeddedDriver(final TransportContext ctx, final NetworkWait networkWait)
     {
         final File dir = new File(ctx.aeronDirectoryName());
         if (dir.exists() && isLiveDriver(dir))
@@ -135,6 +141,10 @@ public final class TransportNode implements AutoCloseable
             .driverTimeoutMs(ctx.driverTimeoutMs())
             .errorHandler(ctx.errorHandler());
 
+        if (null != networkWait)
+        {
+            networkWait.install(driverCtx);
+        }
         final IdleStrategyKind idle = ctx.idleStrategy();
         switch (ctx.threadingMode())
         {
@@ -240,6 +250,15 @@ public final class TransportNode implements AutoCloseable
             work += driverWork;
         }
         return work;
+    }
+
+    /**
+     * With {@link ThreadingMode#INVOKER} and an embedded driver, the duty thread's way to sleep until the network or
+     * another thread has work for it ({@link NetworkWait}); null otherwise (the driver's own threads poll).
+     */
+    public NetworkWait networkWait()
+    {
+        return networkWait;
     }
 
     /** A new idle strategy for an agent of this process, per the context. */
@@ -397,7 +416,7 @@ public final class TransportNode implements AutoCloseable
     @Override
     public void close()
     {
-        CloseHelper.closeAll(aeron, mediaDriver);
+        CloseHelper.closeAll(aeron, mediaDriver, networkWait);
         deleteDirectory(ctx, mediaDriver);
     }
 

@@ -300,6 +300,90 @@ class TransportNodeTest
     {
         assertThat(node.isInvoked()).isFalse();
         assertThat(node.invoke()).isZero();
+        assertThat(node.networkWait()).as("the driver's own threads poll: nothing to wait on").isNull();
+    }
+
+    /**
+     * The duty thread of an invoked driver sleeps in {@link NetworkWait#await} until the network has work for it. A
+     * datagram for the node's endpoint must end that sleep at once: a socket the wait does not watch would leave
+     * every request and ack to the 1 ms timeout. Nothing else sends to this node, so only the datagram can end it.
+     */
+    @Test
+    void shouldEndTheNetworkWaitWhenADatagramArrivesForTheNode() throws Exception
+    {
+        try (TransportNode invoked = TransportNode.launch(TransportTestSupport.context(errors)
+            .threadingMode(io.aeron.driver.ThreadingMode.INVOKER).invokedByOwner(true));
+            java.nio.channels.DatagramChannel sender = java.nio.channels.DatagramChannel.open())
+        {
+            final TransportContext ctx = invoked.context();
+            invoked.aeron().addSubscription(ctx.localChannel(), 77); // opens the endpoint's socket
+            while (invoked.invoke() > 0)
+            {
+                Thread.onSpinWait();
+            }
+            final NetworkWait wait = invoked.networkWait();
+            assertThat(wait).isNotNull();
+            final long quietStartNs = System.nanoTime();
+            wait.await(300);
+            assertThat(System.nanoTime() - quietStartNs).as("an idle node's wait lasts its timeout")
+                .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(250));
+
+            final Thread sending = new Thread(() ->
+            {
+                try
+                {
+                    Thread.sleep(100);
+                    sender.send(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}),
+                        new java.net.InetSocketAddress(ctx.endpointHost(), ctx.endpointPort()));
+                }
+                catch (final Exception ex)
+                {
+                    errors.add(ex);
+                }
+            });
+            sending.start();
+            final long startNs = System.nanoTime();
+            wait.await(20_000);
+            final long waitedNs = System.nanoTime() - startNs;
+            sending.join();
+            assertThat(waitedNs).as("the wait ended on the datagram, not its 20 s timeout")
+                .isLessThan(TimeUnit.SECONDS.toNanos(10));
+        }
+        assertThat(errors).isEmpty();
+    }
+
+    /** Another thread (the journal, the flusher, the apply thread) ends the wait with {@link NetworkWait#wakeup()}. */
+    @Test
+    void shouldEndTheNetworkWaitWhenAnotherThreadWakesIt() throws Exception
+    {
+        try (TransportNode invoked = TransportNode.launch(TransportTestSupport.context(errors)
+            .threadingMode(io.aeron.driver.ThreadingMode.INVOKER).invokedByOwner(true)))
+        {
+            final NetworkWait wait = invoked.networkWait();
+            final Thread waking = new Thread(() ->
+            {
+                try
+                {
+                    Thread.sleep(100);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                wait.wakeup();
+            });
+            waking.start();
+            final long startNs = System.nanoTime();
+            wait.await(20_000);
+            waking.join();
+            assertThat(System.nanoTime() - startNs).isLessThan(TimeUnit.SECONDS.toNanos(10));
+
+            wait.wakeup(); // before the wait: the next wait returns at once, no wake-up is lost
+            final long earlyNs = System.nanoTime();
+            wait.await(20_000);
+            assertThat(System.nanoTime() - earlyNs).isLessThan(TimeUnit.SECONDS.toNanos(10));
+        }
+        assertThat(errors).isEmpty();
     }
 
     /** The driver's sender-position counter of {@code publication}: how far its sender has sent. */

@@ -1,5 +1,6 @@
 package io.logship.node;
 
+import io.logship.transport.NetworkWait;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
@@ -17,6 +18,12 @@ import java.util.concurrent.locks.LockSupport;
  * 20,000 times a second on an idle cluster; the window spends those wake-ups only while there is traffic.
  * An unpark ends either kind of park at once.
  *
+ * <p>With shared threading the node runs its media driver on this thread, and then {@link #waitOn} replaces every
+ * park with a wait in a selector on the driver's sockets ({@link NetworkWait}): a few spins after the last work, then sleep until a datagram arrives, another thread wakes the conductor (the journal, the flusher and
+ * the apply thread call {@link NetworkWait#wakeup()} through the node's {@code Wakeup}), or 1 ms passes for the
+ * timers. The network then wakes the thread the way the other threads do, and an idle round costs one wake-up per
+ * event instead of one per 50 µs park (perf/README.md, "What a wake-up costs").
+ *
  * <p>One instance per thread (idle strategies are stateful); used only by the conductor's {@code AgentRunner}.
  */
 final class ConductorIdleStrategy implements IdleStrategy
@@ -26,13 +33,28 @@ final class ConductorIdleStrategy implements IdleStrategy
     static final long COLD_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final BackoffIdleStrategy hot = new BackoffIdleStrategy(10, 20, 1_000, HOT_MAX_PARK_NS);
+    /**
+     * Idle rounds spent spinning before a network wait: cheap, and catch an answer due at once. No yields: on a host
+     * whose cores are all taken a yield hands the core to another runnable thread for its whole time slice, which
+     * delays this thread's next look by milliseconds, and a yield buys nothing a wait that ends on the event does not.
+     */
+    static final int WAIT_SPINS = 10;
+
     private final NanoClock clock;
     private long lastWorkNs;
+    private NetworkWait network;
+    private int idleRounds;
 
     ConductorIdleStrategy(final NanoClock clock)
     {
         this.clock = clock;
         this.lastWorkNs = clock.nanoTime();
+    }
+
+    /** Waits on the driver's sockets instead of parking; set before the duty thread starts (see the class comment). */
+    void waitOn(final NetworkWait network)
+    {
+        this.network = network;
     }
 
     @Override
@@ -42,6 +64,7 @@ final class ConductorIdleStrategy implements IdleStrategy
         {
             lastWorkNs = clock.nanoTime();
             hot.reset();
+            idleRounds = 0;
         }
         else
         {
@@ -52,6 +75,19 @@ final class ConductorIdleStrategy implements IdleStrategy
     @Override
     public void idle()
     {
+        if (null != network)
+        {
+            final int round = idleRounds++;
+            if (round < WAIT_SPINS)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                network.await(TimeUnit.NANOSECONDS.toMillis(COLD_PARK_NS));
+            }
+            return;
+        }
         if (isHot(clock.nanoTime()))
         {
             hot.idle();
@@ -66,6 +102,7 @@ final class ConductorIdleStrategy implements IdleStrategy
     public void reset()
     {
         hot.reset();
+        idleRounds = 0;
     }
 
     /** Whether the last work was recent enough that the next idle round is a short back-off, not a 1 ms park. */

@@ -39,6 +39,7 @@ import io.logship.node.leader.ReplicationPublisher;
 import io.logship.node.pipeline.LogFlusher;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.read.LogReadBuffer;
+import io.logship.node.pipeline.Wakeup;
 import io.logship.node.read.ReadService;
 import io.logship.node.write.AckWaits;
 import io.logship.node.write.JournalResultPoller;
@@ -376,7 +377,7 @@ final class LogReplica
      * A node never resumes leadership after a restart: it starts as a follower of the leader it last knew,
      * at its persisted epoch, and an election decides (ELECTION.md, "Restart").
      */
-    void onStart(final long nowNs)
+    void onStart(final long nowNs, final Wakeup conductor)
     {
         partition.epoch(election.epoch());
         partition.leaderId(election.leaderId());
@@ -388,7 +389,7 @@ final class LogReplica
             " (last leader: node " + leaderId + ")" : "") + ", log [" + log.logStartOffset() + ", " +
             log.logEndOffset() + "), " + (config.electionConfig().autoFailoverEnabled() ? "automatic failover on" :
             config.electionConfig().autoFailoverDisabledReason()));
-        flusher.wakeAfterFlush(Thread.currentThread()); // the conductor: acks wait on the durable end it moves
+        flusher.wakeAfterFlush(conductor); // acks wait on the durable end it moves
         flusher.start();
         bootstrapIfNew(nowNs);
     }

@@ -149,7 +149,7 @@ final class NodeAgent implements Agent
         wakeup.bind(Thread.currentThread());
         persistence.start();
         membershipFile.start("membership-" + nodeId);
-        replica.onStart(clock.nanoTime());
+        replica.onStart(clock.nanoTime(), wakeup);
     }
 
     @Override

@@ -39,7 +39,7 @@ public final class LogFlusher implements AutoCloseable
     private final int nodeId;
     private final System.Logger logger;
     private final Thread thread;
-    private volatile Thread wakeAfterFlush;
+    private volatile Runnable wakeAfterFlush;
     private volatile boolean requested;
     private volatile boolean running = true;
     private volatile long slowFsyncs;
@@ -63,10 +63,10 @@ public final class LogFlusher implements AutoCloseable
         thread.start();
     }
 
-    /** {@code conductor} is unparked after every fsync, so it sees the new durable end without waiting to idle out. */
-    public void wakeAfterFlush(final Thread conductor)
+    /** {@code conductor} is woken after every fsync, so it sees the new durable end without waiting to idle out. */
+    public void wakeAfterFlush(final Wakeup conductor)
     {
-        wakeAfterFlush = conductor;
+        wakeAfterFlush = conductor::wake;
     }
 
     /**
@@ -140,10 +140,10 @@ public final class LogFlusher implements AutoCloseable
 
     private void wakeConductor()
     {
-        final Thread conductor = wakeAfterFlush;
+        final Runnable conductor = wakeAfterFlush;
         if (null != conductor)
         {
-            LockSupport.unpark(conductor);
+            conductor.run();
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class Wakeup
 {
     private volatile Thread consumer;
+    private volatile Runnable waker;
 
     /** Called on the consumer's thread when it starts. */
     public void bind(final Thread consumer)
@@ -24,8 +25,23 @@ public final class Wakeup
         this.consumer = consumer;
     }
 
+    /**
+     * The consumer waits on something an unpark does not end (the conductor in a selector, see
+     * {@code io.logship.transport.NetworkWait}): {@code waker} ends that wait instead. Set before the consumer runs.
+     */
+    public void bindWaker(final Runnable waker)
+    {
+        this.waker = waker;
+    }
+
     public void wake()
     {
+        final Runnable waker = this.waker;
+        if (null != waker)
+        {
+            waker.run();
+            return;
+        }
         final Thread thread = consumer;
         if (null != thread)
         {

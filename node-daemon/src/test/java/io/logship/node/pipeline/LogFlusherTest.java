@@ -78,7 +78,9 @@ class LogFlusherTest
                 LockSupport.park();
             }
         }, "conductor-test");
-        flusher.wakeAfterFlush(conductor);
+        final Wakeup wakeup = new Wakeup();
+        wakeup.bind(conductor);
+        flusher.wakeAfterFlush(wakeup);
         conductor.start();
 
         append("first");
