@@ -79,7 +79,8 @@ final class ClientConductor implements Agent
         this.clock = transport.context().nanoClock();
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
-        this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes());
+        this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes(),
+            TimeUnit.MICROSECONDS.toNanos(config.lingerMicros()));
         this.commandLimit = Math.max(COMMAND_LIMIT, config.maxBatchRecords());
         this.publisher = new IngressPublisher(
             clientId, transport.context().localChannel(), TransportStream.CLIENT_EGRESS.streamId());
@@ -116,10 +117,13 @@ final class ClientConductor implements Agent
     public int doWork()
     {
         int workCount = commandQueue.drain(requestHandler, commandLimit);
-        sealBatch();
+        final long nowNs = clock.nanoTime();
+        if (batches.isDue(nowNs))
+        {
+            sealBatch();
+        }
         workCount += egress.poll(FRAGMENT_LIMIT);
 
-        final long nowNs = clock.nanoTime();
         if (nowNs - lastScanNs >= SCAN_INTERVAL_NS)
         {
             lastScanNs = nowNs;
@@ -191,7 +195,7 @@ final class ClientConductor implements Agent
             request.sequence = nextSequence++;
             if (batches.isEnabled())
             {
-                final ClientRequest sealed = batches.add(request);
+                final ClientRequest sealed = batches.add(request, nowNs);
                 if (null != sealed)
                 {
                     sendSealed(sealed);
