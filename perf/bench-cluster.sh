@@ -19,7 +19,9 @@
 #   JFR_DIR=DIR (environment): every node records a JFR profile (settings=profile) into DIR/nodeN.jfr, written
 #   when the node stops at the end of the run; the CLI and the load JVM record nothing.
 #   KEEP_DIR=1 (environment): keep the cluster's directory (configs, data, node logs) for diagnosis.
-#   LOAD_ARGS="..." (environment): extra options for `logship load`, e.g. LOAD_ARGS="--linger-us 500".
+#   LOAD_ARGS="..." (environment): extra options for `logship load`, e.g. LOAD_ARGS="--attempt-timeout-ms 1000".
+#   BENCH_DIR_PARENT=DIR (environment, default /tmp): where the cluster's directory is made, e.g. /dev/shm to take
+#   the disk out of a comparison.
 #   METRICS=1 (environment): node N serves Prometheus metrics on 127.0.0.1:(base port + 100 + N), the base port
 #   being printed as `base port P`; scrape them while the load runs.
 #

@@ -14,8 +14,6 @@
 #   LAT_SECONDS [60]           duration of each latency run. The issue asks for 10 minutes (600): set
 #                              LAT_SECONDS=600 for that figure (R × 2 × 10 min more for logship). Kafka's
 #                              latency runs stop at 350 s: run.sh kills any tool run after 400 s
-#   LINGER_US [0]              > 0 adds a latency case: fsync `interval` at LAT_RATE with the client's batches
-#                              lingering LINGER_US µs (load --linger-us; Kafka's linger.ms is 5 ms by default)
 #   RT_RECORDS [10000]         one-write-at-a-time round trips (in-flight 1, quorum, fsync interval);
 #   RT_WARMUP [10000]          their warm-up (also one at a time)
 #   FAILOVER_ROUNDS [5]        leader kill -9 rounds (perf/bench-failover.sh failover N, 10k writes/s); 0 skips
@@ -44,7 +42,6 @@ WARMUP="${WARMUP:-300000}"
 LAT_RATE="${LAT_RATE:-10000}"
 LAT_SECONDS="${LAT_SECONDS:-60}"
 RT_RECORDS="${RT_RECORDS:-10000}"
-LINGER_US="${LINGER_US:-0}"
 RT_WARMUP="${RT_WARMUP:-10000}"
 FAILOVER_ROUNDS="${FAILOVER_ROUNDS:-5}"
 LOGSHIP="${LOGSHIP:-1}"
@@ -113,10 +110,6 @@ if [[ "$LOGSHIP" == 1 ]]; then
         run "logship/lat-interval-$i"  WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum
         run "logship/lat-always-$i"    WARMUP="$WARMUP" -- perf/bench-cluster.sh always "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum
         run "logship/rt-interval-$i"   WARMUP="$RT_WARMUP" -- perf/bench-cluster.sh interval "$RT_RECORDS" 1 0 quorum
-        if [[ "$LINGER_US" -gt 0 ]]; then
-            run "logship/linger-interval-$i" WARMUP="$WARMUP" LOAD_ARGS="--linger-us $LINGER_US" -- \
-                perf/bench-cluster.sh interval "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum
-        fi
     done
     if [[ "$FAILOVER_ROUNDS" -gt 0 ]]; then
         run logship/failover -- perf/bench-failover.sh failover "$FAILOVER_ROUNDS"
@@ -146,7 +139,7 @@ if [[ "$KAFKA" == 1 ]]; then
 fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 
-python3 "$root/perf/sitting_table.py" "$OUT" "R=$R RECORDS=$RECORDS IN_FLIGHT=$IN_FLIGHT WARMUP=$WARMUP LAT_RATE=$LAT_RATE LAT_SECONDS=$LAT_SECONDS RT_RECORDS=$RT_RECORDS RT_WARMUP=$RT_WARMUP LINGER_US=$LINGER_US FAILOVER_ROUNDS=$FAILOVER_ROUNDS KAFKA_LAT_SECONDS=${kafka_lat_seconds:-none} NODE_CONF=${NODE_CONF:-none}" \
+python3 "$root/perf/sitting_table.py" "$OUT" "R=$R RECORDS=$RECORDS IN_FLIGHT=$IN_FLIGHT WARMUP=$WARMUP LAT_RATE=$LAT_RATE LAT_SECONDS=$LAT_SECONDS RT_RECORDS=$RT_RECORDS RT_WARMUP=$RT_WARMUP FAILOVER_ROUNDS=$FAILOVER_ROUNDS KAFKA_LAT_SECONDS=${kafka_lat_seconds:-none} NODE_CONF=${NODE_CONF:-none}" \
     > "$OUT/table.md"
 cat "$OUT/table.md"
 log "sitting written to $OUT (table.md, machine.txt, commands.txt, every run's output)"

@@ -134,9 +134,6 @@ print("\nUnbounded latencies measure the in-flight window (logship) and the 32 M
 print("## Latency at %s writes/s, %s s per run\n" % (lat_rate, lat_seconds))
 print(HEAD)
 print(row("logship quorum, fsync `interval`", logship_runs("lat-interval")))
-linger = re.search(r"LINGER_US=(\d+)", settings)
-if linger and int(linger.group(1)) > 0:
-    print(row("logship quorum, fsync `interval`, client linger %s µs" % linger.group(1), logship_runs("linger-interval")))
 print_rows(kafka_rows(kafka_nofsync, capped, nofsync))
 print(row("logship quorum, fsync `always`", logship_runs("lat-always")))
 print_rows(kafka_rows(kafka_fsync, capped, fsync))

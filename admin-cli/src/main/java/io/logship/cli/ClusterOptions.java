@@ -147,12 +147,6 @@ public final class ClusterOptions
          */
         LogshipClient connect(final int maxInFlight, final long attemptTimeoutMs)
         {
-            return connect(maxInFlight, attemptTimeoutMs, 0);
-        }
-
-        /** As {@link #connect(int, long)}, with client batches that linger {@code lingerMicros} (load --linger-us). */
-        LogshipClient connect(final int maxInFlight, final long attemptTimeoutMs, final long lingerMicros)
-        {
             final Map<Integer, InetSocketAddress> known = knownNodes();
             if (known.isEmpty())
             {
@@ -161,8 +155,7 @@ public final class ClusterOptions
             final boolean shortAttempts = attemptTimeoutMs < timeoutMs;
             return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs, responseHost).maxInFlight(maxInFlight)
                 .requestTimeoutMs(Math.min(timeoutMs, attemptTimeoutMs))
-                .retryTimedOutWrites(shortAttempts) // short attempts must not turn a slow fsync into a failure
-                .lingerMicros(lingerMicros));
+                .retryTimedOutWrites(shortAttempts)); // short attempts must not turn a slow fsync into a failure
         }
 
         void requireSecret(final String command)

@@ -52,11 +52,6 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         description = "Writes outstanding at once (default ${DEFAULT-VALUE}).")
     int inFlight;
 
-    @Option(names = "--linger-us", paramLabel = "US", defaultValue = "0",
-        description = "Let the first write of a client batch wait up to US microseconds for more to join it, as " +
-            "Kafka's linger.ms (default ${DEFAULT-VALUE}: send what is queued at once).")
-    long lingerMicros;
-
     @Option(names = "--ack", paramLabel = "LEVEL", converter = Converters.AckLevelConverter.class,
         description = "leader, quorum or all (default: quorum).")
     AckLevel ack = AckLevel.QUORUM;
@@ -104,13 +99,12 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         final ClusterOptions.Target target = cluster.resolve(DEFAULT_TIMEOUT_MS);
         final LoadGenerator.Report report;
         final PrintStream progress = json ? null : System.err;
-        try (LogshipClient client = target.connect(inFlight, attemptTimeoutMs, lingerMicros))
+        try (LogshipClient client = target.connect(inFlight, attemptTimeoutMs))
         {
             if (!json)
             {
                 println("load: " + records + " puts of " + valueSize + " B values, ack " + Converters.name(ack) +
-                    ", in-flight " + inFlight + ", rate " + (rate == 0 ? "unbounded" : rate + "/s") +
-                    (lingerMicros == 0 ? "" : ", linger " + lingerMicros + " us") + ", keys " +
+                    ", in-flight " + inFlight + ", rate " + (rate == 0 ? "unbounded" : rate + "/s") + ", keys " +
                     settings.keys() + " (" + keyPrefix + "0..)" + (null == out ? "" : ", acks to " + out) +
                     (warmupRecords == 0 ? "" : ", after " + warmupRecords + " unreported warm-up writes"));
             }

@@ -8,9 +8,8 @@ import java.util.function.Consumer;
 /**
  * Client-side batching: the writes drained in one duty cycle go out as one request. One write alone is
  * sent as a WriteRequest; several as one WriteBatchRequest (consecutive sequences, one ack level, one
- * reply with the first offset). Without a linger (the default) a batch is whatever queued up while the previous
- * cycle worked, so batching costs no latency and grows with load; with {@code ClientConfig.lingerMicros} the
- * open batch waits that long after its first write for more ({@link #isDue}). A batch closes early at
+ * reply with the first offset). No linger: a batch is whatever queued up while the previous cycle worked,
+ * so batching costs no latency and grows with load. A batch closes early at
  * {@code ClientConfig.maxBatchRecords}, at {@code maxBatchBytes}, or when the next write asks for another
  * ack level.
  *
@@ -26,32 +25,16 @@ final class BatchAssembler
 
     private final int maxBatchRecords;
     private final int maxBatchBytes;
-    private final long lingerNs;
-    /** When the open batch's first write joined it. */
-    private long openSinceNs;
     /** Writes drained in this duty cycle, not sent yet. */
     private final ArrayList<ClientRequest> openBatch = new ArrayList<>();
     /** Writes of batches being retried one by one, until {@link #drainUnbatched} hands them back. */
     private final ArrayList<ClientRequest> unbatched = new ArrayList<>();
     private int openBatchBytes;
 
-    BatchAssembler(final int maxBatchRecords, final int maxBatchBytes, final long lingerNs)
+    BatchAssembler(final int maxBatchRecords, final int maxBatchBytes)
     {
         this.maxBatchRecords = maxBatchRecords;
         this.maxBatchBytes = maxBatchBytes;
-        this.lingerNs = lingerNs;
-    }
-
-    /** Whether the open batch should go now: it has lingered long enough (always, without a linger). */
-    boolean isDue(final long nowNs)
-    {
-        return !openBatch.isEmpty() && nowNs - openSinceNs >= lingerNs;
-    }
-
-    /** Whether a batch is open and waiting out its linger: the client thread then has a deadline to keep. */
-    boolean isLingering()
-    {
-        return lingerNs > 0 && !openBatch.isEmpty();
     }
 
     /** False when {@code maxBatchRecords} is 1: every write goes alone, straight away. */
@@ -65,7 +48,7 @@ final class BatchAssembler
      *
      * @return the batch this write could not join, sealed (see {@link #seal}), to be sent first; else null.
      */
-    ClientRequest add(final ClientRequest write, final long nowNs)
+    ClientRequest add(final ClientRequest write)
     {
         final int bytes = write.key.length + write.value.length + RECORD_OVERHEAD_BYTES;
         ClientRequest sealed = null;
@@ -73,10 +56,6 @@ final class BatchAssembler
             openBatch.size() == maxBatchRecords || openBatchBytes + bytes > maxBatchBytes))
         {
             sealed = seal();
-        }
-        if (openBatch.isEmpty())
-        {
-            openSinceNs = nowNs;
         }
         openBatch.add(write);
         openBatchBytes += bytes;

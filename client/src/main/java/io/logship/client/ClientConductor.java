@@ -79,8 +79,7 @@ final class ClientConductor implements Agent
         this.clock = transport.context().nanoClock();
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
-        this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes(),
-            TimeUnit.MICROSECONDS.toNanos(config.lingerMicros()));
+        this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes());
         this.commandLimit = Math.max(COMMAND_LIMIT, config.maxBatchRecords());
         this.publisher = new IngressPublisher(
             clientId, transport.context().localChannel(), TransportStream.CLIENT_EGRESS.streamId());
@@ -117,13 +116,10 @@ final class ClientConductor implements Agent
     public int doWork()
     {
         int workCount = commandQueue.drain(requestHandler, commandLimit);
-        final long nowNs = clock.nanoTime();
-        if (batches.isDue(nowNs))
-        {
-            sealBatch();
-        }
+        sealBatch();
         workCount += egress.poll(FRAGMENT_LIMIT);
 
+        final long nowNs = clock.nanoTime();
         if (nowNs - lastScanNs >= SCAN_INTERVAL_NS)
         {
             lastScanNs = nowNs;
@@ -195,7 +191,7 @@ final class ClientConductor implements Agent
             request.sequence = nextSequence++;
             if (batches.isEnabled())
             {
-                final ClientRequest sealed = batches.add(request, nowNs);
+                final ClientRequest sealed = batches.add(request);
                 if (null != sealed)
                 {
                     sendSealed(sealed);

@@ -52,7 +52,6 @@ public final class ClientConfig
     private int maxBatchRecords = 256;
     private boolean retryTimedOutWrites;
     private int maxBatchBytes = 256 * 1024;
-    private long lingerMicros;
     private AckLevel defaultAckLevel = AckLevel.QUORUM;
     private String responseHost;
     private int responsePort;
@@ -107,10 +106,6 @@ public final class ClientConfig
         if (maxBatchBytes < 1024 || maxBatchBytes > 1024 * 1024)
         {
             throw bad("maxBatchBytes", maxBatchBytes, "in [1024, 1048576]");
-        }
-        if (lingerMicros < 0 || lingerMicros > MAX_LINGER_MICROS)
-        {
-            throw bad("lingerMicros", lingerMicros, "in [0, " + MAX_LINGER_MICROS + "] microseconds");
         }
         if (maxInFlight < 1 || maxInFlight > 1 << 20)
         {
@@ -324,8 +319,8 @@ public final class ClientConfig
 
     /**
      * Client-side batching: writes with the same ack level that are queued when the client's thread
-     * looks (it waits to fill a batch only with a {@link #lingerMicros linger}) go out as one request of at most
-     * this many records, answered once. 1 turns batching off. Default 256.
+     * looks (it never waits to fill a batch: no linger) go out as one request of at most this many
+     * records, answered once. 1 turns batching off. Default 256.
      */
     public ClientConfig maxBatchRecords(final int maxBatchRecords)
     {
@@ -336,30 +331,6 @@ public final class ClientConfig
     public int maxBatchRecords()
     {
         return maxBatchRecords;
-    }
-
-    /** Largest {@link #lingerMicros}: one second, far beyond any use, and well inside a request's deadline. */
-    public static final long MAX_LINGER_MICROS = 1_000_000;
-
-    /**
-     * How long the first write of a batch may wait for more to join it, as Kafka's {@code linger.ms}: 0 (the
-     * default) sends each duty cycle's writes at once, so a batch is whatever queued meanwhile and batching costs
-     * no latency. At a steady moderate rate that means a request, a replication message and an ack per write, and
-     * on a host short of cores the CPU they cost (about 25 µs per wake-up of each thread they cross) is what sets
-     * the tail latency; a linger of a few hundred microseconds turns tens of writes into one request (perf/README.md,
-     * "Client linger"). A full batch ({@link #maxBatchRecords}, {@link #maxBatchBytes}) goes at once; a lingering
-     * one goes out within about a millisecond after its linger (the client thread's longest park). Only batched
-     * writes linger: not with {@code maxBatchRecords} 1, and never reads or admin calls.
-     */
-    public ClientConfig lingerMicros(final long lingerMicros)
-    {
-        this.lingerMicros = lingerMicros;
-        return this;
-    }
-
-    public long lingerMicros()
-    {
-        return lingerMicros;
     }
 
     /** Upper bound on the keys and values of one batched request, in bytes. Default 256 KiB. */
@@ -507,8 +478,6 @@ public final class ClientConfig
             ", requestTimeoutMs=" + requestTimeoutMs +
             ", deadlineMs=" + deadlineMs +
             ", maxInFlight=" + maxInFlight +
-            ", maxBatchRecords=" + maxBatchRecords +
-            ", lingerMicros=" + lingerMicros +
             ", defaultAckLevel=" + defaultAckLevel +
             ", response=" + responseHost + ":" + responsePort +
             ", aeronDir=" + aeronDir +

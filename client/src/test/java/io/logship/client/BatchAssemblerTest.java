@@ -28,10 +28,10 @@ class BatchAssemblerTest
     @Test
     void shouldSendALoneWriteAsItself()
     {
-        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024, 0);
+        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024);
         final ClientRequest only = write(AckLevel.QUORUM, 3, 5);
 
-        assertThat(batches.add(only, 0)).isNull();
+        assertThat(batches.add(only)).isNull();
 
         assertThat(batches.seal()).isSameAs(only);
         assertThat(batches.seal()).as("nothing left open").isNull();
@@ -40,12 +40,12 @@ class BatchAssemblerTest
     @Test
     void shouldSendTheWritesOfOneCycleAsOneBatchWithTheFirstSequenceAckLevelAndDeadline()
     {
-        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024, 0);
+        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024);
         final List<ClientRequest> writes = new ArrayList<>();
         for (int i = 0; i < 5; i++)
         {
             writes.add(write(AckLevel.ALL, 3, 5));
-            assertThat(batches.add(writes.get(i), 0)).isNull();
+            assertThat(batches.add(writes.get(i))).isNull();
         }
 
         final ClientRequest batch = batches.seal();
@@ -62,25 +62,25 @@ class BatchAssemblerTest
     @Test
     void shouldSealTheOpenBatchWhenTheNextWriteAsksForAnotherAckLevel()
     {
-        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024, 0);
+        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024);
         final ClientRequest quorum = write(AckLevel.QUORUM, 1, 1);
         final ClientRequest leader = write(AckLevel.LEADER, 1, 1);
 
-        assertThat(batches.add(quorum, 0)).isNull();
-        assertThat(batches.add(leader, 0)).as("the QUORUM write goes alone").isSameAs(quorum);
+        assertThat(batches.add(quorum)).isNull();
+        assertThat(batches.add(leader)).as("the QUORUM write goes alone").isSameAs(quorum);
         assertThat(batches.seal()).isSameAs(leader);
     }
 
     @Test
     void shouldSealAtMaxBatchRecords()
     {
-        final BatchAssembler batches = new BatchAssembler(3, 256 * 1024, 0);
+        final BatchAssembler batches = new BatchAssembler(3, 256 * 1024);
         for (int i = 0; i < 3; i++)
         {
-            assertThat(batches.add(write(AckLevel.QUORUM, 1, 1), 0)).isNull();
+            assertThat(batches.add(write(AckLevel.QUORUM, 1, 1))).isNull();
         }
 
-        final ClientRequest full = batches.add(write(AckLevel.QUORUM, 1, 1), 0);
+        final ClientRequest full = batches.add(write(AckLevel.QUORUM, 1, 1));
 
         assertThat(full.children).extracting((w) -> w.sequence).containsExactly(1L, 2L, 3L);
         assertThat(batches.seal().sequence).isEqualTo(4);
@@ -90,11 +90,11 @@ class BatchAssemblerTest
     void shouldSealBeforeTheBatchWouldExceedMaxBatchBytesCountingSixteenBytesPerRecord()
     {
         // Two records of 1000 + 8 + 16 = 1024 bytes fill 2048 exactly; a third does not fit.
-        final BatchAssembler batches = new BatchAssembler(256, 2048, 0);
-        assertThat(batches.add(write(AckLevel.QUORUM, 1000, 8), 0)).isNull();
-        assertThat(batches.add(write(AckLevel.QUORUM, 1000, 8), 0)).isNull();
+        final BatchAssembler batches = new BatchAssembler(256, 2048);
+        assertThat(batches.add(write(AckLevel.QUORUM, 1000, 8))).isNull();
+        assertThat(batches.add(write(AckLevel.QUORUM, 1000, 8))).isNull();
 
-        final ClientRequest sealed = batches.add(write(AckLevel.QUORUM, 1, 0), 0);
+        final ClientRequest sealed = batches.add(write(AckLevel.QUORUM, 1, 0));
 
         assertThat(sealed.children).hasSize(2);
         assertThat(batches.seal().sequence).isEqualTo(3);
@@ -103,9 +103,9 @@ class BatchAssemblerTest
     @Test
     void shouldRetryABatchAsItsSingleWritesCarryingItsRetryState()
     {
-        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024, 0);
-        batches.add(write(AckLevel.QUORUM, 1, 1), 0);
-        batches.add(write(AckLevel.QUORUM, 1, 1), 0);
+        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024);
+        batches.add(write(AckLevel.QUORUM, 1, 1));
+        batches.add(write(AckLevel.QUORUM, 1, 1));
         final ClientRequest batch = batches.seal();
         assertThat(batches.splitForRetry(batch)).as("never sent: not split").isFalse();
 
@@ -136,14 +136,14 @@ class BatchAssemblerTest
     @Test
     void shouldHandOverOpenWritesAndSplitWritesNotYetDrainedOnClose()
     {
-        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024, 0);
-        batches.add(write(AckLevel.QUORUM, 1, 1), 0);
-        batches.add(write(AckLevel.QUORUM, 1, 1), 0);
+        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024);
+        batches.add(write(AckLevel.QUORUM, 1, 1));
+        batches.add(write(AckLevel.QUORUM, 1, 1));
         final ClientRequest batch = batches.seal();
         batch.attempts = 1;
         batches.splitForRetry(batch);
         final ClientRequest open = write(AckLevel.QUORUM, 1, 1);
-        batches.add(open, 0);
+        batches.add(open);
 
         final List<ClientRequest> closed = new ArrayList<>();
         batches.closeAll(closed::add);
@@ -153,46 +153,5 @@ class BatchAssemblerTest
         batches.drainUnbatched(active);
         assertThat(active).isEmpty();
         assertThat(batches.seal()).isNull();
-    }
-
-    /** With a linger the open batch waits for more writes, and goes once its first write has waited that long. */
-    @Test
-    void shouldHoldABatchForItsLingerCountedFromItsFirstWrite()
-    {
-        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024, 500_000);
-        assertThat(batches.isDue(0)).as("nothing open").isFalse();
-        batches.add(write(AckLevel.QUORUM, 1, 1), 1_000_000);
-        batches.add(write(AckLevel.QUORUM, 1, 1), 1_400_000);
-
-        assertThat(batches.isLingering()).isTrue();
-        assertThat(batches.isDue(1_499_999)).as("the first write has waited 499.999 us").isFalse();
-        assertThat(batches.isDue(1_500_000)).isTrue();
-        assertThat(batches.seal().children).hasSize(2);
-
-        batches.add(write(AckLevel.QUORUM, 1, 1), 2_000_000);
-        assertThat(batches.isDue(2_100_000)).as("the linger starts again with the next batch's first write").isFalse();
-    }
-
-    /** A full batch does not wait out the linger. */
-    @Test
-    void shouldSendAFullBatchAtOnceWhateverTheLinger()
-    {
-        final BatchAssembler batches = new BatchAssembler(3, 256 * 1024, 1_000_000_000L);
-        for (int i = 0; i < 3; i++)
-        {
-            assertThat(batches.add(write(AckLevel.QUORUM, 1, 1), i)).isNull();
-        }
-        final ClientRequest full = batches.add(write(AckLevel.QUORUM, 1, 1), 3);
-        assertThat(full.children).hasSize(3);
-    }
-
-    /** Without a linger a batch is due as soon as it is open: the writes of one duty cycle go at its end. */
-    @Test
-    void shouldBeDueAtOnceWithoutALinger()
-    {
-        final BatchAssembler batches = new BatchAssembler(256, 256 * 1024, 0);
-        batches.add(write(AckLevel.QUORUM, 1, 1), 5);
-        assertThat(batches.isLingering()).isFalse();
-        assertThat(batches.isDue(5)).isTrue();
     }
 }

@@ -207,32 +207,6 @@ class LogshipClientTest
         assertThat(cluster.errors).isEmpty();
     }
 
-    /**
-     * With a linger, writes made one by one from the caller's thread, far apart in duty cycles, wait for each other
-     * and go as one request; without it each would go alone (shouldSendALoneWrite... covers that).
-     */
-    @Test
-    @Timeout(30)
-    void shouldLetWritesMadeWithinTheLingerGoAsOneBatch() throws Exception
-    {
-        cluster = new FakeCluster(1).leader(1, 1);
-        connect(fast(cluster.clientConfig()).maxBatchRecords(256).lingerMicros(1_000_000));
-
-        final List<CompletableFuture<WriteResult>> writes = new ArrayList<>();
-        for (int i = 0; i < 5; i++)
-        {
-            writes.add(client.put(bytes("k" + i), bytes("v" + i)));
-            Thread.sleep(20); // many idle duty cycles between two writes, all inside the 1 s linger
-        }
-        for (int i = 0; i < 5; i++)
-        {
-            assertThat(writes.get(i).get(10, TimeUnit.SECONDS).offset()).as("write %s", i).isEqualTo(i);
-        }
-        assertThat(cluster.node(1).batchesReceived).hasSize(1);
-        assertThat(cluster.node(1).batchesReceived.get(0)).containsExactly(1L, 5L);
-        assertThat(cluster.node(1).writesReceived).hasSize(5);
-    }
-
     @Test
     @Timeout(30)
     void shouldFillABatchUpToMaxBatchRecordsNotUpToTheQueueDrainLimit() throws Exception

@@ -19,10 +19,13 @@ import java.util.concurrent.locks.LockSupport;
  * An unpark ends either kind of park at once.
  *
  * <p>With shared threading the node runs its media driver on this thread, and then {@link #waitOn} replaces every
- * park with a wait in a selector on the driver's sockets ({@link NetworkWait}): a few spins after the last work, then sleep until a datagram arrives, another thread wakes the conductor (the journal, the flusher and
- * the apply thread call {@link NetworkWait#wakeup()} through the node's {@code Wakeup}), or 1 ms passes for the
- * timers. The network then wakes the thread the way the other threads do, and an idle round costs one wake-up per
- * event instead of one per 50 µs park (perf/README.md, "What a wake-up costs").
+ * park with a wait in a selector on the driver's sockets ({@link NetworkWait}) when
+ * {@code logship.node.idle.strategy=network}: a few spins after the last work, then sleep until a datagram arrives,
+ * another thread wakes the conductor (the journal, the flusher and the apply thread call
+ * {@link NetworkWait#wakeup()} through the node's {@code Wakeup}), or 1 ms passes for the timers. The network then
+ * wakes the thread the way the other threads do, and an idle round costs one wake-up per event instead of one per
+ * 50 µs park: far less CPU at low and moderate rates, but a lone round trip takes about half a millisecond longer
+ * (perf/README.md, "What a wake-up costs"), which is why it is not the default.
  *
  * <p>One instance per thread (idle strategies are stateful); used only by the conductor's {@code AgentRunner}.
  */

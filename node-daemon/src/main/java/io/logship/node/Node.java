@@ -121,10 +121,11 @@ public final class Node implements AutoCloseable
         // The journal and the apply thread wake the conductor when they hand it results, rather than leave them to its
         // back-off.
         final Wakeup conductorWakeup = new Wakeup();
-        if (null != transport.networkWait() && context.conductorIdleStrategy() instanceof ConductorIdleStrategy conductorIdle)
+        if (config.networkWait() && null != transport.networkWait() &&
+            context.conductorIdleStrategy() instanceof ConductorIdleStrategy conductorIdle)
         {
-            // Shared threading: the conductor sleeps in a selector on the driver's sockets, which an unpark does not
-            // end, so the threads that hand it work end that wait instead (docs/DESIGN.md#node-threads).
+            // logship.node.idle.strategy=network: the conductor sleeps in a selector on the driver's sockets, which an
+            // unpark does not end, so the threads that hand it work end that wait instead (docs/DESIGN.md#node-threads).
             conductorIdle.waitOn(transport.networkWait());
             conductorWakeup.bindWaker(transport.networkWait()::wakeup);
         }

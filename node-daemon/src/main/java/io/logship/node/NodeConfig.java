@@ -131,6 +131,7 @@ public final class NodeConfig
     private final int applyNice;
     private final IdleStrategyKind idleStrategy;
     private final boolean sharedThreading;
+    private final boolean networkWait;
     private final int metricsPort;
     private final Path faultsFile;
     private final String logFormat;
@@ -243,9 +244,16 @@ public final class NodeConfig
             1, Long.MAX_VALUE);
         snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
         applyNice = reader.intValue(APPLY_NICE_PROP, Integer.toString(APPLY_NICE_DEFAULT), 0, 19);
-        idleStrategy = IdleStrategyKind.valueOf(reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
-            "backoff", "busy-spin", "yield", "sleep").toUpperCase().replace('-', '_'));
+        final String idle = reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
+            "backoff", "busy-spin", "yield", "sleep", "network");
+        networkWait = "network".equals(idle);
+        idleStrategy = networkWait ? IdleStrategyKind.BACKOFF : IdleStrategyKind.valueOf(idle.toUpperCase().replace('-', '_'));
         sharedThreading = "shared".equals(reader.oneOf(THREADING_PROP, THREADING_DEFAULT, "shared", "dedicated"));
+        if (networkWait && !sharedThreading)
+        {
+            throw reader.bad(IDLE_STRATEGY_PROP, "network", "backoff, busy-spin, yield or sleep unless " + THREADING_PROP +
+                "=shared: only a conductor that runs the media driver can wait on its sockets");
+        }
         metricsPort = reader.intValue(METRICS_PORT_PROP, Integer.toString(METRICS_PORT_DEFAULT), 0, 65535);
         electionConfig = electionConfig(reader);
         final String faults = reader.string(FAULTS_FILE_PROP, null);
@@ -573,6 +581,15 @@ public final class NodeConfig
     public boolean sharedThreading()
     {
         return sharedThreading;
+    }
+
+    /**
+     * {@code logship.node.idle.strategy=network} (with shared threading only): the idle conductor sleeps on the media
+     * driver's sockets instead of polling them ({@code io.logship.transport.NetworkWait}, docs/DESIGN.md#node-threads).
+     */
+    public boolean networkWait()
+    {
+        return networkWait;
     }
 
     public int metricsPort()

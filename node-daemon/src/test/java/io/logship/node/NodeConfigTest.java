@@ -127,6 +127,21 @@ class NodeConfigTest
             .hasMessageContaining("logship.transport.threading.mode=INVOKER is invalid");
     }
 
+    /** The network wait needs the driver on the conductor's thread: with its own threads the driver polls its sockets. */
+    @Test
+    void shouldWaitOnTheNetworkOnlyWhenAskedAndOnlyWithSharedThreading() throws IOException
+    {
+        assertThat(NodeConfig.load(write("logship.node.threading=shared\n")).networkWait()).isFalse();
+        final NodeConfig network = NodeConfig.load(write("logship.node.threading=shared\n" +
+            "logship.node.idle.strategy=network\n"));
+        assertThat(network.networkWait()).isTrue();
+        assertThat(network.idleStrategy()).isEqualTo(io.logship.transport.IdleStrategyKind.BACKOFF);
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.idle.strategy=network\n")))
+            .isInstanceOf(LogshipException.class)
+            .hasMessageContaining("logship.node.idle.strategy=network is invalid: expected backoff, busy-spin, yield " +
+                "or sleep unless logship.node.threading=shared");
+    }
+
     @Test
     void shouldRefuseUnknownKeysSoATypoIsNotSilentlyIgnored() throws IOException
     {

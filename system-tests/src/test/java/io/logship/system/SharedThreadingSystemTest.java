@@ -36,7 +36,24 @@ class SharedThreadingSystemTest
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldCommitFailOverAndLoseNoAcknowledgedWriteWithTheDriverOnTheConductorThread() throws Exception
     {
-        final TestCluster cluster = watcher.cluster(3).with("logship.node.threading", "shared").start();
+        commitFailOverAndLoseNothing(watcher.cluster(3).with("logship.node.threading", "shared").start());
+    }
+
+    /**
+     * The same with {@code logship.node.idle.strategy=network}: an idle conductor sleeps on its sockets, so a request,
+     * an ack or a vote that did not wake it, or a hand-off from the journal or the flusher that did not, would show
+     * as writes stalling or an election failing here.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldCommitFailOverAndLoseNoAcknowledgedWriteWithTheConductorWaitingOnTheNetwork() throws Exception
+    {
+        commitFailOverAndLoseNothing(watcher.cluster(3).with("logship.node.threading", "shared")
+            .with("logship.node.idle.strategy", "network").start());
+    }
+
+    private void commitFailOverAndLoseNothing(final TestCluster cluster) throws Exception
+    {
         for (final int nodeId : cluster.nodeIds())
         {
             final NodeProcess node = cluster.node(nodeId);
