@@ -328,11 +328,12 @@ class TransportNodeTest
             assertThat(System.nanoTime() - quietStartNs).as("an idle node's wait lasts its timeout")
                 .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(250));
 
+            final Thread waiting = Thread.currentThread();
             final Thread sending = new Thread(() ->
             {
                 try
                 {
-                    Thread.sleep(100);
+                    awaitBlockedInSelector(waiting);
                     sender.send(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}),
                         new java.net.InetSocketAddress(ctx.endpointHost(), ctx.endpointPort()));
                 }
@@ -360,16 +361,10 @@ class TransportNodeTest
             .threadingMode(io.aeron.driver.ThreadingMode.INVOKER).invokedByOwner(true)))
         {
             final NetworkWait wait = invoked.networkWait();
+            final Thread waiting = Thread.currentThread();
             final Thread waking = new Thread(() ->
             {
-                try
-                {
-                    Thread.sleep(100);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
+                awaitBlockedInSelector(waiting);
                 wait.wakeup();
             });
             waking.start();
@@ -384,6 +379,26 @@ class TransportNodeTest
             assertThat(System.nanoTime() - earlyNs).isLessThan(TimeUnit.SECONDS.toNanos(10));
         }
         assertThat(errors).isEmpty();
+    }
+
+    /**
+     * Returns once {@code thread} is inside a selector's select (so what the caller does next ends a wait in progress,
+     * not one still to come), or after 10 s, which the caller's assertion then shows as a wait not ended early.
+     */
+    private static void awaitBlockedInSelector(final Thread thread)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadlineNs)
+        {
+            for (final StackTraceElement frame : thread.getStackTrace())
+            {
+                if (frame.getClassName().endsWith("SelectorImpl") && frame.getMethodName().startsWith("doSelect"))
+                {
+                    return;
+                }
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** The driver's sender-position counter of {@code publication}: how far its sender has sent. */

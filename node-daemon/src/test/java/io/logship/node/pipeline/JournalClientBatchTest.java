@@ -147,16 +147,7 @@ class JournalClientBatchTest
 
     private WriteEvent write(final String key, final String value, final boolean endOfBatch)
     {
-        final byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-        final byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8);
-        final WriteEvent event = new WriteEvent();
-        event.kind = WriteEvent.KIND_WRITE;
-        event.idempotent = false;
-        event.recordType = RecordType.PUT.code();
-        event.keyLength = keyBytes.length;
-        event.valueLength = valueBytes.length;
-        event.payload.putBytes(0, keyBytes);
-        event.payload.putBytes(keyBytes.length, valueBytes);
+        final WriteEvent event = WriteEvents.plainPut(new WriteEvent(), key, value);
         handler.onEvent(event, ringSequence++, endOfBatch);
         return event;
     }

@@ -4,7 +4,6 @@ import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
-import io.logship.format.RecordType;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
 import io.logship.log.SegmentedLog;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -98,17 +96,8 @@ class JournalWakeupTest
 
     private static long publish(final RingBuffer<WriteEvent> ring, final String key, final String value)
     {
-        final byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-        final byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8);
         final long sequence = ring.next();
-        final WriteEvent event = ring.get(sequence);
-        event.kind = WriteEvent.KIND_WRITE;
-        event.idempotent = false;
-        event.recordType = RecordType.PUT.code();
-        event.keyLength = keyBytes.length;
-        event.valueLength = valueBytes.length;
-        event.payload.putBytes(0, keyBytes);
-        event.payload.putBytes(keyBytes.length, valueBytes);
+        WriteEvents.plainPut(ring.get(sequence), key, value);
         ring.publish(sequence);
         return sequence;
     }

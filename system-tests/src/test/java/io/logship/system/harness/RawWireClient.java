@@ -150,17 +150,7 @@ public final class RawWireClient implements AutoCloseable
             .recordType(RecordType.PUT)
             .putKey(key, 0, key.length)
             .putValue(value, 0, value.length);
-        final long deadline = System.nanoTime() + WAIT.toNanos();
-        PublishResult result;
-        while (!(result = ingress.offer(request)).isSent())
-        {
-            // Back pressure from a pipelined burst: keep the answers flowing while waiting for room.
-            if (!result.isRetryable() || System.nanoTime() > deadline)
-            {
-                throw new AssertionError("WriteRequest (sequence " + sequence + ") not sent: " + result);
-            }
-            egress.poll(256);
-        }
+        offerUntilSent(ingress, request, "WriteRequest (sequence " + sequence + ")");
         return correlationId;
     }
 
@@ -185,17 +175,25 @@ public final class RawWireClient implements AutoCloseable
             records.next().recordType(RecordType.PUT).putKey(keys[i], 0, keys[i].length)
                 .putValue(values[i], 0, values[i].length);
         }
+        offerUntilSent(ingress, request, "WriteBatchRequest (sequence " + firstSequence + ")");
+        return awaitAnswer(correlationId);
+    }
+
+    /** Offers until sent, within {@link #WAIT}; fails naming {@code what} and the last result otherwise. */
+    private void offerUntilSent(final BoundedPublisher ingress,
+        final org.agrona.sbe.MessageEncoderFlyweight request, final String what)
+    {
         final long deadline = System.nanoTime() + WAIT.toNanos();
         PublishResult result;
         while (!(result = ingress.offer(request)).isSent())
         {
+            // Back pressure from a pipelined burst: keep the answers flowing while waiting for room.
             if (!result.isRetryable() || System.nanoTime() > deadline)
             {
-                throw new AssertionError("WriteBatchRequest (sequence " + firstSequence + ") not sent: " + result);
+                throw new AssertionError(what + " not sent: " + result);
             }
             egress.poll(256);
         }
-        return awaitAnswer(correlationId);
     }
 
     /** Waits for the answer to a request sent with {@link #send}. */
