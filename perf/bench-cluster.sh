@@ -26,7 +26,7 @@
 #   being printed as `base port P`; scrape them while the load runs.
 #
 # Prints `summary {…}` (the load generator's JSON summary: throughput, latency percentiles in µs from the
-# intended send time) and `verify OK: …`; exits 1 if the load gave up on a write or verify did not
+# intended send time), `verify OK: …` and per node `duty nodeN: …` (its slow duty cycles, from its log); exits 1 if the load gave up on a write or verify did not
 # find identical committed logs on the 3 nodes.
 #
 # Builds nothing: run `mvn -B -q -DskipTests -pl admin-cli,node-daemon -am package` first. It refuses to
@@ -96,4 +96,12 @@ else
     echo "verify FAILED: $(tail -n 3 <<< "$verified" | tr '\n' ' ')"
     status=1
 fi
+# The nodes' slow duty cycles (over DutyCycleTimer's 5 ms), from their logs, start-up and warm-up included: each
+# warning counts the slow cycles since the one before and names the longest since start; the slow cycles after a
+# node's last warning are not counted (a warning goes out at most every 10 s).
+for i in 1 2 3; do
+    grep -o 'duty cycle took [0-9]* µs.*cycle(s) over 5 ms since the last warning, longest cycle since start [0-9]* µs' \
+        "$dir/node$i.log" 2>/dev/null | sed -E 's/.*\((\S+) cycle\(s\).* start ([0-9]+) µs/\1 \2/' |
+        awk -v n="$i" '{c += $1; if ($2 > m) m = $2} END {printf "duty node%d: %d cycles over 5 ms logged, longest %d µs\n", n, c, m}'
+done
 exit "$status"

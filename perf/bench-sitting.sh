@@ -18,6 +18,9 @@
 #   RT_WARMUP [10000]          their warm-up (also one at a time)
 #   FAILOVER_ROUNDS [5]        leader kill -9 rounds (perf/bench-failover.sh failover N, 10k writes/s); 0 skips
 #   LOGSHIP [1] KAFKA [1]      0 skips that side
+#   CASES [tput-interval tput-always lat-interval lat-always rt-interval]  the logship cases to run, e.g.
+#                              CASES=lat-interval LAT_SECONDS=600 for only the 10-minute latency runs
+#   KAFKA_MODES [nofsync fsync]  the Kafka peer's durability modes to run
 #   KAFKA_PEER [../shared/peers/kafka from the repository]  the peer, copied to a temp dir and run there
 #   KAFKA_NUM_RECORDS_1K [200000]  its 1 KiB run (not a figure here; shortened to save time)
 #   OUT [mktemp -d /tmp/logship-sitting.XXXXXX]  kept: table.md, commands.txt, machine.txt, every run's output
@@ -46,6 +49,9 @@ RT_WARMUP="${RT_WARMUP:-10000}"
 FAILOVER_ROUNDS="${FAILOVER_ROUNDS:-5}"
 LOGSHIP="${LOGSHIP:-1}"
 KAFKA="${KAFKA:-1}"
+CASES="${CASES:-tput-interval tput-always lat-interval lat-always rt-interval}"
+KAFKA_MODES="${KAFKA_MODES:-nofsync fsync}"
+case_on() { [[ " $CASES " == *" $1 "* ]]; }
 KAFKA_NUM_RECORDS_1K="${KAFKA_NUM_RECORDS_1K:-200000}"
 BUILD="${BUILD:-1}"
 if [[ -z "${KAFKA_PEER:-}" ]]; then
@@ -78,7 +84,7 @@ run() {
         log "$name: FAILED (exit $rc), see $OUT/$name.txt"; tail -n 5 "$OUT/$name.txt"
         failures=$((failures + 1))
     else
-        grep -E '^(summary|verify|round|failover)' "$OUT/$name.txt" | cut -c1-160 || true
+        grep -E '^(summary|verify|round|failover|duty)' "$OUT/$name.txt" | cut -c1-160 || true
     fi
 }
 
@@ -105,11 +111,11 @@ if [[ "$LOGSHIP" == 1 ]]; then
     lat_records=$((LAT_RATE * LAT_SECONDS))
     for i in $(seq 1 "$R"); do
         # Interleaved (case 1 run 1, case 2 run 1, ...): a slow phase of the machine spreads over every case.
-        run "logship/tput-interval-$i" WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$RECORDS" "$IN_FLIGHT" 0 quorum
-        run "logship/tput-always-$i"   WARMUP="$WARMUP" -- perf/bench-cluster.sh always "$RECORDS" "$IN_FLIGHT" 0 quorum
-        run "logship/lat-interval-$i"  WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum
-        run "logship/lat-always-$i"    WARMUP="$WARMUP" -- perf/bench-cluster.sh always "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum
-        run "logship/rt-interval-$i"   WARMUP="$RT_WARMUP" -- perf/bench-cluster.sh interval "$RT_RECORDS" 1 0 quorum
+        if case_on tput-interval; then run "logship/tput-interval-$i" WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$RECORDS" "$IN_FLIGHT" 0 quorum; fi
+        if case_on tput-always; then run "logship/tput-always-$i"   WARMUP="$WARMUP" -- perf/bench-cluster.sh always "$RECORDS" "$IN_FLIGHT" 0 quorum; fi
+        if case_on lat-interval; then run "logship/lat-interval-$i"  WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum; fi
+        if case_on lat-always; then run "logship/lat-always-$i"    WARMUP="$WARMUP" -- perf/bench-cluster.sh always "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum; fi
+        if case_on rt-interval; then run "logship/rt-interval-$i"   WARMUP="$RT_WARMUP" -- perf/bench-cluster.sh interval "$RT_RECORDS" 1 0 quorum; fi
     done
     if [[ "$FAILOVER_ROUNDS" -gt 0 ]]; then
         run logship/failover -- perf/bench-failover.sh failover "$FAILOVER_ROUNDS"
@@ -131,10 +137,14 @@ if [[ "$KAFKA" == 1 ]]; then
             log "kafka: latency runs capped at $kafka_lat_seconds s (run.sh's 400 s timeout per tool run)"
         kafka_env=(REPEATS="$R" VARIANTS=1 LAT_RATE="$LAT_RATE" LAT_RECORDS=$((LAT_RATE * kafka_lat_seconds))
             NUM_RECORDS="$RECORDS" NUM_RECORDS_1K="$KAFKA_NUM_RECORDS_1K")
-        run kafka/nofsync-console "${kafka_env[@]}" FAILOVER=1 -- bash "$peer/run.sh"
-        cp "$peer/results.txt" "$OUT/kafka/nofsync.txt" 2>/dev/null || true
-        run kafka/fsync-console "${kafka_env[@]}" FAILOVER=0 FLUSH_MESSAGES=1 -- bash "$peer/run.sh"
-        cp "$peer/results.txt" "$OUT/kafka/fsync.txt" 2>/dev/null || true
+        if [[ " $KAFKA_MODES " == *" nofsync "* ]]; then
+            run kafka/nofsync-console "${kafka_env[@]}" FAILOVER=1 -- bash "$peer/run.sh"
+            cp "$peer/results.txt" "$OUT/kafka/nofsync.txt" 2>/dev/null || true
+        fi
+        if [[ " $KAFKA_MODES " == *" fsync "* ]]; then
+            run kafka/fsync-console "${kafka_env[@]}" FAILOVER=0 FLUSH_MESSAGES=1 -- bash "$peer/run.sh"
+            cp "$peer/results.txt" "$OUT/kafka/fsync.txt" 2>/dev/null || true
+        fi
     fi
 fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
