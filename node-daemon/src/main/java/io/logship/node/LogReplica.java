@@ -681,6 +681,15 @@ final class LogReplica
         }
 
         @Override
+        public void waitForLease(final int currentEpoch, final boolean waiting, final String reason)
+        {
+            logger.log(waiting ? WARNING : INFO, "Node " + nodeId + (waiting ? " keeps leading epoch " + currentEpoch +
+                " but acknowledges nothing until a majority acks again (" + reason + "; this cluster does not fail " +
+                "over on its own, so stepping down would leave it without a leader)" : " holds its lease in epoch " +
+                currentEpoch + " again: " + reason));
+        }
+
+        @Override
         public void resumeWrites(final int currentEpoch)
         {
             validator.writesStopped(false, 0);

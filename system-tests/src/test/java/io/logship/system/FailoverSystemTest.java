@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 /**
  * Failover with real processes on loopback: automatic elections after SIGKILL, a graceful switchover, a stale leader
  * deposed by epochs, a promotion signed with the wrong secret, and a two-node cluster that never fails over on its
- * own but can be forced.
+ * own but can be forced, and whose leader waits out a quiet follower instead of stepping down.
  */
 class FailoverSystemTest
 {
@@ -625,6 +625,58 @@ class FailoverSystemTest
         {
             assertThat(writes.verifyReads(client, nodeId, writes.ackedIndexes(200))).isEqualTo(200);
         }
+    }
+
+    /**
+     * A two-node cluster has no other node to fail over to, so a leader whose follower is quiet for longer than the
+     * lease keeps leading without acknowledging anything, even a leader-level write, and answers again as soon as
+     * the follower is back. It used to step down, and the cluster then had no leader until an operator promoted one.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldLeadATwoNodeClusterAgainWithoutAnOperatorOnceAQuietFollowerResumes() throws Exception
+    {
+        final TestCluster cluster = cluster(2).start();
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
+        final AckedWrites writes = new AckedWrites("quiet", 200);
+        AckedWrites.awaitAll(writes.write(client, 0, 100), 60);
+        final NodeStatus before = cluster.status(cluster.leaderId());
+        final int leader = before.nodeId();
+        final NodeProcess follower = cluster.node(3 - leader);
+
+        final CompletableFuture<WriteResult> whilePaused;
+        signal(follower, "STOP");
+        try
+        {
+            Poll.until("node " + leader + " to say it leads without its lease", Duration.ofSeconds(10),
+                () -> cluster.status(leader).note().contains("without its lease"));
+            whilePaused = client.put("paused".getBytes(StandardCharsets.US_ASCII),
+                "1".getBytes(StandardCharsets.US_ASCII), AckLevel.LEADER);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (System.nanoTime() < deadline)
+            {
+                final NodeStatus status = cluster.status(leader);
+                assertThat(status.role()).as("node %s, its follower stopped", leader).isEqualTo("LEADER");
+                assertThat(status.epoch()).isEqualTo(before.epoch());
+                assertThat(whilePaused).as("a leader-level write sent to a leader without its lease").isNotDone();
+                Poll.pause();
+            }
+        }
+        finally
+        {
+            signal(follower, "CONT");
+        }
+
+        final WriteResult resumed = whilePaused.get(30, TimeUnit.SECONDS);
+        assertThat(resumed.epoch()).as("the write's epoch: no election, no promotion").isEqualTo(before.epoch());
+        AckedWrites.awaitAll(writes.write(client, 100, 200), 60);
+        final NodeStatus after = cluster.awaitCaughtUp();
+        assertThat(after.nodeId()).isEqualTo(leader);
+        assertThat(after.epoch()).isEqualTo(before.epoch());
+        assertThat(after.note()).doesNotContain("without its lease");
+        assertThat(writes.ackedCount()).isEqualTo(200);
+        cluster.assertCommittedChecksumsMatch();
+        assertThat(writes.verifyReads(client, 3 - leader, writes.ackedIndexes(200))).isEqualTo(200);
     }
 
     /** A test cluster with the product's default election timeouts (the harness relaxes them otherwise). */

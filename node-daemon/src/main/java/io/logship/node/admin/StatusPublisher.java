@@ -139,7 +139,7 @@ public final class StatusPublisher
         session.publisher.offer(memberListEncoder);
     }
 
-    /** One line for {@code status}: why failover is off, a switchover, an election or a resync under way. */
+    /** One line for {@code status}: failover off, a switchover, a leader without its lease, an election, a resync. */
     private String statusNote(final long nowNs)
     {
         final Role role = partition.role();
@@ -155,6 +155,11 @@ public final class StatusPublisher
         {
             notes.add("switchover under way for " + TimeUnit.NANOSECONDS.toMillis(nowNs - writes.writesStoppedAtNs()) +
                 " ms: writes paused");
+        }
+        if (role == Role.LEADER && !partition.election().canAcknowledge(ReplicatedLog.nowMs(nowNs)))
+        {
+            notes.add("leads epoch " + epoch + " without its lease (no majority acked within " +
+                partition.election().config().leaseTimeoutMs() + " ms): writes and leader reads get UNAVAILABLE");
         }
         if (role == Role.CANDIDATE)
         {

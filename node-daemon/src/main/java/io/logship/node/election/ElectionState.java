@@ -16,18 +16,17 @@ import static io.logship.node.election.Persistence.NONE;
  * {@link LeaderContact#REFUSED}), a vote is granted only to an up-to-date candidate while no live leader was
  * heard, a candidacy is ranked and backs off ({@code docs/DESIGN.md#election}); an automatic candidacy first
  * runs a pre-vote ({@code #pre-vote}); a leader acknowledges only while it holds its lease, measured from the
- * echoed send time of its followers' acks ({@code #leader-lease}); two-node clusters never stand on their
- * own; a restarted node starts as a follower at its persisted epoch; a forced promotion leads in an epoch
- * slot reserved for its member ({@link EpochNumbers#forcedEpochAfter}). The proofs and the flaws the
- * simulation found are in node-daemon/ELECTION.md. Majorities, the lease and candidacy count the voters of the
- * configuration in this node's log ({@link #reconfigure}, docs/DESIGN.md#membership): a learner never stands and
- * its vote and acks count for nothing, but any node answers a vote request.
+ * echoed send time of its followers' acks ({@code #leader-lease}), and without it steps down only where another
+ * node may stand; two-node clusters never stand on their own; a restarted node starts as a follower at its
+ * persisted epoch; a forced promotion leads in an epoch slot reserved for its member
+ * ({@link EpochNumbers#forcedEpochAfter}). Proofs and the flaws the simulation found: node-daemon/ELECTION.md.
+ * Majorities, the lease and candidacy count the voters of the configuration in this node's log
+ * ({@link #reconfigure}, docs/DESIGN.md#membership): a learner never stands and its vote and acks count for
+ * nothing, but any node answers a vote request.
  *
- * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover each
- * depend on the others' state, and the simulation checks them as one state machine. What stands alone is
- * apart: the epoch numbering ({@link EpochNumbers}), the leader's per-follower and per-learner lease bookkeeping
- * ({@link FollowerLeases}), the candidacy ranking ({@link CandidacyRanking}), a vote round's requests, answers and
- * back-off ({@link VoteRound}) and the graceful switchover ({@link Switchover}); this class keeps the decisions.
+ * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover depend on
+ * each other's state, and the simulation checks them as one state machine. What stands alone is apart
+ * ({@link EpochNumbers}, {@link FollowerLeases}, {@link CandidacyRanking}, {@link VoteRound}, {@link Switchover}).
  */
 public final class ElectionState
 {
@@ -74,6 +73,7 @@ public final class ElectionState
     /** Leader side: each follower's lease and held log end. */
     private FollowerLeases leases;
     private boolean leaseWaived;
+    private boolean waitingForLease; // leader without automatic failover: lease expired, waiting for a majority
     /** Leader side: a graceful switchover to another node, if one runs. */
     private final Switchover switchover;
 
@@ -348,13 +348,11 @@ public final class ElectionState
             onHigherEpochSeen(nowMs, ackEpoch, NONE);
             return;
         }
-        if (role != ElectionRole.LEADER || ackEpoch != epoch)
+        // Not counted: another epoch, this node, or a non-voter (whose acks the leases keep for when it becomes one).
+        if (role != ElectionRole.LEADER || ackEpoch != epoch || !leases.onAck(followerId, nowMs, echoedSentAtMs,
+            durableEndOffset))
         {
             return;
-        }
-        if (!leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
-        {
-            return; // this node, or a non-voter (whose acks the leases keep for when it becomes one)
         }
         if (leaseWaived && leaseHolders(nowMs) >= config.majority())
         {
@@ -455,11 +453,7 @@ public final class ElectionState
      */
     public int mostCaughtUpFollower(final long nowMs)
     {
-        if (role != ElectionRole.LEADER)
-        {
-            return NONE;
-        }
-        return leases.mostCaughtUp(nowMs, config.leaseTimeoutMs());
+        return role != ElectionRole.LEADER ? NONE : leases.mostCaughtUp(nowMs, config.leaseTimeoutMs());
     }
 
     /** {@code logship demote}: the leader steps down and lets another node win the next election first. */
@@ -498,10 +492,7 @@ public final class ElectionState
         }
         if (!next.selfVoter())
         {
-            if (preVoting)
-            {
-                preVoting = false;
-            }
+            preVoting = false;
             if (role == ElectionRole.CANDIDATE)
             {
                 role = ElectionRole.FOLLOWER;
@@ -694,10 +685,22 @@ public final class ElectionState
             }
             return;
         }
-        if (!leaseWaived && nowMs - electedAtMs >= config.leaseTimeoutMs() && leaseHolders(nowMs) < config.majority())
+        final boolean leaseless = !leaseWaived && nowMs - electedAtMs >= config.leaseTimeoutMs() &&
+            leaseHolders(nowMs) < config.majority();
+        if (leaseless != waitingForLease || leaseless && config.autoFailoverEnabled())
         {
-            stepDownInternal(nowMs, "lease expired: acks from " + leaseHolders(nowMs) + " of " +
-                config.memberCount() + " nodes (itself included) within " + config.leaseTimeoutMs() + " ms");
+            final String why = leaseless ? "lease expired: acks from " + leaseHolders(nowMs) + " of " +
+                config.memberCount() + " nodes (itself included) within " + config.leaseTimeoutMs() + " ms" :
+                "a majority acknowledges again";
+            if (leaseless && config.autoFailoverEnabled())
+            {
+                stepDownInternal(nowMs, why);
+                return;
+            }
+            // Nobody else stands on its own here: stepping down would leave the cluster leaderless until an operator
+            // promotes a node, so it keeps the role and acknowledges nothing (docs/DESIGN.md#leader-lease).
+            waitingForLease = leaseless;
+            outbox.waitForLease(epoch, leaseless, why);
         }
     }
 
@@ -744,16 +747,14 @@ public final class ElectionState
     {
         leases.reset();
         leaseWaived = false;
+        waitingForLease = false;
         switchover.reset();
     }
 
     private boolean leaderHeardRecently(final long nowMs)
     {
-        if (role == ElectionRole.LEADER)
-        {
-            return canAcknowledge(nowMs) || nowMs - electedAtMs < config.leaseTimeoutMs();
-        }
-        return nowMs - lastLeaderContactMs < config.electionTimeoutMs();
+        return role == ElectionRole.LEADER ? canAcknowledge(nowMs) || nowMs - electedAtMs < config.leaseTimeoutMs() :
+            nowMs - lastLeaderContactMs < config.electionTimeoutMs();
     }
 
     private void scheduleCandidacy(final long nowMs, final long silenceMs)

@@ -45,6 +45,15 @@ public interface Outbox
      */
     void stepDown(int epoch, String reason);
 
+    /**
+     * A leader of a cluster that does not fail over on its own lost its lease ({@code waiting}) and keeps its role,
+     * acknowledging nothing, rather than leave the cluster leaderless; or a majority acks again and it answers as
+     * before ({@code !waiting}). Nothing to do but say so: {@link ElectionState#canAcknowledge} already holds it back.
+     */
+    default void waitForLease(final int epoch, final boolean waiting, final String reason)
+    {
+    }
+
     /** Graceful switchover started: stop taking new writes, but keep replicating and keep the role. */
     void stopWrites(int epoch, String reason);
 

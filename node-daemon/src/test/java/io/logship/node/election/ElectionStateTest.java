@@ -104,6 +104,12 @@ class ElectionStateTest
             events.add("resumeWrites " + epoch);
         }
 
+        @Override
+        public void waitForLease(final int epoch, final boolean waiting, final String reason)
+        {
+            events.add("waitForLease " + epoch + " " + waiting);
+        }
+
         boolean has(final String prefix)
         {
             return events.stream().anyMatch(e -> e.startsWith(prefix));
@@ -294,6 +300,46 @@ class ElectionStateTest
         state.onTick(100 + LT);
         assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.events.get(0)).startsWith("stepDown 1 lease expired");
+    }
+
+    /**
+     * Nothing in a two-node cluster stands on its own, so a leader whose follower went quiet for longer than the lease
+     * keeps the role without acknowledging and answers again once the follower acks. Stepping down, as it once did,
+     * left the cluster without a leader until an operator promoted one. An operator still can: it grants the vote.
+     */
+    @Test
+    void shouldKeepLeadingWithoutAcknowledgingWhenTheLeaseExpiresInATwoNodeCluster()
+    {
+        final ElectionState state = node(1, 2, 0);
+        state.promote(0, 1, false); // epoch 0: no leader ever heard, so the operator's promotion stands now
+        state.onVote(1, 2, 1, true, 1);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+        recorder.events.clear();
+        state.onFollowerAck(100, 2, 1, 100, 1);
+
+        for (long t = 100; t <= 100 + 10 * LT; t += 10)
+        {
+            state.onTick(t);
+        }
+        final long quietMs = 100 + 10 * LT;
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+        assertThat(state.epoch()).isEqualTo(1);
+        assertThat(state.canAcknowledge(quietMs)).isFalse();
+        assertThat(state.acceptsWrites(quietMs)).isFalse();
+        assertThat(recorder.events).containsExactly("waitForLease 1 true");
+
+        state.onFollowerAck(quietMs + 1, 2, 1, quietMs, 1);
+        state.onTick(quietMs + 1);
+        assertThat(state.canAcknowledge(quietMs + 1)).isTrue();
+        assertThat(recorder.events).containsExactly("waitForLease 1 true", "waitForLease 1 false");
+
+        for (long t = quietMs + 1; t <= quietMs + 2 * LT; t += 10)
+        {
+            state.onTick(t);
+        }
+        final Vote vote = state.onRequestVote(quietMs + 2 * LT, 2, 2, 1, 1, 0);
+        assertThat(vote.granted()).as("a promotion of node 2 by an operator, once node 1 holds no lease").isTrue();
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
     }
 
     @Test
