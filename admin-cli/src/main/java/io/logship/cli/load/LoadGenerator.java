@@ -392,17 +392,32 @@ public final class LoadGenerator
      */
     public Report run(final LogshipClient client, final PrintStream progress)
     {
-        return run((Writer)client::put, progress);
+        return run((Writer)client::put, () -> { }, progress);
     }
 
-    /** {@link #run(LogshipClient, PrintStream)} through any {@link Writer}: the warm-up, then the measured run. */
-    Report run(final Writer writer, final PrintStream progress)
+    /**
+     * {@link #run(LogshipClient, PrintStream)}, with {@code settle} run between the warm-up and the measured run (only
+     * when there is a warm-up): the caller waits there until the cluster has digested the warm-up.
+     */
+    public Report run(final LogshipClient client, final Runnable settle, final PrintStream progress)
+    {
+        return run((Writer)client::put, settle, progress);
+    }
+
+    /** Through any {@link Writer}: the warm-up, {@code settle}, then the measured run. */
+    Report run(final Writer writer, final Runnable settle, final PrintStream progress)
     {
         if (settings.warmupRecords() > 0)
         {
             warmUp(writer, progress);
+            settle.run();
         }
         return measure(writer, progress);
+    }
+
+    Report run(final Writer writer, final PrintStream progress)
+    {
+        return run(writer, () -> { }, progress);
     }
 
     private void warmUp(final Writer writer, final PrintStream progress)

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -75,6 +76,24 @@ class LoadGeneratorRunTest
         assertThat(sentKeys.subList(50, 250)).noneMatch(k -> k.startsWith("warmup-"));
         final List<String> lines = Files.readAllLines(out);
         assertThat(lines).hasSize(200).noneMatch(line -> line.contains("warmup-"));
+    }
+
+    @Test
+    void shouldSettleOnceBetweenTheWarmupAndTheMeasuredRunAndNotWithoutAWarmup()
+    {
+        final List<Integer> sentBeforeSettling = new ArrayList<>();
+        final LoadGenerator.Settings settings = new LoadGenerator.Settings().records(100).warmupRecords(40)
+            .inFlight(8).keyPrefix("s-");
+
+        final LoadGenerator.Report report = new LoadGenerator(settings)
+            .run(writer(null), () -> sentBeforeSettling.add(sentKeys.size()), null);
+
+        assertThat(report.acknowledged()).isEqualTo(100);
+        assertThat(sentBeforeSettling).as("writes sent when the settle step ran").containsExactly(40);
+        final List<Integer> withoutWarmup = new ArrayList<>();
+        new LoadGenerator(new LoadGenerator.Settings().records(10).inFlight(4))
+            .run(writer(null), () -> withoutWarmup.add(sentKeys.size()), null);
+        assertThat(withoutWarmup).as("a run without a warm-up has nothing to settle").isEmpty();
     }
 
     @Test
