@@ -18,6 +18,7 @@
 #   NODE_CONF="logship.node.threading=shared".
 #   JFR_DIR=DIR (environment): every node records a JFR profile (settings=profile) into DIR/nodeN.jfr, written
 #   when the node stops at the end of the run; the CLI and the load JVM record nothing.
+#   NODE_JAVA_OPTS="..." (environment): JVM options for the nodes only (LOGSHIP_JAVA_OPTS reaches the load JVM too).
 #   KEEP_DIR=1 (environment): keep the cluster's directory (configs, data, node logs) for diagnosis.
 #   LOAD_ARGS="..." (environment): extra options for `logship load`, e.g. LOAD_ARGS="--attempt-timeout-ms 1000".
 #   BENCH_DIR_PARENT=DIR (environment, default /tmp): where the cluster's directory is made, e.g. /dev/shm to take
@@ -66,7 +67,7 @@ for i in 1 2 3; do
     echo "logship.log.fsync=$fsync" >> "$dir/node$i.conf"
     for setting in ${NODE_CONF:-}; do echo "$setting" >> "$dir/node$i.conf"; done
     if [[ -n "${METRICS:-}" ]]; then echo "logship.node.metrics.port=$(( base_port + 100 + i ))" >> "$dir/node$i.conf"; fi
-    node_opts="${LOGSHIP_JAVA_OPTS:-}"
+    node_opts="${LOGSHIP_JAVA_OPTS:-} ${NODE_JAVA_OPTS:-}"
     if [[ -n "${JFR_DIR:-}" ]]; then
         mkdir -p "$JFR_DIR"
         node_opts="$node_opts -XX:StartFlightRecording=filename=$JFR_DIR/node$i.jfr,settings=profile,dumponexit=true"

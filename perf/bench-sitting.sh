@@ -10,7 +10,8 @@
 #   R [3]                      runs per logship case; Kafka REPEATS as well
 #   RECORDS [1500000]          measured writes of the unbounded throughput runs (IN_FLIGHT [8192] in flight)
 #   WARMUP [300000]            unreported writes first, in the measured load JVM (load --warmup-records)
-#   LAT_RATE [10000]           rate of the latency runs (writes/s)
+#   LAT_RATE [10000]           rate of the latency runs (writes/s); their WARMUP writes go at this rate too
+#                              (load --warmup-rate), and load waits for every node to apply them before measuring
 #   LAT_SECONDS [60]           duration of each latency run. The issue asks for 10 minutes (600): set
 #                              LAT_SECONDS=600 for that figure (R × 2 × 10 min more for logship). Kafka's
 #                              latency runs stop at 350 s: run.sh kills any tool run after 400 s
@@ -113,8 +114,8 @@ if [[ "$LOGSHIP" == 1 ]]; then
         # Interleaved (case 1 run 1, case 2 run 1, ...): a slow phase of the machine spreads over every case.
         if case_on tput-interval; then run "logship/tput-interval-$i" WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$RECORDS" "$IN_FLIGHT" 0 quorum; fi
         if case_on tput-always; then run "logship/tput-always-$i"   WARMUP="$WARMUP" -- perf/bench-cluster.sh always "$RECORDS" "$IN_FLIGHT" 0 quorum; fi
-        if case_on lat-interval; then run "logship/lat-interval-$i"  WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum; fi
-        if case_on lat-always; then run "logship/lat-always-$i"    WARMUP="$WARMUP" -- perf/bench-cluster.sh always "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum; fi
+        if case_on lat-interval; then run "logship/lat-interval-$i"  WARMUP="$WARMUP" LOAD_ARGS="--warmup-rate $LAT_RATE" -- perf/bench-cluster.sh interval "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum; fi
+        if case_on lat-always; then run "logship/lat-always-$i"    WARMUP="$WARMUP" LOAD_ARGS="--warmup-rate $LAT_RATE" -- perf/bench-cluster.sh always "$lat_records" "$IN_FLIGHT" "$LAT_RATE" quorum; fi
         if case_on rt-interval; then run "logship/rt-interval-$i"   WARMUP="$RT_WARMUP" -- perf/bench-cluster.sh interval "$RT_RECORDS" 1 0 quorum; fi
     done
     if [[ "$FAILOVER_ROUNDS" -gt 0 ]]; then

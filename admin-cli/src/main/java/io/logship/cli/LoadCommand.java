@@ -75,10 +75,16 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
     Path out;
 
     @Option(names = "--warmup-records", paramLabel = "N", defaultValue = "0",
-        description = "Send N unreported writes first through the same client (keys warmup-P0..., unbounded rate, " +
+        description = "Send N unreported writes first through the same client (keys warmup-P0..., at --warmup-rate, " +
             "not in --out), wait for the nodes to apply them (--settle-timeout-ms), then measure --records from " +
             "fresh counters (default ${DEFAULT-VALUE}: no warm-up).")
     long warmupRecords;
+
+    @Option(names = "--warmup-rate", paramLabel = "R", defaultValue = "0",
+        description = "Records per second of the warm-up (default ${DEFAULT-VALUE}: unbounded). A latency run at a " +
+            "rate warms up best at the same rate: the client and the nodes then run, and the JIT compiles, the code " +
+            "that rate takes (small batches), not the unbounded run's.")
+    long warmupRate;
 
     @Option(names = "--settle-timeout-ms", paramLabel = "MS", defaultValue = "120000",
         description = "After the warm-up, wait up to MS until every node has applied what the leader committed, so " +
@@ -101,7 +107,8 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
             .keyPrefix(keyPrefix)
             .keys(null == keys ? -1 : keys)
             .out(out)
-            .warmupRecords(warmupRecords);
+            .warmupRecords(warmupRecords)
+            .warmupRate(warmupRate);
         try
         {
             settings.validate();

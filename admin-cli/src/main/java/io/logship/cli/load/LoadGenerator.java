@@ -35,8 +35,9 @@ import java.util.zip.CRC32C;
  * that key, so a reader can recompute every value and its CRC32C from the key alone.
  *
  * <p>With {@code warmupRecords} set, {@link #run} first sends that many writes through the same client in the
- * same JVM (keys {@code warmup-<keyPrefix>0..}, unbounded rate, no {@code --out}) and drops their counts and
- * latencies, so the measured run starts with the client, the nodes and the JIT warm.
+ * same JVM (keys {@code warmup-<keyPrefix>0..}, at {@code warmupRate}, unbounded by default, no {@code --out}) and
+ * drops their counts and latencies, so the measured run starts with the client, the nodes and the JIT warm; then the
+ * caller's settle step, which waits for the cluster to digest them.
  *
  * <p>Threads: {@link #run} submits on the calling thread. The client completes writes on its conductor thread
  * (its only I/O thread), which just stamps the ack time and enqueues the write on a bounded queue; a
@@ -74,6 +75,7 @@ public final class LoadGenerator
         private long keys = -1;
         private Path out;
         private long warmupRecords;
+        private long warmupRate;
 
         public Settings records(final long records)
         {
@@ -135,6 +137,18 @@ public final class LoadGenerator
         public long warmupRecords()
         {
             return warmupRecords;
+        }
+
+        /** The warm-up's records per second (0, the default: as fast as {@code inFlight} allows). */
+        public Settings warmupRate(final long warmupRate)
+        {
+            this.warmupRate = warmupRate;
+            return this;
+        }
+
+        public long warmupRate()
+        {
+            return warmupRate;
         }
 
         public long records()
@@ -212,6 +226,10 @@ public final class LoadGenerator
             if (warmupRecords < 0 || warmupRecords > Integer.MAX_VALUE)
             {
                 throw bad("--warmup-records", warmupRecords, "in [0, " + Integer.MAX_VALUE + "] (0 = no warm-up)");
+            }
+            if (warmupRate < 0)
+            {
+                throw bad("--warmup-rate", warmupRate, "records per second >= 0 (0 = unbounded)");
             }
             return this;
         }
@@ -424,6 +442,7 @@ public final class LoadGenerator
     {
         final Settings warmup = new Settings()
             .records(settings.warmupRecords())
+            .rate(settings.warmupRate())
             .valueSize(settings.valueSize())
             .inFlight(settings.inFlight())
             .ackLevel(settings.ackLevel())

@@ -159,5 +159,7 @@ class LoadGeneratorRunTest
     {
         assertThatThrownBy(() -> new LoadGenerator.Settings().warmupRecords(-1).validate())
             .hasMessageContaining("--warmup-records=-1");
+        assertThatThrownBy(() -> new LoadGenerator.Settings().warmupRate(-5).validate())
+            .hasMessageContaining("--warmup-rate=-5");
     }
 }
