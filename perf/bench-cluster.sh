@@ -91,7 +91,8 @@ grep '^summary' "$dir/load.out" || true
 if [[ "$status" -ne 0 ]]; then
     echo "bench-cluster: load exited $status" >&2; tail -n 5 "$dir/load.err" >&2
 fi
-if verified=$("$root/bin/logship" verify --config "$dir/node1.conf" 2>&1); then
+# A long run leaves a log of a GB or more per node: its checksum takes longer than verify's 2 s default.
+if verified=$("$root/bin/logship" verify --config "$dir/node1.conf" --timeout-ms 120000 2>&1); then
     echo "verify $(tail -n 1 <<< "$verified")"
 else
     echo "verify FAILED: $(tail -n 3 <<< "$verified" | tr '\n' ' ')"
