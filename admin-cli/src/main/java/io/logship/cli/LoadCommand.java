@@ -205,6 +205,8 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
                         return;
                     }
                 }
+                // A poll, bounded by the deadline above: nothing tells a client when every node has applied up to an
+                // offset (a MIN_OFFSET read waits on one node, and only for this client's 500 ms attempts).
                 Thread.sleep(SETTLE_POLL_MS);
             }
             note(progress, "load: measuring although not every node applied the warm-up within " + settleTimeoutMs +
@@ -218,6 +220,7 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
+            note(progress, "load: interrupted while waiting for the nodes to apply the warm-up (" + behind + ")");
         }
     }
 
