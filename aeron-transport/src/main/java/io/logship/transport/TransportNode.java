@@ -413,6 +413,45 @@ public final class TransportNode implements AutoCloseable
         return true;
     }
 
+    /**
+     * The channel {@code adapter} subscribes on, with the port the driver actually bound: an endpoint port of 0
+     * asks the kernel for one when the socket binds, so no other process can take it between a pick and the
+     * bind (the race a pick-then-bind loses when other processes open ephemeral ports meanwhile). Start-up only:
+     * waits, turning an invoked driver or sleeping 1 ms between checks, until the driver has bound the endpoint.
+     *
+     * @throws IllegalStateException if the endpoint is not bound within {@code timeoutMs}.
+     */
+    public String resolvedChannel(final MessageAdapter adapter, final long timeoutMs)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (true)
+        {
+            final String resolved = adapter.subscription().tryResolveChannelEndpointPort();
+            if (null != resolved)
+            {
+                return resolved;
+            }
+            if (System.nanoTime() - deadlineNs >= 0)
+            {
+                throw new IllegalStateException("the driver did not bind " + adapter.subscription().channel() +
+                    " within " + timeoutMs + " ms");
+            }
+            if (0 == invoke())
+            {
+                try
+                {
+                    Thread.sleep(1);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while the driver bound " +
+                        adapter.subscription().channel(), ex);
+                }
+            }
+        }
+    }
+
     @Override
     public void close()
     {

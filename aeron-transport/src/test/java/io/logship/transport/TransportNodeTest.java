@@ -241,6 +241,36 @@ class TransportNodeTest
     }
 
     /**
+     * Port 0 leaves the pick to the kernel as the socket binds; the resolved channel names the bound port, which
+     * this process then holds (nobody else can bind it), with the driver on its own threads or invoked by the owner.
+     */
+    @Test
+    void shouldNameThePortTheKernelBoundForAnEndpointOnPortZero()
+    {
+        for (final boolean invokedDriver : new boolean[]{ false, true })
+        {
+            final TransportContext ctx = TransportTestSupport.context(errors).endpointPort(0);
+            if (invokedDriver)
+            {
+                ctx.threadingMode(io.aeron.driver.ThreadingMode.INVOKER).invokedByOwner(true);
+            }
+            try (TransportNode bound = TransportNode.launch(ctx))
+            {
+                final MessageAdapter adapter =
+                    bound.addAdapter(TransportStream.CLIENT_EGRESS, "egress", (t, b, o, l, h) -> { });
+                final String channel = bound.resolvedChannel(adapter, 5_000);
+                final int port = Integer.parseInt(channel.substring(channel.lastIndexOf(':') + 1));
+                assertThat(port).as("invoked=%s: %s", invokedDriver, channel).isPositive();
+                assertThat(channel).startsWith("aeron:udp?endpoint=" + ctx.endpointHost() + ":");
+                assertThatThrownBy(() -> new java.net.DatagramSocket(
+                    new java.net.InetSocketAddress(ctx.endpointHost(), port)).close())
+                    .isInstanceOf(java.net.BindException.class);
+            }
+        }
+        assertThat(errors).isEmpty();
+    }
+
+    /**
      * An invoked driver reads one datagram per socket per turn, so a node that turned it once per duty cycle read
      * one datagram per cycle: under load the socket buffer overflowed and followers' acks waited behind client
      * data. Datagrams already waiting in the socket are now read within a few calls.

@@ -4,6 +4,7 @@ import io.logship.transport.BoundedPublisher;
 import io.logship.transport.PublishResult;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
+import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
@@ -81,21 +82,24 @@ final class ClientConductor implements Agent
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
         this.batches = new BatchAssembler(config.maxBatchRecords(), config.maxBatchBytes());
         this.commandLimit = Math.max(COMMAND_LIMIT, config.maxBatchRecords());
-        this.publisher = new IngressPublisher(
-            clientId, transport.context().localChannel(), TransportStream.CLIENT_EGRESS.streamId());
-
         this.sessions = new NodeSessions(config, transport);
         this.requests = new InFlightRequests(inFlightPermits, sessions);
         this.retryPolicy = new RetryPolicy(config, sessions, requests);
+        EgressAdapter egress = null;
         try
         {
-            this.egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend);
+            egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend);
+            // Connect names the port the driver bound, which the kernel chose when responsePort is 0.
+            this.publisher = new IngressPublisher(clientId,
+                egress.responseChannel(transport, config.requestTimeoutMs()), TransportStream.CLIENT_EGRESS.streamId());
         }
         catch (final RuntimeException ex)
         {
+            CloseHelper.quietClose(egress);
             sessions.close();
             throw ex;
         }
+        this.egress = egress;
     }
 
     /** The leader as last learned, -1 if unknown. Any thread. */

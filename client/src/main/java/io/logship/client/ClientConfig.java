@@ -150,10 +150,6 @@ public final class ClientConfig
         {
             clientId = random.nextLong();
         }
-        if (0 == responsePort)
-        {
-            responsePort = freeUdpPort();
-        }
         if (null == aeronDir)
         {
             aeronDir = TransportConfiguration.defaultAeronDirectoryName(
@@ -203,22 +199,6 @@ public final class ClientConfig
             throw bad("responseHost", null, "the source address of the route to " + target.getHostAddress() + ":" +
                 node.getPort() + ", but there is none (" + ex.getMessage() + "); set responseHost (or -D" +
                 RESPONSE_HOST_PROP + ")");
-        }
-    }
-
-    /**
-     * A free UDP port: bind port 0, read the port, close. Another process may take it before the driver
-     * binds it; the driver then fails to start, naming the endpoint.
-     */
-    static int freeUdpPort()
-    {
-        try (DatagramSocket socket = new DatagramSocket(0))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot find a free UDP port", ex);
         }
     }
 
@@ -390,7 +370,11 @@ public final class ClientConfig
         return responsePort;
     }
 
-    /** UDP port of the client's response endpoint; 0 picks a free one. */
+    /**
+     * UDP port of the client's response endpoint. Default 0: the kernel picks a free one as the endpoint binds, and
+     * the client names it to the nodes. A port picked earlier and bound later could be taken in between by any
+     * process that opens an ephemeral port (every Aeron publication does); a CI run lost a client that way.
+     */
     public ClientConfig responsePort(final int responsePort)
     {
         this.responsePort = responsePort;

@@ -70,6 +70,12 @@ final class EgressAdapter implements MessageListener, AutoCloseable
             TransportStream.CLIENT_EGRESS.streamId(), TransportStream.CLIENT_EGRESS, "client-egress", this);
     }
 
+    /** This endpoint's channel with the port its driver bound (the one to name in Connect). */
+    String responseChannel(final TransportNode transport, final long timeoutMs)
+    {
+        return transport.resolvedChannel(subscription, timeoutMs);
+    }
+
     /** Handles up to {@code fragmentLimit} answers; returns how many. */
     int poll(final int fragmentLimit)
     {

@@ -56,7 +56,7 @@ final class FakeCluster implements AutoCloseable
             .aeronDirectoryName(TransportConfiguration.defaultAeronDirectoryName(
                 "client-test-cluster-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE)))
             .endpointHost("127.0.0.1")
-            .endpointPort(ClientConfig.freeUdpPort())
+            .endpointPort(freeUdpPort())
             .termLength(1024 * 1024)
             .clusterSecret(SECRET)
             .idleStrategy(IdleStrategyKind.BACKOFF)
@@ -65,7 +65,7 @@ final class FakeCluster implements AutoCloseable
         {
             for (final int nodeId : nodeIds)
             {
-                nodes.add(new FakeNode(nodeId, ClientConfig.freeUdpPort()));
+                nodes.add(new FakeNode(nodeId, freeUdpPort()));
             }
         }
         catch (final RuntimeException ex)
@@ -619,6 +619,22 @@ final class FakeCluster implements AutoCloseable
                 .status(Status.ERROR)
                 .message("promote and demote are not available in this version");
             reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+        }
+    }
+
+    /**
+     * A UDP port free now, for the fake nodes' endpoints: they are named in the client's config before they bind,
+     * as a real cluster's are, so they cannot bind port 0.
+     */
+    private static int freeUdpPort()
+    {
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException("cannot find a free UDP port", ex);
         }
     }
 }

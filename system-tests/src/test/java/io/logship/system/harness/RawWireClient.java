@@ -42,6 +42,7 @@ public final class RawWireClient implements AutoCloseable
 
     private final TransportNode transport;
     private final MessageAdapter egress;
+    private final String responseChannel;
     private final Decoders decoders = new Decoders();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(2 * 1024 * 1024));
@@ -68,24 +69,16 @@ public final class RawWireClient implements AutoCloseable
     public RawWireClient(final long clientId, final Path aeronDir, final Path clusterSecretFile)
     {
         this.clientId = clientId;
-        final int port;
-        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(
-            new java.net.InetSocketAddress(TestCluster.HOST, 0)))
-        {
-            port = socket.getLocalPort();
-        }
-        catch (final java.io.IOException ex)
-        {
-            throw new IllegalStateException("no free UDP port", ex);
-        }
         transport = TransportNode.launch(new TransportContext()
             .nodeId(-1)
             .endpointHost(TestCluster.HOST)
-            .endpointPort(port)
+            .endpointPort(0)
             .aeronDirectoryName(aeronDir.toString())
             .clusterSecretFile(clusterSecretFile)
             .termLength(16 * 1024 * 1024));
         egress = transport.addAdapter(TransportStream.CLIENT_EGRESS, "raw-egress", this::onMessage);
+        // Port 0: the kernel picks it as the driver binds, so no other process can take it first.
+        responseChannel = transport.resolvedChannel(egress, WAIT.toMillis());
     }
 
     /** A publisher to a node's stream (CLIENT_INGRESS, ADMIN, REPLICATION, ...), connected or failing. */
@@ -112,7 +105,7 @@ public final class RawWireClient implements AutoCloseable
                 final ConnectEncoder connect = new ConnectEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
                     .clientId(clientId)
                     .responseStreamId(TransportStream.CLIENT_EGRESS.streamId())
-                    .responseChannel(transport.context().localChannel());
+                    .responseChannel(responseChannel);
                 ingress.offer(connect);
                 lastSend = System.nanoTime();
             }
