@@ -24,6 +24,14 @@ final class SnapshotWriter implements AutoCloseable
 {
     // Big enough for the largest possible entry, so an entry never straddles a flush.
     private static final int BUFFER_BYTES = 4 * 1024 * 1024;
+    /**
+     * Written bytes after which the file is forced while it is still being written, as PostgreSQL's
+     * {@code checkpoint_flush_after} does for a checkpoint. Why: on ext4 (data=ordered) an fsync of the log waits
+     * for the journal commit, which also writes every dirty page of other files; a snapshot of a few hundred MB
+     * left dirty until commit() put that whole write-back in front of the log's next fsync. Forcing every 16 MiB
+     * keeps what another fsync can find queued ahead of it to a few tens of milliseconds of disk time.
+     */
+    static final long FLUSH_BEHIND_BYTES = 16L * 1024 * 1024;
 
     private final Path temp;
     private final Path target;
@@ -32,6 +40,8 @@ final class SnapshotWriter implements AutoCloseable
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(BYTE_ORDER);
     private final CRC32C bodyCrc = new CRC32C();
     private long bodyLengthBytes;
+    private long forcedBytes;
+    private int forceCount;
     private long entryCount;
     private long dedupCount;
     private boolean done;
@@ -90,6 +100,18 @@ final class SnapshotWriter implements AutoCloseable
             channel.write(buffer);
         }
         buffer.clear();
+        if (bodyLengthBytes - forcedBytes >= FLUSH_BEHIND_BYTES)
+        {
+            channel.force(false);
+            forcedBytes = bodyLengthBytes;
+            forceCount++;
+        }
+    }
+
+    /** How many times the body was forced before {@link #commit()}: for tests of the flush-behind. */
+    int forceCount()
+    {
+        return forceCount;
     }
 
     /** Finishes the file: header, trailer, fsync, rename to its final name, directory fsync. */
