@@ -22,7 +22,7 @@ import static java.lang.System.Logger.Level.WARNING;
 /**
  * Applies committed batches from the log to the store, on its own thread so that a slow store never
  * holds back acknowledgements: {@code quorum} and {@code all} wait for durability, not for apply.
- * Takes a snapshot every {@code snapshotIntervalRecords} applied records and then lets log retention
+ * Takes a snapshot at each boundary of its {@link SnapshotSchedule} (staggered across nodes) and then lets log retention
  * delete what the snapshot covers. Installs snapshots a follower received (the store belongs to this
  * thread). Reads of the store happen on other threads (MapDB is thread-safe); they wait on
  * {@link KeyValueStore#appliedOffset()}.
@@ -52,7 +52,7 @@ public final class ApplyAgent implements Agent
     private final SegmentedLog log;
     private final KeyValueStore store;
     private final LongSupplier commitOffset;
-    private final long snapshotIntervalRecords;
+    private final SnapshotSchedule snapshotSchedule;
     private final System.Logger logger;
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BYTES + BatchDescriptor.MAX_BATCH_LENGTH);
     private final UnsafeBuffer batches = new UnsafeBuffer(readBuffer);
@@ -62,7 +62,8 @@ public final class ApplyAgent implements Agent
     private final Wakeup conductorWakeup;
     private final int nice;
 
-    private long recordsSinceSnapshot;
+    /** Applied offset at which the next periodic snapshot is due; -1 until computed from the store. */
+    private long nextSnapshotOffset = -1;
     /** Offset the newest valid snapshot covers: retention may delete log below it. -1 until first looked up. */
     private long snapshotOffset = -1;
     private long lastRetentionCheckMs;
@@ -73,14 +74,14 @@ public final class ApplyAgent implements Agent
     private volatile SnapshotInfo requestedSnapshot;
 
     ApplyAgent(final SegmentedLog log, final KeyValueStore store, final LongSupplier commitOffset,
-        final long snapshotIntervalRecords, final System.Logger logger, final Wakeup conductorWakeup, final int nice)
+        final SnapshotSchedule snapshotSchedule, final System.Logger logger, final Wakeup conductorWakeup, final int nice)
     {
         this.conductorWakeup = conductorWakeup;
         this.nice = nice;
         this.log = log;
         this.store = store;
         this.commitOffset = commitOffset;
-        this.snapshotIntervalRecords = snapshotIntervalRecords;
+        this.snapshotSchedule = snapshotSchedule;
         this.logger = logger;
     }
 
@@ -97,6 +98,8 @@ public final class ApplyAgent implements Agent
         // Below the write path on a saturated host: acknowledgements never wait for the store (see the class
         // comment), so the store is what should yield the CPU (docs/DESIGN.md#node-threads).
         ThreadNice.applyToCurrentThread(nice, "The apply thread", logger);
+        logger.log(INFO, "Periodic store snapshots at offsets " + snapshotSchedule.phase() + " + k * " +
+            snapshotSchedule.interval() + " (this node's phase: the nodes of a cluster take theirs at different offsets)");
     }
 
     /** There is new work: the apply target moved, or a command was queued. Any thread; cheap when awake. */
@@ -122,7 +125,7 @@ public final class ApplyAgent implements Agent
         else if (null != install)
         {
             store.installSnapshot(install.file());
-            recordsSinceSnapshot = 0;
+            nextSnapshotOffset = -1;
             snapshotOffset = install.offset();
             installedOffset = install.offset();
             logger.log(INFO, "Installed snapshot " + install.file() + " at offset " + install.offset());
@@ -143,7 +146,12 @@ public final class ApplyAgent implements Agent
         {
             conductorWakeup.wake(); // the applied offset moved, or an install or rewind is done
         }
-        if (recordsSinceSnapshot >= snapshotIntervalRecords || snapshotRequested)
+        final long appliedNow = store.appliedOffset();
+        if (nextSnapshotOffset < 0)
+        {
+            nextSnapshotOffset = snapshotSchedule.nextAfter(appliedNow);
+        }
+        if (appliedNow >= nextSnapshotOffset || snapshotRequested)
         {
             final boolean requested = snapshotRequested;
             snapshotRequested = false;
@@ -196,7 +204,6 @@ public final class ApplyAgent implements Agent
                 logger.log(ERROR, "apply stopped: " + ex.getMessage());
                 return work;
             }
-            recordsSinceSnapshot += BatchDescriptor.recordCount(batches, position);
             position += BatchDescriptor.length(batches, position);
             work++;
         }
@@ -208,7 +215,7 @@ public final class ApplyAgent implements Agent
         try
         {
             final SnapshotInfo info = store.takeSnapshot();
-            recordsSinceSnapshot = 0;
+            nextSnapshotOffset = snapshotSchedule.nextAfter(info.appliedOffset());
             snapshotOffset = info.appliedOffset();
             applyRetention(System.currentTimeMillis());
             logger.log(INFO, "Snapshot at offset " + info.appliedOffset() + ": " + info.entryCount() + " keys");
@@ -216,7 +223,8 @@ public final class ApplyAgent implements Agent
         }
         catch (final LogshipException ex)
         {
-            recordsSinceSnapshot = 0; // try again after another interval, not in a tight loop
+            // Try again at the next boundary, not in a tight loop.
+            nextSnapshotOffset = snapshotSchedule.nextAfter(store.appliedOffset());
             logger.log(ERROR, "snapshot failed: " + ex.getMessage());
             return null;
         }
@@ -278,7 +286,7 @@ public final class ApplyAgent implements Agent
             logger.log(ERROR, failure);
             return;
         }
-        recordsSinceSnapshot = 0;
+        nextSnapshotOffset = -1;
         snapshotOffset = -1;
         rewoundTo = store.appliedOffset();
         logger.log(INFO, "Store rewound to applied offset " + rewoundTo + (null != snapshot ? " (snapshot " +

@@ -137,7 +137,8 @@ public final class Node implements AutoCloseable
         final EventPoller<WriteEvent> poller = ring.newPoller(journal.getSequence());
         ring.addGatingSequences(poller.getSequence());
 
-        final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset, config.snapshotIntervalRecords(),
+        final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset,
+            SnapshotSchedule.forMember(config.snapshotIntervalRecords(), config.nodeId(), config.members().keySet()),
             logger, conductorWakeup, config.applyNice());
         try
         {

@@ -90,7 +90,8 @@ public final class InProcessPair implements AutoCloseable
             // One thread runs both nodes here, so no hand-off needs a wake-up: the Wakeup stays unbound (a no-op).
             final Wakeup unbound = new Wakeup();
             final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset,
-                config.snapshotIntervalRecords(), logger, unbound, 0); // nice 0: one thread runs everything here
+                SnapshotSchedule.forMember(config.snapshotIntervalRecords(), config.nodeId(), config.members().keySet()),
+                logger, unbound, 0); // nice 0: one thread runs everything here
             agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
                 transport, ring, resultPoller, applier, unbound);
             agent.onStart();
