@@ -24,6 +24,7 @@
 #   KAFKA_MODES [nofsync fsync]  the Kafka peer's durability modes to run
 #   KAFKA_PEER [../shared/peers/kafka from the repository]  the peer, copied to a temp dir and run there
 #   KAFKA_NUM_RECORDS_1K [200000]  its 1 KiB run (not a figure here; shortened to save time)
+#   KAFKA_FAILOVER [1]         0 skips the peer's leader-kill probe in its no-fsync mode (e.g. a latency-only sitting)
 #   OUT [mktemp -d /tmp/logship-sitting.XXXXXX]  kept: table.md, commands.txt, machine.txt, every run's output
 #   NODE_CONF [none]           extra node settings for every logship run (perf/bench-cluster.sh), e.g.
 #                              NODE_CONF=logship.node.threading=shared; the failover rounds do not take them
@@ -54,6 +55,7 @@ CASES="${CASES:-tput-interval tput-always lat-interval lat-always rt-interval}"
 KAFKA_MODES="${KAFKA_MODES:-nofsync fsync}"
 case_on() { [[ " $CASES " == *" $1 "* ]]; }
 KAFKA_NUM_RECORDS_1K="${KAFKA_NUM_RECORDS_1K:-200000}"
+KAFKA_FAILOVER="${KAFKA_FAILOVER:-1}"
 BUILD="${BUILD:-1}"
 if [[ -z "${KAFKA_PEER:-}" ]]; then
     for candidate in "$root/../shared/peers/kafka" "$root/../../shared/peers/kafka"; do
@@ -139,7 +141,7 @@ if [[ "$KAFKA" == 1 ]]; then
         kafka_env=(REPEATS="$R" VARIANTS=1 LAT_RATE="$LAT_RATE" LAT_RECORDS=$((LAT_RATE * kafka_lat_seconds))
             NUM_RECORDS="$RECORDS" NUM_RECORDS_1K="$KAFKA_NUM_RECORDS_1K")
         if [[ " $KAFKA_MODES " == *" nofsync "* ]]; then
-            run kafka/nofsync-console "${kafka_env[@]}" FAILOVER=1 -- bash "$peer/run.sh"
+            run kafka/nofsync-console "${kafka_env[@]}" FAILOVER="$KAFKA_FAILOVER" -- bash "$peer/run.sh"
             cp "$peer/results.txt" "$OUT/kafka/nofsync.txt" 2>/dev/null || true
         fi
         if [[ " $KAFKA_MODES " == *" fsync "* ]]; then
