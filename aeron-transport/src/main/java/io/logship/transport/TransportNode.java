@@ -15,6 +15,7 @@ import org.agrona.concurrent.IdleStrategy;
 
 import java.io.File;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The media driver and Aeron client of one process (node, client or tool). With an embedded driver it
@@ -393,50 +394,44 @@ public final class TransportNode implements AutoCloseable
      */
     public static boolean awaitConnected(final BoundedPublisher publisher, final long timeoutMs)
     {
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (!publisher.isConnected())
-        {
-            if (System.nanoTime() - deadlineNs >= 0)
-            {
-                return false;
-            }
-            try
-            {
-                Thread.sleep(1);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
+        return awaitStartUp(publisher::isConnected, null, timeoutMs);
     }
 
     /**
      * The channel {@code adapter} subscribes on, with the port the driver actually bound: an endpoint port of 0
      * asks the kernel for one when the socket binds, so no other process can take it between a pick and the
      * bind (the race a pick-then-bind loses when other processes open ephemeral ports meanwhile). Start-up only:
-     * waits, turning an invoked driver or sleeping 1 ms between checks, until the driver has bound the endpoint.
+     * waits, turning an invoked driver, until the driver has bound the endpoint.
      *
-     * @throws IllegalStateException if the endpoint is not bound within {@code timeoutMs}.
+     * @throws IllegalStateException naming the channel, if it is not bound within {@code timeoutMs}.
      */
     public String resolvedChannel(final MessageAdapter adapter, final long timeoutMs)
     {
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (true)
+        final Subscription subscription = adapter.subscription();
+        final String[] resolved = new String[1];
+        if (!awaitStartUp(() -> null != (resolved[0] = subscription.tryResolveChannelEndpointPort()), this, timeoutMs))
         {
-            final String resolved = adapter.subscription().tryResolveChannelEndpointPort();
-            if (null != resolved)
-            {
-                return resolved;
-            }
+            throw new IllegalStateException("the driver did not bind " + subscription.channel() + " within " +
+                timeoutMs + " ms" + (Thread.currentThread().isInterrupted() ? " (interrupted)" : ""));
+        }
+        return resolved[0];
+    }
+
+    /**
+     * Start-up waits on the driver: Aeron signals neither a publication's connection nor an endpoint's bind, so
+     * poll, turning {@code invoked}'s driver when it has no threads, and sleep 1 ms when that found no work.
+     * False on timeout or interrupt (the interrupt flag kept).
+     */
+    private static boolean awaitStartUp(final BooleanSupplier done, final TransportNode invoked, final long timeoutMs)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!done.getAsBoolean())
+        {
             if (System.nanoTime() - deadlineNs >= 0)
             {
-                throw new IllegalStateException("the driver did not bind " + adapter.subscription().channel() +
-                    " within " + timeoutMs + " ms");
+                return false;
             }
-            if (0 == invoke())
+            if (null == invoked || 0 == invoked.invoke())
             {
                 try
                 {
@@ -445,11 +440,11 @@ public final class TransportNode implements AutoCloseable
                 catch (final InterruptedException ex)
                 {
                     Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while the driver bound " +
-                        adapter.subscription().channel(), ex);
+                    return false;
                 }
             }
         }
+        return true;
     }
 
     @Override

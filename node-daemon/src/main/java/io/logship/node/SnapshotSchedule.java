@@ -45,9 +45,8 @@ public final class SnapshotSchedule
         final TreeSet<Integer> sorted = new TreeSet<>(memberIds);
         final int count = Math.max(1, sorted.size());
         final int rank = sorted.contains(nodeId) ? sorted.headSet(nodeId).size() : Math.floorMod(nodeId, count);
-        // interval * rank / count without overflow for intervals near Long.MAX_VALUE.
-        final long phase = (long)((double)interval * rank / count);
-        return new SnapshotSchedule(interval, Math.min(phase, interval - 1));
+        // Divide first: no overflow near Long.MAX_VALUE, and rank < count keeps the phase below the interval.
+        return new SnapshotSchedule(interval, interval / count * rank);
     }
 
     /** The first snapshot boundary strictly above {@code offset}: a snapshot is due once the store applied it. */
