@@ -37,6 +37,7 @@ import io.logship.node.leader.FeedbackAdapter;
 import io.logship.node.leader.FollowerProgress;
 import io.logship.node.leader.ReplicationPublisher;
 import io.logship.node.pipeline.LogFlusher;
+import io.logship.node.pipeline.RecentBatches;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.read.LogReadBuffer;
 import io.logship.node.pipeline.Wakeup;
@@ -129,7 +130,8 @@ final class LogReplica
     LogReplica(final NodeConfig config, final ReplicatedLog partition, final AsyncPersistence persistence,
         final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller, final ApplyAgent applier,
         final ClientSessions sessions, final PeerPublishers peers, final FaultInjector faults,
-        final SendBuffer sendBuffer, final LogReadBuffer staging, final MembershipFile membershipFile)
+        final SendBuffer sendBuffer, final LogReadBuffer staging, final RecentBatches recentBatches,
+        final MembershipFile membershipFile)
     {
         this.peers = peers;
         this.electionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.electionConfig().electionTimeoutMs());
@@ -158,7 +160,7 @@ final class LogReplica
         journal = new JournalResultPoller(partition, ring, poller, dedup.window(), commits, ackWaits, sessions, responses);
         writes = new WriteIntake(partition, config, validator, ring, dedup.window(), dedup.check(), ackWaits, sessions,
             responses, timeouts);
-        replication = new ReplicationPublisher(partition, config, commits, sendBuffer, staging);
+        replication = new ReplicationPublisher(partition, config, commits, sendBuffer, staging, recentBatches);
         feedbackAdapter = new FeedbackAdapter(partition, commits, replication, peers, faults, sendBuffer);
         flusher = partition.flusher();
         follower = new FollowerReplication(partition, config, applier, flusher, journal, peers,

@@ -15,6 +15,7 @@ import io.logship.node.fault.FaultInjector;
 import io.logship.node.ingress.AdminAdapter;
 import io.logship.node.ingress.ClientAdapter;
 import io.logship.node.ingress.ClientSessions;
+import io.logship.node.pipeline.RecentBatches;
 import io.logship.node.pipeline.Wakeup;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.read.LogReadBuffer;
@@ -101,7 +102,7 @@ final class NodeAgent implements Agent
 
     NodeAgent(final NodeConfig config, final ReplicatedLog partition, final NodeStateFile nodeStateFile,
         final TransportNode transport, final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller,
-        final ApplyAgent applier, final Wakeup wakeup)
+        final ApplyAgent applier, final Wakeup wakeup, final RecentBatches recentBatches)
     {
         this.partition = partition;
         this.transport = transport;
@@ -124,7 +125,7 @@ final class NodeAgent implements Agent
             () -> persistence.isDurable() && membershipFile.isDurable());
         faults = new FaultInjector(config.faultsFile(), nodeId, peers, partition.counters(), logger);
         replica = new LogReplica(config, partition, persistence, ring, poller, applier, sessions, peers, faults,
-            sendBuffer, staging, membershipFile);
+            sendBuffer, staging, recentBatches, membershipFile);
 
         clients = new ClientAdapter(sessions, replica.responses, replica.writes, replica.reads,
             clock, logger);

@@ -62,6 +62,9 @@ public final class NodeConfig
     public static final String REPLICATION_BYTES_PER_CYCLE_PROP = "logship.node.replication.max.bytes.per.cycle";
     /** Catch-up pacing: bytes sent to one follower per duty cycle, so live traffic keeps flowing. */
     public static final int REPLICATION_BYTES_PER_CYCLE_DEFAULT = 1024 * 1024;
+    public static final String REPLICATION_WINDOW_BYTES_PROP = "logship.node.replication.window.bytes";
+    /** The leader's last appended batches kept in memory to ship from (docs/DESIGN.md#replication-window); 0 = none. */
+    public static final int REPLICATION_WINDOW_BYTES_DEFAULT = 16 * 1024 * 1024;
     public static final String SNAPSHOT_INTERVAL_RECORDS_PROP = "logship.node.snapshot.interval.records";
     public static final long SNAPSHOT_INTERVAL_RECORDS_DEFAULT = 1_000_000;
     public static final String SNAPSHOT_RETAIN_PROP = "logship.node.snapshot.retain";
@@ -126,6 +129,7 @@ public final class NodeConfig
     private final int pendingMax;
     private final long heartbeatIntervalMs;
     private final int replicationBytesPerCycle;
+    private final int replicationWindowBytes;
     private final long snapshotIntervalRecords;
     private final int snapshotRetain;
     private final int applyNice;
@@ -240,6 +244,8 @@ public final class NodeConfig
         heartbeatIntervalMs = reader.longValue(HEARTBEAT_INTERVAL_MS_PROP, HEARTBEAT_INTERVAL_MS_DEFAULT, 1, 10_000);
         replicationBytesPerCycle = reader.intValue(REPLICATION_BYTES_PER_CYCLE_PROP,
             Integer.toString(REPLICATION_BYTES_PER_CYCLE_DEFAULT), 64 * 1024, 64 * 1024 * 1024);
+        replicationWindowBytes = reader.intValue(REPLICATION_WINDOW_BYTES_PROP,
+            Integer.toString(REPLICATION_WINDOW_BYTES_DEFAULT), 0, 1024 * 1024 * 1024);
         snapshotIntervalRecords = reader.longValue(SNAPSHOT_INTERVAL_RECORDS_PROP, SNAPSHOT_INTERVAL_RECORDS_DEFAULT,
             1, Long.MAX_VALUE);
         snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
@@ -551,6 +557,12 @@ public final class NodeConfig
     public int replicationBytesPerCycle()
     {
         return replicationBytesPerCycle;
+    }
+
+    /** Bytes of the leader's recent batches kept in memory for shipping (0: every batch shipped is read from the log). */
+    public int replicationWindowBytes()
+    {
+        return replicationWindowBytes;
     }
 
     public long snapshotIntervalRecords()

@@ -10,6 +10,7 @@ import io.logship.node.follower.FollowerState;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.JournalWaitStrategy;
 import io.logship.node.pipeline.LogFlusher;
+import io.logship.node.pipeline.RecentBatches;
 import io.logship.node.pipeline.Wakeup;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.NodeCounters;
@@ -77,8 +78,11 @@ public final class InProcessPair implements AutoCloseable
             flusher = new LogFlusher(log, config.logConfig().fsyncPolicy(), config.logConfig().epochClockMs(),
                 config.nodeId(), logger);
             partition.flusher(flusher);
+            // The node's own window of recent batches, so the benchmark ships from memory as a node does.
+            final RecentBatches recentBatches = new RecentBatches(config.replicationWindowBytes(), 65_536);
             journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
-                config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request);
+                config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request, () -> { },
+                recentBatches);
             journalPoller = ring.newPoller();
             journalStep = (event, sequence, endOfBatch) ->
             {
@@ -93,7 +97,7 @@ public final class InProcessPair implements AutoCloseable
                 SnapshotSchedule.forMember(config.snapshotIntervalRecords(), config.nodeId(), config.members().keySet()),
                 logger, unbound, 0); // nice 0: one thread runs everything here
             agent = new NodeAgent(config, partition, new NodeStateFile(config.dataDirectory().resolve("node-state")),
-                transport, ring, resultPoller, applier, unbound);
+                transport, ring, resultPoller, applier, unbound, recentBatches);
             agent.onStart();
         }
 

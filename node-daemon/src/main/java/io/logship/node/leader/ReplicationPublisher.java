@@ -6,7 +6,9 @@ import io.logship.log.OffsetOutOfRangeException;
 import io.logship.log.SegmentedLog;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
+import io.logship.format.BatchDescriptor;
 import io.logship.node.egress.SendBuffer;
+import io.logship.node.pipeline.RecentBatches;
 import io.logship.node.read.BatchIterator;
 import io.logship.node.read.LogReadBuffer;
 import io.logship.transport.AppendBatchAssembler;
@@ -37,6 +39,7 @@ public final class ReplicationPublisher
     private final CommitTracker commits;
     private final SendBuffer sendBuffer;
     private final LogReadBuffer staging;
+    private final RecentBatches recent;
     private final System.Logger logger;
     private final long heartbeatIntervalNs;
     /** Told the offset of every snapshot sent: the configuration record below it never reaches that follower. */
@@ -46,8 +49,9 @@ public final class ReplicationPublisher
     private final SnapshotChunkEncoder snapshotChunkEncoder = new SnapshotChunkEncoder();
 
     public ReplicationPublisher(final ReplicatedLog partition, final NodeConfig config, final CommitTracker commits,
-        final SendBuffer sendBuffer, final LogReadBuffer staging)
+        final SendBuffer sendBuffer, final LogReadBuffer staging, final RecentBatches recent)
     {
+        this.recent = recent;
         this.partition = partition;
         this.log = partition.log();
         this.store = partition.store();
@@ -98,7 +102,7 @@ public final class ReplicationPublisher
             final int length;
             try
             {
-                length = staging.read(log, from, Math.min(maxChunk, budget));
+                length = read(from, Math.min(maxChunk, budget));
             }
             catch (final OffsetOutOfRangeException ex)
             {
@@ -138,6 +142,46 @@ public final class ReplicationPublisher
             work++;
         }
         return work;
+    }
+
+    /**
+     * Whole batches from {@code from} into the staging buffer: from the journal's window of recent batches when it
+     * still holds them and they are the log's (docs/DESIGN.md#replication-window), else from the log.
+     */
+    private int read(final long from, final int maxBytes)
+    {
+        final int length = recent.read(from, log.logEndOffset(), maxBytes, staging.buffer());
+        if (length > 0 && isTheLogs(length))
+        {
+            return length;
+        }
+        return staging.read(log, from, maxBytes);
+    }
+
+    /**
+     * The window holds one term of this node's leadership at a time: its batches are the log's exactly when the
+     * log's epoch history gives the first and the last of them their own epoch (epochs in a log never decrease,
+     * and one epoch's batches were written by one leader, this node).
+     */
+    private boolean isTheLogs(final int length)
+    {
+        final BatchIterator batches = staging.batches(length);
+        long firstBase = -1;
+        int firstEpoch = -1;
+        long lastBase = -1;
+        int lastEpoch = -1;
+        while (batches.next())
+        {
+            lastBase = batches.baseOffset();
+            lastEpoch = BatchDescriptor.epoch(staging.buffer(), batches.position());
+            if (firstBase < 0)
+            {
+                firstBase = lastBase;
+                firstEpoch = lastEpoch;
+            }
+        }
+        return firstBase >= 0 && log.epochHistory().epochForOffset(firstBase) == firstEpoch &&
+            log.epochHistory().epochForOffset(lastBase) == lastEpoch;
     }
 
     private long lastNextOffset(final int length)

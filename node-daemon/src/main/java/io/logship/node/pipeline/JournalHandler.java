@@ -47,6 +47,7 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     private final LongSupplier epochClockMs;
     private final Runnable appended;
     private final Runnable resultsReady;
+    private final RecentBatches recent;
     private Sequence sequenceCallback;
     private final WriteEvent[] inBatch;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -83,6 +84,18 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         final int maxEventsPerBatch, final System.Logger logger, final LongSupplier epochClockMs,
         final Runnable appended, final Runnable resultsReady)
     {
+        this(log, batchMaxBytes, epochSupplier, maxEventsPerBatch, logger, epochClockMs, appended, resultsReady,
+            RecentBatches.none());
+    }
+
+    /**
+     * @param recent where each appended batch is kept for the conductor to ship from memory (docs/DESIGN.md#replication-window).
+     */
+    public JournalHandler(final SegmentedLog log, final int batchMaxBytes, final IntSupplier epochSupplier,
+        final int maxEventsPerBatch, final System.Logger logger, final LongSupplier epochClockMs,
+        final Runnable appended, final Runnable resultsReady, final RecentBatches recent)
+    {
+        this.recent = recent;
         this.appended = appended;
         this.resultsReady = resultsReady;
         this.epochClockMs = epochClockMs;
@@ -100,6 +113,8 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         if (event.kind == WriteEvent.KIND_EPOCH_START)
         {
             appendPending();
+            // What the window holds is from an earlier term: the log may have been truncated under it since.
+            recent.clear();
             batchEpoch = epochSupplier.getAsInt();
             builder.reset(Math.max(0, batchEpoch), System.currentTimeMillis()).flags(BatchDescriptor.FLAG_EPOCH_START);
             builder.noop();
@@ -323,6 +338,7 @@ public final class JournalHandler implements EventHandler<WriteEvent>
             final long startNs = System.nanoTime();
             final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length, false);
             appendLatency.record(System.nanoTime() - startNs);
+            recent.publish(builder.buffer(), 0, length, baseOffset, BatchDescriptor.nextOffset(builder.buffer(), 0));
             appended.run();
             final int appendedEpoch = BatchDescriptor.epoch(builder.buffer(), 0);
             long nextOffset = baseOffset;
