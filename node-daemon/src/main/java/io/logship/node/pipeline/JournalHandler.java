@@ -336,9 +336,15 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         {
             final int length = builder.build();
             final long startNs = System.nanoTime();
+            // Into the window first, with the base offset the append stamps (this thread is the log's only
+            // appender): the conductor sees the log end move the moment the append returns, and a window that
+            // got the batch only after it would send that read, of the tail page being written, to the log. The
+            // conductor never takes a batch past the log end, so one whose append fails is never shipped.
+            BatchDescriptor.baseOffset(builder.buffer(), 0, log.logEndOffset());
+            recent.publish(builder.buffer(), 0, length, log.logEndOffset(),
+                BatchDescriptor.nextOffset(builder.buffer(), 0));
             final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length, false);
             appendLatency.record(System.nanoTime() - startNs);
-            recent.publish(builder.buffer(), 0, length, baseOffset, BatchDescriptor.nextOffset(builder.buffer(), 0));
             appended.run();
             final int appendedEpoch = BatchDescriptor.epoch(builder.buffer(), 0);
             long nextOffset = baseOffset;

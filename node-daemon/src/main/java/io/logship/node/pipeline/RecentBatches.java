@@ -10,7 +10,8 @@ import java.nio.ByteBuffer;
 /**
  * The leader's last appended batches in memory, so that shipping them to the followers does not read back the log
  * it has just written (issue 8 item 4; docs/DESIGN.md#replication-window). The journal thread {@link #publish
- * publishes} each batch right after appending it; the conductor {@link #read reads} whole batches by offset and
+ * publishes} each batch as it appends it (just before the write, so the conductor finds it here as soon as the
+ * log end moves); the conductor {@link #read reads} whole batches by offset and
  * falls back to the log when the range is no longer (or not) here: a follower catching up, a leader that just
  * started.
  *
