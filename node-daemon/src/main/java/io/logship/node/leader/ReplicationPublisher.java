@@ -1,12 +1,13 @@
 package io.logship.node.leader;
 
+import io.logship.format.BatchDescriptor;
 import io.logship.kv.KeyValueStore;
 import io.logship.kv.SnapshotInfo;
+import io.logship.log.EpochHistory;
 import io.logship.log.OffsetOutOfRangeException;
 import io.logship.log.SegmentedLog;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
-import io.logship.format.BatchDescriptor;
 import io.logship.node.egress.SendBuffer;
 import io.logship.node.pipeline.RecentBatches;
 import io.logship.node.read.BatchIterator;
@@ -16,6 +17,8 @@ import io.logship.transport.PublishResult;
 import io.logship.transport.codec.AppendBatchEncoder;
 import io.logship.transport.codec.HeartbeatEncoder;
 import io.logship.transport.codec.SnapshotChunkEncoder;
+
+import org.agrona.DirectBuffer;
 
 import java.util.concurrent.TimeUnit;
 
@@ -158,14 +161,19 @@ public final class ReplicationPublisher
         return staging.read(log, from, maxBytes);
     }
 
-    /**
-     * The window holds one term of this node's leadership at a time: its batches are the log's exactly when the
-     * log's epoch history gives the first and the last of them their own epoch (epochs in a log never decrease,
-     * and one epoch's batches were written by one leader, this node).
-     */
     private boolean isTheLogs(final int length)
     {
-        final BatchIterator batches = staging.batches(length);
+        return isTheLogs(log.epochHistory(), staging.batches(length), staging.buffer());
+    }
+
+    /**
+     * Whether batches copied from the replication window are the log's. The window holds one term of this node's
+     * leadership: its batches are the log's exactly when the log's epoch history gives the first and the last of
+     * them their own epoch (epochs in a log never decrease, and one epoch's batches were written by one leader, this
+     * node). A window left from an earlier term, whose offsets another leader has since rewritten, fails it.
+     */
+    static boolean isTheLogs(final EpochHistory history, final BatchIterator batches, final DirectBuffer buffer)
+    {
         long firstBase = -1;
         int firstEpoch = -1;
         long lastBase = -1;
@@ -173,15 +181,15 @@ public final class ReplicationPublisher
         while (batches.next())
         {
             lastBase = batches.baseOffset();
-            lastEpoch = BatchDescriptor.epoch(staging.buffer(), batches.position());
+            lastEpoch = BatchDescriptor.epoch(buffer, batches.position());
             if (firstBase < 0)
             {
                 firstBase = lastBase;
                 firstEpoch = lastEpoch;
             }
         }
-        return firstBase >= 0 && log.epochHistory().epochForOffset(firstBase) == firstEpoch &&
-            log.epochHistory().epochForOffset(lastBase) == lastEpoch;
+        return firstBase >= 0 && history.epochForOffset(firstBase) == firstEpoch &&
+            history.epochForOffset(lastBase) == lastEpoch;
     }
 
     private long lastNextOffset(final int length)
