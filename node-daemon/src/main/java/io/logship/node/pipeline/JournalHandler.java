@@ -340,9 +340,9 @@ public final class JournalHandler implements EventHandler<WriteEvent>
             // appender): the conductor sees the log end move the moment the append returns, and a window that
             // got the batch only after it would send that read, of the tail page being written, to the log. The
             // conductor never takes a batch past the log end, so one whose append fails is never shipped.
-            BatchDescriptor.baseOffset(builder.buffer(), 0, log.logEndOffset());
-            recent.publish(builder.buffer(), 0, length, log.logEndOffset(),
-                BatchDescriptor.nextOffset(builder.buffer(), 0));
+            final long expectedBase = log.logEndOffset();
+            BatchDescriptor.baseOffset(builder.buffer(), 0, expectedBase);
+            recent.publish(builder.buffer(), 0, length, expectedBase, BatchDescriptor.nextOffset(builder.buffer(), 0));
             final long baseOffset = log.appendAsLeader(builder.buffer(), 0, length, false);
             appendLatency.record(System.nanoTime() - startNs);
             appended.run();

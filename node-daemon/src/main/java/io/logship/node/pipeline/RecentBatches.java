@@ -35,9 +35,9 @@ import java.nio.ByteBuffer;
  */
 public final class RecentBatches
 {
-    /** Published batches that {@link #read} could not serve: for the metrics and the tests. */
-    private volatile long misses;
+    /** Reads {@link #read} served, and reads it sent to the log: reader thread only, published for the metrics. */
     private volatile long hits;
+    private volatile long misses;
 
     private final UnsafeBuffer bytes;
     private final int capacity;
