@@ -100,7 +100,8 @@ class ClusterCliTest
         for (int i = 1; i <= 3; i++)
         {
             NODES.add(new ProcessBuilder(java.toString(), "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-Xmx256m", "-cp", classpath, "io.logship.node.NodeDaemon", "--config",
+                // The store's lz4 library unpacks itself into java.io.tmpdir, removed only at a normal exit.
+                "-Xmx256m", "-Djava.io.tmpdir=" + dir, "-cp", classpath, "io.logship.node.NodeDaemon", "--config",
                 dir.resolve("node" + i + ".conf").toString())
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("node" + i + ".log").toFile())

@@ -126,6 +126,9 @@ class StoreCrashTest
         command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
         command.add("-Xmx256m");
         command.add("-XX:TieredStopAtLevel=1");
+        // MapDB's lz4 hash unpacks a native library into java.io.tmpdir and deletes it only at a normal exit: keep it in
+        // this test's directory, or every SIGKILL leaves a file in /tmp.
+        command.add("-Djava.io.tmpdir=" + dir);
         command.add("-cp");
         command.add(classPath);
         command.add(StoreCrashChild.class.getName());

@@ -125,7 +125,9 @@ class NodeDaemonNotifyTest
 
         out = dir.resolve("logshipd.out");
         final List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m"));
+            .toString(), "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m",
+            // The store's lz4 library unpacks itself into java.io.tmpdir, removed only at a normal exit: not into /tmp.
+            "-Djava.io.tmpdir=" + dir));
         if (!jvmOption.isEmpty())
         {
             command.add(jvmOption);

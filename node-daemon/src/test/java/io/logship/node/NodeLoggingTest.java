@@ -180,10 +180,13 @@ class NodeLoggingTest
         return process;
     }
 
-    private static List<String> java(final String... mainAndArgs)
+    private List<String> java(final String... mainAndArgs)
     {
+        // java.io.tmpdir in the test's directory: the store's lz4 library unpacks itself there and is removed only at a
+        // normal exit.
         final List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m"));
+            .toString(), "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx256m",
+            "-Djava.io.tmpdir=" + dir));
         int at = 0;
         while (mainAndArgs[at].startsWith("-D"))
         {

@@ -231,10 +231,14 @@ class MultiHostNamespaceSystemTest
             Files.writeString(config(id), config, StandardCharsets.UTF_8);
             // StateDirectory=logship creates /var/lib/logship.
             Files.createDirectories(root(id).resolve("var/lib/logship"));
-            // 5. cp /opt/logship/systemd/logshipd.default /etc/default/logshipd, LOGSHIP_JAVA_OPTS set.
+            // 5. cp /opt/logship/systemd/logshipd.default /etc/default/logshipd, LOGSHIP_JAVA_OPTS set. The test adds
+            // the host's own java.io.tmpdir, as the unit's PrivateTmp=yes gives it one: the store's lz4 library unpacks
+            // itself there, and a SIGKILLed node would otherwise leave it in the machine's /tmp.
             final Path defaults = Files.createDirectories(root(id).resolve("etc/default")).resolve("logshipd");
+            final Path tmp = Files.createDirectories(root(id).resolve("tmp"));
             Files.writeString(defaults, Files.readString(root(id).resolve("opt/logship/systemd/logshipd.default"))
-                .replace("#LOGSHIP_JAVA_OPTS=\"-Xms1g -Xmx2g\"", "LOGSHIP_JAVA_OPTS=\"-Xms64m -Xmx256m\""));
+                .replace("#LOGSHIP_JAVA_OPTS=\"-Xms1g -Xmx2g\"", "LOGSHIP_JAVA_OPTS=\"-Xms64m -Xmx256m " +
+                    "-Djava.io.tmpdir=" + tmp + "\""));
         }
         opsConfig = config(0);
         Files.writeString(opsConfig, Files.readString(config(1)).replace(root(1).toString(), root(0).toString()));

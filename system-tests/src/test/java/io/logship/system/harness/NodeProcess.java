@@ -34,6 +34,8 @@ public final class NodeProcess
     private final Path aeronDir;
     private final Path dataDir;
     private final NodeBinaries binaries;
+    /** The node JVM's java.io.tmpdir: see {@link #launch()}. */
+    private final Path scratchDir;
     private final List<String> extraJvmOptions = new ArrayList<>();
     private Process process;
     private int starts;
@@ -49,6 +51,7 @@ public final class NodeProcess
         this.logFile = logFile;
         this.aeronDir = aeronDir;
         this.binaries = binaries;
+        this.scratchDir = logFile.resolveSibling("node-" + nodeId + "-tmp");
     }
 
     public int nodeId()
@@ -128,12 +131,19 @@ public final class NodeProcess
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
             "-Xmx512m",
             "-XX:+UseSerialGC",
+            // Scratch files under the test's directory, which the harness removes: a library the store loads (lz4's
+            // native hash) unpacks itself into java.io.tmpdir and deletes it only at a normal JVM exit, so every SIGKILL
+            // of a node left 59 KB in /tmp.
+            "-Djava.io.tmpdir=" + scratchDir,
+            // A JVM crash report goes there too, not into the working directory of the build.
+            "-XX:ErrorFile=" + scratchDir.resolve("hs_err_pid%p.log"),
             "-cp", binaries.classPath(),
             "io.logship.node.NodeDaemon",
             "--config", configFile.toString()));
         command.addAll(command.indexOf("-cp"), extraJvmOptions);
         try
         {
+            Files.createDirectories(scratchDir);
             launchLogOffset = Files.exists(logFile) ? Files.size(logFile) : 0;
             Files.writeString(logFile, "=== harness: start #" + (++starts) + " of node " + nodeId + ": " +
                 String.join(" ", command) + System.lineSeparator(), StandardCharsets.UTF_8,
@@ -194,7 +204,7 @@ public final class NodeProcess
                 threadDump();
                 process.destroyForcibly();
                 process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                deleteAeronDir();
+                deleteLeftovers();
                 throw new AssertionError("node " + nodeId + " did not stop within " + STOP_TIMEOUT +
                     " of SIGTERM; killed it. Log " + logFile);
             }
@@ -206,7 +216,7 @@ public final class NodeProcess
             throw new AssertionError("interrupted while stopping node " + nodeId, ex);
         }
         final int code = process.exitValue();
-        deleteAeronDir(); // the node removes it on a clean stop; this covers an unclean one
+        deleteLeftovers(); // the node removes it on a clean stop; this covers an unclean one
         return code;
     }
 
@@ -247,7 +257,7 @@ public final class NodeProcess
             throw new AssertionError("interrupted while killing node " + nodeId, ex);
         }
         appendHarnessLine("killed with SIGKILL");
-        deleteAeronDir();
+        deleteLeftovers();
     }
 
     /** A clean stop (asserting it was clean, see {@link #stoppedCleanly()}) followed by a start. */
@@ -327,8 +337,24 @@ public final class NodeProcess
         return readLogFrom(0).contains(text);
     }
 
-    void deleteAeronDir()
+    /**
+     * Removes what a node that is gone leaves outside the test's directory: its Aeron directory (a killed driver
+     * does not delete it) and the JVM's attach socket {@code /tmp/.java_pid<pid>} (HotSpot puts it in /tmp whatever
+     * java.io.tmpdir says, and only a normal exit removes it; {@code jcmd} against the node creates it).
+     */
+    void deleteLeftovers()
     {
+        if (null != process && !process.isAlive())
+        {
+            try
+            {
+                Files.deleteIfExists(Path.of("/tmp", ".java_pid" + process.pid()));
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("cannot delete the attach socket of node " + nodeId, ex);
+            }
+        }
         if (Files.exists(aeronDir))
         {
             try (Stream<Path> paths = Files.walk(aeronDir))

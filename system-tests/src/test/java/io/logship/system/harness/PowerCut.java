@@ -86,7 +86,7 @@ public final class PowerCut
         for (final int id : nodeIds)
         {
             final NodeProcess node = cluster.node(id);
-            node.deleteAeronDir();
+            node.deleteLeftovers();
             try
             {
                 final List<String> report = PowerCutJournal.simulatePowerCut(

@@ -606,7 +606,7 @@ public final class TestCluster
             {
                 try
                 {
-                    node.deleteAeronDir();
+                    node.deleteLeftovers();
                 }
                 catch (final RuntimeException ex)
                 {
