@@ -46,6 +46,12 @@ public final class AdminCliProcess
             "-cp", NodeBinaries.adminCli().classPath(),
             "io.logship.cli.AdminCli"));
         command.addAll(List.of(args));
+        final ClassDataArchive archive = ClassDataArchive.forProgram("logship", NodeBinaries.adminCli().classPath());
+        final ClassDataArchive.Launch launch = null == archive ? null : archive.nextLaunch();
+        if (null != launch)
+        {
+            command.addAll(command.indexOf("-cp"), launch.jvmOptions());
+        }
         try
         {
             Files.writeString(dir.resolve("logship-" + run + ".cmd"), String.join(" ", command),
@@ -55,6 +61,10 @@ public final class AdminCliProcess
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile())
                 .start();
+            if (null != launch)
+            {
+                archive.launched(launch, process);
+            }
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
             {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

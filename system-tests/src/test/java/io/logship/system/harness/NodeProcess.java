@@ -141,6 +141,12 @@ public final class NodeProcess
             "io.logship.node.NodeDaemon",
             "--config", configFile.toString()));
         command.addAll(command.indexOf("-cp"), extraJvmOptions);
+        final ClassDataArchive archive = ClassDataArchive.forProgram("logshipd", binaries.classPath());
+        final ClassDataArchive.Launch launch = null == archive ? null : archive.nextLaunch();
+        if (null != launch)
+        {
+            command.addAll(command.indexOf("-cp"), launch.jvmOptions());
+        }
         try
         {
             Files.createDirectories(scratchDir);
@@ -152,6 +158,10 @@ public final class NodeProcess
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .start();
+            if (null != launch)
+            {
+                archive.launched(launch, process);
+            }
         }
         catch (final IOException ex)
         {
