@@ -146,6 +146,9 @@ public final class ManPages
         codes.put("0", "--check-config found a good configuration, or --version.");
         codes.put("1", "The node cannot start (for example a corrupt log, named in the message).");
         codes.put("2", "A bad command line or configuration (one line naming the key or file).");
+        codes.put("3", "The running node lost its transport (its Aeron client was terminated, e.g. after the process " +
+            "was paused past the client timeout) and halted; a restart recovers it as after a crash.");
+        codes.put("4", "The node was removed from its cluster by a committed configuration (logship member remove).");
         codes.put("130", "A clean stop after SIGINT.");
         codes.put("143", "A clean stop after SIGTERM (the unit lists it as success).");
         return codes;

@@ -51,6 +51,8 @@ public final class TransportNode implements AutoCloseable
     private final AgentInvoker clientInvoker;
     /** Non-null only with {@link ThreadingMode#INVOKER} and an embedded driver. */
     private final NetworkWait networkWait;
+    /** Set by {@link #close()}: the Aeron client closing after it is the owner's stop, not a lost transport. */
+    private volatile boolean closing;
 
     private TransportNode(final TransportContext ctx, final MediaDriver mediaDriver, final Aeron aeron,
         final NetworkWait networkWait)
@@ -447,9 +449,32 @@ public final class TransportNode implements AutoCloseable
         return true;
     }
 
+    /**
+     * Runs {@code onLost} if the Aeron client closes on its own, not through {@link #close()}: its conductor found
+     * that it had not run within the driver's client liveness timeout (the whole process paused, by SIGSTOP or a
+     * stalled VM, for longer than {@code logship.transport.driver.timeout.ms}), or that the driver stopped answering.
+     * Aeron then terminates the client for good ("FATAL - service interval exceeded"): every publication, image and
+     * counter of it is closed, and when the close handlers have returned it unmaps their buffers, so a thread still
+     * offering or counting crashes the JVM with SIGSEGV (seen: a node resumed after a 12 s SIGSTOP). {@code onLost}
+     * runs on the thread that runs the client conductor (its own, or the duty thread with invoker threading), before
+     * that unmapping; it must not return while other threads may still use the transport: the node halts in it.
+     * Call before the threads that use the transport start.
+     */
+    public void onLost(final Runnable onLost)
+    {
+        aeron.addCloseHandler(() ->
+        {
+            if (!closing)
+            {
+                onLost.run();
+            }
+        });
+    }
+
     @Override
     public void close()
     {
+        closing = true;
         CloseHelper.closeAll(aeron, mediaDriver, networkWait);
         deleteDirectory(ctx, mediaDriver);
     }

@@ -111,6 +111,7 @@ public final class Node implements AutoCloseable
         log = openedLog;
         store = openedStore;
         transport = openedTransport;
+        transport.onLost(this::onTransportLost);
 
         final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent::new, config.ringSize(),
             JournalWaitStrategy.forLog(config.logConfig()));
@@ -229,6 +230,26 @@ public final class Node implements AutoCloseable
     public static Node start(final NodeContext context)
     {
         return new Node(context.conclude());
+    }
+
+    /**
+     * The Aeron client was terminated under the node (see {@link TransportNode#onLost}): the node can no longer send or
+     * receive, and the client is about to unmap buffers that the duty thread may be writing. Halting now is a crash the
+     * node is built to survive (its log and store recover as after SIGKILL, and it rejoins as a follower); going on
+     * would be a SIGSEGV a moment later, or a node that answers nobody. Exit code {@value NodeDaemon#EXIT_TRANSPORT_LOST},
+     * which the systemd unit restarts (docs/DESIGN.md#transport-lost).
+     */
+    private void onTransportLost()
+    {
+        final String message = "logshipd: node " + config.nodeId() + " lost its transport: the Aeron client was " +
+            "terminated (its conductor did not run within " + transport.context().driverTimeoutMs() +
+            " ms, e.g. the process was paused, or the media driver stopped answering; the cause is logged just " +
+            "before). Halting with exit code " + NodeDaemon.EXIT_TRANSPORT_LOST + ": a restart recovers the node as " +
+            "after a crash";
+        logger.log(ERROR, message);
+        System.err.println(message);
+        NodeLogging.stop();
+        Runtime.getRuntime().halt(NodeDaemon.EXIT_TRANSPORT_LOST);
     }
 
     private void onError(final Throwable throwable)

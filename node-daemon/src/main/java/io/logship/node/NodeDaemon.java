@@ -24,12 +24,16 @@ import java.util.concurrent.locks.LockSupport;
  * and exits; {@code logshipd --version} prints the version. Exit codes: 0 for a good --check-config or
  * --version; 143 (SIGTERM) or 130 (SIGINT) after a clean stop — the JVM's status for a signal it handled,
  * listed as success in dist/systemd/logshipd.service —; 2 for a bad command line or configuration (one
- * line naming the key or file); 1 if the node cannot start (e.g. a corrupt log, named in the message); 4 once the node
+ * line naming the key or file); 1 if the node cannot start (e.g. a corrupt log, named in the message); 3 if it lost its
+ * transport while running (its Aeron client was terminated, e.g. after the process was paused for longer than the
+ * driver timeout): it halts at once, as a crash, and says so on stderr and in an ERROR line; 4 once the node
  * was removed from its cluster ({@code logship member remove}): it stops and says so on stderr and in an ERROR line.
  */
 public final class NodeDaemon
 {
     static final int EXIT_CONFIG = 2;
+    /** The node lost its transport (its Aeron client was terminated) and halted (docs/DESIGN.md#transport-lost). */
+    static final int EXIT_TRANSPORT_LOST = 3;
     /** The node was removed from its cluster by a committed configuration (docs/DESIGN.md#membership). */
     static final int EXIT_REMOVED = 4;
     /** JVM property (e.g. in LOGSHIP_JAVA_OPTS): how long READY=1 waits for the node to join a leader. */
