@@ -10,6 +10,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 
 import java.util.ArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -61,6 +62,12 @@ final class ClientConductor implements Agent
     private long nextCorrelationId = 1;
     private long nextSequence = 1;
     private long lastScanNs;
+
+    /** Set by {@link #transportLost}: from then on the duty cycle touches nothing of Aeron. */
+    private volatile LogshipClientException transportLost;
+    /** Counted down by the duty thread once it has failed every request and stopped using the transport. */
+    private final CountDownLatch outOfTransport = new CountDownLatch(1);
+    private boolean failedForLostTransport;
 
     /**
      * Creates, per node, the ingress publication (and the admin one when a cluster secret is configured),
@@ -119,6 +126,10 @@ final class ClientConductor implements Agent
     @Override
     public int doWork()
     {
+        if (null != transportLost)
+        {
+            return onTransportLost();
+        }
         int workCount = commandQueue.drain(requestHandler, commandLimit);
         sealBatch();
         workCount += egress.poll(FRAGMENT_LIMIT);
@@ -137,20 +148,64 @@ final class ClientConductor implements Agent
     @Override
     public void onClose()
     {
-        final LogshipClientException closed = closedError(sessions.leaderId());
+        if (null != transportLost)
+        {
+            // Aeron closed its publications and subscriptions itself; closing them again would wait on its lock.
+            onTransportLost();
+            return;
+        }
+        failEverything(closedError(sessions.leaderId()));
+        egress.close();
+        sessions.close();
+    }
+
+    /**
+     * The Aeron client was terminated under this client (see {@link TransportNode#onLost}). Called on the Aeron
+     * client's conductor thread, before it unmaps the buffers of every publication, subscription and counter: the
+     * duty thread must be out of them first, or the application's JVM dies of SIGSEGV. Waits up to {@code waitMs}
+     * for the duty thread to finish its current cycle and fail every request with {@code error}; the wait ends early
+     * at the bound only if the duty thread is inside an Aeron call, which then finds the client closed and throws.
+     */
+    void transportLost(final LogshipClientException error, final long waitMs)
+    {
+        transportLost = error;
+        try
+        {
+            outOfTransport.await(waitMs, TimeUnit.MILLISECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private int onTransportLost()
+    {
+        if (!failedForLostTransport)
+        {
+            failedForLostTransport = true;
+            failEverything(transportLost);
+            outOfTransport.countDown();
+            return 1;
+        }
+        // Later submissions fail in the API thread; anything that slipped into the queue meanwhile fails here.
+        failQueued(commandQueue, inFlightPermits, transportLost);
+        return 0;
+    }
+
+    private void failEverything(final LogshipClientException error)
+    {
         for (final ClientRequest request : active)
         {
             if (request.state != ClientRequest.DONE)
             {
-                requests.fail(request, closed);
+                requests.fail(request, error);
             }
         }
-        batches.closeAll((request) -> requests.fail(request, closed));
+        batches.closeAll((request) -> requests.fail(request, error));
         active.clear();
         requests.clear();
-        failQueued(commandQueue, inFlightPermits, closed);
-        egress.close();
-        sessions.close();
+        failQueued(commandQueue, inFlightPermits, error);
     }
 
     /** What every request still pending when the client closes fails with. */

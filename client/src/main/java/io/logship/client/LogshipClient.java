@@ -42,6 +42,8 @@ public final class LogshipClient implements AutoCloseable
 {
     /** Slack on top of the deadline for blocking calls, so the conductor's own deadline error wins. */
     private static final long BLOCKING_SLACK_MS = 5_000;
+    /** How long a lost transport waits for the duty thread to leave it (one duty cycle is microseconds). */
+    private static final long TRANSPORT_RELEASE_WAIT_MS = 1_000;
 
     private final ClientConfig config;
     private final TransportNode transport;
@@ -50,6 +52,8 @@ public final class LogshipClient implements AutoCloseable
     private final ManyToOneConcurrentArrayQueue<ClientRequest> queue;
     private final Semaphore permits;
     private volatile boolean closed;
+    /** Non-null once the transport was lost ({@link #onTransportLost}): every request fails with it. */
+    private volatile LogshipClientException lost;
     private volatile Thread conductorThread;
 
     private LogshipClient(final ClientConfig config)
@@ -72,6 +76,7 @@ public final class LogshipClient implements AutoCloseable
             this.permits = new Semaphore(config.maxInFlight());
             this.queue = new ManyToOneConcurrentArrayQueue<>(config.maxInFlight() + 1);
             this.conductor = new ClientConductor(config, transport, queue, permits);
+            transport.onLost(this::onTransportLost);
             this.runner = new AgentRunner(transport.newIdleStrategy(), config.errorHandler(), null, conductor);
             AgentRunner.startOnThread(runner, (runnable) ->
             {
@@ -437,6 +442,12 @@ public final class LogshipClient implements AutoCloseable
      */
     private void submit(final ClientRequest request)
     {
+        final LogshipClientException lostTransport = lost;
+        if (null != lostTransport)
+        {
+            request.fail(lostTransport);
+            return;
+        }
         if (closed)
         {
             request.fail(closedError());
@@ -554,6 +565,25 @@ public final class LogshipClient implements AutoCloseable
     {
         return new LogshipClientException(operation + " failed: " + ResponseStatus.INVALID + ": " + detail,
             ResponseStatus.INVALID, -1, leaderId(), null);
+    }
+
+    /**
+     * The Aeron client under this client was terminated: its conductor did not run within the driver's client
+     * liveness timeout (the application was paused, by SIGSTOP, a debugger or a stalled VM, for longer than that,
+     * 10 s by default) or the driver stopped answering. Aeron's close handler, on its conductor thread: every
+     * pending and later request fails with {@link ResponseStatus#CLOSED} and this reason, and the duty thread stops
+     * using the transport before Aeron unmaps it. The application makes a new client; {@link #close()} still
+     * releases this one.
+     */
+    private void onTransportLost()
+    {
+        final LogshipClientException error = new LogshipClientException("client closed: its transport was lost (the " +
+            "Aeron client was terminated: it did not run within " + transport.context().driverTimeoutMs() + " ms, e.g. " +
+            "the process was paused, or its media driver stopped); connect a new LogshipClient", ResponseStatus.CLOSED,
+            -1, conductor.leaderId(), null);
+        lost = error;
+        conductor.transportLost(error, TRANSPORT_RELEASE_WAIT_MS);
+        config.errorHandler().onError(error);
     }
 
     private LogshipClientException closedError()
