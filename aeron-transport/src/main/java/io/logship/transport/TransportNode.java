@@ -451,8 +451,9 @@ public final class TransportNode implements AutoCloseable
 
     /**
      * Runs {@code onLost} if the Aeron client closes on its own, not through {@link #close()}: its conductor found
-     * that it had not run within the driver's client liveness timeout (the whole process paused, by SIGSTOP or a
-     * stalled VM, for longer than {@code logship.transport.driver.timeout.ms}), or that the driver stopped answering.
+     * that it had not run within the driver's client liveness timeout ({@code aeron.client.liveness.timeout}, 10 s:
+     * the whole process paused that long, by SIGSTOP or a stalled VM), or that the driver's heartbeat stopped for
+     * {@code logship.transport.driver.timeout.ms}.
      * Aeron then terminates the client for good ("FATAL - service interval exceeded"): every publication, image and
      * counter of it is closed, and when the close handlers have returned it unmaps their buffers, so a thread still
      * offering or counting crashes the JVM with SIGSEGV (seen: a node resumed after a 12 s SIGSTOP). {@code onLost}

@@ -578,9 +578,9 @@ public final class LogshipClient implements AutoCloseable
     private void onTransportLost()
     {
         final LogshipClientException error = new LogshipClientException("client closed: its transport was lost (the " +
-            "Aeron client was terminated: it did not run within " + transport.context().driverTimeoutMs() + " ms, e.g. " +
-            "the process was paused, or its media driver stopped); connect a new LogshipClient", ResponseStatus.CLOSED,
-            -1, conductor.leaderId(), null);
+            "Aeron client was terminated: it did not run within the client liveness timeout, 10 s unless " +
+            "aeron.client.liveness.timeout says otherwise, e.g. because the process was paused, or its media driver " +
+            "stopped); connect a new LogshipClient", ResponseStatus.CLOSED, -1, conductor.leaderId(), null);
         lost = error;
         conductor.transportLost(error, TRANSPORT_RELEASE_WAIT_MS);
         config.errorHandler().onError(error);

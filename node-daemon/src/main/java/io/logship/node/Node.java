@@ -242,10 +242,10 @@ public final class Node implements AutoCloseable
     private void onTransportLost()
     {
         final String message = "logshipd: node " + config.nodeId() + " lost its transport: the Aeron client was " +
-            "terminated (its conductor did not run within " + transport.context().driverTimeoutMs() +
-            " ms, e.g. the process was paused, or the media driver stopped answering; the cause is logged just " +
-            "before). Halting with exit code " + NodeDaemon.EXIT_TRANSPORT_LOST + ": a restart recovers the node as " +
-            "after a crash";
+            "terminated (its conductor did not run within the client liveness timeout, 10 s unless " +
+            "aeron.client.liveness.timeout says otherwise, e.g. because the process was paused, or the media driver " +
+            "stopped answering; the cause is logged just before). Halting with exit code " +
+            NodeDaemon.EXIT_TRANSPORT_LOST + ": a restart recovers the node as after a crash";
         logger.log(ERROR, message);
         System.err.println(message);
         NodeLogging.stop();
