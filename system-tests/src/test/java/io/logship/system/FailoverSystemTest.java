@@ -173,7 +173,7 @@ class FailoverSystemTest
         AckedWrites.awaitAll(writes.write(client, 0, 200), 60);
         final NodeProcess frozen = cluster.leader();
         final int frozenEpoch = cluster.status(frozen.nodeId()).epoch();
-        signal(frozen, "STOP");
+        frozen.signal("STOP");
         try
         {
             Poll.until("a new leader while node " + frozen.nodeId() + " is frozen", Duration.ofSeconds(20),
@@ -182,7 +182,7 @@ class FailoverSystemTest
         }
         finally
         {
-            signal(frozen, "CONT");
+            frozen.signal("CONT");
         }
         Poll.until("the frozen leader to learn it was deposed", Duration.ofSeconds(20),
             () -> frozen.logContains("steps down from epoch " + frozenEpoch));
@@ -645,7 +645,7 @@ class FailoverSystemTest
         final NodeProcess follower = cluster.node(3 - leader);
 
         final CompletableFuture<WriteResult> whilePaused;
-        signal(follower, "STOP");
+        follower.signal("STOP");
         try
         {
             Poll.until("node " + leader + " to say it leads without its lease", Duration.ofSeconds(10),
@@ -664,7 +664,7 @@ class FailoverSystemTest
         }
         finally
         {
-            signal(follower, "CONT");
+            follower.signal("CONT");
         }
 
         final WriteResult resumed = whilePaused.get(30, TimeUnit.SECONDS);
@@ -722,12 +722,6 @@ class FailoverSystemTest
         }
     }
 
-    private static void signal(final NodeProcess node, final String signal) throws Exception
-    {
-        final Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).inheritIO().start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(kill.exitValue()).as("kill -%s %s", signal, node.pid()).isZero();
-    }
 
     private static long metric(final TestCluster cluster, final int nodeId, final String name)
     {

@@ -54,7 +54,7 @@ class PreVoteSystemTest
         final NodeProcess paused = cluster.node(before.nodeId() % 3 + 1);
         final List<Integer> live = others(cluster, paused.nodeId());
 
-        signal(paused, "STOP");
+        paused.signal("STOP");
         final Map<Integer, Integer> seen;
         try
         {
@@ -62,7 +62,7 @@ class PreVoteSystemTest
         }
         finally
         {
-            signal(paused, "CONT");
+            paused.signal("CONT");
         }
         AckedWrites.awaitAll(writes.write(client, 100, 200), 60);
         // Well past the resumed node's next candidacy time, had its timer not been stopped by the leader's heartbeat.
@@ -227,10 +227,4 @@ class PreVoteSystemTest
         return cluster.nodeIds().stream().filter(id -> id != except).toList();
     }
 
-    private static void signal(final NodeProcess node, final String signal) throws Exception
-    {
-        final Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).inheritIO().start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(kill.exitValue()).as("kill -%s %s", signal, node.pid()).isZero();
-    }
 }

@@ -51,7 +51,7 @@ class TransportLostSystemTest
             line.contains("client timeout from driver") || line.contains("MediaDriver") &&
             line.contains("keepalive"));
 
-        signal(follower, "STOP");
+        follower.signal("STOP");
         try
         {
             Thread.sleep(PAUSE.toMillis()); // the fault itself: the process stays frozen this long
@@ -60,7 +60,7 @@ class TransportLostSystemTest
         }
         finally
         {
-            signal(follower, "CONT");
+            follower.signal("CONT");
         }
         Poll.until("node " + follower.nodeId() + " to exit after resuming", Duration.ofSeconds(30),
             () -> !follower.isRunning());
@@ -78,10 +78,4 @@ class TransportLostSystemTest
         writes.assertExactlyOnceOnEveryNode(cluster, 300);
     }
 
-    private static void signal(final NodeProcess node, final String signal) throws Exception
-    {
-        final Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).inheritIO().start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(kill.exitValue()).as("kill -%s %s", signal, node.pid()).isZero();
-    }
 }

@@ -288,6 +288,41 @@ public final class NodeProcess
         }
     }
 
+    /**
+     * Sends the running node a signal with {@code kill -NAME} (e.g. {@code STOP} and {@code CONT} to freeze and resume
+     * it) and fails unless {@code kill} exits 0 within 10 s.
+     */
+    public void signal(final String name)
+    {
+        if (!isRunning())
+        {
+            throw new IllegalStateException("node " + nodeId + " is not running");
+        }
+        try
+        {
+            final Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS))
+            {
+                kill.destroyForcibly();
+                throw new AssertionError("kill -" + name + " " + process.pid() + " did not exit within 10 s");
+            }
+            if (kill.exitValue() != 0)
+            {
+                throw new AssertionError("kill -" + name + " " + process.pid() + " exited " + kill.exitValue());
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot run kill -" + name + " for node " + nodeId, ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while sending " + name + " to node " + nodeId, ex);
+        }
+        appendHarnessLine("sent SIG" + name);
+    }
+
     /** Asks the JVM for a thread dump (SIGQUIT: it goes to the node's log). Best effort. */
     public void threadDump()
     {
