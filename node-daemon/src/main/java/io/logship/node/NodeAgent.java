@@ -22,6 +22,7 @@ import io.logship.node.read.LogReadBuffer;
 import io.logship.node.status.DutyCycleTimer;
 import io.logship.node.status.NodeHealth;
 import io.logship.node.status.NodeMetrics;
+import io.logship.os.ThreadSlice;
 import io.logship.transport.MessageAdapter;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
@@ -70,6 +71,7 @@ final class NodeAgent implements Agent
     private final ReplicatedLog partition;
     private final NanoClock clock;
     private final System.Logger logger;
+    private final long latencySliceNs;
     private final int nodeId;
     private final ClientSessions sessions;
     private final FaultInjector faults;
@@ -123,6 +125,7 @@ final class NodeAgent implements Agent
         membershipFile = new MembershipFile(nodeStateFile.file().resolveSibling("membership"));
         peers = new PeerPublishers(config, transport, sendBuffer,
             () -> persistence.isDurable() && membershipFile.isDurable());
+        latencySliceNs = TimeUnit.MICROSECONDS.toNanos(config.latencySliceUs());
         faults = new FaultInjector(config.faultsFile(), nodeId, peers, partition.counters(), logger);
         replica = new LogReplica(config, partition, persistence, ring, poller, applier, sessions, peers, faults,
             sendBuffer, staging, recentBatches, membershipFile);
@@ -151,6 +154,16 @@ final class NodeAgent implements Agent
         persistence.start();
         membershipFile.start("membership-" + nodeId);
         replica.onStart(clock.nanoTime(), wakeup);
+        // Every thread a write waits on has started by now (the fsync thread just above): give them short slices.
+        // With dedicated threading that includes Aeron's: its client conductor, and the media driver's thread, which
+        // Aeron names after the driver's directory (the kernel keeps the first 15 characters of a thread's name).
+        final String conductor = roleName();
+        final String journal = "journal-" + nodeId;
+        final String fsync = "log-fsync-" + nodeId;
+        final String driver = transport.aeron().context().aeronDirectoryName() + " [";
+        ThreadSlice.applyToThreads(latencySliceNs, (name) -> name.equals(conductor) || name.equals(journal) ||
+            name.equals(fsync) || name.equals("aeron-client") || (name.length() >= 8 && driver.startsWith(name)),
+            "Node " + nodeId + "'s write-path threads", logger);
     }
 
     @Override

@@ -72,6 +72,12 @@ public final class NodeConfig
     /** Linux nice value of the store's apply thread (0 = as the other threads): docs/DESIGN.md#node-threads. */
     public static final String APPLY_NICE_PROP = "logship.node.apply.nice";
     public static final int APPLY_NICE_DEFAULT = 10;
+    /**
+     * Linux scheduler slice, in µs, asked for the conductor, journal and fsync threads (0 = the kernel's default):
+     * docs/DESIGN.md#thread-slice.
+     */
+    public static final String LATENCY_SLICE_US_PROP = "logship.node.latency.slice.us";
+    public static final int LATENCY_SLICE_US_DEFAULT = 100;
     public static final String IDLE_STRATEGY_PROP = "logship.node.idle.strategy";
     public static final String IDLE_STRATEGY_DEFAULT = "backoff";
     /**
@@ -133,6 +139,7 @@ public final class NodeConfig
     private final long snapshotIntervalRecords;
     private final int snapshotRetain;
     private final int applyNice;
+    private final int latencySliceUs;
     private final IdleStrategyKind idleStrategy;
     private final boolean sharedThreading;
     private final boolean networkWait;
@@ -250,6 +257,7 @@ public final class NodeConfig
             1, Long.MAX_VALUE);
         snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
         applyNice = reader.intValue(APPLY_NICE_PROP, Integer.toString(APPLY_NICE_DEFAULT), 0, 19);
+        latencySliceUs = reader.intValue(LATENCY_SLICE_US_PROP, Integer.toString(LATENCY_SLICE_US_DEFAULT), 0, 100_000);
         final String idle = reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
             "backoff", "busy-spin", "yield", "sleep", "network");
         networkWait = "network".equals(idle);
@@ -579,6 +587,12 @@ public final class NodeConfig
     public int applyNice()
     {
         return applyNice;
+    }
+
+    /** Scheduler slice (µs) the node asks for its write-path threads at start; 0 leaves the kernel's default. */
+    public int latencySliceUs()
+    {
+        return latencySliceUs;
     }
 
     public IdleStrategyKind idleStrategy()

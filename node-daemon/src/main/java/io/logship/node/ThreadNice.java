@@ -1,9 +1,9 @@
 package io.logship.node;
 
+import io.logship.os.ThreadSlice;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.System.Logger.Level.INFO;
@@ -38,8 +38,13 @@ final class ThreadNice
         }
         try
         {
-            // "/proc/thread-self" -> "<pid>/task/<tid>"
-            final String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+            final long threadId = ThreadSlice.currentThreadId();
+            if (threadId < 0)
+            {
+                logger.log(WARNING, threadName + " keeps the normal priority: no /proc/thread-self to name it by");
+                return false;
+            }
+            final String tid = Long.toString(threadId);
             final Process renice = new ProcessBuilder("renice", "-n", Integer.toString(nice), "-p", tid)
                 .redirectErrorStream(true).start();
             if (!renice.waitFor(RENICE_TIMEOUT_MS, TimeUnit.MILLISECONDS))
@@ -60,7 +65,7 @@ final class ThreadNice
             logger.log(INFO, threadName + " (thread " + tid + ") runs at nice " + nice + ", below the write path");
             return true;
         }
-        catch (final IOException | UnsupportedOperationException ex)
+        catch (final IOException ex)
         {
             logger.log(WARNING, threadName + " keeps the normal priority: cannot renice it to " + nice + " (" + ex + ")");
             return false;

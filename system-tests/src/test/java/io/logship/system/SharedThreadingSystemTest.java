@@ -13,9 +13,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -61,6 +66,7 @@ class SharedThreadingSystemTest
             final String threads = threadDump(node);
             assertThat(threads).as("node %s's threads", nodeId).contains("\"conductor-" + nodeId + "\"")
                 .doesNotContain("driver-conductor").doesNotContain("aeron-client-conductor");
+            assertWritePathSlices(node);
         }
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
         final AckedWrites writes = new AckedWrites("shared", WRITES);
@@ -85,6 +91,35 @@ class SharedThreadingSystemTest
         assertThat(writes.ackedCount()).isEqualTo(WRITES);
         writes.assertExactlyOnceOnEveryNode(cluster, WRITES);
         cluster.assertCommittedChecksumsMatch();
+    }
+
+    /**
+     * docs/DESIGN.md#thread-slice: the threads a write waits on run with the short scheduler slice, the store's apply
+     * thread with the kernel's default. Checked where the kernel has custom slices (Linux 6.12+), as CI's does.
+     */
+    private static void assertWritePathSlices(final NodeProcess node) throws IOException
+    {
+        final String[] version = System.getProperty("os.version", "0.0").split("[.-]");
+        if (Integer.parseInt(version[0]) * 100 + Integer.parseInt(version[1]) < 612)
+        {
+            return;
+        }
+        final Map<String, Long> slices = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(node.pid()), "task")))
+        {
+            for (final Path task : tasks.toList())
+            {
+                final String name = Files.readString(task.resolve("comm")).strip();
+                Files.readAllLines(task.resolve("sched")).stream().filter(line -> line.startsWith("se.slice"))
+                    .findFirst().ifPresent(line -> slices.put(name, Long.parseLong(line.substring(line.indexOf(':') + 1)
+                    .strip())));
+            }
+        }
+        final int id = node.nodeId();
+        assertThat(slices).as("node %s's threads and their scheduler slices (ns)", id)
+            .containsEntry("conductor-" + id, 100_000L).containsEntry("journal-" + id, 100_000L)
+            .containsEntry("log-fsync-" + id, 100_000L);
+        assertThat(slices.get("apply")).as("node %s's apply thread keeps the default slice", id).isGreaterThan(100_000L);
     }
 
     /** The node JVM's threads by name, from {@code jcmd <pid> Thread.print}. */
