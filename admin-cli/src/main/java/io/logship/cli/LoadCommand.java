@@ -5,6 +5,7 @@ import io.logship.client.LogshipClient;
 import io.logship.client.LogshipClientException;
 import io.logship.client.NodeStatus;
 import io.logship.cli.load.LoadGenerator;
+import io.logship.os.ThreadSlice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,6 +14,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -92,6 +95,12 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
             "${DEFAULT-VALUE}; 0 = start at once). Needs the cluster secret; without it the run starts at once.")
     long settleTimeoutMs;
 
+    @Option(names = "--latency-slice-us", paramLabel = "US", defaultValue = "100",
+        description = "Linux scheduler slice asked for the client's threads and the generator's (default " +
+            "${DEFAULT-VALUE}; 0 = the kernel's default), as the nodes do with logship.node.latency.slice.us: on a " +
+            "host whose cores are all busy the client's threads then wait less for a core (docs/DESIGN.md#thread-slice).")
+    long latencySliceUs;
+
     @Option(names = "--json", description = "Print only the summary, as one JSON object.")
     boolean json;
 
@@ -112,6 +121,10 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         try
         {
             settings.validate();
+            if (latencySliceUs < 0 || latencySliceUs > 100_000)
+            {
+                throw new IllegalArgumentException("--latency-slice-us must be 0..100000 (µs), not " + latencySliceUs);
+            }
         }
         catch (final IllegalArgumentException ex)
         {
@@ -120,8 +133,16 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         final ClusterOptions.Target target = cluster.resolve(DEFAULT_TIMEOUT_MS);
         final LoadGenerator.Report report;
         final PrintStream progress = json ? null : System.err;
+        final Set<Long> threadsBefore = ThreadSlice.threadNames().keySet();
         try (LogshipClient client = target.connect(inFlight, attemptTimeoutMs))
         {
+            // The threads the client just started (its Aeron client conductor and media driver), and this one, which
+            // sends the writes.
+            final Set<Long> latencyThreads = new TreeSet<>(ThreadSlice.threadNames().keySet());
+            latencyThreads.removeAll(threadsBefore);
+            latencyThreads.add(ThreadSlice.currentThreadId());
+            ThreadSlice.apply(TimeUnit.MICROSECONDS.toNanos(latencySliceUs), latencyThreads, "The load's client threads",
+                System.getLogger(LoadCommand.class.getName()));
             if (!json)
             {
                 println("load: " + records + " puts of " + valueSize + " B values, ack " + Converters.name(ack) +
