@@ -26,7 +26,7 @@ import static java.lang.System.Logger.Level.WARNING;
  * ends (about 1.4 ms by default on 2 cores) or its own virtual deadline comes up. A shorter slice gives it an earlier
  * deadline, so the scheduler runs it sooner and lets it preempt a thread with a longer slice; the apply thread and
  * the JVM's compiler and collector threads keep the default and wait instead. Measured on 2 cores at 10 k quorum
- * writes/s: p99 7.4 ms with the default slice, 2.3 ms with 100 µs (perf/README.md, "Short scheduler slices").
+ * writes/s: p99 6.8 ms with the default slice, 2.1 ms with 100 µs (perf/README.md, "Short scheduler slices").
  * Older kernels accept the call and ignore the runtime; the log line then says the slice did not change.
  *
  * <p>Why a {@code perl} child process: Java 17 has no way to make a system call; a JNI or JNA library would unpack a
