@@ -13,14 +13,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -97,25 +93,14 @@ class SharedThreadingSystemTest
      * docs/DESIGN.md#thread-slice: the threads a write waits on run with the short scheduler slice, the store's apply
      * thread with the kernel's default. Checked where the kernel has custom slices (Linux 6.12+), as CI's does.
      */
-    private static void assertWritePathSlices(final NodeProcess node) throws IOException
+    private static void assertWritePathSlices(final NodeProcess node)
     {
-        final String[] version = System.getProperty("os.version", "0.0").split("[.-]");
-        if (Integer.parseInt(version[0]) * 100 + Integer.parseInt(version[1]) < 612)
+        if (!ThreadSliceSystemTest.kernelHasCustomSlices())
         {
             return;
         }
-        final Map<String, Long> slices = new TreeMap<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(node.pid()), "task")))
-        {
-            for (final Path task : tasks.toList())
-            {
-                final String name = Files.readString(task.resolve("comm")).strip();
-                Files.readAllLines(task.resolve("sched")).stream().filter(line -> line.startsWith("se.slice"))
-                    .findFirst().ifPresent(line -> slices.put(name, Long.parseLong(line.substring(line.indexOf(':') + 1)
-                    .strip())));
-            }
-        }
         final int id = node.nodeId();
+        final Map<String, Long> slices = node.schedulerSlices();
         assertThat(slices).as("node %s's threads and their scheduler slices (ns)", id)
             .containsEntry("conductor-" + id, 100_000L).containsEntry("journal-" + id, 100_000L)
             .containsEntry("log-fsync-" + id, 100_000L);

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -286,6 +288,37 @@ public final class NodeProcess
             throw new AssertionError("node " + nodeId + " did not stop cleanly after SIGTERM (exit code " + code +
                 "); log " + logFile + ":\n" + tail(40));
         }
+    }
+
+    /**
+     * The running node's threads by name (the kernel's, at most 15 characters) and the scheduler slice Linux reports for
+     * each ({@code se.slice} in {@code /proc/PID/task/TID/sched}, ns): docs/DESIGN.md#thread-slice.
+     */
+    public Map<String, Long> schedulerSlices()
+    {
+        final Map<String, Long> slices = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task")))
+        {
+            for (final Path task : tasks.toList())
+            {
+                try
+                {
+                    final String name = Files.readString(task.resolve("comm")).strip();
+                    Files.readAllLines(task.resolve("sched")).stream().filter(line -> line.startsWith("se.slice"))
+                        .findFirst().ifPresent(line ->
+                            slices.put(name, Long.parseLong(line.substring(line.indexOf(':') + 1).strip())));
+                }
+                catch (final IOException ex)
+                {
+                    // The thread ended while we looked.
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot list node " + nodeId + "'s threads", ex);
+        }
+        return slices;
     }
 
     /**
