@@ -85,7 +85,7 @@ public final class ThreadSlice
         {
             return 0;
         }
-        final long syscall = sched_setattrNumber();
+        final long syscall = schedSetattrNumber();
         if (syscall < 0)
         {
             logger.log(WARNING, what + " keep the default scheduler slice: no sched_setattr number known for " +
@@ -225,7 +225,7 @@ public final class ThreadSlice
         }
     }
 
-    private static long sched_setattrNumber()
+    private static long schedSetattrNumber()
     {
         return switch (System.getProperty("os.arch", "").toLowerCase(Locale.ROOT))
         {
