@@ -41,6 +41,7 @@ public final class ThreadSlice
     public static final long MIN_NS = 100_000;
     public static final long MAX_NS = 100_000_000;
     private static final long CHILD_TIMEOUT_MS = 5_000;
+    static final int NICE_UNKNOWN = Integer.MIN_VALUE;
     /**
      * For each TID:NICE argument, sched_setattr(tid, {size 48, SCHED_OTHER, flags 0, nice, priority 0, runtime =
      * slice}, 0): the nice value is passed back unchanged, since the call sets it too. Prints "TID error" per failure.
@@ -94,6 +95,14 @@ public final class ThreadSlice
         }
         final List<String> command = new ArrayList<>(List.of("perl", "-e", SCRIPT, Long.toString(sliceNs),
             Long.toString(syscall)));
+        // sched_setattr sets the nice value too: a thread whose nice cannot be read (it ended, or /proc hides it) is
+        // left alone rather than reset to 0, which would undo the apply thread's nice 10 for instance.
+        tids.removeIf((tid) -> nice(tid) == NICE_UNKNOWN);
+        if (tids.isEmpty())
+        {
+            logger.log(WARNING, what + " keep the default scheduler slice: their nice values cannot be read from /proc");
+            return 0;
+        }
         for (final long tid : tids)
         {
             command.add(tid + ":" + nice(tid));
@@ -209,7 +218,7 @@ public final class ThreadSlice
         return -1;
     }
 
-    /** A thread's nice value (field 19 of its stat line), 0 if unreadable. */
+    /** A thread's nice value (field 19 of its stat line), {@link #NICE_UNKNOWN} if unreadable. */
     static int nice(final long tid)
     {
         try
@@ -221,7 +230,7 @@ public final class ThreadSlice
         }
         catch (final IOException | RuntimeException ex)
         {
-            return 0;
+            return NICE_UNKNOWN;
         }
     }
 

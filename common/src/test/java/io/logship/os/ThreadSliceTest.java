@@ -78,6 +78,16 @@ class ThreadSliceTest
     }
 
     @Test
+    void shouldLeaveAThreadThatHasEndedAlone()
+    {
+        final long gone = Long.MAX_VALUE; // no such thread: its nice value cannot be read
+
+        assertThat(ThreadSlice.apply(150_000, List.of(gone, tid.get()), "test thread", LOGGER)).isEqualTo(1);
+
+        assertThat(ThreadSlice.slice(tid.get())).isEqualTo(150_000);
+    }
+
+    @Test
     void shouldDoNothingWithSliceZero()
     {
         final long before = ThreadSlice.slice(tid.get());
