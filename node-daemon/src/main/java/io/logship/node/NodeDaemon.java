@@ -86,6 +86,19 @@ public final class NodeDaemon
         // the lines above went to stdout/stderr directly, before the config said which format.
         NodeLogging.configure(config);
         final Logger logger = LoggerFactory.getLogger(NodeDaemon.class);
+        try
+        {
+            final int removed = NodeScratch.prepare(config.dataDirectory());
+            logger.info("logshipd: temporary files in {}{}", System.getProperty("java.io.tmpdir"),
+                0 == removed ? "" : " (removed " + removed + " an earlier run left)");
+        }
+        catch (final IOException ex)
+        {
+            // Not a reason to refuse to start: the node runs as before, with temporary files where the JVM put them.
+            logger.warn("logshipd: temporary files stay in {}: cannot prepare {}: {}",
+                System.getProperty("java.io.tmpdir"), config.dataDirectory().resolve(NodeScratch.DIRECTORY),
+                ex.toString());
+        }
         final Node node;
         try
         {

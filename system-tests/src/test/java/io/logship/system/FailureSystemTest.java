@@ -78,6 +78,26 @@ class FailureSystemTest
         writes.assertExactlyOnceOnEveryNode(cluster, count);
         // And through the store of the node that was killed (rebuilt on restart): every write read back by key.
         assertThat(writes.verifyReads(client, 3, writes.ackedIndexes(count))).isEqualTo(count);
+
+        // The store's lz4 library unpacks itself as a temporary file that only a normal JVM exit removes. The killed
+        // run's copy is gone and the new run's is under the node's data directory: a node killed again and again
+        // outside systemd fills no shared /tmp (here the harness's java.io.tmpdir, which the node must not use).
+        final NodeProcess killed = cluster.node(3);
+        assertThat(lz4Libraries(killed.dataDir().resolve("tmp"))).as("lz4 libraries under node 3's data directory")
+            .hasSize(1);
+        assertThat(lz4Libraries(killed.jvmTempDir())).as("lz4 libraries in the JVM's own java.io.tmpdir").isEmpty();
+    }
+
+    private static List<Path> lz4Libraries(final Path directory) throws java.io.IOException
+    {
+        if (!Files.isDirectory(directory))
+        {
+            return List.of();
+        }
+        try (var files = Files.list(directory))
+        {
+            return files.filter(file -> file.getFileName().toString().startsWith("liblz4-java")).toList();
+        }
     }
 
     /**

@@ -81,6 +81,15 @@ public final class NodeProcess
         return aeronDir;
     }
 
+    /**
+     * The directory the harness gives the node JVM as {@code java.io.tmpdir}, standing in for /tmp: the node replaces it
+     * with its own scratch directory under its data directory, so nothing should appear here.
+     */
+    public Path jvmTempDir()
+    {
+        return scratchDir;
+    }
+
     public boolean isRunning()
     {
         return null != process && process.isAlive();
@@ -133,9 +142,8 @@ public final class NodeProcess
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
             "-Xmx512m",
             "-XX:+UseSerialGC",
-            // Scratch files under the test's directory, which the harness removes: a library the store loads (lz4's
-            // native hash) unpacks itself into java.io.tmpdir and deletes it only at a normal JVM exit, so every SIGKILL
-            // of a node left 59 KB in /tmp.
+            // Stands in for /tmp, under the test's directory, which the harness removes. logshipd replaces it with
+            // <data>/tmp (NodeScratch) for the native library the store unpacks; a test checks nothing lands here.
             "-Djava.io.tmpdir=" + scratchDir,
             // A JVM crash report goes there too, not into the working directory of the build.
             "-XX:ErrorFile=" + scratchDir.resolve("hs_err_pid%p.log"),
