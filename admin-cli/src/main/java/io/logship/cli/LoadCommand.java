@@ -142,7 +142,7 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
             latencyThreads.removeAll(threadsBefore);
             latencyThreads.add(ThreadSlice.currentThreadId());
             ThreadSlice.apply(TimeUnit.MICROSECONDS.toNanos(latencySliceUs), latencyThreads, "The load's client threads",
-                System.getLogger(LoadCommand.class.getName()));
+                new StderrLogger("load", json ? System.Logger.Level.WARNING : System.Logger.Level.INFO, System.err));
             if (!json)
             {
                 println("load: " + records + " puts of " + valueSize + " B values, ack " + Converters.name(ack) +

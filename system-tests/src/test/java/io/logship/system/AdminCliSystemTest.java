@@ -62,6 +62,9 @@ class AdminCliSystemTest
         assertThat(summary.getLong("records")).as("%s", summary).isEqualTo(records);
         assertThat(summary.getLong("acknowledged")).as("%s", summary).isEqualTo(records);
         assertThat(summary.getLong("failed")).as("%s", summary).isZero();
+        // --json keeps stderr for what went wrong: the line saying the client threads got their scheduler slice is
+        // not printed (it used to come through java.util.logging's two-line default format, "INFO: ...").
+        assertThat(load.stderr()).as("%s", load).doesNotContain("INFO").doesNotContain("µs scheduler slices");
 
         // Every line of --out is an acknowledged write: (key, offset, epoch, CRC32C of the value, ack time).
         final List<Json> lines = Json.parseLines(acks);
