@@ -50,17 +50,9 @@ done
 
 dir=$(mktemp -d ${BENCH_DIR_PARENT:-/tmp}/logship-bench.XXXXXX)
 pids=()
-# Each node's Aeron directory, on tmpfs as by default, but named after this run so that cleanup can remove it.
-aeron_dir() { echo "/dev/shm/$(basename "$dir")-node$1"; }
+source "$root/perf/nodes.sh"
 cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    # A leader with a store of a few million keys takes several seconds to hand over and close it: 5 s was too
-    # short, and the SIGKILL after it left the node's Aeron directory in /dev/shm (4 of 6 runs on 2026-12-06).
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    for i in 1 2 3; do rm -rf "$(aeron_dir "$i")"; done
+    stop_nodes "$dir" "${pids[@]}"
     if [[ -n "${KEEP_DIR:-}" ]]; then echo "kept $dir (node logs: $dir/node*.log)"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
@@ -70,7 +62,7 @@ base_port=$(( 20000 + RANDOM % 20000 ))
 "$root/bin/logship" local init --nodes 3 --dir "$dir" --base-port "$base_port" > /dev/null
 for i in 1 2 3; do
     echo "logship.log.fsync=$fsync" >> "$dir/node$i.conf"
-    echo "logship.transport.aeron.dir=$(aeron_dir "$i")" >> "$dir/node$i.conf"
+    use_run_aeron_dirs "$dir" "$i"
     for setting in ${NODE_CONF:-}; do echo "$setting" >> "$dir/node$i.conf"; done
     if [[ -n "${METRICS:-}" ]]; then echo "logship.node.metrics.port=$(( base_port + 100 + i ))" >> "$dir/node$i.conf"; fi
     node_opts="${LOGSHIP_JAVA_OPTS:-} ${NODE_JAVA_OPTS:-}"

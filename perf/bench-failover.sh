@@ -22,12 +22,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:?mode: failover | rejoin | steady}"
 dir=$(mktemp -d /tmp/logship-failover.XXXXXX)
 declare -A pids
+source "$root/perf/nodes.sh"
 cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    stop_nodes "$dir" "${pids[@]}"
     if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $dir (node logs, configs)"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
@@ -50,6 +47,7 @@ await_leader() {
 
 base_port=$(( 20000 + RANDOM % 20000 ))
 cli local init --nodes 3 --dir "$dir" --base-port "$base_port" > /dev/null
+use_run_aeron_dirs "$dir" 1 2 3
 for i in 1 2 3; do
     if [[ "${TUNED:-0}" == 1 ]]; then
         cat >> "$dir/node$i.conf" <<EOF

@@ -32,13 +32,10 @@ fi
 dir=$(mktemp -d /tmp/logship-handover.XXXXXX)
 declare -A pids
 load=""
+source "$root/perf/nodes.sh"
 cleanup() {
     [[ -n "$load" ]] && kill -TERM "$load" 2>/dev/null || true
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    stop_nodes "$dir" "${pids[@]}"
     if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $dir (node logs, ack files)"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM
@@ -78,6 +75,7 @@ ack_lines() { [[ -f "$1" ]] && wc -l < "$1" || echo 0; }
 
 base_port=$(( 20000 + RANDOM % 20000 ))
 cli local init --nodes 3 --dir "$dir" --base-port "$base_port" > /dev/null
+use_run_aeron_dirs "$dir" 1 2 3
 for i in 1 2 3; do start_node "$i"; done
 await_healthy
 
