@@ -20,6 +20,8 @@
 #   when the node stops at the end of the run; the CLI and the load JVM record nothing.
 #   NODE_JAVA_OPTS="..." (environment): JVM options for the nodes only (LOGSHIP_JAVA_OPTS reaches the load JVM too).
 #   KEEP_DIR=1 (environment): keep the cluster's directory (configs, data, node logs) for diagnosis.
+#   LOGS_ON_FAILURE=DIR (environment): if the run fails (the load gave up on a write, verify failed, no leader),
+#   copy its node logs, configs and the load's output into DIR/<run directory name> before removing the rest.
 #   LOAD_ARGS="..." (environment): extra options for `logship load`, e.g. LOAD_ARGS="--attempt-timeout-ms 1000".
 #   BENCH_DIR_PARENT=DIR (environment, default /tmp): where the cluster's directory is made, e.g. /dev/shm to take
 #   the disk out of a comparison.
@@ -52,7 +54,15 @@ dir=$(mktemp -d ${BENCH_DIR_PARENT:-/tmp}/logship-bench.XXXXXX)
 pids=()
 source "$root/perf/nodes.sh"
 cleanup() {
+    local rc=$?
     stop_nodes "$dir" "${pids[@]}"
+    if [[ "$rc" -ne 0 && -n "${LOGS_ON_FAILURE:-}" && -d "$dir" ]]; then
+        # What a failed run needs for diagnosis (its data, gigabytes after a long run, is not kept).
+        local keep="$LOGS_ON_FAILURE/$(basename "$dir")"
+        mkdir -p "$keep"
+        cp "$dir"/node*.log "$dir"/node*.conf "$dir"/load.out "$dir"/load.err "$keep/" 2>/dev/null || true
+        echo "bench-cluster: run failed (exit $rc); node logs kept in $keep" >&2
+    fi
     if [[ -n "${KEEP_DIR:-}" ]]; then echo "kept $dir (node logs: $dir/node*.log)"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT INT TERM

@@ -25,7 +25,8 @@
 #   KAFKA_PEER [../shared/peers/kafka from the repository]  the peer, copied to a temp dir and run there
 #   KAFKA_NUM_RECORDS_1K [200000]  its 1 KiB run (not a figure here; shortened to save time)
 #   KAFKA_FAILOVER [1]         0 skips the peer's leader-kill probe in its no-fsync mode (e.g. a latency-only sitting)
-#   OUT [mktemp -d /tmp/logship-sitting.XXXXXX]  kept: table.md, commands.txt, machine.txt, every run's output
+#   OUT [mktemp -d /tmp/logship-sitting.XXXXXX]  kept: table.md, commands.txt, machine.txt, every run's output, and
+#                              under logship/failed-runs/ the node logs of any logship run that failed
 #   NODE_CONF [none]           extra node settings for every logship run (perf/bench-cluster.sh), e.g.
 #                              NODE_CONF=logship.node.threading=shared; the failover rounds do not take them
 #   BUILD [1]                  0 = do not run `mvn -B -q -DskipTests -pl admin-cli,node-daemon -am package` first
@@ -112,6 +113,9 @@ fi
 
 if [[ "$LOGSHIP" == 1 ]]; then
     lat_records=$((LAT_RATE * LAT_SECONDS))
+    # A failed run's node logs are the only way to find out why (a lost lease under load was seen and not
+    # explained three times because bench-cluster had removed them): bench-cluster copies them here.
+    export LOGS_ON_FAILURE="$OUT/logship/failed-runs"
     for i in $(seq 1 "$R"); do
         # Interleaved (case 1 run 1, case 2 run 1, ...): a slow phase of the machine spreads over every case.
         if case_on tput-interval; then run "logship/tput-interval-$i" WARMUP="$WARMUP" -- perf/bench-cluster.sh interval "$RECORDS" "$IN_FLIGHT" 0 quorum; fi
