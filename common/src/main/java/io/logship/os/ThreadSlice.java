@@ -96,16 +96,23 @@ public final class ThreadSlice
         final List<String> command = new ArrayList<>(List.of("perl", "-e", SCRIPT, Long.toString(sliceNs),
             Long.toString(syscall)));
         // sched_setattr sets the nice value too: a thread whose nice cannot be read (it ended, or /proc hides it) is
-        // left alone rather than reset to 0, which would undo the apply thread's nice 10 for instance.
-        tids.removeIf((tid) -> nice(tid) == NICE_UNKNOWN);
+        // left alone rather than reset to 0, which would undo the apply thread's nice 10 for instance. Each value is
+        // read once: a thread ending between two reads would have sent NICE_UNKNOWN to the kernel.
+        final List<Long> known = new ArrayList<>(tids.size());
+        for (final long tid : tids)
+        {
+            final int nice = nice(tid);
+            if (nice != NICE_UNKNOWN)
+            {
+                known.add(tid);
+                command.add(tid + ":" + nice);
+            }
+        }
+        tids.retainAll(known);
         if (tids.isEmpty())
         {
             logger.log(WARNING, what + " keep the default scheduler slice: their nice values cannot be read from /proc");
             return 0;
-        }
-        for (final long tid : tids)
-        {
-            command.add(tid + ":" + nice(tid));
         }
         try
         {
@@ -216,6 +223,29 @@ public final class ThreadSlice
             return -1;
         }
         return -1;
+    }
+
+    /**
+     * Whether this kernel honours a custom slice: Linux 6.12 or later (EEVDF's {@code sched_runtime} for
+     * {@code SCHED_OTHER}). Older kernels accept the call and ignore it, which {@link #apply} reports as a WARNING.
+     */
+    public static boolean kernelHasCustomSlices()
+    {
+        if (!"Linux".equals(System.getProperty("os.name")))
+        {
+            return false;
+        }
+        final String[] version = System.getProperty("os.version", "0.0").split("[.-]");
+        try
+        {
+            final int major = Integer.parseInt(version[0]);
+            final int minor = version.length > 1 ? Integer.parseInt(version[1]) : 0;
+            return major > 6 || (major == 6 && minor >= 12);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return false;
+        }
     }
 
     /** A thread's nice value (field 19 of its stat line), {@link #NICE_UNKNOWN} if unreadable. */

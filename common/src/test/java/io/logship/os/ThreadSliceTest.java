@@ -23,7 +23,7 @@ class ThreadSliceTest
     @BeforeEach
     void startThread() throws InterruptedException
     {
-        assumeThat(kernelAtLeast(6, 12)).as("custom scheduler slices need Linux 6.12+").isTrue();
+        assumeThat(ThreadSlice.kernelHasCustomSlices()).as("custom scheduler slices need Linux 6.12+").isTrue();
         final CountDownLatch started = new CountDownLatch(1);
         thread = new Thread(() ->
         {
@@ -95,14 +95,5 @@ class ThreadSliceTest
         assertThat(ThreadSlice.apply(0, List.of(tid.get()), "test thread", LOGGER)).isZero();
 
         assertThat(ThreadSlice.slice(tid.get())).isEqualTo(before);
-    }
-
-    private static boolean kernelAtLeast(final int major, final int minor)
-    {
-        final String[] version = System.getProperty("os.version", "0.0").split("[.-]");
-        final int kernelMajor = Integer.parseInt(version[0]);
-        final int kernelMinor = version.length > 1 ? Integer.parseInt(version[1]) : 0;
-        return "Linux".equals(System.getProperty("os.name")) &&
-            (kernelMajor > major || (kernelMajor == major && kernelMinor >= minor));
     }
 }

@@ -2,6 +2,7 @@ package io.logship.system;
 
 import io.logship.client.LogshipClient;
 import io.logship.client.WriteResult;
+import io.logship.os.ThreadSlice;
 import io.logship.system.harness.AckedWrites;
 import io.logship.system.harness.NodeProcess;
 import io.logship.system.harness.SystemTestWatcher;
@@ -95,7 +96,7 @@ class SharedThreadingSystemTest
      */
     private static void assertWritePathSlices(final NodeProcess node)
     {
-        if (!ThreadSliceSystemTest.kernelHasCustomSlices())
+        if (!ThreadSlice.kernelHasCustomSlices())
         {
             return;
         }

@@ -1,5 +1,6 @@
 package io.logship.system;
 
+import io.logship.os.ThreadSlice;
 import io.logship.system.harness.NodeProcess;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
@@ -30,7 +31,7 @@ class ThreadSliceSystemTest
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldGiveTheWritePathThreadsShortSlicesAndLeaveTheOthersAlone()
     {
-        assumeThat(kernelHasCustomSlices()).as("custom scheduler slices need Linux 6.12+").isTrue();
+        assumeThat(ThreadSlice.kernelHasCustomSlices()).as("custom scheduler slices need Linux 6.12+").isTrue();
         final TestCluster cluster = watcher.cluster(3).with(3, "logship.node.latency.slice.us", 0).start();
 
         for (final int id : new int[] {1, 2})
@@ -53,13 +54,5 @@ class ThreadSliceSystemTest
         assertThat(off.get("conductor-3")).as("node 3 (slice 0): %s", off).isGreaterThan(SLICE_NS)
             .isEqualTo(off.get("apply"));
         assertThat(off.get("journal-3")).as("node 3 (slice 0): %s", off).isEqualTo(off.get("apply"));
-    }
-
-    /** Linux 6.12 added custom slices for SCHED_OTHER threads; older kernels accept the call and ignore it. */
-    static boolean kernelHasCustomSlices()
-    {
-        final String[] version = System.getProperty("os.version", "0.0").split("[.-]");
-        return "Linux".equals(System.getProperty("os.name")) &&
-            Integer.parseInt(version[0]) * 100 + Integer.parseInt(version[1]) >= 612;
     }
 }
