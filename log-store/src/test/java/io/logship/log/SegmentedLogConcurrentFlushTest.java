@@ -23,6 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SegmentedLogConcurrentFlushTest
 {
+    private static final int MAX_SEGMENTS = 200;
+
     @TempDir
     Path dir;
 
@@ -61,8 +63,11 @@ class SegmentedLogConcurrentFlushTest
                 }
             }, "test-flusher");
             flusher.start();
+            // Bounded by segments as well as time: each open segment holds two descriptors, and a fast machine
+            // rolled thousands in 8 s and ran out of them (EMFILE) under a 1,024-descriptor limit.
             final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
-            for (int n = 0; System.nanoTime() < deadlineNs && null == flusherFailure.get(); n++)
+            for (int n = 0; System.nanoTime() < deadlineNs && null == flusherFailure.get() &&
+                log.segmentCount() < MAX_SEGMENTS; n++)
             {
                 final int length = TestBatches.build(builder, 7, n, 1, 8, 60);
                 BatchDescriptor.baseOffset(builder.buffer(), 0, log.logEndOffset());
