@@ -34,7 +34,9 @@ public final class CrashAppender
 
     static LogConfig config(final Path dir)
     {
-        return new LogConfig().directory(dir).segmentBytes(32 * 1024).indexIntervalBytes(1024)
+        // 256 KiB: a few rolls per round for the kill to land in, without fifty rounds' worth of segments (two
+        // descriptors each, all open) passing a 1,024-descriptor limit, which failed the child with EMFILE.
+        return new LogConfig().directory(dir).segmentBytes(256 * 1024).indexIntervalBytes(1024)
             .fsyncPolicy(FsyncPolicy.ALWAYS);
     }
 
