@@ -664,15 +664,21 @@ final class LogReplica
                 }
             };
             ackWaits.drain(notLeader);
-            memberChanges.onStepDown(partition.clock().nanoTime());
+            final long nowNs = partition.clock().nanoTime();
+            memberChanges.onStepDown(nowNs);
+            // What it last heard from each follower, before the reset forgets it: a lost lease says whether the acks
+            // stopped coming, came echoing old heartbeats, or its own messages waited for a node-state write.
+            final StringBuilder contact = new StringBuilder();
             for (final FollowerProgress progress : commits.followers())
             {
                 if (null != progress)
                 {
+                    contact.append("; ").append(progress.describeContact(nowNs));
                     progress.reset();
                 }
             }
-            logger.log(WARNING, "Node " + nodeId + " steps down from epoch " + oldEpoch + ": " + reason);
+            logger.log(WARNING, "Node " + nodeId + " steps down from epoch " + oldEpoch + ": " + reason + contact +
+                (peers.isHolding() ? "; its peer messages wait for a node-state write" : ""));
         }
 
         @Override

@@ -115,6 +115,7 @@ public final class FeedbackAdapter
         follower.appliedOffset = decoder.appliedOffset();
         follower.lastAckNs = nowNs;
         final long echoed = decoder.echoedTimestampNs();
+        follower.lastEchoedNs = echoed;
         partition.counters().replicationRtt().onAck(follower.nodeId, echoed, nowNs);
         // The election picks and waits for a handover target by what it holds by its own fsync policy.
         election.onFollowerAck(nowMs(nowNs), follower.nodeId, decoder.epoch(),

@@ -2,6 +2,9 @@ package io.logship.node.leader;
 
 import io.logship.kv.SnapshotReader;
 import io.logship.transport.BoundedPublisher;
+import io.logship.transport.PublishResult;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * The leader's view of one follower: how far its log is written and fsynced (from its acks in the current
@@ -25,6 +28,11 @@ public final class FollowerProgress
     public long nextSendOffset = -1;
     public long lastAckNs;
     public long lastHeartbeatNs;
+    /** The leader timestamp its newest ack echoed (the newest heartbeat it had read), -1 if none this epoch. */
+    public long lastEchoedNs = -1;
+    /** Heartbeats to it that its election publication refused in a row, and the last refusal: for a lost lease. */
+    public int heartbeatsRefused;
+    public PublishResult lastHeartbeatRefusal;
     /**
      * A voter of the configuration in effect: counted by the commit rule and by ack level ALL. A learner is shipped
      * to and acks like a voter, but counts in no majority (docs/DESIGN.md#membership).
@@ -54,8 +62,23 @@ public final class FollowerProgress
         return holdsWritten ? Math.max(writtenEndOffset, durableEndOffset) : durableEndOffset;
     }
 
+    /**
+     * What the leader last heard from this follower, for the log line of a step-down: when its last ack arrived, how
+     * old the heartbeat it echoed was (the lease counts the latter), and heartbeats its publication refused.
+     */
+    public String describeContact(final long nowNs)
+    {
+        return "node " + nodeId + ": " + (0 == lastAckNs ? "no ack" : "last ack " +
+            TimeUnit.NANOSECONDS.toMillis(nowNs - lastAckNs) + " ms ago") + (lastEchoedNs < 0 ?
+            ", echoing no heartbeat of this epoch" : ", echoing a heartbeat sent " +
+            TimeUnit.NANOSECONDS.toMillis(nowNs - lastEchoedNs) + " ms ago") + (0 == heartbeatsRefused ? "" :
+            ", its last " + heartbeatsRefused + " heartbeats refused (" + lastHeartbeatRefusal + ")");
+    }
+
     public void reset()
     {
+        lastEchoedNs = -1;
+        heartbeatsRefused = 0;
         durableEndOffset = -1;
         writtenEndOffset = -1;
         appliedOffset = -1;

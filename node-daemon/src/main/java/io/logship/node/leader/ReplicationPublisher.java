@@ -270,6 +270,15 @@ public final class ReplicationPublisher
             .logEndOffset(log.logEndOffset()).leaderTimestampNs(nowNs);
         // On the election stream: a replication publication full of catch-up data must not delay the heartbeat
         // that keeps this leader's lease (ELECTION.md, "No spurious failover").
-        follower.election.offer(heartbeatEncoder);
+        final PublishResult result = follower.election.offer(heartbeatEncoder);
+        if (PublishResult.SENT == result)
+        {
+            follower.heartbeatsRefused = 0;
+        }
+        else
+        {
+            follower.heartbeatsRefused++;
+            follower.lastHeartbeatRefusal = result;
+        }
     }
 }
