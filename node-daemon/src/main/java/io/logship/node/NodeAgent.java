@@ -126,7 +126,8 @@ final class NodeAgent implements Agent
         peers = new PeerPublishers(config, transport, sendBuffer,
             () -> persistence.isDurable() && membershipFile.isDurable());
         latencySliceNs = TimeUnit.MICROSECONDS.toNanos(config.latencySliceUs());
-        faults = new FaultInjector(config.faultsFile(), nodeId, peers, partition.counters(), logger);
+        faults = new FaultInjector(config.faultsFile(), nodeId, peers, partition.counters(), logger,
+            persistence::delayWrites);
         replica = new LogReplica(config, partition, persistence, ring, poller, applier, sessions, peers, faults,
             sendBuffer, staging, recentBatches, membershipFile);
 

@@ -28,6 +28,7 @@ public final class AsyncPersistence implements Persistence, AutoCloseable
     private boolean closed;
 
     private volatile long durableTicket;
+    private volatile long injectedDelayMs;
     private volatile Throwable failure;
     private long lastRequestedTicket; // conductor thread
 
@@ -63,7 +64,17 @@ public final class AsyncPersistence implements Persistence, AutoCloseable
         }
     }
 
+    /**
+     * Fault injection ({@code node-state-delay-ms} in the faults file): each later write takes {@code delayMs} longer,
+     * as on a disk busy with the logs' fsyncs. Any thread.
+     */
+    public void delayWrites(final long delayMs)
+    {
+        injectedDelayMs = delayMs;
+    }
+
     /** Whether every state requested so far is durable; false for good once a write failed. */
+    @Override
     public boolean isDurable()
     {
         return null == failure && durableTicket >= lastRequestedTicket;
@@ -127,6 +138,11 @@ public final class AsyncPersistence implements Persistence, AutoCloseable
             }
             try
             {
+                final long delayMs = injectedDelayMs;
+                if (delayMs > 0)
+                {
+                    Thread.sleep(delayMs);
+                }
                 durable.write(state);
             }
             catch (final Throwable ex)

@@ -134,6 +134,10 @@ public final class ElectionState
     /** A running vote round: fails at its deadline, else asks the silent peers again (requests or replies may be lost). */
     private void roundTick(final long nowMs)
     {
+        if (!persistence.isDurable())
+        {
+            round.extendWhileUnsent(nowMs);
+        }
         if (round.expired(nowMs))
         {
             failRound(nowMs);
@@ -661,7 +665,12 @@ public final class ElectionState
 
     private void becomeLeader(final long nowMs)
     {
-        persist(epoch, selfId, selfId);
+        // Nothing to persist: the epoch and the vote for itself were requested at candidacy (durable before any peer
+        // could grant them; a forced promotion's peer messages wait until they are). Writing the leader id as well
+        // put one more node-state fsync in front of the new leader's first heartbeat, and on a disk busy with the
+        // log's fsyncs that took longer than the lease: the new leader lost it, and the next election did the same
+        // (docs/DESIGN.md#election-state-persistence). A restarted node never leads, so the id is only in memory.
+        leaderId = selfId;
         role = ElectionRole.LEADER;
         resetLeaderState();
         electedAtMs = nowMs;
@@ -730,14 +739,27 @@ public final class ElectionState
         outbox.becomeFollower(epoch, NONE);
     }
 
-    /** Follows {@code newEpoch}, persisted first; a leader steps down first, saying why. */
+    /**
+     * Follows {@code newEpoch}, persisted first if it (or the vote) is new to this node; a leader steps down first,
+     * saying why.
+     */
     private void follow(final int newEpoch, final int newLeaderId, final int newVotedFor, final String stepDownReason)
     {
         if (role == ElectionRole.LEADER)
         {
             outbox.stepDown(epoch, stepDownReason);
         }
-        persist(newEpoch, newLeaderId, newVotedFor);
+        if (newEpoch != epoch || newVotedFor != votedFor)
+        {
+            persist(newEpoch, newLeaderId, newVotedFor);
+        }
+        else
+        {
+            // The epoch (and any vote in it) is already requested: who leads it is soft state, learnt again from the
+            // next heartbeat after a restart. Persisting it held this node's acks behind a node-state fsync, which
+            // under a busy disk outlasted the new leader's lease (docs/DESIGN.md#election-state-persistence).
+            leaderId = newLeaderId;
+        }
         role = ElectionRole.FOLLOWER;
         resetLeaderState();
         outbox.becomeFollower(epoch, leaderId);

@@ -3,8 +3,8 @@ package io.logship.node.election;
 /**
  * Durable storage of a node's election state. The node implements it with
  * {@link io.logship.log.NodeStateFile} (write temp, fsync, rename, fsync dir). {@link ElectionState}
- * calls {@link #write} before it acts on or replies about a new value, so after a crash the node never
- * goes back to a lower epoch, never votes twice in one epoch and never forgets that it led one.
+ * calls {@link #write} before it acts on or replies about a new epoch or vote, so after a crash the node never
+ * goes back to a lower epoch and never votes twice in one epoch (a leadership is its vote for itself).
  */
 public interface Persistence
 {
@@ -20,6 +20,18 @@ public interface Persistence
     /** The persisted state, or {@link State#INITIAL} for a new node. */
     State read();
 
-    /** Persists {@code state}; returns only once it would survive a crash, throws if it cannot. */
+    /**
+     * Persists {@code state}; returns only once it would survive a crash, throws if it cannot — or, for an
+     * asynchronous implementation, records it and returns at once, and {@link #isDurable()} says when it is on disk.
+     */
     void write(State state);
+
+    /**
+     * Whether every state written so far is on disk; until then the node's peer messages wait
+     * (docs/DESIGN.md#election-state-persistence). Always true for a synchronous implementation.
+     */
+    default boolean isDurable()
+    {
+        return true;
+    }
 }

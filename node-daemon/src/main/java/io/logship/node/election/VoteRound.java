@@ -25,6 +25,7 @@ final class VoteRound
     /** The epoch asked for and the VoteFlags of the running round. */
     private int askedEpoch;
     private int flags;
+    private long openedAtMs;
     private long deadlineMs;
     private long lastRequestSentMs;
     /** Rounds failed in a row: the back-off doubles with each. */
@@ -58,8 +59,21 @@ final class VoteRound
         start(config.selfId());
         this.askedEpoch = askedEpoch;
         this.flags = flags;
+        openedAtMs = nowMs;
         deadlineMs = nowMs + config.voteRoundTimeoutMs();
         sendRequests(nowMs, false, outbox, log);
+    }
+
+    /**
+     * This node's own election state is not on disk yet, so its requests have not left (docs/DESIGN.md#vote-round):
+     * the round lasts the vote round timeout from when they do, plus as long again as this node's write has taken so
+     * far, for a voter's write of its grant on a disk as slow. With a fixed deadline from the decision, a node-state
+     * write slower than the timeout failed every round (its grants came back after it), and the cluster elected no
+     * leader while the disk was slow.
+     */
+    void extendWhileUnsent(final long nowMs)
+    {
+        deadlineMs = Math.max(deadlineMs, nowMs + config.voteRoundTimeoutMs() + (nowMs - openedAtMs));
     }
 
     /** The epoch the running round asks for. */

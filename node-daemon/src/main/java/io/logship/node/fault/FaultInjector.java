@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -30,26 +31,33 @@ import static java.lang.System.Logger.Level.WARNING;
  * Fault injection: reads {@code logship.node.faults.file}. While it exists, every peer id it lists is cut
  * off both ways: this node's publications to it drop every message, and messages from it are dropped on
  * arrival (by the sender id each replication and election message carries). A partition, as the
- * system tests make one, without touching the network. Conductor thread only; off (no file configured)
- * it costs one null check per message.
+ * system tests make one, without touching the network. The file may also say {@code node-state-delay-ms=N}:
+ * every election-state write then takes N ms longer, as on a disk busy with the logs' fsyncs (0.5–1 s was
+ * measured under fsync {@code always}). Conductor thread only; off (no file configured) it costs one null check
+ * per message.
  */
 public final class FaultInjector
 {
     private static final long FAULTS_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final String NODE_STATE_DELAY = "node-state-delay-ms=";
 
     private final Path faultsFile;
     private final int nodeId;
     private final PeerPublishers peers;
     private final NodeCounters counters;
     private final System.Logger logger;
+    private final LongConsumer nodeStateDelay;
     private final Decoders decoders = new Decoders();
+    private long nodeStateDelayMs;
     /** Peers cut off by the faults file (index = node id); null when none. */
     private boolean[] isolatedPeers;
     private long lastFaultsCheckNs;
 
+    /** @param nodeStateDelay sets the extra time each election-state write takes (ms, 0 for none). */
     public FaultInjector(final Path faultsFile, final int nodeId, final PeerPublishers peers,
-        final NodeCounters counters, final System.Logger logger)
+        final NodeCounters counters, final System.Logger logger, final LongConsumer nodeStateDelay)
     {
+        this.nodeStateDelay = nodeStateDelay;
         this.faultsFile = faultsFile;
         this.nodeId = nodeId;
         this.peers = peers;
@@ -70,6 +78,7 @@ public final class FaultInjector
     private void checkFaults()
     {
         boolean[] isolated = null;
+        long delayMs = 0;
         try
         {
             if (Files.exists(faultsFile))
@@ -77,7 +86,11 @@ public final class FaultInjector
                 isolated = new boolean[peers.idLimit()];
                 for (final String part : Files.readString(faultsFile).split("[,\\s]+"))
                 {
-                    if (!part.isBlank())
+                    if (part.startsWith(NODE_STATE_DELAY))
+                    {
+                        delayMs = Long.parseLong(part.substring(NODE_STATE_DELAY.length()));
+                    }
+                    else if (!part.isBlank())
                     {
                         final int id = Integer.parseInt(part.trim());
                         if (id > 0 && id < isolated.length && id != nodeId)
@@ -92,6 +105,14 @@ public final class FaultInjector
         {
             logger.log(WARNING, "faults file " + faultsFile + " unreadable: " + ex + "; no peer is cut off");
             isolated = null;
+            delayMs = 0;
+        }
+        if (delayMs != nodeStateDelayMs)
+        {
+            nodeStateDelayMs = delayMs;
+            nodeStateDelay.accept(delayMs);
+            logger.log(WARNING, "Faults file " + faultsFile + ": every election-state write takes " + delayMs +
+                " ms longer");
         }
         if (Arrays.equals(isolated, isolatedPeers))
         {

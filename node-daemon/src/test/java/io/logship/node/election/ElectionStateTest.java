@@ -23,11 +23,19 @@ class ElectionStateTest
         Persistence.State state = Persistence.State.INITIAL;
         int lastLogEpoch = -1;
         long logEndOffset;
+        /** False: the last write is not on disk yet (an asynchronous node-state write on a slow disk). */
+        boolean durable = true;
 
         @Override
         public Persistence.State read()
         {
             return state;
+        }
+
+        @Override
+        public boolean isDurable()
+        {
+            return durable;
         }
 
         @Override
@@ -256,7 +264,68 @@ class ElectionStateTest
         assertThat(recorder.events).containsSubsequence("persist 1/-1/1", "candidate 1", "requestVote 2 1 flags 0");
         state.onVote(1, 2, 1, true, 1);
         assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
-        assertThat(recorder.events).containsSubsequence("persist 1/1/1", "leader 1");
+        assertThat(recorder.events).containsSubsequence("candidate 1", "leader 1");
+        assertThat(state.leaderId()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRunTheVoteRoundFromWhenItsRequestsLeaveAndWaitForAVoterAsSlowToPersist()
+    {
+        final ElectionState state = node(1, 3, 0);
+        recorder.durable = false;
+        state.promote(0, 1, false);
+        state.onTick(500); // its own write has taken 500 ms so far: the requests are still held
+        assertThat(state.role()).as("past the 200 ms round timeout, requests unsent").isEqualTo(ElectionRole.CANDIDATE);
+        recorder.durable = true; // the requests leave at 500 ms
+
+        state.onTick(1_150);
+        assertThat(state.role()).as("a voter's write may take as long as its own did").isEqualTo(ElectionRole.CANDIDATE);
+        state.onVote(1_190, 2, 1, true, 1);
+
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+    }
+
+    @Test
+    void shouldStillFailTheVoteRoundOnceTheExtendedDeadlinePasses()
+    {
+        final ElectionState state = node(1, 3, 0);
+        recorder.durable = false;
+        state.promote(0, 1, false);
+        state.onTick(500);
+        recorder.durable = true;
+
+        state.onTick(1_200); // 500 + 200 + 500
+
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
+    }
+
+    @Test
+    void shouldLeadOnTheVoteItPersistedAsCandidateWithoutAnotherNodeStateWrite()
+    {
+        final ElectionState state = node(1, 3, 0);
+        state.promote(0, 1, false);
+        recorder.events.clear();
+
+        state.onVote(1, 2, 1, true, 1);
+
+        // Another write would hold the first heartbeat behind a node-state fsync, longer than the lease on a busy disk.
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+        assertThat(recorder.events).noneMatch((event) -> event.startsWith("persist"));
+    }
+
+    @Test
+    void shouldFollowTheLeaderItVotedForWithoutAnotherNodeStateWrite()
+    {
+        final ElectionState state = followerOfTwo(0);
+        state.onRequestVote(ET, 3, 4, 3, 100, 0);
+        recorder.events.clear();
+
+        assertThat(state.onLeaderContact(ET + 10, 4, 3)).isEqualTo(LeaderContact.ACCEPTED);
+
+        // The epoch and the vote are on disk already: its acks must not wait for a write of who leads.
+        assertThat(recorder.events).containsExactly("follower 4 3");
+        assertThat(state.leaderId()).isEqualTo(3);
+        assertThat(state.epoch()).isEqualTo(4);
     }
 
     @Test

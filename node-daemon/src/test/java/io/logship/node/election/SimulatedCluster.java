@@ -812,7 +812,10 @@ final class SimulatedCluster
         private final ArrayList<Held> held = new ArrayList<>();
         /** Elected, but the epoch is not durable yet: its NOOP waits (the node's LogReplica#epochStartPending). */
         private boolean epochStartPending;
-        /** Durable across crashes: epochs whose leadership by this node was durable at some point. */
+        /**
+         * Durable across crashes: epochs in which this node's vote for itself was durable at some point, which is all
+         * a leadership needs on disk (a restarted node never leads; who led is learnt again from heartbeats).
+         */
         private final java.util.Set<Integer> durablyLed = new java.util.HashSet<>();
         final ArrayList<Entry> log = new ArrayList<>();
         long durable;
@@ -968,6 +971,12 @@ final class SimulatedCluster
         }
 
         @Override
+        public boolean isDurable()
+        {
+            return durableTicket == requestedTicket;
+        }
+
+        @Override
         public void write(final Persistence.State state)
         {
             if (state.epoch() < requested.epoch())
@@ -1005,9 +1014,9 @@ final class SimulatedCluster
         {
             persisted = state;
             durableTicket = ticket;
-            if (state.leaderId() == id)
+            if (state.votedFor() == id)
             {
-                durablyLed.add(state.epoch());
+                durablyLed.add(state.epoch()); // a leader's durable claim is its vote for itself in the epoch
             }
             if (durableTicket != requestedTicket)
             {
@@ -1194,7 +1203,7 @@ final class SimulatedCluster
             {
                 violation("two leaders in epoch " + epoch + ": nodes " + previous + " and " + id);
             }
-            if (requested.epoch() != epoch || requested.leaderId() != id)
+            if (requested.epoch() != epoch || requested.votedFor() != id)
             {
                 violation("node " + id + " leads epoch " + epoch + " before persisting it");
             }
