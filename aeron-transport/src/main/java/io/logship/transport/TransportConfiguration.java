@@ -76,6 +76,19 @@ public final class TransportConfiguration
     public static final int MTU_LENGTH_MIN = 64;
     public static final int MTU_LENGTH_MAX = 65504;
 
+    public static final String SOCKET_RCVBUF_PROP = "logship.transport.socket.rcvbuf";
+    /**
+     * 2 MiB, where Aeron's default is 128 KiB. A node reads everything on one UDP socket: client writes and, from
+     * each peer, acks, votes and heartbeats, each stream with its own 128 KiB flow-control window. Their windows add
+     * up past 128 KiB, and when a duty cycle ran long the kernel dropped datagrams (4,360 in one 2-minute run at 10 k
+     * writes/s under fsync {@code always}, none with 2 MiB); a dropped ack or heartbeat holds its stream until
+     * Aeron's loss recovery fills the gap (perf/README.md, "Lost leases under fsync always"). The kernel caps the
+     * request at {@code net.core.rmem_max}; Aeron warns on stderr when it does (raise it: dist/README.md).
+     */
+    public static final int SOCKET_RCVBUF_DEFAULT = 2 * 1024 * 1024;
+    public static final int SOCKET_RCVBUF_MIN = 64 * 1024;
+    public static final int SOCKET_RCVBUF_MAX = 1024 * 1024 * 1024;
+
     public static final String DRIVER_TIMEOUT_MS_PROP = "logship.transport.driver.timeout.ms";
     public static final long DRIVER_TIMEOUT_MS_DEFAULT = 10_000;
 
@@ -200,6 +213,11 @@ public final class TransportConfiguration
     public static int mtuLength()
     {
         return intProperty(MTU_LENGTH_PROP, MTU_LENGTH_DEFAULT);
+    }
+
+    public static int socketRcvbufLength()
+    {
+        return intProperty(SOCKET_RCVBUF_PROP, SOCKET_RCVBUF_DEFAULT);
     }
 
     public static long driverTimeoutMs()

@@ -33,6 +33,7 @@ public final class TransportContext
     private IdleStrategyKind idleStrategy = TransportConfiguration.idleStrategy();
     private int termLength = TransportConfiguration.termLength();
     private int mtuLength = TransportConfiguration.mtuLength();
+    private int socketRcvbufLength = TransportConfiguration.socketRcvbufLength();
     private long driverTimeoutMs = TransportConfiguration.driverTimeoutMs();
     private long publicationConnectionTimeoutMs = TransportConfiguration.publicationConnectionTimeoutMs();
     private long imageLivenessTimeoutMs = TransportConfiguration.imageLivenessTimeoutMs();
@@ -122,6 +123,13 @@ public final class TransportContext
         if (mtuLength > termLength / 8)
         {
             throw bad(TransportConfiguration.MTU_LENGTH_PROP, mtuLength, "at most term length / 8 = " + termLength / 8);
+        }
+        if (socketRcvbufLength < TransportConfiguration.SOCKET_RCVBUF_MIN ||
+            socketRcvbufLength > TransportConfiguration.SOCKET_RCVBUF_MAX)
+        {
+            // Below 64 KiB it would be smaller than one stream's flow-control window (Aeron refuses that too).
+            throw bad(TransportConfiguration.SOCKET_RCVBUF_PROP, socketRcvbufLength, "bytes in [" +
+                TransportConfiguration.SOCKET_RCVBUF_MIN + ", " + TransportConfiguration.SOCKET_RCVBUF_MAX + "]");
         }
         requirePositive(TransportConfiguration.DRIVER_TIMEOUT_MS_PROP, driverTimeoutMs);
         requirePositive(TransportConfiguration.PUBLICATION_CONNECTION_TIMEOUT_MS_PROP, publicationConnectionTimeoutMs);
@@ -296,6 +304,18 @@ public final class TransportContext
         return this;
     }
 
+    /** SO_RCVBUF asked for on the embedded driver's sockets ({@link TransportConfiguration#SOCKET_RCVBUF_DEFAULT}). */
+    public int socketRcvbufLength()
+    {
+        return socketRcvbufLength;
+    }
+
+    public TransportContext socketRcvbufLength(final int socketRcvbufLength)
+    {
+        this.socketRcvbufLength = socketRcvbufLength;
+        return this;
+    }
+
     public long driverTimeoutMs()
     {
         return driverTimeoutMs;
@@ -440,6 +460,7 @@ public final class TransportContext
             ", idleStrategy=" + idleStrategy +
             ", termLength=" + termLength +
             ", mtuLength=" + mtuLength +
+            ", socketRcvbufLength=" + socketRcvbufLength +
             ", driverTimeoutMs=" + driverTimeoutMs +
             ", publicationConnectionTimeoutMs=" + publicationConnectionTimeoutMs +
             ", imageLivenessTimeoutMs=" + imageLivenessTimeoutMs +

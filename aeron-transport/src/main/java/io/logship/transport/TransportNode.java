@@ -139,6 +139,7 @@ public final class TransportNode implements AutoCloseable
             .publicationTermBufferLength(ctx.termLength())
             .ipcTermBufferLength(ctx.termLength())
             .mtuLength(ctx.mtuLength())
+            .socketRcvbufLength(ctx.socketRcvbufLength())
             .publicationConnectionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.publicationConnectionTimeoutMs()))
             .imageLivenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.imageLivenessTimeoutMs()))
             .driverTimeoutMs(ctx.driverTimeoutMs())

@@ -346,6 +346,9 @@ public final class NodeConfig
                 Integer.toString(TransportConfiguration.TERM_LENGTH_DEFAULT), 1, Integer.MAX_VALUE))
             .mtuLength(reader.intValue(TransportConfiguration.MTU_LENGTH_PROP,
                 Integer.toString(TransportConfiguration.MTU_LENGTH_DEFAULT), 1, Integer.MAX_VALUE))
+            .socketRcvbufLength(reader.intValue(TransportConfiguration.SOCKET_RCVBUF_PROP,
+                Integer.toString(TransportConfiguration.SOCKET_RCVBUF_DEFAULT), TransportConfiguration.SOCKET_RCVBUF_MIN,
+                TransportConfiguration.SOCKET_RCVBUF_MAX))
             .authenticateReplicationData(Boolean.parseBoolean(reader.oneOf(
                 TransportConfiguration.AUTHENTICATE_REPLICATION_DATA_PROP, "true", "true", "false")));
         reader.rejectUnknown();
