@@ -124,11 +124,11 @@ public final class TransportContext
         {
             throw bad(TransportConfiguration.MTU_LENGTH_PROP, mtuLength, "at most term length / 8 = " + termLength / 8);
         }
-        if (socketRcvbufLength < TransportConfiguration.SOCKET_RCVBUF_MIN ||
-            socketRcvbufLength > TransportConfiguration.SOCKET_RCVBUF_MAX)
+        if (0 != socketRcvbufLength && (socketRcvbufLength < TransportConfiguration.SOCKET_RCVBUF_MIN ||
+            socketRcvbufLength > TransportConfiguration.SOCKET_RCVBUF_MAX))
         {
             // Below 64 KiB it would be smaller than one stream's flow-control window (Aeron refuses that too).
-            throw bad(TransportConfiguration.SOCKET_RCVBUF_PROP, socketRcvbufLength, "bytes in [" +
+            throw bad(TransportConfiguration.SOCKET_RCVBUF_PROP, socketRcvbufLength, "0 (Aeron's default) or bytes in [" +
                 TransportConfiguration.SOCKET_RCVBUF_MIN + ", " + TransportConfiguration.SOCKET_RCVBUF_MAX + "]");
         }
         requirePositive(TransportConfiguration.DRIVER_TIMEOUT_MS_PROP, driverTimeoutMs);
@@ -304,7 +304,10 @@ public final class TransportContext
         return this;
     }
 
-    /** SO_RCVBUF asked for on the embedded driver's sockets ({@link TransportConfiguration#SOCKET_RCVBUF_DEFAULT}). */
+    /**
+     * SO_RCVBUF asked for on the embedded driver's sockets; 0 for Aeron's default (clients). A node sets
+     * {@link TransportConfiguration#SOCKET_RCVBUF_DEFAULT} unless its config says otherwise.
+     */
     public int socketRcvbufLength()
     {
         return socketRcvbufLength;

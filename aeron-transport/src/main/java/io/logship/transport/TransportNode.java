@@ -139,12 +139,15 @@ public final class TransportNode implements AutoCloseable
             .publicationTermBufferLength(ctx.termLength())
             .ipcTermBufferLength(ctx.termLength())
             .mtuLength(ctx.mtuLength())
-            .socketRcvbufLength(ctx.socketRcvbufLength())
             .publicationConnectionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.publicationConnectionTimeoutMs()))
             .imageLivenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(ctx.imageLivenessTimeoutMs()))
             .driverTimeoutMs(ctx.driverTimeoutMs())
             .errorHandler(ctx.errorHandler());
 
+        if (0 != ctx.socketRcvbufLength())
+        {
+            driverCtx.socketRcvbufLength(ctx.socketRcvbufLength());
+        }
         if (null != networkWait)
         {
             networkWait.install(driverCtx);

@@ -16,8 +16,8 @@ class TransportContextTest
         assertThat(ctx.threadingMode()).isEqualTo(ThreadingMode.SHARED);
         assertThat(ctx.idleStrategy()).isEqualTo(IdleStrategyKind.BACKOFF);
         assertThat(ctx.localChannel()).isEqualTo("aeron:udp?endpoint=127.0.0.1:40100");
-        // Not Aeron's 128 KiB: one socket carries every stream's window (TransportConfiguration.SOCKET_RCVBUF_DEFAULT).
-        assertThat(ctx.socketRcvbufLength()).isEqualTo(2 * 1024 * 1024);
+        // A client asks for Aeron's default; a node's config sets SOCKET_RCVBUF_DEFAULT (NodeConfigTest).
+        assertThat(ctx.socketRcvbufLength()).isZero();
         assertThat(ctx.authenticationPolicy().requiresTag(2)).isTrue();
         assertThatThrownBy(ctx::conclude).hasMessageContaining("already concluded");
     }
@@ -31,7 +31,8 @@ class TransportContextTest
         assertThatThrownBy(() -> new TransportContext().nodeId(1).mtuLength(1000).conclude())
             .hasMessageStartingWith("logship.transport.mtu.length=1000 is invalid: expected a multiple of 32");
         assertThatThrownBy(() -> new TransportContext().nodeId(1).socketRcvbufLength(4096).conclude())
-            .hasMessage("logship.transport.socket.rcvbuf=4096 is invalid: expected bytes in [65536, 1073741824]");
+            .hasMessage("logship.transport.socket.rcvbuf=4096 is invalid: expected 0 (Aeron's default) or bytes in [65536, " +
+                "1073741824]");
         assertThatThrownBy(() -> new TransportContext().nodeId(1).endpointPort(70000).conclude())
             .hasMessageStartingWith("logship.transport.endpoint.port=70000 is invalid");
         assertThatThrownBy(() -> new TransportContext().nodeId(1).publicationRetryLimit(-1).conclude())

@@ -40,6 +40,8 @@ class NodeConfigTest
         assertThat(config.logConfig().fsyncPolicy()).isEqualTo(FsyncPolicy.ALWAYS);
         assertThat(config.logConfig().directory()).isEqualTo(dir.resolve("data").resolve("log"));
         assertThat(config.ringSize()).isEqualTo(NodeConfig.RING_SIZE_DEFAULT);
+        // A node's socket carries every peer's streams and the clients': not Aeron's 128 KiB.
+        assertThat(config.transportContext().socketRcvbufLength()).isEqualTo(2 * 1024 * 1024);
     }
 
     @Test
@@ -54,6 +56,8 @@ class NodeConfigTest
             .hasMessageContaining("logship.log.fsync=sometimes is invalid: expected one of always, interval");
         assertThatThrownBy(() -> NodeConfig.load(write("logship.log.segment.bytes=10\n")))
             .hasMessageContaining("logship.log.segment.bytes=10");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.transport.socket.rcvbuf=4096\n")))
+            .hasMessageContaining("logship.transport.socket.rcvbuf=4096");
     }
 
     @Test
