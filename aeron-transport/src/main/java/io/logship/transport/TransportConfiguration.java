@@ -78,10 +78,11 @@ public final class TransportConfiguration
 
     public static final String SOCKET_RCVBUF_PROP = "logship.transport.socket.rcvbuf";
     /**
-     * A node's default (NodeConfig): 2 MiB, where Aeron's default is 128 KiB. A node reads everything on one UDP socket: client writes and, from
-     * each peer, acks, votes and heartbeats, each stream with its own 128 KiB flow-control window. Their windows add
-     * up past 128 KiB, and when a duty cycle ran long the kernel dropped datagrams (4,360 in one 2-minute run at 10 k
-     * writes/s under fsync {@code always}, none with 2 MiB); a dropped ack or heartbeat holds its stream until
+     * A node's default (NodeConfig): 2 MiB, where Aeron's default is 128 KiB. A node reads everything on one UDP
+     * socket: client writes and, from each peer, acks, votes and heartbeats, each stream with its own 128 KiB
+     * flow-control window. Their windows add up past 128 KiB, and when a duty cycle ran long the kernel dropped
+     * datagrams (4,360 in one 2-minute run at 10 k writes/s under fsync {@code always}, none with 2 MiB); a dropped
+     * ack or heartbeat holds its stream until
      * Aeron's loss recovery fills the gap (perf/README.md, "Lost leases under fsync always"). The kernel caps the
      * request at {@code net.core.rmem_max}; Aeron warns on stderr when it does (raise it: dist/README.md). A client or
      * CLI context asks for nothing unless the property is set ({@link #socketRcvbufLength()} gives 0: Aeron's
