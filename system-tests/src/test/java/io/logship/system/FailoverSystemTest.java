@@ -235,9 +235,7 @@ class FailoverSystemTest
         // frozen followers keep the leader's datagrams in their socket buffers and append them on resuming (seen: all
         // 300 writes ended in the log), so nothing was ever quarantined.
         final TestCluster cluster = watcher.cluster(3)
-            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
-            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
-            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .faultsFiles(faults)
             .start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
         final AckedWrites quorum = new AckedWrites("q", 2000);
@@ -421,9 +419,7 @@ class FailoverSystemTest
         throws Exception
     {
         final TestCluster cluster = cluster(3)
-            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
-            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
-            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .faultsFiles(faults)
             .start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(30_000));
         final AckedWrites quorum = new AckedWrites("part", 1000);

@@ -329,9 +329,7 @@ class FailureSystemTest
         final TestCluster cluster = watcher.cluster(3)
             .with("logship.node.election.lease.timeout.ms", 3000)
             .with("logship.node.election.timeout.ms", 4500)
-            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
-            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
-            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .faultsFiles(faults)
             .start();
         final LogshipClient client = cluster.client();
         final RawWireClient raw = cluster.rawClient(0x5EED_0002L);

@@ -93,9 +93,7 @@ class PreVoteSystemTest
         throws Exception
     {
         final TestCluster cluster = watcher.cluster(3)
-            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
-            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
-            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .faultsFiles(faults)
             .start();
         final LogshipClient client = cluster.client();
         final AckedWrites writes = new AckedWrites("partitioned", 200);

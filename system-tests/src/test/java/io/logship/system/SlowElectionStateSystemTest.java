@@ -54,9 +54,7 @@ class SlowElectionStateSystemTest
         final TestCluster cluster = watcher.cluster(3)
             .with("logship.node.election.lease.timeout.ms", 300)
             .with("logship.node.election.timeout.ms", 400)
-            .with(1, "logship.node.faults.file", faults.resolve("node-1"))
-            .with(2, "logship.node.faults.file", faults.resolve("node-2"))
-            .with(3, "logship.node.faults.file", faults.resolve("node-3"))
+            .faultsFiles(faults)
             .start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
         final AckedWrites writes = new AckedWrites("slow-node-state", 2_000);

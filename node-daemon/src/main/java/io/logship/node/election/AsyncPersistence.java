@@ -141,7 +141,7 @@ public final class AsyncPersistence implements Persistence, AutoCloseable
                 final long delayMs = injectedDelayMs;
                 if (delayMs > 0)
                 {
-                    Thread.sleep(delayMs);
+                    Thread.sleep(delayMs); // the injected disk latency itself, not a wait for a condition
                 }
                 durable.write(state);
             }

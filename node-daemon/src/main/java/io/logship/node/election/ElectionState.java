@@ -665,11 +665,8 @@ public final class ElectionState
 
     private void becomeLeader(final long nowMs)
     {
-        // Nothing to persist: the epoch and the vote for itself were requested at candidacy (durable before any peer
-        // could grant them; a forced promotion's peer messages wait until they are). Writing the leader id as well
-        // put one more node-state fsync in front of the new leader's first heartbeat, and on a disk busy with the
-        // log's fsyncs that took longer than the lease: the new leader lost it, and the next election did the same
-        // (docs/DESIGN.md#election-state-persistence). A restarted node never leads, so the id is only in memory.
+        // No node-state write: epoch and self-vote are on disk since the candidacy, and one more fsync before the first
+        // heartbeat outlasted the lease on a busy disk (docs/DESIGN.md#election-state-persistence).
         leaderId = selfId;
         role = ElectionRole.LEADER;
         resetLeaderState();
@@ -739,10 +736,7 @@ public final class ElectionState
         outbox.becomeFollower(epoch, NONE);
     }
 
-    /**
-     * Follows {@code newEpoch}, persisted first if it (or the vote) is new to this node; a leader steps down first,
-     * saying why.
-     */
+    /** Follows {@code newEpoch}, persisted first if it or the vote is new; a leader steps down first, saying why. */
     private void follow(final int newEpoch, final int newLeaderId, final int newVotedFor, final String stepDownReason)
     {
         if (role == ElectionRole.LEADER)
@@ -755,10 +749,7 @@ public final class ElectionState
         }
         else
         {
-            // The epoch (and any vote in it) is already requested: who leads it is soft state, learnt again from the
-            // next heartbeat after a restart. Persisting it held this node's acks behind a node-state fsync, which
-            // under a busy disk outlasted the new leader's lease (docs/DESIGN.md#election-state-persistence).
-            leaderId = newLeaderId;
+            leaderId = newLeaderId; // soft state, learnt again from a heartbeat: its write held acks past the lease
         }
         role = ElectionRole.FOLLOWER;
         resetLeaderState();

@@ -192,6 +192,19 @@ public final class TestCluster
             return this;
         }
 
+        /**
+         * Every node reads {@code dir/node-N} as its faults file (logship.node.faults.file): write a node's file to cut
+         * it off from the peers it lists or to slow its election-state writes, delete it to heal.
+         */
+        public Builder faultsFiles(final java.nio.file.Path dir)
+        {
+            for (int id = 1; id <= nodeCount; id++)
+            {
+                with(id, "logship.node.faults.file", dir.resolve("node-" + id));
+            }
+            return this;
+        }
+
         public Builder leader(final int leaderId)
         {
             this.leaderId = leaderId;
