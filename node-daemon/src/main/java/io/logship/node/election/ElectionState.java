@@ -69,11 +69,8 @@ public final class ElectionState
     private boolean preVoting;
     private boolean manualCandidacy;
 
-    private long electedAtMs;
-    /** Leader side: each follower's lease and held log end. */
+    /** Leader side: the lease, and each follower's held log end. */
     private FollowerLeases leases;
-    private boolean leaseWaived;
-    private boolean waitingForLease; // leader without automatic failover: lease expired, waiting for a majority
     /** Leader side: a graceful switchover to another node, if one runs. */
     private final Switchover switchover;
 
@@ -93,7 +90,7 @@ public final class ElectionState
         this.outbox = outbox;
         this.random = random;
         this.selfId = config.selfId();
-        leases = new FollowerLeases(selfId, config.priorities());
+        leases = new FollowerLeases(config);
         switchover = new Switchover(outbox);
         round = new VoteRound(config);
         resetLeaderState();
@@ -353,16 +350,11 @@ public final class ElectionState
             return;
         }
         // Not counted: another epoch, this node, or a non-voter (whose acks the leases keep for when it becomes one).
-        if (role != ElectionRole.LEADER || ackEpoch != epoch || !leases.onAck(followerId, nowMs, echoedSentAtMs,
-            durableEndOffset))
+        if (role == ElectionRole.LEADER && ackEpoch == epoch &&
+            leases.onAck(followerId, nowMs, echoedSentAtMs, durableEndOffset))
         {
-            return;
+            progressHandover(nowMs);
         }
-        if (leaseWaived && leaseHolders(nowMs) >= config.majority())
-        {
-            leaseWaived = false; // a majority is back: the ordinary lease applies again
-        }
-        progressHandover(nowMs);
     }
 
     /**
@@ -457,7 +449,7 @@ public final class ElectionState
      */
     public int mostCaughtUpFollower(final long nowMs)
     {
-        return role != ElectionRole.LEADER ? NONE : leases.mostCaughtUp(nowMs, config.leaseTimeoutMs());
+        return role != ElectionRole.LEADER ? NONE : leases.mostCaughtUp(nowMs);
     }
 
     /** {@code logship demote}: the leader steps down and lets another node win the next election first. */
@@ -488,7 +480,7 @@ public final class ElectionState
             throw new IllegalArgumentException("configuration for node " + next.selfId() + " given to node " + selfId);
         }
         config = next;
-        leases = leases.reconfigured(next.priorities());
+        leases = leases.reconfigured(next);
         round.config(next);
         if (role == ElectionRole.LEADER)
         {
@@ -556,8 +548,7 @@ public final class ElectionState
      */
     public boolean canAcknowledge(final long nowMs)
     {
-        return role == ElectionRole.LEADER && !switchover.leaseRelinquished() &&
-            (leaseWaived || leaseHolders(nowMs) >= config.majority());
+        return role == ElectionRole.LEADER && !switchover.leaseRelinquished() && leases.holds(nowMs);
     }
 
     /** Whether new writes may be taken: leading, holding the lease, no switchover running. */
@@ -583,8 +574,7 @@ public final class ElectionState
     /** The leader's lease as the simulation's summary prints it: holders, majority, voters, handover. */
     String describeLease(final long nowMs)
     {
-        return "lease holders " + leaseHolders(nowMs) + " of majority " + config.majority() + " of voters " +
-            config.priorities().keySet() + (leaseWaived ? " (waived)" : "") + (switchover.leaseRelinquished() ?
+        return leases.describe(nowMs) + (switchover.leaseRelinquished() ?
             " (relinquished to " + switchover.target() + ")" : "") + (switchover.writesStopped() ? " (writes stopped)" : "");
     }
 
@@ -633,7 +623,7 @@ public final class ElectionState
         if ((flags & FLAG_FORCED) != 0)
         {
             becomeLeader(nowMs);
-            leaseWaived = true;
+            leases.waive();
         }
         else if (round.won())
         {
@@ -670,7 +660,7 @@ public final class ElectionState
         leaderId = selfId;
         role = ElectionRole.LEADER;
         resetLeaderState();
-        electedAtMs = nowMs;
+        leases.start(nowMs);
         round.clearFailures();
         outbox.becomeLeader(epoch);
     }
@@ -691,22 +681,17 @@ public final class ElectionState
             }
             return;
         }
-        final boolean leaseless = !leaseWaived && nowMs - electedAtMs >= config.leaseTimeoutMs() &&
-            leaseHolders(nowMs) < config.majority();
-        if (leaseless != waitingForLease || leaseless && config.autoFailoverEnabled())
+        final String why = leases.expiryChange(nowMs);
+        if (null != why)
         {
-            final String why = leaseless ? "lease expired: acks from " + leaseHolders(nowMs) + " of " +
-                config.memberCount() + " nodes (itself included) within " + config.leaseTimeoutMs() + " ms" :
-                "a majority acknowledges again";
-            if (leaseless && config.autoFailoverEnabled())
+            if (leases.waiting() && config.autoFailoverEnabled())
             {
                 stepDownInternal(nowMs, why);
                 return;
             }
             // Nobody else stands on its own here: stepping down would leave the cluster leaderless until an operator
             // promotes a node, so it keeps the role and acknowledges nothing (docs/DESIGN.md#leader-lease).
-            waitingForLease = leaseless;
-            outbox.waitForLease(epoch, leaseless, why);
+            outbox.waitForLease(epoch, leases.waiting(), why);
         }
     }
 
@@ -717,11 +702,6 @@ public final class ElectionState
             switchover.progress(nowMs, epoch, leases.heldEnd(switchover.target()), log.logEndOffset(),
                 config.handoverTimeoutMs());
         }
-    }
-
-    private int leaseHolders(final long nowMs)
-    {
-        return leases.holders(nowMs, config.leaseTimeoutMs());
     }
 
     private void stepDownInternal(final long nowMs, final String reason)
@@ -759,14 +739,12 @@ public final class ElectionState
     private void resetLeaderState()
     {
         leases.reset();
-        leaseWaived = false;
-        waitingForLease = false;
         switchover.reset();
     }
 
     private boolean leaderHeardRecently(final long nowMs)
     {
-        return role == ElectionRole.LEADER ? canAcknowledge(nowMs) || nowMs - electedAtMs < config.leaseTimeoutMs() :
+        return role == ElectionRole.LEADER ? canAcknowledge(nowMs) || leases.inFirstLease(nowMs) :
             nowMs - lastLeaderContactMs < config.electionTimeoutMs();
     }
 
