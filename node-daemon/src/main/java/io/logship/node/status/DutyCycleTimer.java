@@ -19,6 +19,11 @@ public final class DutyCycleTimer
     public static final long SLOW_CYCLE_NS = TimeUnit.MILLISECONDS.toNanos(5);
     /** Slow cycles are logged at most this often (the maximum is kept regardless). */
     public static final long WARNING_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
+    /**
+     * A cycle above this is always logged, whatever the interval: a sixth of the default 300 ms lease, where the
+     * cycle alone puts the leader's lease (or a follower's acks) at stake, so a lost lease's log names the step.
+     */
+    public static final long STALL_CYCLE_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final NanoClock clock;
     private long cycleStartNs;
@@ -60,7 +65,8 @@ public final class DutyCycleTimer
 
     /**
      * The cycle ends now: records its duration and says whether to warn about it (it took more than
-     * {@link #SLOW_CYCLE_NS} and no warning went out in the last {@link #WARNING_INTERVAL_NS}).
+     * {@link #SLOW_CYCLE_NS} and no warning went out in the last {@link #WARNING_INTERVAL_NS}, or it took more than
+     * {@link #STALL_CYCLE_NS}).
      */
     public boolean endCycle()
     {
@@ -76,7 +82,7 @@ public final class DutyCycleTimer
             return false;
         }
         slowCyclesSinceWarning++;
-        if (warned && nowNs - lastWarningNs < WARNING_INTERVAL_NS)
+        if (warned && nowNs - lastWarningNs < WARNING_INTERVAL_NS && cycleNs <= STALL_CYCLE_NS)
         {
             return false;
         }

@@ -46,6 +46,19 @@ class DutyCycleTimerTest
             .contains("longest cycle since start 8000 µs");
     }
 
+    @Test
+    void shouldAlwaysWarnAboutACycleLongEnoughToCostTheLease()
+    {
+        cycle(6_000, 0);
+        assertThat(timer.endCycle()).isTrue();
+        timer.describeSlowCycle();
+        cycle(10, 50_001); // within the interval, but a sixth of the lease: its step must reach the log
+        assertThat(timer.endCycle()).isTrue();
+        assertThat(timer.describeSlowCycle()).startsWith("duty cycle took 50011 µs, 50001 µs of it in leader work");
+        cycle(49_000, 0);
+        assertThat(timer.endCycle()).isFalse();
+    }
+
     /** A cycle whose "election tick" takes {@code firstUs} and whose "leader work" takes {@code secondUs}. */
     private void cycle(final long firstUs, final long secondUs)
     {
