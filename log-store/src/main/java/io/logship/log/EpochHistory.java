@@ -46,6 +46,8 @@ public final class EpochHistory
     private final Path file;
     private final ArrayList<Entry> entries = new ArrayList<>();
     private final String loadProblem;
+    /** An {@link #assignDeferred} is not in the file yet (guarded by this). */
+    private boolean changedSincePersisted;
 
     private EpochHistory(final Path file, final List<Entry> loaded, final String loadProblem)
     {
@@ -148,10 +150,78 @@ public final class EpochHistory
      */
     public synchronized void assign(final int epoch, final long startOffset)
     {
+        final List<Entry> before = List.copyOf(entries);
+        if (!add(epoch, startOffset))
+        {
+            return;
+        }
+        try
+        {
+            persist();
+        }
+        catch (final LogshipException ex)
+        {
+            // Not on disk, so not assigned: the retried append must assign (and persist) it again.
+            entries.clear();
+            entries.addAll(before);
+            throw ex;
+        }
+    }
+
+    /**
+     * As {@link #assign}, but the file is written by the next {@link #persistIfChanged()} (the log's flush, on the
+     * thread that fsyncs), not here: an append never waits for the disk (docs/DESIGN.md#segment-roll). Safe because
+     * the file is a cache of the batch headers: the log's flush persists it before it moves the recovery point past
+     * the epoch's first batch, and an open rescans every batch from the recovery point, where a lost entry is found.
+     */
+    public synchronized void assignDeferred(final int epoch, final long startOffset)
+    {
+        if (add(epoch, startOffset))
+        {
+            changedSincePersisted = true;
+        }
+    }
+
+    /**
+     * Writes the checkpoint if {@link #assignDeferred} changed the history since it was last written; the file is
+     * written outside this object's lock, so readers never wait for the disk. Called only under the log's flush lock,
+     * which every other write of the file (truncation, retention) also holds, so no older content lands last.
+     *
+     * @throws IOException if the file could not be written; the change stays pending for the next call.
+     */
+    void persistIfChanged() throws IOException
+    {
+        final byte[] content;
+        synchronized (this)
+        {
+            if (!changedSincePersisted)
+            {
+                return;
+            }
+            content = encode();
+            changedSincePersisted = false;
+        }
+        try
+        {
+            AtomicFile.write(file, content);
+        }
+        catch (final IOException ex)
+        {
+            synchronized (this)
+            {
+                changedSincePersisted = true;
+            }
+            throw ex;
+        }
+    }
+
+    /** Adds {@code epoch} at {@code startOffset} in memory if it is newer than the latest; whether it did. */
+    private boolean add(final int epoch, final long startOffset)
+    {
         final int latest = latestEpoch();
         if (epoch == latest)
         {
-            return;
+            return false;
         }
         if (epoch < latest)
         {
@@ -165,23 +235,12 @@ public final class EpochHistory
         }
         // An epoch starting where the new one starts wrote nothing (e.g. retention emptied the log and
         // clamped it to the log end): replace it, keeping start offsets strictly increasing.
-        final List<Entry> before = List.copyOf(entries);
         if (!entries.isEmpty() && startOffset == entries.get(entries.size() - 1).startOffset())
         {
             entries.remove(entries.size() - 1);
         }
         entries.add(new Entry(epoch, startOffset));
-        try
-        {
-            persist();
-        }
-        catch (final LogshipException ex)
-        {
-            // Not on disk, so not assigned: the retried append must assign (and persist) it again.
-            entries.clear();
-            entries.addAll(before);
-            throw ex;
-        }
+        return true;
     }
 
     /**
@@ -269,20 +328,25 @@ public final class EpochHistory
 
     private void persist()
     {
-        final StringBuilder body = new StringBuilder();
-        for (final Entry entry : entries)
-        {
-            body.append(entry.epoch()).append(' ').append(entry.startOffset()).append('\n');
-        }
-        final String text = body + "crc32c " + crc(body.toString()) + "\n";
         try
         {
-            AtomicFile.write(file, text.getBytes(StandardCharsets.UTF_8));
+            AtomicFile.write(file, encode());
+            changedSincePersisted = false;
         }
         catch (final IOException ex)
         {
             throw new LogshipException("cannot write " + file + ": " + ex, LogshipException.Category.FATAL, ex);
         }
+    }
+
+    private byte[] encode()
+    {
+        final StringBuilder body = new StringBuilder();
+        for (final Entry entry : entries)
+        {
+            body.append(entry.epoch()).append(' ').append(entry.startOffset()).append('\n');
+        }
+        return (body + "crc32c " + crc(body.toString()) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
     private static String crc(final String body)

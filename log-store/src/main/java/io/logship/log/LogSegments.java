@@ -42,8 +42,18 @@ final class LogSegments
     /** Creates the segment file for {@code baseOffset}, makes its directory entry durable, and adds it. */
     Segment create(final long baseOffset) throws IOException
     {
-        final Segment segment = Segment.create(directory, baseOffset, indexIntervalBytes);
+        final Segment segment = createUnsynced(baseOffset);
         AtomicFile.fsyncDirectory(directory);
+        return segment;
+    }
+
+    /**
+     * Creates the segment file for {@code baseOffset} and adds it, leaving its directory entry to the next fsync of
+     * the directory ({@link SegmentedLog#flush()} does it before the segment's first bytes count as durable).
+     */
+    Segment createUnsynced(final long baseOffset) throws IOException
+    {
+        final Segment segment = Segment.create(directory, baseOffset, indexIntervalBytes);
         segments.put(baseOffset, segment);
         return segment;
     }

@@ -148,8 +148,14 @@ public final class PowerCutJournal implements AutoCloseable
     /** Installs a journal in {@code directory} for this process (tests), replacing and closing any other. */
     public static synchronized PowerCutJournal install(final Path directory) throws IOException
     {
+        return install(directory, 0);
+    }
+
+    /** As {@link #install(Path)}, on a disk whose every force takes {@code forceDelayMs} longer ({@link #FORCE_DELAY_PROPERTY}). */
+    public static synchronized PowerCutJournal install(final Path directory, final long forceDelayMs) throws IOException
+    {
         uninstall();
-        installed = new PowerCutJournal(directory, 0);
+        installed = new PowerCutJournal(directory, forceDelayMs);
         return installed;
     }
 

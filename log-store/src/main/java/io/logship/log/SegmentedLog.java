@@ -12,6 +12,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 
 import static java.lang.System.Logger.Level.INFO;
@@ -28,11 +30,11 @@ import static java.lang.System.Logger.Level.WARNING;
  *   00000000000000051200.log     the active segment: appends go here
  *   00000000000000051200.index
  *   leader-epoch.checkpoint      epoch -&gt; first offset, see {@link EpochHistory}
- *   recovery-point               base offset of the active segment when it was created
+ *   recovery-point               segments below it were sealed and forced
  *   .lock                        held while open, so two processes never share a log
  * </pre>
  *
- * <p><b>Recovery on open.</b> Segments below the recovery point were forced to disk when they were
+ * <p><b>Recovery on open.</b> Segments below the recovery point were forced to disk after they were
  * sealed; they get a cheap structural check (index, header chain, exact file length). Every segment
  * from the recovery point on, which always includes the active one, is validated batch by batch
  * (length, magic, CRC32C, offset continuity). A bad batch at the very end is a torn write: it and
@@ -84,6 +86,27 @@ public final class SegmentedLog implements AutoCloseable
     private volatile long durableEndOffset;
     private volatile Throwable failure;
     private long lastFlushMs;
+
+    /*
+     * An append never waits for a disk (docs/DESIGN.md#segment-roll). A follower appends on its duty thread: a roll
+     * that forced the old segment, fsynced the directory and wrote the recovery point there, or the epoch checkpoint
+     * written before a new epoch's first batch, held the follower's acks past the leader's lease on a slow disk. So a
+     * roll only seals (no more appends) and creates, a new epoch only changes the history in memory, and the next
+     * flush, on the thread that flushes, forces and writes what they left.
+     */
+    /** Sealed segments not forced yet, oldest first (guarded by this). */
+    private final ArrayDeque<Segment> unforcedSealed = new ArrayDeque<>();
+    /** Segment files created since, and including, the last roll (guarded by this); the flush that syncs the directory catches up. */
+    private long segmentsCreated;
+    /** {@link #segmentsCreated} as of the last directory fsync (flush lock). */
+    private long segmentsCreatedSynced;
+    /**
+     * Held for a whole flush, its fsyncs included, and by truncation, retention and close, which must not close a
+     * segment a flush forces; never by an append or a roll. Taken before the log's monitor, never after it.
+     */
+    private final Object flushLock = new Object();
+    /** The flush's copy of {@link #unforcedSealed} (flush lock). */
+    private final ArrayList<Segment> forcing = new ArrayList<>();
 
     private final SourceBufferView sourceView = new SourceBufferView();
 
@@ -235,12 +258,12 @@ public final class SegmentedLog implements AutoCloseable
         final int count = BatchDescriptor.recordCount(buffer, offset);
         if (epoch > epochs.latestEpoch())
         {
-            epochs.assign(epoch, baseOffset);
+            epochs.assignDeferred(epoch, baseOffset); // written by the next flush: see #flushLock
         }
         Segment segment = active;
         if (!segment.isEmpty() && segment.sizeBytes() + length > config.segmentBytes())
         {
-            roll();
+            rollWithoutForce();
             segment = active;
         }
 
@@ -290,31 +313,98 @@ public final class SegmentedLog implements AutoCloseable
     }
 
     /**
-     * Forces everything appended so far to disk. May run on another thread than the appends (a follower
-     * fsyncs off its conductor thread): it forces at least up to the log end it read first, and it is
-     * serialised with truncation, which may close the segment it forces.
+     * Forces everything appended so far to disk, and the segments rolls sealed since the last flush. May run on another
+     * thread than the appends (a follower and the pipelined leader fsync off the appending thread): it forces at least up
+     * to the log end it read first. Serialised with truncation, retention and close, which may close the segment it
+     * forces; an append or a roll meanwhile does not wait for it.
      */
-    public synchronized void flush()
+    public void flush()
     {
-        checkWritable();
-        final long end = logEndOffset;
-        if (durableEndOffset == end)
+        synchronized (flushLock)
         {
-            return;
+            flushHoldingFlushLock();
         }
+    }
+
+    private void flushHoldingFlushLock()
+    {
+        final long end;
+        final Segment current;
+        final long created;
+        synchronized (this)
+        {
+            checkWritable();
+            end = logEndOffset;
+            if (durableEndOffset == end && unforcedSealed.isEmpty())
+            {
+                return;
+            }
+            forcing.addAll(unforcedSealed);
+            current = active;
+            created = segmentsCreated;
+        }
+        Segment forced = current;
         try
         {
-            active.flush();
+            for (int i = 0; i < forcing.size(); i++)
+            {
+                forced = forcing.get(i);
+                forced.seal();
+            }
+            if (created != segmentsCreatedSynced)
+            {
+                AtomicFile.fsyncDirectory(directory); // the new segments' entries, before their bytes count
+                segmentsCreatedSynced = created;
+            }
+            forced = current;
+            current.flush();
         }
         catch (final IOException ex)
         {
+            forcing.clear();
             // After a failed fsync the kernel may have dropped the dirty pages: never retry and trust it.
             failure = ex;
-            throw new LogshipException("fsync of " + active.logFile() + " failed: " + ex +
+            throw new LogshipException("fsync of " + forced.logFile() + " failed: " + ex +
                 "; log is offline for appends", LogshipException.Category.FATAL, ex);
         }
-        durableEndOffset = end;
-        lastFlushMs = config.epochClockMs().getAsLong();
+        final boolean sealedAny = !forcing.isEmpty();
+        synchronized (this)
+        {
+            for (int i = 0; i < forcing.size(); i++)
+            {
+                unforcedSealed.removeFirst(); // only rolls add, at the tail: the head is what was copied
+            }
+            if (end > durableEndOffset)
+            {
+                durableEndOffset = end;
+            }
+            lastFlushMs = config.epochClockMs().getAsLong();
+        }
+        forcing.clear();
+        if (persistEpochHistory() && sealedAny)
+        {
+            // Every segment below the one this flush forced last is forced now: the next open need not rescan them.
+            writeRecoveryPoint(current.baseOffset());
+        }
+    }
+
+    /**
+     * Writes the epoch checkpoint if an append changed it; false if that failed. The recovery point then stays where it
+     * is, so the next open rescans the batches whose epoch the file lacks; the next flush tries again.
+     */
+    private boolean persistEpochHistory()
+    {
+        try
+        {
+            epochs.persistIfChanged();
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            logger.log(WARNING, "Could not write " + epochs.file() + " (" + ex + "); the recovery point stays at " +
+                recoveryPoint.offset() + " until it is written");
+            return false;
+        }
     }
 
     /** With {@link FsyncPolicy#INTERVAL}: flushes if the interval has passed since the last flush. */
@@ -329,11 +419,18 @@ public final class SegmentedLog implements AutoCloseable
     }
 
     /**
-     * Seals the active segment and starts a new one at the log end. No-op if the active one is empty.
-     * Serialised with {@link #flush()}: a flush on the I/O thread must not force a segment while this seals
-     * it, nor set the durable end back below the one the seal just set.
+     * Seals the active segment and starts a new one at the log end, and forces both: the next open need not rescan the
+     * sealed one. No-op if the active one is empty. An append that fills a segment rolls without forcing (the next
+     * {@link #flush()} does).
      */
-    public synchronized void roll()
+    public void roll()
+    {
+        rollWithoutForce();
+        flush();
+    }
+
+    /** Seals the active segment (no more appends to it) and creates the next; no fsync: see {@link #flushLock}. */
+    private synchronized void rollWithoutForce()
     {
         checkWritable();
         final Segment current = active;
@@ -343,9 +440,7 @@ public final class SegmentedLog implements AutoCloseable
         }
         try
         {
-            current.seal();
-            durableEndOffset = logEndOffset;
-            active = segments.create(logEndOffset);
+            active = segments.createUnsynced(logEndOffset);
         }
         catch (final IOException ex)
         {
@@ -353,16 +448,22 @@ public final class SegmentedLog implements AutoCloseable
             throw new LogshipException("rolling " + current.logFile() + " failed: " + ex + "; log is offline for appends",
                 LogshipException.Category.FATAL, ex);
         }
+        unforcedSealed.addLast(current);
+        segmentsCreated++;
+    }
+
+    private void writeRecoveryPoint(final long offset)
+    {
         try
         {
-            recoveryPoint.write(active.baseOffset());
+            recoveryPoint.write(offset);
         }
         catch (final IOException ex)
         {
             // The recovery point only spares the next open a rescan of sealed segments; the old, lower
             // one is still safe. Failing here (a full disk) must not take the log offline.
-            logger.log(WARNING, "Could not advance " + recoveryPoint.file() + " to " +
-                active.baseOffset() + " (" + ex + "); the next open validates from " + recoveryPoint.offset());
+            logger.log(WARNING, "Could not advance " + recoveryPoint.file() + " to " + offset + " (" + ex +
+                "); the next open validates from " + recoveryPoint.offset());
         }
     }
 
@@ -377,17 +478,27 @@ public final class SegmentedLog implements AutoCloseable
      * @return the new log end offset.
      * @throws OffsetOutOfRangeException if {@code offset} is below the log start.
      */
-    public synchronized long truncateTo(final long offset)
+    public long truncateTo(final long offset)
     {
-        checkWritable();
-        if (offset >= logEndOffset)
+        synchronized (flushLock)
         {
-            return logEndOffset;
+            checkWritable();
+            if (offset >= logEndOffset)
+            {
+                return logEndOffset;
+            }
+            if (offset < logStartOffset)
+            {
+                throw new OffsetOutOfRangeException(offset, logStartOffset, logEndOffset);
+            }
+            // Rare (a rejoin): no segment the cut keeps or reopens as active may stay waiting to be forced.
+            flushHoldingFlushLock();
+            return truncateHoldingFlushLock(offset);
         }
-        if (offset < logStartOffset)
-        {
-            throw new OffsetOutOfRangeException(offset, logStartOffset, logEndOffset);
-        }
+    }
+
+    private synchronized long truncateHoldingFlushLock(final long offset)
+    {
         try
         {
             final long newEnd = segments.truncateFrom(offset);
@@ -412,11 +523,20 @@ public final class SegmentedLog implements AutoCloseable
      * Deletes the whole log and starts it empty at {@code offset}: a follower installing a snapshot
      * taken at {@code offset}. The epoch history is cleared; the next batch appended refills it.
      */
-    public synchronized void truncateFullyAndStartAt(final long offset)
+    public void truncateFullyAndStartAt(final long offset)
+    {
+        synchronized (flushLock)
+        {
+            truncateFullyHoldingFlushLock(offset);
+        }
+    }
+
+    private synchronized void truncateFullyHoldingFlushLock(final long offset)
     {
         checkWritable();
         try
         {
+            unforcedSealed.clear(); // deleted below, forced or not
             segments.deleteAll();
             active = segments.create(offset);
             logStartOffset = offset;
@@ -442,7 +562,15 @@ public final class SegmentedLog implements AutoCloseable
      *
      * @return the number of segments deleted.
      */
-    public synchronized int applyRetention(final long nowMs, final long maxDeletableOffset)
+    public int applyRetention(final long nowMs, final long maxDeletableOffset)
+    {
+        synchronized (flushLock)
+        {
+            return applyRetentionHoldingFlushLock(nowMs, maxDeletableOffset);
+        }
+    }
+
+    private synchronized int applyRetentionHoldingFlushLock(final long nowMs, final long maxDeletableOffset)
     {
         checkWritable();
         try
@@ -452,6 +580,12 @@ public final class SegmentedLog implements AutoCloseable
             if (deleted > 0)
             {
                 epochs.truncateFromStart(logStartOffset);
+                // Deleted before the flush forced them: the snapshot holds what they held, and a force of a closed
+                // file would take the log offline.
+                while (!unforcedSealed.isEmpty() && unforcedSealed.peekFirst().baseOffset() < logStartOffset)
+                {
+                    unforcedSealed.removeFirst();
+                }
             }
             return deleted;
         }
@@ -580,7 +714,10 @@ public final class SegmentedLog implements AutoCloseable
 
     private void closeFiles()
     {
-        segments.closeAll(logger);
-        lock.release(logger);
+        synchronized (flushLock)
+        {
+            segments.closeAll(logger);
+            lock.release(logger);
+        }
     }
 }
