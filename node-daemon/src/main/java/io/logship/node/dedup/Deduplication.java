@@ -30,6 +30,8 @@ public final class Deduplication
     private static final int DEDUP_REBUILD_BYTES = 16 * 1024 * 1024;
     /** Log one de-duplication search may read, and all of them in one duty cycle (~tens of ms). */
     private static final long DEDUP_SEARCH_BYTES = 64L * 1024 * 1024;
+    /** Time the searches of one duty cycle may take before later retries are deferred: as a rebuild slice. */
+    private static final long DEDUP_SEARCH_CYCLE_NS = TimeUnit.MICROSECONDS.toNanos(500);
     /** Log bytes one rebuild slice reads at most (several reads of at most {@link #REBUILD_READ_BYTES}). */
     private static final int REBUILD_SLICE_BYTES = 256 * 1024;
     /** Time after which a rebuild slice stops at the end of its current read: well inside a 1 ms duty cycle. */
@@ -76,7 +78,7 @@ public final class Deduplication
         this.sliceBytes = sliceBytes;
         this.sliceNs = sliceNs;
         this.check = new DuplicateCheck(window, new StoreSequences(store), new LogSearch(log, staging),
-            DEDUP_SEARCH_BYTES);
+            DEDUP_SEARCH_BYTES, clock, DEDUP_SEARCH_CYCLE_NS);
     }
 
     public DedupWindow window()

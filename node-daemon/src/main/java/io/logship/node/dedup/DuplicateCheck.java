@@ -1,5 +1,7 @@
 package io.logship.node.dedup;
 
+import org.agrona.concurrent.NanoClock;
+
 /**
  * The leader's decision on an idempotent write: is (client id, sequence) already in the log, and at which
  * offset? Asks the {@link DedupWindow} first; when the window cannot tell (the offset left its ring, the
@@ -69,25 +71,60 @@ public final class DuplicateCheck
     private final Store store;
     private final Log log;
     private final long searchBytes;
+    private final NanoClock clock;
+    private final long cycleSearchNs;
     private long searchedThisCycle;
+    private long searchNsThisCycle;
     private String refusal;
 
-    /**
-     * @param searchBytes log bytes one search may read, and the budget of one duty cycle: searches run on
-     *                    the conductor thread, which must keep heartbeating.
-     */
+    /** With no time budget: only {@code searchBytes} bounds the searches of a duty cycle (tests of that bound). */
     public DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes)
+    {
+        this(window, store, log, searchBytes, () -> 0, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param searchBytes   log bytes one search may read, and the byte budget of one duty cycle.
+     * @param cycleSearchNs time the searches of one duty cycle may take: once spent, a retry that needs a search
+     *                      is answered {@link #DEFERRED} (its client retries). The searches run on the conductor
+     *                      thread, which must keep heartbeating: with only the byte budget, a burst of retries
+     *                      after a disk stall (each search reading a megabyte through the page cache, checksums
+     *                      included) held one leader's duty cycle for 257 ms and cost it its lease
+     *                      (docs/DESIGN.md#de-duplication).
+     */
+    public DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes,
+        final NanoClock clock, final long cycleSearchNs)
     {
         this.window = window;
         this.store = store;
         this.log = log;
         this.searchBytes = searchBytes;
+        this.clock = clock;
+        this.cycleSearchNs = cycleSearchNs;
     }
 
-    /** Starts a duty cycle: its search budget is full again. */
+    /** Starts a duty cycle: its search budgets are full again. */
     public void onDutyCycle()
     {
         searchedThisCycle = 0;
+        searchNsThisCycle = 0;
+    }
+
+    /** Whether this duty cycle's searches have read their bytes or taken their time. */
+    private boolean budgetSpent()
+    {
+        return searchedThisCycle >= searchBytes || searchNsThisCycle >= cycleSearchNs;
+    }
+
+    /** {@link Log#find}, counted against this duty cycle's budgets. */
+    private long find(final long clientId, final long low, final long high, final long from, final long to,
+        final long maxBytes)
+    {
+        final long startNs = clock.nanoTime();
+        final long found = log.find(clientId, low, high, from, to, maxBytes);
+        searchNsThisCycle += clock.nanoTime() - startNs;
+        searchedThisCycle += log.bytesRead();
+        return found;
     }
 
     /** Why the last {@link #check} answered {@link #UNDECIDABLE}, and what the client should do. */
@@ -171,25 +208,22 @@ public final class DuplicateCheck
         {
             return true;
         }
-        if (searchedThisCycle >= searchBytes || from > applied)
+        if (budgetSpent() || from > applied)
         {
             return false; // each record decides, and says why
         }
-        final long found = log.find(clientId, first, last, from, coverage, 2 * searchBytes);
-        searchedThisCycle += log.bytesRead();
-        return found == Log.NOT_FOUND;
+        return find(clientId, first, last, from, coverage, 2 * searchBytes) == Log.NOT_FOUND;
     }
 
     /** The window knows the sequence was written (or handed to the journal) but no longer where: find it. */
     private long searchWritten(final long clientId, final long sequence, final long groupLowest)
     {
-        if (searchedThisCycle >= searchBytes)
+        if (budgetSpent())
         {
             return DEFERRED;
         }
         final long from = Math.max(groupLowest, log.startOffset());
-        final long found = log.find(clientId, sequence, sequence, from, log.endOffset(), searchBytes);
-        searchedThisCycle += log.bytesRead();
+        final long found = find(clientId, sequence, sequence, from, log.endOffset(), searchBytes);
         if (found >= 0)
         {
             return found;
@@ -241,13 +275,12 @@ public final class DuplicateCheck
         long found = Log.NOT_FOUND;
         if (from < hi)
         {
-            if (searchedThisCycle >= searchBytes)
+            if (budgetSpent())
             {
                 return DEFERRED;
             }
             // Twice the estimate: the estimate is an average, and a search cut short only costs a refusal.
-            found = log.find(clientId, sequence, sequence, from, hi, 2 * searchBytes);
-            searchedThisCycle += log.bytesRead();
+            found = find(clientId, sequence, sequence, from, hi, 2 * searchBytes);
             if (found >= 0)
             {
                 return found;

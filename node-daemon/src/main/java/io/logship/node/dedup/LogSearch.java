@@ -12,7 +12,12 @@ import io.logship.node.read.LogReadBuffer;
  */
 public final class LogSearch implements DuplicateCheck.Log
 {
-    private static final int READ_BYTES = 1024 * 1024;
+    /**
+     * One read of a search: a retry's original is usually within its group's first few batches (the group was
+     * written together), and each read copies and checksums every byte, so a search reads little at a time. At
+     * 1 MiB every search paid for a megabyte even when the record was in the first batch.
+     */
+    static final int READ_BYTES = 64 * 1024;
 
     private final SegmentedLog log;
     private final LogReadBuffer staging;

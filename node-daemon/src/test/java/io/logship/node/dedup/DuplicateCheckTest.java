@@ -160,6 +160,31 @@ class DuplicateCheckTest
         assertThat(check.check(CLIENT, 12)).isEqualTo(log.offsetOf(CLIENT, 12));
     }
 
+    /**
+     * Each search here takes 300 µs of the 500 µs a duty cycle may spend searching: the third retry that needs one
+     * waits for the next cycle. With the byte budget alone, a burst of retries after a disk stall held one leader's
+     * duty cycle for 257 ms.
+     */
+    @Test
+    void shouldDeferSearchesOnceTheDutyCycleSearchTimeIsSpent()
+    {
+        final DuplicateCheck timed = new DuplicateCheck(window, store, log, SEARCH_BYTES, () -> log.clockNs,
+            500_000);
+        for (long sequence = 1; sequence <= 40; sequence++)
+        {
+            log.append(CLIENT, sequence);
+        }
+        takeOver();
+        timed.onDutyCycle();
+        log.nanosPerFind = 300_000;
+
+        assertThat(timed.check(CLIENT, 10)).as("a search: the offset left the ring").isEqualTo(log.offsetOf(CLIENT, 10));
+        assertThat(timed.check(CLIENT, 11)).isEqualTo(log.offsetOf(CLIENT, 11));
+        assertThat(timed.check(CLIENT, 12)).as("600 µs spent searching this cycle").isEqualTo(DuplicateCheck.DEFERRED);
+        timed.onDutyCycle();
+        assertThat(timed.check(CLIENT, 12)).isEqualTo(log.offsetOf(CLIENT, 12));
+    }
+
     @Test
     void shouldSearchBeyondThePresenceSpanFromTheClientsCoverage()
     {
@@ -276,6 +301,9 @@ class DuplicateCheckTest
     {
         final List<long[]> records = new ArrayList<>();
         long startOffset;
+        /** A clock each search moves on by {@link #nanosPerFind}: how long a search of this log takes. */
+        long clockNs;
+        long nanosPerFind;
         private long bytesRead;
 
         long append(final long clientId, final long sequence)
@@ -320,6 +348,7 @@ class DuplicateCheckTest
             final long to, final long maxBytes)
         {
             assertThat(from).isGreaterThanOrEqualTo(startOffset);
+            clockNs += nanosPerFind;
             bytesRead = 0;
             for (long offset = from; offset < to && offset < records.size(); offset++)
             {
