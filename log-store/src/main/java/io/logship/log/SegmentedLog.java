@@ -339,7 +339,10 @@ public final class SegmentedLog implements AutoCloseable
             {
                 return;
             }
-            forcing.addAll(unforcedSealed);
+            if (!unforcedSealed.isEmpty())
+            {
+                forcing.addAll(unforcedSealed); // copies through an array: only after a roll, not every flush
+            }
             current = active;
             created = segmentsCreated;
         }
