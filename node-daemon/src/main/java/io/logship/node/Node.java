@@ -4,15 +4,18 @@ import io.logship.node.election.AdminOutcome;
 
 import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
 import io.logship.LogshipException;
 import io.logship.kv.KeyValueStore;
 import io.logship.kv.SnapshotStore;
 import io.logship.log.NodeStateFile;
 import io.logship.log.SegmentedLog;
 import io.logship.node.election.ElectionState;
+import io.logship.node.pipeline.ConductorJournal;
 import io.logship.node.pipeline.JournalHandler;
 import io.logship.node.pipeline.JournalWaitStrategy;
 import io.logship.node.pipeline.LogFlusher;
@@ -41,7 +44,7 @@ import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * One running node: opens the log, the store and the node state in the data directory, starts the
- * transport, the write ring with its journal thread, the conductor and the apply thread, and stops
+ * transport, the write ring with its journal thread (or the journal stage on the conductor), the conductor and the apply thread, and stops
  * them in the reverse order. {@link #close()} is the clean stop (what SIGTERM does): a leader first hands its
  * epoch to the most caught-up follower, then ingress stops, the journal drains, the log is flushed and closed, the store is closed with its
  * clean-shutdown marker, then the transport goes.
@@ -66,6 +69,7 @@ public final class Node implements AutoCloseable
     private final SegmentedLog log;
     private final KeyValueStore store;
     private final TransportNode transport;
+    /** The journal thread's processor and thread; both null with {@code logship.node.journal=conductor}. */
     private final BatchEventProcessor<WriteEvent> journal;
     private final Thread journalThread;
     private final AgentRunner conductorRunner;
@@ -113,8 +117,9 @@ public final class Node implements AutoCloseable
         transport = openedTransport;
         transport.onLost(this::onTransportLost);
 
+        // With the journal on the conductor nothing waits on the ring's barrier: a strategy whose publish signals nothing.
         final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent::new, config.ringSize(),
-            JournalWaitStrategy.forLog(config.logConfig()));
+            config.journalOnConductor() ? new BusySpinWaitStrategy() : JournalWaitStrategy.forLog(config.logConfig()));
         // The log's shared state comes first: the journal thread reads its leading epoch, the apply thread its
         // commit offset, and the conductor owns it.
         final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, context.nanoClock(), logger,
@@ -134,13 +139,27 @@ public final class Node implements AutoCloseable
             conductorWakeup.bindWaker(transport.networkWait()::wakeup);
         }
         final RecentBatches recentBatches = new RecentBatches(config.replicationWindowBytes(), RECENT_BATCHES_MAX);
+        // On the conductor the journal's results are polled in the cycle that appended them: nothing to wake.
         final JournalHandler journalHandler = new JournalHandler(log, config.batchMaxBytes(), partition::leadingEpoch,
-            config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request, conductorWakeup::wake,
-            recentBatches);
-        journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
-            .build(ring, ring.newBarrier(), journalHandler);
-        journal.setExceptionHandler(new FencingExceptionHandler());
-        final EventPoller<WriteEvent> poller = ring.newPoller(journal.getSequence());
+            config.ringSize(), logger, config.logConfig().epochClockMs(), flusher::request,
+            config.journalOnConductor() ? () -> { } : conductorWakeup::wake, recentBatches);
+        final ConductorJournal conductorJournal;
+        final Sequence journalSequence;
+        if (config.journalOnConductor())
+        {
+            journal = null;
+            conductorJournal = new ConductorJournal(ring, journalHandler, this::onError);
+            journalSequence = conductorJournal.sequence();
+        }
+        else
+        {
+            journal = new BatchEventProcessorBuilder().setMaxBatchSize(config.ringSize())
+                .build(ring, ring.newBarrier(), journalHandler);
+            journal.setExceptionHandler(new FencingExceptionHandler());
+            conductorJournal = null;
+            journalSequence = journal.getSequence();
+        }
+        final EventPoller<WriteEvent> poller = ring.newPoller(journalSequence);
         ring.addGatingSequences(poller.getSequence());
 
         final ApplyAgent applier = new ApplyAgent(log, store, partition::commitOffset,
@@ -159,9 +178,17 @@ public final class Node implements AutoCloseable
             throw new LogshipException(cannotStart(config, ex), LogshipException.Category.FATAL, ex);
         }
 
-        journalThread = new Thread(journal, "journal-" + config.nodeId());
-        journalThread.setDaemon(true);
-        journalThread.start();
+        if (null != conductorJournal)
+        {
+            agent.runJournalStage(conductorJournal);
+            journalThread = null;
+        }
+        else
+        {
+            journalThread = new Thread(journal, "journal-" + config.nodeId());
+            journalThread.setDaemon(true);
+            journalThread.start();
+        }
         applyRunner = new AgentRunner(context.applyIdleStrategy(), this::onError, null, applier);
         AgentRunner.startOnThread(applyRunner);
         conductorRunner = new AgentRunner(context.conductorIdleStrategy(), this::onError, null, agent);
@@ -412,14 +439,17 @@ public final class Node implements AutoCloseable
             }
         }
         CloseHelper.quietClose(conductorRunner);
-        journal.halt();
-        try
+        if (null != journal)
         {
-            journalThread.join(TimeUnit.SECONDS.toMillis(10));
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
+            journal.halt();
+            try
+            {
+                journalThread.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
         CloseHelper.quietClose(applyRunner);
         CloseHelper.quietClose(log);

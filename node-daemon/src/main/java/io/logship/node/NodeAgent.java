@@ -3,6 +3,7 @@ package io.logship.node;
 import io.logship.node.election.AdminOutcome;
 
 import com.lmax.disruptor.EventPoller;
+import io.logship.node.pipeline.ConductorJournal;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.log.NodeStateFile;
 import io.logship.node.egress.PeerPublishers;
@@ -300,6 +301,12 @@ final class NodeAgent implements Agent
             applyTargetSignalled = target;
             applier.wake();
         }
+    }
+
+    /** This thread runs the journal stage ({@code logship.node.journal=conductor}); before the thread starts. */
+    void runJournalStage(final ConductorJournal stage)
+    {
+        replica.journal.runJournalStage(stage);
     }
 
     /** The node's metric collectors (read on the metrics HTTP thread: single fields only). */

@@ -87,6 +87,13 @@ public final class NodeConfig
      */
     public static final String THREADING_PROP = "logship.node.threading";
     public static final String THREADING_DEFAULT = "dedicated";
+    /**
+     * {@code thread}: the leader's appends run on a journal thread of their own (the Disruptor's consumer);
+     * {@code conductor}: the conductor runs the journal stage itself, one thread hop fewer per write
+     * (docs/DESIGN.md#journal-on-conductor says when to pick which).
+     */
+    public static final String JOURNAL_PROP = "logship.node.journal";
+    public static final String JOURNAL_DEFAULT = "thread";
     public static final String FAILOVER_PROP = "logship.cluster.failover";
     public static final String FAILOVER_DEFAULT = "auto";
     public static final String PRIORITIES_PROP = "logship.cluster.priorities";
@@ -142,6 +149,7 @@ public final class NodeConfig
     private final int latencySliceUs;
     private final IdleStrategyKind idleStrategy;
     private final boolean sharedThreading;
+    private final boolean journalOnConductor;
     private final boolean networkWait;
     private final int metricsPort;
     private final Path faultsFile;
@@ -263,6 +271,7 @@ public final class NodeConfig
         networkWait = "network".equals(idle);
         idleStrategy = networkWait ? IdleStrategyKind.BACKOFF : IdleStrategyKind.valueOf(idle.toUpperCase().replace('-', '_'));
         sharedThreading = "shared".equals(reader.oneOf(THREADING_PROP, THREADING_DEFAULT, "shared", "dedicated"));
+        journalOnConductor = "conductor".equals(reader.oneOf(JOURNAL_PROP, JOURNAL_DEFAULT, "thread", "conductor"));
         if (networkWait && !sharedThreading)
         {
             throw reader.bad(IDLE_STRATEGY_PROP, "network", "backoff, busy-spin, yield or sleep unless " + THREADING_PROP +
@@ -610,6 +619,12 @@ public final class NodeConfig
     public boolean sharedThreading()
     {
         return sharedThreading;
+    }
+
+    /** {@value #JOURNAL_PROP}{@code =conductor}: the conductor appends the leader's writes, no journal thread. */
+    public boolean journalOnConductor()
+    {
+        return journalOnConductor;
     }
 
     /**

@@ -130,7 +130,8 @@ public final class NodeDaemon
             node.onRemoved(barrier::signal);
             final String running = "node " + config.nodeId() + " running on " + config.self() +
                 " (data " + config.dataDirectory() + ", " + NodeConfig.THREADING_PROP + "=" +
-                (config.sharedThreading() ? "shared" : "dedicated") + ")";
+                (config.sharedThreading() ? "shared" : "dedicated") + ", " + NodeConfig.JOURNAL_PROP + "=" +
+                (config.journalOnConductor() ? "conductor" : "thread") + ")";
             logger.info("logshipd: {}", running);
             // Node.start returns once the log is recovered and the transport and duty threads run.
             final SystemdNotifier notifier = SystemdNotifier.fromEnvironment();

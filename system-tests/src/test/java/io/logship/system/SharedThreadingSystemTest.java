@@ -4,7 +4,9 @@ import io.logship.client.LogshipClient;
 import io.logship.client.WriteResult;
 import io.logship.os.ThreadSlice;
 import io.logship.system.harness.AckedWrites;
+import io.logship.system.harness.AdminCliProcess;
 import io.logship.system.harness.NodeProcess;
+import io.logship.system.harness.Poll;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
 import org.junit.jupiter.api.Test;
@@ -14,9 +16,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,16 +60,85 @@ class SharedThreadingSystemTest
             .with("logship.node.idle.strategy", "network").start());
     }
 
+    /**
+     * The same with {@code logship.node.journal=conductor} (docs/DESIGN.md#journal-on-conductor): no journal thread,
+     * the leader's conductor appends. A write the stage left unanswered would stall here, one appended twice or
+     * under a deposed epoch would fail the exactly-once check, and a stage still appending after a step-down would
+     * race the follower's appends and fail the checksums.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldCommitFailOverAndLoseNoAcknowledgedWriteWithTheJournalOnTheConductorThread() throws Exception
+    {
+        commitFailOverAndLoseNothing(watcher.cluster(3).with("logship.node.threading", "shared")
+            .with("logship.node.journal", "conductor").start(), true);
+    }
+
+    /**
+     * A switchover under load with the journal on the conductor: the leader steps down with writes still in its ring,
+     * its conductor runs the journal stage while it drains them (each fails under the epoch gate or is stored before
+     * the handover), and only then appends as a follower. No write fails (the client retries at the new leader) and
+     * every acknowledged one is on every node once.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void shouldSwitchOverUnderLoadWithTheJournalOnTheConductorThread() throws Exception
+    {
+        final int count = 8000;
+        final TestCluster cluster = watcher.cluster(3).with("logship.node.threading", "shared")
+            .with("logship.node.journal", "conductor").start();
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
+        final AckedWrites writes = new AckedWrites("switch", count);
+        final ExecutorService load = Executors.newSingleThreadExecutor();
+        try
+        {
+            final Future<List<CompletableFuture<WriteResult>>> issued = load.submit(() -> writes.write(client, 0, count));
+            Poll.until("1000 acknowledged writes before the switchover", Duration.ofSeconds(60),
+                () -> writes.ackedCount() >= 1000, () -> writes.ackedCount() + " acked");
+            final int from = cluster.leaderId();
+            final int to = from % 3 + 1;
+            final AdminCliProcess.Result promote = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "promote",
+                Integer.toString(to), "--config", cluster.node(to).configFile().toString());
+            assertThat(promote.exitCode()).as("%s", promote).isZero();
+            assertThat(cluster.leaderId()).isEqualTo(to);
+            AckedWrites.awaitAll(issued.get(120, TimeUnit.SECONDS), 120);
+        }
+        finally
+        {
+            load.shutdownNow();
+        }
+        assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
+        assertThat(writes.ackedCount()).isEqualTo(count);
+        writes.assertExactlyOnceOnEveryNode(cluster, count);
+        cluster.assertCommittedChecksumsMatch();
+    }
+
     private void commitFailOverAndLoseNothing(final TestCluster cluster) throws Exception
+    {
+        commitFailOverAndLoseNothing(cluster, false);
+    }
+
+    private void commitFailOverAndLoseNothing(final TestCluster cluster, final boolean journalOnConductor)
+        throws Exception
     {
         for (final int nodeId : cluster.nodeIds())
         {
             final NodeProcess node = cluster.node(nodeId);
             assertThat(node.logContains("logship.node.threading=shared")).as("node %s's start line", nodeId).isTrue();
+            assertThat(node.logContains("logship.node.journal=" + (journalOnConductor ? "conductor" : "thread")))
+                .as("node %s's start line", nodeId).isTrue();
             final String threads = threadDump(node);
             assertThat(threads).as("node %s's threads", nodeId).contains("\"conductor-" + nodeId + "\"")
                 .doesNotContain("driver-conductor").doesNotContain("aeron-client-conductor");
-            assertWritePathSlices(node);
+            if (journalOnConductor)
+            {
+                assertThat(threads).as("node %s's threads", nodeId).doesNotContain("\"journal-" + nodeId + "\"");
+            }
+            else
+            {
+                assertThat(threads).as("node %s's threads", nodeId).contains("\"journal-" + nodeId + "\"");
+            }
+            assertWritePathSlices(node, journalOnConductor);
         }
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
         final AckedWrites writes = new AckedWrites("shared", WRITES);
@@ -94,7 +169,7 @@ class SharedThreadingSystemTest
      * docs/DESIGN.md#thread-slice: the threads a write waits on run with the short scheduler slice, the store's apply
      * thread with the kernel's default. Checked where the kernel has custom slices (Linux 6.12+), as CI's does.
      */
-    private static void assertWritePathSlices(final NodeProcess node)
+    private static void assertWritePathSlices(final NodeProcess node, final boolean journalOnConductor)
     {
         if (!ThreadSlice.kernelHasCustomSlices())
         {
@@ -103,8 +178,12 @@ class SharedThreadingSystemTest
         final int id = node.nodeId();
         final Map<String, Long> slices = node.schedulerSlices();
         assertThat(slices).as("node %s's threads and their scheduler slices (ns)", id)
-            .containsEntry("conductor-" + id, 100_000L).containsEntry("journal-" + id, 100_000L)
-            .containsEntry("log-fsync-" + id, 100_000L);
+            .containsEntry("conductor-" + id, 100_000L).containsEntry("log-fsync-" + id, 100_000L);
+        if (!journalOnConductor)
+        {
+            assertThat(slices).as("node %s's threads and their scheduler slices (ns)", id)
+                .containsEntry("journal-" + id, 100_000L);
+        }
         assertThat(slices.get("apply")).as("node %s's apply thread keeps the default slice", id).isGreaterThan(100_000L);
     }
 

@@ -9,6 +9,7 @@ import io.logship.node.dedup.DedupWindow;
 import io.logship.node.egress.ResponsePublisher;
 import io.logship.node.ingress.ClientSessions;
 import io.logship.node.leader.CommitTracker;
+import io.logship.node.pipeline.ConductorJournal;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.transport.codec.AckLevel;
 import io.logship.transport.codec.Status;
@@ -16,7 +17,7 @@ import io.logship.transport.codec.Status;
 import static java.lang.System.Logger.Level.INFO;
 
 /**
- * Collects what the journal thread did with each write (stored at an offset, or not) and answers it:
+ * Collects what the journal (its thread, or the stage this thread runs) did with each write (stored at an offset, or not) and answers it:
  * LEADER-level writes at once if this node already holds them by its fsync policy, everything else through
  * {@link AckWaits}. After a step-down the journal may
  * still hold writes of the old epoch; they fail (the epoch gate) or finish, and their results are answered
@@ -40,6 +41,8 @@ public final class JournalResultPoller
     private MembersResults membersResults;
     /** After stepping down: journal results still to collect before this node may append as a follower. */
     private boolean draining;
+    /** With {@code logship.node.journal=conductor}: the journal stage this thread runs before collecting results. */
+    private ConductorJournal conductorJournal;
 
     public JournalResultPoller(final ReplicatedLog partition, final RingBuffer<WriteEvent> ring,
         final EventPoller<WriteEvent> poller, final DedupWindow dedup, final CommitTracker commits,
@@ -56,11 +59,22 @@ public final class JournalResultPoller
         this.logger = partition.logger();
     }
 
+    /**
+     * This thread appends the leader's writes itself (docs/DESIGN.md#journal-on-conductor): each {@link #poll()} and
+     * {@link #drain()} runs {@code stage} first, so what it appends is answered in the same call. Set before the
+     * conductor starts; {@code poller} must then be gated on the stage's sequence.
+     */
+    public void runJournalStage(final ConductorJournal stage)
+    {
+        this.conductorJournal = stage;
+    }
+
     public int poll()
     {
+        final int appended = null == conductorJournal ? 0 : conductorJournal.poll();
         try
         {
-            return poller.poll(journalResultHandler) == EventPoller.PollState.PROCESSING ? 1 : 0;
+            return appended + (poller.poll(journalResultHandler) == EventPoller.PollState.PROCESSING ? 1 : 0);
         }
         catch (final Exception ex)
         {
