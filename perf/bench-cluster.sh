@@ -25,11 +25,13 @@
 #   LOAD_ARGS="..." (environment): extra options for `logship load`, e.g. LOAD_ARGS="--attempt-timeout-ms 1000".
 #   BENCH_DIR_PARENT=DIR (environment, default /tmp): where the cluster's directory is made, e.g. /dev/shm to take
 #   the disk out of a comparison.
-#   METRICS=1 (environment): node N serves Prometheus metrics on 127.0.0.1:(base port + 100 + N), the base port
-#   being printed as `base port P`; scrape them while the load runs.
+#   METRICS=1 (environment): print the base port as `base port P`; node N always serves Prometheus metrics on
+#   127.0.0.1:(base port + 100 + N) (the script reads the duty-cycle counters there); scrape them while the load runs.
 #
 # Prints `summary {…}` (the load generator's JSON summary: throughput, latency percentiles in µs from the
-# intended send time), `verify OK: …` and per node `duty nodeN: …` (its slow duty cycles, from its log); exits 1 if the load gave up on a write or verify did not
+# intended send time), `verify OK: …`, per node `duty nodeN: …` (its slow duty cycles since start, from its log) and
+# `duty nodeN measured run: …` (the cycles over 1–100 ms between the load's "measuring" and its end, from the node's
+# logship_duty_cycles_over_total, and the band of the longest); exits 1 if the load gave up on a write or verify did not
 # find identical committed logs on the 3 nodes.
 #
 # Builds nothing: run `mvn -B -q -DskipTests -pl admin-cli,node-daemon -am package` first. It refuses to
@@ -74,7 +76,8 @@ for i in 1 2 3; do
     echo "logship.log.fsync=$fsync" >> "$dir/node$i.conf"
     use_run_aeron_dirs "$dir" "$i"
     for setting in ${NODE_CONF:-}; do echo "$setting" >> "$dir/node$i.conf"; done
-    if [[ -n "${METRICS:-}" ]]; then echo "logship.node.metrics.port=$(( base_port + 100 + i ))" >> "$dir/node$i.conf"; fi
+    # Always served: the duty-cycle counters are read before and after the measured run (below).
+    echo "logship.node.metrics.port=$(( base_port + 100 + i ))" >> "$dir/node$i.conf"
     node_opts="${LOGSHIP_JAVA_OPTS:-} ${NODE_JAVA_OPTS:-}"
     if [[ -n "${JFR_DIR:-}" ]]; then
         mkdir -p "$JFR_DIR"
@@ -92,9 +95,29 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$leader" ]] || { echo "bench-cluster: no leader after 20 s" >&2; tail -n 20 "$dir"/node*.log >&2; exit 1; }
 
+# Each node's logship_duty_cycles_over_total, one line per node and threshold: "node threshold_seconds count".
+duty_counters() {
+    for i in 1 2 3; do
+        curl -s --max-time 5 "http://127.0.0.1:$(( base_port + 100 + i ))/metrics" 2>/dev/null |
+            sed -nE "s/^logship_duty_cycles_over_total\{threshold_seconds=\"([^\"]+)\"\} ([0-9.eE+]+)$/$i \1 \2/p"
+    done
+}
+
 status=0
+duty_counters > "$dir/duty.before"
 "$root/bin/logship" load --config "$dir/node1.conf" --records "$records" --in-flight "$inflight" --rate "$rate" \
-    --ack "$ack" --value-size 100 --warmup-records "$warmup" ${LOAD_ARGS:-} > "$dir/load.out" 2> "$dir/load.err" || status=$?
+    --ack "$ack" --value-size 100 --warmup-records "$warmup" ${LOAD_ARGS:-} > "$dir/load.out" 2> "$dir/load.err" &
+load_pid=$!
+# The measured run starts when the load says "measuring" (after its warm-up and the nodes' catch-up): the counters
+# are read again then, so the stalls of start-up and warm-up stay out of the run's figure.
+( while kill -0 "$load_pid" 2>/dev/null; do
+      if grep -q 'measuring' "$dir/load.err" 2>/dev/null; then duty_counters > "$dir/duty.before"; break; fi
+      sleep 0.2
+  done ) &
+watcher=$!
+wait "$load_pid" || status=$?
+wait "$watcher" || true
+duty_counters > "$dir/duty.after"
 grep '^summary' "$dir/load.out" || true
 if [[ "$status" -ne 0 ]]; then
     echo "bench-cluster: load exited $status" >&2; tail -n 5 "$dir/load.err" >&2
@@ -114,4 +137,13 @@ for i in 1 2 3; do
         "$dir/node$i.log" 2>/dev/null | sed -E 's/.*\((\S+) cycle\(s\).* start ([0-9]+) µs/\1 \2/' |
         awk -v n="$i" '{c += $1; if ($2 > m) m = $2} END {printf "duty node%d: %d cycles over 5 ms logged, longest %d µs\n", n, c, m}'
 done
+# The measured run's duty cycles per node, from the counters (every cycle counts, logged or not): how many took over
+# each threshold, and the band the longest one fell in.
+awk 'NR == FNR {before[$1 " " $2] = $3; next}
+     {d = $3 - before[$1 " " $2]; n[$1] = n[$1] sprintf(" %g ms: %d,", $2 * 1000, d); if (d > 0) top[$1] = $2 * 1000
+      else if (!($1 in upper) && ($1 in top)) upper[$1] = $2 * 1000}
+     END {for (i = 1; i <= 3; i++) if (i in n) {
+              band = (i in top) ? ((i in upper) ? "(" top[i] ", " upper[i] "] ms" : "over " top[i] " ms") : "at most 1 ms"
+              printf "duty node%d measured run: cycles over%s longest %s\n", i, n[i], band }}' \
+    "$dir/duty.before" "$dir/duty.after" 2>/dev/null || true
 exit "$status"

@@ -86,6 +86,20 @@ class HealthSystemTest
         {
             assertHistogramCounted(families, histogram);
         }
+        // The duty-cycle counters a benchmark reads before and after its run: one sample per threshold, and a
+        // longer threshold never counts more cycles than a shorter one.
+        final Family overs = families.get("logship_duty_cycles_over");
+        assertThat(overs.type).isEqualTo("counter");
+        final List<String> thresholds = List.of("0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1");
+        double previous = Double.MAX_VALUE;
+        for (final String threshold : thresholds)
+        {
+            final Double count = overs.samples.get("logship_duty_cycles_over_total{threshold_seconds=\"" + threshold +
+                "\"}");
+            assertThat(count).as("cycles over %s s in %s", threshold, overs.samples).isNotNull()
+                .isLessThanOrEqualTo(previous);
+            previous = count;
+        }
         assertThat(families.get("logship_log_events_dropped").samples)
             .as("nothing floods stdout here").containsEntry("logship_log_events_dropped_total", 0.0);
 

@@ -3,11 +3,12 @@ package io.logship.node.status;
 import org.agrona.concurrent.NanoClock;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Times the conductor's duty cycles: each cycle's duration and its slowest step, the longest cycle since the
- * node started (exported as {@code logship_duty_cycle_max_seconds}), and whether a cycle is slow enough to
- * warn about. The conductor both heartbeats and answers votes, so a cycle that blocks for longer than a
+ * node started (exported as {@code logship_duty_cycle_max_seconds}), how many cycles took longer than each of a few
+ * thresholds ({@code logship_duty_cycles_over_total}), and whether a cycle is slow enough to warn about. The conductor both heartbeats and answers votes, so a cycle that blocks for longer than a
  * follower's election timeout costs an election; the target is well under a millisecond per cycle.
  *
  * <p>Written by the conductor thread only, without allocation; {@link #maxCycleNs()} is read by the metrics
@@ -25,7 +26,18 @@ public final class DutyCycleTimer
      */
     public static final long STALL_CYCLE_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
+    /**
+     * Thresholds of the slow-cycle counters ({@link #cyclesOver}), ascending: a benchmark reads them before and after
+     * its measured run, so the stalls of that run are told apart from the start-up's in {@link #maxCycleNs()}.
+     */
+    private static final long[] COUNTED_OVER_NS = {
+        TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(2), TimeUnit.MILLISECONDS.toNanos(5),
+        TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(50),
+        TimeUnit.MILLISECONDS.toNanos(100)};
+
     private final NanoClock clock;
+    /** Cycles longer than each of {@link #COUNTED_OVER_NS}: written by the conductor only, read by metrics. */
+    private final AtomicLongArray cyclesOver = new AtomicLongArray(COUNTED_OVER_NS.length);
     private long cycleStartNs;
     private long stepStartNs;
     private long slowestStepNs;
@@ -77,6 +89,10 @@ public final class DutyCycleTimer
         {
             maxCycleNs = cycleNs;
         }
+        for (int i = 0; i < COUNTED_OVER_NS.length && cycleNs > COUNTED_OVER_NS[i]; i++)
+        {
+            cyclesOver.lazySet(i, cyclesOver.get(i) + 1); // one writer: no read-modify-write needed
+        }
         if (cycleNs <= SLOW_CYCLE_NS)
         {
             return false;
@@ -101,6 +117,24 @@ public final class DutyCycleTimer
             " µs): heartbeats and votes wait meanwhile";
         slowCyclesSinceWarning = 0;
         return text;
+    }
+
+    /** How many thresholds {@link #cyclesOver} counts against. */
+    public static int countedThresholds()
+    {
+        return COUNTED_OVER_NS.length;
+    }
+
+    /** The {@code index}th threshold (ascending), in nanoseconds. */
+    public static long countedThresholdNs(final int index)
+    {
+        return COUNTED_OVER_NS[index];
+    }
+
+    /** Duty cycles since start longer than {@link #countedThresholdNs}{@code (index)}. Any thread. */
+    public long cyclesOver(final int index)
+    {
+        return cyclesOver.get(index);
     }
 
     /** The longest duty cycle since start, in nanoseconds. Any thread. */

@@ -40,6 +40,7 @@ public final class NodeMetrics
     private final LogFlusher flusher;
     private final MessageAdapter[] adapters;
     private LongSupplier dutyCycleMaxNs = () -> 0;
+    private DutyCycleTimer dutyCycles;
 
     public NodeMetrics(final ReplicatedLog partition, final CommitTracker commits, final AckWaits ackWaits,
         final ClientSessions sessions, final LogFlusher flusher, final MessageAdapter... adapters)
@@ -56,6 +57,13 @@ public final class NodeMetrics
     public NodeMetrics dutyCycleMaxNs(final LongSupplier maxNs)
     {
         this.dutyCycleMaxNs = maxNs;
+        return this;
+    }
+
+    /** The conductor's duty-cycle timer, whose slow-cycle counters are exported; before {@link #register}. */
+    public NodeMetrics dutyCycles(final DutyCycleTimer timer)
+    {
+        this.dutyCycles = timer;
         return this;
     }
 
@@ -128,6 +136,20 @@ public final class NodeMetrics
         GaugeWithCallback.builder().name("logship_duty_cycle_max_seconds")
             .help("longest conductor duty cycle since the node started (heartbeats and votes wait behind it)")
             .callback((callback) -> callback.call(dutyCycleMaxNs.getAsLong() / 1e9)).register(registry);
+        if (null != dutyCycles)
+        {
+            final DutyCycleTimer timer = dutyCycles;
+            CounterWithCallback.builder().name("logship_duty_cycles_over_total")
+                .help("conductor duty cycles since start that took longer than the threshold (seconds): read before " +
+                    "and after a run to count that run's stalls")
+                .labelNames("threshold_seconds").callback((callback) ->
+                {
+                    for (int i = 0; i < DutyCycleTimer.countedThresholds(); i++)
+                    {
+                        callback.call(timer.cyclesOver(i), Double.toString(DutyCycleTimer.countedThresholdNs(i) / 1e9));
+                    }
+                }).register(registry);
+        }
 
         counter(registry, "logship_writes_without_session_total",
             "write requests dropped because the client never connected", counters::writesWithoutSession);

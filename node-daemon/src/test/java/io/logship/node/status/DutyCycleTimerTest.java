@@ -28,6 +28,31 @@ class DutyCycleTimerTest
         assertThat(timer.maxCycleNs()).isEqualTo(TimeUnit.MICROSECONDS.toNanos(6_100));
     }
 
+    /** The counters a benchmark reads before and after its run: every cycle counts, logged or not. */
+    @Test
+    void shouldCountEveryCycleOverEachThresholdWhetherLoggedOrNot()
+    {
+        cycle(900, 0);     // under every threshold
+        timer.endCycle();
+        cycle(1_500, 0);   // over 1 ms
+        timer.endCycle();
+        cycle(6_000, 0);   // over 1, 2 and 5 ms: logged
+        timer.endCycle();
+        cycle(7_000, 0);   // the same, inside the warning interval: not logged, still counted
+        timer.endCycle();
+        cycle(120_000, 0); // over every threshold
+        timer.endCycle();
+
+        final long[] expected = {4, 3, 3, 1, 1, 1, 1};
+        assertThat(DutyCycleTimer.countedThresholds()).isEqualTo(expected.length);
+        for (int i = 0; i < expected.length; i++)
+        {
+            assertThat(timer.cyclesOver(i)).as("cycles over %s ns", DutyCycleTimer.countedThresholdNs(i))
+                .isEqualTo(expected[i]);
+        }
+        assertThat(DutyCycleTimer.countedThresholdNs(2)).isEqualTo(DutyCycleTimer.SLOW_CYCLE_NS);
+    }
+
     @Test
     void shouldWarnAboutSlowCyclesAtMostOncePerIntervalCountingTheOthers()
     {
