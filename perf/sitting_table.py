@@ -18,8 +18,17 @@ out, settings = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
 problems = []
 
 
+_logship_cache = {}
+
+
 def logship_runs(case):
-    """The JSON summaries of the runs of one case that ended with verify OK."""
+    """The JSON summaries of the runs of one case that ended with verify OK (read once: problems are listed once)."""
+    if case not in _logship_cache:
+        _logship_cache[case] = _read_logship_runs(case)
+    return _logship_cache[case]
+
+
+def _read_logship_runs(case):
     runs = []
     for path in sorted(glob.glob(os.path.join(out, "logship", case + "-*.txt"))):
         text = open(path).read()
@@ -35,9 +44,29 @@ def logship_runs(case):
                                                                s["firstError"]))
             continue
         lat = s["latencyUs"]
-        runs.append({"rps": s["recordsPerSec"], "p50": lat["p50"] / 1000.0, "p99": lat["p99"] / 1000.0,
-                     "p999": lat["p999"] / 1000.0})
+        run = {"rps": s["recordsPerSec"], "p50": lat["p50"] / 1000.0, "p99": lat["p99"] / 1000.0,
+               "p999": lat["p999"] / 1000.0}
+        run.update(duty_of(text))
+        runs.append(run)
     return runs
+
+
+DUTY_LINE = re.compile(r"^duty node(?P<node>\d+) measured run: cycles over(?P<counts>.*?), longest (?P<band>.+)$")
+
+
+def duty_of(text):
+    """The measured run's duty cycles from bench-cluster's `duty nodeN measured run` lines (none: {})."""
+    over5, longest, bands = 0, 0.0, []
+    for line in text.splitlines():
+        m = DUTY_LINE.match(line)
+        if not m:
+            continue
+        counts = {float(t): int(c) for t, c in re.findall(r"([0-9.]+) ms: (\d+)", m.group("counts"))}
+        over5 += counts.get(5.0, 0)
+        exceeded = [t for t, c in counts.items() if c > 0]
+        longest = max([longest] + exceeded)
+        bands.append("node %s %s" % (m.group("node"), m.group("band")))
+    return {"over5": over5, "longest": longest, "bands": bands} if bands else {}
 
 
 KAFKA_LINE = re.compile(r"^kafka (?P<label>.+?)(?: \[run \d+/\d+\])?: (?P<rps>[0-9.]+) rec/s, .* p50 (?P<p50>\d+) ms, "
@@ -137,6 +166,19 @@ print(row("logship quorum, fsync `interval`", logship_runs("lat-interval")))
 print_rows(kafka_rows(kafka_nofsync, capped, nofsync))
 print(row("logship quorum, fsync `always`", logship_runs("lat-always")))
 print_rows(kafka_rows(kafka_fsync, capped, fsync))
+print("\n## Conductor duty cycles in the measured runs (logship_duty_cycles_over_total, 3 nodes)\n")
+print("Counted between the load's \"measuring\" and its end, start-up and warm-up left out. The longest is a band "
+      "between two of the counter's thresholds (1, 2, 5, 10, 20, 50, 100 ms).\n")
+print("| case | cycles over 5 ms, 3 nodes together | longest, per run (the highest threshold any node exceeded) | runs |\n"
+      "|---|---|---|---|")
+for case, name in (("tput-interval", "unbounded, `interval`"), ("tput-always", "unbounded, `always`"),
+                   ("lat-interval", "%s/s, `interval`" % lat_rate), ("lat-always", "%s/s, `always`" % lat_rate),
+                   ("rt-interval", "one at a time, `interval`")):
+    counted = [r for r in logship_runs(case) if "over5" in r]
+    if counted:
+        print("| %s | %s | %s | %d |" % (name, spread([r["over5"] for r in counted], lambda v: "%.0f" % v),
+                                        ", ".join("over %g ms" % r["longest"] if r["longest"] else "≤ 1 ms"
+                                                  for r in counted), len(counted)))
 print("\n## One write at a time (in-flight 1), quorum, fsync `interval`\n")
 print(HEAD)
 print(row("logship sequential round trip", logship_runs("rt-interval")))
