@@ -95,15 +95,35 @@ class ReleaseScriptsSystemTest
         assertThat(maxHeap(home, "logshipd", "-Xms64m -Xmx300m")).isEqualTo(300L << 20);
     }
 
+    /**
+     * docs/DESIGN.md#garbage-collector: the node runs ZGC unless LOGSHIP_JAVA_OPTS is set, which replaces the default
+     * whole (there, the JVM's own default collector), so an operator's own collector choice never conflicts with it.
+     */
+    @Test
+    void shouldRunTheNodeOnZgcByDefaultAndOnTheOperatorsChoiceOtherwise() throws Exception
+    {
+        final Path home = Release.unpack(dir.resolve("logship"));
+
+        assertThat(flags(home, "logshipd", "")).contains("bool UseZGC  = true");
+        assertThat(flags(home, "logshipd", "-Xmx300m -XX:+UseSerialGC")).contains("bool UseSerialGC  = true")
+            .contains("bool UseZGC  = false");
+    }
+
     private static long maxHeap(final Path home, final String script, final String javaOpts)
+    {
+        final Matcher m = MAX_HEAP.matcher(flags(home, script, javaOpts));
+        assertThat(m.find()).as("MaxHeapSize in the output of %s", script).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    /** The JVM flags the script's JVM ran with ({@code -XX:+PrintFlagsFinal}), spaces squeezed to two. */
+    private static String flags(final Path home, final String script, final String javaOpts)
     {
         // JAVA_TOOL_OPTIONS reaches the JVM without touching the script's own options.
         final Shell.Result run = Shell.run(TIMEOUT, Map.of("LOGSHIP_JAVA_OPTS", javaOpts,
             "JAVA_TOOL_OPTIONS", "-XX:+PrintFlagsFinal"), List.of(home.resolve("bin").resolve(script).toString(),
             "--version"));
         assertThat(run.exitCode()).as("%s", run).isZero();
-        final Matcher m = MAX_HEAP.matcher(run.stdout());
-        assertThat(m.find()).as("MaxHeapSize in the output of %s", script).isTrue();
-        return Long.parseLong(m.group(1));
+        return run.stdout().replaceAll(" {2,}", "  ");
     }
 }
