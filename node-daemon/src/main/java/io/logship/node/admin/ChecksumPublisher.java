@@ -2,52 +2,38 @@ package io.logship.node.admin;
 
 import io.logship.LogshipException;
 import io.logship.log.OffsetOutOfRangeException;
-import io.logship.log.SegmentedLog;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.egress.SendBuffer;
 import io.logship.node.ingress.ClientSessions;
-import io.logship.node.read.BatchIterator;
 import io.logship.node.read.LogReadBuffer;
 import io.logship.transport.codec.ChecksumResponseEncoder;
 import io.logship.transport.codec.Status;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.zip.CRC32C;
 
 /**
  * Answers {@code logship checksum} and {@code verify}: a CRC32C over the whole committed batches in an offset
  * range, so the logs of two nodes can be compared. Conductor thread only.
  *
- * <p>A request covers up to the whole committed log (hundreds of MiB), so it is worked off one read of at most
- * {@link #SLICE_BYTES} per duty cycle ({@link #onDutyCycle()}), never in one go: a one-shot checksum of a large
- * log held the duty thread for tens of milliseconds, long enough to delay heartbeats
+ * <p>A request covers up to the whole committed log (hundreds of MiB), so it is worked off one slice per duty cycle
+ * ({@link #onDutyCycle()}, bounded in bytes and time by {@link RangeChecksum}), never in one go: a one-shot checksum of
+ * a large log held the duty thread for tens of milliseconds, long enough to delay heartbeats
  * (docs/DESIGN.md#node-threads). Requests are answered one after another, in arrival order; the range's end is
  * fixed when the request arrives (the commit offset then), so a checksum never covers a moving target.
  */
 public final class ChecksumPublisher
 {
-    /** One read per duty cycle: CRC32C and a page-cache read of 1 MiB take well under a millisecond. */
-    private static final int SLICE_BYTES = 1024 * 1024;
     /** Requests queued beyond this are refused at once (each `verify` sends one per node). */
     private static final int MAX_QUEUED = 64;
 
     private final ReplicatedLog partition;
-    private final SegmentedLog log;
     private final SendBuffer sendBuffer;
-    private final LogReadBuffer staging;
-    private final CRC32C checksum = new CRC32C();
+    private final RangeChecksum range;
     private final ChecksumResponseEncoder checksumResponseEncoder = new ChecksumResponseEncoder();
     private final ArrayDeque<Request> queued = new ArrayDeque<>();
 
     /** The request being worked off, or null. */
     private Request current;
-    private long offset;
-    private long coveredFrom;
-    private long coveredTo;
-    private long batchCount;
-    private long byteCount;
-    private boolean first;
 
     /** A checksum request waiting for its turn (allocated per admin request, off the write path). */
     private record Request(ClientSessions.Session session, long correlationId, long fromOffset, long limit)
@@ -57,9 +43,8 @@ public final class ChecksumPublisher
     public ChecksumPublisher(final ReplicatedLog partition, final SendBuffer sendBuffer, final LogReadBuffer staging)
     {
         this.partition = partition;
-        this.log = partition.log();
         this.sendBuffer = sendBuffer;
-        this.staging = staging;
+        this.range = new RangeChecksum(partition.log(), staging, partition.clock());
     }
 
     /** Queues a request for [fromOffset, min(toOffset, commit offset now)); the answer follows from the duty cycle. */
@@ -85,17 +70,11 @@ public final class ChecksumPublisher
             {
                 return 0;
             }
-            checksum.reset();
-            offset = current.fromOffset;
-            coveredFrom = current.fromOffset;
-            coveredTo = current.fromOffset;
-            batchCount = 0;
-            byteCount = 0;
-            first = true;
+            range.start(current.fromOffset, current.limit);
         }
         try
         {
-            if (offset < current.limit && checksumSlice())
+            if (range.slice())
             {
                 return 1;
             }
@@ -109,41 +88,12 @@ public final class ChecksumPublisher
         return 1;
     }
 
-    /** Adds the whole batches of one read; true if there is more to read. */
-    private boolean checksumSlice()
-    {
-        final int read = staging.read(log, offset, SLICE_BYTES);
-        if (read == 0)
-        {
-            return false;
-        }
-        final BatchIterator batches = staging.batches(read);
-        boolean consumed = false;
-        while (batches.next() && batches.nextOffset() <= current.limit)
-        {
-            if (first)
-            {
-                coveredFrom = batches.baseOffset();
-                first = false;
-            }
-            final ByteBuffer view = staging.byteBuffer().duplicate();
-            view.limit(batches.endPosition()).position(batches.position());
-            checksum.update(view);
-            batchCount++;
-            byteCount += batches.length();
-            offset = batches.nextOffset();
-            coveredTo = offset;
-            consumed = true;
-        }
-        return consumed && offset < current.limit;
-    }
-
     private void finish(final Status status, final String message)
     {
         final Request done = current;
         current = null;
-        reply(done.session, done.correlationId, status, coveredFrom, coveredTo, batchCount, byteCount,
-            checksum.getValue(), message);
+        reply(done.session, done.correlationId, status, range.coveredFrom(), range.coveredTo(), range.batchCount(),
+            range.byteCount(), range.crc(), message);
     }
 
     private void reply(final ClientSessions.Session session, final long correlationId, final Status status,
