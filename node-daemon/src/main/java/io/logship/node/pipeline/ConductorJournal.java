@@ -2,6 +2,7 @@ package io.logship.node.pipeline;
 
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
 import io.logship.LogshipException;
 
 import java.util.function.Consumer;
@@ -43,7 +44,7 @@ public final class ConductorJournal
     }
 
     /** The stage's sequence: the conductor's result poller is gated on it. */
-    public com.lmax.disruptor.Sequence sequence()
+    public Sequence sequence()
     {
         return poller.getSequence();
     }
