@@ -146,7 +146,7 @@ final class NodeAgent implements Agent
         electionAdapter = transport.addAdapter(TransportStream.ELECTION, "election", replica.electionAdapter::onMessage);
         metrics = new NodeMetrics(partition, replica.commits, replica.ackWaits, sessions, replica.flusher,
             clientAdapter, adminAdapter, replicationAdapter, feedbackAdapter, electionAdapter)
-            .dutyCycleMaxNs(dutyCycle::maxCycleNs).dutyCycles(dutyCycle);
+            .dutyCycles(dutyCycle);
     }
 
     @Override

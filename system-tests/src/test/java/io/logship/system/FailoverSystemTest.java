@@ -16,6 +16,7 @@ import io.logship.system.harness.Json;
 import io.logship.system.harness.NodeCounters;
 import io.logship.system.harness.NodeProcess;
 import io.logship.system.harness.Poll;
+import io.logship.system.harness.Switchover;
 import io.logship.system.harness.RawWireClient;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
@@ -125,28 +126,7 @@ class FailoverSystemTest
         final int count = 8000;
         final TestCluster cluster = cluster(3).start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
-        final AckedWrites writes = new AckedWrites("switch", count);
-        final ExecutorService load = Executors.newSingleThreadExecutor();
-        try
-        {
-            final Future<List<CompletableFuture<WriteResult>>> issued = load.submit(() -> writes.write(client, 0, count));
-            Poll.until("1000 acknowledged writes before the switchover", Duration.ofSeconds(60),
-                () -> writes.ackedCount() >= 1000, () -> writes.ackedCount() + " acked");
-            final int from = cluster.leaderId();
-            final int to = from % 3 + 1;
-            final AdminCliProcess.Result promote = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "promote",
-                Integer.toString(to), "--config", cluster.node(to).configFile().toString());
-            assertThat(promote.exitCode()).as("%s", promote).isZero();
-            assertThat(promote.stdout()).as("%s", promote).contains("node " + to + " leads epoch")
-                .contains("writes were paused for at most");
-            assertThat(cluster.leaderId()).isEqualTo(to);
-            assertThat(cluster.node(from).logContains("hands epoch")).isTrue();
-            AckedWrites.awaitAll(issued.get(120, TimeUnit.SECONDS), 120);
-        }
-        finally
-        {
-            load.shutdownNow();
-        }
+        final AckedWrites writes = Switchover.underLoad(cluster, client, "switch", count);
         assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
         assertThat(writes.ackedCount()).isEqualTo(count);
         cluster.awaitCaughtUp();

@@ -4,9 +4,8 @@ import io.logship.client.LogshipClient;
 import io.logship.client.WriteResult;
 import io.logship.os.ThreadSlice;
 import io.logship.system.harness.AckedWrites;
-import io.logship.system.harness.AdminCliProcess;
 import io.logship.system.harness.NodeProcess;
-import io.logship.system.harness.Poll;
+import io.logship.system.harness.Switchover;
 import io.logship.system.harness.SystemTestWatcher;
 import io.logship.system.harness.TestCluster;
 import org.junit.jupiter.api.Test;
@@ -16,13 +15,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -88,25 +83,7 @@ class SharedThreadingSystemTest
         final TestCluster cluster = watcher.cluster(3).with("logship.node.threading", "shared")
             .with("logship.node.journal", "conductor").start();
         final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(1000).deadlineMs(60_000));
-        final AckedWrites writes = new AckedWrites("switch", count);
-        final ExecutorService load = Executors.newSingleThreadExecutor();
-        try
-        {
-            final Future<List<CompletableFuture<WriteResult>>> issued = load.submit(() -> writes.write(client, 0, count));
-            Poll.until("1000 acknowledged writes before the switchover", Duration.ofSeconds(60),
-                () -> writes.ackedCount() >= 1000, () -> writes.ackedCount() + " acked");
-            final int from = cluster.leaderId();
-            final int to = from % 3 + 1;
-            final AdminCliProcess.Result promote = AdminCliProcess.run(cluster.dir(), Duration.ofSeconds(60), "promote",
-                Integer.toString(to), "--config", cluster.node(to).configFile().toString());
-            assertThat(promote.exitCode()).as("%s", promote).isZero();
-            assertThat(cluster.leaderId()).isEqualTo(to);
-            AckedWrites.awaitAll(issued.get(120, TimeUnit.SECONDS), 120);
-        }
-        finally
-        {
-            load.shutdownNow();
-        }
+        final AckedWrites writes = Switchover.underLoad(cluster, client, "switch", count);
         assertThat(writes.failedCount()).as("failed writes, first: %s", writes.firstFailure()).isZero();
         assertThat(writes.ackedCount()).isEqualTo(count);
         writes.assertExactlyOnceOnEveryNode(cluster, count);

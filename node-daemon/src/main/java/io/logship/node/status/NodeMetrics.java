@@ -39,7 +39,6 @@ public final class NodeMetrics
     private final ClientSessions sessions;
     private final LogFlusher flusher;
     private final MessageAdapter[] adapters;
-    private LongSupplier dutyCycleMaxNs = () -> 0;
     private DutyCycleTimer dutyCycles;
 
     public NodeMetrics(final ReplicatedLog partition, final CommitTracker commits, final AckWaits ackWaits,
@@ -53,14 +52,7 @@ public final class NodeMetrics
         this.adapters = adapters;
     }
 
-    /** The longest conductor duty cycle since start, in ns ({@link DutyCycleTimer#maxCycleNs()}); before {@link #register}. */
-    public NodeMetrics dutyCycleMaxNs(final LongSupplier maxNs)
-    {
-        this.dutyCycleMaxNs = maxNs;
-        return this;
-    }
-
-    /** The conductor's duty-cycle timer, whose slow-cycle counters are exported; before {@link #register}. */
+    /** The conductor's duty-cycle timer: its longest cycle and slow-cycle counters are exported; before {@link #register}. */
     public NodeMetrics dutyCycles(final DutyCycleTimer timer)
     {
         this.dutyCycles = timer;
@@ -133,12 +125,12 @@ public final class NodeMetrics
                 }
             }).register(registry);
         gauge(registry, "logship_client_sessions", "connected clients", sessions::size);
-        GaugeWithCallback.builder().name("logship_duty_cycle_max_seconds")
-            .help("longest conductor duty cycle since the node started (heartbeats and votes wait behind it)")
-            .callback((callback) -> callback.call(dutyCycleMaxNs.getAsLong() / 1e9)).register(registry);
         if (null != dutyCycles)
         {
             final DutyCycleTimer timer = dutyCycles;
+            GaugeWithCallback.builder().name("logship_duty_cycle_max_seconds")
+                .help("longest conductor duty cycle since the node started (heartbeats and votes wait behind it)")
+                .callback((callback) -> callback.call(timer.maxCycleNs() / 1e9)).register(registry);
             CounterWithCallback.builder().name("logship_duty_cycles_over_total")
                 .help("conductor duty cycles since start that took longer than the threshold (seconds): read before " +
                     "and after a run to count that run's stalls")
