@@ -8,6 +8,7 @@ import io.logship.format.RecordType;
 import org.agrona.DirectBuffer;
 import org.mapdb.Atomic;
 import org.mapdb.DB;
+import org.mapdb.DBException;
 import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
@@ -63,6 +64,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@code DATA_SEGMENTS}). MapDB's {@code StoreDirect} allocates that buffer on every update, so well
  * under ~0.2 KB per record is out of reach through MapDB; STORE-NOTES.md has the measurements.
  *
+ * <h2>In memory instead of a file ({@link Medium#MEMORY})</h2>
+ * The file's pages are written back by the kernel whole-inode once they are 30 s old: measured under fsync
+ * {@code always} at 10 k writes/s, 250-700 MB of the three nodes' store files every ~31 s, and the log fsyncs of
+ * all three nodes, which share the disk, waited 100-220 ms behind those bursts (perf/README.md, "The store in
+ * memory"). Since the file is never trusted after a crash anyway, {@link Medium#MEMORY} keeps the same MapDB
+ * structures in direct memory ({@code memoryDirectDB()}), writes nothing but the snapshots, and makes every open
+ * a rebuild from the newest snapshot plus a log replay, as after a crash. What it costs: a clean restart replays
+ * up to one snapshot interval, and the store must fit in {@code -XX:MaxDirectMemorySize} (about 130 MB per
+ * million 100-byte entries); running out stops apply with a FATAL error naming both, and the log is untouched.
+ *
  * <h2>Threads</h2>
  * {@link #apply}, {@link #takeSnapshot()}, {@link #installSnapshot} and {@link #close()} belong to
  * one thread, the apply thread. {@link #get}, {@link #lastSequence}, {@link #offsetOfLastSequence}
@@ -75,6 +86,15 @@ public final class KeyValueStore implements AutoCloseable
 {
     public static final String DB_FILE_NAME = "store.mapdb";
     public static final String CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
+
+    /** Where the MapDB structures live (class comment, "In memory instead of a file"). */
+    public enum Medium
+    {
+        /** A memory-mapped file in the store directory, reused after a clean shutdown. */
+        FILE,
+        /** Direct memory, nothing on disk but the snapshots; every open rebuilds from a snapshot and the log. */
+        MEMORY
+    }
 
     private static final System.Logger LOG = System.getLogger(KeyValueStore.class.getName());
     private static final java.lang.invoke.VarHandle STORED_OFFSET =
@@ -98,6 +118,7 @@ public final class KeyValueStore implements AutoCloseable
 
     private final Path storeDirectory;
     private final Path dbFile;
+    private final Medium medium;
     private final SnapshotStore snapshots;
     private final RecordCursor cursor = new RecordCursor();
     // Apply-thread scratch arrays indexed by length (at most ~0.5 MiB each once every length was seen).
@@ -118,13 +139,15 @@ public final class KeyValueStore implements AutoCloseable
     private volatile long appliedOffset;
     private boolean closed;
 
-    private KeyValueStore(final Path storeDirectory, final SnapshotStore snapshots)
+    private KeyValueStore(final Path storeDirectory, final SnapshotStore snapshots, final Medium medium)
     {
         this.storeDirectory = storeDirectory;
         this.dbFile = storeDirectory.resolve(DB_FILE_NAME);
         this.snapshots = snapshots;
+        this.medium = medium;
 
-        final String reuseProblem = openExisting();
+        final String reuseProblem = Medium.MEMORY == medium ?
+            "the store is kept in memory: every start rebuilds it" : openExisting();
         try
         {
             // Before any mutation, so a crash from here on is seen as unclean by the next open.
@@ -156,6 +179,16 @@ public final class KeyValueStore implements AutoCloseable
      */
     public static KeyValueStore open(final Path storeDirectory, final SnapshotStore snapshots)
     {
+        return open(storeDirectory, snapshots, Medium.FILE);
+    }
+
+    /**
+     * Opens the store as {@link #open(Path, SnapshotStore)} does, on {@code medium}. With {@link Medium#MEMORY}
+     * the store is always rebuilt (a leftover file in {@code storeDirectory} is deleted) and nothing but
+     * snapshots is ever written.
+     */
+    public static KeyValueStore open(final Path storeDirectory, final SnapshotStore snapshots, final Medium medium)
+    {
         try
         {
             Files.createDirectories(storeDirectory);
@@ -165,7 +198,7 @@ public final class KeyValueStore implements AutoCloseable
             throw new LogshipException("cannot create store directory " + storeDirectory + ": " + ex,
                 LogshipException.Category.FATAL, ex);
         }
-        return new KeyValueStore(storeDirectory, snapshots);
+        return new KeyValueStore(storeDirectory, snapshots, medium);
     }
 
     /** Tries to reuse the existing file; returns null on success, or why it cannot be reused. */
@@ -220,7 +253,8 @@ public final class KeyValueStore implements AutoCloseable
     private String rebuild(final String why)
     {
         closeQuietly();
-        final String discarded = Files.exists(dbFile) ? "discarded " + dbFile : "created " + dbFile;
+        final String discarded = Files.exists(dbFile) ? "discarded " + dbFile :
+            Medium.MEMORY == medium ? "in memory" : "created " + dbFile;
         deleteDbFiles();
         final Optional<SnapshotInfo> snapshot = snapshots.newestValidSnapshot();
         openDb();
@@ -249,6 +283,13 @@ public final class KeyValueStore implements AutoCloseable
 
     private void openDb()
     {
+        if (Medium.MEMORY == medium)
+        {
+            // Serializes into direct memory like the file store does into its mapping (so the reused key and value
+            // arrays stay safe); the cleaner hack frees that memory on close instead of at some later GC.
+            db = DBMaker.memoryDirectDB().cleanerHackEnable().make();
+            return;
+        }
         db = DBMaker.fileDB(dbFile.toFile())
             .fileMmapEnableIfSupported()
             // Pre-clearing new mmap chunks costs writes and buys nothing: the file is discarded on any doubt.
@@ -336,6 +377,28 @@ public final class KeyValueStore implements AutoCloseable
             throw new LogshipException("gap before batch at base offset " + baseOffset + ": the store's applied offset is " +
                 applied + ", expected a batch containing offset " + applied, LogshipException.Category.FATAL);
         }
+        try
+        {
+            applyRecords(buffer, offset, applied);
+        }
+        catch (final OutOfMemoryError | DBException.OutOfMemory ex)
+        {
+            // MapDB wraps the direct buffer's refusal in its own exception; a JVM-level one may come unwrapped.
+            if (Medium.MEMORY != medium)
+            {
+                throw ex;
+            }
+            throw new LogshipException("the in-memory store is full at applied offset " + applied + " (" + ex.getMessage() +
+                "): raise the node's -XX:MaxDirectMemorySize (about 130 MB per million 100-byte entries) or set " +
+                "logship.node.store=file, then restart the node; the log is intact and the store is rebuilt from it",
+                LogshipException.Category.FATAL, ex);
+        }
+        setAppliedOffset(nextOffset);
+        return true;
+    }
+
+    private void applyRecords(final DirectBuffer buffer, final int offset, final long applied)
+    {
         final RecordCursor cursor = this.cursor.wrap(buffer, offset);
         while (cursor.next())
         {
@@ -363,8 +426,6 @@ public final class KeyValueStore implements AutoCloseable
             }
         }
         flushSequences();
-        setAppliedOffset(nextOffset);
-        return true;
     }
 
     private byte[] scratchKey(final RecordCursor cursor)
@@ -377,7 +438,8 @@ public final class KeyValueStore implements AutoCloseable
     /**
      * A reusable array of exactly {@code length} bytes (MapDB's byte-array serializer writes the whole
      * array, so it must be exact). Reuse is safe because the file-backed map serializes key and value
-     * inside put/remove and keeps no reference to either; lengths beyond the table get a fresh array.
+     * inside put/remove and keeps no reference to either (so does the direct-memory one: both are MapDB's
+     * {@code StoreDirect}); lengths beyond the table get a fresh array.
      */
     private static byte[] scratch(final byte[][] byLength, final int length)
     {
@@ -641,7 +703,8 @@ public final class KeyValueStore implements AutoCloseable
 
     /**
      * Flushes and closes MapDB, then writes the clean-shutdown marker naming the applied offset, so
-     * the next open reuses the file. Apply thread; readers must be stopped first.
+     * the next open reuses the file. In memory, only releases the memory: the next open rebuilds. Apply
+     * thread; readers must be stopped first.
      */
     @Override
     public void close()
@@ -655,6 +718,12 @@ public final class KeyValueStore implements AutoCloseable
         try
         {
             closed = true;
+            if (Medium.MEMORY == medium)
+            {
+                db.close();
+                db = null;
+                return;
+            }
             final long offset = appliedOffset;
             // Without transactions commit() is the sync of the mapped file; close() alone does not promise it.
             db.commit();

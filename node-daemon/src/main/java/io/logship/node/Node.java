@@ -92,7 +92,7 @@ public final class Node implements AutoCloseable
             openedLog = SegmentedLog.open(config.logConfig());
             final SnapshotStore snapshots = new SnapshotStore(config.dataDirectory().resolve("snapshots"),
                 config.snapshotRetain());
-            openedStore = KeyValueStore.open(config.dataDirectory().resolve("store"), snapshots);
+            openedStore = KeyValueStore.open(config.dataDirectory().resolve("store"), snapshots, config.storeMedium());
             if (openedStore.appliedOffset() < openedLog.logStartOffset())
             {
                 throw new LogshipException("store applied offset " + openedStore.appliedOffset() +

@@ -8,6 +8,7 @@ import io.logship.node.election.ElectionConfig;
 import io.logship.LogshipException;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
+import io.logship.kv.KeyValueStore;
 import io.logship.transport.IdleStrategyKind;
 import io.logship.transport.TransportConfiguration;
 import io.logship.transport.TransportContext;
@@ -69,6 +70,13 @@ public final class NodeConfig
     public static final long SNAPSHOT_INTERVAL_RECORDS_DEFAULT = 1_000_000;
     public static final String SNAPSHOT_RETAIN_PROP = "logship.node.snapshot.retain";
     public static final int SNAPSHOT_RETAIN_DEFAULT = 2;
+    /**
+     * Where the store keeps its data: {@code file} (a memory-mapped file under the data directory, reused after a
+     * clean shutdown) or {@code memory} (direct memory, rebuilt from the newest snapshot and the log on every
+     * start, no write-back competing with the log's fsyncs): docs/DESIGN.md#store-medium.
+     */
+    public static final String STORE_PROP = "logship.node.store";
+    public static final String STORE_DEFAULT = "file";
     /** Linux nice value of the store's apply thread (0 = as the other threads): docs/DESIGN.md#node-threads. */
     public static final String APPLY_NICE_PROP = "logship.node.apply.nice";
     public static final int APPLY_NICE_DEFAULT = 10;
@@ -146,6 +154,7 @@ public final class NodeConfig
     private final long snapshotIntervalRecords;
     private final int snapshotRetain;
     private final int applyNice;
+    private final KeyValueStore.Medium storeMedium;
     private final int latencySliceUs;
     private final IdleStrategyKind idleStrategy;
     private final boolean sharedThreading;
@@ -265,6 +274,8 @@ public final class NodeConfig
             1, Long.MAX_VALUE);
         snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
         applyNice = reader.intValue(APPLY_NICE_PROP, Integer.toString(APPLY_NICE_DEFAULT), 0, 19);
+        storeMedium = KeyValueStore.Medium.valueOf(reader.oneOf(STORE_PROP, STORE_DEFAULT, "file", "memory")
+            .toUpperCase());
         latencySliceUs = reader.intValue(LATENCY_SLICE_US_PROP, Integer.toString(LATENCY_SLICE_US_DEFAULT), 0, 100_000);
         final String idle = reader.oneOf(IDLE_STRATEGY_PROP, IDLE_STRATEGY_DEFAULT,
             "backoff", "busy-spin", "yield", "sleep", "network");
@@ -596,6 +607,12 @@ public final class NodeConfig
     }
 
     /** Nice value the apply thread sets itself to at start; 0 leaves it at the process's. */
+    /** {@value #STORE_PROP}: where the store keeps its data. */
+    public KeyValueStore.Medium storeMedium()
+    {
+        return storeMedium;
+    }
+
     public int applyNice()
     {
         return applyNice;

@@ -131,7 +131,8 @@ public final class NodeDaemon
             final String running = "node " + config.nodeId() + " running on " + config.self() +
                 " (data " + config.dataDirectory() + ", " + NodeConfig.THREADING_PROP + "=" +
                 (config.sharedThreading() ? "shared" : "dedicated") + ", " + NodeConfig.JOURNAL_PROP + "=" +
-                (config.journalOnConductor() ? "conductor" : "thread") + ")";
+                (config.journalOnConductor() ? "conductor" : "thread") + ", " + NodeConfig.STORE_PROP + "=" +
+                config.storeMedium().name().toLowerCase() + ")";
             logger.info("logshipd: {}", running);
             // Node.start returns once the log is recovered and the transport and duty threads run.
             final SystemdNotifier notifier = SystemdNotifier.fromEnvironment();

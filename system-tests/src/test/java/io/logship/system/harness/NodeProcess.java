@@ -244,7 +244,8 @@ public final class NodeProcess
      * Whether the last stop was clean: the JVM exited with 0, or with 143 (128 + SIGTERM: what the JVM reports when a
      * signal started its shutdown, even though the node's own clean stop ran), and the store's clean-shutdown marker
      * exists. (The node's "stopped" line and its shutdown log lines are not reliable evidence: the JVM may halt, and
-     * java.util.logging is reset, before they are written.)
+     * java.util.logging is reset, before they are written.) A store kept in memory ({@code logship.node.store=memory})
+     * writes no marker: there the exit code is the evidence.
      */
     public boolean stoppedCleanly()
     {
@@ -253,7 +254,21 @@ public final class NodeProcess
             return false;
         }
         final int code = process.exitValue();
-        return (code == 0 || code == 143) && Files.exists(dataDir.resolve("store").resolve("clean-shutdown"));
+        return (code == 0 || code == 143) &&
+            (storeInMemory() || Files.exists(dataDir.resolve("store").resolve("clean-shutdown")));
+    }
+
+    private boolean storeInMemory()
+    {
+        try
+        {
+            return Files.readAllLines(configFile, StandardCharsets.UTF_8).stream()
+                .anyMatch((line) -> line.replace(" ", "").equals("logship.node.store=memory"));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read " + configFile, ex);
+        }
     }
 
     /** SIGKILL (no shutdown hooks, no flush), wait for the process to be gone, remove its Aeron directory. */
