@@ -1,5 +1,6 @@
 package io.logship.kv;
 
+import io.logship.log.ChildJvm;
 import io.logship.log.LogConfig;
 import io.logship.log.RequiredEnvironment;
 import io.logship.log.SegmentedLog;
@@ -9,13 +10,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -116,25 +115,9 @@ class StoreCrashTest
 
     private List<String> childCommand() throws IOException
     {
-        final Path target = Path.of("target").toAbsolutePath();
-        final String dependencies = Files.readString(target.resolve("test-classpath.txt")).trim();
-        final String classPath = target.resolve("classes") + File.pathSeparator + target.resolve("test-classes") +
-            File.pathSeparator + dependencies;
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("--add-exports");
-        command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
-        command.add("-Xmx256m");
-        command.add("-XX:TieredStopAtLevel=1");
         // MapDB's lz4 hash unpacks a native library into java.io.tmpdir and deletes it only at a normal exit: keep it in
         // this test's directory, or every SIGKILL leaves a file in /tmp.
-        command.add("-Djava.io.tmpdir=" + dir);
-        command.add("-cp");
-        command.add(classPath);
-        command.add(StoreCrashChild.class.getName());
-        command.add(dir.toString());
-        command.add(Long.toString(SEED));
-        command.add(Integer.toString(KEY_SPACE));
-        return command;
+        return ChildJvm.command(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + dir),
+            StoreCrashChild.class, dir.toString(), Long.toString(SEED), Integer.toString(KEY_SPACE));
     }
 }

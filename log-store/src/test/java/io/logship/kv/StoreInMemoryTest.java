@@ -1,16 +1,15 @@
 package io.logship.kv;
 
 import io.logship.LogshipException;
+import io.logship.log.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -130,17 +129,9 @@ class StoreInMemoryTest
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void runningOutOfDirectMemoryStopsApplyWithAnErrorThatSaysWhatToChange() throws Exception
     {
-        final Path target = Path.of("target").toAbsolutePath();
-        final String dependencies = Files.readString(target.resolve("test-classpath.txt")).trim();
-        final List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-Xmx256m", "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1",
-            // MapDB unpacks a native library into java.io.tmpdir: keep it in this test's directory.
-            "-Djava.io.tmpdir=" + dir,
-            "-cp", target.resolve("classes") + File.pathSeparator + target.resolve("test-classes") + File.pathSeparator +
-                dependencies,
-            StoreFullChild.class.getName(), dir.toString(), "3", "100000000"));
+        // MapDB unpacks a native library into java.io.tmpdir: keep it in this test's directory.
+        final List<String> command = ChildJvm.command(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=8m",
+            "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + dir), StoreFullChild.class, dir.toString(), "3", "100000000");
         final Path stdout = dir.resolve("child.out");
         final Path stderr = dir.resolve("child.err");
         final Process child = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -251,25 +250,13 @@ class LogCrashTest
         }
     }
 
-    /** java + flags + class path of this module's tests, as written by the build into test-classpath.txt. */
-    private static List<String> childCommand(final Class<?> mainClass) throws IOException, URISyntaxException
+    /** A child JVM running {@code mainClass}, started fast: it lives for well under a second. */
+    private static List<String> childCommand(final Class<?> mainClass) throws IOException
     {
-        final Path testClasses = Path.of(CrashAppender.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        final Path target = testClasses.getParent();
-        final Path classpathFile = target.resolve("test-classpath.txt");
-        assertThat(classpathFile).as("written by maven-dependency-plugin in generate-test-resources").exists();
-        final String dependencies = Files.readString(classpathFile).trim();
-        final String classpath = dependencies + java.io.File.pathSeparator + target.resolve("classes") +
-            java.io.File.pathSeparator + testClasses;
-        return new ArrayList<>(List.of(
-            System.getProperty("java.home") + "/bin/java",
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+        return ChildJvm.command(List.of(
             "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "--add-opens", "java.base/java.nio=ALL-UNNAMED",
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-            // start fast: the child lives for well under a second
-            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
-            "-cp", classpath,
-            mainClass.getName()));
+            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"), mainClass);
     }
 }
