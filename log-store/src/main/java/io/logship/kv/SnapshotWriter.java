@@ -24,18 +24,10 @@ final class SnapshotWriter implements AutoCloseable
 {
     // Big enough for the largest possible entry, so an entry never straddles a flush.
     private static final int BUFFER_BYTES = 4 * 1024 * 1024;
-    /**
-     * Written bytes after which the file is forced while it is still being written, as PostgreSQL's
-     * {@code checkpoint_flush_after} does for a checkpoint. Why: on ext4 (data=ordered) an fsync of the log waits
-     * for the journal commit, which also writes every dirty page of other files; a snapshot of a few hundred MB
-     * left dirty until commit() put that whole write-back in front of the log's next fsync. Forcing every 16 MiB
-     * keeps what another fsync can find queued ahead of it to a few tens of milliseconds of disk time.
-     */
-    static final long FLUSH_BEHIND_BYTES = 16L * 1024 * 1024;
-
     private final Path temp;
     private final Path target;
     private final long appliedOffset;
+    private final long flushBehindBytes;
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(BYTE_ORDER);
     private final CRC32C bodyCrc = new CRC32C();
@@ -46,9 +38,10 @@ final class SnapshotWriter implements AutoCloseable
     private long dedupCount;
     private boolean done;
 
-    SnapshotWriter(final Path directory, final long appliedOffset) throws IOException
+    SnapshotWriter(final Path directory, final long appliedOffset, final long flushBehindBytes) throws IOException
     {
         this.appliedOffset = appliedOffset;
+        this.flushBehindBytes = flushBehindBytes;
         this.target = directory.resolve(SnapshotDescriptor.fileName(appliedOffset));
         this.temp = directory.resolve(String.format("%020d", appliedOffset) + SnapshotDescriptor.TEMP_SUFFIX);
         this.channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -84,7 +77,8 @@ final class SnapshotWriter implements AutoCloseable
 
     private void ensure(final int bytes) throws IOException
     {
-        if (buffer.remaining() < bytes)
+        // Written in pieces of the flush-behind, not of the buffer, so each force finds only that much dirty.
+        if (buffer.remaining() < bytes || buffer.position() >= flushBehindBytes)
         {
             flushBody();
         }
@@ -100,7 +94,7 @@ final class SnapshotWriter implements AutoCloseable
             channel.write(buffer);
         }
         buffer.clear();
-        if (bodyLengthBytes - forcedBytes >= FLUSH_BEHIND_BYTES)
+        if (bodyLengthBytes - forcedBytes >= flushBehindBytes)
         {
             channel.force(false);
             forcedBytes = bodyLengthBytes;

@@ -91,7 +91,7 @@ public final class Node implements AutoCloseable
             Files.createDirectories(config.dataDirectory());
             openedLog = SegmentedLog.open(config.logConfig());
             final SnapshotStore snapshots = new SnapshotStore(config.dataDirectory().resolve("snapshots"),
-                config.snapshotRetain());
+                config.snapshotRetain(), config.snapshotFlushBytes());
             openedStore = KeyValueStore.open(config.dataDirectory().resolve("store"), snapshots, config.storeMedium());
             if (openedStore.appliedOffset() < openedLog.logStartOffset())
             {

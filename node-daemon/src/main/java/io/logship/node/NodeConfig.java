@@ -9,6 +9,7 @@ import io.logship.LogshipException;
 import io.logship.log.FsyncPolicy;
 import io.logship.log.LogConfig;
 import io.logship.kv.KeyValueStore;
+import io.logship.kv.SnapshotStore;
 import io.logship.transport.IdleStrategyKind;
 import io.logship.transport.TransportConfiguration;
 import io.logship.transport.TransportContext;
@@ -70,6 +71,8 @@ public final class NodeConfig
     public static final long SNAPSHOT_INTERVAL_RECORDS_DEFAULT = 1_000_000;
     public static final String SNAPSHOT_RETAIN_PROP = "logship.node.snapshot.retain";
     public static final int SNAPSHOT_RETAIN_DEFAULT = 2;
+    /** Bytes of a snapshot being written between two forces of its file: docs/DESIGN.md#snapshot-flush. */
+    public static final String SNAPSHOT_FLUSH_BYTES_PROP = "logship.node.snapshot.flush.bytes";
     /**
      * Where the store keeps its data: {@code file} (a memory-mapped file under the data directory, reused after a
      * clean shutdown) or {@code memory} (direct memory, rebuilt from the newest snapshot and the log on every
@@ -153,6 +156,7 @@ public final class NodeConfig
     private final int replicationWindowBytes;
     private final long snapshotIntervalRecords;
     private final int snapshotRetain;
+    private final long snapshotFlushBytes;
     private final int applyNice;
     private final KeyValueStore.Medium storeMedium;
     private final int latencySliceUs;
@@ -273,6 +277,8 @@ public final class NodeConfig
         snapshotIntervalRecords = reader.longValue(SNAPSHOT_INTERVAL_RECORDS_PROP, SNAPSHOT_INTERVAL_RECORDS_DEFAULT,
             1, Long.MAX_VALUE);
         snapshotRetain = reader.intValue(SNAPSHOT_RETAIN_PROP, Integer.toString(SNAPSHOT_RETAIN_DEFAULT), 1, 100);
+        snapshotFlushBytes = reader.longValue(SNAPSHOT_FLUSH_BYTES_PROP, SnapshotStore.DEFAULT_FLUSH_BEHIND_BYTES,
+            SnapshotStore.MIN_FLUSH_BEHIND_BYTES, 1024L * 1024 * 1024);
         applyNice = reader.intValue(APPLY_NICE_PROP, Integer.toString(APPLY_NICE_DEFAULT), 0, 19);
         storeMedium = KeyValueStore.Medium.valueOf(reader.oneOf(STORE_PROP, STORE_DEFAULT, "file", "memory")
             .toUpperCase());
@@ -604,6 +610,11 @@ public final class NodeConfig
     public int snapshotRetain()
     {
         return snapshotRetain;
+    }
+
+    public long snapshotFlushBytes()
+    {
+        return snapshotFlushBytes;
     }
 
     /** Nice value the apply thread sets itself to at start; 0 leaves it at the process's. */

@@ -40,6 +40,7 @@ class NodeConfigTest
         assertThat(config.logConfig().fsyncPolicy()).isEqualTo(FsyncPolicy.ALWAYS);
         assertThat(config.logConfig().directory()).isEqualTo(dir.resolve("data").resolve("log"));
         assertThat(config.ringSize()).isEqualTo(NodeConfig.RING_SIZE_DEFAULT);
+        assertThat(config.snapshotFlushBytes()).isEqualTo(256 * 1024);
         // A node's socket carries every peer's streams and the clients': not Aeron's 128 KiB.
         assertThat(config.transportContext().socketRcvbufLength()).isEqualTo(2 * 1024 * 1024);
     }
@@ -58,6 +59,8 @@ class NodeConfigTest
             .hasMessageContaining("logship.log.segment.bytes=10");
         assertThatThrownBy(() -> NodeConfig.load(write("logship.transport.socket.rcvbuf=4096\n")))
             .hasMessageContaining("logship.transport.socket.rcvbuf=4096");
+        assertThatThrownBy(() -> NodeConfig.load(write("logship.node.snapshot.flush.bytes=4096\n")))
+            .hasMessageContaining("logship.node.snapshot.flush.bytes=4096");
     }
 
     @Test

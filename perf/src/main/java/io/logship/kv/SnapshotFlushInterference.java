@@ -1,0 +1,200 @@
+package io.logship.kv;
+
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * How much one snapshot being written delays the fsyncs of a log on the same disk, for each flush-behind
+ * ({@code logship.node.snapshot.flush.bytes}, docs/DESIGN.md#snapshot-flush): a thread appends 1,200 bytes and
+ * fsyncs ({@code force(false)}, as the log's flusher does) once a millisecond, while the real {@link SnapshotWriter}
+ * writes a snapshot of random 100-byte values, as fast as it can or paced to a rate (a snapshot of a large store
+ * is written at the pace of the store walk, 10–30 MB/s on the 2-core bench machine). Prints the fsync latencies
+ * seen while the snapshot was written, the median of the rounds with the min–max.
+ *
+ * <p>A plain program, not a JMH benchmark: the figure is another thread's latency while this one writes. Run it
+ * alone on the machine, with a directory on the disk under test:
+ * {@code java -cp perf/target/benchmarks.jar io.logship.kv.SnapshotFlushInterference DIR [MB] [rate MB/s, 0 = unpaced]
+ * [rounds] [flush-behind bytes...]}.
+ */
+public final class SnapshotFlushInterference
+{
+    private static final int VALUE_BYTES = 100;
+    private static final long APPEND_GAP_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private SnapshotFlushInterference()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final Path dir = Path.of(args[0]);
+        final long snapshotMb = args.length > 1 ? Long.parseLong(args[1]) : 300;
+        final long rateMbPerS = args.length > 2 ? Long.parseLong(args[2]) : 0;
+        final int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        final List<Long> flushes = new ArrayList<>();
+        for (int i = 4; i < args.length; i++)
+        {
+            flushes.add(Long.parseLong(args[i]));
+        }
+        if (flushes.isEmpty())
+        {
+            flushes.add(16L * 1024 * 1024);
+            flushes.add(SnapshotStore.DEFAULT_FLUSH_BEHIND_BYTES);
+        }
+        Files.createDirectories(dir);
+        System.out.printf("snapshot of %d MB, %s, %d rounds per flush-behind, rounds interleaved; " +
+            "log fsync latency while it is written, ms: median of rounds (min-max)%n", snapshotMb,
+            0 == rateMbPerS ? "unpaced" : "paced to " + rateMbPerS + " MB/s", rounds);
+        final double[][][] results = new double[flushes.size()][rounds][];
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int f = 0; f < flushes.size(); f++)
+            {
+                results[f][round] = round(dir, snapshotMb, rateMbPerS, flushes.get(f));
+            }
+        }
+        final String[] names = {"p50", "p99", "p99.9", "max", "snapshot ms"};
+        for (int f = 0; f < flushes.size(); f++)
+        {
+            final StringBuilder line = new StringBuilder(String.format("flush-behind %,d bytes:", flushes.get(f)));
+            for (int m = 0; m < names.length; m++)
+            {
+                final double[] values = new double[rounds];
+                for (int round = 0; round < rounds; round++)
+                {
+                    values[round] = results[f][round][m];
+                }
+                java.util.Arrays.sort(values);
+                line.append(String.format(" %s %.2f (%.2f-%.2f)", names[m], values[rounds / 2], values[0],
+                    values[rounds - 1]));
+            }
+            System.out.println(line);
+        }
+    }
+
+    /** One snapshot beside the fsyncing appender: p50, p99, p99.9, max (ms) and the snapshot's duration (ms). */
+    private static double[] round(final Path dir, final long snapshotMb, final long rateMbPerS, final long flushBytes)
+        throws Exception
+    {
+        final Path snapshots = Files.createTempDirectory(dir, "snapshots");
+        final Path logFile = dir.resolve("log-" + System.nanoTime());
+        final Histogram fsyncNs = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        final Appender appender = new Appender(logFile);
+        final Thread thread = new Thread(appender, "log-fsync");
+        thread.start();
+        try
+        {
+            LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
+            appender.record(fsyncNs);
+            final long startNs = System.nanoTime();
+            writeSnapshot(new SnapshotStore(snapshots, 1, flushBytes), snapshotMb << 20, rateMbPerS, startNs);
+            final long snapshotNs = System.nanoTime() - startNs;
+            appender.record(null);
+            return new double[] {fsyncNs.getValueAtPercentile(50) / 1e6, fsyncNs.getValueAtPercentile(99) / 1e6,
+                fsyncNs.getValueAtPercentile(99.9) / 1e6, fsyncNs.getMaxValue() / 1e6, snapshotNs / 1e6};
+        }
+        finally
+        {
+            appender.running = false;
+            thread.join();
+            Files.deleteIfExists(logFile);
+            try (var files = Files.list(snapshots))
+            {
+                for (final Path file : (Iterable<Path>)files::iterator)
+                {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(snapshots);
+        }
+    }
+
+    private static void writeSnapshot(final SnapshotStore store, final long bytes, final long rateMbPerS,
+        final long startNs) throws IOException
+    {
+        final SplittableRandom random = new SplittableRandom(42);
+        final byte[] value = new byte[VALUE_BYTES];
+        long written = 0;
+        long key = 0;
+        try (SnapshotWriter writer = store.beginWrite(1))
+        {
+            while (written < bytes)
+            {
+                random.nextBytes(value);
+                final byte[] keyBytes = Long.toString(key++).getBytes(StandardCharsets.US_ASCII);
+                writer.putEntry(keyBytes, value);
+                written += 2 * Integer.BYTES + keyBytes.length + value.length;
+                if (rateMbPerS > 0 && 0 == (key & 1023))
+                {
+                    final long dueNs = startNs + written * 1_000_000_000L / (rateMbPerS << 20);
+                    final long waitNs = dueNs - System.nanoTime();
+                    if (waitNs > 0)
+                    {
+                        LockSupport.parkNanos(waitNs);
+                    }
+                }
+            }
+            writer.commit();
+        }
+    }
+
+    /** Appends and fsyncs once a millisecond; records each fsync's latency into the histogram it is given. */
+    private static final class Appender implements Runnable
+    {
+        private final Path file;
+        private volatile Histogram into;
+        private volatile boolean running = true;
+
+        Appender(final Path file)
+        {
+            this.file = file;
+        }
+
+        void record(final Histogram histogram)
+        {
+            into = histogram;
+        }
+
+        @Override
+        public void run()
+        {
+            final ByteBuffer batch = ByteBuffer.allocateDirect(1200);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+            {
+                while (running)
+                {
+                    batch.clear();
+                    while (batch.hasRemaining())
+                    {
+                        channel.write(batch);
+                    }
+                    final long startNs = System.nanoTime();
+                    channel.force(false);
+                    final long tookNs = System.nanoTime() - startNs;
+                    final Histogram histogram = into;
+                    if (null != histogram)
+                    {
+                        histogram.recordValue(Math.min(tookNs, histogram.getHighestTrackableValue()));
+                    }
+                    LockSupport.parkNanos(APPEND_GAP_NS);
+                }
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException("appending to " + file, ex);
+            }
+        }
+    }
+}
