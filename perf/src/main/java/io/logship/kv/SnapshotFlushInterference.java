@@ -21,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * fsyncs ({@code force(false)}, as the log's flusher does) once a millisecond, while the real {@link SnapshotWriter}
  * writes a snapshot of random 100-byte values, as fast as it can or paced to a rate (a snapshot of a large store
  * is written at the pace of the store walk, 10–30 MB/s on the 2-core bench machine). Prints the fsync latencies
- * seen while the snapshot was written, the median of the rounds with the min–max.
+ * seen while the snapshot was written, and the longest in the 2 s after it is deleted (as retention deletes the
+ * older snapshot), the median of the rounds with the min–max.
  *
  * <p>A plain program, not a JMH benchmark: the figure is another thread's latency while this one writes. Run it
  * alone on the machine, with a directory on the disk under test:
@@ -65,7 +66,8 @@ public final class SnapshotFlushInterference
                 results[f][round] = round(dir, snapshotMb, rateMbPerS, flushes.get(f));
             }
         }
-        final String[] names = {"p50", "p99", "p99.9", "max", "snapshot ms"};
+        final String[] names = {"p50", "p99", "p99.9", "max", "snapshot ms", "max in 2 s after its unlink",
+            "unlink ms"};
         for (int f = 0; f < flushes.size(); f++)
         {
             final StringBuilder line = new StringBuilder(String.format("flush-behind %,d bytes:", flushes.get(f)));
@@ -102,22 +104,38 @@ public final class SnapshotFlushInterference
             writeSnapshot(new SnapshotStore(snapshots, 1, flushBytes), snapshotMb << 20, rateMbPerS, startNs);
             final long snapshotNs = System.nanoTime() - startNs;
             appender.record(null);
+            // Then what deleting it does (retention deletes the older snapshot after each new one): the longest
+            // fsync in the 2 s after the unlink, and how long the unlink itself took.
+            LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
+            final Histogram afterDeleteNs = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            appender.record(afterDeleteNs);
+            final long deleteStartNs = System.nanoTime();
+            deleteSnapshots(snapshots);
+            final long deleteNs = System.nanoTime() - deleteStartNs;
+            LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
+            appender.record(null);
             return new double[] {fsyncNs.getValueAtPercentile(50) / 1e6, fsyncNs.getValueAtPercentile(99) / 1e6,
-                fsyncNs.getValueAtPercentile(99.9) / 1e6, fsyncNs.getMaxValue() / 1e6, snapshotNs / 1e6};
+                fsyncNs.getValueAtPercentile(99.9) / 1e6, fsyncNs.getMaxValue() / 1e6, snapshotNs / 1e6,
+                afterDeleteNs.getMaxValue() / 1e6, deleteNs / 1e6};
         }
         finally
         {
             appender.running = false;
             thread.join();
             Files.deleteIfExists(logFile);
-            try (var files = Files.list(snapshots))
-            {
-                for (final Path file : (Iterable<Path>)files::iterator)
-                {
-                    Files.delete(file);
-                }
-            }
+            deleteSnapshots(snapshots);
             Files.delete(snapshots);
+        }
+    }
+
+    private static void deleteSnapshots(final Path snapshots) throws IOException
+    {
+        try (var files = Files.list(snapshots))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                Files.delete(file);
+            }
         }
     }
 
