@@ -612,18 +612,19 @@ public final class NodeConfig
         return snapshotRetain;
     }
 
+    /** {@value #SNAPSHOT_FLUSH_BYTES_PROP}: bytes of a snapshot being written between two forces of its file. */
     public long snapshotFlushBytes()
     {
         return snapshotFlushBytes;
     }
 
-    /** Nice value the apply thread sets itself to at start; 0 leaves it at the process's. */
     /** {@value #STORE_PROP}: where the store keeps its data. */
     public KeyValueStore.Medium storeMedium()
     {
         return storeMedium;
     }
 
+    /** Nice value the apply thread sets itself to at start; 0 leaves it at the process's. */
     public int applyNice()
     {
         return applyNice;

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -78,7 +79,7 @@ public final class SnapshotFlushInterference
                 {
                     values[round] = results[f][round][m];
                 }
-                java.util.Arrays.sort(values);
+                Arrays.sort(values);
                 line.append(String.format(" %s %.2f (%.2f-%.2f)", names[m], values[rounds / 2], values[0],
                     values[rounds - 1]));
             }
