@@ -1,5 +1,6 @@
 package io.logship.kv;
 
+import io.logship.perf.PerfFiles;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -91,10 +92,10 @@ public final class SnapshotFlushInterference
     private static double[] round(final Path dir, final long snapshotMb, final long rateMbPerS, final long flushBytes)
         throws Exception
     {
-        final Path snapshots = Files.createTempDirectory(dir, "snapshots");
-        final Path logFile = dir.resolve("log-" + System.nanoTime());
+        // One directory per round, the appender's file and the snapshot both in it, removed whatever happens.
+        final Path roundDir = Files.createTempDirectory(dir, "round");
         final Histogram fsyncNs = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-        final Appender appender = new Appender(logFile);
+        final Appender appender = new Appender(roundDir.resolve("log"));
         final Thread thread = new Thread(appender, "log-fsync");
         thread.start();
         try
@@ -102,7 +103,8 @@ public final class SnapshotFlushInterference
             LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
             appender.record(fsyncNs);
             final long startNs = System.nanoTime();
-            writeSnapshot(new SnapshotStore(snapshots, 1, flushBytes), snapshotMb << 20, rateMbPerS, startNs);
+            final SnapshotInfo snapshot = writeSnapshot(new SnapshotStore(roundDir.resolve("snapshots"), 1, flushBytes),
+                snapshotMb << 20, rateMbPerS, startNs);
             final long snapshotNs = System.nanoTime() - startNs;
             appender.record(null);
             // Then what deleting it does (retention deletes the older snapshot after each new one): the longest
@@ -111,10 +113,11 @@ public final class SnapshotFlushInterference
             final Histogram afterDeleteNs = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
             appender.record(afterDeleteNs);
             final long deleteStartNs = System.nanoTime();
-            deleteSnapshots(snapshots);
+            Files.delete(snapshot.file());
             final long deleteNs = System.nanoTime() - deleteStartNs;
             LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
             appender.record(null);
+            appender.throwIfFailed(); // a dead appender leaves empty histograms, which would read as 0 ms
             return new double[] {fsyncNs.getValueAtPercentile(50) / 1e6, fsyncNs.getValueAtPercentile(99) / 1e6,
                 fsyncNs.getValueAtPercentile(99.9) / 1e6, fsyncNs.getMaxValue() / 1e6, snapshotNs / 1e6,
                 afterDeleteNs.getMaxValue() / 1e6, deleteNs / 1e6};
@@ -123,24 +126,11 @@ public final class SnapshotFlushInterference
         {
             appender.running = false;
             thread.join();
-            Files.deleteIfExists(logFile);
-            deleteSnapshots(snapshots);
-            Files.delete(snapshots);
+            PerfFiles.deleteRecursively(roundDir);
         }
     }
 
-    private static void deleteSnapshots(final Path snapshots) throws IOException
-    {
-        try (var files = Files.list(snapshots))
-        {
-            for (final Path file : (Iterable<Path>)files::iterator)
-            {
-                Files.delete(file);
-            }
-        }
-    }
-
-    private static void writeSnapshot(final SnapshotStore store, final long bytes, final long rateMbPerS,
+    private static SnapshotInfo writeSnapshot(final SnapshotStore store, final long bytes, final long rateMbPerS,
         final long startNs) throws IOException
     {
         final SplittableRandom random = new SplittableRandom(42);
@@ -165,7 +155,7 @@ public final class SnapshotFlushInterference
                     }
                 }
             }
-            writer.commit();
+            return writer.commit();
         }
     }
 
@@ -175,6 +165,7 @@ public final class SnapshotFlushInterference
         private final Path file;
         private volatile Histogram into;
         private volatile boolean running = true;
+        private volatile IOException failure;
 
         Appender(final Path file)
         {
@@ -184,6 +175,14 @@ public final class SnapshotFlushInterference
         void record(final Histogram histogram)
         {
             into = histogram;
+        }
+
+        void throwIfFailed() throws IOException
+        {
+            if (null != failure)
+            {
+                throw new IOException("the fsyncing appender to " + file + " stopped: " + failure, failure);
+            }
         }
 
         @Override
@@ -212,7 +211,7 @@ public final class SnapshotFlushInterference
             }
             catch (final IOException ex)
             {
-                throw new IllegalStateException("appending to " + file, ex);
+                failure = ex;
             }
         }
     }

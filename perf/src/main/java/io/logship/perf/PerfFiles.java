@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * {@code -jvmArgsAppend -Dlogship.perf.dir=/work/perf-tmp} (JMH forks do not inherit the parent's
  * system properties).
  */
-final class PerfFiles
+public final class PerfFiles
 {
     static final String DIR_PROP = "logship.perf.dir";
     /** Every record carries an 8-byte key (the record's index in its batch) plus the value. */
@@ -58,7 +58,7 @@ final class PerfFiles
     }
 
     /** Deletes a directory tree; a missing directory is fine. */
-    static void deleteRecursively(final Path dir)
+    public static void deleteRecursively(final Path dir)
     {
         if (null == dir || !Files.exists(dir))
         {
