@@ -8,12 +8,13 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Hands out one snapshot file in chunks, for streaming to a follower that fell behind the log start.
  * The sender asks for {@code (position, length)} ranges in any order, so a lost chunk is re-read
  * without restarting. Holds the file open: retention may delete the name meanwhile, but the open
- * file stays readable and unchanged. Positional reads only, so one reader is safe from several
+ * file stays readable and unchanged (the store unlinks a snapshot being read whole rather than freeing it in steps). Positional reads only, so one reader is safe from several
  * threads; close it when the transfer ends.
  */
 public final class SnapshotReader implements AutoCloseable
@@ -21,20 +22,24 @@ public final class SnapshotReader implements AutoCloseable
     private final Path file;
     private final FileChannel channel;
     private final long sizeBytes;
+    private final Runnable onClose;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private SnapshotReader(final Path file, final FileChannel channel, final long sizeBytes)
+    private SnapshotReader(final Path file, final FileChannel channel, final long sizeBytes, final Runnable onClose)
     {
         this.file = file;
         this.channel = channel;
         this.sizeBytes = sizeBytes;
+        this.onClose = onClose;
     }
 
-    static SnapshotReader open(final Path file)
+    /** Opens {@code file}; {@code onClose} runs once when the reader closes (the store stops counting it as read). */
+    static SnapshotReader open(final Path file, final Runnable onClose)
     {
         try
         {
             final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-            return new SnapshotReader(file, channel, channel.size());
+            return new SnapshotReader(file, channel, channel.size(), onClose);
         }
         catch (final IOException ex)
         {
@@ -110,8 +115,13 @@ public final class SnapshotReader implements AutoCloseable
     @Override
     public void close()
     {
+        if (!closed.compareAndSet(false, true))
+        {
+            return;
+        }
         try
         {
+            onClose.run();
             channel.close();
         }
         catch (final IOException ex)

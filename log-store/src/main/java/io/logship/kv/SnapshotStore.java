@@ -2,8 +2,10 @@ package io.logship.kv;
 
 import io.logship.LogshipException;
 import io.logship.log.DurableFiles;
+import io.logship.log.FileReaper;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Owns the {@code snapshots/} directory: naming, listing, validation, retention, and the two ways a
@@ -44,6 +47,10 @@ public final class SnapshotStore
     private final Path directory;
     private final int retainCount;
     private final long flushBehindBytes;
+    /** Frees the snapshots retention retired, a step per {@link #deleteRetiredStep()} (docs/DESIGN.md#deleting-in-steps). */
+    private final FileReaper reaper;
+    /** Snapshots open through {@link #openReader}, by name, with how many readers: those are unlinked whole. */
+    private final ConcurrentHashMap<Path, Integer> readers = new ConcurrentHashMap<>();
     /**
      * The newest snapshot known to verify, set by whichever thread verified, wrote or received it. Verifying reads
      * a file whole, so the leader's duty thread picks a snapshot to send from here instead of verifying one
@@ -53,7 +60,7 @@ public final class SnapshotStore
 
     /**
      * Creates {@code directory} if needed and deletes leftover temp files of snapshots that were
-     * being written or received when the process stopped.
+     * being written or received when the process stopped, and retired snapshots not fully deleted.
      *
      * @param retainCount how many of the newest snapshots {@link #retain()} keeps, at least 1.
      */
@@ -68,6 +75,12 @@ public final class SnapshotStore
      */
     public SnapshotStore(final Path directory, final int retainCount, final long flushBehindBytes)
     {
+        this(directory, retainCount, flushBehindBytes, FileReaper.DEFAULT_STEP_BYTES);
+    }
+
+    /** As above, freeing retired snapshots {@code deleteStepBytes} per step (tests use small steps). */
+    SnapshotStore(final Path directory, final int retainCount, final long flushBehindBytes, final long deleteStepBytes)
+    {
         if (retainCount < 1)
         {
             throw new IllegalArgumentException("snapshot retain count " + retainCount + " must be at least 1");
@@ -80,6 +93,7 @@ public final class SnapshotStore
         this.directory = directory;
         this.retainCount = retainCount;
         this.flushBehindBytes = flushBehindBytes;
+        this.reaper = new FileReaper(deleteStepBytes);
         try
         {
             Files.createDirectories(directory);
@@ -90,6 +104,12 @@ public final class SnapshotStore
                     LOG.log(System.Logger.Level.INFO, "deleting incomplete snapshot {0}", temp);
                     DurableFiles.deleteIfExists(temp);
                 }
+            }
+            final int leftovers = FileReaper.removeLeftovers(directory);
+            if (leftovers > 0)
+            {
+                LOG.log(System.Logger.Level.INFO, "deleted {0} retired snapshot file(s) an earlier run had not finished " +
+                    "deleting", leftovers);
             }
         }
         catch (final IOException ex)
@@ -176,6 +196,19 @@ public final class SnapshotStore
         }
     }
 
+    private void fsyncDirectory()
+    {
+        try
+        {
+            reaper.fsyncDirectory(directory);
+        }
+        catch (final IOException ex)
+        {
+            throw new LogshipException("cannot sync snapshot directory " + directory + ": " + ex,
+                LogshipException.Category.FATAL, ex);
+        }
+    }
+
     private synchronized void forgetIfDeleted(final Path deleted)
     {
         final SnapshotInfo current = newestVerified;
@@ -230,7 +263,43 @@ public final class SnapshotStore
     /** Opens a snapshot for streaming to another node. */
     public SnapshotReader openReader(final Path file)
     {
-        return SnapshotReader.open(file);
+        // Counted before the open: once retention has renamed the file the open fails, so a reader it did not see
+        // can never hold a file it truncates.
+        readers.merge(file, 1, Integer::sum);
+        try
+        {
+            return SnapshotReader.open(file, () -> readers.computeIfPresent(file, (name, n) -> n > 1 ? n - 1 : null));
+        }
+        catch (final RuntimeException ex)
+        {
+            readers.computeIfPresent(file, (name, n) -> n > 1 ? n - 1 : null);
+            throw ex;
+        }
+    }
+
+    /**
+     * Frees one step of the snapshots retention retired (renamed aside): at most {@link FileReaper#DEFAULT_STEP_BYTES}
+     * truncated, or the file unlinked. The apply thread calls it each cycle.
+     *
+     * @return whether it freed anything.
+     * @throws LogshipException (WARN) if a retired file cannot be freed; it is left for the next start to delete.
+     */
+    public boolean deleteRetiredStep()
+    {
+        try
+        {
+            return reaper.step();
+        }
+        catch (final UncheckedIOException ex)
+        {
+            throw new LogshipException(ex.getMessage(), LogshipException.Category.WARN, ex.getCause());
+        }
+    }
+
+    /** Snapshot files retired and not yet wholly freed. */
+    public int retiredFilesPending()
+    {
+        return reaper.pending();
     }
 
     /** Starts receiving a snapshot from another node into a temp file in this directory. */
@@ -244,18 +313,21 @@ public final class SnapshotStore
         return new SnapshotWriter(directory, appliedOffset, flushBehindBytes);
     }
 
-    /** Deletes all but the {@link #retainCount()} newest snapshot files (by name), then fsyncs the directory. */
+    /**
+     * Retires all but the {@link #retainCount()} newest snapshot files (by name), then fsyncs the directory: their
+     * names are gone now, their blocks go in {@link #deleteRetiredStep()}s.
+     */
     public void retain()
     {
         final List<Path> files = snapshotFiles();
         boolean deleted = false;
-        for (int i = retainCount; i < files.size(); i++)
+        for (int i = files.size() - 1; i >= retainCount; i--) // oldest first, as the reaper frees them
         {
             deleted |= delete(files.get(i), "retention keeps the newest " + retainCount);
         }
         if (deleted)
         {
-            FileSupport.fsyncDirectory(directory);
+            fsyncDirectory();
         }
     }
 
@@ -275,7 +347,7 @@ public final class SnapshotStore
         }
         if (deleted)
         {
-            FileSupport.fsyncDirectory(directory);
+            fsyncDirectory();
         }
     }
 
@@ -283,13 +355,14 @@ public final class SnapshotStore
     {
         try
         {
-            final boolean deleted = DurableFiles.deleteIfExists(file);
-            if (deleted)
+            if (!Files.exists(file))
             {
-                forgetIfDeleted(file);
-                LOG.log(System.Logger.Level.INFO, "deleted snapshot {0}: {1}", file, why);
+                return false;
             }
-            return deleted;
+            reaper.retire(file, () -> readers.containsKey(file));
+            forgetIfDeleted(file);
+            LOG.log(System.Logger.Level.INFO, "deleted snapshot {0} (its blocks are freed in steps): {1}", file, why);
+            return true;
         }
         catch (final IOException ex)
         {

@@ -53,8 +53,8 @@ final class LogLoader
 
     /**
      * Opens every segment file into {@code segments}, oldest first, recovering as described above,
-     * and creates the first segment of an empty log. Removes leftovers of interrupted atomic replaces
-     * and indexes whose segment is gone.
+     * and creates the first segment of an empty log. Removes leftovers of interrupted atomic replaces,
+     * segment files retention retired but had not finished deleting, and indexes whose segment is gone.
      *
      * @throws CorruptLogException if the log is damaged anywhere but its tail.
      */
@@ -69,6 +69,11 @@ final class LogLoader
                 if (name.endsWith(".tmp"))
                 {
                     DurableFiles.deleteIfExists(path); // an atomic replace that never finished; the old file stands
+                }
+                else if (name.endsWith(FileReaper.SUFFIX))
+                {
+                    // Retention retired it (renamed, durable) before the process stopped; not all of it was freed.
+                    DurableFiles.deleteIfExists(path);
                 }
                 else if (name.endsWith(Segment.LOG_SUFFIX))
                 {

@@ -19,17 +19,21 @@ final class LogRetention
 {
     private final LogConfig config;
     private final LogSegments segments;
+    private final FileReaper reaper;
     private final System.Logger logger;
 
-    LogRetention(final LogConfig config, final LogSegments segments)
+    LogRetention(final LogConfig config, final LogSegments segments, final FileReaper reaper)
     {
         this.config = config;
         this.segments = segments;
+        this.reaper = reaper;
         this.logger = config.logger();
     }
 
     /**
-     * Deletes what the policy allows, then fsyncs the directory if anything went.
+     * Retires what the policy allows to the reaper (renamed aside, freed in steps later: a 128 MiB unlink here would
+     * hold the log's flush lock, and with it an fsync-per-write leader, for the whole unlink), then fsyncs the
+     * directory if anything went.
      *
      * @param onNewLogStart told the new first offset of the log after each segment leaves the set and
      *                      before its files are deleted, so a reader sees the new start first.
@@ -54,16 +58,16 @@ final class LogRetention
             segments.remove(oldest);
             final long logStartOffset = segments.firstBaseOffset();
             onNewLogStart.accept(logStartOffset);
-            oldest.delete();
+            oldest.retire(reaper);
             totalBytes -= oldest.sizeBytes();
             deleted++;
             logger.log(INFO, "Retention deleted " + oldest.logFile().getFileName() + " (offsets [" +
                 oldest.baseOffset() + ", " + oldest.nextOffset() + "), " + (overSize ? "size" : "age") +
-                " limit); log now starts at " + logStartOffset);
+                " limit; its blocks are freed in steps); log now starts at " + logStartOffset);
         }
         if (deleted > 0)
         {
-            AtomicFile.fsyncDirectory(config.directory());
+            reaper.fsyncDirectory(config.directory());
         }
         return deleted;
     }

@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -538,5 +539,21 @@ final class Segment
         channel.close();
         DurableFiles.deleteIfExists(logFile);
         index.delete();
+    }
+
+    /**
+     * Closes the segment and hands its files to {@code reaper}, which frees them in steps once the caller has synced
+     * the directory (retention: docs/DESIGN.md#deleting-in-steps). Readers of this segment fail as after
+     * {@link #delete()}: its channel is closed before any byte is freed.
+     */
+    void retire(final FileReaper reaper) throws IOException
+    {
+        channel.close();
+        index.close();
+        reaper.retire(logFile);
+        if (Files.exists(index.file()))
+        {
+            reaper.retire(index.file());
+        }
     }
 }

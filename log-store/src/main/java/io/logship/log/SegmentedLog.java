@@ -7,6 +7,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -77,6 +78,8 @@ public final class SegmentedLog implements AutoCloseable
     private final RecoveryPointFile recoveryPoint;
     private final LogReader reader;
     private final LogRetention retention;
+    /** Frees the segments retention retired, a step at a time, outside the log's locks. */
+    private final FileReaper reaper = new FileReaper(FileReaper.DEFAULT_STEP_BYTES);
     private final EpochHistory epochs;
     private final LogDirectoryLock lock;
 
@@ -118,7 +121,7 @@ public final class SegmentedLog implements AutoCloseable
         this.segments = new LogSegments(directory, config.indexIntervalBytes());
         this.recoveryPoint = new RecoveryPointFile(directory);
         this.reader = new LogReader(this, segments);
-        this.retention = new LogRetention(config, segments);
+        this.retention = new LogRetention(config, segments, reaper);
         Files.createDirectories(directory);
         lock = LogDirectoryLock.acquire(directory);
         epochs = EpochHistory.load(directory.resolve(EPOCH_CHECKPOINT_FILE));
@@ -644,6 +647,33 @@ public final class SegmentedLog implements AutoCloseable
         return reader.transferTo(slice, target);
     }
 
+    /**
+     * Frees one step ({@link FileReaper#DEFAULT_STEP_BYTES}) of the segments retention retired. Takes none of the
+     * log's locks: appends, flushes and reads never wait for it. The apply thread calls it each cycle, next to
+     * {@link #applyRetention}.
+     *
+     * @return whether it freed anything.
+     * @throws LogshipException (WARN) if a retired file cannot be truncated or deleted; the log is unaffected, the
+     *                          file is left for the next open to delete.
+     */
+    public boolean deleteRetiredStep()
+    {
+        try
+        {
+            return reaper.step();
+        }
+        catch (final UncheckedIOException ex)
+        {
+            throw new LogshipException(ex.getMessage(), LogshipException.Category.WARN, ex.getCause());
+        }
+    }
+
+    /** Segment files retention retired whose blocks are not all freed yet. */
+    public int retiredFilesPending()
+    {
+        return reaper.pending();
+    }
+
     // ---------------------------------------------------------------------------------------------
     // State
 
@@ -720,6 +750,15 @@ public final class SegmentedLog implements AutoCloseable
         synchronized (flushLock)
         {
             segments.closeAll(logger);
+            try
+            {
+                reaper.deleteAll();
+            }
+            catch (final IOException ex)
+            {
+                // Not a reason to fail the close: the next open deletes what is left (LogLoader).
+                logger.log(WARNING, "retired segment files left for the next open: " + ex);
+            }
             lock.release(logger);
         }
     }

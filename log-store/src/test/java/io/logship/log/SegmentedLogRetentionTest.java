@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -83,6 +84,59 @@ class SegmentedLogRetentionTest
             assertThat(log.sizeBytes()).isEqualTo(limit);
             assertStartsAt(log, batches, bases.get(k - 2), bases.subList(0, k - 2));
             assertThat(log.applyRetention(0, Long.MAX_VALUE)).isZero();
+        }
+    }
+
+    /**
+     * Retention takes a segment's names at once (renamed aside, the directory synced) and frees its blocks only in
+     * {@link SegmentedLog#deleteRetiredStep()}s, outside the log's locks; a crash before the last step leaves retired
+     * files that the next open deletes, never a segment it would load.
+     */
+    @Test
+    void shouldRetireSegmentsAtOnceAndFreeTheirFilesInStepsThatTheNextOpenFinishes() throws Exception
+    {
+        final List<LogFiles.Appended> batches;
+        final List<Long> bases;
+        try (SegmentedLog log = SegmentedLog.open(config()))
+        {
+            batches = LogFiles.append(log, builder, SEED, 0, 90, 1);
+            bases = log.segmentBaseOffsets();
+        }
+        final int k = bases.size();
+        final long limit = segmentSize(batches, bases.get(k - 1)) + segmentSize(batches, bases.get(k - 2));
+        final Path stillRetired;
+        try (SegmentedLog log = SegmentedLog.open(config().retentionBytes(limit)))
+        {
+            assertThat(log.applyRetention(0, Long.MAX_VALUE)).isEqualTo(k - 2);
+
+            assertStartsAt(log, batches, bases.get(k - 2), bases.subList(0, k - 2));
+            assertThat(log.retiredFilesPending()).isEqualTo(2 * (k - 2));
+            assertThat(retiredFiles()).hasSize(2 * (k - 2));
+            assertThat(log.deleteRetiredStep()).isTrue();
+            assertThat(log.retiredFilesPending()).isEqualTo(2 * (k - 2) - 1);
+            while (log.deleteRetiredStep())
+            {
+                assertStartsAt(log, batches, bases.get(k - 2), List.of());
+            }
+            assertThat(retiredFiles()).isEmpty();
+
+            // As if the process died between a retirement and its last step: a retired copy of a live segment.
+            stillRetired = dir.resolve(LogFiles.logFile(dir, bases.get(k - 2)).getFileName() + FileReaper.SUFFIX);
+            Files.copy(LogFiles.logFile(dir, bases.get(k - 2)), stillRetired);
+        }
+        try (SegmentedLog log = SegmentedLog.open(config()))
+        {
+            assertThat(stillRetired).doesNotExist();
+            assertStartsAt(log, batches, bases.get(k - 2), List.of());
+            assertThat(log.logEndOffset()).isEqualTo(batches.get(89).nextOffset());
+        }
+    }
+
+    private List<Path> retiredFiles() throws java.io.IOException
+    {
+        try (var files = Files.list(dir))
+        {
+            return files.filter(f -> f.getFileName().toString().endsWith(FileReaper.SUFFIX)).toList();
         }
     }
 

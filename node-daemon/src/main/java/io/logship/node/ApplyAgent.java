@@ -168,7 +168,22 @@ public final class ApplyAgent implements Agent
             lastRetentionCheckMs = nowMs;
             applyRetention(nowMs);
         }
+        work += deleteRetiredStep();
         return work;
+    }
+
+    /** One step of freeing what retention retired, log segments first (docs/DESIGN.md#deleting-in-steps). */
+    private int deleteRetiredStep()
+    {
+        try
+        {
+            return log.deleteRetiredStep() || store.snapshots().deleteRetiredStep() ? 1 : 0;
+        }
+        catch (final LogshipException ex)
+        {
+            logger.log(WARNING, "retention: " + ex.getMessage() + "; left for the next start to delete");
+            return 0;
+        }
     }
 
     private int applyFrom(final long applied, final long target)
