@@ -1,15 +1,13 @@
 package io.logship.kv;
 
+import io.logship.perf.FsyncingAppender;
 import io.logship.perf.PerfFiles;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +32,6 @@ import java.util.concurrent.locks.LockSupport;
 public final class SnapshotFlushInterference
 {
     private static final int VALUE_BYTES = 100;
-    private static final long APPEND_GAP_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private SnapshotFlushInterference()
     {
@@ -95,7 +92,7 @@ public final class SnapshotFlushInterference
         // One directory per round, the appender's file and the snapshot both in it, removed whatever happens.
         final Path roundDir = Files.createTempDirectory(dir, "round");
         final Histogram fsyncNs = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-        final Appender appender = new Appender(roundDir.resolve("log"));
+        final FsyncingAppender appender = new FsyncingAppender(roundDir.resolve("log"));
         final Thread thread = new Thread(appender, "log-fsync");
         thread.start();
         try
@@ -124,7 +121,7 @@ public final class SnapshotFlushInterference
         }
         finally
         {
-            appender.running = false;
+            appender.stop();
             thread.join();
             PerfFiles.deleteRecursively(roundDir);
         }
@@ -156,63 +153,6 @@ public final class SnapshotFlushInterference
                 }
             }
             return writer.commit();
-        }
-    }
-
-    /** Appends and fsyncs once a millisecond; records each fsync's latency into the histogram it is given. */
-    private static final class Appender implements Runnable
-    {
-        private final Path file;
-        private volatile Histogram into;
-        private volatile boolean running = true;
-        private volatile IOException failure;
-
-        Appender(final Path file)
-        {
-            this.file = file;
-        }
-
-        void record(final Histogram histogram)
-        {
-            into = histogram;
-        }
-
-        void throwIfFailed() throws IOException
-        {
-            if (null != failure)
-            {
-                throw new IOException("the fsyncing appender to " + file + " stopped: " + failure, failure);
-            }
-        }
-
-        @Override
-        public void run()
-        {
-            final ByteBuffer batch = ByteBuffer.allocateDirect(1200);
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
-            {
-                while (running)
-                {
-                    batch.clear();
-                    while (batch.hasRemaining())
-                    {
-                        channel.write(batch);
-                    }
-                    final long startNs = System.nanoTime();
-                    channel.force(false);
-                    final long tookNs = System.nanoTime() - startNs;
-                    final Histogram histogram = into;
-                    if (null != histogram)
-                    {
-                        histogram.recordValue(Math.min(tookNs, histogram.getHighestTrackableValue()));
-                    }
-                    LockSupport.parkNanos(APPEND_GAP_NS);
-                }
-            }
-            catch (final IOException ex)
-            {
-                failure = ex;
-            }
         }
     }
 }
