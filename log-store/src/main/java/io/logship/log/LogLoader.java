@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 
 import static java.lang.System.Logger.Level.INFO;
@@ -100,14 +101,22 @@ final class LogLoader
         {
             final long baseOffset = baseOffsets.get(i);
             final boolean last = i == baseOffsets.size() - 1;
-            final Segment segment = Segment.open(directory, baseOffset, config.indexIntervalBytes());
-            segments.add(segment);
             if (null != previous && previous.nextOffset() != baseOffset)
             {
-                throw new CorruptLogException(segment.logFile(), 0, "segment starts at offset " + baseOffset +
+                if (createdAfterLastFlush(baseOffset, recoveredFrom))
+                {
+                    dropUnflushedSegments(baseOffsets.subList(i, baseOffsets.size()), found,
+                        "created after the last completed flush, and the previous segment " +
+                        previous.logFile().getFileName() + " ends at offset " + previous.nextOffset() +
+                        ", short of its start (that segment's unforced tail was lost)");
+                    break;
+                }
+                throw new CorruptLogException(found.get(baseOffset), 0, "segment starts at offset " + baseOffset +
                     " but the previous segment " + previous.logFile().getFileName() + " ends at offset " +
                     previous.nextOffset() + ": a segment is missing or truncated");
             }
+            final Segment segment = Segment.open(directory, baseOffset, config.indexIntervalBytes());
+            segments.add(segment);
 
             if (!last && baseOffsets.get(i + 1) <= recoveredFrom)
             {
@@ -136,7 +145,7 @@ final class LogLoader
                             recovery.reason() + " at offset " + recovery.nextOffset() +
                             ", and valid batches follow it: corruption in the middle of the log, not a torn tail");
                     }
-                    if (!last)
+                    if (!last && !createdAfterLastFlush(baseOffsets.get(i + 1), recoveredFrom))
                     {
                         final List<Long> later = baseOffsets.subList(i + 1, baseOffsets.size());
                         for (final long laterBase : later)
@@ -152,14 +161,8 @@ final class LogLoader
                     truncateTornTail(segment, recovery);
                     if (!last)
                     {
-                        for (final long laterBase : baseOffsets.subList(i + 1, baseOffsets.size()))
-                        {
-                            logger.log(WARNING, "Deleting empty segment " + found.get(laterBase).getFileName() +
-                                " after the torn tail of " + segment.logFile().getFileName());
-                            DurableFiles.deleteIfExists(found.get(laterBase));
-                            DurableFiles.deleteIfExists(directory.resolve(Segment.fileName(laterBase, Segment.INDEX_SUFFIX)));
-                        }
-                        AtomicFile.fsyncDirectory(directory);
+                        dropUnflushedSegments(baseOffsets.subList(i + 1, baseOffsets.size()), found,
+                            "it follows the torn tail of " + segment.logFile().getFileName());
                         break;
                     }
                 }
@@ -171,6 +174,37 @@ final class LogLoader
         {
             segments.create(0);
         }
+    }
+
+    /**
+     * Whether the segment at {@code baseOffset} was created after the last flush that completed: that flush wrote the
+     * recovery point as the base of the segment then active, having forced every segment before it, so a segment
+     * above it was rolled since and none of its bytes was ever reported durable. Only a valid recovery-point file
+     * says so; without one every segment would qualify.
+     */
+    private boolean createdAfterLastFlush(final long baseOffset, final long recoveredFrom)
+    {
+        return recoveryPoint.trusted() && baseOffset > recoveredFrom;
+    }
+
+    /**
+     * Deletes segments after the end of the recovered log: empty ones after a torn tail, or, after a power cut under
+     * fsync {@code interval}, segments created after the last completed flush whose predecessor lost its unforced
+     * tail (ext4 may make a new file's name durable before an older file's data), so they start beyond the log's
+     * end. Nothing in them was durable; refusing to open would turn a power cut into a node that cannot start.
+     */
+    private void dropUnflushedSegments(final List<Long> bases, final Map<Long, Path> found, final String why)
+        throws IOException
+    {
+        for (final long base : bases)
+        {
+            final Path file = found.get(base);
+            logger.log(WARNING, "Deleting segment " + file.getFileName() + " (" + Files.size(file) + " bytes) after " +
+                "the end of the recovered log: " + why);
+            DurableFiles.deleteIfExists(file);
+            DurableFiles.deleteIfExists(directory.resolve(Segment.fileName(base, Segment.INDEX_SUFFIX)));
+        }
+        AtomicFile.fsyncDirectory(directory);
     }
 
     private void truncateTornTail(final Segment segment, final Segment.Recovery recovery) throws IOException

@@ -22,6 +22,7 @@ final class RecoveryPointFile
 {
     private final Path file;
     private long offset;
+    private boolean trusted;
 
     RecoveryPointFile(final Path directory)
     {
@@ -42,8 +43,18 @@ final class RecoveryPointFile
     /** Reads the file; 0 (validate every segment) if it is missing, unreadable or fails its checksum. */
     long load(final System.Logger logger)
     {
+        trusted = false;
         offset = read(logger);
         return offset;
+    }
+
+    /**
+     * Whether {@link #load} read a valid file: only then does a segment whose base offset is above it certainly
+     * postdate the last completed flush (a missing or damaged file reads as 0, which would say that of every segment).
+     */
+    boolean trusted()
+    {
+        return trusted;
     }
 
     private long read(final System.Logger logger)
@@ -53,7 +64,9 @@ final class RecoveryPointFile
             final String[] parts = Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
             if (parts.length == 2 && crc(parts[0]).equals(parts[1]))
             {
-                return Long.parseLong(parts[0]);
+                final long value = Long.parseLong(parts[0]);
+                trusted = true;
+                return value;
             }
             logger.log(WARNING, file + " fails its checksum: validating every segment");
         }

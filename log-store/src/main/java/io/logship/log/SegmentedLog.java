@@ -42,7 +42,9 @@ import static java.lang.System.Logger.Level.WARNING;
  * everything after it are truncated and the node logs the segment, the byte position and the first
  * offset dropped. A bad batch with valid batches after it, or a gap between segments, is corruption
  * in the middle of the log: {@link #open} throws {@link CorruptLogException} naming the file and byte
- * position, and never skips it. Damage inside a sealed segment below the recovery point is caught
+ * position, and never skips it; unless the segments after the gap or torn tail lie above a valid recovery point,
+ * so were created after the last completed flush and held nothing durable: those are deleted
+ * (docs/DESIGN.md#unflushed-segments). Damage inside a sealed segment below the recovery point is caught
  * when it is read: the copying {@link #read} verifies every checksum, and followers verify what
  * {@link #transferTo} sends.
  *

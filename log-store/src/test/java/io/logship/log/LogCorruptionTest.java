@@ -296,6 +296,77 @@ class LogCorruptionTest
             LogFiles.logFile(dir, 0).getFileName() + " ends at offset " + last.baseOffset());
     }
 
+    /**
+     * A power cut after a roll and before the next flush completed, under fsync {@code interval}: the old segment's
+     * unforced tail is lost while the new segment's creation (and some of its pages) reached the disk, which ext4
+     * allows (another file's fsync commits the directory entry). The recovery point still names the old segment, so
+     * the new one was created after the last completed flush and nothing in it was ever durable: the open drops it
+     * and the log ends where the old segment does, as after a torn tail, instead of refusing to start.
+     */
+    @Test
+    void shouldDropSegmentsCreatedAfterTheLastFlushWhenAPowerCutTookTheTailOfTheSegmentBeforeThem() throws IOException
+    {
+        final List<LogFiles.Appended> batches = write(multiSegmentConfig(), 40);
+        final List<Long> bases = segmentBases(batches);
+        final long flushedActive = bases.get(bases.size() - 2);
+        final List<LogFiles.Appended> inFlushed = inSegment(batches, flushedActive);
+        final LogFiles.Appended lost = inFlushed.get(inFlushed.size() - 1);
+        new RecoveryPointFile(dir).write(flushedActive);
+        LogFiles.truncate(LogFiles.logFile(dir, flushedActive), lost.position());
+        final long newest = bases.get(bases.size() - 1);
+
+        try (SegmentedLog log = SegmentedLog.open(multiSegmentConfig()))
+        {
+            assertThat(log.logEndOffset()).isEqualTo(lost.baseOffset());
+            assertReadsBack(log, batches.subList(0, batches.indexOf(lost)));
+            assertThat(log.segmentBaseOffsets()).doesNotContain(newest);
+        }
+        assertThat(LogFiles.logFile(dir, newest)).doesNotExist();
+        assertThat(LogFiles.indexFile(dir, newest)).doesNotExist();
+        assertThat(logger.messagesAt(WARNING)).anyMatch(m -> m.contains("created after the last completed flush"));
+    }
+
+    /** The same with the old segment cut inside its last batch, and the later segment holding data. */
+    @Test
+    void shouldDropSegmentsCreatedAfterTheLastFlushWhenATornTailPrecedesThem() throws IOException
+    {
+        final List<LogFiles.Appended> batches = write(multiSegmentConfig(), 40);
+        final List<Long> bases = segmentBases(batches);
+        final long flushedActive = bases.get(bases.size() - 2);
+        final List<LogFiles.Appended> inFlushed = inSegment(batches, flushedActive);
+        final LogFiles.Appended torn = inFlushed.get(inFlushed.size() - 1);
+        new RecoveryPointFile(dir).write(flushedActive);
+        LogFiles.truncate(LogFiles.logFile(dir, flushedActive), torn.position() + BatchDescriptor.HEADER_LENGTH + 3);
+
+        try (SegmentedLog log = SegmentedLog.open(multiSegmentConfig()))
+        {
+            assertThat(log.logEndOffset()).isEqualTo(torn.baseOffset());
+            assertReadsBack(log, batches.subList(0, batches.indexOf(torn)));
+        }
+        assertThat(LogFiles.logFile(dir, bases.get(bases.size() - 1))).doesNotExist();
+    }
+
+    /**
+     * Without a recovery point the loader cannot tell a segment created after the last flush from one that was
+     * forced: the same gap is refused, as any gap below a trusted recovery point is
+     * ({@link #shouldRefuseToOpenWhenSealedSegmentLostItsLastWholeBatch}).
+     */
+    @Test
+    void shouldStillRefuseThatGapWhenTheRecoveryPointIsMissing()
+    {
+        final List<LogFiles.Appended> batches = write(multiSegmentConfig(), 40);
+        final List<Long> bases = segmentBases(batches);
+        final long flushedActive = bases.get(bases.size() - 2);
+        final List<LogFiles.Appended> inFlushed = inSegment(batches, flushedActive);
+        LogFiles.truncate(LogFiles.logFile(dir, flushedActive), inFlushed.get(inFlushed.size() - 1).position());
+        deleteFile(dir.resolve(SegmentedLog.RECOVERY_POINT_FILE));
+
+        final CorruptLogException ex = catchThrowableOfType(CorruptLogException.class,
+            () -> SegmentedLog.open(multiSegmentConfig()));
+        assertThat(ex.getMessage()).contains("a segment is missing or truncated");
+        assertThat(LogFiles.logFile(dir, bases.get(bases.size() - 1))).exists();
+    }
+
     @Test
     void shouldRefuseToOpenWhenAMiddleSegmentIsDeleted()
     {
