@@ -121,12 +121,15 @@ public final class SnapshotReader implements AutoCloseable
         }
         try
         {
-            onClose.run();
             channel.close();
         }
         catch (final IOException ex)
         {
             throw new LogshipException("cannot close snapshot " + file + ": " + ex, LogshipException.Category.WARN, ex);
+        }
+        finally
+        {
+            onClose.run(); // after the close: from here on the file may be truncated by retention
         }
     }
 }

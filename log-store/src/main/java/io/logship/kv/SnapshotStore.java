@@ -320,15 +320,12 @@ public final class SnapshotStore
     public void retain()
     {
         final List<Path> files = snapshotFiles();
-        boolean deleted = false;
+        final List<Path> dropped = new ArrayList<>();
         for (int i = files.size() - 1; i >= retainCount; i--) // oldest first, as the reaper frees them
         {
-            deleted |= delete(files.get(i), "retention keeps the newest " + retainCount);
+            dropped.add(files.get(i));
         }
-        if (deleted)
-        {
-            fsyncDirectory();
-        }
+        retireAll(dropped, "retention keeps the newest " + retainCount);
     }
 
     /**
@@ -337,17 +334,37 @@ public final class SnapshotStore
      */
     void deleteNewerThan(final long appliedOffset)
     {
-        boolean deleted = false;
+        final List<Path> dropped = new ArrayList<>();
         for (final Path file : snapshotFiles())
         {
             if (SnapshotDescriptor.parseFileName(file.getFileName().toString()) > appliedOffset)
             {
-                deleted |= delete(file, "the store was reset to offset " + appliedOffset);
+                dropped.add(file);
             }
         }
-        if (deleted)
+        retireAll(dropped, "the store was reset to offset " + appliedOffset);
+    }
+
+    /**
+     * Retires each file, then syncs the directory if any went, also when a later one failed: an unsynced entry at the
+     * head of the reaper's queue would hold back every step after it.
+     */
+    private void retireAll(final List<Path> files, final String why)
+    {
+        boolean retired = false;
+        try
         {
-            fsyncDirectory();
+            for (final Path file : files)
+            {
+                retired |= delete(file, why);
+            }
+        }
+        finally
+        {
+            if (retired)
+            {
+                fsyncDirectory();
+            }
         }
     }
 

@@ -6,7 +6,8 @@ import java.util.function.LongConsumer;
 import static java.lang.System.Logger.Level.INFO;
 
 /**
- * The retention policy of one log: deletes the oldest sealed segments while the log is over
+ * The retention policy of one log: drops the oldest sealed segments (retired to a {@link FileReaper}, which frees
+ * them in steps) while the log is over
  * {@link LogConfig#retentionBytes()} or a segment's newest batch is older than
  * {@link LogConfig#retentionMs()}, but never a segment holding offsets at or above the newest valid
  * snapshot's offset (so snapshot + log can always rebuild the store) and never the active segment.
@@ -36,7 +37,7 @@ final class LogRetention
      * directory if anything went.
      *
      * @param onNewLogStart told the new first offset of the log after each segment leaves the set and
-     *                      before its files are deleted, so a reader sees the new start first.
+     *                      before its files are retired, so a reader sees the new start first.
      * @return the number of segments deleted.
      */
     int deleteExpired(final long nowMs, final long maxDeletableOffset, final Segment active,

@@ -548,8 +548,14 @@ final class Segment
      */
     void retire(final FileReaper reaper) throws IOException
     {
-        channel.close();
-        index.close();
+        try
+        {
+            channel.close();
+        }
+        finally
+        {
+            index.close();
+        }
         reaper.retire(logFile);
         if (Files.exists(index.file()))
         {

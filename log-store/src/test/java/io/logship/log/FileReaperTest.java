@@ -60,6 +60,46 @@ class FileReaperTest
     }
 
     @Test
+    void shouldNotCutAFileWhenOnlyAnotherDirectoryWasSynced() throws IOException
+    {
+        final Path other = Files.createDirectory(dir.resolve("other"));
+        final FileReaper reaper = new FileReaper(MIB);
+        final Path retired = reaper.retire(fileOf("00000000000000000000.log", 3 * MIB));
+
+        reaper.fsyncDirectory(other);
+        assertThat(reaper.step()).isFalse();
+        assertThat(Files.size(retired)).isEqualTo(3L * MIB);
+
+        reaper.fsyncDirectory(dir.resolve("other").resolve("..")); // the same directory, spelt another way
+        assertThat(reaper.step()).isTrue();
+        assertThat(Files.size(retired)).isEqualTo(2L * MIB);
+    }
+
+    @Test
+    void shouldGiveANameRetiredAgainANameOfItsOwnWhileTheFirstIsStillQueued() throws IOException
+    {
+        final FileReaper reaper = new FileReaper(MIB);
+        final Path first = reaper.retire(fileOf("00000000000000001000.snap", 2 * MIB));
+        reaper.fsyncDirectory(dir);
+        final Path second = reaper.retire(fileOf("00000000000000001000.snap", 2 * MIB));
+
+        assertThat(second).isNotEqualTo(first);
+        assertThat(Files.size(first)).isEqualTo(2L * MIB);
+        assertThat(reaper.step()).isTrue();
+        assertThat(reaper.step()).isTrue();
+        assertThat(first).doesNotExist();
+        // The second rename is not synced yet: not a byte of it goes.
+        assertThat(reaper.step()).isFalse();
+        assertThat(Files.size(second)).isEqualTo(2L * MIB);
+        reaper.fsyncDirectory(dir);
+        while (reaper.step())
+        {
+            assertThat(second.getFileName().toString()).endsWith(FileReaper.SUFFIX);
+        }
+        assertThat(dir).isEmptyDirectory();
+    }
+
+    @Test
     void shouldUnlinkAFileStillOpenElsewhereWholeSoItsReaderKeepsEveryByte() throws IOException
     {
         final Path file = fileOf("00000000000000000000.snap", 4 * MIB);
