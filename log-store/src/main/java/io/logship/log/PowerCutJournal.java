@@ -44,8 +44,8 @@ import java.util.stream.Stream;
  * when the harness reads it after killing the node (the power cut is modelled, not real).
  *
  * <h2>The simulated cut</h2>
- * {@link #simulatePowerCut} runs after the node process is dead. It undoes, newest first, every create, rename and
- * delete no directory fsync made durable (a rename rolls back: the old file is back under the name, the new one under
+ * {@link #simulatePowerCut} runs after the node process is dead. It undoes (or, with {@link PendingNames#KEPT}, keeps
+ * all of) every create, rename and delete no directory fsync made durable, newest first (a rename rolls back: the old file is back under the name, the new one under
  * its temporary name; a deleted file reappears; a created file vanishes). Then it cuts every file under the data
  * directory back to the length it was last forced to, or to zero if it never was, and deletes the MapDB store files
  * (names starting with {@value #MAPDB_FILE_PREFIX}).
@@ -322,15 +322,37 @@ public final class PowerCutJournal implements AutoCloseable
         }
     }
 
+    /** What a cut does with the creates, renames and deletes that no directory fsync made durable. */
+    public enum PendingNames
+    {
+        /** Every one is undone, newest first: the outcome the class comment describes. */
+        UNDONE,
+        /**
+         * Every one is kept, while file contents still go back to their forced lengths: the file system committed all
+         * its metadata at the cut and no unforced data, as ext4 with delayed allocation may (any fsync commits the
+         * journal, with a new segment's name, while the older segment's unforced tail has no blocks yet). Together with
+         * {@link #UNDONE}, the two ends of what POSIX allows a cut to leave of the names.
+         */
+        KEPT
+    }
+
+    /** {@link #simulatePowerCut(Path, Path, PendingNames)} undoing every change not made durable. */
+    public static List<String> simulatePowerCut(final Path journalDirectory, final Path dataDirectory) throws IOException
+    {
+        return simulatePowerCut(journalDirectory, dataDirectory, PendingNames.UNDONE);
+    }
+
     /**
      * Turns {@code dataDirectory} into what a power cut would have left of it, by the journal in
      * {@code journalDirectory} (see the class comment), then rewrites the journal so the surviving files count as
      * durable from here on (a node restarted on them can be cut again). The process that wrote the journal must be
      * dead; this process must not have it installed.
      *
+     * @param pendingNames whether the names no directory fsync made durable are undone or kept.
      * @return one line per change made, for the test's log.
      */
-    public static List<String> simulatePowerCut(final Path journalDirectory, final Path dataDirectory) throws IOException
+    public static List<String> simulatePowerCut(final Path journalDirectory, final Path dataDirectory,
+        final PendingNames pendingNames) throws IOException
     {
         final Path journalDir = absolute(journalDirectory);
         final Path dataDir = absolute(dataDirectory);
@@ -384,9 +406,20 @@ public final class PowerCutJournal implements AutoCloseable
         }
 
         final List<String> report = new ArrayList<>();
-        for (int i = pending.size() - 1; i >= 0; i--)
+        if (PendingNames.UNDONE == pendingNames)
         {
-            undo(pending.get(i), forced, report);
+            for (int i = pending.size() - 1; i >= 0; i--)
+            {
+                undo(pending.get(i), forced, report);
+            }
+        }
+        else
+        {
+            for (final PendingChange change : pending)
+            {
+                report.add("kept " + change.kind() + " " + change.path() + (null == change.to() ? "" : " -> " +
+                    change.to()) + ": not yet durable by a directory fsync, committed by the cut's file system");
+            }
         }
         final List<Path> files;
         try (Stream<Path> walk = Files.walk(dataDir))

@@ -76,6 +76,52 @@ class PowerCutJournalTest
         }
     }
 
+    /**
+     * With the names kept ({@link PowerCutJournal.PendingNames#KEPT}) a cut after rolls the last flush did not cover
+     * leaves new segments on disk (empty: never forced) beyond the older segment's forced end, a gap; the log opens
+     * on exactly its forced prefix all the same (docs/DESIGN.md#unflushed-segments).
+     */
+    @Test
+    void shouldKeepNamesNotYetDurableWhenAskedAndStillOpenTheLogOnItsForcedPrefix() throws IOException
+    {
+        final Path data = work.resolve("data");
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final LogConfig config = new LogConfig().directory(data.resolve("log")).segmentBytes(4096)
+            .fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).epochClockMs(() -> 0)
+            .logger(new CapturingLogger());
+        final SegmentedLog log = SegmentedLog.open(config);
+        final List<LogFiles.Appended> appended = new java.util.ArrayList<>(LogFiles.append(log, builder, 7, 0, 30, 1));
+        log.flush();
+        final int segmentsAtFlush = log.segmentCount();
+        appended.addAll(LogFiles.append(log, builder, 7, 30, 40, 1));
+        assertThat(log.segmentCount()).as("rolled since the flush").isGreaterThan(segmentsAtFlush);
+        final long durableEnd = log.durableEndOffset();
+        final List<Long> newer = log.segmentBaseOffsets().stream().filter(base -> base > durableEnd).toList();
+        assertThat(newer).isNotEmpty();
+        // Power goes now. close() below must release the files but would also move the recovery point past the new
+        // segments, unrecorded (a killed node never gets that far): put back what the disk held at the cut.
+        final Path recoveryPoint = config.directory().resolve(SegmentedLog.RECOVERY_POINT_FILE);
+        final byte[] recoveryPointAtCut = Files.readAllBytes(recoveryPoint);
+        PowerCutJournal.uninstall();
+        log.close();
+        Files.write(recoveryPoint, recoveryPointAtCut);
+
+        final List<String> report = PowerCutJournal.simulatePowerCut(journal, data, PowerCutJournal.PendingNames.KEPT);
+
+        assertThat(report).anyMatch(line -> line.startsWith("kept C ")).noneMatch(line -> line.startsWith("removed "));
+        assertThat(LogFiles.logFile(config.directory(), newer.get(0))).exists();
+        try (SegmentedLog reopened = SegmentedLog.open(config))
+        {
+            assertThat(reopened.logEndOffset()).as("exactly the forced prefix survives").isEqualTo(durableEnd);
+            for (final LogFiles.Appended batch : appended.stream().filter(b -> b.nextOffset() <= durableEnd).toList())
+            {
+                assertThat(LogFiles.readOne(reopened, batch.baseOffset(), scratch)).isEqualTo(batch.bytes());
+            }
+        }
+        assertThat(LogFiles.logFile(config.directory(), newer.get(0))).doesNotExist();
+    }
+
     @Test
     void shouldRollBackARenameThatNoDirectoryFsyncMadeDurable() throws IOException
     {

@@ -60,6 +60,16 @@ public final class PowerCut
      */
     public static Map<Integer, List<String>> cut(final TestCluster cluster, final int... nodeIds)
     {
+        return cut(cluster, PowerCutJournal.PendingNames.UNDONE, nodeIds);
+    }
+
+    /**
+     * As {@link #cut(TestCluster, int...)}, with the file system keeping or undoing the names no directory fsync made
+     * durable ({@link PowerCutJournal.PendingNames}).
+     */
+    public static Map<Integer, List<String>> cut(final TestCluster cluster,
+        final PowerCutJournal.PendingNames pendingNames, final int... nodeIds)
+    {
         final List<ProcessHandle> handles = new ArrayList<>();
         for (final int id : nodeIds)
         {
@@ -90,7 +100,7 @@ public final class PowerCut
             try
             {
                 final List<String> report = PowerCutJournal.simulatePowerCut(
-                    cluster.dir().resolve("node-" + id + "-powercut"), node.dataDir());
+                    cluster.dir().resolve("node-" + id + "-powercut"), node.dataDir(), pendingNames);
                 reports.put(id, report);
                 Files.writeString(node.logFile(), "=== harness: node " + id + " power-cut (SIGKILL, then its files cut " +
                     "back to what it had made durable):" + System.lineSeparator() +
