@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -228,6 +229,7 @@ public final class TestCluster
          */
         public TestCluster start(final int... nodeIds)
         {
+            final long startNs = System.nanoTime();
             final TestCluster cluster = new TestCluster(this);
             watcher.register(cluster);
             // All JVMs start side by side, then each is waited for: one after another cost each test about two
@@ -240,12 +242,16 @@ public final class TestCluster
             {
                 cluster.node(id).awaitRunning();
             }
+            final long runningNs = System.nanoTime();
             if (2 * cluster.runningNodeIds().size() > cluster.nodeIds().size())
             {
                 // Every test starts from a formed cluster: a leader is elected and its opening NOOP is on every
                 // started node.
                 cluster.awaitCaughtUp();
             }
+            System.out.println(cluster.name + ": " + nodeIds.length + " node(s) running after " +
+                TimeUnit.NANOSECONDS.toMillis(runningNs - startNs) + " ms, a formed cluster after " +
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms");
             return cluster;
         }
     }
@@ -599,6 +605,7 @@ public final class TestCluster
             }
             rawClients.clear();
         }
+        final long stopNs = System.nanoTime();
         for (final NodeProcess node : nodes.values())
         {
             try
@@ -627,6 +634,8 @@ public final class TestCluster
                 }
             }
         }
+        System.out.println(name + ": nodes stopped in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopNs) +
+            " ms");
         for (final NodeProcess node : nodes.values())
         {
             final List<String> allErrors = node.logLines().stream()
