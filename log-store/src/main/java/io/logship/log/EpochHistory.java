@@ -300,6 +300,27 @@ public final class EpochHistory
     /** The log now starts at {@code startOffset}: drop epochs wholly before it, clamp the one containing it. */
     public synchronized void truncateFromStart(final long startOffset)
     {
+        if (clampStart(startOffset))
+        {
+            persist();
+        }
+    }
+
+    /**
+     * As {@link #truncateFromStart}, in memory only: the file is written by the next {@link #persistIfChanged()}, which
+     * retention calls right after, outside this object's lock. Appends read {@link #latestEpoch()} under it, so a
+     * checkpoint written here held every append of the node for its fsyncs each time retention dropped a segment.
+     */
+    public synchronized void truncateFromStartDeferred(final long startOffset)
+    {
+        if (clampStart(startOffset))
+        {
+            changedSincePersisted = true;
+        }
+    }
+
+    private boolean clampStart(final long startOffset)
+    {
         int keepFrom = 0;
         for (int i = 0; i < entries.size(); i++)
         {
@@ -310,12 +331,12 @@ public final class EpochHistory
         }
         if (entries.isEmpty() || entries.get(0).startOffset() >= startOffset)
         {
-            return;
+            return false;
         }
         final Entry clamped = new Entry(entries.get(keepFrom).epoch(), startOffset);
         entries.subList(0, keepFrom + 1).clear();
         entries.add(0, clamped);
-        persist();
+        return true;
     }
 
     /** Replaces the whole history (rebuild from the log's batch headers) and persists it. */

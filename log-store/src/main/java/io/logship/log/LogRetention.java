@@ -33,14 +33,14 @@ final class LogRetention
 
     /**
      * Retires what the policy allows to the reaper (renamed aside, freed in steps later: a 128 MiB unlink here would
-     * hold the log's flush lock, and with it an fsync-per-write leader, for the whole unlink), then fsyncs the
-     * directory if anything went.
+     * hold the log's flush lock, and with it an fsync-per-write leader, for the whole unlink). The caller fsyncs the
+     * directory after releasing the log's monitor ({@link FileReaper#fsyncDirectory}).
      *
      * @param onNewLogStart told the new first offset of the log after each segment leaves the set and
      *                      before its files are retired, so a reader sees the new start first.
      * @return the number of segments deleted.
      */
-    int deleteExpired(final long nowMs, final long maxDeletableOffset, final Segment active,
+    int retireExpired(final long nowMs, final long maxDeletableOffset, final Segment active,
         final LongConsumer onNewLogStart) throws IOException
     {
         long totalBytes = segments.sizeBytes();
@@ -65,10 +65,6 @@ final class LogRetention
             logger.log(INFO, "Retention deleted " + oldest.logFile().getFileName() + " (offsets [" +
                 oldest.baseOffset() + ", " + oldest.nextOffset() + "), " + (overSize ? "size" : "age") +
                 " limit; its blocks are freed in steps); log now starts at " + logStartOffset);
-        }
-        if (deleted > 0)
-        {
-            reaper.fsyncDirectory(config.directory());
         }
         return deleted;
     }

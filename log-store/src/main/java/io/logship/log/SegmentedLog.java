@@ -574,20 +574,45 @@ public final class SegmentedLog implements AutoCloseable
     {
         synchronized (flushLock)
         {
-            return applyRetentionHoldingFlushLock(nowMs, maxDeletableOffset);
+            final int retired = retireExpiredHoldingFlushLock(nowMs, maxDeletableOffset);
+            if (retired > 0)
+            {
+                syncRetentionHoldingFlushLock();
+            }
+            return retired;
         }
     }
 
-    private synchronized int applyRetentionHoldingFlushLock(final long nowMs, final long maxDeletableOffset)
+    /**
+     * The disk half of retention: the directory fsync that makes the renames durable (before the reaper frees a byte
+     * of them) and the epoch checkpoint, in that order. Under the flush lock, which every write of the checkpoint holds
+     * so no older content lands last, but outside the log's monitor and the history's: appends and rolls go on.
+     */
+    private void syncRetentionHoldingFlushLock()
+    {
+        try
+        {
+            reaper.fsyncDirectory(directory);
+        }
+        catch (final IOException ex)
+        {
+            failure = ex;
+            throw new LogshipException("retention in " + directory + " failed: " + ex + "; log is offline for appends",
+                LogshipException.Category.FATAL, ex);
+        }
+        persistEpochHistory(); // a failure leaves the change pending for the next flush, as there
+    }
+
+    private synchronized int retireExpiredHoldingFlushLock(final long nowMs, final long maxDeletableOffset)
     {
         checkWritable();
         try
         {
-            final int deleted = retention.deleteExpired(nowMs, maxDeletableOffset, active,
+            final int deleted = retention.retireExpired(nowMs, maxDeletableOffset, active,
                 (newStart) -> logStartOffset = newStart);
             if (deleted > 0)
             {
-                epochs.truncateFromStart(logStartOffset);
+                epochs.truncateFromStartDeferred(logStartOffset);
                 // Deleted before the flush forced them: the snapshot holds what they held, and a force of a closed
                 // file would take the log offline.
                 while (!unforcedSealed.isEmpty() && unforcedSealed.peekFirst().baseOffset() < logStartOffset)

@@ -132,6 +132,46 @@ class SegmentedLogRetentionTest
         }
     }
 
+    /**
+     * Retention writes the epoch checkpoint (two forces) after it drops a segment. It used to write it inside the
+     * history's monitor, which every append takes to read the latest epoch, so every append of the node waited for
+     * those forces. With each force 2 s slow, an append during retention must not wait for them.
+     */
+    @Test
+    void shouldAppendWithoutWaitingForTheCheckpointRetentionWrites() throws Exception
+    {
+        final LogConfig config = config().fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).epochClockMs(() -> 0);
+        final long forceDelayMs = 2_000;
+        try (SegmentedLog log = SegmentedLog.open(config))
+        {
+            LogFiles.append(log, builder, SEED, 0, 90, 1);
+            log.flush();
+        }
+        final List<LogFiles.Appended> more;
+        try (SegmentedLog log = SegmentedLog.open(config.retentionBytes(16 * 1024)))
+        {
+            PowerCutJournal.install(dir.resolveSibling(dir.getFileName() + "-journal"), forceDelayMs);
+            final java.util.concurrent.CompletableFuture<Integer> retention =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> log.applyRetention(0, Long.MAX_VALUE));
+            // Inside the checkpoint's first force by now (the renames and the directory fsync take milliseconds).
+            Thread.sleep(forceDelayMs / 4);
+            assertThat(retention).as("retention is still writing the checkpoint").isNotDone();
+
+            final long startNs = System.nanoTime();
+            more = LogFiles.append(log, builder, SEED + 1, log.logEndOffset(), 1, 1);
+            final long appendMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+
+            assertThat(appendMs).as("the append waited for retention's checkpoint").isLessThan(forceDelayMs / 2);
+            assertThat(retention.get()).isPositive();
+            PowerCutJournal.uninstall();
+            assertThat(LogFiles.readOne(log, more.get(0).baseOffset(), scratch)).isEqualTo(more.get(0).bytes());
+        }
+        finally
+        {
+            PowerCutJournal.uninstall();
+        }
+    }
+
     private List<Path> retiredFiles() throws java.io.IOException
     {
         try (var files = Files.list(dir))
