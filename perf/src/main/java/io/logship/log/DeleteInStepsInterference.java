@@ -29,7 +29,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A plain program, not a JMH benchmark: the figure is another thread's latency while this one deletes. Run it
  * alone on the machine, with a directory on the disk under test:
  * {@code java -cp perf/target/benchmarks.jar io.logship.log.DeleteInStepsInterference DIR [MB] [rounds]
- * [unlink | step MiB ...]} (default: a 300 MB file, 3 rounds, unlink against steps of FileReaper.DEFAULT_STEP_BYTES).
+ * [unlink | step MiB | step MiB@gap ms ...]} (default: a 300 MB file, 3 rounds, unlink against steps of FileReaper.DEFAULT_STEP_BYTES).
  */
 public final class DeleteInStepsInterference
 {
@@ -65,7 +65,8 @@ public final class DeleteInStepsInterference
         for (int m = 0; m < modes.size(); m++)
         {
             final StringBuilder line = new StringBuilder(UNLINK.equals(modes.get(m)) ? "unlink at once:" :
-                "steps of " + modes.get(m) + " MiB:");
+                "steps of " + modes.get(m).replace("@", " MiB, one per ") + (modes.get(m).contains("@") ? " ms:" :
+                " MiB:"));
             for (int n = 0; n < names.length; n++)
             {
                 final double[] values = new double[rounds];
@@ -102,7 +103,10 @@ public final class DeleteInStepsInterference
             }
             else
             {
-                final FileReaper reaper = new FileReaper(Long.parseLong(mode) << 20);
+                // "S" is steps of S MiB back to back; "S@G" one step of S MiB every G ms at most.
+                final String[] parts = mode.split("@");
+                final FileReaper reaper = new FileReaper(Long.parseLong(parts[0]) << 20);
+                final long gapNs = parts.length > 1 ? TimeUnit.MILLISECONDS.toNanos(Long.parseLong(parts[1])) : 0;
                 reaper.retire(file);
                 reaper.fsyncDirectory(roundDir);
                 while (true)
@@ -113,6 +117,11 @@ public final class DeleteInStepsInterference
                     if (!freed)
                     {
                         break;
+                    }
+                    final long waitNs = callNs + gapNs - System.nanoTime();
+                    if (waitNs > 0)
+                    {
+                        LockSupport.parkNanos(waitNs);
                     }
                 }
             }
