@@ -5,7 +5,6 @@ import io.logship.log.DurableFiles;
 import io.logship.log.FileReaper;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -286,14 +285,7 @@ public final class SnapshotStore
      */
     public boolean deleteRetiredStep()
     {
-        try
-        {
-            return reaper.step();
-        }
-        catch (final UncheckedIOException ex)
-        {
-            throw new LogshipException(ex.getMessage(), LogshipException.Category.WARN, ex.getCause());
-        }
+        return reaper.step();
     }
 
     /** Snapshot files retired and not yet wholly freed. */

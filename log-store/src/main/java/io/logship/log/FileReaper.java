@@ -1,7 +1,8 @@
 package io.logship.log;
 
+import io.logship.LogshipException;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -13,7 +14,7 @@ import java.util.function.BooleanSupplier;
 /**
  * Deletes large files a little at a time (docs/DESIGN.md#deleting-in-steps): a file leaves under its own name at
  * once ({@link #retire}: a rename to {@code <name>}{@value #SUFFIX}), and its blocks are freed later by
- * {@link #step()}, one truncation of at most {@link #stepBytes()} per call, then an unlink of what is left.
+ * {@link #step()}, one truncation of at most the step size per call, then an unlink of what is left.
  *
  * <p>Why not one unlink: on ext4 (here mounted with {@code discard}) an unlink frees every extent in one call and
  * one journal commit, which the next fsync of the log on the same disk waits for. Beside a file fsynced once a
@@ -71,11 +72,6 @@ public final class FileReaper
         this.stepBytes = stepBytes;
     }
 
-    public long stepBytes()
-    {
-        return stepBytes;
-    }
-
     /**
      * Renames {@code file} to its retired name and queues it. Its name is gone at once for listings; the rename is
      * durable once the caller has called {@link #fsyncDirectory} on its directory, and no byte is freed before.
@@ -129,10 +125,12 @@ public final class FileReaper
     }
 
     /**
-     * Frees at most {@link #stepBytes()} of the oldest retired file whose rename is durable: truncates it by that
+     * Frees at most the step size of the oldest retired file whose rename is durable: truncates it by that
      * much, or unlinks it once that little is left (or whole, if it is in use).
      *
      * @return whether this call freed anything (a duty cycle's unit of work).
+     * @throws LogshipException (WARN) naming the file if it cannot be truncated or deleted; it leaves the queue and
+     *                          the next open of its directory deletes it.
      */
     public boolean step()
     {
@@ -173,7 +171,8 @@ public final class FileReaper
             {
                 retired.remove(entry);
             }
-            throw new UncheckedIOException("cannot delete retired file " + entry.file + ": " + ex, ex);
+            throw new LogshipException("cannot delete retired file " + entry.file + " (left for the next open to " +
+                "delete): " + ex, LogshipException.Category.WARN, ex);
         }
     }
 
@@ -181,29 +180,6 @@ public final class FileReaper
     public synchronized int pending()
     {
         return retired.size();
-    }
-
-    /** Bytes still held by retired files (a listing of their sizes; for metrics and tests, not the duty cycle). */
-    public long pendingBytes()
-    {
-        final Retired[] now;
-        synchronized (this)
-        {
-            now = retired.toArray(new Retired[0]);
-        }
-        long bytes = 0;
-        for (final Retired entry : now)
-        {
-            try
-            {
-                bytes += Files.exists(entry.file) ? Files.size(entry.file) : 0;
-            }
-            catch (final IOException ignored)
-            {
-                // Gone between the check and the size: nothing held.
-            }
-        }
-        return bytes;
     }
 
     /**

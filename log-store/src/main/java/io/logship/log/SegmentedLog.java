@@ -7,7 +7,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -685,14 +684,7 @@ public final class SegmentedLog implements AutoCloseable
      */
     public boolean deleteRetiredStep()
     {
-        try
-        {
-            return reaper.step();
-        }
-        catch (final UncheckedIOException ex)
-        {
-            throw new LogshipException(ex.getMessage(), LogshipException.Category.WARN, ex.getCause());
-        }
+        return reaper.step();
     }
 
     /** Segment files retention retired whose blocks are not all freed yet. */

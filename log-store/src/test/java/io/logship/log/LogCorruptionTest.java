@@ -297,6 +297,35 @@ class LogCorruptionTest
     }
 
     /**
+     * 40 batches written and closed, then the state a power cut after the last roll leaves: the segment before the
+     * newest was the active one at the last completed flush (the recovery point names it, unless {@code recoveryPoint}
+     * is false: then the file is gone) and is cut to {@code keptBytesOfLastBatch} bytes into its last batch, which it
+     * loses (0: cut at the batch's start, a clean gap).
+     */
+    private record CutAfterRoll(List<LogFiles.Appended> batches, long newest, LogFiles.Appended lost)
+    {
+    }
+
+    private CutAfterRoll cutAfterRoll(final int keptBytesOfLastBatch, final boolean recoveryPoint) throws IOException
+    {
+        final List<LogFiles.Appended> batches = write(multiSegmentConfig(), 40);
+        final List<Long> bases = segmentBases(batches);
+        final long flushedActive = bases.get(bases.size() - 2);
+        final List<LogFiles.Appended> inFlushed = inSegment(batches, flushedActive);
+        final LogFiles.Appended lost = inFlushed.get(inFlushed.size() - 1);
+        if (recoveryPoint)
+        {
+            new RecoveryPointFile(dir).write(flushedActive);
+        }
+        else
+        {
+            deleteFile(dir.resolve(SegmentedLog.RECOVERY_POINT_FILE));
+        }
+        LogFiles.truncate(LogFiles.logFile(dir, flushedActive), lost.position() + keptBytesOfLastBatch);
+        return new CutAfterRoll(batches, bases.get(bases.size() - 1), lost);
+    }
+
+    /**
      * A power cut after a roll and before the next flush completed, under fsync {@code interval}: the old segment's
      * unforced tail is lost while the new segment's creation (and some of its pages) reached the disk, which ext4
      * allows (another file's fsync commits the directory entry). The recovery point still names the old segment, so
@@ -306,14 +335,10 @@ class LogCorruptionTest
     @Test
     void shouldDropSegmentsCreatedAfterTheLastFlushWhenAPowerCutTookTheTailOfTheSegmentBeforeThem() throws IOException
     {
-        final List<LogFiles.Appended> batches = write(multiSegmentConfig(), 40);
-        final List<Long> bases = segmentBases(batches);
-        final long flushedActive = bases.get(bases.size() - 2);
-        final List<LogFiles.Appended> inFlushed = inSegment(batches, flushedActive);
-        final LogFiles.Appended lost = inFlushed.get(inFlushed.size() - 1);
-        new RecoveryPointFile(dir).write(flushedActive);
-        LogFiles.truncate(LogFiles.logFile(dir, flushedActive), lost.position());
-        final long newest = bases.get(bases.size() - 1);
+        final CutAfterRoll cut = cutAfterRoll(0, true);
+        final List<LogFiles.Appended> batches = cut.batches();
+        final LogFiles.Appended lost = cut.lost();
+        final long newest = cut.newest();
 
         try (SegmentedLog log = SegmentedLog.open(multiSegmentConfig()))
         {
@@ -330,20 +355,15 @@ class LogCorruptionTest
     @Test
     void shouldDropSegmentsCreatedAfterTheLastFlushWhenATornTailPrecedesThem() throws IOException
     {
-        final List<LogFiles.Appended> batches = write(multiSegmentConfig(), 40);
-        final List<Long> bases = segmentBases(batches);
-        final long flushedActive = bases.get(bases.size() - 2);
-        final List<LogFiles.Appended> inFlushed = inSegment(batches, flushedActive);
-        final LogFiles.Appended torn = inFlushed.get(inFlushed.size() - 1);
-        new RecoveryPointFile(dir).write(flushedActive);
-        LogFiles.truncate(LogFiles.logFile(dir, flushedActive), torn.position() + BatchDescriptor.HEADER_LENGTH + 3);
+        final CutAfterRoll cut = cutAfterRoll(BatchDescriptor.HEADER_LENGTH + 3, true);
+        final LogFiles.Appended torn = cut.lost();
 
         try (SegmentedLog log = SegmentedLog.open(multiSegmentConfig()))
         {
             assertThat(log.logEndOffset()).isEqualTo(torn.baseOffset());
-            assertReadsBack(log, batches.subList(0, batches.indexOf(torn)));
+            assertReadsBack(log, cut.batches().subList(0, cut.batches().indexOf(torn)));
         }
-        assertThat(LogFiles.logFile(dir, bases.get(bases.size() - 1))).doesNotExist();
+        assertThat(LogFiles.logFile(dir, cut.newest())).doesNotExist();
     }
 
     /**
@@ -352,19 +372,14 @@ class LogCorruptionTest
      * ({@link #shouldRefuseToOpenWhenSealedSegmentLostItsLastWholeBatch}).
      */
     @Test
-    void shouldStillRefuseThatGapWhenTheRecoveryPointIsMissing()
+    void shouldStillRefuseThatGapWhenTheRecoveryPointIsMissing() throws IOException
     {
-        final List<LogFiles.Appended> batches = write(multiSegmentConfig(), 40);
-        final List<Long> bases = segmentBases(batches);
-        final long flushedActive = bases.get(bases.size() - 2);
-        final List<LogFiles.Appended> inFlushed = inSegment(batches, flushedActive);
-        LogFiles.truncate(LogFiles.logFile(dir, flushedActive), inFlushed.get(inFlushed.size() - 1).position());
-        deleteFile(dir.resolve(SegmentedLog.RECOVERY_POINT_FILE));
+        final CutAfterRoll cut = cutAfterRoll(0, false);
 
         final CorruptLogException ex = catchThrowableOfType(CorruptLogException.class,
             () -> SegmentedLog.open(multiSegmentConfig()));
         assertThat(ex.getMessage()).contains("a segment is missing or truncated");
-        assertThat(LogFiles.logFile(dir, bases.get(bases.size() - 1))).exists();
+        assertThat(LogFiles.logFile(dir, cut.newest())).exists();
     }
 
     @Test

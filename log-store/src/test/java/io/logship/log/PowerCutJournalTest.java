@@ -33,6 +33,27 @@ class PowerCutJournalTest
         PowerCutJournal.uninstall();
     }
 
+    /** A log under {@code data}/log: small segments, fsync {@code interval} whose clock never lets a flush fall due. */
+    private static LogConfig intervalLogIn(final Path data)
+    {
+        return new LogConfig().directory(data.resolve("log")).segmentBytes(4096)
+            .fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).epochClockMs(() -> 0)
+            .logger(new CapturingLogger());
+    }
+
+    private void assertOpensOnExactlyTheForcedPrefix(final LogConfig config, final List<LogFiles.Appended> appended,
+        final long durableEnd)
+    {
+        try (SegmentedLog reopened = SegmentedLog.open(config))
+        {
+            assertThat(reopened.logEndOffset()).as("exactly the forced prefix survives").isEqualTo(durableEnd);
+            for (final LogFiles.Appended batch : appended.stream().filter(b -> b.nextOffset() <= durableEnd).toList())
+            {
+                assertThat(LogFiles.readOne(reopened, batch.baseOffset(), scratch)).isEqualTo(batch.bytes());
+            }
+        }
+    }
+
     @Test
     void shouldBeOffWhenNoSystemPropertyNamesAJournal()
     {
@@ -46,9 +67,7 @@ class PowerCutJournalTest
         final Path data = work.resolve("data");
         final Path journal = work.resolve("journal");
         PowerCutJournal.install(journal);
-        final LogConfig config = new LogConfig().directory(data.resolve("log")).segmentBytes(4096)
-            .fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).epochClockMs(() -> 0)
-            .logger(new CapturingLogger());
+        final LogConfig config = intervalLogIn(data);
         final SegmentedLog log = SegmentedLog.open(config);
         final List<LogFiles.Appended> appended = new java.util.ArrayList<>(LogFiles.append(log, builder, 7, 0, 30, 1));
         log.flush();
@@ -66,14 +85,7 @@ class PowerCutJournalTest
 
         assertThat(report).anyMatch(line -> line.startsWith("cut ") && line.contains("its last forced length"));
         assertThat(store).doesNotExist();
-        try (SegmentedLog reopened = SegmentedLog.open(config))
-        {
-            assertThat(reopened.logEndOffset()).as("exactly the forced prefix survives").isEqualTo(durableEnd);
-            for (final LogFiles.Appended batch : appended.stream().filter(b -> b.nextOffset() <= durableEnd).toList())
-            {
-                assertThat(LogFiles.readOne(reopened, batch.baseOffset(), scratch)).isEqualTo(batch.bytes());
-            }
-        }
+        assertOpensOnExactlyTheForcedPrefix(config, appended, durableEnd);
     }
 
     /**
@@ -87,9 +99,7 @@ class PowerCutJournalTest
         final Path data = work.resolve("data");
         final Path journal = work.resolve("journal");
         PowerCutJournal.install(journal);
-        final LogConfig config = new LogConfig().directory(data.resolve("log")).segmentBytes(4096)
-            .fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).epochClockMs(() -> 0)
-            .logger(new CapturingLogger());
+        final LogConfig config = intervalLogIn(data);
         final SegmentedLog log = SegmentedLog.open(config);
         final List<LogFiles.Appended> appended = new java.util.ArrayList<>(LogFiles.append(log, builder, 7, 0, 30, 1));
         log.flush();
@@ -111,14 +121,7 @@ class PowerCutJournalTest
 
         assertThat(report).anyMatch(line -> line.startsWith("kept C ")).noneMatch(line -> line.startsWith("removed "));
         assertThat(LogFiles.logFile(config.directory(), newer.get(0))).exists();
-        try (SegmentedLog reopened = SegmentedLog.open(config))
-        {
-            assertThat(reopened.logEndOffset()).as("exactly the forced prefix survives").isEqualTo(durableEnd);
-            for (final LogFiles.Appended batch : appended.stream().filter(b -> b.nextOffset() <= durableEnd).toList())
-            {
-                assertThat(LogFiles.readOne(reopened, batch.baseOffset(), scratch)).isEqualTo(batch.bytes());
-            }
-        }
+        assertOpensOnExactlyTheForcedPrefix(config, appended, durableEnd);
         assertThat(LogFiles.logFile(config.directory(), newer.get(0))).doesNotExist();
     }
 

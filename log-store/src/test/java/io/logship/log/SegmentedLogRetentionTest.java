@@ -64,20 +64,33 @@ class SegmentedLogRetentionTest
         assertThat(log.epochHistory().entries().get(0).startOffset()).isEqualTo(start);
     }
 
+    /** 90 batches over several segments, written and closed; the size limit that the newest two make exactly. */
+    private record Written(List<LogFiles.Appended> batches, List<Long> bases, long newestTwoBytes)
+    {
+    }
+
+    private Written writeSegmentsOf90Batches()
+    {
+        try (SegmentedLog log = SegmentedLog.open(config()))
+        {
+            final List<LogFiles.Appended> batches = LogFiles.append(log, builder, SEED, 0, 90, 1);
+            final List<Long> bases = log.segmentBaseOffsets();
+            final int k = bases.size();
+            assertThat(k).isGreaterThanOrEqualTo(5);
+            return new Written(batches, bases,
+                segmentSize(batches, bases.get(k - 1)) + segmentSize(batches, bases.get(k - 2)));
+        }
+    }
+
     @Test
     void shouldDeleteOldestSegmentsWhileTheRestStillReachesTheSizeLimit()
     {
-        final List<LogFiles.Appended> batches;
-        final List<Long> bases;
-        try (SegmentedLog log = SegmentedLog.open(config()))
-        {
-            batches = LogFiles.append(log, builder, SEED, 0, 90, 1);
-            bases = log.segmentBaseOffsets();
-        }
+        final Written written = writeSegmentsOf90Batches();
+        final List<LogFiles.Appended> batches = written.batches();
+        final List<Long> bases = written.bases();
         final int k = bases.size();
-        assertThat(k).isGreaterThanOrEqualTo(5);
         // exactly the newest two segments make the limit: deleting any more would go under it
-        final long limit = segmentSize(batches, bases.get(k - 1)) + segmentSize(batches, bases.get(k - 2));
+        final long limit = written.newestTwoBytes();
         try (SegmentedLog log = SegmentedLog.open(config().retentionBytes(limit)))
         {
             assertThat(log.applyRetention(0, Long.MAX_VALUE)).isEqualTo(k - 2);
@@ -95,15 +108,11 @@ class SegmentedLogRetentionTest
     @Test
     void shouldRetireSegmentsAtOnceAndFreeTheirFilesInStepsThatTheNextOpenFinishes() throws Exception
     {
-        final List<LogFiles.Appended> batches;
-        final List<Long> bases;
-        try (SegmentedLog log = SegmentedLog.open(config()))
-        {
-            batches = LogFiles.append(log, builder, SEED, 0, 90, 1);
-            bases = log.segmentBaseOffsets();
-        }
+        final Written written = writeSegmentsOf90Batches();
+        final List<LogFiles.Appended> batches = written.batches();
+        final List<Long> bases = written.bases();
         final int k = bases.size();
-        final long limit = segmentSize(batches, bases.get(k - 1)) + segmentSize(batches, bases.get(k - 2));
+        final long limit = written.newestTwoBytes();
         final Path stillRetired;
         try (SegmentedLog log = SegmentedLog.open(config().retentionBytes(limit)))
         {
@@ -138,7 +147,7 @@ class SegmentedLogRetentionTest
      * those forces. With each force 2 s slow, an append during retention must not wait for them.
      */
     @Test
-    void shouldAppendWithoutWaitingForTheCheckpointRetentionWrites() throws Exception
+    void shouldAppendWithoutWaitingForTheCheckpointRetentionWrites(@TempDir final Path journal) throws Exception
     {
         final LogConfig config = config().fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).epochClockMs(() -> 0);
         final long forceDelayMs = 2_000;
@@ -150,12 +159,18 @@ class SegmentedLogRetentionTest
         final List<LogFiles.Appended> more;
         try (SegmentedLog log = SegmentedLog.open(config.retentionBytes(16 * 1024)))
         {
-            PowerCutJournal.install(dir.resolveSibling(dir.getFileName() + "-journal"), forceDelayMs);
+            PowerCutJournal.install(journal, forceDelayMs);
             final java.util.concurrent.CompletableFuture<Integer> retention =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> log.applyRetention(0, Long.MAX_VALUE));
-            // Inside the checkpoint's first force by now (the renames and the directory fsync take milliseconds).
-            Thread.sleep(forceDelayMs / 4);
-            assertThat(retention).as("retention is still writing the checkpoint").isNotDone();
+            // The checkpoint's temp file exists from its creation to its rename, which waits for its slow force.
+            final Path checkpointTemp = dir.resolve(SegmentedLog.EPOCH_CHECKPOINT_FILE + ".tmp");
+            final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (!Files.exists(checkpointTemp))
+            {
+                assertThat(System.nanoTime() - deadlineNs).as("retention to start writing the checkpoint").isNegative();
+                assertThat(retention).as("retention ended before writing the checkpoint").isNotDone();
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
 
             final long startNs = System.nanoTime();
             more = LogFiles.append(log, builder, SEED + 1, log.logEndOffset(), 1, 1);

@@ -2,6 +2,7 @@ package io.logship.kv;
 
 import io.logship.perf.FsyncingAppender;
 import io.logship.perf.PerfFiles;
+import io.logship.perf.RoundMedians;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -9,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -69,19 +69,8 @@ public final class SnapshotFlushInterference
             "unlink ms"};
         for (int f = 0; f < flushes.size(); f++)
         {
-            final StringBuilder line = new StringBuilder(String.format("flush-behind %,d bytes:", flushes.get(f)));
-            for (int m = 0; m < names.length; m++)
-            {
-                final double[] values = new double[rounds];
-                for (int round = 0; round < rounds; round++)
-                {
-                    values[round] = results[f][round][m];
-                }
-                Arrays.sort(values);
-                line.append(String.format(" %s %.2f (%.2f-%.2f)", names[m], values[rounds / 2], values[0],
-                    values[rounds - 1]));
-            }
-            System.out.println(line);
+            System.out.println(RoundMedians.line(String.format("flush-behind %,d bytes:", flushes.get(f)), names,
+                results[f]));
         }
     }
 

@@ -2,6 +2,7 @@ package io.logship.log;
 
 import io.logship.perf.FsyncingAppender;
 import io.logship.perf.PerfFiles;
+import io.logship.perf.RoundMedians;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -64,21 +65,10 @@ public final class DeleteInStepsInterference
         final String[] names = {"fsync p99", "p99.9", "max", "longest call", "deletion"};
         for (int m = 0; m < modes.size(); m++)
         {
-            final StringBuilder line = new StringBuilder(UNLINK.equals(modes.get(m)) ? "unlink at once:" :
+            final String label = UNLINK.equals(modes.get(m)) ? "unlink at once:" :
                 "steps of " + modes.get(m).replace("@", " MiB, one per ") + (modes.get(m).contains("@") ? " ms:" :
-                " MiB:"));
-            for (int n = 0; n < names.length; n++)
-            {
-                final double[] values = new double[rounds];
-                for (int round = 0; round < rounds; round++)
-                {
-                    values[round] = results[m][round][n];
-                }
-                Arrays.sort(values);
-                line.append(String.format(" %s %.2f (%.2f-%.2f)", names[n], values[rounds / 2], values[0],
-                    values[rounds - 1]));
-            }
-            System.out.println(line);
+                " MiB:");
+            System.out.println(RoundMedians.line(label, names, results[m]));
         }
     }
 

@@ -119,29 +119,40 @@ class PowerCutSystemTest
     {
         final TestCluster cluster = startCluster("interval", 0);
         final AckedWrites writes = new AckedWrites("cut-interval", CAPACITY);
+        cutTheLeaderUnderLoadAndRestartIt(cluster, writes, PowerCutJournal.PendingNames.UNDONE);
+        assertEveryAcknowledgedWriteOnEveryNode(cluster, writes);
+    }
+
+    /**
+     * Under load, power-cuts the leader (the names its directories had not synced {@code pendingNames}), waits for
+     * another leader and 3,000 more acknowledged writes, restarts the old leader, and stops the load once 2,000 more
+     * are acknowledged. Returns the old leader's id.
+     */
+    private static int cutTheLeaderUnderLoadAndRestartIt(final TestCluster cluster, final AckedWrites writes,
+        final PowerCutJournal.PendingNames pendingNames) throws Exception
+    {
         final Load load = new Load(cluster.client(), writes);
         try
         {
             load.awaitAcked(5_000);
             final int leader = cluster.leaderId();
-            final Map<Integer, List<String>> cuts = PowerCut.cut(cluster, leader);
+            final Map<Integer, List<String>> cuts = PowerCut.cut(cluster, pendingNames, leader);
             final int ackedAtCut = writes.ackedCount();
-            System.out.println("fsync interval: power-cut leader " + leader + " with " + ackedAtCut +
-                " writes acknowledged; the cut: " + summary(cuts));
+            System.out.println("fsync interval, names " + pendingNames + ": power-cut leader " + leader + " with " +
+                ackedAtCut + " writes acknowledged; the cut: " + summary(cuts));
             load.pace(10_000);
-            final int newLeader = cluster.leaderId();
-            assertThat(newLeader).isNotEqualTo(leader);
+            assertThat(cluster.leaderId()).isNotEqualTo(leader);
             load.awaitAcked(ackedAtCut + 3_000);
             cluster.node(leader).start();
             load.awaitAcked(writes.ackedCount() + 2_000);
             load.stopIssuing();
             load.awaitIssued();
+            return leader;
         }
         finally
         {
             load.close();
         }
-        assertEveryAcknowledgedWriteOnEveryNode(cluster, writes);
     }
 
     /**
@@ -162,28 +173,7 @@ class PowerCutSystemTest
             // A log batch must fit a segment (BadInputSystemTest.shouldStoreOrCleanlyRefuseARecordLargerThanASegment).
             .with("logship.node.batch.max.bytes", 32 * 1024), 0);
         final AckedWrites writes = new AckedWrites("cut-names", CAPACITY);
-        final Load load = new Load(cluster.client(), writes);
-        final int leader;
-        try
-        {
-            load.awaitAcked(5_000);
-            leader = cluster.leaderId();
-            final Map<Integer, List<String>> cuts = PowerCut.cut(cluster, PowerCutJournal.PendingNames.KEPT, leader);
-            final int ackedAtCut = writes.ackedCount();
-            System.out.println("fsync interval, names kept: power-cut leader " + leader + " with " + ackedAtCut +
-                " writes acknowledged; the cut: " + summary(cuts));
-            load.pace(10_000);
-            assertThat(cluster.leaderId()).isNotEqualTo(leader);
-            load.awaitAcked(ackedAtCut + 3_000);
-            cluster.node(leader).start();
-            load.awaitAcked(writes.ackedCount() + 2_000);
-            load.stopIssuing();
-            load.awaitIssued();
-        }
-        finally
-        {
-            load.close();
-        }
+        final int leader = cutTheLeaderUnderLoadAndRestartIt(cluster, writes, PowerCutJournal.PendingNames.KEPT);
         assertThat(cluster.node(leader).logContains("after the end of the recovered log"))
             .as("the cut left segments after a gap in node %s's log, which its open dropped", leader).isTrue();
         assertEveryAcknowledgedWriteOnEveryNode(cluster, writes);
