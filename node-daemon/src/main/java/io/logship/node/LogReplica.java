@@ -698,11 +698,10 @@ final class LogReplica
         }
 
         @Override
-        public void resumeWrites(final int currentEpoch)
+        public void resumeWrites(final int currentEpoch, final String reason)
         {
             validator.writesStopped(false, 0);
-            logger.log(WARNING, "Node " + nodeId + " takes writes again in epoch " + currentEpoch + ": the switchover " +
-                "target did not catch up within " + config.electionConfig().handoverTimeoutMs() + " ms");
+            logger.log(WARNING, "Node " + nodeId + " takes writes again in epoch " + currentEpoch + ": " + reason);
         }
     }
 }

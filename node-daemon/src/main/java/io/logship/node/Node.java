@@ -371,7 +371,9 @@ public final class Node implements AutoCloseable
      * stand at once), as Kafka's controlled shutdown does, so the followers do not wait out the election timeout.
      * Bounded: the switchover's own two phases (catch up, then election) each within the handover timeout, plus
      * one election timeout for the new leader to be heard; past that, or with no live follower, the node stops
-     * anyway and says why.
+     * anyway and says why. A target that goes silent (a follower stopped just before this node) ends its switchover
+     * within a lease timeout: before the handover the conductor tries the next live follower, after it this node has
+     * stepped down in its own epoch and stops at once, leaving the election to the nodes still running.
      */
     private void handOverLeadershipBeforeStop()
     {
@@ -402,6 +404,13 @@ public final class Node implements AutoCloseable
                     " after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms";
                 break;
             }
+            if (null != started && agent.steppedDownWhileHandingOver())
+            {
+                outcome = "no handover: stepped down in epoch " + epoch + " after " +
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms (" + started.message() +
+                    "; the node's log says why)";
+                break;
+            }
             if (null != started)
             {
                 outcome = "the handover did not complete within " + boundMs + " ms (" + started.message() + ")";
@@ -421,6 +430,7 @@ public final class Node implements AutoCloseable
     {
         logger.log(INFO, "logshipd: node " + config.nodeId() + " stopping");
         CloseHelper.quietClose(metrics);
+        agent.leaveElections();
         handOverLeadershipBeforeStop();
         // Stop taking writes, then give the writes already taken a moment to reach their ack level, so a
         // clean stop answers them OK instead of making every client retry.

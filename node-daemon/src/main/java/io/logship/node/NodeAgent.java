@@ -9,6 +9,7 @@ import io.logship.log.NodeStateFile;
 import io.logship.node.egress.PeerPublishers;
 import io.logship.node.election.AsyncPersistence;
 import io.logship.node.election.StateFilePersistence;
+import io.logship.node.election.ElectionRole;
 import io.logship.node.election.ElectionState;
 import io.logship.node.follower.FollowerState;
 import io.logship.node.egress.SendBuffer;
@@ -95,8 +96,11 @@ final class NodeAgent implements Agent
     private final MessageAdapter electionAdapter;
 
     private volatile int pendingWriteCount;
+    private volatile boolean leaveRequested;
     private volatile boolean handoverForStopRequested;
     private volatile AdminOutcome handoverForStop;
+    private volatile boolean handoverForStopSteppedDown;
+    private int handoverForStopEpoch;
     private volatile boolean joined;
     private volatile Runnable removalCallback;
     private boolean removalSignalled;
@@ -224,9 +228,13 @@ final class NodeAgent implements Agent
         dutyCycle.endStep("held peer messages");
         replica.dedup.check().onDutyCycle();
         replica.onElectionTick(nowNs);
-        if (handoverForStopRequested && null == handoverForStop)
+        if (leaveRequested)
         {
-            handoverForStop = replica.adminCommands.handOverForStop(nowNs);
+            partition.election().leave(); // idempotent
+        }
+        if (handoverForStopRequested)
+        {
+            handOverForStop(nowNs);
         }
         faults.onDutyCycle(nowNs);
         dutyCycle.endStep("election tick");
@@ -339,6 +347,15 @@ final class NodeAgent implements Agent
     }
 
     /**
+     * A clean stop of any node: from its next duty cycle it neither stands nor takes a handover, but still votes
+     * ({@link ElectionState#leave}). Any thread.
+     */
+    void leaveElections()
+    {
+        leaveRequested = true;
+    }
+
+    /**
      * A clean stop of the leader: the conductor starts a graceful switchover to the most caught-up follower at its
      * next duty cycle ({@link io.logship.node.admin.AdminCommands#handOverForStop}). Any thread.
      */
@@ -347,7 +364,46 @@ final class NodeAgent implements Agent
         handoverForStopRequested = true;
     }
 
-    /** What {@link #requestHandoverForStop()} led to; null until the conductor took the request. Any thread. */
+    /**
+     * Starts the stop's switchover, and starts it again when one ended before its handover went out (its target went
+     * silent or did not catch up, so the node still leads), towards the follower most caught up by then. Notes when
+     * the node stepped down in the epoch it was handing over (the target went silent after the handover): read here,
+     * where the election's role and epoch change together, not from the stopping thread, which could see the role of
+     * a successful handover's vote before its new epoch.
+     */
+    private void handOverForStop(final long nowNs)
+    {
+        final ElectionState election = partition.election();
+        final AdminOutcome previous = handoverForStop;
+        if (null == previous)
+        {
+            handoverForStopEpoch = election.epoch();
+        }
+        if (null == previous || (previous.accepted() && election.role() == ElectionRole.LEADER &&
+            !election.switchoverRunning()))
+        {
+            handoverForStop = replica.adminCommands.handOverForStop(nowNs);
+        }
+        else if (previous.accepted() && !handoverForStopSteppedDown && election.role() != ElectionRole.LEADER &&
+            election.epoch() == handoverForStopEpoch)
+        {
+            handoverForStopSteppedDown = true;
+        }
+    }
+
+    /**
+     * Whether the node stepped down in its own epoch while a stop handed it over: the switchover was abandoned, and
+     * no new leader will come of it. Any thread.
+     */
+    boolean steppedDownWhileHandingOver()
+    {
+        return handoverForStopSteppedDown;
+    }
+
+    /**
+     * What {@link #requestHandoverForStop()} led to, the latest attempt's; null until the conductor took the request.
+     * Any thread.
+     */
     AdminOutcome handoverForStop()
     {
         return handoverForStop;

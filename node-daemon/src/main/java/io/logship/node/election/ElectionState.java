@@ -61,6 +61,8 @@ public final class ElectionState
     private long lastLeaderContactMs;
     private long candidacyAtMs;
     private boolean autoCandidacy;
+    /** The node is stopping: it still votes, but neither stands nor takes a handover ({@link #leave}). */
+    private boolean leaving;
     private int highestProposedEpoch;
     private final CandidacyRanking ranking = new CandidacyRanking();
 
@@ -118,7 +120,8 @@ public final class ElectionState
                 {
                     roundTick(nowMs);
                 }
-                else if (autoCandidacy && config.autoFailoverEnabled() && config.selfVoter() && nowMs >= candidacyAtMs)
+                else if (autoCandidacy && !leaving && config.autoFailoverEnabled() && config.selfVoter() &&
+                    nowMs >= candidacyAtMs)
                 {
                     startPreVote(nowMs);
                 }
@@ -373,13 +376,24 @@ public final class ElectionState
     }
 
     /**
+     * This node is stopping (SIGTERM): from now on it neither stands on its own nor takes a handover, as a broker in
+     * Kafka's controlled shutdown is no leader candidate. Won, the epoch would end with the process a moment later and
+     * the others would wait out the election timeout; its leader, which hands over on its own stop, would pick a node
+     * that never stands. It still votes, so the nodes staying can elect one of themselves.
+     */
+    public void leave()
+    {
+        leaving = true;
+    }
+
+    /**
      * Graceful switchover, receiving side: the current leader says this node holds everything and should
-     * stand. Honoured only from the leader of this node's current epoch.
+     * stand. Honoured only from the leader of this node's current epoch, and not while this node is stopping.
      */
     public void onHandover(final long nowMs, final int fromLeaderId, final int handoverEpoch)
     {
         if (role == ElectionRole.FOLLOWER && handoverEpoch == epoch && fromLeaderId == leaderId && leaderId != NONE &&
-            config.selfVoter())
+            config.selfVoter() && !leaving)
         {
             startCandidacy(nowMs, FLAG_GRACEFUL, true);
         }
@@ -437,7 +451,8 @@ public final class ElectionState
         {
             return new AdminOutcome(false, "a switchover to node " + switchover.target() + " is already running");
         }
-        switchover.start(nowMs, epoch, targetId, config.handoverTimeoutMs());
+        switchover.start(nowMs, epoch, targetId, config.handoverTimeoutMs(), leases.lastAckSentAtMs(targetId),
+            config.leaseTimeoutMs());
         progressHandover(nowMs);
         return new AdminOutcome(true, "switchover of epoch " + epoch + " to node " + targetId + " started");
     }
@@ -551,6 +566,12 @@ public final class ElectionState
         return role == ElectionRole.LEADER && !switchover.leaseRelinquished() && leases.holds(nowMs);
     }
 
+    /** Whether this leader runs a graceful switchover (its writes are stopped for it). */
+    public boolean switchoverRunning()
+    {
+        return role == ElectionRole.LEADER && switchover.writesStopped();
+    }
+
     /** Whether new writes may be taken: leading, holding the lease, no switchover running. */
     public boolean acceptsWrites(final long nowMs)
     {
@@ -560,7 +581,8 @@ public final class ElectionState
     /** Follower: when it will stand if nothing is heard ({@code Long.MAX_VALUE} if never), for status/tests. */
     public long candidacyAtMs()
     {
-        return autoCandidacy && config.autoFailoverEnabled() && config.selfVoter() && role == ElectionRole.FOLLOWER ?
+        return autoCandidacy && !leaving && config.autoFailoverEnabled() && config.selfVoter() &&
+            role == ElectionRole.FOLLOWER ?
             candidacyAtMs : NOT_SCHEDULED;
     }
 
@@ -674,10 +696,11 @@ public final class ElectionState
         }
         if (switchover.leaseRelinquished())
         {
-            if (switchover.tick(nowMs, epoch, config.heartbeatIntervalMs()))
+            final String abandoned = switchover.tick(nowMs, epoch, config.heartbeatIntervalMs(),
+                config.handoverTimeoutMs(), leases.lastAckSentAtMs(switchover.target()));
+            if (null != abandoned)
             {
-                stepDownInternal(nowMs, "switchover to node " + switchover.target() + " did not complete in " +
-                    config.handoverTimeoutMs() + " ms");
+                stepDownInternal(nowMs, abandoned);
             }
             return;
         }
@@ -699,8 +722,9 @@ public final class ElectionState
     {
         if (role == ElectionRole.LEADER && switchover.awaitsCatchUp())
         {
-            switchover.progress(nowMs, epoch, leases.heldEnd(switchover.target()), log.logEndOffset(),
-                config.handoverTimeoutMs());
+            final int target = switchover.target();
+            switchover.progress(nowMs, epoch, leases.heldEnd(target), leases.lastAckSentAtMs(target),
+                log.logEndOffset(), config.handoverTimeoutMs());
         }
     }
 

@@ -177,6 +177,13 @@ final class FollowerLeases
         return true;
     }
 
+    /** When the newest ack of voter {@code id} was sent; {@link ElectionState#NEVER} if none, or if it is no voter. */
+    long lastAckSentAtMs(final int id)
+    {
+        final int index = indexOf(id);
+        return index < 0 || id == selfId ? ElectionState.NEVER : ackSentAtMs[index];
+    }
+
     /** Log end the member {@code id} last reported holding, -1 if none or if it is no voter. */
     long heldEnd(final int id)
     {

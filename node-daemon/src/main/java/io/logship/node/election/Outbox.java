@@ -57,6 +57,6 @@ public interface Outbox
     /** Graceful switchover started: stop taking new writes, but keep replicating and keep the role. */
     void stopWrites(int epoch, String reason);
 
-    /** Switchover abandoned before the handover was sent: take writes again in the same epoch. */
-    void resumeWrites(int epoch);
+    /** Switchover abandoned before the handover was sent ({@code reason} says why): take writes again in the same epoch. */
+    void resumeWrites(int epoch, String reason);
 }

@@ -11,6 +11,13 @@ import static io.logship.node.election.Persistence.NONE;
  * catch up in time the handover was never sent, so the lease still stands and writes resume in the same epoch; if it
  * was sent and nobody is elected in time, the leader steps down ({@link #tick} says so).
  *
+ * <p>A target that goes silent (no ack for a whole lease timeout) ends the switchover early instead of at the handover
+ * timeout: it stopped or crashed, so waiting only keeps writes stopped, and a stopping leader (which hands over on
+ * SIGTERM) would sit out seconds on a follower stopped just before it. Before the handover this applies only to a
+ * target that was live when the switchover began, so a just-restarted target an operator promotes still gets the whole
+ * timeout to catch up; after the handover the silence counts from the handover, since a target that got it stands and
+ * asks this leader for its vote within a few milliseconds.
+ *
  * <p>Split out of {@link ElectionState}, which owns it, calls it with its epoch and clock, and keeps the decisions
  * that need the rest of the election (the role, the step-down). Not thread-safe: the conductor's, like its owner.
  */
@@ -23,6 +30,11 @@ final class Switchover
     private boolean handoverSent;
     private long deadlineMs;
     private long lastSentMs;
+    private long handoverSentMs;
+    /** How long without an ack from the target ends the switchover: the lease timeout. */
+    private long silenceMs;
+    /** The target had acked within {@link #silenceMs} when the switchover began. */
+    private boolean liveAtStart;
 
     Switchover(final Outbox outbox)
     {
@@ -46,36 +58,51 @@ final class Switchover
         return target;
     }
 
-    /** Stops writes and waits, until {@code nowMs + timeoutMs}, for {@code targetId} to catch up. */
-    void start(final long nowMs, final int epoch, final int targetId, final long timeoutMs)
+    /**
+     * Stops writes and waits, until {@code nowMs + timeoutMs}, for {@code targetId} to catch up; {@code targetLastAckMs}
+     * is when the target's newest ack was sent, and {@code silenceMs} how long without one means it is gone.
+     */
+    void start(final long nowMs, final int epoch, final int targetId, final long timeoutMs, final long targetLastAckMs,
+        final long silenceMs)
     {
         target = targetId;
         handoverSent = false;
         deadlineMs = nowMs + timeoutMs;
+        this.silenceMs = silenceMs;
+        liveAtStart = nowMs - targetLastAckMs < silenceMs;
         outbox.stopWrites(epoch, "switchover to node " + targetId);
     }
 
     /**
      * While waiting for the target: sends the handover once it holds {@code logEnd} ({@code targetHeldEnd} is what it
-     * last reported holding), or gives up and resumes writes once the deadline passed.
+     * last reported holding), or gives up and resumes writes once the deadline passed or a target that was live went
+     * silent.
      */
-    void progress(final long nowMs, final int epoch, final long targetHeldEnd, final long logEnd, final long timeoutMs)
+    void progress(final long nowMs, final int epoch, final long targetHeldEnd, final long targetLastAckMs,
+        final long logEnd, final long timeoutMs)
     {
         if (target == NONE || handoverSent)
         {
             return;
         }
+        // The handover was never sent in either give-up case, so the lease still stands and taking writes again in
+        // this epoch is safe.
         if (targetHeldEnd >= logEnd)
         {
             handoverSent = true;
             deadlineMs = nowMs + timeoutMs;
             lastSentMs = nowMs;
+            handoverSentMs = nowMs;
             outbox.sendHandover(target, epoch);
         }
         else if (nowMs >= deadlineMs)
         {
-            // The handover was never sent, so the lease still stands and taking writes again in this epoch is safe.
-            resume(epoch);
+            resume(epoch, "the switchover target did not catch up within " + timeoutMs + " ms");
+        }
+        else if (liveAtStart && nowMs - targetLastAckMs >= silenceMs)
+        {
+            resume(epoch, "the switchover target, node " + target + ", went silent (no ack for " +
+                (nowMs - targetLastAckMs) + " ms) before it caught up");
         }
     }
 
@@ -87,24 +114,33 @@ final class Switchover
 
     /**
      * After the handover: resends it every {@code resendMs} (it may have been lost; the target ignores repeats).
-     * Returns true when the deadline passed without the target being elected: the leader must step down.
+     * Returns why the leader must step down: the deadline passed without the target being elected, or the target
+     * was silent for {@link #silenceMs} since both its newest ack ({@code targetLastAckMs}) and the handover; null
+     * while the switchover goes on. Allocates only on that step-down.
      */
-    boolean tick(final long nowMs, final int epoch, final long resendMs)
+    String tick(final long nowMs, final int epoch, final long resendMs, final long timeoutMs,
+        final long targetLastAckMs)
     {
         if (!handoverSent)
         {
-            return false;
+            return null;
         }
         if (nowMs >= deadlineMs)
         {
-            return true;
+            return "switchover to node " + target + " did not complete in " + timeoutMs + " ms";
+        }
+        final long heardOrSentMs = Math.max(targetLastAckMs, handoverSentMs);
+        if (nowMs - heardOrSentMs >= silenceMs)
+        {
+            return "switchover to node " + target + " abandoned: it has been silent for " + (nowMs - heardOrSentMs) +
+                " ms since the handover was sent";
         }
         if (nowMs - lastSentMs >= resendMs)
         {
             lastSentMs = nowMs;
             outbox.sendHandover(target, epoch);
         }
-        return false;
+        return null;
     }
 
     /**
@@ -115,7 +151,7 @@ final class Switchover
     {
         if (target != NONE && !handoverSent && !voters.containsKey(target))
         {
-            resume(epoch);
+            resume(epoch, "the switchover target, node " + target + ", is no voter any more");
         }
     }
 
@@ -126,9 +162,9 @@ final class Switchover
         handoverSent = false;
     }
 
-    private void resume(final int epoch)
+    private void resume(final int epoch, final String reason)
     {
         target = NONE;
-        outbox.resumeWrites(epoch);
+        outbox.resumeWrites(epoch, reason);
     }
 }

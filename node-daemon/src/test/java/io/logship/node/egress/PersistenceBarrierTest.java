@@ -312,7 +312,7 @@ class PersistenceBarrierTest
         }
 
         @Override
-        public void resumeWrites(final int epoch)
+        public void resumeWrites(final int epoch, final String reason)
         {
         }
     }

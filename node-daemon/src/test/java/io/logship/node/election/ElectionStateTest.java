@@ -107,9 +107,9 @@ class ElectionStateTest
         }
 
         @Override
-        public void resumeWrites(final int epoch)
+        public void resumeWrites(final int epoch, final String reason)
         {
-            events.add("resumeWrites " + epoch);
+            events.add("resumeWrites " + epoch + ": " + reason);
         }
 
         @Override
@@ -620,6 +620,27 @@ class ElectionStateTest
     }
 
     @Test
+    void shouldNeitherStandNorTakeAHandoverButStillVoteWhileStopping()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        state.leave();
+        state.onHandover(1_001, 2, 3);
+        assertThat(state.role()).as("a handover to a stopping node is ignored").isEqualTo(ElectionRole.FOLLOWER);
+        for (long t = 1_000; t <= 1_000 + 10 * ET; t += 10)
+        {
+            state.onTick(t);
+        }
+        assertThat(state.role()).as("no candidacy of its own after the leader went silent")
+            .isEqualTo(ElectionRole.FOLLOWER);
+        assertThat(recorder.events).noneMatch(event -> event.startsWith("requestVote") ||
+            event.startsWith("preVote"));
+        assertThat(state.candidacyAtMs()).isEqualTo(Long.MAX_VALUE);
+
+        final Vote vote = state.onRequestVote(1_000 + 10 * ET, 3, 4, 3, 100, 0);
+        assertThat(vote.granted()).as("the nodes staying can still elect one of themselves").isTrue();
+    }
+
+    @Test
     void shouldStandGracefullyWhenItsLeaderHandsOver()
     {
         final ElectionState state = followerOfTwo(1_000);
@@ -639,8 +660,76 @@ class ElectionStateTest
         state.promote(6, 2, false);
         state.onFollowerAck(6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT, 3, 1,
             6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT, 40);
-        assertThat(recorder.events).contains("resumeWrites 1");
+        assertThat(recorder.events).contains("resumeWrites 1: the switchover target did not catch up within " +
+            ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT + " ms");
         assertThat(state.acceptsWrites(6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT)).isTrue();
+    }
+
+    @Test
+    void shouldGiveATargetThatHadNotAckedWhenTheSwitchoverBeganTheWholeTimeoutToCatchUp()
+    {
+        // A node an operator promotes right after restarting it has not acked yet: silence proves nothing about it.
+        final ElectionState state = leaderOfThree();
+        recorder.logEndOffset = 40;
+        state.promote(6, 2, false);
+        for (long t = 6; t < 6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT; t += 50)
+        {
+            state.onFollowerAck(t, 3, 1, t, 40);
+            state.onTick(t);
+        }
+        assertThat(recorder.events).noneMatch(event -> event.startsWith("resumeWrites"));
+        assertThat(state.switchoverRunning()).isTrue();
+    }
+
+    @Test
+    void shouldResumeWritesOnceALiveSwitchoverTargetIsSilentForTheLeaseTimeout()
+    {
+        final ElectionState state = leaderOfThree();
+        recorder.logEndOffset = 40;
+        state.onFollowerAck(5, 2, 1, 5, 30); // live, but behind: the handover waits for it to catch up
+        state.onFollowerAck(5, 3, 1, 5, 40);
+        state.promote(6, 2, false);
+        assertThat(state.switchoverRunning()).isTrue();
+        final long lease = ElectionConfig.LEASE_TIMEOUT_MS_DEFAULT;
+        for (long t = 50; t < 5 + lease; t += 50)
+        {
+            state.onFollowerAck(t, 3, 1, t, 40); // node 3 keeps the lease; node 2 stopped after its ack at 5
+            state.onTick(t);
+        }
+        state.onTick(5 + lease - 1);
+        assertThat(state.switchoverRunning()).isTrue();
+
+        state.onTick(5 + lease);
+        assertThat(recorder.events).contains("resumeWrites 1: the switchover target, node 2, went silent (no ack " +
+            "for " + lease + " ms) before it caught up");
+        assertThat(state.switchoverRunning()).isFalse();
+        assertThat(state.acceptsWrites(5 + lease)).as("writes resume in the same epoch").isTrue();
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+    }
+
+    @Test
+    void shouldStepDownOnceTheTargetIsSilentForTheLeaseTimeoutAfterTheHandover()
+    {
+        final ElectionState state = leaderOfThree();
+        recorder.logEndOffset = 40;
+        state.onFollowerAck(5, 2, 1, 5, 40); // caught up, then stopped: the handover goes out at once
+        state.onFollowerAck(5, 3, 1, 5, 40);
+        state.promote(6, 2, false);
+        assertThat(recorder.events).containsOnlyOnce("handover 2 1");
+        final long lease = ElectionConfig.LEASE_TIMEOUT_MS_DEFAULT;
+        for (long t = 50; t < 6 + lease; t += 50)
+        {
+            state.onFollowerAck(t, 3, 1, t, 40);
+            state.onTick(t);
+        }
+        state.onTick(6 + lease - 1);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+
+        // Silence counts from the handover, not from the target's ack just before it.
+        state.onTick(6 + lease);
+        assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
+        assertThat(recorder.events).contains("stepDown 1 switchover to node 2 abandoned: it has been silent for " +
+            lease + " ms since the handover was sent");
     }
 
     @Test
@@ -753,6 +842,14 @@ class ElectionStateTest
             .as("the handover may have been lost: sent again after a heartbeat interval").isEqualTo(2);
         assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
 
+        // The target stays live (every handover lost), so only the deadline ends the switchover.
+        for (long t = 6 + heartbeat; t < 6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT; t += heartbeat)
+        {
+            state.onFollowerAck(t, 2, 1, t, 40);
+            state.onFollowerAck(t, 3, 1, t, 40);
+            state.onTick(t);
+        }
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
         state.onTick(6 + ElectionConfig.HANDOVER_TIMEOUT_MS_DEFAULT);
         assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         assertThat(recorder.events).contains("stepDown 1 switchover to node 2 did not complete in " +

@@ -1254,9 +1254,9 @@ final class SimulatedCluster
         }
 
         @Override
-        public void resumeWrites(final int epoch)
+        public void resumeWrites(final int epoch, final String reason)
         {
-            log("node " + id + " resumes writes");
+            log("node " + id + " resumes writes: " + reason);
         }
 
         // -- log --

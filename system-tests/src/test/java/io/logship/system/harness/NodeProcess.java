@@ -209,7 +209,7 @@ public final class NodeProcess
      * Sends SIGTERM without waiting; {@link #stop()} then waits. A cluster's close signals every node first, so their
      * clean stops (a store's final commit takes seconds after a large test) overlap instead of adding up.
      */
-    void signalStop()
+    public void signalStop()
     {
         if (null != process && process.isAlive())
         {
