@@ -69,7 +69,8 @@ commands="$OUT/commands.txt"
 : > "$commands"
 failures=0
 peer=""
-cleanup() { [[ -n "$peer" ]] && rm -rf "$peer"; }
+# An if, not `[[ ]] &&`: the trap's last status would become the script's exit code (1 whenever no Kafka ran).
+cleanup() { if [[ -n "$peer" ]]; then rm -rf "$peer"; fi; }
 trap cleanup EXIT
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
