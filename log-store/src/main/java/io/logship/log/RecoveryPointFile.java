@@ -92,6 +92,26 @@ final class RecoveryPointFile
         }
     }
 
+    /**
+     * Removes the file after a failed {@link #write}, so the next open cannot mistake segments flushed since the value
+     * it holds for segments created after the last flush; the next successful write puts it back. Returns what
+     * happened, for the caller's warning: a failure here too (the file then keeps its old value) is reported, not
+     * thrown, as the failed write was.
+     */
+    String withdraw()
+    {
+        try
+        {
+            Files.deleteIfExists(file);
+            AtomicFile.fsyncDirectory(file.getParent());
+            return "removed it: the next open validates every segment";
+        }
+        catch (final IOException ex)
+        {
+            return "could not remove it either (" + ex + "): it still says " + offset;
+        }
+    }
+
     private static String crc(final String value)
     {
         final CRC32C crc = new CRC32C();

@@ -388,10 +388,18 @@ public final class SegmentedLog implements AutoCloseable
             lastFlushMs = config.epochClockMs().getAsLong();
         }
         forcing.clear();
-        if (persistEpochHistory() && sealedAny)
+        final boolean epochsPersisted = persistEpochHistory();
+        if (sealedAny && epochsPersisted)
         {
             // Every segment below the one this flush forced last is forced now: the next open need not rescan them.
             writeRecoveryPoint(current.baseOffset());
+        }
+        else if (sealedAny)
+        {
+            // The recovery point cannot move past batches whose epochs the checkpoint lacks, nor stay below the
+            // segments this flush forced (see writeRecoveryPoint).
+            logger.log(WARNING, "Not advancing " + recoveryPoint.file() + " past the epoch checkpoint; " +
+                recoveryPoint.withdraw());
         }
     }
 
@@ -408,8 +416,7 @@ public final class SegmentedLog implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            logger.log(WARNING, "Could not write " + epochs.file() + " (" + ex + "); the recovery point stays at " +
-                recoveryPoint.offset() + " until it is written");
+            logger.log(WARNING, "Could not write " + epochs.file() + " (" + ex + "); the next flush tries again");
             return false;
         }
     }
@@ -467,10 +474,14 @@ public final class SegmentedLog implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            // The recovery point only spares the next open a rescan of sealed segments; the old, lower
-            // one is still safe. Failing here (a full disk) must not take the log offline.
-            logger.log(WARNING, "Could not advance " + recoveryPoint.file() + " to " + offset + " (" + ex +
-                "); the next open validates from " + recoveryPoint.offset());
+            // Failing here (a full disk) must not take the log offline: the recovery point only spares the next open
+            // a rescan. But the old, lower value must not stay either. The open deletes the segments above a valid
+            // recovery point that follow a gap, as created after the last completed flush
+            // (docs/DESIGN.md#unflushed-segments); those flushed since would then be deleted too, had a segment below
+            // them been damaged. Without the file the open validates every segment and refuses such a gap instead.
+            final String withdrawn = recoveryPoint.withdraw();
+            logger.log(WARNING, "Could not advance " + recoveryPoint.file() + " to " + offset + " (" + ex + "); " +
+                withdrawn);
         }
     }
 

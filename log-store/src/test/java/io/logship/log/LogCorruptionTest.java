@@ -382,6 +382,42 @@ class LogCorruptionTest
         assertThat(LogFiles.logFile(dir, cut.newest())).exists();
     }
 
+    /**
+     * A recovery point that could not advance (a full disk) must not make the segments flushed since look unflushed:
+     * before, it kept its old value, and a damaged segment below them (a second fault) made the open delete them as
+     * created after the last flush, durable writes with them. Now the failed write removes the file, so the open
+     * validates every segment and refuses the gap, and the segments after it are kept.
+     */
+    @Test
+    void shouldRefuseAGapBelowSegmentsFlushedAfterTheRecoveryPointFailedToAdvance() throws IOException
+    {
+        final List<LogFiles.Appended> batches;
+        // A directory where AtomicFile puts its temp file: every later write of the recovery point fails.
+        final Path blocker = dir.resolve(SegmentedLog.RECOVERY_POINT_FILE + ".tmp");
+        try (SegmentedLog log = SegmentedLog.open(multiSegmentConfig()))
+        {
+            Files.createDirectory(blocker);
+            batches = LogFiles.append(log, builder, SEED, 0, 40, 1);
+        }
+        Files.delete(blocker);
+        final List<Long> bases = segmentBases(batches);
+        assertThat(bases).hasSizeGreaterThanOrEqualTo(3);
+        final List<LogFiles.Appended> inSecond = inSegment(batches, bases.get(1));
+        final LogFiles.Appended lost = inSecond.get(inSecond.size() - 1);
+        LogFiles.truncate(LogFiles.logFile(dir, bases.get(1)), lost.position());
+
+        final CorruptLogException ex = catchThrowableOfType(CorruptLogException.class,
+            () -> SegmentedLog.open(multiSegmentConfig()));
+        assertThat(ex).as("the open must refuse, not drop the segments after the gap").isNotNull();
+        assertThat(ex.getMessage()).contains("a segment is missing or truncated");
+        for (final long base : bases.subList(2, bases.size()))
+        {
+            assertThat(LogFiles.logFile(dir, base)).exists();
+        }
+        assertThat(logger.messagesAt(WARNING)).anyMatch(m -> m.contains("Could not advance") &&
+            m.contains("removed it: the next open validates every segment"));
+    }
+
     @Test
     void shouldRefuseToOpenWhenAMiddleSegmentIsDeleted()
     {
