@@ -147,6 +147,12 @@ public final class ClusterOptions
          */
         LogshipClient connect(final int maxInFlight, final long attemptTimeoutMs)
         {
+            return connect(maxInFlight, attemptTimeoutMs, false);
+        }
+
+        /** The same, with the client's media driver run on its conductor thread when {@code sharedThreading}. */
+        LogshipClient connect(final int maxInFlight, final long attemptTimeoutMs, final boolean sharedThreading)
+        {
             final Map<Integer, InetSocketAddress> known = knownNodes();
             if (known.isEmpty())
             {
@@ -155,7 +161,8 @@ public final class ClusterOptions
             final boolean shortAttempts = attemptTimeoutMs < timeoutMs;
             return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs, responseHost).maxInFlight(maxInFlight)
                 .requestTimeoutMs(Math.min(timeoutMs, attemptTimeoutMs))
-                .retryTimedOutWrites(shortAttempts)); // short attempts must not turn a slow fsync into a failure
+                .retryTimedOutWrites(shortAttempts) // short attempts must not turn a slow fsync into a failure
+                .sharedThreading(sharedThreading));
         }
 
         void requireSecret(final String command)

@@ -101,6 +101,12 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
             "host whose cores are all busy the client's threads then wait less for a core (docs/DESIGN.md#thread-slice).")
     long latencySliceUs;
 
+    @Option(names = "--client-threading", paramLabel = "MODE", defaultValue = "dedicated",
+        description = "dedicated (default): the client's media driver runs on a thread of its own; shared: the " +
+            "client's conductor thread runs it, as a node with logship.node.threading=shared does, so a write and its " +
+            "answer cross no thread of the client but its conductor (ClientConfig.sharedThreading).")
+    String clientThreading;
+
     @Option(names = "--json", description = "Print only the summary, as one JSON object.")
     boolean json;
 
@@ -125,6 +131,11 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
             {
                 throw new IllegalArgumentException("--latency-slice-us must be 0..100000 (µs), not " + latencySliceUs);
             }
+            if (!"dedicated".equals(clientThreading) && !"shared".equals(clientThreading))
+            {
+                throw new IllegalArgumentException("--client-threading must be dedicated or shared, not " +
+                    clientThreading);
+            }
         }
         catch (final IllegalArgumentException ex)
         {
@@ -134,10 +145,10 @@ public final class LoadCommand extends CliCommand implements Callable<Integer>
         final LoadGenerator.Report report;
         final PrintStream progress = json ? null : System.err;
         final Set<Long> threadsBefore = ThreadSlice.threadNames().keySet();
-        try (LogshipClient client = target.connect(inFlight, attemptTimeoutMs))
+        try (LogshipClient client = target.connect(inFlight, attemptTimeoutMs, "shared".equals(clientThreading)))
         {
-            // The threads the client just started (its Aeron client conductor and media driver), and this one, which
-            // sends the writes.
+            // The threads the client just started (its conductor, and unless shared its Aeron client conductor and
+            // media driver), and this one, which sends the writes.
             final Set<Long> latencyThreads = new TreeSet<>(ThreadSlice.threadNames().keySet());
             latencyThreads.removeAll(threadsBefore);
             latencyThreads.add(ThreadSlice.currentThreadId());

@@ -63,6 +63,8 @@ final class ClientConductor implements Agent
     private long nextSequence = 1;
     private long lastScanNs;
 
+    private final TransportNode transport;
+    private volatile Thread dutyThread;
     /** Set by {@link #transportLost}: from then on the duty cycle touches nothing of Aeron. */
     private volatile LogshipClientException transportLost;
     /** Counted down by the duty thread once it has failed every request and stopped using the transport. */
@@ -84,6 +86,7 @@ final class ClientConductor implements Agent
         this.clientId = config.clientId();
         this.commandQueue = commandQueue;
         this.inFlightPermits = inFlightPermits;
+        this.transport = transport;
         this.clock = transport.context().nanoClock();
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(config.deadlineMs());
@@ -118,6 +121,7 @@ final class ClientConductor implements Agent
     @Override
     public void onStart()
     {
+        dutyThread = Thread.currentThread();
         final long nowNs = clock.nanoTime();
         sessions.connectAll(nowNs);
         lastScanNs = nowNs - SCAN_INTERVAL_NS;
@@ -132,6 +136,13 @@ final class ClientConductor implements Agent
         }
         int workCount = commandQueue.drain(requestHandler, commandLimit);
         sealBatch();
+        // With ClientConfig.sharedThreading the media driver runs here: it sends what was just offered and reads
+        // the answers before the poll below looks for them. Otherwise nothing, and 0.
+        workCount += transport.invoke();
+        if (null != transportLost)
+        {
+            return workCount + onTransportLost(); // lost inside the invoke: Aeron's buffers are gone
+        }
         workCount += egress.poll(FRAGMENT_LIMIT);
 
         final long nowNs = clock.nanoTime();
@@ -165,10 +176,18 @@ final class ClientConductor implements Agent
      * duty thread must be out of them first, or the application's JVM dies of SIGSEGV. Waits up to {@code waitMs}
      * for the duty thread to finish its current cycle and fail every request with {@code error}; the wait ends early
      * at the bound only if the duty thread is inside an Aeron call, which then finds the client closed and throws.
+     * With shared threading the Aeron client conductor runs inside the duty thread's own {@link TransportNode#invoke},
+     * so this is the duty thread: it fails every request at once, and {@link #doWork} checks for the loss right
+     * after the invoke, before it touches Aeron again.
      */
     void transportLost(final LogshipClientException error, final long waitMs)
     {
         transportLost = error;
+        if (Thread.currentThread() == dutyThread)
+        {
+            onTransportLost();
+            return;
+        }
         try
         {
             outOfTransport.await(waitMs, TimeUnit.MILLISECONDS);

@@ -5,11 +5,16 @@ import io.logship.format.BatchDescriptor;
 import io.logship.format.RecordCursor;
 import io.logship.format.RecordDescriptor;
 import io.logship.format.RecordType;
+import io.logship.transport.ConductorIdleStrategy;
+import io.logship.transport.TransportConfiguration;
 import io.logship.transport.TransportContext;
 import io.logship.transport.TransportNode;
 import org.agrona.CloseHelper;
+import io.aeron.driver.ThreadingMode;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
@@ -66,6 +71,8 @@ public final class LogshipClient implements AutoCloseable
             .aeronDirectoryName(config.aeronDir())
             .embeddedDriver(true)
             .idleStrategy(config.idleStrategy())
+            .threadingMode(config.sharedThreading() ? ThreadingMode.INVOKER : TransportConfiguration.threadingMode())
+            .invokedByOwner(config.sharedThreading()) // ClientConductor.doWork calls TransportNode.invoke()
             .termLength(config.termLength())
             .clusterSecretFile(config.clusterSecretFile())
             .errorHandler(config.errorHandler());
@@ -77,7 +84,9 @@ public final class LogshipClient implements AutoCloseable
             this.queue = new ManyToOneConcurrentArrayQueue<>(config.maxInFlight() + 1);
             this.conductor = new ClientConductor(config, transport, queue, permits);
             transport.onLost(this::onTransportLost);
-            this.runner = new AgentRunner(transport.newIdleStrategy(), config.errorHandler(), null, conductor);
+            final IdleStrategy idle = config.sharedThreading() ?
+                new ConductorIdleStrategy(SystemNanoClock.INSTANCE) : transport.newIdleStrategy();
+            this.runner = new AgentRunner(idle, config.errorHandler(), null, conductor);
             AgentRunner.startOnThread(runner, (runnable) ->
             {
                 final Thread thread = new Thread(runnable);

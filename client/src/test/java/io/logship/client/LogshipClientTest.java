@@ -7,6 +7,8 @@ import io.logship.format.RecordType;
 import io.logship.LogshipException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -99,12 +101,27 @@ class LogshipClientTest
             .as("the client's driver holds %s", channel).isInstanceOf(java.net.BindException.class);
     }
 
-    @Test
+    @ParameterizedTest(name = "sharedThreading={0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(30)
-    void shouldCompletePipelinedPutsInOrderWithIncreasingOffsets() throws Exception
+    void shouldCompletePipelinedPutsInOrderWithIncreasingOffsets(final boolean sharedThreading) throws Exception
     {
         cluster = new FakeCluster(1, 2, 3).leader(2, 1);
-        connect(cluster.clientConfig());
+        connect(cluster.clientConfig().sharedThreading(sharedThreading));
+        // With shared threading the media driver has no thread: the client's conductor runs it (Aeron names the
+        // driver's thread after its directory; the fake nodes in this JVM have Aeron client threads of their own, so
+        // the client conductor's absence is not told apart here).
+        final String aeronDir = client.config().aeronDir();
+        final List<String> transportThreads = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+            .filter(name -> name.contains(aeronDir)).toList();
+        if (sharedThreading)
+        {
+            assertThat(transportThreads).as("threads of the client's transport").isEmpty();
+        }
+        else
+        {
+            assertThat(transportThreads).as("threads of the client's transport").isNotEmpty();
+        }
 
         final List<CompletableFuture<WriteResult>> futures = new ArrayList<>();
         for (int i = 0; i < 500; i++)

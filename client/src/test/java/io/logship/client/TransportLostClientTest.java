@@ -1,7 +1,8 @@
 package io.logship.client;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,9 +45,15 @@ class TransportLostClientTest
         }
     }
 
-    @Test
+    /**
+     * With {@code sharedThreading} the Aeron client runs inside the duty thread's own cycle, so the loss is found, and
+     * the buffers unmapped, in the middle of that cycle (ClientConductor.transportLost).
+     */
+    @ParameterizedTest(name = "sharedThreading={0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void shouldFailRequestsWithTheReasonAndKeepTheApplicationAliveAfterAPausePastTheClientTimeout() throws Exception
+    void shouldFailRequestsWithTheReasonAndKeepTheApplicationAliveAfterAPausePastTheClientTimeout(
+        final boolean sharedThreading) throws Exception
     {
         // The node the client keeps trying to connect to: a socket this test holds, which reads nothing.
         try (DatagramSocket node = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
@@ -58,7 +65,8 @@ class TransportLostClientTest
                 "-Daeron.client.liveness.timeout=2s",
                 "-Djava.io.tmpdir=" + dir, "-XX:ErrorFile=" + dir.resolve("hs_err_pid%p.log"),
                 "-cp", System.getProperty("java.class.path"), PausedApplication.class.getName(),
-                Integer.toString(node.getLocalPort()), dir.resolve("aeron").toString())
+                Integer.toString(node.getLocalPort()), dir.resolve("aeron").toString(),
+                Boolean.toString(sharedThreading))
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             processes.add(child);
             awaitLine(out, PausedApplication.READY, child);
@@ -111,6 +119,7 @@ class TransportLostClientTest
             final ClientConfig config = new ClientConfig()
                 .node(1, "127.0.0.1", Integer.parseInt(args[0]))
                 .aeronDir(args[1])
+                .sharedThreading(Boolean.parseBoolean(args[2]))
                 .errorHandler((throwable) -> System.out.println("error handler: " + throwable.getMessage()));
             try (LogshipClient client = LogshipClient.connect(config))
             {

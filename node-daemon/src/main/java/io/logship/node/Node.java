@@ -1,5 +1,7 @@
 package io.logship.node;
 
+import io.logship.transport.ConductorIdleStrategy;
+
 import io.logship.node.election.AdminOutcome;
 
 import com.lmax.disruptor.BatchEventProcessor;

@@ -1,4 +1,4 @@
-package io.logship.node;
+package io.logship.transport;
 
 import org.junit.jupiter.api.Test;
 

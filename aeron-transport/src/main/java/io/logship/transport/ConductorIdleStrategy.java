@@ -1,6 +1,5 @@
-package io.logship.node;
+package io.logship.transport;
 
-import io.logship.transport.NetworkWait;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
@@ -9,7 +8,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The conductor's default idle strategy ({@code logship.node.idle.strategy=backoff}): Agrona's back-off capped at
+ * The idle strategy of a duty thread that runs its own media driver ({@link TransportNode#invoke()}): a node's
+ * conductor with {@code logship.node.threading=shared} ({@code logship.node.idle.strategy=backoff}), and a client's
+ * conductor with {@code ClientConfig.sharedThreading}. Agrona's back-off capped at
  * {@value #HOT_MAX_PARK_NS} ns while the node is busy, and 1 ms parks only once it has done nothing for
  * {@link #HOT_WINDOW_NS}. The network is the one hand-off nothing wakes the conductor for (Aeron has no wake-up;
  * the journal, the flusher and the apply thread unpark it), so its park bounds how long a request or an ack waits:
@@ -27,9 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  * 50 µs park: far less CPU at low and moderate rates, but a lone round trip takes about half a millisecond longer
  * (perf/README.md, "What a wake-up costs"), which is why it is not the default.
  *
- * <p>One instance per thread (idle strategies are stateful); used only by the conductor's {@code AgentRunner}.
+ * <p>One instance per thread (idle strategies are stateful); used only by the duty thread's {@code AgentRunner}.
  */
-final class ConductorIdleStrategy implements IdleStrategy
+public final class ConductorIdleStrategy implements IdleStrategy
 {
     static final long HOT_MAX_PARK_NS = 50_000;
     static final long HOT_WINDOW_NS = TimeUnit.MILLISECONDS.toNanos(5);
@@ -48,14 +49,14 @@ final class ConductorIdleStrategy implements IdleStrategy
     private NetworkWait network;
     private int idleRounds;
 
-    ConductorIdleStrategy(final NanoClock clock)
+    public ConductorIdleStrategy(final NanoClock clock)
     {
         this.clock = clock;
         this.lastWorkNs = clock.nanoTime();
     }
 
     /** Waits on the driver's sockets instead of parking; set before the duty thread starts (see the class comment). */
-    void waitOn(final NetworkWait network)
+    public void waitOn(final NetworkWait network)
     {
         this.network = network;
     }
