@@ -1,7 +1,5 @@
 package io.logship.node;
 
-import io.logship.transport.ConductorIdleStrategy;
-
 import io.logship.node.election.AdminOutcome;
 
 import com.lmax.disruptor.BatchEventProcessor;
@@ -26,6 +24,7 @@ import io.logship.node.pipeline.Wakeup;
 import io.logship.node.pipeline.WriteEvent;
 import io.logship.node.status.MetricsEndpoint;
 import io.logship.node.status.NodeCounters;
+import io.logship.transport.ConductorIdleStrategy;
 import io.logship.transport.TransportNode;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;

@@ -1,8 +1,7 @@
 package io.logship.node;
 
-import io.logship.transport.ConductorIdleStrategy;
-
 import io.logship.LogshipException;
+import io.logship.transport.ConductorIdleStrategy;
 import io.logship.transport.IdleStrategyKind;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
