@@ -134,6 +134,7 @@ public final class ElectionState
     /** A running vote round: fails at its deadline, else asks the silent peers again (requests or replies may be lost). */
     private void roundTick(final long nowMs)
     {
+        round.firstTick(nowMs);
         if (!persistence.isDurable())
         {
             round.extendWhileUnsent(nowMs);

@@ -27,6 +27,8 @@ final class VoteRound
     private int flags;
     private long openedAtMs;
     private long deadlineMs;
+    /** Whether the round had a tick since it opened ({@link #firstTick}). */
+    private boolean ticked;
     private long lastRequestSentMs;
     /** Rounds failed in a row: the back-off doubles with each. */
     private int failedInARow;
@@ -61,7 +63,24 @@ final class VoteRound
         this.flags = flags;
         openedAtMs = nowMs;
         deadlineMs = nowMs + config.voteRoundTimeoutMs();
+        ticked = false;
         sendRequests(nowMs, false, outbox, log);
+    }
+
+    /**
+     * The round's first timer tick: it runs the vote round timeout from here at least. A round is opened with the time
+     * its trigger was read (a handover, a timer), and the requests leave at the end of that duty cycle, or at the next
+     * one's release of held peer messages; a cycle that stalls in between (a freshly restarted node running the
+     * election code for the first time on a busy host: 142 ms, seen in CI) used up the round before any vote could be
+     * back, so a handover's target failed its first round and won only the next epoch. Called before any expiry check.
+     */
+    void firstTick(final long nowMs)
+    {
+        if (!ticked)
+        {
+            ticked = true;
+            deadlineMs = Math.max(deadlineMs, nowMs + config.voteRoundTimeoutMs());
+        }
     }
 
     /**

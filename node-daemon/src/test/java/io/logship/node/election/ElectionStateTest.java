@@ -640,6 +640,28 @@ class ElectionStateTest
         assertThat(vote.granted()).as("the nodes staying can still elect one of themselves").isTrue();
     }
 
+    /**
+     * A handover's target whose duty cycle stalled after it opened its round (seen in CI: 142 ms on a node restarted
+     * moments before) still gets the whole round for its votes, counted from its first tick: it failed that round
+     * before, at the decision's time plus the timeout, and won only the next epoch.
+     */
+    @Test
+    void shouldRunAVoteRoundTheWholeTimeoutFromItsFirstTickAfterAStalledCycle()
+    {
+        final ElectionState state = followerOfTwo(1_000);
+        state.onHandover(1_001, 2, 3);
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
+        final long round = ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT;
+        final long stalledMs = 142;
+        state.onTick(1_001 + stalledMs); // the cycle that opened the round ends late
+        state.onTick(1_001 + round + 10); // past the decision's time + the timeout, within the first tick's
+        assertThat(state.role()).as("%s", recorder.events).isEqualTo(ElectionRole.CANDIDATE);
+
+        state.onVote(1_001 + round + 20, 3, 4, true, 4);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+        assertThat(state.epoch()).as("the next epoch, no second round").isEqualTo(4);
+    }
+
     @Test
     void shouldStandGracefullyWhenItsLeaderHandsOver()
     {
@@ -906,6 +928,7 @@ class ElectionStateTest
         assertThat(follower.promote(silentSince, 1, false).accepted()).isTrue();
         recorder.events.clear();
 
+        follower.onTick(silentSince); // the round's first tick, in the cycle that opened it
         follower.onTick(silentSince + ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
 
         assertThat(follower.role()).isEqualTo(ElectionRole.FOLLOWER);
@@ -1085,6 +1108,7 @@ class ElectionStateTest
         assertThat(state.promote(0, 1, false).accepted()).as("epoch 0: no leader ever heard").isTrue();
         assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
 
+        state.onTick(0); // the round's first tick, in the cycle that opened it
         state.onTick(ElectionConfig.VOTE_ROUND_TIMEOUT_MS_DEFAULT);
         assertThat(state.role()).isEqualTo(ElectionRole.FOLLOWER);
         state.onTick(60_000);
