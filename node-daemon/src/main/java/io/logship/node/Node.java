@@ -388,6 +388,8 @@ public final class Node implements AutoCloseable
         final long boundMs = 2 * config.electionConfig().handoverTimeoutMs() +
             config.electionConfig().electionTimeoutMs();
         final long deadlineNs = startNs + TimeUnit.MILLISECONDS.toNanos(boundMs);
+        final long electionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.electionConfig().electionTimeoutMs());
+        long notLeadingSinceNs = 0;
         agent.requestHandoverForStop();
         String outcome = "the conductor did not take the handover request";
         while (System.nanoTime() - deadlineNs < 0)
@@ -404,6 +406,23 @@ public final class Node implements AutoCloseable
                 outcome = "handed epoch " + epoch + " over: node " + leaderId + " leads epoch " + agent.epoch() +
                     " after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) + " ms";
                 break;
+            }
+            // No longer leading, by a vote for a candidate (the target, or a node that took over): its vote is cast,
+            // and a candidate that has not won within an election timeout (stopping too, or dead) will not be helped
+            // by this node staying longer.
+            if (null != started && agent.role() != Role.LEADER)
+            {
+                if (0 == notLeadingSinceNs)
+                {
+                    notLeadingSinceNs = System.nanoTime();
+                }
+                else if (System.nanoTime() - notLeadingSinceNs > electionTimeoutNs)
+                {
+                    outcome = "no handover: no leader heard within " + config.electionConfig().electionTimeoutMs() +
+                        " ms of giving up epoch " + epoch + " (now epoch " + agent.epoch() + "; " + started.message() +
+                        ")";
+                    break;
+                }
             }
             if (null != started && agent.steppedDownWhileHandingOver())
             {
@@ -429,9 +448,10 @@ public final class Node implements AutoCloseable
     @Override
     public void close()
     {
+        // First: a handover arriving while the rest of the stop runs must find this node out of elections already.
+        agent.leaveElections();
         logger.log(INFO, "logshipd: node " + config.nodeId() + " stopping");
         CloseHelper.quietClose(metrics);
-        agent.leaveElections();
         handOverLeadershipBeforeStop();
         // Stop taking writes, then give the writes already taken a moment to reach their ack level, so a
         // clean stop answers them OK instead of making every client retry.
