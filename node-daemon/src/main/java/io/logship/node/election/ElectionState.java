@@ -208,31 +208,12 @@ public final class ElectionState
         final boolean upToDate = forced ||
             compare(candidateLastLogEpoch, candidateLogEndOffset, log.lastLogEpoch(), log.logEndOffset()) >= 0;
 
-        final String denial;
-        if (proposedEpoch == epoch && votedFor == candidateId && role != ElectionRole.LEADER)
+        // The same request again is granted as before: the vote is already persisted.
+        final boolean again = proposedEpoch == epoch && votedFor == candidateId && role != ElectionRole.LEADER;
+        final String denial = again ? null : denial(nowMs, proposedEpoch, candidateLastLogEpoch,
+            candidateLogEndOffset, upToDate, forced || graceful, false);
+        if (!again && null == denial)
         {
-            denial = null; // the same request again: the vote is already persisted
-        }
-        else if (proposedEpoch <= epoch)
-        {
-            denial = "epoch " + proposedEpoch + " is not above " + epoch;
-        }
-        else if (!upToDate)
-        {
-            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind" + ownPosition();
-            if (role == ElectionRole.FOLLOWER && !leaderHeardRecently(nowMs))
-            {
-                // This node is more up to date than the candidate and no leader is alive: stand soon.
-                candidacyAtMs = Math.min(candidacyAtMs, nowMs + jitter());
-            }
-        }
-        else if (!forced && !graceful && leaderHeardRecently(nowMs))
-        {
-            denial = liveLeaderDenial(nowMs);
-        }
-        else
-        {
-            denial = null;
             if (proposedEpoch > epoch)
             {
                 follow(proposedEpoch, NONE, candidateId, "voted for node " + candidateId + " in epoch " + proposedEpoch);
@@ -258,28 +239,9 @@ public final class ElectionState
     {
         // Ranking information only; highestProposedEpoch stays: the asker has not voted for itself.
         ranking.record(candidateId, candidateLastLogEpoch, candidateLogEndOffset);
-        final String denial;
-        if (proposedEpoch <= epoch)
-        {
-            denial = "epoch " + proposedEpoch + " is not above " + epoch;
-        }
-        else if (compare(candidateLastLogEpoch, candidateLogEndOffset, log.lastLogEpoch(), log.logEndOffset()) < 0)
-        {
-            denial = "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind" + ownPosition();
-            if (role == ElectionRole.FOLLOWER && !preVoting && !leaderHeardRecently(nowMs))
-            {
-                // As for a real request: this node is more up to date and no leader is alive, so it stands soon.
-                candidacyAtMs = Math.min(candidacyAtMs, nowMs + jitter());
-            }
-        }
-        else if (leaderHeardRecently(nowMs))
-        {
-            denial = liveLeaderDenial(nowMs);
-        }
-        else
-        {
-            denial = null;
-        }
+        final String denial = denial(nowMs, proposedEpoch, candidateLastLogEpoch, candidateLogEndOffset,
+            compare(candidateLastLogEpoch, candidateLogEndOffset, log.lastLogEpoch(), log.logEndOffset()) >= 0, false,
+            true);
         final boolean granted = null == denial;
         outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, granted, true);
         return new Vote(proposedEpoch, selfId, candidateId, epoch, granted, granted ? "pre-vote granted" : denial);
@@ -452,8 +414,7 @@ public final class ElectionState
         {
             return new AdminOutcome(false, "a switchover to node " + switchover.target() + " is already running");
         }
-        switchover.start(nowMs, epoch, targetId, config.handoverTimeoutMs(), leases.lastAckSentAtMs(targetId),
-            config.leaseTimeoutMs());
+        switchover.start(nowMs, epoch, targetId, config, leases);
         progressHandover(nowMs);
         return new AdminOutcome(true, "switchover of epoch " + epoch + " to node " + targetId + " started");
     }
@@ -697,8 +658,7 @@ public final class ElectionState
         }
         if (switchover.leaseRelinquished())
         {
-            final String abandoned = switchover.tick(nowMs, epoch, config.heartbeatIntervalMs(),
-                config.handoverTimeoutMs(), leases.lastAckSentAtMs(switchover.target()));
+            final String abandoned = switchover.tick(nowMs, epoch, config, leases);
             if (null != abandoned)
             {
                 stepDownInternal(nowMs, abandoned);
@@ -721,11 +681,9 @@ public final class ElectionState
 
     private void progressHandover(final long nowMs)
     {
-        if (role == ElectionRole.LEADER && switchover.awaitsCatchUp())
+        if (role == ElectionRole.LEADER)
         {
-            final int target = switchover.target();
-            switchover.progress(nowMs, epoch, leases.heldEnd(target), leases.lastAckSentAtMs(target),
-                log.logEndOffset(), config.handoverTimeoutMs());
+            switchover.progress(nowMs, epoch, leases, log.logEndOffset(), config.handoverTimeoutMs());
         }
     }
 
@@ -796,6 +754,31 @@ public final class ElectionState
         epoch = newEpoch;
         leaderId = newLeaderId;
         votedFor = newVotedFor;
+    }
+
+    /**
+     * The rules a vote and a pre-vote share, in order: an epoch above this node's, a log at least as up to date
+     * ({@code upToDate}), and no live leader heard unless {@code leaderWaived} (a forced or graceful candidacy). A
+     * node more up to date than the candidate, with no leader alive, stands soon (not while its own pre-vote runs,
+     * for a pre-vote request). Returns why the vote is refused, or null.
+     */
+    private String denial(final long nowMs, final int proposedEpoch, final int candidateLastLogEpoch,
+        final long candidateLogEndOffset, final boolean upToDate, final boolean leaderWaived, final boolean preVote)
+    {
+        if (proposedEpoch <= epoch)
+        {
+            return "epoch " + proposedEpoch + " is not above " + epoch;
+        }
+        if (!upToDate)
+        {
+            if (role == ElectionRole.FOLLOWER && !(preVote && preVoting) && !leaderHeardRecently(nowMs))
+            {
+                candidacyAtMs = Math.min(candidacyAtMs, nowMs + jitter());
+            }
+            return "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind" +
+                ownPosition();
+        }
+        return !leaderWaived && leaderHeardRecently(nowMs) ? liveLeaderDenial(nowMs) : null;
     }
 
     private String ownPosition()

@@ -59,32 +59,33 @@ final class Switchover
     }
 
     /**
-     * Stops writes and waits, until {@code nowMs + timeoutMs}, for {@code targetId} to catch up; {@code targetLastAckMs}
-     * is when the target's newest ack was sent, and {@code silenceMs} how long without one means it is gone.
+     * Stops writes and waits, until the handover timeout of {@code config}, for {@code targetId} to catch up; the
+     * target's acks in {@code leases} say whether it is live (a lease timeout without one means it is gone).
      */
-    void start(final long nowMs, final int epoch, final int targetId, final long timeoutMs, final long targetLastAckMs,
-        final long silenceMs)
+    void start(final long nowMs, final int epoch, final int targetId, final ElectionConfig config,
+        final FollowerLeases leases)
     {
         target = targetId;
         handoverSent = false;
-        deadlineMs = nowMs + timeoutMs;
-        this.silenceMs = silenceMs;
-        liveAtStart = nowMs - targetLastAckMs < silenceMs;
+        deadlineMs = nowMs + config.handoverTimeoutMs();
+        silenceMs = config.leaseTimeoutMs();
+        liveAtStart = nowMs - leases.lastAckSentAtMs(targetId) < silenceMs;
         outbox.stopWrites(epoch, "switchover to node " + targetId);
     }
 
     /**
-     * While waiting for the target: sends the handover once it holds {@code logEnd} ({@code targetHeldEnd} is what it
-     * last reported holding), or gives up and resumes writes once the deadline passed or a target that was live went
-     * silent.
+     * While waiting for the target: sends the handover once it holds {@code logEnd} (by what it last reported in
+     * {@code leases}), or gives up and resumes writes once the deadline passed or a target that was live went silent.
      */
-    void progress(final long nowMs, final int epoch, final long targetHeldEnd, final long targetLastAckMs,
-        final long logEnd, final long timeoutMs)
+    void progress(final long nowMs, final int epoch, final FollowerLeases leases, final long logEnd,
+        final long timeoutMs)
     {
         if (target == NONE || handoverSent)
         {
             return;
         }
+        final long targetHeldEnd = leases.heldEnd(target);
+        final long targetLastAckMs = leases.lastAckSentAtMs(target);
         // The handover was never sent in either give-up case, so the lease still stands and taking writes again in
         // this epoch is safe.
         if (targetHeldEnd >= logEnd)
@@ -106,20 +107,13 @@ final class Switchover
         }
     }
 
-    /** Whether the target waits for the leader to catch up (then the leader calls {@link #progress}). */
-    boolean awaitsCatchUp()
-    {
-        return target != NONE && !handoverSent;
-    }
-
     /**
-     * After the handover: resends it every {@code resendMs} (it may have been lost; the target ignores repeats).
+     * After the handover: resends it every heartbeat interval (it may have been lost; the target ignores repeats).
      * Returns why the leader must step down: the deadline passed without the target being elected, or the target
-     * was silent for {@link #silenceMs} since both its newest ack ({@code targetLastAckMs}) and the handover; null
-     * while the switchover goes on. Allocates only on that step-down.
+     * was silent for {@link #silenceMs} since both its newest ack (in {@code leases}) and the handover; null while
+     * the switchover goes on. Allocates only on that step-down.
      */
-    String tick(final long nowMs, final int epoch, final long resendMs, final long timeoutMs,
-        final long targetLastAckMs)
+    String tick(final long nowMs, final int epoch, final ElectionConfig config, final FollowerLeases leases)
     {
         if (!handoverSent)
         {
@@ -127,9 +121,10 @@ final class Switchover
         }
         if (nowMs >= deadlineMs)
         {
-            return "switchover to node " + target + " did not complete in " + timeoutMs + " ms";
+            return "switchover to node " + target + " did not complete in " + config.handoverTimeoutMs() + " ms";
         }
-        final long heardOrSentMs = Math.max(targetLastAckMs, handoverSentMs);
+        final long resendMs = config.heartbeatIntervalMs();
+        final long heardOrSentMs = Math.max(leases.lastAckSentAtMs(target), handoverSentMs);
         if (nowMs - heardOrSentMs >= silenceMs)
         {
             return "switchover to node " + target + " abandoned: it has been silent for " + (nowMs - heardOrSentMs) +
