@@ -356,6 +356,11 @@ public final class Decoders
         return decode(WriteBatchRequestDecoder.TEMPLATE_ID, buffer, offset, length);
     }
 
+    public WriteLogBatchDecoder writeLogBatch(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(WriteLogBatchDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
     public MemberListRequestDecoder memberListRequest(final DirectBuffer buffer, final int offset, final int length)
     {
         return decode(MemberListRequestDecoder.TEMPLATE_ID, buffer, offset, length);

@@ -35,7 +35,7 @@ public enum TransportStream
     /** Client to node: requests. Subscribed by every node. Not authenticated. */
     CLIENT_INGRESS(TransportConfiguration.CLIENT_INGRESS_STREAM_ID,
         ConnectDecoder.TEMPLATE_ID, WriteRequestDecoder.TEMPLATE_ID, ReadRequestDecoder.TEMPLATE_ID,
-        TailRequestDecoder.TEMPLATE_ID, WriteBatchRequestDecoder.TEMPLATE_ID),
+        TailRequestDecoder.TEMPLATE_ID, WriteBatchRequestDecoder.TEMPLATE_ID, WriteLogBatchDecoder.TEMPLATE_ID),
 
     /** Node to client, on the client's own response channel and stream (from {@code Connect}). */
     CLIENT_EGRESS(TransportConfiguration.CLIENT_EGRESS_STREAM_ID,

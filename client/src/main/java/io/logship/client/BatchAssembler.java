@@ -1,5 +1,7 @@
 package io.logship.client;
 
+import io.logship.format.RecordDescriptor;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -7,8 +9,9 @@ import java.util.function.Consumer;
 
 /**
  * Client-side batching: the writes drained in one duty cycle go out as one request. One write alone is
- * sent as a WriteRequest; several as one WriteBatchRequest (consecutive sequences, one ack level, one
- * reply with the first offset). No linger: a batch is whatever queued up while the previous cycle worked,
+ * sent as a WriteRequest; several as one WriteLogBatch, encoded in the log's own batch format
+ * (docs/DESIGN.md#client-batches: consecutive sequences, one ack level, one reply with the first offset).
+ * No linger: a batch is whatever queued up while the previous cycle worked,
  * so batching costs no latency and grows with load. A batch closes early at
  * {@code ClientConfig.maxBatchRecords}, at {@code maxBatchBytes}, or when the next write asks for another
  * ack level.
@@ -20,8 +23,11 @@ import java.util.function.Consumer;
  */
 final class BatchAssembler
 {
-    /** Per-record overhead counted against {@code maxBatchBytes} on top of key and value. */
-    private static final int RECORD_OVERHEAD_BYTES = 16;
+    /**
+     * Per-record overhead counted against {@code maxBatchBytes} on top of key and value: a record's header in the
+     * log's format with its client id and sequence, so {@code maxBatchBytes} bounds the batch as the leader stores it.
+     */
+    private static final int RECORD_OVERHEAD_BYTES = RecordDescriptor.recordLength(0, 0, true);
 
     private final int maxBatchRecords;
     private final int maxBatchBytes;

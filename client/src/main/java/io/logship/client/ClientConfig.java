@@ -314,7 +314,10 @@ public final class ClientConfig
         return maxBatchRecords;
     }
 
-    /** Upper bound on the keys and values of one batched request, in bytes. Default 256 KiB. */
+    /**
+     * Upper bound on one batched request's records as the log stores them (keys, values and 26 bytes of record
+     * header each), in bytes. Default 256 KiB.
+     */
     public ClientConfig maxBatchBytes(final int maxBatchBytes)
     {
         this.maxBatchBytes = maxBatchBytes;

@@ -1,5 +1,8 @@
 package io.logship.client;
 
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordDescriptor;
 import io.logship.format.RecordType;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.PublishResult;
@@ -15,9 +18,13 @@ import io.logship.transport.codec.PromoteRequestEncoder;
 import io.logship.transport.codec.ReadRequestEncoder;
 import io.logship.transport.codec.StatusRequestEncoder;
 import io.logship.transport.codec.TailRequestEncoder;
-import io.logship.transport.codec.WriteBatchRequestEncoder;
+import io.logship.transport.codec.WriteLogBatchEncoder;
 import io.logship.transport.codec.WriteRequestEncoder;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+import java.util.List;
 
 /**
  * Encodes what the client sends to a node (Connect and every request kind) into one reusable buffer and
@@ -38,7 +45,11 @@ final class IngressPublisher
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final ConnectEncoder connectEncoder = new ConnectEncoder();
     private final WriteRequestEncoder writeEncoder = new WriteRequestEncoder();
-    private final WriteBatchRequestEncoder writeBatchEncoder = new WriteBatchRequestEncoder();
+    private final WriteLogBatchEncoder writeLogBatchEncoder = new WriteLogBatchEncoder();
+    private final UnsafeBuffer batchView = new UnsafeBuffer(0, 0);
+    private final BatchBuilder batchBuilder = new BatchBuilder(batchView);
+    private final UnsafeBuffer keyView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer valueView = new UnsafeBuffer(0, 0);
     private final ReadRequestEncoder readEncoder = new ReadRequestEncoder();
     private final TailRequestEncoder tailEncoder = new TailRequestEncoder();
     private final StatusRequestEncoder statusEncoder = new StatusRequestEncoder();
@@ -113,24 +124,8 @@ final class IngressPublisher
                 break;
 
             case WRITE_BATCH:
-            {
-                final WriteBatchRequestEncoder.RecordsEncoder records = writeBatchEncoder
-                    .wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
-                    .correlationId(correlationId)
-                    .clientId(clientId)
-                    .firstSequence(request.sequence)
-                    .timeoutMs(nodeTimeoutMs)
-                    .ackLevel(toWire(request.ackLevel))
-                    .recordsCount(request.children.size());
-                for (final ClientRequest child : request.children)
-                {
-                    records.next()
-                        .recordType(toWire(child.recordType))
-                        .putKey(child.key, 0, child.key.length)
-                        .putValue(child.value, 0, child.value.length);
-                }
+                encodeLogBatch(request, correlationId, nodeTimeoutMs);
                 break;
-            }
 
             case READ:
                 readEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
@@ -211,12 +206,57 @@ final class IngressPublisher
         }
     }
 
+    /**
+     * A batch of writes as one WriteLogBatch: its records are encoded in the log's own batch format straight into
+     * the message (docs/DESIGN.md#client-batches), each idempotent with this client's id and its sequence, the
+     * batch's CRC32C set, so the leader checks them and adds them to its log batch in one copy. Base offset and
+     * epoch are left 0 and the timestamp is this client's clock: the leader stamps all three.
+     */
+    private void encodeLogBatch(final ClientRequest request, final long correlationId, final int nodeTimeoutMs)
+    {
+        writeLogBatchEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .clientId(clientId)
+            .firstSequence(request.sequence)
+            .timeoutMs(nodeTimeoutMs)
+            .ackLevel(toWire(request.ackLevel));
+        final List<ClientRequest> writes = request.children;
+        int length = BatchDescriptor.HEADER_LENGTH;
+        for (int i = 0; i < writes.size(); i++)
+        {
+            final ClientRequest write = writes.get(i);
+            length += RecordDescriptor.recordLength(write.key.length, valueLength(write), true);
+        }
+        final int lengthAt = writeLogBatchEncoder.limit();
+        final int batchAt = lengthAt + WriteLogBatchEncoder.batchHeaderLength();
+        sendBuffer.checkLimit(batchAt + length);
+        batchView.wrap(sendBuffer, batchAt, length);
+        batchBuilder.reset(0, System.currentTimeMillis());
+        long sequence = request.sequence;
+        for (int i = 0; i < writes.size(); i++)
+        {
+            final ClientRequest write = writes.get(i);
+            keyView.wrap(write.key);
+            valueView.wrap(write.value);
+            batchBuilder.append(write.recordType, true, clientId, sequence++, keyView, 0, write.key.length,
+                valueView, 0, valueLength(write));
+        }
+        batchBuilder.build();
+        sendBuffer.putInt(lengthAt, length, ByteOrder.LITTLE_ENDIAN);
+        writeLogBatchEncoder.limit(batchAt + length);
+    }
+
+    private static int valueLength(final ClientRequest write)
+    {
+        return write.recordType == RecordType.DELETE ? 0 : write.value.length;
+    }
+
     private int encodedBodyLength(final ClientRequest request)
     {
         switch (request.kind)
         {
             case WRITE: return writeEncoder.encodedLength();
-            case WRITE_BATCH: return writeBatchEncoder.encodedLength();
+            case WRITE_BATCH: return writeLogBatchEncoder.encodedLength();
             case READ: return readEncoder.encodedLength();
             case TAIL: return tailEncoder.encodedLength();
             case STATUS: return statusEncoder.encodedLength();

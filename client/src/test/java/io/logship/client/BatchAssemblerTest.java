@@ -87,12 +87,13 @@ class BatchAssemblerTest
     }
 
     @Test
-    void shouldSealBeforeTheBatchWouldExceedMaxBatchBytesCountingSixteenBytesPerRecord()
+    void shouldSealBeforeTheBatchWouldExceedMaxBatchBytesCountingTheLogsRecordHeader()
     {
-        // Two records of 1000 + 8 + 16 = 1024 bytes fill 2048 exactly; a third does not fit.
+        // Two records of 990 + 8 + 26 (a record's header in the log, with client id and sequence) = 1024 bytes
+        // fill 2048 exactly; a third does not fit.
         final BatchAssembler batches = new BatchAssembler(256, 2048);
-        assertThat(batches.add(write(AckLevel.QUORUM, 1000, 8))).isNull();
-        assertThat(batches.add(write(AckLevel.QUORUM, 1000, 8))).isNull();
+        assertThat(batches.add(write(AckLevel.QUORUM, 990, 8))).isNull();
+        assertThat(batches.add(write(AckLevel.QUORUM, 990, 8))).isNull();
 
         final ClientRequest sealed = batches.add(write(AckLevel.QUORUM, 1, 0));
 

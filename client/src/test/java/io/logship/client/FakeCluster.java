@@ -260,6 +260,9 @@ final class FakeCluster implements AutoCloseable
                 case WriteBatchRequestDecoder.TEMPLATE_ID:
                     onWriteBatch(decoders.writeBatchRequest(buffer, offset, length));
                     break;
+                case WriteLogBatchDecoder.TEMPLATE_ID:
+                    onWriteLogBatch(decoders.writeLogBatch(buffer, offset, length));
+                    break;
                 case ReadRequestDecoder.TEMPLATE_ID:
                     onRead(decoders.readRequest(buffer, offset, length));
                     break;
@@ -413,6 +416,47 @@ final class FakeCluster implements AutoCloseable
                 values.add(type == io.logship.transport.codec.RecordType.DELETE ? null : value);
                 writesReceived.add(new long[] {clientId, firstSequence + keys.size() - 1});
             }
+            answerBatch(correlationId, clientId, firstSequence, ackLevel, keys, values, null);
+        }
+
+        /**
+         * A batch in the log's format is checked as the leader checks it (CRC32C, every record idempotent with the
+         * client's id and the next sequence) and answered INVALID naming the first problem, so a client that
+         * encodes it wrong fails its writes; otherwise as {@link #onWriteBatch}.
+         */
+        private void onWriteLogBatch(final WriteLogBatchDecoder decoder)
+        {
+            final long correlationId = decoder.correlationId();
+            final long clientId = decoder.clientId();
+            final long firstSequence = decoder.firstSequence();
+            final io.logship.transport.codec.AckLevel ackLevel = decoder.ackLevel();
+            final org.agrona.concurrent.UnsafeBuffer batch = new org.agrona.concurrent.UnsafeBuffer(0, 0);
+            decoder.wrapBatch(batch);
+            final List<String> keys = new ArrayList<>();
+            final List<byte[]> values = new ArrayList<>();
+            String problem = io.logship.format.BatchDescriptor.validate(batch, 0, batch.capacity());
+            if (null == problem)
+            {
+                final io.logship.format.RecordCursor cursor = new io.logship.format.RecordCursor().wrap(batch, 0);
+                while (null == problem && cursor.next())
+                {
+                    final long sequence = firstSequence + keys.size();
+                    if (!cursor.idempotent() || cursor.clientId() != clientId || cursor.sequence() != sequence)
+                    {
+                        problem = "record " + keys.size() + " is not client " + clientId + " sequence " + sequence;
+                    }
+                    keys.add(new String(cursor.keyBytes(), StandardCharsets.UTF_8));
+                    values.add(cursor.type() == io.logship.format.RecordType.DELETE ? null : cursor.valueBytes());
+                    writesReceived.add(new long[] {clientId, sequence});
+                }
+            }
+            answerBatch(correlationId, clientId, firstSequence, ackLevel, keys, values, problem);
+        }
+
+        private void answerBatch(final long correlationId, final long clientId, final long firstSequence,
+            final io.logship.transport.codec.AckLevel ackLevel, final List<String> keys, final List<byte[]> values,
+            final String problem)
+        {
             batchesReceived.add(new long[] {firstSequence, keys.size()});
             if (!answerWrites)
             {
@@ -424,7 +468,12 @@ final class FakeCluster implements AutoCloseable
                 .correlationId(correlationId)
                 .epoch(epoch)
                 .leaderId(leaderId);
-            if (leaderId != nodeId)
+            if (null != problem)
+            {
+                encoder.writeOffset(-1).status(Status.INVALID)
+                    .ackLevelReached(io.logship.transport.codec.AckLevel.NULL_VAL).message(problem);
+            }
+            else if (leaderId != nodeId)
             {
                 encoder.writeOffset(-1).status(Status.NOT_LEADER)
                     .ackLevelReached(io.logship.transport.codec.AckLevel.NULL_VAL).message("not the leader");

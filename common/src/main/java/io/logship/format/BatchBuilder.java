@@ -13,6 +13,10 @@ import static io.logship.format.BatchDescriptor.HEADER_LENGTH;
  * {@link #build} writes the header and checksum. The base offset is left at zero; the log stamps it
  * on append. Not thread-safe; one builder per writer, reused for every batch, so the write path
  * allocates nothing.
+ *
+ * <p>A client builds its batches straight into the message it sends ({@link #BatchBuilder(UnsafeBuffer)}),
+ * and the leader's journal adds such a batch's records, already in this format, with one copy
+ * ({@link #appendRecords}).
  */
 public final class BatchBuilder
 {
@@ -32,6 +36,17 @@ public final class BatchBuilder
                 (HEADER_LENGTH + RecordDescriptor.MIN_RECORD_LENGTH) + ", " + BatchDescriptor.MAX_BATCH_LENGTH + "]");
         }
         buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(org.agrona.BitUtil.align(capacity, 64), 64), 0, capacity);
+        reset(0, 0);
+    }
+
+    /**
+     * A builder that writes into {@code target}, which the caller owns: the batch is built at its byte 0 and may
+     * take all of its capacity. The caller may re-wrap {@code target} (for a message's bytes) before each
+     * {@link #reset}, so a batch is encoded where it is sent from, with no copy.
+     */
+    public BatchBuilder(final UnsafeBuffer target)
+    {
+        buffer = target;
         reset(0, 0);
     }
 
@@ -164,6 +179,28 @@ public final class BatchBuilder
         }
         position = p;
         recordCount++;
+        return true;
+    }
+
+    /**
+     * Appends {@code count} records that are already in this format ({@link RecordDescriptor}), the
+     * {@code length} bytes at {@code offset} of {@code source}, with one copy. The caller has checked them
+     * (a client's batch is checked record by record before it reaches the journal). Returns false, changing
+     * nothing, if they do not fit.
+     */
+    public boolean appendRecords(final DirectBuffer source, final int offset, final int length, final int count)
+    {
+        if (count <= 0 || length < count * RecordDescriptor.MIN_RECORD_LENGTH)
+        {
+            throw new IllegalArgumentException(count + " records cannot take " + length + " bytes");
+        }
+        if (position + length > buffer.capacity())
+        {
+            return false;
+        }
+        buffer.putBytes(position, source, offset, length);
+        position += length;
+        recordCount += count;
         return true;
     }
 

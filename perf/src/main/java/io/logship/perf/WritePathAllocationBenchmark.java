@@ -2,6 +2,9 @@ package io.logship.perf;
 
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
+import io.logship.format.BatchBuilder;
+import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordDescriptor;
 import io.logship.node.InProcessPair;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.TransportStream;
@@ -13,6 +16,7 @@ import io.logship.transport.codec.MessageHeaderEncoder;
 import io.logship.transport.codec.RecordType;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.WriteBatchRequestEncoder;
+import io.logship.transport.codec.WriteLogBatchEncoder;
 import io.logship.transport.codec.WriteResponseDecoder;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -40,9 +44,10 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Allocation of the replicated write path, per record, in one process: a client WriteBatchRequest of
+ * Allocation of the replicated write path, per record, in one process: a client batch of
  * {@value #RECORDS_PER_BATCH} records (100-byte values, 12-byte keys, ack level {@code quorum}), encoded as the
- * client's {@code IngressPublisher} does, goes through two real nodes ({@link InProcessPair}: each its production
+ * client's {@code IngressPublisher} does ({@code encoding=log}: a WriteLogBatch in the log's own format, what the
+ * client sends; {@code encoding=sbe}: the WriteBatchRequest it sent before, which nodes still take), goes through two real nodes ({@link InProcessPair}: each its production
  * {@code NodeAgent}, transport with an embedded media driver on loopback, log, journal handler and flusher) until
  * the leader's WriteResponse is back. One op is one client batch; scores are per record
  * ({@code @OperationsPerInvocation}).
@@ -52,8 +57,10 @@ import java.util.concurrent.TimeUnit;
  * what the benchmark thread allocated inside each node's duty cycle alone (leader: client ingress, validation,
  * de-duplication, ring, journal append, replication send with its HMAC, ack handling, response; follower:
  * replication receive with its HMAC check, append, ack) per record, measured with the thread's allocation
- * counter. The store's apply is not run (see {@code StoreApplyBenchmark}). Timing figures from this benchmark
- * mean little (one batch at a time, across two media drivers): it exists for B/op.
+ * counter, and how long the duty cycles that did work took, per record: the leader's includes its journal
+ * (batch build, CRC32C, append). That is the write path's own CPU on each node, free of the waits for the media
+ * drivers that make this benchmark's µs/op mean little. The store's apply is not run (see
+ * {@code StoreApplyBenchmark}).
  *
  * <p>Run: {@code java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar perf/target/benchmarks.jar
  * WritePathAllocationBenchmark -prof gc -jvmArgsAppend -Dlogship.perf.dir=/work/perf-tmp}
@@ -79,6 +86,10 @@ public class WritePathAllocationBenchmark
     @Param({"100"})
     public int valueBytes;
 
+    /** How the client encodes its batch: {@code log} (WriteLogBatch, the client's) or {@code sbe} (WriteBatchRequest). */
+    @Param({"log", "sbe"})
+    public String encoding;
+
     private final com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
     private Path dir;
@@ -90,6 +101,9 @@ public class WritePathAllocationBenchmark
     private final ExpandableArrayBuffer sendBuffer = new ExpandableArrayBuffer(64 * 1024);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final WriteBatchRequestEncoder batchEncoder = new WriteBatchRequestEncoder();
+    private final WriteLogBatchEncoder logBatchEncoder = new WriteLogBatchEncoder();
+    private final UnsafeBuffer logBatchView = new UnsafeBuffer(0, 0);
+    private final BatchBuilder logBatch = new BatchBuilder(logBatchView);
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final WriteResponseDecoder writeResponse = new WriteResponseDecoder();
     private final FragmentHandler onResponse = this::onResponse;
@@ -103,6 +117,8 @@ public class WritePathAllocationBenchmark
 
     private long leaderBytes;
     private long followerBytes;
+    private long leaderBusyNs;
+    private long followerBusyNs;
     private long records;
 
     @Setup(Level.Trial)
@@ -150,6 +166,8 @@ public class WritePathAllocationBenchmark
     {
         leaderBytes = 0;
         followerBytes = 0;
+        leaderBusyNs = 0;
+        followerBusyNs = 0;
         records = 0;
     }
 
@@ -160,6 +178,8 @@ public class WritePathAllocationBenchmark
         {
             System.out.printf("%n# duty-cycle allocation per record on the benchmark thread: leader %.2f B, " +
                 "follower %.2f B (%d records)%n", (double)leaderBytes / records, (double)followerBytes / records, records);
+            System.out.printf("# duty cycles that did work, per record: leader %.0f ns, follower %.0f ns (encoding %s)%n",
+                (double)leaderBusyNs / records, (double)followerBusyNs / records, encoding);
         }
     }
 
@@ -169,6 +189,62 @@ public class WritePathAllocationBenchmark
     public long writeBatchQuorum()
     {
         final long id = ++correlationId;
+        final int length = "log".equals(encoding) ? encodeLogBatch(id) : encodeBatchRequest(id);
+        nextSequence += RECORDS_PER_BATCH;
+        if (!ingress.offer(headerEncoder.buffer(), 0, length).isSent())
+        {
+            throw new IllegalStateException("the client's batch " + id + " was not sent");
+        }
+        final long deadline = System.nanoTime() + RESPONSE_TIMEOUT_NS;
+        while (answeredCorrelationId != id)
+        {
+            if (runDutyCycles() + responses.poll(onResponse, 16) == 0)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IllegalStateException("no answer to batch " + id + " within 10 s");
+                }
+                Thread.onSpinWait();
+            }
+        }
+        if (answeredStatus != Status.OK)
+        {
+            throw new IllegalStateException("batch " + id + " answered " + answeredStatus);
+        }
+        records += RECORDS_PER_BATCH;
+        return leader.logEndOffset();
+    }
+
+    /** As the client's {@code IngressPublisher} does: the batch built in the log's format inside the message. */
+    private int encodeLogBatch(final long id)
+    {
+        logBatchEncoder.wrapAndApplyHeader(sendBuffer, 0, headerEncoder)
+            .correlationId(id)
+            .clientId(CLIENT_ID)
+            .firstSequence(nextSequence)
+            .timeoutMs(10_000)
+            .ackLevel(AckLevel.QUORUM);
+        final int length = BatchDescriptor.HEADER_LENGTH +
+            RECORDS_PER_BATCH * RecordDescriptor.recordLength(KEY_BYTES, valueBytes, true);
+        final int lengthAt = logBatchEncoder.limit();
+        final int batchAt = lengthAt + WriteLogBatchEncoder.batchHeaderLength();
+        sendBuffer.checkLimit(batchAt + length);
+        logBatchView.wrap(sendBuffer, batchAt, length);
+        logBatch.reset(0, System.currentTimeMillis());
+        for (int i = 0; i < RECORDS_PER_BATCH; i++)
+        {
+            key.putLong(0, nextSequence + i);
+            logBatch.append(io.logship.format.RecordType.PUT, true, CLIENT_ID, nextSequence + i, key, 0, KEY_BYTES,
+                value, 0, valueBytes);
+        }
+        logBatch.build();
+        sendBuffer.putInt(lengthAt, length, java.nio.ByteOrder.LITTLE_ENDIAN);
+        logBatchEncoder.limit(batchAt + length);
+        return MessageHeaderEncoder.ENCODED_LENGTH + logBatchEncoder.encodedLength();
+    }
+
+    private int encodeBatchRequest(final long id)
+    {
         final WriteBatchRequestEncoder.RecordsEncoder encoder = batchEncoder.wrapAndApplyHeader(sendBuffer, 0,
             headerEncoder)
             .correlationId(id)
@@ -182,41 +258,30 @@ public class WritePathAllocationBenchmark
             key.putLong(0, nextSequence + i);
             encoder.next().recordType(RecordType.PUT).putKey(key, 0, KEY_BYTES).putValue(value, 0, valueBytes);
         }
-        nextSequence += RECORDS_PER_BATCH;
-        if (!ingress.offer(headerEncoder.buffer(), 0, MessageHeaderEncoder.ENCODED_LENGTH +
-            batchEncoder.encodedLength()).isSent())
-        {
-            throw new IllegalStateException("the client's WriteBatchRequest " + id + " was not sent");
-        }
-        final long deadline = System.nanoTime() + RESPONSE_TIMEOUT_NS;
-        while (answeredCorrelationId != id)
-        {
-            if (runDutyCycles() + responses.poll(onResponse, 16) == 0)
-            {
-                if (System.nanoTime() - deadline > 0)
-                {
-                    throw new IllegalStateException("no answer to WriteBatchRequest " + id + " within 10 s");
-                }
-                Thread.onSpinWait();
-            }
-        }
-        if (answeredStatus != Status.OK)
-        {
-            throw new IllegalStateException("WriteBatchRequest " + id + " answered " + answeredStatus);
-        }
-        records += RECORDS_PER_BATCH;
-        return leader.logEndOffset();
+        return MessageHeaderEncoder.ENCODED_LENGTH + batchEncoder.encodedLength();
     }
 
     private int runDutyCycles()
     {
         final long start = threads.getCurrentThreadAllocatedBytes();
+        final long startNs = System.nanoTime();
         final int leaderWork = leader.doWork();
+        final long afterLeaderNs = System.nanoTime();
         final long afterLeader = threads.getCurrentThreadAllocatedBytes();
+        final long beforeFollowerNs = System.nanoTime();
         final int followerWork = follower.doWork();
+        final long afterFollowerNs = System.nanoTime();
         final long afterFollower = threads.getCurrentThreadAllocatedBytes();
         leaderBytes += afterLeader - start;
         followerBytes += afterFollower - afterLeader;
+        if (leaderWork > 0)
+        {
+            leaderBusyNs += afterLeaderNs - startNs;
+        }
+        if (followerWork > 0)
+        {
+            followerBusyNs += afterFollowerNs - beforeFollowerNs;
+        }
         return leaderWork + followerWork;
     }
 

@@ -241,13 +241,16 @@ class FailureSystemTest
     }
 
     /**
-     * A WriteBatchRequest sent twice on the wire is appended once and the second answer carries the original offsets,
-     * both for a batch that fits one log batch (one ring slot at the leader) and for one that does not (a slot per
-     * record, spread over log batches): {@code logship.node.batch.max.bytes} is small enough here for the second.
+     * A client batch sent twice on the wire is appended once and the second answer carries the original offsets,
+     * for both kinds (a WriteBatchRequest, and a WriteLogBatch the client encoded in the log's format), both for a
+     * batch that fits one log batch (one ring slot at the leader) and for one that does not (a slot per record,
+     * spread over log batches): {@code logship.node.batch.max.bytes} is small enough here for the second. A
+     * WriteLogBatch that fails its checksum, or holds a record of another client, is answered INVALID naming why,
+     * and nothing of it is stored.
      */
     @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
-    void shouldAnswerARetriedBatchWithItsOriginalOffsetsAndAppendItOnce()
+    void shouldAnswerARetriedBatchOfEitherKindWithItsOriginalOffsetsAppendItOnceAndRefuseAMalformedOne()
     {
         final TestCluster cluster = watcher.cluster(3).with("logship.node.batch.max.bytes", 8192).start();
         final RawWireClient raw = cluster.rawClient(0x5EED_0003L);
@@ -274,14 +277,44 @@ class FailureSystemTest
         assertThat(largeRetry.writeOffset()).isEqualTo(large.writeOffset());
         assertThat(largeRetry.recordCount()).isEqualTo(4);
 
+        final long clientId = 0x5EED_0003L;
+        final byte[] corrupt = RawWireClient.logBatch(clientId, 10, keys("bad", 2), values(2, 100));
+        corrupt[corrupt.length - 1] ^= 1;
+        final RawWireClient.WriteAnswer refused = raw.putLogBatch(ingress, 10, corrupt);
+        assertThat(refused.status()).as("%s", refused).isEqualTo(Status.INVALID);
+        assertThat(refused.message()).startsWith("batch refused: CRC32C stored");
+        final RawWireClient.WriteAnswer foreign = raw.putLogBatch(ingress, 10, RawWireClient.logBatch(0x5EED_0004L, 10,
+            keys("bad", 2), values(2, 100)));
+        assertThat(foreign.status()).as("%s", foreign).isEqualTo(Status.INVALID);
+        assertThat(foreign.message()).isEqualTo("record 0 carries client " + 0x5EED_0004L + " sequence 10: " +
+            "expected client " + clientId + " sequence 10");
+
+        final byte[] encoded = RawWireClient.logBatch(clientId, 10, keys("log", 3), values(3, 100));
+        final RawWireClient.WriteAnswer logged = raw.putLogBatch(ingress, 10, encoded);
+        assertThat(logged.status()).as("%s", logged).isEqualTo(Status.OK);
+        assertThat(logged.writeOffset()).as("nothing of the refused batches stored").isEqualTo(10);
+        assertThat(logged.recordCount()).isEqualTo(3);
+        final RawWireClient.WriteAnswer loggedRetry = raw.putLogBatch(ingress, 10, encoded);
+        assertThat(loggedRetry.status()).as("%s", loggedRetry).isEqualTo(Status.OK);
+        assertThat(loggedRetry.writeOffset()).isEqualTo(10);
+        final byte[] encodedLarge = RawWireClient.logBatch(clientId, 13, keys("wide", 4), values(4, 3000));
+        final RawWireClient.WriteAnswer wide = raw.putLogBatch(ingress, 13, encodedLarge);
+        assertThat(wide.status()).as("%s", wide).isEqualTo(Status.OK);
+        assertThat(wide.writeOffset()).isEqualTo(13);
+        final RawWireClient.WriteAnswer wideRetry = raw.putLogBatch(ingress, 13, encodedLarge);
+        assertThat(wideRetry.writeOffset()).isEqualTo(13);
+        assertThat(wideRetry.recordCount()).isEqualTo(4);
+
         final NodeStatus leader = cluster.awaitCaughtUp();
-        assertThat(leader.logEndOffset()).as("NOOP + 5 + 4 records").isEqualTo(10);
+        assertThat(leader.logEndOffset()).as("NOOP + 5 + 4 + 3 + 4 records").isEqualTo(17);
         cluster.assertCommittedChecksumsMatch();
         final TailBatch all = cluster.client().tail(cluster.leaderId(), 0, 1 << 20);
         assertThat(all.records()).extracting(r -> r.type() == RecordType.NOOP ? "NOOP" :
             r.offset() + " " + new String(r.key(), StandardCharsets.US_ASCII) + " " + r.value().length)
             .containsExactly("NOOP", "1 small-0 100", "2 small-1 100", "3 small-2 100", "4 small-3 100",
-                "5 small-4 100", "6 large-0 3000", "7 large-1 3000", "8 large-2 3000", "9 large-3 3000");
+                "5 small-4 100", "6 large-0 3000", "7 large-1 3000", "8 large-2 3000", "9 large-3 3000",
+                "10 log-0 100", "11 log-1 100", "12 log-2 100", "13 wide-0 3000", "14 wide-1 3000", "15 wide-2 3000",
+                "16 wide-3 3000");
     }
 
     private static byte[][] keys(final String prefix, final int count)

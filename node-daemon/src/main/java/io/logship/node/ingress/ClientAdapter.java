@@ -10,6 +10,7 @@ import io.logship.transport.codec.ConnectDecoder;
 import io.logship.transport.codec.ReadRequestDecoder;
 import io.logship.transport.codec.TailRequestDecoder;
 import io.logship.transport.codec.WriteBatchRequestDecoder;
+import io.logship.transport.codec.WriteLogBatchDecoder;
 import io.logship.transport.codec.WriteRequestDecoder;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.NanoClock;
@@ -63,6 +64,8 @@ public final class ClientAdapter implements ClientSessions.ConnectListener
                 writes.onWriteRequest(decoders.writeRequest(buffer, position, length), nowNs);
             case WriteBatchRequestDecoder.TEMPLATE_ID ->
                 writes.onWriteBatchRequest(decoders.writeBatchRequest(buffer, position, length), nowNs);
+            case WriteLogBatchDecoder.TEMPLATE_ID ->
+                writes.onWriteLogBatch(decoders.writeLogBatch(buffer, position, length), nowNs);
             case ReadRequestDecoder.TEMPLATE_ID -> reads.onReadRequest(decoders.readRequest(buffer, position, length), nowNs);
             case TailRequestDecoder.TEMPLATE_ID -> reads.onTailRequest(decoders.tailRequest(buffer, position, length), nowNs);
             default -> logger.log(WARNING, "unexpected " + MessageTypes.describe(templateId) + " on client ingress");

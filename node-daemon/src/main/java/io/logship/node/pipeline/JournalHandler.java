@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  * The leader's journal: the single consumer of the write ring. It packs the events of each Disruptor
  * batch into one log batch and appends it when {@code endOfBatch} is true (group commit: the more load, the
  * bigger the batch, the fewer fsyncs per record), splitting only when the batch would exceed
- * {@code batchMaxBytes}; a client's batch in one slot ({@link WriteEvent#KIND_WRITE_BATCH}) is never split. It
+ * {@code batchMaxBytes}; a client's batch in one slot ({@link WriteEvent#isClientBatch()}) is never split. It
  * stamps each event with its offset (a client batch with its last record's), or with the failure that kept it
  * out of the log. It allocates nothing per event.
  *
@@ -138,7 +138,7 @@ public final class JournalHandler implements EventHandler<WriteEvent>
                     "=" + builder.capacity());
             }
         }
-        else if (event.kind == WriteEvent.KIND_WRITE_BATCH)
+        else if (event.isClientBatch())
         {
             addClientBatch(event);
             if (inBatchCount == inBatch.length)
@@ -240,7 +240,8 @@ public final class JournalHandler implements EventHandler<WriteEvent>
     /**
      * A client's batch goes into one log batch whole: behind the pending records if it fits there, else at the
      * start of the next, so its offsets are consecutive and it is stored or failed as one. Its keys and values
-     * are read where the conductor copied the request, with no copy of their own.
+     * are read where the conductor copied the request, with no copy of their own; a batch the client encoded in
+     * the log's format ({@link WriteEvent#KIND_LOG_BATCH}) is added with one copy of all its records.
      */
     private void addClientBatch(final WriteEvent event)
     {
@@ -258,7 +259,7 @@ public final class JournalHandler implements EventHandler<WriteEvent>
         String failure;
         try
         {
-            failure = appendRecords(event);
+            failure = event.kind == WriteEvent.KIND_LOG_BATCH ? appendLogRecords(event) : appendRecords(event);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -296,6 +297,18 @@ public final class JournalHandler implements EventHandler<WriteEvent>
                     event.batchRecordsLength) + " bytes) exceeds " + NodeLimits.BATCH_MAX_BYTES_NAME + "=" +
                     builder.capacity();
             }
+        }
+        return null;
+    }
+
+    /** The records of a {@link WriteEvent#KIND_LOG_BATCH} slot, as they are; null, or why they did not fit. */
+    private String appendLogRecords(final WriteEvent event)
+    {
+        if (!builder.appendRecords(event.payload, 0, event.batchRecordsLength, event.batchCount))
+        {
+            return "batch of " + event.batchCount + " records (" + (BatchDescriptor.HEADER_LENGTH +
+                event.batchRecordsLength) + " bytes) exceeds " + NodeLimits.BATCH_MAX_BYTES_NAME + "=" +
+                builder.capacity();
         }
         return null;
     }
@@ -351,7 +364,7 @@ public final class JournalHandler implements EventHandler<WriteEvent>
             for (int i = 0; i < count; i++)
             {
                 final WriteEvent event = inBatch[i];
-                nextOffset += event.kind == WriteEvent.KIND_WRITE_BATCH ? event.batchCount : 1;
+                nextOffset += event.isClientBatch() ? event.batchCount : 1;
                 event.result = WriteEvent.RESULT_APPENDED;
                 event.offset = nextOffset - 1;
                 event.epoch = appendedEpoch;

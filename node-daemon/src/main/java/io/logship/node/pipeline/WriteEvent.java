@@ -28,6 +28,13 @@ public final class WriteEvent
      * The result's {@link #offset} is the last record's.
      */
     public static final byte KIND_WRITE_BATCH = 4;
+    /**
+     * A client's WriteLogBatch in one slot: {@link #payload} holds its {@link #batchCount} records as the client
+     * encoded them in the log's format, {@link #batchRecordsLength} bytes, checked by the conductor, with
+     * sequences {@link #sequence} and up. The journal adds them to a log batch whole, in one copy. The result's
+     * {@link #offset} is the last record's.
+     */
+    public static final byte KIND_LOG_BATCH = 5;
 
     /** Result: appended and durable per the log's fsync policy. */
     public static final byte RESULT_APPENDED = 1;
@@ -47,13 +54,16 @@ public final class WriteEvent
     public byte ackLevel;
     public byte recordType;
     public long deadlineNs;
-    /** On the last slot of a WriteBatchRequest, or its one {@link #KIND_WRITE_BATCH} slot: its records; 0 otherwise. */
+    /**
+     * On the last slot of a client batch, or its one {@link #KIND_WRITE_BATCH} or {@link #KIND_LOG_BATCH} slot: its
+     * records; 0 otherwise.
+     */
     public int batchCount;
-    /** True on every record of a WriteBatchRequest but the last: those get no reply of their own. */
+    /** True on every record of a client batch in slots of their own but the last: those get no reply of their own. */
     public boolean batchMember;
     public int keyLength;
     public int valueLength;
-    /** {@link #KIND_WRITE_BATCH}: bytes its records take in a log batch, the batch header not included. */
+    /** {@link #KIND_WRITE_BATCH}, {@link #KIND_LOG_BATCH}: bytes its records take in a log batch, the header not included. */
     public int batchRecordsLength;
     public ExpandableArrayBuffer payload = new ExpandableArrayBuffer(256);
 
@@ -67,6 +77,12 @@ public final class WriteEvent
     public static RecordType logRecordType(final io.logship.transport.codec.RecordType type)
     {
         return type == io.logship.transport.codec.RecordType.PUT ? RecordType.PUT : RecordType.DELETE;
+    }
+
+    /** A client batch in one slot, of either kind: its {@link #batchCount} records share this slot's result. */
+    public boolean isClientBatch()
+    {
+        return kind == KIND_WRITE_BATCH || kind == KIND_LOG_BATCH;
     }
 
     void clearResult()

@@ -197,7 +197,7 @@ public final class JournalResultPoller
         }
         final long clientId = event.clientId;
         final int count;
-        if (event.kind == WriteEvent.KIND_WRITE_BATCH)
+        if (event.isClientBatch())
         {
             count = event.batchCount;
             onBatchDedupResults(event, count);

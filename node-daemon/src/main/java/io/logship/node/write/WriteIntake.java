@@ -3,6 +3,7 @@ package io.logship.node.write;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
 import io.logship.format.RecordDescriptor;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
@@ -17,8 +18,11 @@ import io.logship.transport.codec.MessageHeaderDecoder;
 import io.logship.transport.codec.RecordType;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.WriteBatchRequestDecoder;
+import io.logship.transport.codec.WriteLogBatchDecoder;
 import io.logship.transport.codec.WriteRequestDecoder;
+import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The leader's intake of client writes: checks them ({@link WriteValidator}), answers retries of writes it
@@ -38,6 +42,10 @@ public final class WriteIntake
     private final ResponsePublisher responses;
     private final RequestTimeouts timeouts;
     private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(RecordDescriptor.MAX_KEY_LENGTH);
+    private final UnsafeBuffer batchView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer keyView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer valueView = new UnsafeBuffer(0, 0);
+    private final RecordCursor cursor = new RecordCursor();
 
     public WriteIntake(final ReplicatedLog partition, final NodeConfig config, final WriteValidator validator,
         final RingBuffer<WriteEvent> ring, final DedupWindow dedup, final DuplicateCheck duplicates,
@@ -188,38 +196,15 @@ public final class WriteIntake
         }
         // The validator read every record through: the decoder's limit is the message's end.
         final int messageEnd = decoder.limit();
-        final long original = duplicates.checkBatch(clientId, firstSequence, count);
-        if (original >= 0)
-        {
-            answerDuplicate(session, correlationId, clientId, original, count, ackLevel, nowNs + timeoutNs);
-            return;
-        }
-        if (original != DuplicateCheck.NEW)
-        {
-            sendDuplicateRefusal(session, correlationId, original, "sequences " + firstSequence + ".." +
-                (firstSequence + count - 1) + " of client " + clientId + " are", count);
-            return;
-        }
-        if (ackWaits.isFull())
-        {
-            responses.sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "node " + partition.nodeId() +
-                " has " + config.pendingMax() + " writes waiting for acknowledgement; retry later", epoch, count);
-            return;
-        }
         final long recordsLength = validator.batchRecordsLength();
         final boolean oneSlot = BatchDescriptor.HEADER_LENGTH + recordsLength <= config.batchMaxBytes();
-        final long hi;
-        try
+        final long deadlineNs = nowNs + timeoutNs;
+        final long hi = claimSlots(session, correlationId, clientId, firstSequence, count, oneSlot ? 1 : count,
+            ackLevel, deadlineNs);
+        if (hi < 0)
         {
-            hi = ring.tryNext(oneSlot ? 1 : count);
-        }
-        catch (final InsufficientCapacityException ex)
-        {
-            responses.sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "write ring of node " +
-                partition.nodeId() + " cannot take " + count + " records now; retry later", epoch, count);
             return;
         }
-        final long deadlineNs = nowNs + timeoutNs;
         final long lo;
         if (oneSlot)
         {
@@ -232,6 +217,130 @@ public final class WriteIntake
             decoder.limit(limit);
             fillRecordSlots(lo, decoder, count, ackLevel, deadlineNs);
         }
+        publish(lo, hi, clientId, firstSequence, count);
+    }
+
+    /**
+     * A client's batch in the log's own format ({@code WriteLogBatch}, docs/DESIGN.md#client-batches): checked
+     * record by record and by its CRC32C, then its records go to the journal as they came, in one copy, and
+     * the journal adds them to a log batch with one more; the leader stamps base offset, epoch and timestamp.
+     * Answered once, as a WriteBatchRequest is, and retried the same way. A batch larger than this node's
+     * {@code logship.node.batch.max.bytes} takes a slot per record, as a WriteBatchRequest does.
+     */
+    public void onWriteLogBatch(final WriteLogBatchDecoder decoder, final long nowNs)
+    {
+        final long correlationId = decoder.correlationId();
+        final long clientId = decoder.clientId();
+        final long firstSequence = decoder.firstSequence();
+        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        if (null == session)
+        {
+            partition.counters().onWriteWithoutSession();
+            return;
+        }
+        final int epoch = partition.epoch();
+        final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
+        final long timeoutNs = timeouts.timeoutNs(decoder.timeoutMs());
+        decoder.wrapBatch(batchView);
+        final int length = batchView.capacity();
+        final int count = length >= BatchDescriptor.HEADER_LENGTH ? BatchDescriptor.recordCount(batchView, 0) : 0;
+        final WriteValidator.Refusal refusal = validator.notTaking(nowNs);
+        if (null != refusal)
+        {
+            responses.sendWriteResponse(session, correlationId, -1, refusal.status(), null, refusal.message(), epoch,
+                count);
+            return;
+        }
+        final String problem = validator.logBatchProblem(batchView, length, clientId, firstSequence);
+        if (null != problem)
+        {
+            responses.sendWriteResponse(session, correlationId, -1, Status.INVALID, null, problem, epoch, count);
+            return;
+        }
+        final int recordsLength = length - BatchDescriptor.HEADER_LENGTH;
+        final boolean oneSlot = length <= config.batchMaxBytes();
+        final long deadlineNs = nowNs + timeoutNs;
+        final long hi = claimSlots(session, correlationId, clientId, firstSequence, count, oneSlot ? 1 : count,
+            ackLevel, deadlineNs);
+        if (hi < 0)
+        {
+            return;
+        }
+        final long lo;
+        if (oneSlot)
+        {
+            lo = hi;
+            final WriteEvent event = ring.get(hi);
+            event.kind = WriteEvent.KIND_LOG_BATCH;
+            event.correlationId = correlationId;
+            event.clientId = clientId;
+            event.idempotent = true;
+            event.sequence = firstSequence;
+            event.ackLevel = (byte)ackLevel.value();
+            event.deadlineNs = deadlineNs;
+            event.batchCount = count;
+            event.batchMember = false;
+            event.batchRecordsLength = recordsLength;
+            event.keyLength = 0;
+            event.valueLength = recordsLength;
+            event.payload.putBytes(0, batchView, BatchDescriptor.HEADER_LENGTH, recordsLength);
+        }
+        else
+        {
+            lo = hi - count + 1;
+            cursor.wrap(batchView, 0);
+            for (int i = 0; i < count; i++)
+            {
+                cursor.next();
+                fillRecordSlot(ring.get(lo + i), correlationId, clientId, firstSequence + i, ackLevel,
+                    cursor.type().code(), deadlineNs, i, count, batchView, cursor.keyOffset(), cursor.keyLength(),
+                    batchView, cursor.valueOffset(), cursor.valueLength());
+            }
+        }
+        publish(lo, hi, clientId, firstSequence, count);
+    }
+
+    /**
+     * The steps a client batch of either kind shares after its own checks: a retry answered as its original,
+     * a full wait list or ring answered BUSY. Returns the highest of {@code slots} claimed ring slots, or -1 once
+     * the request has been answered.
+     */
+    private long claimSlots(final ClientSessions.Session session, final long correlationId, final long clientId,
+        final long firstSequence, final int count, final int slots, final AckLevel ackLevel, final long deadlineNs)
+    {
+        final int epoch = partition.epoch();
+        final long original = duplicates.checkBatch(clientId, firstSequence, count);
+        if (original >= 0)
+        {
+            answerDuplicate(session, correlationId, clientId, original, count, ackLevel, deadlineNs);
+            return -1;
+        }
+        if (original != DuplicateCheck.NEW)
+        {
+            sendDuplicateRefusal(session, correlationId, original, "sequences " + firstSequence + ".." +
+                (firstSequence + count - 1) + " of client " + clientId + " are", count);
+            return -1;
+        }
+        if (ackWaits.isFull())
+        {
+            responses.sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "node " + partition.nodeId() +
+                " has " + config.pendingMax() + " writes waiting for acknowledgement; retry later", epoch, count);
+            return -1;
+        }
+        try
+        {
+            return ring.tryNext(slots);
+        }
+        catch (final InsufficientCapacityException ex)
+        {
+            responses.sendWriteResponse(session, correlationId, -1, Status.BUSY, null, "write ring of node " +
+                partition.nodeId() + " cannot take " + count + " records now; retry later", epoch, count);
+            return -1;
+        }
+    }
+
+    private void publish(final long lo, final long hi, final long clientId, final long firstSequence, final int count)
+    {
         ring.publish(lo, hi);
         for (int i = 0; i < count; i++)
         {
@@ -270,26 +379,35 @@ public final class WriteIntake
         for (int i = 0; i < count; i++)
         {
             records.next();
-            final WriteEvent event = ring.get(lo + i);
-            event.kind = WriteEvent.KIND_WRITE;
-            event.correlationId = correlationId;
-            event.clientId = clientId;
-            event.idempotent = true;
-            event.sequence = firstSequence + i;
-            event.ackLevel = (byte)ackLevel.value();
-            event.recordType = WriteEvent.logRecordType(records.recordType()).code();
-            event.deadlineNs = deadlineNs;
-            event.batchCount = i == count - 1 ? count : 0;
-            event.batchMember = i != count - 1;
-            final int keyLength = records.keyLength();
-            event.payload.checkLimit(keyLength);
-            records.getKey(event.payload, 0, keyLength);
-            final int valueLength = records.valueLength();
-            event.payload.checkLimit(keyLength + valueLength);
-            records.getValue(event.payload, keyLength, valueLength);
-            event.keyLength = keyLength;
-            event.valueLength = valueLength;
+            records.wrapKey(keyView);
+            records.wrapValue(valueView);
+            fillRecordSlot(ring.get(lo + i), correlationId, clientId, firstSequence + i, ackLevel,
+                WriteEvent.logRecordType(records.recordType()).code(), deadlineNs, i, count, keyView, 0,
+                keyView.capacity(), valueView, 0, valueView.capacity());
         }
+    }
+
+    /** Record {@code index} of a batch of {@code count} in a slot of its own: only the last answers. */
+    private static void fillRecordSlot(final WriteEvent event, final long correlationId, final long clientId,
+        final long sequence, final AckLevel ackLevel, final byte recordType, final long deadlineNs, final int index,
+        final int count, final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
+        final int valueOffset, final int valueLength)
+    {
+        event.kind = WriteEvent.KIND_WRITE;
+        event.correlationId = correlationId;
+        event.clientId = clientId;
+        event.idempotent = true;
+        event.sequence = sequence;
+        event.ackLevel = (byte)ackLevel.value();
+        event.recordType = recordType;
+        event.deadlineNs = deadlineNs;
+        event.batchCount = index == count - 1 ? count : 0;
+        event.batchMember = index != count - 1;
+        event.payload.checkLimit(keyLength + valueLength);
+        event.payload.putBytes(0, key, keyOffset, keyLength);
+        event.payload.putBytes(keyLength, value, valueOffset, valueLength);
+        event.keyLength = keyLength;
+        event.valueLength = valueLength;
     }
 
     /** A retry of {@code count} records stored already, the last at {@code lastOffset}: answered as the original. */

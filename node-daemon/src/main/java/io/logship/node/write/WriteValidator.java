@@ -1,6 +1,8 @@
 package io.logship.node.write;
 
+import io.logship.LogshipException;
 import io.logship.format.BatchDescriptor;
+import io.logship.format.RecordCursor;
 import io.logship.format.RecordDescriptor;
 import io.logship.node.NodeConfig;
 import io.logship.node.ReplicatedLog;
@@ -8,6 +10,7 @@ import io.logship.node.Role;
 import io.logship.transport.codec.RecordType;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.WriteBatchRequestDecoder;
+import org.agrona.DirectBuffer;
 
 /**
  * The one check of client writes, single or batched: whether this node takes writes now (with the status
@@ -28,6 +31,7 @@ public final class WriteValidator
     private boolean writesStopped;
     private long writesStoppedAtNs;
     private long batchRecordsLength;
+    private final RecordCursor cursor = new RecordCursor();
 
     public WriteValidator(final ReplicatedLog partition, final NodeConfig config)
     {
@@ -175,6 +179,76 @@ public final class WriteValidator
         }
         batchRecordsLength = length;
         return problem;
+    }
+
+    /**
+     * What is wrong with a client's batch in the log's format ({@code WriteLogBatch}), or null: a whole batch
+     * ({@code length} bytes at byte 0 of {@code batch}) whose length field, magic and CRC32C hold, with no flags,
+     * a record count the ring can take, and only PUT and DELETE records, each idempotent with {@code clientId}
+     * and the next sequence from {@code firstSequence}, a DELETE without a value, and each record fitting one
+     * log batch. The first problem found, named with the record's index; allocates only then.
+     */
+    public String logBatchProblem(final DirectBuffer batch, final int length, final long clientId,
+        final long firstSequence)
+    {
+        final String invalid = BatchDescriptor.validate(batch, 0, length);
+        if (null != invalid)
+        {
+            return "batch refused: " + invalid;
+        }
+        if (BatchDescriptor.length(batch, 0) != length)
+        {
+            return "batch length field " + BatchDescriptor.length(batch, 0) + " but the message carries " + length +
+                " bytes";
+        }
+        final short flags = BatchDescriptor.flags(batch, 0);
+        if (0 != flags)
+        {
+            return "batch flags " + flags + ": a client's batch carries none";
+        }
+        final int count = BatchDescriptor.recordCount(batch, 0);
+        if (firstSequence <= 0)
+        {
+            return "a batch needs a sequence above 0";
+        }
+        if (count > config.ringSize() / 2)
+        {
+            return "a batch of " + count + " records exceeds half the write ring (" +
+                NodeConfig.RING_SIZE_PROP + "=" + config.ringSize() + ")";
+        }
+        cursor.wrap(batch, 0);
+        long sequence = firstSequence;
+        try
+        {
+            for (int index = 0; cursor.next(); index++, sequence++)
+            {
+                final io.logship.format.RecordType type = cursor.type();
+                if (type != io.logship.format.RecordType.PUT && type != io.logship.format.RecordType.DELETE)
+                {
+                    return "record " + index + " is a " + type + ": expected PUT or DELETE";
+                }
+                if (!cursor.idempotent() || cursor.clientId() != clientId || cursor.sequence() != sequence)
+                {
+                    return "record " + index + " carries " + (cursor.idempotent() ? "client " + cursor.clientId() +
+                        " sequence " + cursor.sequence() : "no client id and sequence") + ": expected client " +
+                        clientId + " sequence " + sequence;
+                }
+                if (type == io.logship.format.RecordType.DELETE && cursor.valueLength() != 0)
+                {
+                    return "record " + index + " is a DELETE with a value of " + cursor.valueLength() + " bytes";
+                }
+                final String problem = valueProblem(cursor.keyLength(), cursor.valueLength());
+                if (null != problem)
+                {
+                    return "record " + index + ": " + problem;
+                }
+            }
+        }
+        catch (final LogshipException ex)
+        {
+            return "batch refused: " + ex.getMessage();
+        }
+        return null;
     }
 
     /**

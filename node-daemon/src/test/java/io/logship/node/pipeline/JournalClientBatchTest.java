@@ -1,5 +1,6 @@
 package io.logship.node.pipeline;
 
+import io.logship.format.BatchBuilder;
 import io.logship.format.BatchDescriptor;
 import io.logship.format.RecordCursor;
 import io.logship.format.RecordDescriptor;
@@ -13,6 +14,8 @@ import io.logship.transport.codec.WriteBatchRequestEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -25,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A client's batch in one ring slot ({@link WriteEvent#KIND_WRITE_BATCH}) through {@link JournalHandler} over a
+ * A client's batch in one ring slot ({@link WriteEvent#KIND_WRITE_BATCH}, and {@link WriteEvent#KIND_LOG_BATCH}
+ * as the client encoded it in the log's format) through {@link JournalHandler} over a
  * real {@link SegmentedLog}: its records go into one log batch, whole or not at all, with the client's id and
  * sequences, and the event carries its last record's offset.
  */
@@ -52,12 +56,13 @@ class JournalClientBatchTest
         }
     }
 
-    @Test
-    void shouldAppendAClientBatchAsOneLogBatchBehindPendingRecordsWithConsecutiveOffsets()
+    @ParameterizedTest
+    @ValueSource(bytes = {WriteEvent.KIND_WRITE_BATCH, WriteEvent.KIND_LOG_BATCH})
+    void shouldAppendAClientBatchAsOneLogBatchBehindPendingRecordsWithConsecutiveOffsets(final byte kind)
     {
         start(64 * 1024);
         final WriteEvent single = write("solo", "first", false);
-        final WriteEvent batch = clientBatch(1000, 5, 100);
+        final WriteEvent batch = clientBatch(kind, 1000, 5, 100);
         handler.onEvent(batch, ringSequence++, true);
 
         assertThat(single.result).as("single: %s", single.error).isEqualTo(WriteEvent.RESULT_APPENDED);
@@ -82,12 +87,13 @@ class JournalClientBatchTest
         }
     }
 
-    @Test
-    void shouldStartANewLogBatchWhenTheClientBatchDoesNotFitBehindPendingRecords()
+    @ParameterizedTest
+    @ValueSource(bytes = {WriteEvent.KIND_WRITE_BATCH, WriteEvent.KIND_LOG_BATCH})
+    void shouldStartANewLogBatchWhenTheClientBatchDoesNotFitBehindPendingRecords(final byte kind)
     {
         start(1024);
         final WriteEvent single = write("solo", "y".repeat(600), false);
-        final WriteEvent batch = clientBatch(1, 3, 200);
+        final WriteEvent batch = clientBatch(kind, 1, 3, 200);
         assertThat(BatchDescriptor.HEADER_LENGTH + batch.batchRecordsLength).as("fits an empty log batch")
             .isLessThanOrEqualTo(1024);
         handler.onEvent(batch, ringSequence++, true);
@@ -101,11 +107,12 @@ class JournalClientBatchTest
         assertThat(batches.get(1).get(2)).startsWith("3 PUT " + CLIENT_ID + "/3 k2=");
     }
 
-    @Test
-    void shouldFailTheWholeClientBatchWhenTheEpochChangesBeforeItIsAppended()
+    @ParameterizedTest
+    @ValueSource(bytes = {WriteEvent.KIND_WRITE_BATCH, WriteEvent.KIND_LOG_BATCH})
+    void shouldFailTheWholeClientBatchWhenTheEpochChangesBeforeItIsAppended(final byte kind)
     {
         start(64 * 1024);
-        final WriteEvent batch = clientBatch(1, 4, 50);
+        final WriteEvent batch = clientBatch(kind, 1, 4, 50);
         handler.onEvent(batch, ringSequence++, false);
         leadingEpoch.set(2); // stepped down and re-elected while the batch waited for the end of the ring batch
         final WriteEvent next = write("later", "v", true);
@@ -122,7 +129,7 @@ class JournalClientBatchTest
     {
         start(1024);
         final WriteEvent single = write("solo", "first", false);
-        final WriteEvent batch = clientBatch(1, 3, 600);
+        final WriteEvent batch = clientBatch(WriteEvent.KIND_WRITE_BATCH, 1, 3, 600);
         // Claimed small enough to go behind the pending record: the third record is where it stops fitting.
         batch.batchRecordsLength = 100;
         handler.onEvent(batch, ringSequence++, false);
@@ -134,6 +141,43 @@ class JournalClientBatchTest
         assertThat(after.result).as("after: %s", after.error).isEqualTo(WriteEvent.RESULT_APPENDED);
         assertThat(after.offset).isEqualTo(1);
         assertThat(readLog()).containsExactly(List.of("0 PUT plain solo=first", "1 PUT plain after=second"));
+    }
+
+    @Test
+    void shouldStampTheLeadersEpochAndTimeOnABatchTheClientEncodedAndKeepItsChecksumValid()
+    {
+        start(64 * 1024);
+        leadingEpoch.set(7);
+        final long before = System.currentTimeMillis();
+        final WriteEvent batch = clientBatch(WriteEvent.KIND_LOG_BATCH, 40, 2, 30);
+        handler.onEvent(batch, ringSequence++, true);
+
+        assertThat(batch.result).as("batch: %s", batch.error).isEqualTo(WriteEvent.RESULT_APPENDED);
+        assertThat(batch.epoch).isEqualTo(7);
+        final UnsafeBuffer stored = new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024));
+        final int length = log.read(0, stored.capacity(), stored, 0);
+        assertThat(BatchDescriptor.validate(stored, 0, length)).as("the stored batch's checks").isNull();
+        assertThat(BatchDescriptor.epoch(stored, 0)).as("the client sent epoch 0").isEqualTo(7);
+        assertThat(BatchDescriptor.firstTimestamp(stored, 0)).as("the client sent time 1")
+            .isGreaterThanOrEqualTo(before);
+        assertThat(readLog()).containsExactly(List.of("0 PUT " + CLIENT_ID + "/40 k0=v0" + "x".repeat(28),
+            "1 DELETE " + CLIENT_ID + "/41 k1="));
+    }
+
+    @Test
+    void shouldFailAClientEncodedBatchLargerThanALogBatchWholeAndGoOn()
+    {
+        start(1024);
+        final WriteEvent single = write("solo", "first", false);
+        final WriteEvent batch = clientBatch(WriteEvent.KIND_LOG_BATCH, 1, 3, 600);
+        handler.onEvent(batch, ringSequence++, false);
+        final WriteEvent after = write("after", "second", true);
+
+        assertThat(batch.result).isEqualTo(WriteEvent.RESULT_FAILED);
+        assertThat(batch.error).contains("exceeds logship.node.batch.max.bytes=1024");
+        assertThat(after.result).as("after: %s", after.error).isEqualTo(WriteEvent.RESULT_APPENDED);
+        // The pending record went out alone when the batch did not fit behind it; none of the batch is stored.
+        assertThat(readLog()).containsExactly(List.of("0 PUT plain solo=first"), List.of("1 PUT plain after=second"));
     }
 
     private void start(final int batchMaxBytes)
@@ -154,9 +198,12 @@ class JournalClientBatchTest
 
     /**
      * A slot as the conductor fills it: records {@code k0..} alternate PUT (value {@code v<i>} padded to
-     * {@code valueLength}) and DELETE (no value).
+     * {@code valueLength}) and DELETE (no value). {@link WriteEvent#KIND_WRITE_BATCH} holds the client's
+     * WriteBatchRequest; {@link WriteEvent#KIND_LOG_BATCH} the records of a batch the client encoded in the log's
+     * format (epoch 0, time 1), as the client does.
      */
-    private static WriteEvent clientBatch(final long firstSequence, final int count, final int valueLength)
+    private static WriteEvent clientBatch(final byte kind, final long firstSequence, final int count,
+        final int valueLength)
     {
         final WriteEvent event = new WriteEvent();
         final UnsafeBuffer message = new UnsafeBuffer(new byte[64 * 1024]);
@@ -165,6 +212,7 @@ class JournalClientBatchTest
             .correlationId(5).clientId(CLIENT_ID).firstSequence(firstSequence).timeoutMs(1000)
             .ackLevel(AckLevel.LEADER);
         final WriteBatchRequestEncoder.RecordsEncoder records = encoder.recordsCount(count);
+        final BatchBuilder logBatch = new BatchBuilder(new UnsafeBuffer(new byte[64 * 1024])).reset(0, 1);
         int recordsLength = 0;
         for (int i = 0; i < count; i++)
         {
@@ -175,17 +223,29 @@ class JournalClientBatchTest
             records.next().recordType(put ? io.logship.transport.codec.RecordType.PUT :
                 io.logship.transport.codec.RecordType.DELETE).putKey(key, 0, key.length)
                 .putValue(value, 0, value.length);
+            logBatch.append(put ? RecordType.PUT : RecordType.DELETE, true, CLIENT_ID, firstSequence + i,
+                new UnsafeBuffer(key), 0, key.length, new UnsafeBuffer(value), 0, value.length);
             recordsLength += RecordDescriptor.recordLength(key.length, value.length, true);
         }
-        final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-        event.kind = WriteEvent.KIND_WRITE_BATCH;
+        event.kind = kind;
         event.clientId = CLIENT_ID;
         event.idempotent = true;
         event.sequence = firstSequence;
         event.batchCount = count;
         event.batchRecordsLength = recordsLength;
-        event.valueLength = length;
-        event.payload.putBytes(0, message, 0, length);
+        if (kind == WriteEvent.KIND_LOG_BATCH)
+        {
+            final int length = logBatch.build();
+            event.valueLength = recordsLength;
+            event.payload.putBytes(0, logBatch.buffer(), BatchDescriptor.HEADER_LENGTH,
+                length - BatchDescriptor.HEADER_LENGTH);
+        }
+        else
+        {
+            final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+            event.valueLength = length;
+            event.payload.putBytes(0, message, 0, length);
+        }
         return event;
     }
 

@@ -1,5 +1,6 @@
 package io.logship.system.harness;
 
+import io.logship.format.BatchBuilder;
 import io.logship.transport.BoundedPublisher;
 import io.logship.transport.Decoders;
 import io.logship.transport.MessageAdapter;
@@ -16,6 +17,7 @@ import io.logship.transport.codec.RecordType;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.StatusRequestEncoder;
 import io.logship.transport.codec.WriteBatchRequestEncoder;
+import io.logship.transport.codec.WriteLogBatchEncoder;
 import io.logship.transport.codec.WriteRequestEncoder;
 import io.logship.transport.codec.WriteResponseDecoder;
 import io.aeron.logbuffer.Header;
@@ -51,7 +53,7 @@ public final class RawWireClient implements AutoCloseable
     private boolean connected;
     private long nextCorrelationId = 1_000_000;
 
-    /** What a node answered to one WriteRequest or WriteBatchRequest ({@code recordCount} records from the offset). */
+    /** What a node answered to one write request of any kind ({@code recordCount} records from the offset). */
     public record WriteAnswer(Status status, long writeOffset, int epoch, AckLevel ackLevelReached, String message,
         int recordCount)
     {
@@ -169,6 +171,41 @@ public final class RawWireClient implements AutoCloseable
                 .putValue(values[i], 0, values[i].length);
         }
         offerUntilSent(ingress, request, "WriteBatchRequest (sequence " + firstSequence + ")");
+        return awaitAnswer(correlationId);
+    }
+
+    /**
+     * The PUTs as a client encodes a WriteLogBatch's batch: in the log's format, each record with {@code clientId}
+     * and its sequence from {@code firstSequence}, the CRC32C set. A test may spoil the bytes before sending them.
+     */
+    public static byte[] logBatch(final long clientId, final long firstSequence, final byte[][] keys,
+        final byte[][] values)
+    {
+        final UnsafeBuffer target = new UnsafeBuffer(new byte[1 << 20]);
+        final BatchBuilder builder = new BatchBuilder(target).reset(0, System.currentTimeMillis());
+        for (int i = 0; i < keys.length; i++)
+        {
+            builder.append(io.logship.format.RecordType.PUT, true, clientId, firstSequence + i,
+                new UnsafeBuffer(keys[i]), 0, keys[i].length, new UnsafeBuffer(values[i]), 0, values[i].length);
+        }
+        final byte[] batch = new byte[builder.build()];
+        target.getBytes(0, batch);
+        return batch;
+    }
+
+    /** Sends one WriteLogBatch (QUORUM, 5 s node timeout) carrying {@code batch} as it is, and waits for its answer. */
+    public WriteAnswer putLogBatch(final BoundedPublisher ingress, final long firstSequence, final byte[] batch)
+    {
+        final long correlationId = nextCorrelationId++;
+        final WriteLogBatchEncoder request = new WriteLogBatchEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .clientId(clientId)
+            .firstSequence(firstSequence)
+            .timeoutMs(5000)
+            .ackLevel(AckLevel.QUORUM)
+            .putBatch(batch, 0, batch.length);
+        offerUntilSent(ingress, request, "WriteLogBatch (sequence " + firstSequence + ")");
         return awaitAnswer(correlationId);
     }
 
