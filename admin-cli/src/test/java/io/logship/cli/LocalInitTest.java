@@ -33,6 +33,8 @@ class LocalInitTest
             assertThat(config.members()).hasSize(3);
             assertThat(config.dataDirectory()).isEqualTo(dir.resolve("data/node" + i));
             assertThat(config.secretFile()).isEqualTo(dir.resolve("secret"));
+            assertThat(config.transportContext().mtuLength()).as("loopback datagrams up to 32 KiB")
+                .isEqualTo(LocalCluster.LOOPBACK_MTU_LENGTH);
         }
         final Path secret = dir.resolve("secret");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secret))).isEqualTo("rw-------");

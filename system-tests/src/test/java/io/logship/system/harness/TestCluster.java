@@ -116,6 +116,9 @@ public final class TestCluster
                 final Path dataDir = dir.resolve("node-" + id + "-data");
                 config.setProperty("logship.node.data.dir", dataDir.toString());
                 config.setProperty("logship.transport.aeron.dir", aeronDir.toString());
+                // What `logship local init` writes for a cluster on loopback (LocalCluster.LOOPBACK_MTU_LENGTH), so
+                // these tests run the datagram size local clusters run.
+                config.setProperty("logship.transport.mtu.length", Integer.toString(32 * 1024));
                 // Relaxed election timeouts unless a test sets its own (FailoverSystemTest runs the defaults): on
                 // 2 shared cores, a build or the test JVM can starve a node for 300 ms, and a failover that is not
                 // the subject of a test would only make it slower and noisier.
