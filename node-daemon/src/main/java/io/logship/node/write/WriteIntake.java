@@ -69,11 +69,10 @@ public final class WriteIntake
         final long correlationId = decoder.correlationId();
         final long clientId = decoder.clientId();
         final long sequence = decoder.sequence();
-        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        final ClientSessions.Session session = session(clientId, nowNs);
         if (null == session)
         {
-            partition.counters().onWriteWithoutSession();
-            return; // the client reconnects when its request times out
+            return;
         }
         final WriteValidator.Refusal refusal = validator.notTaking(nowNs);
         if (null != refusal)
@@ -81,7 +80,7 @@ public final class WriteIntake
             responses.sendWriteResponse(session, correlationId, -1, refusal.status(), null, refusal.message());
             return;
         }
-        final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
+        final AckLevel ackLevel = ackLevel(decoder.ackLevel());
         final RecordType type = decoder.recordType();
         final long timeoutNs = timeouts.timeoutNs(decoder.timeoutMs());
         final int keyLength = decoder.keyLength();
@@ -169,29 +168,20 @@ public final class WriteIntake
         final long correlationId = decoder.correlationId();
         final long clientId = decoder.clientId();
         final long firstSequence = decoder.firstSequence();
-        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        final ClientSessions.Session session = session(clientId, nowNs);
         if (null == session)
         {
-            partition.counters().onWriteWithoutSession();
             return;
         }
         final int epoch = partition.epoch();
-        final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
+        final AckLevel ackLevel = ackLevel(decoder.ackLevel());
         final long timeoutNs = timeouts.timeoutNs(decoder.timeoutMs());
         final int limit = decoder.limit();
         final WriteBatchRequestDecoder.RecordsDecoder records = decoder.records();
         final int count = records.count();
-        final WriteValidator.Refusal refusal = validator.notTaking(nowNs);
-        if (null != refusal)
+        if (refusedBatch(session, correlationId, nowNs, epoch, count) ||
+            invalidBatch(session, correlationId, validator.batchProblem(records, firstSequence), epoch, count))
         {
-            responses.sendWriteResponse(session, correlationId, -1, refusal.status(), null, refusal.message(), epoch,
-                count);
-            return;
-        }
-        final String problem = validator.batchProblem(records, firstSequence);
-        if (null != problem)
-        {
-            responses.sendWriteResponse(session, correlationId, -1, Status.INVALID, null, problem, epoch, count);
             return;
         }
         // The validator read every record through: the decoder's limit is the message's end.
@@ -232,29 +222,21 @@ public final class WriteIntake
         final long correlationId = decoder.correlationId();
         final long clientId = decoder.clientId();
         final long firstSequence = decoder.firstSequence();
-        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        final ClientSessions.Session session = session(clientId, nowNs);
         if (null == session)
         {
-            partition.counters().onWriteWithoutSession();
             return;
         }
         final int epoch = partition.epoch();
-        final AckLevel ackLevel = decoder.ackLevel() == AckLevel.NULL_VAL ? defaultAckLevel() : decoder.ackLevel();
+        final AckLevel ackLevel = ackLevel(decoder.ackLevel());
         final long timeoutNs = timeouts.timeoutNs(decoder.timeoutMs());
         decoder.wrapBatch(batchView);
         final int length = batchView.capacity();
         final int count = length >= BatchDescriptor.HEADER_LENGTH ? BatchDescriptor.recordCount(batchView, 0) : 0;
-        final WriteValidator.Refusal refusal = validator.notTaking(nowNs);
-        if (null != refusal)
+        if (refusedBatch(session, correlationId, nowNs, epoch, count) ||
+            invalidBatch(session, correlationId, validator.logBatchProblem(batchView, length, clientId, firstSequence),
+                epoch, count))
         {
-            responses.sendWriteResponse(session, correlationId, -1, refusal.status(), null, refusal.message(), epoch,
-                count);
-            return;
-        }
-        final String problem = validator.logBatchProblem(batchView, length, clientId, firstSequence);
-        if (null != problem)
-        {
-            responses.sendWriteResponse(session, correlationId, -1, Status.INVALID, null, problem, epoch, count);
             return;
         }
         final int recordsLength = length - BatchDescriptor.HEADER_LENGTH;
@@ -298,6 +280,42 @@ public final class WriteIntake
             }
         }
         publish(lo, hi, clientId, firstSequence, count);
+    }
+
+    /** The client's session, or null after counting a write without one (the client reconnects when it times out). */
+    private ClientSessions.Session session(final long clientId, final long nowNs)
+    {
+        final ClientSessions.Session session = sessions.get(clientId, nowNs);
+        if (null == session)
+        {
+            partition.counters().onWriteWithoutSession();
+        }
+        return session;
+    }
+
+    /** Answers a batch of {@code count} records this node takes no writes for now; true if it did. */
+    private boolean refusedBatch(final ClientSessions.Session session, final long correlationId, final long nowNs,
+        final int epoch, final int count)
+    {
+        final WriteValidator.Refusal refusal = validator.notTaking(nowNs);
+        if (null == refusal)
+        {
+            return false;
+        }
+        responses.sendWriteResponse(session, correlationId, -1, refusal.status(), null, refusal.message(), epoch, count);
+        return true;
+    }
+
+    /** Answers INVALID with {@code problem}, the validator's finding on a batch, unless it is null; true if it did. */
+    private boolean invalidBatch(final ClientSessions.Session session, final long correlationId, final String problem,
+        final int epoch, final int count)
+    {
+        if (null == problem)
+        {
+            return false;
+        }
+        responses.sendWriteResponse(session, correlationId, -1, Status.INVALID, null, problem, epoch, count);
+        return true;
     }
 
     /**
@@ -449,8 +467,13 @@ public final class WriteIntake
         }
     }
 
-    private AckLevel defaultAckLevel()
+    /** The ack level a write asked for, or the node's default when it named none. */
+    private AckLevel ackLevel(final AckLevel requested)
     {
+        if (requested != AckLevel.NULL_VAL)
+        {
+            return requested;
+        }
         return switch (config.defaultAckLevel())
         {
             case "leader" -> AckLevel.LEADER;
