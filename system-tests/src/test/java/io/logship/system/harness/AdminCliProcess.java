@@ -43,6 +43,9 @@ public final class AdminCliProcess
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-Xmx512m",
+            // A CLI run lives well under a second: C1 and the serial collector start it fastest (see NodeProcess).
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
             "-cp", NodeBinaries.adminCli().classPath(),
             "io.logship.cli.AdminCli"));
         command.addAll(List.of(args));

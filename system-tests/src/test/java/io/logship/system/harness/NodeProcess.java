@@ -142,6 +142,10 @@ public final class NodeProcess
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
             "-Xmx512m",
             "-XX:+UseSerialGC",
+            // C1 only: a test's node lives seconds and carries little load, and C2's compile bursts at start took
+            // about a third of the suite's CPU on 2 cores (ReplicationSystemTest 58 s -> 46 s, FailoverSystemTest
+            // 150 s -> 106 s). Only the test harness does this; logshipd and the benchmarks run the full JIT.
+            "-XX:TieredStopAtLevel=1",
             // Stands in for /tmp, under the test's directory, which the harness removes. logshipd replaces it with
             // <data>/tmp (NodeScratch) for the native library the store unpacks; a test checks nothing lands here.
             "-Djava.io.tmpdir=" + scratchDir,
