@@ -361,6 +361,11 @@ public final class Decoders
         return decode(WriteLogBatchDecoder.TEMPLATE_ID, buffer, offset, length);
     }
 
+    public NewLeaderDecoder newLeader(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return decode(NewLeaderDecoder.TEMPLATE_ID, buffer, offset, length);
+    }
+
     public MemberListRequestDecoder memberListRequest(final DirectBuffer buffer, final int offset, final int length)
     {
         return decode(MemberListRequestDecoder.TEMPLATE_ID, buffer, offset, length);

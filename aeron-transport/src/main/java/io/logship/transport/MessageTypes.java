@@ -37,7 +37,7 @@ public final class MessageTypes
             new RequestVoteDecoder(), new VoteDecoder(), new EpochEndRequestDecoder(), new EpochEndResponseDecoder(),
             new HandoverDecoder(),
             new ConnectDecoder(), new ConnectResponseDecoder(), new WriteRequestDecoder(), new WriteResponseDecoder(), new WriteBatchRequestDecoder(),
-            new WriteLogBatchDecoder(),
+            new WriteLogBatchDecoder(), new NewLeaderDecoder(),
             new ReadRequestDecoder(), new ReadResponseDecoder(), new TailRequestDecoder(), new TailResponseDecoder(),
             new StatusRequestDecoder(), new StatusResponseDecoder(), new PromoteRequestDecoder(),
             new DemoteRequestDecoder(), new AdminResponseDecoder(), new ChecksumRequestDecoder(),

@@ -42,7 +42,7 @@ public enum TransportStream
         ConnectResponseDecoder.TEMPLATE_ID, WriteResponseDecoder.TEMPLATE_ID, ReadResponseDecoder.TEMPLATE_ID,
         TailResponseDecoder.TEMPLATE_ID, StatusResponseDecoder.TEMPLATE_ID, AdminResponseDecoder.TEMPLATE_ID,
         ChecksumResponseDecoder.TEMPLATE_ID, SnapshotSaveResponseDecoder.TEMPLATE_ID,
-        MemberListResponseDecoder.TEMPLATE_ID, MemberChangeResponseDecoder.TEMPLATE_ID),
+        MemberListResponseDecoder.TEMPLATE_ID, MemberChangeResponseDecoder.TEMPLATE_ID, NewLeaderDecoder.TEMPLATE_ID),
 
     /** Operator to node: authenticated admin requests. Subscribed by every node. */
     ADMIN(TransportConfiguration.ADMIN_STREAM_ID,

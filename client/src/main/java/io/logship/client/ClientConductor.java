@@ -98,7 +98,7 @@ final class ClientConductor implements Agent
         EgressAdapter egress = null;
         try
         {
-            egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend);
+            egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend, this::followNewLeader);
             // Connect names the port the driver bound, which the kernel chose when responsePort is 0.
             this.publisher = new IngressPublisher(clientId,
                 egress.responseChannel(transport, config.requestTimeoutMs()), TransportStream.CLIENT_EGRESS.streamId());
@@ -336,6 +336,40 @@ final class ClientConductor implements Agent
             active.remove(i);
         }
         return workCount;
+    }
+
+    /**
+     * A node announced it leads {@code epoch} and takes writes: every leader-bound request whose attempt waits on
+     * another node, or waits out a back-off, goes there now rather than after its attempt timeout, a Connect round
+     * to the old leader or its back-off (docs/DESIGN.md#new-leader). Its sequence is unchanged, so a write the old
+     * leader did replicate is answered with its original offset; a late answer to the abandoned attempt is ignored.
+     */
+    private void followNewLeader(final int leaderId, final int epoch, final long nowNs)
+    {
+        final ArrayList<ClientRequest> active = this.active;
+        for (int i = 0, size = active.size(); i < size; i++)
+        {
+            final ClientRequest request = active.get(i);
+            if (request.routing != ClientRequest.Routing.LEADER || request.state == ClientRequest.DONE ||
+                (request.state == ClientRequest.SENT && request.targetNodeId == leaderId))
+            {
+                continue;
+            }
+            if (request.state == ClientRequest.SENT)
+            {
+                if (request.kind.isAdmin())
+                {
+                    continue; // a promote, demote or member change is never resent: its outcome would be unknown
+                }
+                requests.abandonAttempt(request);
+                request.state = ClientRequest.WAITING;
+            }
+            request.lastFailure = "node " + leaderId + " announced it leads epoch " + epoch;
+            request.waitNodeId = -1;
+            request.redirects = 0;
+            request.nextAttemptNs = nowNs;
+            trySend(request, nowNs);
+        }
     }
 
     /** Sends the request's next attempt if it is due and its node is connected; true if sent. */

@@ -14,6 +14,7 @@ import io.logship.transport.codec.ReadResponseDecoder;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.MemberChangeResponseDecoder;
 import io.logship.transport.codec.MemberListResponseDecoder;
+import io.logship.transport.codec.NewLeaderDecoder;
 import io.logship.transport.codec.StatusResponseDecoder;
 import io.logship.transport.codec.TailResponseDecoder;
 import io.logship.transport.codec.WriteResponseDecoder;
@@ -30,7 +31,7 @@ import java.util.List;
  * claims the request whose current attempt it answers (by correlation id; answers to abandoned attempts
  * are counted and dropped), and completes it, fails it, or hands it to the {@link RetryPolicy}. A
  * ConnectResponse goes to {@link NodeSessions}. Every answer that names a leader updates the learned
- * leader.
+ * leader, and a NewLeader announcement moves the leader-bound requests there at once.
  *
  * <p>Owned by the conductor thread, which calls {@link #poll}; not thread-safe.
  */
@@ -43,12 +44,22 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         boolean trySend(ClientRequest request, long nowNs);
     }
 
+    /** Moves the leader-bound requests to a leader that announced itself (the conductor owns the active list). */
+    @FunctionalInterface
+    interface LeaderFollower
+    {
+        void followNewLeader(int leaderId, int epoch, long nowNs);
+    }
+
     private final NanoClock clock;
     private final ErrorHandler errorHandler;
     private final NodeSessions sessions;
     private final InFlightRequests requests;
     private final RetryPolicy retryPolicy;
     private final AttemptSender sender;
+    private final LeaderFollower leaderFollower;
+    /** The newest epoch whose NewLeader moved the requests. */
+    private int followedEpoch = -1;
     private final Decoders decoders = new Decoders();
     private final MessageAdapter subscription;
 
@@ -58,7 +69,8 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         final NodeSessions sessions,
         final InFlightRequests requests,
         final RetryPolicy retryPolicy,
-        final AttemptSender sender)
+        final AttemptSender sender,
+        final LeaderFollower leaderFollower)
     {
         this.clock = transport.context().nanoClock();
         this.errorHandler = config.errorHandler();
@@ -66,6 +78,7 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         this.requests = requests;
         this.retryPolicy = retryPolicy;
         this.sender = sender;
+        this.leaderFollower = leaderFollower;
         this.subscription = transport.addAdapter(transport.context().localChannel(),
             TransportStream.CLIENT_EGRESS.streamId(), TransportStream.CLIENT_EGRESS, "client-egress", this);
     }
@@ -103,6 +116,12 @@ final class EgressAdapter implements MessageListener, AutoCloseable
                         decoder.clientId(), decoder.nodeId(), decoder.status(), decoder.leaderId(), decoder.epoch());
                     break;
                 }
+                case NewLeaderDecoder.TEMPLATE_ID:
+                {
+                    final NewLeaderDecoder decoder = decoders.newLeader(buffer, offset, length);
+                    onNewLeader(decoder.leaderId(), decoder.epoch());
+                    break;
+                }
                 case WriteResponseDecoder.TEMPLATE_ID:
                     onWriteResponse(decoders.writeResponse(buffer, offset, length));
                     break;
@@ -138,6 +157,21 @@ final class EgressAdapter implements MessageListener, AutoCloseable
         {
             errorHandler.onError(new LogshipClientException("client could not handle a response of type " +
                 templateId + ": " + ex, ResponseStatus.CORRUPT_RESPONSE, -1, ex));
+        }
+    }
+
+    /**
+     * A node announced that it leads {@code epoch} and takes writes (docs/DESIGN.md#new-leader). Requests move at
+     * most once per epoch, and only to the leader the client then knows: a late announcement of an older leadership
+     * changes nothing.
+     */
+    private void onNewLeader(final int leaderId, final int epoch)
+    {
+        sessions.learnLeader(leaderId, epoch);
+        if (epoch > followedEpoch && sessions.leaderId() == leaderId && epoch >= sessions.leaderEpoch())
+        {
+            followedEpoch = epoch;
+            leaderFollower.followNewLeader(leaderId, epoch, clock.nanoTime());
         }
     }
 

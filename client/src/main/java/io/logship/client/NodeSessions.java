@@ -205,6 +205,12 @@ final class NodeSessions
         }
     }
 
+    /** The highest epoch a leader was learned for, -1 if none. Conductor thread. */
+    int leaderEpoch()
+    {
+        return leaderEpoch;
+    }
+
     /** {@code nodeId} failed or refused as leader: routing rotates until someone names the leader again. */
     void forgetLeader(final int nodeId)
     {

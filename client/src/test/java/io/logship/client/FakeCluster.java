@@ -101,6 +101,13 @@ final class FakeCluster implements AutoCloseable
         return this;
     }
 
+    /** Node {@code nodeId} announces, as a new leader does, that it leads {@code epoch}: NewLeader to every client. */
+    void announceLeader(final int nodeId, final int epoch)
+    {
+        final FakeNode node = node(nodeId);
+        commands.add(() -> node.announceLeader(epoch));
+    }
+
     ClientConfig clientConfig()
     {
         final ClientConfig config = new ClientConfig();
@@ -233,6 +240,18 @@ final class FakeCluster implements AutoCloseable
         {
             CloseHelper.quietCloseAll(ingress, admin);
             responders.values().forEach(CloseHelper::quietClose);
+        }
+
+        private void announceLeader(final int announcedEpoch)
+        {
+            for (final long clientId : responders.keySet())
+            {
+                final NewLeaderEncoder encoder = new NewLeaderEncoder()
+                    .wrapAndApplyHeader(buffer, 0, header)
+                    .epoch(announcedEpoch)
+                    .leaderId(nodeId);
+                reply(clientId, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+            }
         }
 
         private void reply(final long clientId, final int length)

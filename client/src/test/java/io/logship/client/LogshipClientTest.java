@@ -178,6 +178,50 @@ class LogshipClientTest
         caller.join(10_000);
     }
 
+    @Test
+    @Timeout(30)
+    void shouldMoveAWriteWaitingOnASilentLeaderToANodeThatAnnouncesItLeadsAtOnce() throws Exception
+    {
+        // Issue 8 (failover max <= 1 s): a write in flight at a leader that died waited out its attempt timeout (and
+        // then Connect rounds to the dead node and back-offs) before it tried the new leader.
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        cluster.node(1).answerWrites = false; // the leader went silent, as a killed one does
+        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+
+        final CompletableFuture<WriteResult> write = client.put(bytes("k"), bytes("v"));
+        awaitCondition(() -> sequencesReceived(1).contains(1L));
+        cluster.leader(2, 2);
+        cluster.announceLeader(2, 2);
+
+        // Well inside the 60 s attempt timeout: the announcement moved it, with its sequence.
+        final WriteResult result = write.get(10, TimeUnit.SECONDS);
+        assertThat(result.leaderId()).isEqualTo(2);
+        assertThat(result.epoch()).isEqualTo(2);
+        assertThat(sequencesReceived(2)).containsExactly(1L);
+        assertThat(client.leaderId()).isEqualTo(2);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldNotFollowAnAnnouncementOfAnOlderLeadership() throws Exception
+    {
+        cluster = new FakeCluster(1, 2).leader(2, 5);
+        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+        assertThat(client.put(bytes("a"), bytes("1")).get(10, TimeUnit.SECONDS).leaderId()).isEqualTo(2);
+
+        // A late NewLeader of epoch 4 (node 1 led before node 2) must not take the client back to node 1. The tail
+        // from node 1 is answered on the same publication after it, so once it returns the announcement was handled.
+        cluster.node(1).leaderId = 1;
+        cluster.node(1).epoch = 4;
+        cluster.announceLeader(1, 4);
+        client.tail(1, 0, 1 << 10);
+        assertThat(client.leaderId()).isEqualTo(2);
+
+        final WriteResult result = client.put(bytes("b"), bytes("2")).get(10, TimeUnit.SECONDS);
+        assertThat(result.leaderId()).isEqualTo(2);
+        assertThat(sequencesReceived(1)).as("no write went to the node of the older leadership").isEmpty();
+    }
+
     private List<Long> sequencesReceived(final int nodeId)
     {
         final List<Long> sequences = new ArrayList<>();

@@ -116,6 +116,49 @@ class FailoverSystemTest
     }
 
     /**
+     * The new leader tells every client with a session that it leads and takes writes (NewLeader,
+     * docs/DESIGN.md#new-leader): writes in flight at a SIGKILLed leader go there at once, not after their attempt
+     * timeout. The client here waits a minute for each attempt; every write must still be acknowledged, in the new
+     * leader's epoch, within a fraction of that, and once on every node.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void shouldSendWritesInFlightAtAKilledLeaderToTheNewLeaderOnceItAnnouncesItself()
+    {
+        final TestCluster cluster = cluster(3).start();
+        final LogshipClient client = cluster.newClient(config -> config.requestTimeoutMs(60_000).deadlineMs(120_000));
+        final AckedWrites writes = new AckedWrites("announced", 400);
+        AckedWrites.awaitAll(writes.write(client, 0, 200), 30);
+        final NodeProcess old = cluster.leader();
+        final int oldEpoch = cluster.status(old.nodeId()).epoch();
+
+        old.kill9();
+        final long killedNs = System.nanoTime();
+        final List<CompletableFuture<WriteResult>> after = writes.write(client, 200, 400);
+        AckedWrites.awaitAll(after, 20); // before the fix: the first attempt alone waited 60 s
+        System.out.println("kill -> every write acknowledged at the announced leader: " +
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedNs) + " ms");
+
+        assertThat(writes.failedCount()).as("first failure: %s", writes.firstFailure()).isZero();
+        assertThat(writes.ackedCount()).isEqualTo(400);
+        for (int i = 200; i < 400; i++)
+        {
+            assertThat(writes.epoch(i)).as("write %s", i).isGreaterThan(oldEpoch);
+        }
+        old.start();
+        cluster.awaitCaughtUp();
+        cluster.assertCommittedChecksumsMatch();
+        // A client of ordinary timeouts reads: the restarted node has forgotten the first client's session, and
+        // a request it drops costs that client its one-minute attempt.
+        final LogshipClient reader = cluster.newClient(config -> config.requestTimeoutMs(1000));
+        for (final int nodeId : cluster.nodeIds())
+        {
+            assertThat(writes.verifyReads(reader, nodeId, writes.ackedIndexes(400))).as("node %s", nodeId)
+                .isEqualTo(400);
+        }
+    }
+
+    /**
      * {@code logship promote N} with a live leader: writes pause while N catches up, the leader hands the epoch over,
      * N leads. No write fails (the pause answers UNAVAILABLE and the client retries) and nothing acknowledged is lost.
      */

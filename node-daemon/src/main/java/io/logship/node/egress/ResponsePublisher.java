@@ -6,6 +6,7 @@ import io.logship.node.ingress.ClientSessions;
 import io.logship.node.leader.CommitTracker;
 import io.logship.transport.codec.AckLevel;
 import io.logship.transport.codec.ConnectResponseEncoder;
+import io.logship.transport.codec.NewLeaderEncoder;
 import io.logship.transport.codec.Status;
 import io.logship.transport.codec.WriteResponseEncoder;
 
@@ -23,6 +24,7 @@ public final class ResponsePublisher
     private final CommitTracker commits;
     private final WriteResponseEncoder writeResponseEncoder = new WriteResponseEncoder();
     private final ConnectResponseEncoder connectResponseEncoder = new ConnectResponseEncoder();
+    private final NewLeaderEncoder newLeaderEncoder = new NewLeaderEncoder();
 
     public ResponsePublisher(final SendBuffer sendBuffer, final ReplicatedLog partition, final CommitTracker commits)
     {
@@ -47,6 +49,14 @@ public final class ResponsePublisher
             return true;
         }
         return false;
+    }
+
+    /** Tells the client this node leads {@code epoch} and takes writes (docs/DESIGN.md#new-leader); true if sent. */
+    public boolean trySendNewLeader(final ClientSessions.Session session, final int epoch)
+    {
+        newLeaderEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
+            .epoch(epoch).leaderId(partition.nodeId());
+        return session.publisher.offer(newLeaderEncoder).isSent();
     }
 
     public void sendWriteResponse(final ClientSessions.Session session, final long correlationId, final long offset,

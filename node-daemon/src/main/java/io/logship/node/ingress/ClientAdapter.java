@@ -29,6 +29,11 @@ import static java.lang.System.Logger.Level.WARNING;
 public final class ClientAdapter implements ClientSessions.ConnectListener
 {
     private static final long CONNECT_REPLY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    /**
+     * How long a new leader keeps trying to tell clients whose publication refused its NewLeader: a client still
+     * unreachable then finds the leader as before (its attempt timeout, a NOT_LEADER redirect).
+     */
+    private static final long ANNOUNCE_WINDOW_NS = TimeUnit.SECONDS.toNanos(2);
     private static final String MAX_CONNECTING_DESCRIPTION = "as many Connects as the node keeps sessions for are " +
         "waiting for the media driver to set up their response channels; the client connects again";
 
@@ -40,6 +45,10 @@ public final class ClientAdapter implements ClientSessions.ConnectListener
     private final System.Logger logger;
     private final Decoders decoders = new Decoders();
     private final List<ClientSessions.Session> pendingConnectReplies = new ArrayList<>();
+    private final ClientSessions.Announcer announcer;
+    private int announcingEpoch = -1;
+    private long announceUntilNs;
+    private boolean announcedToAll;
 
     public ClientAdapter(final ClientSessions sessions, final ResponsePublisher responses, final WriteIntake writes,
         final ReadService reads, final NanoClock clock, final System.Logger logger)
@@ -50,6 +59,29 @@ public final class ClientAdapter implements ClientSessions.ConnectListener
         this.reads = reads;
         this.clock = clock;
         this.logger = logger;
+        this.announcer = responses::trySendNewLeader;
+    }
+
+    /**
+     * This node leads {@code epoch} and takes writes (its lease held, its de-duplication window whole): tells every
+     * connected client once, so that requests waiting on the old leader come here now rather than after their
+     * attempt timeout (docs/DESIGN.md#new-leader). Cheap once everyone is told: one comparison per duty cycle.
+     */
+    public int announceLeadership(final int epoch, final long nowNs)
+    {
+        if (epoch != announcingEpoch)
+        {
+            announcingEpoch = epoch;
+            announceUntilNs = nowNs + ANNOUNCE_WINDOW_NS;
+            announcedToAll = false;
+        }
+        if (announcedToAll || nowNs - announceUntilNs > 0)
+        {
+            return 0;
+        }
+        final int sent = sessions.announce(epoch, announcer);
+        announcedToAll = 0 == sessions.unannounced();
+        return sent;
     }
 
     /** The client stream's handler: {@code position} is the message's byte position in {@code buffer}. */

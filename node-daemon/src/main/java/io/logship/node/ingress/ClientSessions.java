@@ -37,6 +37,8 @@ public final class ClientSessions implements AutoCloseable
         public long lastUseNs;
         /** Set until the ConnectResponse has been sent: the publication needs a moment to connect. */
         public long connectReplyDeadlineNs;
+        /** The newest epoch of this node's leadership the client was told of (NewLeader), -1 if none. */
+        int announcedEpoch = -1;
 
         Session(final long clientId, final String channel, final int streamId, final BoundedPublisher publisher)
         {
@@ -81,6 +83,7 @@ public final class ClientSessions implements AutoCloseable
     private final int maxSessions;
     private final Long2ObjectHashMap<Session> sessions = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Connecting> connecting = new Long2ObjectHashMap<>();
+    private int unannounced;
 
     public ClientSessions(final TransportNode transport, final int maxSessions)
     {
@@ -189,6 +192,48 @@ public final class ClientSessions implements AutoCloseable
             listener.onSessionReady(session);
         }
         return settled;
+    }
+
+    /**
+     * Sends NewLeader for {@code epoch} to every session not yet told of it ({@link Session#announcedEpoch}); a
+     * publication that refuses it (not connected yet, back-pressured) is tried again on the next call.
+     *
+     * @return how many were sent; {@link #unannounced} says whether any is left.
+     */
+    public int announce(final int epoch, final Announcer announcer)
+    {
+        int sent = 0;
+        unannounced = 0;
+        for (final Session session : sessions.values())
+        {
+            if (session.announcedEpoch == epoch)
+            {
+                continue;
+            }
+            if (announcer.trySend(session, epoch))
+            {
+                session.announcedEpoch = epoch;
+                sent++;
+            }
+            else
+            {
+                unannounced++;
+            }
+        }
+        return sent;
+    }
+
+    /** Sessions the last {@link #announce} could not reach. */
+    public int unannounced()
+    {
+        return unannounced;
+    }
+
+    /** Sends one NewLeader; true if it went out. */
+    @FunctionalInterface
+    public interface Announcer
+    {
+        boolean trySend(Session session, int epoch);
     }
 
     /** Visits every session (for pending ConnectResponses). */
