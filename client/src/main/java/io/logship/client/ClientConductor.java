@@ -363,6 +363,14 @@ final class ClientConductor implements Agent
                 }
                 requests.abandonAttempt(request);
                 request.state = ClientRequest.WAITING;
+                // As after an attempt timeout: the old leader may have died and restarted without this client's
+                // session, and a request it drops would cost a whole attempt if it leads again; connect anew.
+                final NodeSession old = sessions.get(request.targetNodeId);
+                if (null != old && NodeSession.CONNECTED == old.state)
+                {
+                    old.disconnect(old.describe() + " no longer leads: node " + leaderId + " leads epoch " + epoch);
+                    old.ensureConnecting(nowNs);
+                }
             }
             request.lastFailure = "node " + leaderId + " announced it leads epoch " + epoch;
             request.waitNodeId = -1;

@@ -108,6 +108,13 @@ final class FakeCluster implements AutoCloseable
         commands.add(() -> node.announceLeader(epoch));
     }
 
+    /** Node {@code nodeId} restarts: it forgets every client's session, as a real node does. */
+    void restart(final int nodeId)
+    {
+        final FakeNode node = node(nodeId);
+        commands.add(node::forgetSessions);
+    }
+
     ClientConfig clientConfig()
     {
         final ClientConfig config = new ClientConfig();
@@ -240,6 +247,13 @@ final class FakeCluster implements AutoCloseable
         {
             CloseHelper.quietCloseAll(ingress, admin);
             responders.values().forEach(CloseHelper::quietClose);
+        }
+
+        private void forgetSessions()
+        {
+            responders.values().forEach(CloseHelper::quietClose);
+            responders.clear();
+            unsent.clear();
         }
 
         private void announceLeader(final int announcedEpoch)

@@ -203,6 +203,32 @@ class LogshipClientTest
 
     @Test
     @Timeout(30)
+    void shouldConnectAgainToALeaderItMovedAwayFromSoItCanLeadAgainAfterARestart() throws Exception
+    {
+        // Found by FailoverSystemTest: once the announcement, not an attempt timeout, moved the writes off a killed
+        // leader, the client kept its session to that node as if it were alive. Restarted, the node had forgotten
+        // the session, and when it led again every request to it was dropped until its attempt timed out.
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        cluster.node(1).answerWrites = false;
+        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+        final CompletableFuture<WriteResult> first = client.put(bytes("a"), bytes("1"));
+        awaitCondition(() -> sequencesReceived(1).contains(1L));
+        cluster.restart(1); // killed and started again: no sessions
+        cluster.leader(2, 2);
+        cluster.announceLeader(2, 2);
+        assertThat(first.get(10, TimeUnit.SECONDS).leaderId()).isEqualTo(2);
+        awaitCondition(() -> cluster.node(1).connectsReceived.size() >= 2);
+
+        cluster.node(1).answerWrites = true;
+        cluster.leader(1, 3);
+        cluster.announceLeader(1, 3);
+        final WriteResult second = client.put(bytes("b"), bytes("2")).get(10, TimeUnit.SECONDS);
+        assertThat(second.leaderId()).isEqualTo(1);
+        assertThat(second.epoch()).isEqualTo(3);
+    }
+
+    @Test
+    @Timeout(30)
     void shouldNotFollowAnAnnouncementOfAnOlderLeadership() throws Exception
     {
         cluster = new FakeCluster(1, 2).leader(2, 5);
