@@ -163,7 +163,7 @@ final class LogReplica
         replication = new ReplicationPublisher(partition, config, commits, sendBuffer, staging, recentBatches);
         feedbackAdapter = new FeedbackAdapter(partition, commits, replication, peers, faults, sendBuffer);
         flusher = partition.flusher();
-        follower = new FollowerReplication(partition, config, applier, flusher, journal, peers,
+        follower = new FollowerReplication(partition, config, applier, flusher, journal, dedup, peers,
             new FeedbackPublisher(partition, peers, sendBuffer, config.logConfig().fsyncPolicy()),
             new SnapshotInstaller(partition.store(), applier, staging, logger));
         replicationAdapter = new ReplicationAdapter(follower, faults, logger);
@@ -525,20 +525,24 @@ final class LogReplica
             }
         }
         partition.leadingEpoch(newEpoch);
+        // The window kept while following is whole if it met every record up to the log end; otherwise (a node that
+        // has not appended as a follower since it started, or whose log was cut since) its offsets may belong to a
+        // suffix cut since this node last led: learn them from the log again, a slice per duty cycle so heartbeats
+        // keep going out. Client requests wait in their stream meanwhile (holdsClientRequests): none is taken before
+        // the window is whole (docs/DESIGN.md#de-duplication). Before the NOOP is published: the log end it compares
+        // must be the followed one, not the NOOP's.
+        dedup.startRebuild();
         // The NOOP puts the epoch in the log and opens it to writes: not before the epoch is durable in node-state.
         epochStartPending = !persistence.isDurable();
         if (!epochStartPending)
         {
             journal.publishEpochStart();
         }
-        // Offsets in the window may belong to a suffix cut since this node last led: learn them from the log again,
-        // a slice per duty cycle so heartbeats keep going out. Client requests wait in their stream meanwhile
-        // (holdsClientRequests): none is taken before the window is whole (docs/DESIGN.md#de-duplication).
-        dedup.startRebuild();
         logger.log(INFO, "Node " + nodeId + " leads epoch " + newEpoch + " of a " + membership.current().voters().size() +
             "-voter cluster, log [" +
             log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + partition.store().appliedOffset() +
-            (dedup.isRebuilding() ? "; rebuilding its de-duplication window before it takes client requests" : ""));
+            (dedup.isRebuilding() ? "; rebuilding its de-duplication window before it takes client requests" :
+                "; " + dedup.describeRebuild()));
     }
 
     /**

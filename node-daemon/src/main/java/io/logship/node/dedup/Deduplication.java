@@ -1,11 +1,13 @@
 package io.logship.node.dedup;
 
+import io.logship.format.BatchDescriptor;
 import io.logship.kv.KeyValueStore;
 import io.logship.format.RecordCursor;
 import io.logship.log.OffsetOutOfRangeException;
 import io.logship.log.SegmentedLog;
 import io.logship.node.read.BatchIterator;
 import io.logship.node.read.LogReadBuffer;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.NanoClock;
 
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  * from heartbeating for 454 ms under load, past its followers' election timeout, and the leader lost the
  * epoch it had just won. Until {@link #isRebuilding()} is false the window is not whole and must not be
  * asked: the conductor leaves the client stream unread meanwhile (see {@code docs/DESIGN.md#de-duplication}).
+ *
+ * <p>A follower keeps the window as it appends ({@link #onFollowerAppend}), as every Kafka replica keeps its
+ * producer state, so that a follower elected leader usually needs no rebuild: the rebuild took a new leader
+ * 80–90 ms under load, a sixth of a failover (docs/DESIGN.md#de-duplication).
  */
 public final class Deduplication
 {
@@ -58,6 +64,14 @@ public final class Deduplication
     private long longestSliceNs;
     private long rebuildBytesRead;
     private int largestSliceBytes;
+    /**
+     * One past the last record the window met as this node appended it as a follower, with every idempotent record
+     * from the window's coverage start to here met in log order; -1 when that does not hold (at start, after a
+     * truncation, once leading).
+     */
+    private long followedEnd = -1;
+    /** Whether the last {@link #startRebuild} found the window whole from following, and rebuilt nothing. */
+    private boolean keptFromFollowing;
 
     public Deduplication(final SegmentedLog log, final KeyValueStore store, final LogReadBuffer staging,
         final NanoClock clock)
@@ -100,15 +114,57 @@ public final class Deduplication
     public void startRebuild()
     {
         final long end = log.logEndOffset();
-        restartRebuildFrom(LogSearch.offsetBytesBelow(log, end, rebuildBytes));
-        rebuildEnd = end;
+        keptFromFollowing = followedEnd >= 0 && followedEnd == end && !rebuilding;
+        followedEnd = -1; // leading: the journal's results keep the window from now on
         rebuildStartNs = clock.nanoTime();
         rebuildBusyNs = 0;
         rebuildSlices = 0;
         longestSliceNs = 0;
         rebuildBytesRead = 0;
         largestSliceBytes = 0;
+        if (keptFromFollowing)
+        {
+            // Met every record from its coverage start to the log end: whole. Its coverage may be shorter than a
+            // rebuild's (a node that restarted lately); a retry from before it searches the log, as one from before
+            // a rebuild's does.
+            rebuildNext = end; // rebuildFrom: where following began (restartRebuildFrom)
+            rebuildEnd = end;
+            rebuilding = false;
+            return;
+        }
+        restartRebuildFrom(LogSearch.offsetBytesBelow(log, end, rebuildBytes));
+        rebuildEnd = end;
         rebuilding = rebuildNext < rebuildEnd;
+    }
+
+    /**
+     * This node appended the batch at {@code position} as a follower: the window meets its idempotent records, as
+     * the rebuild would read them. A batch that does not continue what the window met (the first after a start, a
+     * truncation or a leadership) starts the window over, covering the log from that batch on.
+     */
+    public void onFollowerAppend(final DirectBuffer buffer, final int position)
+    {
+        final long base = BatchDescriptor.baseOffset(buffer, position);
+        if (base != followedEnd || rebuilding)
+        {
+            rebuilding = false; // a rebuild cut short by a step-down: following supersedes it
+            restartRebuildFrom(base);
+        }
+        cursor.wrap(buffer, position);
+        while (cursor.next())
+        {
+            if (cursor.idempotent())
+            {
+                window.onAppended(cursor.clientId(), cursor.sequence(), cursor.offset());
+            }
+        }
+        followedEnd = BatchDescriptor.nextOffset(buffer, position);
+    }
+
+    /** The log was cut (a truncation, a snapshot installed): what the window met may be gone. */
+    public void onTruncated()
+    {
+        followedEnd = -1;
     }
 
     /** Whether the window is still being rebuilt: until then it cannot answer whether a write is a retry. */
@@ -189,11 +245,22 @@ public final class Deduplication
     /** How the last rebuild went, for the log: elapsed and busy time, slices, the longest one. */
     public String describeRebuild()
     {
+        if (keptFromFollowing)
+        {
+            return "de-duplication window kept while following, covering offsets " + rebuildFrom + " to " + rebuildEnd +
+                ": nothing to rebuild";
+        }
         return "de-duplication window rebuilt from offset " + rebuildFrom + " to " + rebuildEnd + " (" +
             (rebuildBytesRead >> 10) + " KiB) in " + rebuildSlices + " slices of at most " +
             TimeUnit.NANOSECONDS.toMicros(longestSliceNs) + " µs (" +
             TimeUnit.NANOSECONDS.toMillis(rebuildBusyNs) + " ms of work over " +
             TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - rebuildStartNs) + " ms)";
+    }
+
+    /** Whether the last {@link #startRebuild} kept the window met while following instead of rebuilding (tests). */
+    boolean keptFromFollowing()
+    {
+        return keptFromFollowing;
     }
 
     /** Where the last rebuild began reading (for tests). */

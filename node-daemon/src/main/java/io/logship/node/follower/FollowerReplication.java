@@ -14,6 +14,7 @@ import io.logship.node.NodeConfig;
 import io.logship.node.ClusterMembership;
 import io.logship.node.ReplicatedLog;
 import io.logship.node.Role;
+import io.logship.node.dedup.Deduplication;
 import io.logship.node.egress.PeerPublishers;
 import io.logship.node.election.ElectionState;
 import io.logship.node.pipeline.LogFlusher;
@@ -57,6 +58,7 @@ public final class FollowerReplication implements AutoCloseable
     private final ApplyAgent applier;
     private final LogFlusher flusher;
     private final JournalResultPoller journal;
+    private final Deduplication dedup;
     private final PeerPublishers peers;
     private final FeedbackPublisher feedback;
     private final SnapshotInstaller snapshot;
@@ -87,7 +89,7 @@ public final class FollowerReplication implements AutoCloseable
     private long echoTimestampNs = -1;
 
     public FollowerReplication(final ReplicatedLog partition, final NodeConfig config, final ApplyAgent applier,
-        final LogFlusher flusher, final JournalResultPoller journal, final PeerPublishers peers,
+        final LogFlusher flusher, final JournalResultPoller journal, final Deduplication dedup, final PeerPublishers peers,
         final FeedbackPublisher feedback, final SnapshotInstaller snapshot)
     {
         this.partition = partition;
@@ -97,6 +99,7 @@ public final class FollowerReplication implements AutoCloseable
         this.applier = applier;
         this.flusher = flusher;
         this.journal = journal;
+        this.dedup = dedup;
         this.peers = peers;
         this.feedback = feedback;
         this.snapshot = snapshot;
@@ -134,6 +137,7 @@ public final class FollowerReplication implements AutoCloseable
 
     private void onTruncated(final long logEndOffset)
     {
+        dedup.onTruncated();
         if (null != membership)
         {
             membership.onTruncated(logEndOffset);
@@ -402,6 +406,7 @@ public final class FollowerReplication implements AutoCloseable
             try
             {
                 log.appendAsFollower(bytes, position, batchLength, false);
+                dedup.onFollowerAppend(bytes, position); // a follower elected leader then needs no rebuild
                 if (null != membership)
                 {
                     membership.onFollowerAppend(bytes, position, batchLength);

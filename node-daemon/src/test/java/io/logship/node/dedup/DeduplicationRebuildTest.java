@@ -27,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A new leader's de-duplication window is rebuilt a slice per duty cycle ({@link Deduplication#rebuildSlice()})
  * so the conductor keeps heartbeating: over a log of several MiB the rebuild must take many slices, each within
  * its byte and time bounds, and leave the window exactly as one pass over the same log did (the rebuild before
- * it was sliced), so every retry gets the same verdict.
+ * it was sliced), so every retry gets the same verdict. A follower keeps the window as it appends: elected, it
+ * needs no rebuild and gives the verdicts of one, unless its log was cut or it missed an append since.
  */
 class DeduplicationRebuildTest
 {
@@ -106,6 +107,99 @@ class DeduplicationRebuildTest
         {
             assertThat(dedup.window().knows(client)).isFalse();
         }
+    }
+
+    @Test
+    void shouldNeedNoRebuildAfterFollowingEveryAppendAndGiveTheVerdictsOfOnePass()
+    {
+        try (SegmentedLog followerLog = openFollowerLog())
+        {
+            final Deduplication dedup = followerDedup(followerLog);
+            follow(followerLog, dedup, 0, log.logEndOffset());
+
+            dedup.startRebuild();
+
+            assertThat(dedup.isRebuilding()).as("whole from following: nothing to read").isFalse();
+            assertThat(dedup.keptFromFollowing()).isTrue();
+            assertThat(dedup.rebuildSlice()).isZero();
+            assertSameVerdicts(dedup.window(), onePass(new DedupWindow(64, 4096, 4), 0));
+        }
+    }
+
+    @Test
+    void shouldRebuildWhenTheLogWasCutAfterItFollowed()
+    {
+        try (SegmentedLog followerLog = openFollowerLog())
+        {
+            final Deduplication dedup = followerDedup(followerLog);
+            follow(followerLog, dedup, 0, log.logEndOffset());
+            // Reconciliation cut the suffix the old leader never committed: the window met records that are gone.
+            followerLog.truncateTo(log.logEndOffset() / 2);
+            dedup.onTruncated();
+
+            dedup.startRebuild();
+
+            assertThat(dedup.keptFromFollowing()).isFalse();
+            assertThat(dedup.isRebuilding()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldCoverTheLogFromAnAppendThatDoesNotContinueWhatItMet()
+    {
+        try (SegmentedLog followerLog = openFollowerLog())
+        {
+            final Deduplication dedup = followerDedup(followerLog);
+            final long half = follow(followerLog, dedup, 0, log.logEndOffset() / 2);
+            // The log moved without the window (here: a cut it was not told of, then other appends it did not see).
+            followerLog.truncateTo(half / 2);
+            final long restart = follow(followerLog, null, followerLog.logEndOffset(), half * 3 / 4);
+            assertThat(restart).isNotEqualTo(half);
+            follow(followerLog, dedup, restart, log.logEndOffset());
+
+            dedup.startRebuild();
+
+            assertThat(dedup.keptFromFollowing()).isTrue();
+            assertThat(dedup.rebuildFrom()).as("starts over at the append it did not expect").isEqualTo(restart);
+            assertSameVerdicts(dedup.window(), onePass(new DedupWindow(64, 4096, 4), restart));
+        }
+    }
+
+    private SegmentedLog openFollowerLog()
+    {
+        return SegmentedLog.open(new LogConfig().directory(dir.resolve("follower-log")).segmentBytes(1024 * 1024)
+            .fsyncPolicy(FsyncPolicy.INTERVAL).fsyncIntervalMs(60_000).conclude());
+    }
+
+    private Deduplication followerDedup(final SegmentedLog followerLog)
+    {
+        return new Deduplication(followerLog, store, new LogReadBuffer(), clockAdvancing(0), new DedupWindow(64, 4096, 4),
+            REBUILD_BYTES, SLICE_BYTES, Long.MAX_VALUE);
+    }
+
+    /**
+     * Appends the leader's batches from {@code from} to (at least) {@code to} to the follower's log as a follower
+     * does, telling {@code dedup} of each (none if null); returns the follower's log end.
+     */
+    private long follow(final SegmentedLog followerLog, final Deduplication dedup, final long from, final long to)
+    {
+        final LogReadBuffer staging = new LogReadBuffer();
+        long offset = from;
+        while (offset < to)
+        {
+            final int length = staging.read(log, offset, 64 * 1024);
+            final BatchIterator batches = staging.batches(length);
+            while (offset < to && batches.next())
+            {
+                followerLog.appendAsFollower(staging.buffer(), batches.position(), batches.length(), false);
+                if (null != dedup)
+                {
+                    dedup.onFollowerAppend(staging.buffer(), batches.position());
+                }
+                offset = batches.nextOffset();
+            }
+        }
+        return followerLog.logEndOffset();
     }
 
     private Deduplication dedup(final DedupWindow window, final NanoClock clock, final long sliceNs)
