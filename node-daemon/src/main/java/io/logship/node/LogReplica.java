@@ -542,7 +542,7 @@ final class LogReplica
             "-voter cluster, log [" +
             log.logStartOffset() + ", " + log.logEndOffset() + "), store applied to " + partition.store().appliedOffset() +
             (dedup.isRebuilding() ? "; rebuilding its de-duplication window before it takes client requests" :
-                "; " + dedup.describeRebuild()));
+                dedup.keptFromFollowing() ? "; " + dedup.describeRebuild() : ""));
     }
 
     /**

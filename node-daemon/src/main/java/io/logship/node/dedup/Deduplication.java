@@ -257,8 +257,8 @@ public final class Deduplication
             TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - rebuildStartNs) + " ms)";
     }
 
-    /** Whether the last {@link #startRebuild} kept the window met while following instead of rebuilding (tests). */
-    boolean keptFromFollowing()
+    /** Whether the last {@link #startRebuild} kept the window met while following instead of rebuilding. */
+    public boolean keptFromFollowing()
     {
         return keptFromFollowing;
     }
