@@ -98,7 +98,8 @@ final class ClientConductor implements Agent
         EgressAdapter egress = null;
         try
         {
-            egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend, this::followNewLeader);
+            egress = new EgressAdapter(config, transport, sessions, requests, retryPolicy, this::trySend,
+                this::followNewLeader);
             // Connect names the port the driver bound, which the kernel chose when responsePort is 0.
             this.publisher = new IngressPublisher(clientId,
                 egress.responseChannel(transport, config.requestTimeoutMs()), TransportStream.CLIENT_EGRESS.streamId());

@@ -89,8 +89,8 @@ public final class FollowerReplication implements AutoCloseable
     private long echoTimestampNs = -1;
 
     public FollowerReplication(final ReplicatedLog partition, final NodeConfig config, final ApplyAgent applier,
-        final LogFlusher flusher, final JournalResultPoller journal, final Deduplication dedup, final PeerPublishers peers,
-        final FeedbackPublisher feedback, final SnapshotInstaller snapshot)
+        final LogFlusher flusher, final JournalResultPoller journal, final Deduplication dedup,
+        final PeerPublishers peers, final FeedbackPublisher feedback, final SnapshotInstaller snapshot)
     {
         this.partition = partition;
         this.log = partition.log();

@@ -173,8 +173,8 @@ class DeduplicationRebuildTest
 
     private Deduplication followerDedup(final SegmentedLog followerLog)
     {
-        return new Deduplication(followerLog, store, new LogReadBuffer(), clockAdvancing(0), new DedupWindow(64, 4096, 4),
-            REBUILD_BYTES, SLICE_BYTES, Long.MAX_VALUE);
+        return new Deduplication(followerLog, store, new LogReadBuffer(), clockAdvancing(0),
+            new DedupWindow(64, 4096, 4), REBUILD_BYTES, SLICE_BYTES, Long.MAX_VALUE);
     }
 
     /**
