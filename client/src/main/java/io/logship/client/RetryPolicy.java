@@ -179,11 +179,16 @@ final class RetryPolicy
         if (status == Status.NOT_LEADER && answeredLeader >= 0 && answeredLeader != target &&
             null != sessions.get(answeredLeader))
         {
+            final boolean newerLeadership = epoch > sessions.leaderEpoch();
             sessions.forgetLeader(target);
             sessions.learnLeader(answeredLeader, epoch);
             request.redirects++;
             if (sessions.leaderId() == answeredLeader)
             {
+                if (newerLeadership)
+                {
+                    reconnectToNewLeader(sessions.get(answeredLeader), epoch, nowNs);
+                }
                 request.state = ClientRequest.WAITING;
                 request.waitNodeId = -1;
                 request.lastFailure = reason + " (leader is node " + answeredLeader + ")";
@@ -214,6 +219,22 @@ final class RetryPolicy
             return true;
         }
         return false;
+    }
+
+    /**
+     * A follower named a leader of an epoch the client has heard nothing of from that leader (its NewLeader would
+     * have told it first). The leader may have restarted since the client connected to it and have no session for
+     * it, and would drop the request until its attempt timed out (docs/DESIGN.md#known-gaps): Connect first, which
+     * costs a round trip when the session is there (a node answers a repeated Connect at once).
+     */
+    private void reconnectToNewLeader(final NodeSession leader, final int epoch, final long nowNs)
+    {
+        if (NodeSession.CONNECTED == leader.state)
+        {
+            leader.disconnect(leader.describe() + " leads epoch " + epoch + ", which it has not announced to this " +
+                "client: connecting again in case it restarted since");
+            leader.ensureConnecting(nowNs);
+        }
     }
 
     /** The attempt went unanswered for {@code requestTimeoutMs}. */

@@ -108,11 +108,17 @@ final class FakeCluster implements AutoCloseable
         commands.add(() -> node.announceLeader(epoch));
     }
 
-    /** Node {@code nodeId} restarts: it forgets every client's session, as a real node does. */
-    void restart(final int nodeId)
+    /** Node {@code nodeId} restarts: it forgets every client's session, as a real node does. Returns once it has. */
+    void restart(final int nodeId) throws Exception
     {
         final FakeNode node = node(nodeId);
-        commands.add(node::forgetSessions);
+        final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        commands.add(() ->
+        {
+            node.forgetSessions();
+            done.complete(null);
+        });
+        done.get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     ClientConfig clientConfig()

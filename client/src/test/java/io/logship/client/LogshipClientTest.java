@@ -229,6 +229,26 @@ class LogshipClientTest
 
     @Test
     @Timeout(30)
+    void shouldConnectAgainToALeaderOfANewerEpochNamedByARedirectBeforeSendingToIt() throws Exception
+    {
+        // docs/DESIGN.md#known-gaps: node 2 restarted while it followed, so it has no session for the client and its
+        // NewLeader never reached it; now it leads and node 1 redirects there. The write went to node 2, which
+        // dropped it, and waited out its attempt timeout.
+        cluster = new FakeCluster(1, 2).leader(1, 1);
+        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+        assertThat(client.put(bytes("a"), bytes("1")).get(10, TimeUnit.SECONDS).leaderId()).isEqualTo(1);
+        awaitCondition(() -> cluster.node(2).connectsReceived.size() == 1);
+        cluster.restart(2);
+        cluster.leader(2, 2);
+
+        final WriteResult result = client.put(bytes("b"), bytes("2")).get(10, TimeUnit.SECONDS);
+        assertThat(result.leaderId()).isEqualTo(2);
+        assertThat(result.epoch()).isEqualTo(2);
+        assertThat(cluster.node(2).connectsReceived).hasSize(2);
+    }
+
+    @Test
+    @Timeout(30)
     void shouldNotFollowAnAnnouncementOfAnOlderLeadership() throws Exception
     {
         cluster = new FakeCluster(1, 2).leader(2, 5);
