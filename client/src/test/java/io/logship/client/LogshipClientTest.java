@@ -65,6 +65,15 @@ class LogshipClientTest
         return config.requestTimeoutMs(400).deadlineMs(4_000).connectTimeoutMs(200);
     }
 
+    /**
+     * Attempts that wait a minute: a write these tests see completing within seconds did not wait out its attempt
+     * timeout, so something else (an announcement, a Connect) moved it.
+     */
+    private static ClientConfig minuteAttempts(final ClientConfig config)
+    {
+        return config.requestTimeoutMs(60_000).deadlineMs(120_000);
+    }
+
     private static byte[] bytes(final String s)
     {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -186,7 +195,7 @@ class LogshipClientTest
         // then Connect rounds to the dead node and back-offs) before it tried the new leader.
         cluster = new FakeCluster(1, 2).leader(1, 1);
         cluster.node(1).answerWrites = false; // the leader went silent, as a killed one does
-        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+        connect(minuteAttempts(cluster.clientConfig()));
 
         final CompletableFuture<WriteResult> write = client.put(bytes("k"), bytes("v"));
         awaitCondition(() -> sequencesReceived(1).contains(1L));
@@ -210,7 +219,7 @@ class LogshipClientTest
         // the session, and when it led again every request to it was dropped until its attempt timed out.
         cluster = new FakeCluster(1, 2).leader(1, 1);
         cluster.node(1).answerWrites = false;
-        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+        connect(minuteAttempts(cluster.clientConfig()));
         final CompletableFuture<WriteResult> first = client.put(bytes("a"), bytes("1"));
         awaitCondition(() -> sequencesReceived(1).contains(1L));
         cluster.restart(1); // killed and started again: no sessions
@@ -235,7 +244,7 @@ class LogshipClientTest
         // NewLeader never reached it; now it leads and node 1 redirects there. The write went to node 2, which
         // dropped it, and waited out its attempt timeout.
         cluster = new FakeCluster(1, 2).leader(1, 1);
-        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+        connect(minuteAttempts(cluster.clientConfig()));
         assertThat(client.put(bytes("a"), bytes("1")).get(10, TimeUnit.SECONDS).leaderId()).isEqualTo(1);
         awaitCondition(() -> cluster.node(2).connectsReceived.size() == 1);
         cluster.restart(2);
@@ -252,7 +261,7 @@ class LogshipClientTest
     void shouldNotFollowAnAnnouncementOfAnOlderLeadership() throws Exception
     {
         cluster = new FakeCluster(1, 2).leader(2, 5);
-        connect(cluster.clientConfig().requestTimeoutMs(60_000).deadlineMs(120_000));
+        connect(minuteAttempts(cluster.clientConfig()));
         assertThat(client.put(bytes("a"), bytes("1")).get(10, TimeUnit.SECONDS).leaderId()).isEqualTo(2);
 
         // A late NewLeader of epoch 4 (node 1 led before node 2) must not take the client back to node 1. The tail
