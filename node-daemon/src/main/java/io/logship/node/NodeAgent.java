@@ -257,8 +257,8 @@ final class NodeAgent implements Agent
             work += replicationAdapter.poll(FRAGMENT_LIMIT); // a leader of a higher epoch deposes this one
             dutyCycle.endStep("replication stream");
             work += replica.leaderWork(nowNs);
-            if (partition.role() == Role.LEADER && !replica.holdsClientRequests() &&
-                partition.election().acceptsWrites(ReplicatedLog.nowMs(nowNs)))
+            if (!clients.announced(partition.epoch()) && partition.role() == Role.LEADER &&
+                !replica.holdsClientRequests() && partition.election().acceptsWrites(ReplicatedLog.nowMs(nowNs)))
             {
                 work += clients.announceLeadership(partition.epoch(), nowNs); // once per epoch: NewLeader to clients
             }

@@ -48,7 +48,7 @@ public final class ClientAdapter implements ClientSessions.ConnectListener
     private final ClientSessions.Announcer announcer;
     private int announcingEpoch = -1;
     private long announceUntilNs;
-    private boolean announcedToAll;
+    private boolean announcementOver;
 
     public ClientAdapter(final ClientSessions sessions, final ResponsePublisher responses, final WriteIntake writes,
         final ReadService reads, final NanoClock clock, final System.Logger logger)
@@ -63,9 +63,19 @@ public final class ClientAdapter implements ClientSessions.ConnectListener
     }
 
     /**
+     * Whether the announcement of {@code epoch} is over (every client told, or the window passed): the duty cycle asks
+     * this first, so a leader whose clients are all told does not evaluate its lease for it every cycle.
+     */
+    public boolean announced(final int epoch)
+    {
+        return epoch == announcingEpoch && announcementOver;
+    }
+
+    /**
      * This node leads {@code epoch} and takes writes (its lease held, its de-duplication window whole): tells every
      * connected client once, so that requests waiting on the old leader come here now rather than after their
-     * attempt timeout (docs/DESIGN.md#new-leader). Cheap once everyone is told: one comparison per duty cycle.
+     * attempt timeout (docs/DESIGN.md#new-leader). Clients still unreached when the window ends are logged: they find
+     * the leader by their own retries.
      */
     public int announceLeadership(final int epoch, final long nowNs)
     {
@@ -73,14 +83,25 @@ public final class ClientAdapter implements ClientSessions.ConnectListener
         {
             announcingEpoch = epoch;
             announceUntilNs = nowNs + ANNOUNCE_WINDOW_NS;
-            announcedToAll = false;
+            announcementOver = false;
         }
-        if (announcedToAll || nowNs - announceUntilNs > 0)
+        if (announcementOver)
         {
             return 0;
         }
         final int sent = sessions.announce(epoch, announcer);
-        announcedToAll = 0 == sessions.unannounced();
+        final int unreached = sessions.unannounced();
+        if (0 == unreached)
+        {
+            announcementOver = true;
+        }
+        else if (nowNs - announceUntilNs > 0)
+        {
+            announcementOver = true;
+            logger.log(WARNING, "NewLeader for epoch " + epoch + " did not reach " + unreached + " of " +
+                sessions.size() + " client sessions within " + TimeUnit.NANOSECONDS.toMillis(ANNOUNCE_WINDOW_NS) +
+                " ms (publication not connected or back-pressured); those clients find the leader by their retries");
+        }
         return sent;
     }
 
