@@ -7,6 +7,7 @@ import io.logship.cluster.MemberList;
 import io.logship.client.ClientConfig;
 import io.logship.client.LogshipClient;
 import io.logship.client.LogshipClientException;
+import io.logship.transport.TransportConfiguration;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -84,13 +85,14 @@ public final class ClusterOptions
 
     /**
      * The resolved cluster. {@code nodes} in configured order; {@code secretFile} may be null; {@code responseHost}
-     * null derives it (see {@link ClientConfig#responseHost(String)}).
+     * null derives it (see {@link ClientConfig#responseHost(String)}); {@code mtuLength} 0 leaves the client's
+     * default ({@link ClientConfig#mtuLength(int)}).
      */
-    record Target(List<Node> nodes, Path secretFile, long timeoutMs, String responseHost)
+    record Target(List<Node> nodes, Path secretFile, long timeoutMs, String responseHost, int mtuLength)
     {
         Target(final List<Node> nodes, final Path secretFile, final long timeoutMs)
         {
-            this(nodes, secretFile, timeoutMs, null);
+            this(nodes, secretFile, timeoutMs, null, 0);
         }
 
         /** Nodes with a known id, by id. */
@@ -159,7 +161,12 @@ public final class ClusterOptions
                 throw new CliException(1, "no node of " + describe() + " answered within " + timeoutMs + " ms");
             }
             final boolean shortAttempts = attemptTimeoutMs < timeoutMs;
-            return LogshipClient.connect(clientConfig(known, secretFile, timeoutMs, responseHost).maxInFlight(maxInFlight)
+            final ClientConfig config = clientConfig(known, secretFile, timeoutMs, responseHost);
+            if (0 != mtuLength)
+            {
+                config.mtuLength(mtuLength);
+            }
+            return LogshipClient.connect(config.maxInFlight(maxInFlight)
                 .requestTimeoutMs(Math.min(timeoutMs, attemptTimeoutMs))
                 .retryTimedOutWrites(shortAttempts) // short attempts must not turn a slow fsync into a failure
                 .sharedThreading(sharedThreading));
@@ -189,6 +196,7 @@ public final class ClusterOptions
         }
         final List<Node> nodes;
         Path secret = secretFile;
+        int mtuLength = 0;
         if (null != config)
         {
             final Properties properties = new Properties();
@@ -210,6 +218,7 @@ public final class ClusterOptions
             {
                 secret = Path.of(properties.getProperty(SECRET_FILE_PROP).trim());
             }
+            mtuLength = configuredMtuLength(properties);
         }
         else if (null != cluster)
         {
@@ -224,7 +233,39 @@ public final class ClusterOptions
         {
             throw new CliException(2, "--response-host is empty: expected this host's address the nodes can reach");
         }
-        return new Target(discover(nodes, timeout, responseHost), secret, timeout, responseHost);
+        return new Target(discover(nodes, timeout, responseHost), secret, timeout, responseHost, mtuLength);
+    }
+
+    /**
+     * The MTU of the nodes' config, for this command's client too, unless the JVM names its own
+     * ({@code -Dlogship.transport.mtu.length}): the nodes' MTU says what their network carries, and a client run
+     * with their config is on that network. A local cluster's 32 KiB instead of 1,408 sends a client batch as
+     * one datagram rather than up to 24 (perf/README.md, "The client's MTU"). 0 when neither names one.
+     */
+    private int configuredMtuLength(final Properties properties)
+    {
+        final String value = properties.getProperty(TransportConfiguration.MTU_LENGTH_PROP);
+        if (null == value || null != System.getProperty(TransportConfiguration.MTU_LENGTH_PROP))
+        {
+            return 0;
+        }
+        final int mtu;
+        try
+        {
+            mtu = Integer.parseInt(value.trim());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new CliException(2, "--config " + config + ": " + TransportConfiguration.MTU_LENGTH_PROP + "=" +
+                value + " is not a number of bytes");
+        }
+        if (mtu < TransportConfiguration.MTU_LENGTH_MIN || mtu > TransportConfiguration.MTU_LENGTH_MAX || (mtu & 31) != 0)
+        {
+            throw new CliException(2, "--config " + config + ": " + TransportConfiguration.MTU_LENGTH_PROP + "=" +
+                value + " is invalid: expected a multiple of 32 in [" + TransportConfiguration.MTU_LENGTH_MIN + ", " +
+                TransportConfiguration.MTU_LENGTH_MAX + "]");
+        }
+        return mtu;
     }
 
     /** Parses {@code host:port} and {@code id@host:port} entries; {@code source} names where they came from. */

@@ -111,7 +111,8 @@ public final class DemoCommand extends CliCommand implements Callable<Integer>
         }
 
         final ClusterOptions.Target target = new ClusterOptions.Target(
-            ClusterOptions.parse(LocalCluster.members(NODES, basePort), "demo"), LocalCluster.secretFile(dir), 5_000);
+            ClusterOptions.parse(LocalCluster.members(NODES, basePort), "demo"), LocalCluster.secretFile(dir), 5_000,
+            null, LocalCluster.LOOPBACK_MTU_LENGTH);
         try (LogshipClient client = target.connect())
         {
             final List<NodeStatus> statuses = awaitLeaderAndFollowers(target, client, dir);

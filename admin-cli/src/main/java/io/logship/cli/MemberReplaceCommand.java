@@ -84,7 +84,7 @@ public final class MemberReplaceCommand extends CliCommand implements Callable<I
         // Each request is bounded on its own (a leader that died mid-way costs one request, then the next poll finds
         // the new leader); --timeout-ms bounds the catch-up wait.
         final ClusterOptions.Target requests = new ClusterOptions.Target(target.nodes(), target.secretFile(),
-            Math.min(target.timeoutMs(), REQUEST_TIMEOUT_MS), target.responseHost());
+            Math.min(target.timeoutMs(), REQUEST_TIMEOUT_MS), target.responseHost(), target.mtuLength());
         try (LogshipClient client = requests.connect())
         {
             run(client, requests, target.timeoutMs(), fresh);

@@ -1,7 +1,12 @@
 package io.logship.cli;
 
+import io.logship.transport.TransportConfiguration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,6 +71,35 @@ class AdminCliTest
 
         assertThat(run.exitCode()).isEqualTo(AdminCli.EXIT_USAGE);
         assertThat(run.err()).contains("--config").contains("--cluster");
+    }
+
+    /** The CLI's client sends datagrams as large as the nodes of the config it is given (a local cluster: 32 KiB). */
+    @Test
+    void shouldGiveItsClientTheMtuOfTheNodeConfig(@TempDir final Path dir) throws IOException
+    {
+        final ClusterOptions options = new ClusterOptions();
+        options.config = config(dir, TransportConfiguration.MTU_LENGTH_PROP + "=32768\n");
+        assertThat(options.resolve(1_000).mtuLength()).isEqualTo(32768);
+
+        options.config = config(dir, "");
+        assertThat(options.resolve(1_000).mtuLength()).as("none named: the client's default").isZero();
+    }
+
+    @Test
+    void shouldRejectAConfigWhoseMtuAeronCannotSendNamingIt(@TempDir final Path dir) throws IOException
+    {
+        final CliRun run = CliRun.run("status", "--config",
+            config(dir, TransportConfiguration.MTU_LENGTH_PROP + "=1000\n").toString());
+
+        assertThat(run.exitCode()).isEqualTo(AdminCli.EXIT_USAGE);
+        assertThat(run.err()).contains(TransportConfiguration.MTU_LENGTH_PROP + "=1000").contains("multiple of 32");
+    }
+
+    private static Path config(final Path dir, final String extra) throws IOException
+    {
+        final Path file = Files.createTempFile(dir, "node", ".conf");
+        Files.writeString(file, "logship.cluster.nodes=1@127.0.0.1:7001,2@127.0.0.1:7002,3@127.0.0.1:7003\n" + extra);
+        return file;
     }
 
     @Test

@@ -74,6 +74,7 @@ public final class LogshipClient implements AutoCloseable
             .threadingMode(config.sharedThreading() ? ThreadingMode.INVOKER : TransportConfiguration.threadingMode())
             .invokedByOwner(config.sharedThreading()) // ClientConductor.doWork calls TransportNode.invoke()
             .termLength(config.termLength())
+            .mtuLength(config.mtuLength())
             .clusterSecretFile(config.clusterSecretFile())
             .errorHandler(config.errorHandler());
         this.transport = TransportNode.launch(ctx);

@@ -203,6 +203,8 @@ final class FakeCluster implements AutoCloseable
         /** One {firstSequence, record count} per WriteBatchRequest (its writes are in writesReceived too). */
         final List<long[]> batchesReceived = new CopyOnWriteArrayList<>();
         final List<String> connectsReceived = new CopyOnWriteArrayList<>();
+        /** Per Connect, the MTU of the client publication it came on: the largest datagram that client sends. */
+        final List<Integer> connectMtus = new CopyOnWriteArrayList<>();
         final List<Integer> adminReceived = new CopyOnWriteArrayList<>();
         /** One "CHANGE memberId role address" per MemberChangeRequest received. */
         final List<String> memberChangesReceived = new CopyOnWriteArrayList<>();
@@ -291,6 +293,7 @@ final class FakeCluster implements AutoCloseable
             switch (templateId)
             {
                 case ConnectDecoder.TEMPLATE_ID:
+                    recordMtu(aeronHeader.sessionId());
                     onConnect(decoders.connect(buffer, offset, length));
                     break;
                 case WriteRequestDecoder.TEMPLATE_ID:
@@ -331,6 +334,19 @@ final class FakeCluster implements AutoCloseable
                 }
                 default:
                     break;
+            }
+        }
+
+        private void recordMtu(final int sessionId)
+        {
+            for (final MessageAdapter adapter : List.of(ingress, admin))
+            {
+                final io.aeron.Image image = adapter.subscription().imageBySessionId(sessionId);
+                if (null != image)
+                {
+                    connectMtus.add(image.mtuLength());
+                    return;
+                }
             }
         }
 

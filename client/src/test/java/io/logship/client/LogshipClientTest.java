@@ -88,6 +88,37 @@ class LogshipClientTest
     }
 
     /**
+     * A client on the nodes' network sends datagrams as large as theirs: at Aeron's default 1,408 bytes a batch of
+     * a few hundred small writes leaves as up to 24 datagrams, each a system call on both sides.
+     */
+    @Test
+    @Timeout(30)
+    void shouldSendDatagramsOfTheMtuItIsGiven() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        connect(cluster.clientConfig().mtuLength(32 * 1024));
+        assertThat(client.put(bytes("k"), bytes("v")).get(20, TimeUnit.SECONDS).offset()).isZero();
+        assertThat(cluster.node(1).connectMtus).containsOnly(32 * 1024);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldSendDatagramsThatFitAnEthernetFrameByDefault() throws Exception
+    {
+        cluster = new FakeCluster(1).leader(1, 1);
+        connect(cluster.clientConfig());
+        assertThat(client.put(bytes("k"), bytes("v")).get(20, TimeUnit.SECONDS).offset()).isZero();
+        assertThat(cluster.node(1).connectMtus).containsOnly(1408);
+    }
+
+    @Test
+    void shouldRejectAnMtuAeronCannotSendNamingIt()
+    {
+        assertThatThrownBy(() -> new ClientConfig().node(1, "127.0.0.1", 7001).mtuLength(1000).conclude())
+            .isInstanceOf(LogshipException.class).hasMessageContaining("mtuLength").hasMessageContaining("1000");
+    }
+
+    /**
      * The response port is bound, not merely picked, before any node is told of it: a port picked at conclude()
      * and bound at connect() was taken in between by another process's Aeron publication in a CI run, and the
      * client failed to start with "Address already in use".
