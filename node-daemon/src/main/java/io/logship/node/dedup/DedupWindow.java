@@ -216,7 +216,24 @@ public final class DedupWindow
     /** Records a sequence handed to the journal; its offset follows with {@link #onResult}. */
     public void onPublished(final long clientId, final long sequence)
     {
-        final ClientWindow window = windowFor(clientId, sequence);
+        onPublished(clientId, sequence, 1);
+    }
+
+    /**
+     * Records {@code count} consecutive sequences from {@code firstSequence} handed to the journal together (a
+     * client batch): as many single calls would, with one lookup of the client for all of them.
+     */
+    public void onPublished(final long clientId, final long firstSequence, final int count)
+    {
+        final ClientWindow window = windowFor(clientId, firstSequence);
+        for (int i = 0; i < count; i++)
+        {
+            published(window, firstSequence + i);
+        }
+    }
+
+    private void published(final ClientWindow window, final long sequence)
+    {
         advance(window, sequence);
         if (sequence > window.highestSequence - (ringMask + 1))
         {
@@ -244,20 +261,39 @@ public final class DedupWindow
     /** The journal's verdict: {@code offset ≥ 0} appended there, {@code -1} failed (may be retried). */
     public void onResult(final long clientId, final long sequence, final long offset)
     {
+        onResult(clientId, sequence, 1, offset);
+    }
+
+    /**
+     * The journal's verdict on {@code count} consecutive sequences from {@code firstSequence} stored or failed
+     * together (a client batch in one slot): appended at consecutive offsets from {@code firstOffset ≥ 0}, or all
+     * failed ({@code -1}). As many single calls would, with one lookup of the client for all of them.
+     */
+    public void onResult(final long clientId, final long firstSequence, final int count, final long firstOffset)
+    {
         final ClientWindow window = clients.get(clientId);
-        if (offset >= 0)
+        final boolean appended = firstOffset >= 0;
+        if (appended)
         {
-            frontier = Math.max(frontier, offset + 1);
+            frontier = Math.max(frontier, firstOffset + count);
         }
         if (null == window)
         {
-            // Evicted while this write was in the journal: unknown clients are vouched for only above it.
-            if (offset >= 0)
+            // Evicted while these writes were in the journal: unknown clients are vouched for only above them.
+            if (appended)
             {
-                unknownCoversFrom = Math.max(unknownCoversFrom, offset + 1);
+                unknownCoversFrom = Math.max(unknownCoversFrom, firstOffset + count);
             }
             return;
         }
+        for (int i = 0; i < count; i++)
+        {
+            result(window, firstSequence + i, appended ? firstOffset + i : -1);
+        }
+    }
+
+    private void result(final ClientWindow window, final long sequence, final long offset)
+    {
         if (null != window.beyondInFlight)
         {
             window.beyondInFlight.remove(sequence);
@@ -285,10 +321,26 @@ public final class DedupWindow
      */
     public void onAppended(final long clientId, final long sequence, final long offset)
     {
-        frontier = Math.max(frontier, offset + 1);
-        final ClientWindow window = windowFor(clientId, sequence);
-        window.knownFrom = Math.min(window.knownFrom, sequence);
-        remember(window, sequence, offset);
+        onAppended(clientId, sequence, 1, offset);
+    }
+
+    /**
+     * {@code count} records of the client met in the log one after another, with consecutive sequences from
+     * {@code firstSequence} at consecutive offsets from {@code firstOffset} (a client batch): as many single calls
+     * would, with one lookup of the client for all of them.
+     */
+    public void onAppended(final long clientId, final long firstSequence, final int count, final long firstOffset)
+    {
+        // The first record's end first: a client evicted to make room has written nothing from there on, while the
+        // rest of the run comes after the eviction (as one call per record would have it).
+        frontier = Math.max(frontier, firstOffset + 1);
+        final ClientWindow window = windowFor(clientId, firstSequence);
+        frontier = Math.max(frontier, firstOffset + count);
+        window.knownFrom = Math.min(window.knownFrom, firstSequence);
+        for (int i = 0; i < count; i++)
+        {
+            remember(window, firstSequence + i, firstOffset + i);
+        }
     }
 
     /** Whether this window holds the client (it has written since the window's coverage began). */

@@ -151,14 +151,49 @@ public final class Deduplication
             restartRebuildFrom(base);
         }
         cursor.wrap(buffer, position);
+        meetRecords();
+        followedEnd = BatchDescriptor.nextOffset(buffer, position);
+    }
+
+    /**
+     * Tells the window of every idempotent record of the batch the cursor is on, in log order, one call per run
+     * of a client's consecutive sequences at consecutive offsets (a client's batch is one such run): the window
+     * then looks the client up once per run, not once per record.
+     */
+    private void meetRecords()
+    {
+        long runClientId = 0;
+        long runFirstSequence = 0;
+        long runFirstOffset = 0;
+        int runCount = 0;
         while (cursor.next())
         {
-            if (cursor.idempotent())
+            if (!cursor.idempotent())
             {
-                window.onAppended(cursor.clientId(), cursor.sequence(), cursor.offset());
+                continue;
             }
+            final long clientId = cursor.clientId();
+            final long sequence = cursor.sequence();
+            final long offset = cursor.offset();
+            if (runCount > 0 && clientId == runClientId && sequence == runFirstSequence + runCount &&
+                offset == runFirstOffset + runCount)
+            {
+                runCount++;
+                continue;
+            }
+            if (runCount > 0)
+            {
+                window.onAppended(runClientId, runFirstSequence, runCount, runFirstOffset);
+            }
+            runClientId = clientId;
+            runFirstSequence = sequence;
+            runFirstOffset = offset;
+            runCount = 1;
         }
-        followedEnd = BatchDescriptor.nextOffset(buffer, position);
+        if (runCount > 0)
+        {
+            window.onAppended(runClientId, runFirstSequence, runCount, runFirstOffset);
+        }
     }
 
     /** The log was cut (a truncation, a snapshot installed): what the window met may be gone. */
@@ -214,13 +249,7 @@ public final class Deduplication
             while (!timeUp && batches.next())
             {
                 cursor.wrap(staging.buffer(), batches.position());
-                while (cursor.next())
-                {
-                    if (cursor.idempotent())
-                    {
-                        window.onAppended(cursor.clientId(), cursor.sequence(), cursor.offset());
-                    }
-                }
+                meetRecords();
                 rebuildNext = batches.nextOffset();
                 bytes += batches.length();
                 // Per batch: a new leader runs this code a few times only, interpreted, and a slow read or a

@@ -270,11 +270,6 @@ public final class JournalResultPoller
     {
         final boolean appended = event.result == WriteEvent.RESULT_APPENDED;
         final long firstOffset = event.offset - count + 1;
-        final long clientId = event.clientId;
-        final long firstSequence = event.sequence;
-        for (int i = 0; i < count; i++)
-        {
-            dedup.onResult(clientId, firstSequence + i, appended ? firstOffset + i : -1);
-        }
+        dedup.onResult(event.clientId, event.sequence, count, appended ? firstOffset : -1);
     }
 }

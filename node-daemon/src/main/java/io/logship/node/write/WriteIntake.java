@@ -360,10 +360,7 @@ public final class WriteIntake
     private void publish(final long lo, final long hi, final long clientId, final long firstSequence, final int count)
     {
         ring.publish(lo, hi);
-        for (int i = 0; i < count; i++)
-        {
-            dedup.onPublished(clientId, firstSequence + i);
-        }
+        dedup.onPublished(clientId, firstSequence, count);
     }
 
     /** The whole request, from its message header to {@code messageEnd}, in one copy: the journal re-wraps it. */

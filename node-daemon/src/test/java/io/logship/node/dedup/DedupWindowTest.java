@@ -244,4 +244,72 @@ class DedupWindowTest
         assertThat(window.searchFrom()).isEqualTo(1000);
         assertThat(window.lookup(42, 502)).isEqualTo(DedupWindow.NEW);
     }
+
+    /**
+     * A client batch is told to the window in one call (one lookup of the client, not one per record). Its
+     * verdicts must be those of its records told one by one: random batches of several clients, some failed,
+     * some retried out of order, with evictions (more clients than the window holds), then every sequence asked.
+     */
+    @Test
+    void shouldGiveTheSameVerdictsForABatchAsForItsRecordsOneByOne()
+    {
+        for (long seed = 1; seed <= 20; seed++)
+        {
+            final java.util.Random random = new java.util.Random(seed);
+            final DedupWindow batched = new DedupWindow(64, 1024, 3);
+            final DedupWindow single = new DedupWindow(64, 1024, 3);
+            batched.reset(500);
+            single.reset(500);
+            final long[] next = new long[5];
+            java.util.Arrays.fill(next, 1);
+            long offset = 1000;
+            for (int round = 0; round < 400; round++)
+            {
+                final int client = random.nextInt(next.length);
+                final int count = 1 + random.nextInt(40);
+                final boolean retry = next[client] > 100 && random.nextInt(8) == 0;
+                final long first = retry ? next[client] - 1 - random.nextInt(90) : next[client];
+                if (!retry)
+                {
+                    next[client] += count;
+                }
+                final int kind = random.nextInt(3);
+                if (kind == 2)
+                {
+                    batched.onAppended(client, first, count, offset);
+                    for (int i = 0; i < count; i++)
+                    {
+                        single.onAppended(client, first + i, offset + i);
+                    }
+                    offset += count;
+                    continue;
+                }
+                batched.onPublished(client, first, count);
+                for (int i = 0; i < count; i++)
+                {
+                    single.onPublished(client, first + i);
+                }
+                final long at = kind == 0 ? offset : -1;
+                batched.onResult(client, first, count, at);
+                for (int i = 0; i < count; i++)
+                {
+                    single.onResult(client, first + i, at < 0 ? -1 : at + i);
+                }
+                if (at >= 0)
+                {
+                    offset += count;
+                }
+            }
+            for (int client = 0; client < next.length; client++)
+            {
+                for (long sequence = 1; sequence < next[client] + 5; sequence++)
+                {
+                    assertThat(batched.lookup(client, sequence)).as("seed %d client %d sequence %d", seed, client,
+                        sequence).isEqualTo(single.lookup(client, sequence));
+                    assertThat(batched.searchFrom()).as("seed %d client %d sequence %d: where to search", seed, client,
+                        sequence).isEqualTo(single.searchFrom());
+                }
+            }
+        }
+    }
 }
