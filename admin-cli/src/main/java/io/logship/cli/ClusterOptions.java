@@ -240,7 +240,7 @@ public final class ClusterOptions
      * The MTU of the nodes' config, for this command's client too, unless the JVM names its own
      * ({@code -Dlogship.transport.mtu.length}): the nodes' MTU says what their network carries, and a client run
      * with their config is on that network. A local cluster's 32 KiB instead of 1,408 sends a client batch as
-     * one datagram rather than up to 24 (perf/README.md, "The client's MTU"). 0 when neither names one.
+     * one or two datagrams rather than 25 (perf/README.md, "The client's MTU"). 0 when neither names one.
      */
     private int configuredMtuLength(final Properties properties)
     {
