@@ -259,12 +259,10 @@ public final class ClusterOptions
             throw new CliException(2, "--config " + config + ": " + TransportConfiguration.MTU_LENGTH_PROP + "=" +
                 value + " is not a number of bytes");
         }
-        if (mtu < TransportConfiguration.MTU_LENGTH_MIN || mtu > TransportConfiguration.MTU_LENGTH_MAX ||
-            (mtu & 31) != 0)
+        if (!TransportConfiguration.isValidMtuLength(mtu))
         {
             throw new CliException(2, "--config " + config + ": " + TransportConfiguration.MTU_LENGTH_PROP + "=" +
-                value + " is invalid: expected a multiple of 32 in [" + TransportConfiguration.MTU_LENGTH_MIN + ", " +
-                TransportConfiguration.MTU_LENGTH_MAX + "]");
+                value + " is invalid: expected " + TransportConfiguration.MTU_LENGTH_EXPECTED);
         }
         return mtu;
     }

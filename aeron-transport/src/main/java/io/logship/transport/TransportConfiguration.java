@@ -75,6 +75,9 @@ public final class TransportConfiguration
     public static final int MTU_LENGTH_DEFAULT = 1408;
     public static final int MTU_LENGTH_MIN = 64;
     public static final int MTU_LENGTH_MAX = 65504;
+    /** What a valid {@link #MTU_LENGTH_PROP} is, for error messages. */
+    public static final String MTU_LENGTH_EXPECTED =
+        "a multiple of 32 in [" + MTU_LENGTH_MIN + ", " + MTU_LENGTH_MAX + "]";
 
     public static final String SOCKET_RCVBUF_PROP = "logship.transport.socket.rcvbuf";
     /**
@@ -211,6 +214,12 @@ public final class TransportConfiguration
     public static int termLength()
     {
         return intProperty(TERM_LENGTH_PROP, TERM_LENGTH_DEFAULT);
+    }
+
+    /** Whether Aeron can send datagrams of at most {@code mtuLength} bytes ({@link #MTU_LENGTH_EXPECTED}). */
+    public static boolean isValidMtuLength(final int mtuLength)
+    {
+        return mtuLength >= MTU_LENGTH_MIN && mtuLength <= MTU_LENGTH_MAX && (mtuLength & 31) == 0;
     }
 
     public static int mtuLength()

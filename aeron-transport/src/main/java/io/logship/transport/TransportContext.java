@@ -114,11 +114,9 @@ public final class TransportContext
             throw bad(TransportConfiguration.TERM_LENGTH_PROP, termLength, "a power of two in [" +
                 TransportConfiguration.TERM_LENGTH_MIN + ", " + TransportConfiguration.TERM_LENGTH_MAX + "]");
         }
-        if (mtuLength < TransportConfiguration.MTU_LENGTH_MIN || mtuLength > TransportConfiguration.MTU_LENGTH_MAX ||
-            (mtuLength & 31) != 0)
+        if (!TransportConfiguration.isValidMtuLength(mtuLength))
         {
-            throw bad(TransportConfiguration.MTU_LENGTH_PROP, mtuLength, "a multiple of 32 in [" +
-                TransportConfiguration.MTU_LENGTH_MIN + ", " + TransportConfiguration.MTU_LENGTH_MAX + "]");
+            throw bad(TransportConfiguration.MTU_LENGTH_PROP, mtuLength, TransportConfiguration.MTU_LENGTH_EXPECTED);
         }
         if (mtuLength > termLength / 8)
         {

@@ -146,11 +146,9 @@ public final class ClientConfig
         {
             throw bad("aeronDir", aeronDir, "a directory path");
         }
-        if (mtuLength < TransportConfiguration.MTU_LENGTH_MIN || mtuLength > TransportConfiguration.MTU_LENGTH_MAX ||
-            (mtuLength & 31) != 0)
+        if (!TransportConfiguration.isValidMtuLength(mtuLength))
         {
-            throw bad("mtuLength", mtuLength, "a multiple of 32 in [" + TransportConfiguration.MTU_LENGTH_MIN + ", " +
-                TransportConfiguration.MTU_LENGTH_MAX + "]");
+            throw bad("mtuLength", mtuLength, TransportConfiguration.MTU_LENGTH_EXPECTED);
         }
 
         final SecureRandom random = new SecureRandom();
