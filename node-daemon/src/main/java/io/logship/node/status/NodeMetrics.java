@@ -15,7 +15,6 @@ import io.logship.transport.MessageAdapter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Info;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.agrona.concurrent.status.CountersReader;
 
@@ -70,7 +69,7 @@ public final class NodeMetrics
 
         Info.builder().name("logship_build_info").help("logship release running on this node")
             .labelNames("version").register(registry).setLabelValues(version);
-        JvmMetrics.builder().register(registry);
+        JvmCollectors.register(registry);
 
         GaugeWithCallback.builder().name("logship_node_role").help("1 for the role this node has now, 0 for the others")
             .labelNames("role").callback((callback) ->
