@@ -109,6 +109,21 @@ class ReleaseScriptsSystemTest
             .contains("bool UseZGC  = false");
     }
 
+    /**
+     * docs/DESIGN.md#safepoints: no safepoint on a timer, with the default options and with the operator's, unless
+     * those name an interval themselves.
+     */
+    @Test
+    void shouldRunTheNodeWithoutTimedSafepointsUnlessTheOperatorNamesAnInterval() throws Exception
+    {
+        final Path home = Release.unpack(dir.resolve("logship"));
+
+        assertThat(flags(home, "logshipd", "")).contains("intx GuaranteedSafepointInterval  = 0  ");
+        assertThat(flags(home, "logshipd", "-Xmx300m")).contains("intx GuaranteedSafepointInterval  = 0  ");
+        assertThat(flags(home, "logshipd", "-Xmx300m -XX:GuaranteedSafepointInterval=1000"))
+            .contains("intx GuaranteedSafepointInterval  = 1000  ");
+    }
+
     private static long maxHeap(final Path home, final String script, final String javaOpts)
     {
         final Matcher m = MAX_HEAP.matcher(flags(home, script, javaOpts));
