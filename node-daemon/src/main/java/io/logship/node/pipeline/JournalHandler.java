@@ -181,12 +181,10 @@ public final class JournalHandler implements EventHandler<WriteEvent>
                 appendPending();
             }
         }
-        if (event.payload.capacity() > WriteEvent.PAYLOAD_RETAIN_BYTES)
-        {
-            // The builder has copied the bytes; don't let one huge value pin memory in this slot forever. Done
-            // before the sequence is published below: from then on the conductor may reuse the slot.
-            event.payload = new ExpandableArrayBuffer(256);
-        }
+        // The builder has copied the bytes: a lent buffer goes back to the pool, so the ring does not keep a
+        // batch-sized buffer per slot. Done before the sequence is published below: from then on the conductor may
+        // reuse the slot.
+        event.releasePayload();
         if (endOfBatch)
         {
             appendPending();

@@ -1,5 +1,6 @@
 package io.logship.node.pipeline;
 
+import com.lmax.disruptor.EventFactory;
 import io.logship.format.RecordType;
 import org.agrona.ExpandableArrayBuffer;
 
@@ -7,8 +8,10 @@ import org.agrona.ExpandableArrayBuffer;
  * One slot of the leader's write ring, pre-allocated and reused. The conductor (the single
  * producer) fills the request fields; the {@link JournalHandler} appends it and fills the result
  * fields; the conductor reads the result back through its poller once the journal has passed the
- * slot. The key and value (or a whole client batch) live in one expandable buffer that grows to the largest
- * request seen, so steady traffic allocates nothing.
+ * slot. The key and value (or a whole client batch) live in {@link #payload}: the slot's own buffer, which keeps at
+ * most about {@link #SLOT_PAYLOAD_BYTES}, or for anything larger one lent by the ring's {@link PayloadPool} and given
+ * back by the journal, so steady traffic allocates nothing and the ring does not pin a batch-sized buffer per slot.
+ * The conductor writes a payload only into {@link #payloadFor}'s buffer.
  */
 public final class WriteEvent
 {
@@ -41,8 +44,11 @@ public final class WriteEvent
     /** Result: the append failed; {@link #error} says why; nothing of this record is in the log. */
     public static final byte RESULT_FAILED = 2;
 
-    /** A payload buffer larger than this is replaced after use, so one huge value doesn't pin memory per slot. */
-    static final int PAYLOAD_RETAIN_BYTES = 64 * 1024;
+    /**
+     * Payload bytes a slot's own buffer holds: a record's key and value up to about 2 KiB, or a small client batch;
+     * larger payloads get a buffer lent by the pool. 8,192 slots of this size are 16 MiB at most.
+     */
+    public static final int SLOT_PAYLOAD_BYTES = 2048;
 
     // request, written by the conductor
     public byte kind;
@@ -65,13 +71,67 @@ public final class WriteEvent
     public int valueLength;
     /** {@link #KIND_WRITE_BATCH}, {@link #KIND_LOG_BATCH}: bytes its records take in a log batch, the header not included. */
     public int batchRecordsLength;
-    public ExpandableArrayBuffer payload = new ExpandableArrayBuffer(256);
+    /** The payload's buffer: the slot's own, or one the pool lent. The conductor writes it via {@link #payloadFor}. */
+    public ExpandableArrayBuffer payload;
+    private ExpandableArrayBuffer own = new ExpandableArrayBuffer(256);
+    private final PayloadPool pool;
 
     // result, written by the journal
     public byte result;
     public long offset;
     public int epoch;
     public String error;
+
+    /** The slots of one ring: their large payloads borrow from one pool of buffers of {@code batchMaxBytes}. */
+    public static EventFactory<WriteEvent> slots(final int batchMaxBytes)
+    {
+        final PayloadPool pool = new PayloadPool(PayloadPool.DEFAULT_CAPACITY, batchMaxBytes);
+        return () -> new WriteEvent(pool);
+    }
+
+    /** A slot whose large payloads borrow from {@code pool}, shared by every slot of one ring. */
+    public WriteEvent(final PayloadPool pool)
+    {
+        this.pool = pool;
+        this.payload = own;
+    }
+
+    /** A slot with a pool of its own (tests that fill slots by hand). */
+    public WriteEvent()
+    {
+        this(new PayloadPool(1, SLOT_PAYLOAD_BYTES));
+    }
+
+    /**
+     * The buffer to write a payload of {@code length} bytes into, at offset 0, and the one {@link #payload} names
+     * from now on: the slot's own up to {@link #SLOT_PAYLOAD_BYTES}, else one the pool lends. Conductor only.
+     */
+    public ExpandableArrayBuffer payloadFor(final int length)
+    {
+        if (length > SLOT_PAYLOAD_BYTES && payload == own)
+        {
+            payload = pool.lend(length);
+        }
+        return payload;
+    }
+
+    /**
+     * The journal has copied the payload: a lent buffer goes back to the pool, and an own buffer grown past its size
+     * (written without {@link #payloadFor}) is replaced. Journal only, before the slot is released to the conductor.
+     */
+    void releasePayload()
+    {
+        if (payload != own)
+        {
+            pool.giveBack(payload);
+            payload = own;
+        }
+        else if (own.capacity() > 2 * SLOT_PAYLOAD_BYTES)
+        {
+            own = new ExpandableArrayBuffer(256);
+            payload = own;
+        }
+    }
 
     /** How a client's PUT or DELETE is stored; the client may send no other type (WriteValidator refuses them). */
     public static RecordType logRecordType(final io.logship.transport.codec.RecordType type)

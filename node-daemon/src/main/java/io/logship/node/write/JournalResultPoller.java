@@ -146,7 +146,7 @@ public final class JournalResultPoller
         event.batchCount = 0;
         event.keyLength = 0;
         event.valueLength = length;
-        event.payload.putBytes(0, encoded, 0, length);
+        event.payloadFor(length).putBytes(0, encoded, 0, length);
         ring.publish(sequence);
         return true;
     }

@@ -145,9 +145,10 @@ public final class WriteIntake
         event.deadlineNs = nowNs + timeoutNs;
         event.keyLength = keyLength;
         event.valueLength = valueLength;
-        event.payload.putBytes(0, scratch, 0, keyLength);
-        event.payload.checkLimit(keyLength + valueLength);
-        decoder.getValue(event.payload, keyLength, valueLength);
+        final ExpandableArrayBuffer payload = event.payloadFor(keyLength + valueLength);
+        payload.putBytes(0, scratch, 0, keyLength);
+        payload.checkLimit(keyLength + valueLength);
+        decoder.getValue(payload, keyLength, valueLength);
         ring.publish(slot);
         if (sequence > 0)
         {
@@ -265,7 +266,7 @@ public final class WriteIntake
             event.batchRecordsLength = recordsLength;
             event.keyLength = 0;
             event.valueLength = recordsLength;
-            event.payload.putBytes(0, batchView, BatchDescriptor.HEADER_LENGTH, recordsLength);
+            event.payloadFor(recordsLength).putBytes(0, batchView, BatchDescriptor.HEADER_LENGTH, recordsLength);
         }
         else
         {
@@ -379,8 +380,9 @@ public final class WriteIntake
         event.batchMember = false;
         event.batchRecordsLength = recordsLength;
         event.keyLength = 0;
-        event.valueLength = messageEnd - messageStart;
-        event.payload.putBytes(0, decoder.buffer(), messageStart, messageEnd - messageStart);
+        final int length = messageEnd - messageStart;
+        event.valueLength = length;
+        event.payloadFor(length).putBytes(0, decoder.buffer(), messageStart, length);
     }
 
     /** One slot per record from {@code lo}, the decoder's limit at the records group: only the last answers. */
@@ -418,9 +420,10 @@ public final class WriteIntake
         event.deadlineNs = deadlineNs;
         event.batchCount = index == count - 1 ? count : 0;
         event.batchMember = index != count - 1;
-        event.payload.checkLimit(keyLength + valueLength);
-        event.payload.putBytes(0, key, keyOffset, keyLength);
-        event.payload.putBytes(keyLength, value, valueOffset, valueLength);
+        final ExpandableArrayBuffer payload = event.payloadFor(keyLength + valueLength);
+        payload.checkLimit(keyLength + valueLength);
+        payload.putBytes(0, key, keyOffset, keyLength);
+        payload.putBytes(keyLength, value, valueOffset, valueLength);
         event.keyLength = keyLength;
         event.valueLength = valueLength;
     }
