@@ -119,7 +119,8 @@ public final class Node implements AutoCloseable
         transport.onLost(this::onTransportLost);
 
         // With the journal on the conductor nothing waits on the ring's barrier: a strategy whose publish signals nothing.
-        final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent.slots(config.batchMaxBytes()), config.ringSize(),
+        final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent.slots(config.batchMaxBytes()),
+            config.ringSize(),
             config.journalOnConductor() ? new BusySpinWaitStrategy() : JournalWaitStrategy.forLog(config.logConfig()));
         // The log's shared state comes first: the journal thread reads its leading epoch, the apply thread its
         // commit offset, and the conductor owns it.

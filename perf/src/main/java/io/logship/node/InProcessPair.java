@@ -71,7 +71,8 @@ public final class InProcessPair implements AutoCloseable
                 new SnapshotStore(config.dataDirectory().resolve("snapshots"), config.snapshotRetain()));
             transport = TransportNode.launch(config.transportContext().errorHandler(Throwable::printStackTrace));
             final System.Logger logger = System.getLogger("io.logship.perf.node-" + config.nodeId());
-            final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(WriteEvent.slots(config.batchMaxBytes()), config.ringSize(),
+            final RingBuffer<WriteEvent> ring = RingBuffer.createSingleProducer(
+                WriteEvent.slots(config.batchMaxBytes()), config.ringSize(),
                 JournalWaitStrategy.forLog(config.logConfig()));
             final ReplicatedLog partition = new ReplicatedLog(config.nodeId(), log, store, new SystemNanoClock(), logger,
                 new NodeCounters());

@@ -82,7 +82,7 @@ public final class WriteEvent
     public int epoch;
     public String error;
 
-    /** The slots of one ring: their large payloads borrow from one pool of buffers of {@code batchMaxBytes}. */
+    /** The slots of one ring: their large payloads (client batches up to {@code batchMaxBytes}) share one pool. */
     public static EventFactory<WriteEvent> slots(final int batchMaxBytes)
     {
         final PayloadPool pool = new PayloadPool(PayloadPool.DEFAULT_CAPACITY, batchMaxBytes);

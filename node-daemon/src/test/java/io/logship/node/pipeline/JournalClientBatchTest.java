@@ -246,7 +246,7 @@ class JournalClientBatchTest
         return clientBatch(new WriteEvent(), kind, firstSequence, count, valueLength);
     }
 
-    /** {@link #clientBatch(byte, long, int, int)} into the slot {@code event}, through {@link WriteEvent#payloadFor}. */
+    /** {@link #clientBatch(byte, long, int, int)} into the slot {@code event}, as the conductor writes it. */
     private static WriteEvent clientBatch(final WriteEvent event, final byte kind, final long firstSequence,
         final int count, final int valueLength)
     {
