@@ -15,7 +15,8 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
  * slot. One single-producer, single-consumer queue carries the buffers back, so neither side allocates or locks
  * once the pool is warm; with {@code logship.node.journal=conductor} both ends are the same thread. A lend from an
  * empty pool allocates a buffer; a give-back to a full pool, or of a buffer grown past twice the batch size, leaves
- * it to the collector: the pool keeps at most {@link #capacity()} buffers, 4 MiB for batches like the one above.
+ * it to the collector: the pool keeps at most the capacity it was made with, 4 MiB of buffers for batches like the
+ * one above.
  */
 public final class PayloadPool
 {
@@ -64,10 +65,5 @@ public final class PayloadPool
     public long allocations()
     {
         return allocations;
-    }
-
-    public int capacity()
-    {
-        return free.capacity();
     }
 }
