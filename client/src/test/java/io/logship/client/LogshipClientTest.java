@@ -277,14 +277,19 @@ class LogshipClientTest
         cluster = new FakeCluster(1, 2).leader(1, 1);
         connect(minuteAttempts(cluster.clientConfig()));
         assertThat(client.put(bytes("a"), bytes("1")).get(10, TimeUnit.SECONDS).leaderId()).isEqualTo(1);
-        awaitCondition(() -> cluster.node(2).connectsReceived.size() == 1);
+        // A read answered by node 2 comes after its ConnectResponse on the same publication: the client's session
+        // to node 2 is open before node 2 restarts. Waiting only for node 2 to have received the Connect let a
+        // response sent before the restart arrive after it, on a slow CI host, and open a session node 2 had
+        // forgotten (a gap of its own: docs/DESIGN.md#known-gaps).
+        assertThat(client.get(2, bytes("none"), ReadConsistency.any()).get(10, TimeUnit.SECONDS).found()).isFalse();
+        final int connectsBefore = cluster.node(2).connectsReceived.size();
         cluster.restart(2);
         cluster.leader(2, 2);
 
         final WriteResult result = client.put(bytes("b"), bytes("2")).get(10, TimeUnit.SECONDS);
         assertThat(result.leaderId()).isEqualTo(2);
         assertThat(result.epoch()).isEqualTo(2);
-        assertThat(cluster.node(2).connectsReceived).hasSize(2);
+        assertThat(cluster.node(2).connectsReceived).as("one Connect after the redirect").hasSize(connectsBefore + 1);
     }
 
     @Test
