@@ -67,6 +67,9 @@ public final class BoundedPublisher implements AutoCloseable
     }
 
     /**
+     * Allocates the publisher's counters, waiting for the media driver's answer to each: for set-up.
+     * {@link TransportNode#asyncAddPublisher} builds one without waiting.
+     *
      * @param authenticator null if this process has no cluster secret: then sending a message the policy
      *                      tags throws.
      */
@@ -79,25 +82,35 @@ public final class BoundedPublisher implements AutoCloseable
         final int retryLimit,
         final IdleStrategy retryIdleStrategy)
     {
+        this(publication, name, policy, authenticator, retryLimit, retryIdleStrategy, TransportCounters.allocatePublisher(
+            aeron, TransportCounters.publisherComponent(name, publication.channel(), publication.streamId())));
+    }
+
+    /** @param counters one per {@link TransportCounters#PUBLISHER_OUTCOMES}, in that order; owned from now on. */
+    BoundedPublisher(
+        final Publication publication,
+        final String name,
+        final AuthenticationPolicy policy,
+        final Authenticator authenticator,
+        final int retryLimit,
+        final IdleStrategy retryIdleStrategy,
+        final Counter[] counters)
+    {
         this.publication = publication;
         this.name = name;
         this.policy = policy;
         this.authenticator = authenticator;
         this.retryLimit = retryLimit;
         this.retryIdleStrategy = retryIdleStrategy;
-
-        final String component = "publisher " + name + " (" + publication.channel() + " stream=" +
-            publication.streamId() + ")";
-        sent = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "sent");
-        backPressured = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "back-pressured");
-        notConnected = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "not-connected");
-        adminAction = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "admin-action");
-        closed = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "closed");
-        maxPositionExceeded = TransportCounters.allocate(
-            aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "max-position-exceeded");
-        tooLarge = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "too-large");
-        retries = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "retries");
-        faultDropped = TransportCounters.allocate(aeron, TransportCounters.PUBLISHER_TYPE_ID, component, "fault-dropped");
+        sent = counters[0];
+        backPressured = counters[1];
+        notConnected = counters[2];
+        adminAction = counters[3];
+        closed = counters[4];
+        maxPositionExceeded = counters[5];
+        tooLarge = counters[6];
+        retries = counters[7];
+        faultDropped = counters[8];
     }
 
     /**

@@ -288,29 +288,44 @@ public final class TransportNode implements AutoCloseable
     }
 
     /**
-     * Starts adding a publisher without waiting for the media driver to set it up (a duty thread must not block
-     * on that): poll {@link #addedPublisher} with the returned registration id on later duty cycles.
+     * Starts adding a publisher without waiting for the media driver to set up its publication or its counters (a
+     * duty thread must not block on that): poll {@link #addedPublisher(PendingPublisher)} on later duty cycles.
      */
-    public long asyncAddPublisher(final String channel, final int streamId)
+    public PendingPublisher asyncAddPublisher(final String channel, final int streamId, final String name)
     {
-        return aeron.asyncAddExclusivePublication(channel, streamId);
+        return new PendingPublisher(aeron, channel, streamId, name);
     }
 
     /**
      * The publisher {@link #asyncAddPublisher} started, or null while the media driver is still setting it up.
      *
-     * @throws io.aeron.exceptions.RegistrationException if the media driver refused it (e.g. a bad channel).
+     * @throws io.aeron.exceptions.RegistrationException if the media driver refused it (e.g. a bad channel, or no
+     *                                                    room for its counters); what it had set up is released.
      */
-    public BoundedPublisher addedPublisher(final long registrationId, final String name)
+    public BoundedPublisher addedPublisher(final PendingPublisher pending)
     {
-        final Publication publication = aeron.getExclusivePublication(registrationId);
-        return null == publication ? null : publisher(publication, name);
+        final boolean complete;
+        try
+        {
+            complete = pending.poll(aeron);
+        }
+        catch (final AeronException ex)
+        {
+            pending.cancel(aeron); // the parts the driver did set up are not left behind in its CnC file
+            throw ex;
+        }
+        if (!complete)
+        {
+            return null;
+        }
+        return new BoundedPublisher(pending.takePublication(), pending.name(), ctx.authenticationPolicy(),
+            newAuthenticator(), ctx.publicationRetryLimit(), retryIdleStrategy(), pending.counters());
     }
 
     /** Abandons a publisher {@link #asyncAddPublisher} started and {@link #addedPublisher} has not given yet. */
-    public void cancelAddPublisher(final long registrationId)
+    public void cancelAddPublisher(final PendingPublisher pending)
     {
-        aeron.asyncRemovePublication(registrationId);
+        pending.cancel(aeron);
     }
 
     private BoundedPublisher publisher(final Publication publication, final String name)

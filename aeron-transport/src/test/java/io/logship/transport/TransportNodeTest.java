@@ -216,16 +216,16 @@ class TransportNodeTest
             assertThat(invoked.mediaDriver().sharedAgentInvoker()).isNotNull();
             final TransportContext ctx = invoked.context();
             final MessageAdapter adapter = invoked.addAdapter(TransportStream.REPLICATION, "replication", recorder());
-            final long registrationId = invoked.asyncAddPublisher(
+            final PendingPublisher pending = invoked.asyncAddPublisher(
                 TransportChannels.udpPublication(ctx, ctx.endpointHost(), ctx.endpointPort()),
-                TransportStream.REPLICATION.streamId());
+                TransportStream.REPLICATION.streamId(), "leader");
             final BoundedPublisher[] publisher = new BoundedPublisher[1];
             assertThat(TransportTestSupport.pollUntil(() ->
             {
                 invoked.invoke();
                 if (null == publisher[0])
                 {
-                    publisher[0] = invoked.addedPublisher(registrationId, "leader");
+                    publisher[0] = invoked.addedPublisher(pending);
                 }
             }, () -> null != publisher[0] && publisher[0].isConnected())).isTrue();
 

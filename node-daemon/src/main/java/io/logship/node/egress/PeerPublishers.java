@@ -2,6 +2,7 @@ package io.logship.node.egress;
 
 import io.logship.node.NodeConfig;
 import io.logship.transport.BoundedPublisher;
+import io.logship.transport.PendingPublisher;
 import io.logship.transport.PublishResult;
 import io.logship.transport.TransportChannels;
 import io.logship.transport.TransportNode;
@@ -124,13 +125,12 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
             }
         }
         final PendingPeer peer = new PendingPeer(id);
-        peer.registrations[0] = transport.asyncAddPublisher(
-            TransportChannels.udpPublication(transport.context(), host, port), TransportStream.ELECTION.streamId());
-        peer.registrations[1] = transport.asyncAddPublisher(
-            TransportChannels.udpPublication(transport.context(), host, port),
-            TransportStream.REPLICATION_FEEDBACK.streamId());
-        peer.registrations[2] = transport.asyncAddPublisher(
-            TransportChannels.udpPublication(transport.context(), host, port), TransportStream.REPLICATION.streamId());
+        final String channel = TransportChannels.udpPublication(transport.context(), host, port);
+        peer.pending[0] = transport.asyncAddPublisher(channel, TransportStream.ELECTION.streamId(), "election-to-" + id);
+        peer.pending[1] = transport.asyncAddPublisher(
+            channel, TransportStream.REPLICATION_FEEDBACK.streamId(), "feedback-to-" + id);
+        peer.pending[2] = transport.asyncAddPublisher(
+            channel, TransportStream.REPLICATION.streamId(), "replication-to-" + id);
         pending.add(peer);
     }
 
@@ -147,12 +147,11 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
         for (int i = pending.size() - 1; i >= 0; i--)
         {
             final PendingPeer peer = pending.get(i);
-            final String[] names = { "election-to-", "feedback-to-", "replication-to-" };
             for (int j = 0; j < 3; j++)
             {
                 if (null == peer.publishers[j])
                 {
-                    peer.publishers[j] = transport.addedPublisher(peer.registrations[j], names[j] + peer.id);
+                    peer.publishers[j] = transport.addedPublisher(peer.pending[j]);
                 }
             }
             if (null != peer.publishers[0] && null != peer.publishers[1] && null != peer.publishers[2])
@@ -181,11 +180,11 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
         gate(id);
     }
 
-    /** A peer being added: the registration ids of its election, feedback and replication publications. */
+    /** A peer being added: its election, feedback and replication publishers being set up. */
     private static final class PendingPeer
     {
         final int id;
-        final long[] registrations = new long[3];
+        final PendingPublisher[] pending = new PendingPublisher[3];
         final BoundedPublisher[] publishers = new BoundedPublisher[3];
 
         PendingPeer(final int id)

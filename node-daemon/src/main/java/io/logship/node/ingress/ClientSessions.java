@@ -2,6 +2,7 @@ package io.logship.node.ingress;
 
 import io.aeron.exceptions.AeronException;
 import io.logship.transport.BoundedPublisher;
+import io.logship.transport.PendingPublisher;
 import io.logship.transport.TransportNode;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -14,9 +15,10 @@ import java.util.concurrent.TimeUnit;
  * publication on the client's own channel. Bounded: past {@code maxSessions} the least recently used
  * session is closed (its client reconnects when a reply is late). Owned by the conductor thread.
  *
- * <p>A new client's publication is added without waiting for the media driver: adding it synchronously
- * blocked the conductor (and its heartbeats) for as long as the driver took to set it up, and a failover
- * brings every client's Connect to the new leader at once. {@link #connect} starts it and
+ * <p>A new client's publication, and its counters, are added without waiting for the media driver: adding
+ * them synchronously blocked the conductor (and its heartbeats) for as long as the driver took to answer, 10-38 ms
+ * per Connect with nine counters, and a failover brings every client's Connect to the new leader at once
+ * ({@code docs/DESIGN.md#connect}). {@link #connect} starts it and
  * {@link #pollConnecting} hands the session over, on a later duty cycle, once the driver has set it up (or
  * reports that it could not, or did not within the set-up timeout). Until then the client has no session:
  * its requests are dropped as from a client that never connected, and it sends none before its
@@ -65,16 +67,16 @@ public final class ClientSessions implements AutoCloseable
         final long clientId;
         final String channel;
         final int streamId;
-        final long registrationId;
+        final PendingPublisher publisher;
         final long deadlineNs;
 
-        Connecting(final long clientId, final String channel, final int streamId, final long registrationId,
+        Connecting(final long clientId, final String channel, final int streamId, final PendingPublisher publisher,
             final long deadlineNs)
         {
             this.clientId = clientId;
             this.channel = channel;
             this.streamId = streamId;
-            this.registrationId = registrationId;
+            this.publisher = publisher;
             this.deadlineNs = deadlineNs;
         }
     }
@@ -127,14 +129,14 @@ public final class ClientSessions implements AutoCloseable
                 return null; // a resent Connect: the publication is on its way
             }
             connecting.remove(clientId);
-            transport.cancelAddPublisher(pending.registrationId);
+            transport.cancelAddPublisher(pending.publisher);
         }
         if (connecting.size() >= maxSessions)
         {
             return null;
         }
         connecting.put(clientId, new Connecting(clientId, channel, streamId,
-            transport.asyncAddPublisher(channel, streamId), nowNs + SETUP_TIMEOUT_NS));
+            transport.asyncAddPublisher(channel, streamId, "client-" + clientId), nowNs + SETUP_TIMEOUT_NS));
         return null;
     }
 
@@ -159,7 +161,7 @@ public final class ClientSessions implements AutoCloseable
             String failure = null;
             try
             {
-                publisher = transport.addedPublisher(connect.registrationId, "client-" + connect.clientId);
+                publisher = transport.addedPublisher(connect.publisher);
             }
             catch (final AeronException ex)
             {
@@ -167,7 +169,7 @@ public final class ClientSessions implements AutoCloseable
             }
             if (null == publisher && null == failure && nowNs - connect.deadlineNs > 0)
             {
-                transport.cancelAddPublisher(connect.registrationId);
+                transport.cancelAddPublisher(connect.publisher);
                 failure = "the media driver did not set up the publication within " +
                     TimeUnit.NANOSECONDS.toMillis(SETUP_TIMEOUT_NS) + " ms";
             }
@@ -280,7 +282,7 @@ public final class ClientSessions implements AutoCloseable
         sessions.clear();
         for (final Connecting pending : connecting.values())
         {
-            transport.cancelAddPublisher(pending.registrationId);
+            transport.cancelAddPublisher(pending.publisher);
         }
         connecting.clear();
     }

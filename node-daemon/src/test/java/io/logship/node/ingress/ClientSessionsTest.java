@@ -3,6 +3,7 @@ package io.logship.node.ingress;
 import io.logship.transport.IdleStrategyKind;
 import io.logship.transport.TransportConfiguration;
 import io.logship.transport.TransportContext;
+import io.logship.transport.TransportCounters;
 import io.logship.transport.TransportNode;
 import io.logship.transport.auth.ClusterSecret;
 import org.junit.jupiter.api.AfterEach;
@@ -12,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.DatagramSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -127,6 +130,57 @@ class ClientSessionsTest
         assertThat(failed).singleElement().asString().startsWith(CLIENT + " aeron:udp?endpoint=127.0.0.1:not-a-port: " +
             "the media driver refused the publication");
         assertThat(sessions.get(CLIENT, 1)).isNull();
+        // The counters asked for beside the refused publication are released, not left in the CnC file.
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!countersOf("client-" + CLIENT).isEmpty())
+        {
+            assertThat(System.nanoTime() - deadlineNs).as("the counters were released within 10 s").isNegative();
+            Thread.yield();
+        }
+    }
+
+    /** Labels of the allocated transport counters of publisher {@code name}. */
+    private List<String> countersOf(final String name)
+    {
+        final List<String> labels = new ArrayList<>();
+        transport.aeron().countersReader().forEach((counterId, typeId, keyBuffer, label) ->
+        {
+            if (typeId == TransportCounters.PUBLISHER_TYPE_ID && label.startsWith("logship publisher " + name + " ("))
+            {
+                labels.add(label);
+            }
+        });
+        return labels;
+    }
+
+    @Test
+    void shouldSetUpAConnectsPublisherAndItsCountersWithoutTheDutyThreadWaitingForTheMediaDriver()
+    {
+        // A driver on its own thread answers set-up requests a client idle (1 ms) later; a duty thread that waited
+        // for each of a publisher's nine counters held heartbeats and votes 10-20 ms per Connect.
+        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        final long self = Thread.currentThread().getId();
+        sessions.connect(CLIENT, responseChannel(), STREAM, 0);
+
+        long waitsInSettlingCall = -1;
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ready.isEmpty() && failed.isEmpty())
+        {
+            assertThat(System.nanoTime() - deadlineNs).as("the Connect settled within 10 s").isNegative();
+            final long waitedBefore = threads.getThreadInfo(self).getWaitedCount();
+            if (sessions.pollConnecting(1, listener) > 0)
+            {
+                waitsInSettlingCall = threads.getThreadInfo(self).getWaitedCount() - waitedBefore;
+            }
+            Thread.yield();
+        }
+
+        assertThat(ready).hasSize(1);
+        // A wait or two can be the client's lock, held for a moment by its conductor thread; a counter asked for
+        // synchronously costs at least one wait each.
+        assertThat(waitsInSettlingCall).as("waits of the duty cycle that settled the Connect").isLessThan(3);
+        assertThat(countersOf("client-" + CLIENT)).hasSize(9).allMatch(label -> label.contains(" stream=" + STREAM));
+        assertThat(ready.get(0).publisher.sentCount()).isZero();
     }
 
     private void pollUntilSettled()
