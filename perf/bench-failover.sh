@@ -15,6 +15,8 @@
 #     and the leader's epoch before and after (a spurious failover shows as an epoch change).
 #
 #   Environment: KEEP=1 keeps the directory (node logs) instead of removing it. ATTEMPT_MS (default 500) is the load client's --attempt-timeout-ms.
+#   SETTLE=0 starts the next round without waiting for the restarted node to hold the leader's log (by default each
+#   round waits, so that a kill meets three nodes that hold the log, and prints how long that took).
 #   TUNED=1 appends shorter election timeouts to every node's config (heartbeat 20 ms,
 #   lease 120 ms, election 160 ms, jitter 20 ms, candidacy step 40 ms).
 set -euo pipefail
@@ -84,6 +86,23 @@ print(min(ms) - killed if ms else -1)' "$acks" "$lepoch" "$killed")
         results+=("$first")
         start_node "$lid"
         sleep 2
+        # Each round's kill meets a healthy cluster: the restarted node holds the leader's log before the next
+        # load starts. Without the wait, a kill could land while it was still starting or catching up, and the new
+        # leader's first quorum write waited for that catch-up (up to 1.8 s in slow phases of this machine: perf/
+        # README.md, "A Connect's counters"). SETTLE=0 keeps the old rounds: a second fault during a rejoin.
+        if [[ "${SETTLE:-1}" == 1 ]]; then
+            settle_from=$(now_ms)
+            for _ in $(seq 1 120); do
+                behind=$(cli status --config "$dir/node1.conf" --json --timeout-ms 1000 2>/dev/null | python3 -c '
+import json, sys
+nodes = json.load(sys.stdin)["nodes"]
+print(max(n["lag"] for n in nodes) if all(n.get("reachable") for n in nodes) else -1)' || echo -1)
+                [[ "$behind" == 0 ]] && break
+                sleep 0.5
+            done
+            echo "round $round: node $lid restarted; every node holds the leader's log after" \
+                "$(( $(now_ms) - settle_from )) ms (lag $behind)"
+        fi
     done
     python3 -c '
 import sys, statistics
