@@ -14,12 +14,10 @@ import org.agrona.CloseHelper;
  * <p>The counters are asked for asynchronously as well as the publication: Aeron's {@code addCounter} waits for
  * the driver's answer, at least one client idle (1 ms) each with a driver on its own thread, and a publisher has
  * {@link TransportCounters#PUBLISHER_OUTCOMES nine} of them, so a client's Connect cost the node's duty thread
- * 10–20 ms (docs/DESIGN.md#connect). Owned by one thread.
+ * 10–38 ms (docs/DESIGN.md#connect). Owned by one thread.
  */
 public final class PendingPublisher
 {
-    private final String channel;
-    private final int streamId;
     private final String name;
     private final long publicationId;
     private final long[] counterIds;
@@ -29,8 +27,6 @@ public final class PendingPublisher
 
     PendingPublisher(final Aeron aeron, final String channel, final int streamId, final String name)
     {
-        this.channel = channel;
-        this.streamId = streamId;
         this.name = name;
         this.publicationId = aeron.asyncAddExclusivePublication(channel, streamId);
         final String[] outcomes = TransportCounters.PUBLISHER_OUTCOMES;
@@ -45,20 +41,9 @@ public final class PendingPublisher
     }
 
     /** The publisher's name, as given to {@link TransportNode#asyncAddPublisher}. */
-    public String name()
+    String name()
     {
         return name;
-    }
-
-    /** The channel the publication was asked for. */
-    public String channel()
-    {
-        return channel;
-    }
-
-    public int streamId()
-    {
-        return streamId;
     }
 
     /**
