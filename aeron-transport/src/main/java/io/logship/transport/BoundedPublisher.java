@@ -82,8 +82,9 @@ public final class BoundedPublisher implements AutoCloseable
         final int retryLimit,
         final IdleStrategy retryIdleStrategy)
     {
-        this(publication, name, policy, authenticator, retryLimit, retryIdleStrategy, TransportCounters.allocatePublisher(
-            aeron, TransportCounters.publisherComponent(name, publication.channel(), publication.streamId())));
+        this(publication, name, policy, authenticator, retryLimit, retryIdleStrategy,
+            TransportCounters.allocatePublisher(
+                aeron, TransportCounters.publisherComponent(name, publication.channel(), publication.streamId())));
     }
 
     /** @param counters one per {@link TransportCounters#PUBLISHER_OUTCOMES}, in that order; owned from now on. */

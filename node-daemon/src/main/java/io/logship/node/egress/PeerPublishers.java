@@ -126,7 +126,8 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
         }
         final PendingPeer peer = new PendingPeer(id);
         final String channel = TransportChannels.udpPublication(transport.context(), host, port);
-        peer.pending[0] = transport.asyncAddPublisher(channel, TransportStream.ELECTION.streamId(), "election-to-" + id);
+        peer.pending[0] = transport.asyncAddPublisher(
+            channel, TransportStream.ELECTION.streamId(), "election-to-" + id);
         peer.pending[1] = transport.asyncAddPublisher(
             channel, TransportStream.REPLICATION_FEEDBACK.streamId(), "feedback-to-" + id);
         peer.pending[2] = transport.asyncAddPublisher(
