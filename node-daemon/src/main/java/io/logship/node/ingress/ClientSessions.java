@@ -165,7 +165,7 @@ public final class ClientSessions implements AutoCloseable
             }
             catch (final AeronException ex)
             {
-                failure = "the media driver refused the publication: " + ex.getMessage();
+                failure = "the media driver refused the publication or one of its counters: " + ex.getMessage();
             }
             if (null == publisher && null == failure && nowNs - connect.deadlineNs > 0)
             {
