@@ -66,7 +66,10 @@ public final class Node implements AutoCloseable
     private static final long QUIESCE_MS = 2000;
     /** Batches the replication window indexes at most: at 10 k writes/s in batches of one record, 6.5 s of them. */
     private static final int RECENT_BATCHES_MAX = 65_536;
-    /** Longest the HMAC warm-up may hash: about 50 ms on an idle JVM of this project's machine, more while it starts. */
+    /**
+     * Longest the HMAC warm-up may hash: it took 76–212 ms when one node restarted beside running ones on this
+     * project's 2-core machine, up to 1.9 s when three started at once.
+     */
     private static final long HMAC_WARM_UP_BUDGET_NS = TimeUnit.SECONDS.toNanos(2);
 
     private final System.Logger logger;

@@ -66,7 +66,8 @@ public final class HmacWarmUp
         final byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
         final Authenticator authenticator = new Authenticator(ClusterSecret.of(key));
-        final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(CHUNK_BYTES + Authenticator.TAG_LENGTH));
+        final UnsafeBuffer message =
+            new UnsafeBuffer(ByteBuffer.allocateDirect(CHUNK_BYTES + Authenticator.TAG_LENGTH));
         final long startNs = System.nanoTime();
         long bytes = 0;
         long stepNs = 0;
