@@ -252,6 +252,8 @@ final class NodeAgent implements Agent
         {
             work += replica.journal.poll();
             dutyCycle.endStep("journal results");
+            work += replica.dedup.check().advanceSearches(); // with what the client stream left of the budgets
+            dutyCycle.endStep("de-duplication searches");
             work += feedbackAdapter.poll(FRAGMENT_LIMIT);
             dutyCycle.endStep("follower feedback");
             work += replicationAdapter.poll(FRAGMENT_LIMIT); // a leader of a higher epoch deposes this one

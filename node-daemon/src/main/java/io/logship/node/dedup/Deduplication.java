@@ -114,6 +114,7 @@ public final class Deduplication
     public void startRebuild()
     {
         final long end = log.logEndOffset();
+        check.dropSearches();
         keptFromFollowing = followedEnd >= 0 && followedEnd == end && !rebuilding;
         followedEnd = -1; // leading: the journal's results keep the window from now on
         rebuildStartNs = clock.nanoTime();

@@ -65,7 +65,25 @@ public final class DuplicateCheck
 
         /** Bytes the last {@link #find} read. */
         long bytesRead();
+
+        /**
+         * Where the last {@link #find} that answered {@link #INCOMPLETE} stopped because it had read its bytes: a
+         * search of the rest goes on from there. -1 after any other answer, and when part of the range was removed.
+         */
+        long resumeOffset();
     }
+
+    /**
+     * Log bytes a search reads between two looks at the duty cycle's budgets: with its time budget looked at only
+     * between searches, one search of a retry from a client the window did not know read up to 128 MiB at once and
+     * held a new leader's duty cycle for 222–324 ms, past its lease (perf/README.md, "Searches in slices").
+     */
+    static final long SLICE_BYTES = 256 * 1024;
+    /** Searches cut short by a duty cycle's budgets that are kept to go on (the least recently used is dropped). */
+    static final int SUSPENDED_SEARCHES = 16;
+    /** Internal result of {@link #find}: cut short by this duty cycle's budgets; it goes on in later cycles. */
+    private static final long SUSPENDED = -3;
+    private static final long RUNNING = Long.MIN_VALUE;
 
     private final DedupWindow window;
     private final Store store;
@@ -73,9 +91,31 @@ public final class DuplicateCheck
     private final long searchBytes;
     private final NanoClock clock;
     private final long cycleSearchNs;
+    private final long sliceBytes;
+    private final Search[] searches = new Search[SUSPENDED_SEARCHES];
+    private long searchUses;
     private long searchedThisCycle;
     private long searchNsThisCycle;
     private String refusal;
+
+    /**
+     * One search of the log for one client's sequences, kept across duty cycles when their budgets cut it short.
+     * Its answer holds while this node leads: the log below the end only grows at the end then.
+     */
+    private static final class Search
+    {
+        boolean inUse;
+        long clientId;
+        long lowSequence;
+        long highSequence;
+        long from;
+        long to;
+        long next;
+        long bytesRead;
+        long maxBytes;
+        long result = RUNNING;
+        long lastUse;
+    }
 
     /** With no time budget: only {@code searchBytes} bounds the searches of a duty cycle (tests of that bound). */
     public DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes)
@@ -95,12 +135,24 @@ public final class DuplicateCheck
     public DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes,
         final NanoClock clock, final long cycleSearchNs)
     {
+        this(window, store, log, searchBytes, clock, cycleSearchNs, SLICE_BYTES);
+    }
+
+    /** For tests: searches read {@code sliceBytes} between looks at the budgets. */
+    DuplicateCheck(final DedupWindow window, final Store store, final Log log, final long searchBytes,
+        final NanoClock clock, final long cycleSearchNs, final long sliceBytes)
+    {
         this.window = window;
         this.store = store;
         this.log = log;
         this.searchBytes = searchBytes;
         this.clock = clock;
         this.cycleSearchNs = cycleSearchNs;
+        this.sliceBytes = sliceBytes;
+        for (int i = 0; i < searches.length; i++)
+        {
+            searches[i] = new Search();
+        }
     }
 
     /** Starts a duty cycle: its search budgets are full again. */
@@ -116,15 +168,139 @@ public final class DuplicateCheck
         return searchedThisCycle >= searchBytes || searchNsThisCycle >= cycleSearchNs;
     }
 
-    /** {@link Log#find}, counted against this duty cycle's budgets. */
+    /**
+     * Goes on with the searches this cycle's client requests left cut short, with what is left of its budgets, so
+     * that a long search ends in a few cycles whether or not its client retries meanwhile (a client backs off 10 ms
+     * doubling to 1 s after a BUSY). Leader only: a search reads the leader's log. Returns the searches advanced.
+     */
+    public int advanceSearches()
+    {
+        int work = 0;
+        for (final Search search : searches)
+        {
+            if (budgetSpent())
+            {
+                break;
+            }
+            if (search.inUse && search.result == RUNNING)
+            {
+                advance(search);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    /** Forgets every search: a new term's log may differ below their ends (called when this node starts leading). */
+    public void dropSearches()
+    {
+        for (final Search search : searches)
+        {
+            search.inUse = false;
+        }
+    }
+
+    /**
+     * {@link Log#find} in slices of {@link #sliceBytes}, counted against this duty cycle's budgets: the record's
+     * offset, {@link Log#NOT_FOUND}, {@link Log#INCOMPLETE}, or {@link #SUSPENDED} when the budgets ran out first.
+     * A suspended search is kept, goes on in {@link #advanceSearches}, and answers the retry that asks for it again
+     * (the same client and sequences, a range from at or above its start).
+     */
     private long find(final long clientId, final long low, final long high, final long from, final long to,
         final long maxBytes)
     {
-        final long startNs = clock.nanoTime();
-        final long found = log.find(clientId, low, high, from, to, maxBytes);
-        searchNsThisCycle += clock.nanoTime() - startNs;
-        searchedThisCycle += log.bytesRead();
-        return found;
+        Search search = kept(clientId, low, high, from);
+        if (null == search)
+        {
+            search = leastRecentlyUsed();
+            search.inUse = true;
+            search.clientId = clientId;
+            search.lowSequence = low;
+            search.highSequence = high;
+            search.from = from;
+            search.next = from;
+            search.bytesRead = 0;
+            search.maxBytes = maxBytes;
+            search.result = RUNNING;
+        }
+        else
+        {
+            search.next = Math.max(search.next, from);
+            if (search.result == Log.NOT_FOUND && search.next < to)
+            {
+                search.result = RUNNING; // the log grew since, and this search's range with it
+            }
+        }
+        search.to = to;
+        search.lastUse = ++searchUses;
+        advance(search);
+        if (search.result == RUNNING)
+        {
+            return SUSPENDED;
+        }
+        search.inUse = false;
+        return search.result;
+    }
+
+    private void advance(final Search search)
+    {
+        while (search.result == RUNNING && !budgetSpent())
+        {
+            if (search.next >= search.to)
+            {
+                search.result = Log.NOT_FOUND;
+                return;
+            }
+            final long startNs = clock.nanoTime();
+            final long found = log.find(search.clientId, search.lowSequence, search.highSequence, search.next,
+                search.to, Math.min(sliceBytes, search.maxBytes - search.bytesRead));
+            searchNsThisCycle += clock.nanoTime() - startNs;
+            searchedThisCycle += log.bytesRead();
+            search.bytesRead += log.bytesRead();
+            if (found != Log.INCOMPLETE)
+            {
+                search.result = found;
+                search.next = search.to;
+                return;
+            }
+            if (log.resumeOffset() < 0 || search.bytesRead >= search.maxBytes)
+            {
+                search.result = Log.INCOMPLETE; // part of the range removed, or the search's own bytes read
+                return;
+            }
+            search.next = log.resumeOffset();
+        }
+    }
+
+    /** The kept search for these sequences whose start is at or below {@code from}, or null. */
+    private Search kept(final long clientId, final long low, final long high, final long from)
+    {
+        for (final Search search : searches)
+        {
+            if (search.inUse && search.clientId == clientId && search.lowSequence == low &&
+                search.highSequence == high && search.from <= from)
+            {
+                return search;
+            }
+        }
+        return null;
+    }
+
+    private Search leastRecentlyUsed()
+    {
+        Search oldest = searches[0];
+        for (final Search search : searches)
+        {
+            if (!search.inUse)
+            {
+                return search;
+            }
+            if (search.lastUse < oldest.lastUse)
+            {
+                oldest = search;
+            }
+        }
+        return oldest;
     }
 
     /** Why the last {@link #check} answered {@link #UNDECIDABLE}, and what the client should do. */
@@ -212,6 +388,7 @@ public final class DuplicateCheck
         {
             return false; // each record decides, and says why
         }
+        // SUSPENDED is false too: each record decides, and with the budgets spent it is DEFERRED.
         return find(clientId, first, last, from, coverage, 2 * searchBytes) == Log.NOT_FOUND;
     }
 
@@ -227,6 +404,10 @@ public final class DuplicateCheck
         if (found >= 0)
         {
             return found;
+        }
+        if (found == SUSPENDED)
+        {
+            return DEFERRED;
         }
         if (found == Log.NOT_FOUND && from == groupLowest)
         {
@@ -284,6 +465,10 @@ public final class DuplicateCheck
             if (found >= 0)
             {
                 return found;
+            }
+            if (found == SUSPENDED)
+            {
+                return DEFERRED;
             }
         }
         if (found == Log.NOT_FOUND && from == lo)

@@ -23,6 +23,7 @@ public final class LogSearch implements DuplicateCheck.Log
     private final LogReadBuffer staging;
     private final RecordCursor cursor = new RecordCursor();
     private long bytesRead;
+    private long resumeOffset = -1;
 
     public LogSearch(final SegmentedLog log, final LogReadBuffer staging)
     {
@@ -71,6 +72,7 @@ public final class LogSearch implements DuplicateCheck.Log
         final long to, final long maxBytes)
     {
         bytesRead = 0;
+        resumeOffset = -1;
         long offset = from;
         try
         {
@@ -78,6 +80,7 @@ public final class LogSearch implements DuplicateCheck.Log
             {
                 if (bytesRead >= maxBytes)
                 {
+                    resumeOffset = offset;
                     return INCOMPLETE;
                 }
                 final int length = staging.read(log, offset, READ_BYTES);
@@ -115,5 +118,11 @@ public final class LogSearch implements DuplicateCheck.Log
     public long bytesRead()
     {
         return bytesRead;
+    }
+
+    @Override
+    public long resumeOffset()
+    {
+        return resumeOffset;
     }
 }

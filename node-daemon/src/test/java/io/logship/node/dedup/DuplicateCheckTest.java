@@ -15,6 +15,8 @@ class DuplicateCheckTest
     private static final int RECORD_BYTES = 100;
     /** 200 records of the fake log per search and per duty cycle. */
     private static final long SEARCH_BYTES = 200 * RECORD_BYTES;
+    private static final long CYCLE_NS = 500_000;
+    private static final long SLICE_NS = 100_000;
 
     private final FakeStore store = new FakeStore();
     private final FakeLog log = new FakeLog();
@@ -185,6 +187,102 @@ class DuplicateCheckTest
         assertThat(timed.check(CLIENT, 12)).isEqualTo(log.offsetOf(CLIENT, 12));
     }
 
+    /**
+     * A new leader whose window began where it started following (it restarted lately) and whose store has applied
+     * little: the first write of a client it never met may be a retry of one stored below the window, so the log
+     * there is searched. That one search read up to 128 MiB in one duty cycle (222–324 ms, and the leader lost its
+     * lease); here it reads a slice at a time, at most a slice past the cycle's time budget, goes on in later cycles
+     * by itself, and answers the retry once it is done.
+     */
+    @Test
+    void shouldSpreadALongSearchOverDutyCyclesAndAnswerTheRetryFromItsResult()
+    {
+        final DuplicateCheck sliced = slicedCheck();
+        for (int i = 0; i < 150; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        final long original = log.append(CLIENT, 7);
+        log.append(OTHER, 151);
+        takeOverFrom(log.endOffset()); // the window knows nothing below the end, the store nothing at all
+
+        sliced.onDutyCycle();
+        assertThat(sliced.check(CLIENT, 7)).isEqualTo(DuplicateCheck.DEFERRED);
+        assertThat(log.clockNs).as("search time in the first cycle").isLessThanOrEqualTo(CYCLE_NS + SLICE_NS);
+        int cycles = 1;
+        while (log.recordsRead <= original && cycles < 20)
+        {
+            final long cycleStartNs = log.clockNs;
+            sliced.onDutyCycle();
+            assertThat(sliced.advanceSearches()).isEqualTo(1);
+            assertThat(log.clockNs - cycleStartNs).as("search time in cycle %s", cycles)
+                .isLessThanOrEqualTo(CYCLE_NS + SLICE_NS);
+            cycles++;
+        }
+        final long readBeforeRetry = log.recordsRead;
+        sliced.onDutyCycle();
+
+        assertThat(cycles).as("cycles the search took").isBetween(3, 5);
+        assertThat(sliced.check(CLIENT, 7)).isEqualTo(original);
+        assertThat(log.recordsRead).as("the retry read nothing more").isEqualTo(readBeforeRetry);
+        assertThat(readBeforeRetry).as("records read: each once").isEqualTo(original + 1);
+        assertThat(sliced.advanceSearches()).as("nothing left to search").isZero();
+    }
+
+    /** Retried every cycle (no cycles between): each retry goes on where the last stopped, and a first write is new. */
+    @Test
+    void shouldAppendANewClientsFirstWriteOnceTheSearchBelowTheWindowEndsWithoutAMatch()
+    {
+        final DuplicateCheck sliced = slicedCheck();
+        for (int i = 0; i < 160; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        takeOverFrom(log.endOffset());
+
+        long verdict = DuplicateCheck.DEFERRED;
+        int retries = 0;
+        while (verdict == DuplicateCheck.DEFERRED && retries < 20)
+        {
+            sliced.onDutyCycle();
+            verdict = sliced.check(CLIENT, 1);
+            retries++;
+        }
+
+        assertThat(verdict).isEqualTo(DuplicateCheck.NEW);
+        assertThat(retries).isBetween(3, 5);
+        assertThat(log.recordsRead).as("records read: each once").isEqualTo(160);
+    }
+
+    /** A kept search read the log of an earlier term: leading again, the node searches from the start again. */
+    @Test
+    void shouldForgetSearchesItKeptWhenItStartsLeadingAgain()
+    {
+        final DuplicateCheck sliced = slicedCheck();
+        for (int i = 0; i < 160; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        takeOverFrom(log.endOffset());
+        sliced.onDutyCycle();
+        assertThat(sliced.check(CLIENT, 1)).isEqualTo(DuplicateCheck.DEFERRED);
+        assertThat(log.lastFrom).isPositive();
+
+        sliced.dropSearches();
+        sliced.onDutyCycle();
+
+        assertThat(sliced.advanceSearches()).isZero();
+        assertThat(sliced.check(CLIENT, 1)).isEqualTo(DuplicateCheck.DEFERRED);
+        assertThat(log.recordsRead).as("the first slices read twice").isGreaterThan(60);
+    }
+
+    /** Searches of 10 records a slice, 100 µs each, 500 µs of them per duty cycle. */
+    private DuplicateCheck slicedCheck()
+    {
+        log.nanosPerRecord = SLICE_NS / 10;
+        return new DuplicateCheck(window, store, log, SEARCH_BYTES, () -> log.clockNs, CYCLE_NS, 10 * RECORD_BYTES);
+    }
+
     @Test
     void shouldSearchBeyondThePresenceSpanFromTheClientsCoverage()
     {
@@ -304,7 +402,12 @@ class DuplicateCheckTest
         /** A clock each search moves on by {@link #nanosPerFind}: how long a search of this log takes. */
         long clockNs;
         long nanosPerFind;
+        /** What the clock moves on by per record read. */
+        long nanosPerRecord;
+        long recordsRead;
+        long lastFrom = -1;
         private long bytesRead;
+        private long resumeOffset = -1;
 
         long append(final long clientId, final long sequence)
         {
@@ -349,14 +452,19 @@ class DuplicateCheckTest
         {
             assertThat(from).isGreaterThanOrEqualTo(startOffset);
             clockNs += nanosPerFind;
+            lastFrom = from;
             bytesRead = 0;
+            resumeOffset = -1;
             for (long offset = from; offset < to && offset < records.size(); offset++)
             {
                 if (bytesRead >= maxBytes)
                 {
+                    resumeOffset = offset;
                     return INCOMPLETE;
                 }
                 bytesRead += RECORD_BYTES;
+                recordsRead++;
+                clockNs += nanosPerRecord;
                 final long[] record = records.get((int)offset);
                 if (record[1] == clientId && record[2] >= lowSequence && record[2] <= highSequence)
                 {
@@ -370,6 +478,12 @@ class DuplicateCheckTest
         public long bytesRead()
         {
             return bytesRead;
+        }
+
+        @Override
+        public long resumeOffset()
+        {
+            return resumeOffset;
         }
     }
 }

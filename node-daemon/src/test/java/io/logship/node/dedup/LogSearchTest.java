@@ -98,6 +98,34 @@ class LogSearchTest
         assertThat(search.find(CLIENT, 299, 299, target, end, 1)).isEqualTo(target);
     }
 
+    /** How DuplicateCheck reads a long search in slices: each goes on where the last stopped, skipping nothing. */
+    @Test
+    void shouldSayWhereASearchCutShortByItsBytesGoesOn()
+    {
+        writeInterleaved(-1);
+        final long end = fixture.log.logEndOffset();
+        final long target = fixture.offsetOf(CLIENT, 299);
+
+        long from = 0;
+        long bytes = 0;
+        int slices = 0;
+        long found;
+        while ((found = search.find(CLIENT, 299, 299, from, end, 1)) == DuplicateCheck.Log.INCOMPLETE)
+        {
+            assertThat(search.resumeOffset()).as("where slice %s stopped", slices).isGreaterThan(from);
+            from = search.resumeOffset();
+            bytes += search.bytesRead();
+            slices++;
+        }
+        bytes += search.bytesRead();
+
+        assertThat(found).isEqualTo(target);
+        assertThat(search.resumeOffset()).as("after an answer").isEqualTo(-1);
+        assertThat(slices).as("slices before the record's").isGreaterThan(5);
+        assertThat(bytes).as("every byte up to the record's segment read once").isLessThanOrEqualTo(
+            fixture.log.sizeBytes());
+    }
+
     @Test
     void shouldFindRecordsOnEitherSideOfASegmentBoundary()
     {
