@@ -78,8 +78,11 @@ public final class DuplicateCheck
      * between searches, one search of a retry from a client the window did not know read up to 128 MiB at once and
      * held a new leader's duty cycle for 222–324 ms, past its lease (perf/README.md, "Searches in slices").
      */
-    static final long SLICE_BYTES = 256 * 1024;
-    /** Searches cut short by a duty cycle's budgets that are kept to go on (the least recently used is dropped). */
+    static final long SLICE_BYTES = LogSearch.READ_BYTES;
+    /**
+     * Searches kept: suspended ones to go on, finished ones to answer the retries that ask again (the least recently
+     * used is dropped, a suspended one with its progress).
+     */
     static final int SUSPENDED_SEARCHES = 16;
     /** Internal result of {@link #find}: cut short by this duty cycle's budgets; it goes on in later cycles. */
     private static final long SUSPENDED = -3;
@@ -203,8 +206,10 @@ public final class DuplicateCheck
     /**
      * {@link Log#find} in slices of {@link #sliceBytes}, counted against this duty cycle's budgets: the record's
      * offset, {@link Log#NOT_FOUND}, {@link Log#INCOMPLETE}, or {@link #SUSPENDED} when the budgets ran out first.
-     * A suspended search is kept, goes on in {@link #advanceSearches}, and answers the retry that asks for it again
-     * (the same client and sequences, a range from at or above its start).
+     * A search is kept, suspended or finished: a suspended one goes on in {@link #advanceSearches}; either answers
+     * the next call that asks for it again (the same client and sequences, a range from at or above its start),
+     * going on past its end if the range grew. Its answer holds while this node leads: the log only grows at its
+     * end then, and every record in it has one original (client id, sequence).
      */
     private long find(final long clientId, final long low, final long high, final long from, final long to,
         final long maxBytes)
@@ -234,12 +239,9 @@ public final class DuplicateCheck
         search.to = to;
         search.lastUse = ++searchUses;
         advance(search);
-        if (search.result == RUNNING)
-        {
-            return SUSPENDED;
-        }
-        search.inUse = false;
-        return search.result;
+        // A finished search stays kept for the retries of the same sequences that follow (the client's other
+        // in-flight writes, retried after a failover, ask the same question below the coverage).
+        return search.result == RUNNING ? SUSPENDED : search.result;
     }
 
     private void advance(final Search search)
@@ -461,14 +463,32 @@ public final class DuplicateCheck
                 return DEFERRED;
             }
             // Twice the estimate: the estimate is an average, and a search cut short only costs a refusal.
-            found = find(clientId, sequence, sequence, from, hi, 2 * searchBytes);
-            if (found >= 0)
+            long sequenceFrom = from;
+            if (!known)
             {
-                return found;
+                // Below the coverage, first whether the client wrote there at all: one search, kept, answers every
+                // retried sequence of a client that did not (any client that started after this node's window did;
+                // a search per sequence, each of the whole range, took a new leader 5-13 s to answer its first
+                // retries). The sequence is then looked for from the client's first record there.
+                final long first = find(clientId, Long.MIN_VALUE, Long.MAX_VALUE, from, hi, 2 * searchBytes);
+                if (first == SUSPENDED)
+                {
+                    return DEFERRED;
+                }
+                sequenceFrom = first >= 0 ? first : hi;
+                found = first >= 0 ? Log.NOT_FOUND : first;
             }
-            if (found == SUSPENDED)
+            if (sequenceFrom < hi)
             {
-                return DEFERRED;
+                found = find(clientId, sequence, sequence, sequenceFrom, hi, 2 * searchBytes);
+                if (found >= 0)
+                {
+                    return found;
+                }
+                if (found == SUSPENDED)
+                {
+                    return DEFERRED;
+                }
             }
         }
         if (found == Log.NOT_FOUND && from == lo)
