@@ -230,6 +230,9 @@ public final class DuplicateCheck
         }
         else
         {
+            // Asked from higher up, the search skips what lies below: its start moves up with it, so a later call
+            // from lower down does not take the skipped part for searched.
+            search.from = Math.max(search.from, from);
             search.next = Math.max(search.next, from);
             if (search.result == Log.NOT_FOUND && search.next < to)
             {
