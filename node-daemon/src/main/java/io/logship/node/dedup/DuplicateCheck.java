@@ -118,6 +118,20 @@ public final class DuplicateCheck
         long maxBytes;
         long result = RUNNING;
         long lastUse;
+
+        void start(final long clientId, final long lowSequence, final long highSequence, final long from,
+            final long maxBytes)
+        {
+            inUse = true;
+            this.clientId = clientId;
+            this.lowSequence = lowSequence;
+            this.highSequence = highSequence;
+            this.from = from;
+            next = from;
+            bytesRead = 0;
+            this.maxBytes = maxBytes;
+            result = RUNNING;
+        }
     }
 
     /** With no time budget: only {@code searchBytes} bounds the searches of a duty cycle (tests of that bound). */
@@ -218,15 +232,7 @@ public final class DuplicateCheck
         if (null == search)
         {
             search = leastRecentlyUsed();
-            search.inUse = true;
-            search.clientId = clientId;
-            search.lowSequence = low;
-            search.highSequence = high;
-            search.from = from;
-            search.next = from;
-            search.bytesRead = 0;
-            search.maxBytes = maxBytes;
-            search.result = RUNNING;
+            search.start(clientId, low, high, from, maxBytes);
         }
         else
         {

@@ -239,11 +239,7 @@ class DuplicateCheckTest
     void shouldAppendANewClientsFirstWriteOnceTheSearchBelowTheWindowEndsWithoutAMatch()
     {
         final DuplicateCheck sliced = slicedCheck();
-        for (int i = 0; i < 160; i++)
-        {
-            log.append(OTHER, i + 1);
-        }
-        takeOverFrom(log.endOffset());
+        takeOverAfterOtherClientsRecords(160);
 
         long verdict = DuplicateCheck.DEFERRED;
         int retries = 0;
@@ -269,11 +265,7 @@ class DuplicateCheckTest
     void shouldForgetSearchesItKeptWhenItStartsLeadingAgain()
     {
         final DuplicateCheck sliced = slicedCheck();
-        for (int i = 0; i < 160; i++)
-        {
-            log.append(OTHER, i + 1);
-        }
-        takeOverFrom(log.endOffset());
+        takeOverAfterOtherClientsRecords(160);
         sliced.onDutyCycle();
         assertThat(sliced.check(CLIENT, 1)).isEqualTo(DuplicateCheck.DEFERRED);
         assertThat(log.lastFrom).isPositive();
@@ -284,6 +276,16 @@ class DuplicateCheckTest
         assertThat(sliced.advanceSearches()).isZero();
         assertThat(sliced.check(CLIENT, 1)).isEqualTo(DuplicateCheck.DEFERRED);
         assertThat(log.recordsRead).as("the first slices read twice").isGreaterThan(60);
+    }
+
+    /** {@code records} of another client, then a take-over whose window knows nothing below the end. */
+    private void takeOverAfterOtherClientsRecords(final int records)
+    {
+        for (int i = 0; i < records; i++)
+        {
+            log.append(OTHER, i + 1);
+        }
+        takeOverFrom(log.endOffset());
     }
 
     /** Searches of 10 records a slice, 100 µs each, 500 µs of them per duty cycle. */
