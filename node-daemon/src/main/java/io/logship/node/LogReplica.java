@@ -489,6 +489,20 @@ final class LogReplica
         return work;
     }
 
+    /**
+     * A follower's duty cycle: one slice of its de-duplication window's catch-up with the log, while one runs
+     * (docs/DESIGN.md#dedup-catch-up).
+     */
+    int catchUpDedupWindow()
+    {
+        final int work = dedup.catchUpSlice();
+        if (work > 0 && !dedup.isCatchingUp())
+        {
+            logger.log(INFO, "Node " + nodeId + " " + dedup.describeCatchUp());
+        }
+        return work;
+    }
+
     /** Whether client requests must wait in their stream: a new leader's de-duplication window is not whole yet. */
     boolean holdsClientRequests()
     {

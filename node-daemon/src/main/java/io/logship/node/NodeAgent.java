@@ -287,6 +287,8 @@ final class NodeAgent implements Agent
             dutyCycle.endStep("replication stream");
             work += replica.follower.onDutyCycle(nowNs);
             dutyCycle.endStep("follower work");
+            work += replica.catchUpDedupWindow();
+            dutyCycle.endStep("de-duplication catch-up");
         }
         work += replica.membershipWork(nowNs);
         dutyCycle.endStep("membership");

@@ -25,7 +25,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A follower keeps the window as it appends ({@link #onFollowerAppend}), as every Kafka replica keeps its
  * producer state, so that a follower elected leader usually needs no rebuild: the rebuild took a new leader
- * 80–90 ms under load, a sixth of a failover (docs/DESIGN.md#de-duplication).
+ * 80–90 ms under load, a sixth of a failover (docs/DESIGN.md#de-duplication). Where the window starts over (at
+ * start, after a cut, back from leading) a follower first reads the log from the store's applied offset in slices
+ * ({@link #catchUpSlice()}), so the window and the store's table together cover the whole log: a new leader then
+ * answers a new client's first write without searching the log (docs/DESIGN.md#dedup-catch-up).
  */
 public final class Deduplication
 {
@@ -43,17 +46,31 @@ public final class Deduplication
     /** Time after which a rebuild slice stops at the end of its current read: well inside a 1 ms duty cycle. */
     private static final long REBUILD_SLICE_NS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final int REBUILD_READ_BYTES = 16 * 1024;
+    /**
+     * Log a follower's catch-up reads at most below the log end: about a snapshot interval of 100 B records (the
+     * most a restarted store replays), at a few hundred ms of reading spread over duty cycles.
+     */
+    private static final long CATCH_UP_BYTES = 256L * 1024 * 1024;
 
     private final SegmentedLog log;
     private final LogReadBuffer staging;
     private final NanoClock clock;
     private final int rebuildBytes;
+    private final long catchUpBytes;
+    private final DuplicateCheck.Store storeTable;
     private final int sliceBytes;
     private final long sliceNs;
     private final DedupWindow window;
     private final DuplicateCheck check;
     private final RecordCursor cursor = new RecordCursor();
     private boolean rebuilding;
+    /**
+     * A follower's catch-up is reading the log (from the store's applied offset) to meet what the window did not:
+     * appends are not met one by one meanwhile, the catch-up reads them from the log.
+     */
+    private boolean catchingUp;
+    /** Whether the leader's rebuild goes on with the catch-up begun while following instead of starting over. */
+    private boolean continuedCatchUp;
     /** Where the next rebuild slice reads from, and where the rebuild ends (the log end when it began). */
     private long rebuildFrom;
     private long rebuildNext;
@@ -77,21 +94,27 @@ public final class Deduplication
         final NanoClock clock)
     {
         this(log, store, staging, clock, new DedupWindow(DEDUP_WINDOW, DEDUP_PRESENCE_SPAN, DEDUP_MAX_CLIENTS),
-            DEDUP_REBUILD_BYTES, REBUILD_SLICE_BYTES, REBUILD_SLICE_NS);
+            DEDUP_REBUILD_BYTES, REBUILD_SLICE_BYTES, REBUILD_SLICE_NS, CATCH_UP_BYTES);
     }
 
-    /** For tests: a window of any size, rebuilt from {@code rebuildBytes} below the end in slices of the given bounds. */
+    /**
+     * For tests: a window of any size, rebuilt from {@code rebuildBytes} below the end (a follower's catch-up from
+     * at most {@code catchUpBytes} below it) in slices of the given bounds.
+     */
     Deduplication(final SegmentedLog log, final KeyValueStore store, final LogReadBuffer staging,
-        final NanoClock clock, final DedupWindow window, final int rebuildBytes, final int sliceBytes, final long sliceNs)
+        final NanoClock clock, final DedupWindow window, final int rebuildBytes, final int sliceBytes, final long sliceNs,
+        final long catchUpBytes)
     {
         this.log = log;
         this.staging = staging;
         this.clock = clock;
         this.window = window;
         this.rebuildBytes = rebuildBytes;
+        this.catchUpBytes = catchUpBytes;
         this.sliceBytes = sliceBytes;
         this.sliceNs = sliceNs;
-        this.check = new DuplicateCheck(window, new StoreSequences(store), new LogSearch(log, staging),
+        this.storeTable = new StoreSequences(store);
+        this.check = new DuplicateCheck(window, storeTable, new LogSearch(log, staging),
             DEDUP_SEARCH_BYTES, clock, DEDUP_SEARCH_CYCLE_NS);
     }
 
@@ -109,20 +132,19 @@ public final class Deduplication
      * Starts learning the idempotent writes of about the last {@link #DEDUP_REBUILD_BYTES} of log, so retries of
      * writes taken by the previous leader are de-duplicated: the window will cover the log from there on. The
      * log is read by {@link #rebuildSlice()}; the window must not be asked until {@link #isRebuilding()} is false.
-     * A rebuild still under way (this node led before and stepped down mid-rebuild) starts over.
+     * A rebuild still under way (this node led before and stepped down mid-rebuild) starts over. A follower's
+     * catch-up still under way goes on as the rebuild if it has less than that left to read.
      */
     public void startRebuild()
     {
         final long end = log.logEndOffset();
         check.dropSearches();
-        keptFromFollowing = followedEnd >= 0 && followedEnd == end && !rebuilding;
+        keptFromFollowing = followedEnd >= 0 && followedEnd == end && !rebuilding && !catchingUp;
+        final long rebuildStart = LogSearch.offsetBytesBelow(log, end, rebuildBytes);
+        // No cut since the catch-up began (a cut stops it), so what it met is still the log's.
+        continuedCatchUp = catchingUp && rebuildNext >= rebuildStart;
+        catchingUp = false;
         followedEnd = -1; // leading: the journal's results keep the window from now on
-        rebuildStartNs = clock.nanoTime();
-        rebuildBusyNs = 0;
-        rebuildSlices = 0;
-        longestSliceNs = 0;
-        rebuildBytesRead = 0;
-        largestSliceBytes = 0;
         if (keptFromFollowing)
         {
             // Met every record from its coverage start to the log end: whole. Its coverage may be shorter than a
@@ -131,9 +153,13 @@ public final class Deduplication
             rebuildNext = end; // rebuildFrom: where following began (restartRebuildFrom)
             rebuildEnd = end;
             rebuilding = false;
-            return;
+            return; // what the catch-up read, if one ran, stays described by its figures
         }
-        restartRebuildFrom(LogSearch.offsetBytesBelow(log, end, rebuildBytes));
+        resetProgress();
+        if (!continuedCatchUp)
+        {
+            restartRebuildFrom(rebuildStart);
+        }
         rebuildEnd = end;
         rebuilding = rebuildNext < rebuildEnd;
     }
@@ -141,19 +167,67 @@ public final class Deduplication
     /**
      * This node appended the batch at {@code position} as a follower: the window meets its idempotent records, as
      * the rebuild would read them. A batch that does not continue what the window met (the first after a start, a
-     * truncation or a leadership) starts the window over, covering the log from that batch on.
+     * truncation or a leadership) starts a catch-up instead: the window starts over at the store's applied offset
+     * (at most {@link #CATCH_UP_BYTES} below the log end) and {@link #catchUpSlice()} meets the log from there up to
+     * its end, this batch and the appends made meanwhile included; then appends are met one by one again. The
+     * store's table covers the log below its applied offset, so once this node leads, a retry of a client the
+     * window does not know needs no search of the log: a node restarted after kill -9 replays its store from the
+     * last snapshot for tens of seconds, and its window, begun where it started following, left up to 128 MiB to
+     * search between the two (perf/README.md, "Catch-up from the store"). Not begun before the first append: a
+     * restarted node's log may still lose a suffix the new leader lacks.
      */
     public void onFollowerAppend(final DirectBuffer buffer, final int position)
     {
+        if (catchingUp)
+        {
+            return;
+        }
         final long base = BatchDescriptor.baseOffset(buffer, position);
         if (base != followedEnd || rebuilding)
         {
             rebuilding = false; // a rebuild cut short by a step-down: following supersedes it
-            restartRebuildFrom(base);
+            followedEnd = -1;
+            final long end = log.logEndOffset();
+            catchingUp = true;
+            resetProgress();
+            restartRebuildFrom(Math.max(Math.min(storeTable.appliedOffset(), end),
+                LogSearch.offsetBytesBelow(log, end, catchUpBytes)));
+            return;
         }
         cursor.wrap(buffer, position);
         meetRecords();
         followedEnd = BatchDescriptor.nextOffset(buffer, position);
+    }
+
+    /**
+     * A follower's duty cycle: one slice of the catch-up {@link #onFollowerAppend} started, bounded as a rebuild's,
+     * up to the log end, which may move meanwhile.
+     *
+     * @return 1 if it did work, else 0.
+     */
+    public int catchUpSlice()
+    {
+        if (!catchingUp)
+        {
+            return 0;
+        }
+        rebuildEnd = log.logEndOffset();
+        if (rebuildNext < rebuildEnd)
+        {
+            readSlice();
+        }
+        if (rebuildNext >= rebuildEnd)
+        {
+            catchingUp = false;
+            followedEnd = rebuildEnd;
+        }
+        return 1;
+    }
+
+    /** Whether a follower's catch-up is reading the log: the window is not whole until it ends. */
+    public boolean isCatchingUp()
+    {
+        return catchingUp;
     }
 
     /**
@@ -201,6 +275,7 @@ public final class Deduplication
     public void onTruncated()
     {
         followedEnd = -1;
+        catchingUp = false; // what it met may be gone: the next append starts over
     }
 
     /** Whether the window is still being rebuilt: until then it cannot answer whether a write is a retry. */
@@ -210,11 +285,9 @@ public final class Deduplication
     }
 
     /**
-     * One duty cycle's share of the rebuild: reads whole batches from where the last slice stopped, in reads
-     * of at most {@value #REBUILD_READ_BYTES} bytes, up to {@code sliceBytes} (and the rest of a batch that
-     * crosses it), stopping after the batch during which {@code sliceNs} passed. Batches are read in log
-     * order, so the window ends exactly as one pass over the log would leave it. Records appended after the rebuild began are this leader's own (its NOOP:
-     * no client write is taken before the rebuild is over) and need not be read.
+     * One duty cycle's share of the rebuild: {@link #readSlice()} while it lasts. Records appended after the rebuild
+     * began are this leader's own (its NOOP: no client write is taken before the rebuild is over) and need not be
+     * read.
      *
      * @return 1 if it did work (the duty cycle is busy), else 0.
      */
@@ -224,6 +297,22 @@ public final class Deduplication
         {
             return 0;
         }
+        readSlice();
+        if (rebuildNext >= rebuildEnd)
+        {
+            rebuilding = false;
+        }
+        return 1;
+    }
+
+    /**
+     * Reads whole batches from where the last slice stopped up to {@link #rebuildEnd}, in reads of at most
+     * {@value #REBUILD_READ_BYTES} bytes, up to {@code sliceBytes} (and the rest of a batch that crosses it),
+     * stopping after the batch during which {@code sliceNs} passed. Batches are read in log order, so the window
+     * ends exactly as one pass over the log would leave it.
+     */
+    private void readSlice()
+    {
         final long startNs = clock.nanoTime();
         int bytes = 0;
         boolean timeUp = false;
@@ -265,11 +354,6 @@ public final class Deduplication
         largestSliceBytes = Math.max(largestSliceBytes, bytes);
         rebuildBusyNs += endNs - startNs;
         longestSliceNs = Math.max(longestSliceNs, endNs - startNs);
-        if (rebuildNext >= rebuildEnd)
-        {
-            rebuilding = false;
-        }
-        return 1;
     }
 
     /** How the last rebuild went, for the log: elapsed and busy time, slices, the longest one. */
@@ -280,11 +364,33 @@ public final class Deduplication
             return "de-duplication window kept while following, covering offsets " + rebuildFrom + " to " + rebuildEnd +
                 ": nothing to rebuild";
         }
-        return "de-duplication window rebuilt from offset " + rebuildFrom + " to " + rebuildEnd + " (" +
-            (rebuildBytesRead >> 10) + " KiB) in " + rebuildSlices + " slices of at most " +
+        return "de-duplication window rebuilt from offset " + rebuildFrom + " to " + rebuildEnd +
+            (continuedCatchUp ? ", going on with the catch-up begun while following," : "") + describeProgress();
+    }
+
+    /** How the follower's last catch-up went, for the log. */
+    public String describeCatchUp()
+    {
+        return "de-duplication window caught up with the log from offset " + rebuildFrom + " (the store's applied " +
+            "offset, or " + (catchUpBytes >> 20) + " MiB below the log end) to " + rebuildEnd + describeProgress();
+    }
+
+    private String describeProgress()
+    {
+        return " (" + (rebuildBytesRead >> 10) + " KiB) in " + rebuildSlices + " slices of at most " +
             TimeUnit.NANOSECONDS.toMicros(longestSliceNs) + " µs (" +
             TimeUnit.NANOSECONDS.toMillis(rebuildBusyNs) + " ms of work over " +
             TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - rebuildStartNs) + " ms)";
+    }
+
+    private void resetProgress()
+    {
+        rebuildStartNs = clock.nanoTime();
+        rebuildBusyNs = 0;
+        rebuildSlices = 0;
+        longestSliceNs = 0;
+        rebuildBytesRead = 0;
+        largestSliceBytes = 0;
     }
 
     /** Whether the last {@link #startRebuild} kept the window met while following instead of rebuilding. */

@@ -28,7 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * so the conductor keeps heartbeating: over a log of several MiB the rebuild must take many slices, each within
  * its byte and time bounds, and leave the window exactly as one pass over the same log did (the rebuild before
  * it was sliced), so every retry gets the same verdict. A follower keeps the window as it appends: elected, it
- * needs no rebuild and gives the verdicts of one, unless its log was cut or it missed an append since.
+ * needs no rebuild and gives the verdicts of one, unless its log was cut or it missed an append since. Where it
+ * starts over, it first catches up with the log from the store's applied offset, so a new leader needs no search
+ * of the log for a client it never met.
  */
 class DeduplicationRebuildTest
 {
@@ -37,6 +39,7 @@ class DeduplicationRebuildTest
     private static final int SLICE_BYTES = 256 * 1024;
     /** A slice ends with the whole batch that crosses its bound; these batches are smaller than this. */
     private static final int MAX_BATCH_BYTES = 4096;
+    private static final long CATCH_UP_BYTES = 8L * 1024 * 1024;
 
     @TempDir
     Path dir;
@@ -145,7 +148,7 @@ class DeduplicationRebuildTest
     }
 
     @Test
-    void shouldCoverTheLogFromAnAppendThatDoesNotContinueWhatItMet()
+    void shouldCatchUpFromTheStoresAppliedOffsetAtAnAppendThatDoesNotContinueWhatItMet()
     {
         try (SegmentedLog followerLog = openFollowerLog())
         {
@@ -160,9 +163,97 @@ class DeduplicationRebuildTest
             dedup.startRebuild();
 
             assertThat(dedup.keptFromFollowing()).isTrue();
-            assertThat(dedup.rebuildFrom()).as("starts over at the append it did not expect").isEqualTo(restart);
-            assertSameVerdicts(dedup.window(), onePass(new DedupWindow(64, 4096, 4), restart));
+            assertThat(dedup.rebuildFrom()).as("starts over at the store's applied offset (empty store: 0)").isZero();
+            assertSameVerdicts(dedup.window(), onePass(new DedupWindow(64, 4096, 4), 0));
         }
+    }
+
+    @Test
+    void shouldAnswerANewClientOfANodeRestartedLatelyWithoutSearchingBetweenItsStoreAndItsWindow()
+    {
+        try (SegmentedLog followerLog = openFollowerLog())
+        {
+            // Before a kill -9: the node appended most of the log; its store had applied a third of it.
+            final long killedAt = follow(followerLog, null, 0, log.logEndOffset() * 3 / 4);
+            applyToStore(log.logEndOffset() / 3);
+            // Restarted, it follows again: its window starts over, and catches up from the store's applied offset.
+            final Deduplication dedup = new Deduplication(followerLog, store, new LogReadBuffer(),
+                clockAdvancing(TimeUnit.MICROSECONDS.toNanos(100)), new DedupWindow(64, 4096, 16), REBUILD_BYTES,
+                SLICE_BYTES, TimeUnit.MICROSECONDS.toNanos(500), CATCH_UP_BYTES);
+            follow(followerLog, dedup, killedAt, log.logEndOffset());
+            assertThat(dedup.isCatchingUp()).isFalse();
+
+            dedup.startRebuild(); // elected
+
+            assertThat(dedup.keptFromFollowing()).isTrue();
+            assertThat(dedup.rebuildFrom()).isEqualTo(store.appliedOffset());
+            assertThat(dedup.rebuildSlices()).as("read in slices").isGreaterThan(1);
+            assertSameVerdicts(dedup.window(), onePass(new DedupWindow(64, 4096, 16), store.appliedOffset()));
+            // Room for every client (no eviction moved the coverage of new clients up). A client it never met writes its first record: new at once. With the window begun at the restart the
+            // store and the window left a third of the log to search, and the first cycle's budget (500 µs, each
+            // reading of this clock 100 µs later) ends such a search after a slice: DEFERRED, the client retrying.
+            dedup.check().onDutyCycle();
+            assertThat(dedup.check().check(7, 1)).isEqualTo(DuplicateCheck.NEW);
+        }
+    }
+
+    @Test
+    void shouldCatchUpOnlyTheLastCatchUpBytesOfAStoreFarBehind()
+    {
+        try (SegmentedLog followerLog = openFollowerLog())
+        {
+            final long killedAt = follow(followerLog, null, 0, log.logEndOffset() / 2);
+            final Deduplication dedup = new Deduplication(followerLog, store, new LogReadBuffer(), clockAdvancing(0),
+                new DedupWindow(64, 4096, 4), REBUILD_BYTES, SLICE_BYTES, Long.MAX_VALUE, 1024 * 1024);
+            follow(followerLog, dedup, killedAt, log.logEndOffset());
+
+            dedup.startRebuild();
+
+            assertThat(dedup.keptFromFollowing()).isTrue();
+            assertThat(dedup.rebuildFrom()).isPositive(); // the store applied nothing: 1 MiB below the end, not 0
+            assertThat(dedup.rebuildBytesRead()).as("about 1 MiB, and what was appended while it read")
+                .isBetween(768L * 1024, 1536L * 1024);
+            assertSameVerdicts(dedup.window(), onePass(new DedupWindow(64, 4096, 4), dedup.rebuildFrom()));
+        }
+    }
+
+    @Test
+    void shouldGoOnWithACatchUpUnderWayAsTheRebuildWhenElectedOnlyIfLessThanARebuildIsLeft()
+    {
+        try (SegmentedLog followerLog = openFollowerLog())
+        {
+            final long killedAt = follow(followerLog, null, 0, log.logEndOffset() - 100);
+            final Deduplication farBehind = followerDedup(followerLog);
+            appendOneWithoutADutyCycle(followerLog, farBehind, killedAt);
+            assertThat(farBehind.isCatchingUp()).isTrue();
+
+            farBehind.startRebuild(); // elected: the catch-up from 0 has more than the rebuild's 3 MiB left
+
+            assertThat(farBehind.isCatchingUp()).isFalse();
+            assertThat(farBehind.isRebuilding()).isTrue();
+            assertThat(farBehind.rebuildFrom()).as("started over as a rebuild").isPositive();
+
+            applyToStore(log.logEndOffset() - 2000); // well inside the rebuild's 3 MiB
+            final Deduplication nearlyThere = followerDedup(followerLog);
+            appendOneWithoutADutyCycle(followerLog, nearlyThere, followerLog.logEndOffset());
+            follow(followerLog, null, followerLog.logEndOffset(), log.logEndOffset()); // read by the catch-up
+
+            nearlyThere.startRebuild();
+
+            assertThat(nearlyThere.rebuildFrom()).as("the catch-up goes on").isEqualTo(store.appliedOffset());
+            rebuild(nearlyThere, false);
+            assertSameVerdicts(nearlyThere.window(), onePass(new DedupWindow(64, 4096, 4), store.appliedOffset()));
+        }
+    }
+
+    /** A follower's append whose duty cycle has not come yet: a catch-up it starts has read nothing. */
+    private void appendOneWithoutADutyCycle(final SegmentedLog followerLog, final Deduplication dedup, final long at)
+    {
+        final LogReadBuffer staging = new LogReadBuffer();
+        final BatchIterator batches = staging.batches(staging.read(log, at, 64 * 1024));
+        assertThat(batches.next()).isTrue();
+        followerLog.appendAsFollower(staging.buffer(), batches.position(), batches.length(), false);
+        dedup.onFollowerAppend(staging.buffer(), batches.position());
     }
 
     private SegmentedLog openFollowerLog()
@@ -174,12 +265,13 @@ class DeduplicationRebuildTest
     private Deduplication followerDedup(final SegmentedLog followerLog)
     {
         return new Deduplication(followerLog, store, new LogReadBuffer(), clockAdvancing(0),
-            new DedupWindow(64, 4096, 4), REBUILD_BYTES, SLICE_BYTES, Long.MAX_VALUE);
+            new DedupWindow(64, 4096, 4), REBUILD_BYTES, SLICE_BYTES, Long.MAX_VALUE, CATCH_UP_BYTES);
     }
 
     /**
      * Appends the leader's batches from {@code from} to (at least) {@code to} to the follower's log as a follower
-     * does, telling {@code dedup} of each (none if null); returns the follower's log end.
+     * does, telling {@code dedup} of each (none if null) and running its catch-up once per batch as the duty cycle
+     * does, then until it ends; returns the follower's log end.
      */
     private long follow(final SegmentedLog followerLog, final Deduplication dedup, final long from, final long to)
     {
@@ -195,21 +287,49 @@ class DeduplicationRebuildTest
                 if (null != dedup)
                 {
                     dedup.onFollowerAppend(staging.buffer(), batches.position());
+                    dedup.catchUpSlice();
                 }
                 offset = batches.nextOffset();
             }
+        }
+        while (null != dedup && dedup.isCatchingUp())
+        {
+            dedup.catchUpSlice();
         }
         return followerLog.logEndOffset();
     }
 
     private Deduplication dedup(final DedupWindow window, final NanoClock clock, final long sliceNs)
     {
-        return new Deduplication(log, store, new LogReadBuffer(), clock, window, REBUILD_BYTES, SLICE_BYTES, sliceNs);
+        return new Deduplication(log, store, new LogReadBuffer(), clock, window, REBUILD_BYTES, SLICE_BYTES, sliceNs,
+            CATCH_UP_BYTES);
+    }
+
+    /** The store applies the leader's log up to (about) {@code offset}, as the apply thread would. */
+    private void applyToStore(final long offset)
+    {
+        final LogReadBuffer staging = new LogReadBuffer();
+        while (store.appliedOffset() < offset)
+        {
+            final BatchIterator batches = staging.batches(staging.read(log, store.appliedOffset(), 64 * 1024));
+            while (store.appliedOffset() < offset && batches.next())
+            {
+                store.apply(staging.buffer(), batches.position());
+            }
+        }
     }
 
     private static int rebuild(final Deduplication dedup)
     {
-        dedup.startRebuild();
+        return rebuild(dedup, true);
+    }
+
+    private static int rebuild(final Deduplication dedup, final boolean start)
+    {
+        if (start)
+        {
+            dedup.startRebuild();
+        }
         int slices = 0;
         while (dedup.isRebuilding())
         {
