@@ -188,8 +188,10 @@ public final class Quarantine
 
     /**
      * Copies the whole batches from the one holding {@code fromOffset} to the log end into a new file in
-     * {@code quarantineDir} (created if missing), durably. Call it on the log's owner thread, right
-     * before {@link SegmentedLog#truncateTo truncateTo(fromOffset)}; truncate only if it returns.
+     * {@code quarantineDir} (created if missing), durably. Call it right before
+     * {@link SegmentedLog#truncateTo truncateTo(fromOffset)}, on the log's owner thread or on another while the
+     * owner neither appends nor truncates (it only reads: {@link SegmentedLog#slice}, any thread); truncate only
+     * if it returns.
      * Streams in chunks of about {@value #COPY_CHUNK_BYTES} bytes (one batch at least), so the suffix
      * is never held in memory at once.
      *

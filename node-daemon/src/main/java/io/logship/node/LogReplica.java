@@ -393,6 +393,7 @@ final class LogReplica
             config.electionConfig().autoFailoverDisabledReason()));
         flusher.wakeAfterFlush(conductor); // acks wait on the durable end it moves
         flusher.start();
+        follower.start(conductor);
         bootstrapIfNew(nowNs);
     }
 

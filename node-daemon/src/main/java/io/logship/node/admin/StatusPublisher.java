@@ -176,7 +176,8 @@ public final class StatusPublisher
             notes.add("resync: " + behind + " records behind node " + leaderId + " at " + recordsPerSecond +
                 " records/s" + (recordsPerSecond > 0 ? ", ETA " + behind / recordsPerSecond + " s" : ""));
         }
-        if (role == Role.FOLLOWER && follower.state() == FollowerState.NEED_EPOCH_END)
+        if (role == Role.FOLLOWER && (follower.state() == FollowerState.NEED_EPOCH_END ||
+            follower.state() == FollowerState.QUARANTINING))
         {
             notes.add("reconciling its log with node " + leaderId + "'s epoch history");
         }

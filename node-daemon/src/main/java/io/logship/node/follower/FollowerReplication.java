@@ -18,6 +18,7 @@ import io.logship.node.dedup.Deduplication;
 import io.logship.node.egress.PeerPublishers;
 import io.logship.node.election.ElectionState;
 import io.logship.node.pipeline.LogFlusher;
+import io.logship.node.pipeline.Wakeup;
 import io.logship.node.write.JournalResultPoller;
 import io.logship.transport.AppendBatchAssembler;
 import io.logship.transport.codec.AppendBatchDecoder;
@@ -28,7 +29,6 @@ import io.logship.transport.codec.RefuseReason;
 import io.logship.transport.codec.SnapshotChunkDecoder;
 import org.agrona.DirectBuffer;
 
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.System.Logger.Level.INFO;
@@ -67,12 +67,19 @@ public final class FollowerReplication implements AutoCloseable
     private final long heartbeatIntervalNs;
     private final AppendBatchAssembler assembler = new AppendBatchAssembler(BatchDescriptor.MAX_BATCH_LENGTH);
     private final SegmentedLogView logView;
+    private final QuarantineWriter quarantine;
 
     private FollowerState state = FollowerState.AWAIT_LEADER;
     /** Told of every MEMBERS batch appended and every cut (docs/DESIGN.md#membership); null in tests without one. */
     private ClusterMembership membership;
     /** REWINDING: where the log is cut once the store has gone back to at or below it. */
     private long pendingCutOffset = -1;
+    /** Why the pending cut is made, and the epoch-end answer it came from, for when its quarantine is saved. */
+    private String cutReason;
+    private int cutEpochFound;
+    private int cutLatestEpoch;
+    private int cutEpoch;
+    private long quarantineTicket;
     // Volatile: the metrics port's /replica check reads it on the HTTP thread.
     private volatile long leaderCommitOffset;
     private long leaderLogEndOffset;
@@ -107,6 +114,14 @@ public final class FollowerReplication implements AutoCloseable
         this.resync = new ResyncTracker(log, logger);
         this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMs());
         this.logView = new SegmentedLogView(log);
+        this.quarantine = new QuarantineWriter(log, config.dataDirectory().resolve(Quarantine.DIRECTORY_NAME),
+            partition.nodeId());
+    }
+
+    /** Starts the quarantine's thread; {@code conductor} is woken when a save ends. */
+    public void start(final Wakeup conductor)
+    {
+        quarantine.start(conductor);
     }
 
     public FollowerState state()
@@ -168,7 +183,7 @@ public final class FollowerReplication implements AutoCloseable
         echoTimestampNs = -1;
         lastAckedDurable = -2; // ack at the next chance: the new leader knows nothing of this node yet
         lastAckedWritten = -2;
-        if (state != FollowerState.INSTALLING && state != FollowerState.REWINDING)
+        if (state != FollowerState.INSTALLING && state != FollowerState.REWINDING && state != FollowerState.QUARANTINING)
         {
             snapshot.cancel(false);
             state = newLeaderId > 0 ? FollowerState.NEED_EPOCH_END : FollowerState.AWAIT_LEADER;
@@ -246,6 +261,15 @@ public final class FollowerReplication implements AutoCloseable
                     pendingCutOffset = -1;
                     state = FollowerState.NEED_EPOCH_END; // confirm the new end with the leader, then fetch
                     lastEpochEndRequestNs = 0;
+                    return 1;
+                }
+            }
+            case QUARANTINING ->
+            {
+                final QuarantineWriter.Result saved = quarantine.result(quarantineTicket);
+                if (null != saved)
+                {
+                    onQuarantined(saved, nowNs);
                     return 1;
                 }
             }
@@ -504,46 +528,74 @@ public final class FollowerReplication implements AutoCloseable
             decoder.epoch());
         if (target < ourEnd)
         {
-            final String reason = "its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " +
-                target;
-            final Path saved;
-            try
-            {
-                // Keep what is cut: writes acknowledged only at the leader level live nowhere else now.
-                saved = Quarantine.save(log, target, config.dataDirectory().resolve(Quarantine.DIRECTORY_NAME), nodeId,
-                    leaderId, partition.epoch(), reason);
-            }
-            catch (final LogshipException ex)
-            {
-                // Never cut what could not be kept: stay out of sync and try again in a while.
-                logger.log(System.Logger.Level.ERROR, "Node " + nodeId + " cannot rejoin leader " + leaderId +
-                    ": the divergent suffix [" + target + ", " + ourEnd + ") could not be quarantined (" +
-                    ex.getMessage() + "); retrying in 5 s");
-                lastEpochEndRequestNs = partition.clock().nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                return;
-            }
-            if (target < store.appliedOffset())
-            {
-                // The store applied records that are about to be cut (this follows only an unclean promotion):
-                // it goes back to a snapshot at or below the cut, or to empty, and applies the log again.
-                logger.log(WARNING, "Node " + nodeId + " must cut its log at offset " + target + " (" + reason +
-                    ") below what its store applied (" + store.appliedOffset() + "); the cut records are kept in " +
-                    saved + "; rewinding the store first");
-                partition.commitOffset(target);
-                pendingCutOffset = target;
-                state = FollowerState.REWINDING;
-                applier.requestRewind(target);
-                return;
-            }
-            logger.log(WARNING, "Node " + nodeId + " truncates its log from offset " + target + " to " + ourEnd +
-                " (" + reason + "); the " + (ourEnd - target) + " records cut are kept in " + saved +
-                " ('logship quarantine show' prints them)");
-            log.truncateTo(target);
-            onTruncated(target);
-            partition.counters().onQuarantined(ourEnd - target);
+            // Keep what is cut first (writes acknowledged only at the leader level live nowhere else now), on the
+            // quarantine's thread: the conductor keeps heartbeating meanwhile and appends nothing (QUARANTINING).
+            pendingCutOffset = target;
+            cutReason = "its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " + target;
+            cutEpochFound = found;
+            cutLatestEpoch = ourLatest;
+            cutEpoch = partition.epoch();
+            quarantineTicket = quarantine.save(target, leaderId, partition.epoch(), cutReason);
+            state = FollowerState.QUARANTINING;
+            return;
         }
+        nextReconciliationStep(found, ourLatest);
+    }
+
+    /**
+     * The quarantine's save of the suffix to cut ended: cut it (once the store is rewound, if the cut is below what
+     * it applied), or, if it could not be kept, cut nothing and ask again in 5 s.
+     */
+    private void onQuarantined(final QuarantineWriter.Result saved, final long nowNs)
+    {
+        final int nodeId = partition.nodeId();
+        final int leaderId = partition.leaderId();
+        final long target = pendingCutOffset;
+        final long ourEnd = log.logEndOffset();
+        if (null != saved.error())
+        {
+            // Never cut what could not be kept: stay out of sync and try again in a while.
+            logger.log(System.Logger.Level.ERROR, "Node " + nodeId + " cannot rejoin leader " + leaderId +
+                ": the divergent suffix [" + target + ", " + ourEnd + ") could not be quarantined (" + saved.error() +
+                "); retrying in 5 s");
+            pendingCutOffset = -1;
+            state = FollowerState.NEED_EPOCH_END;
+            lastEpochEndRequestNs = nowNs + TimeUnit.SECONDS.toNanos(5);
+            return;
+        }
+        if (target < store.appliedOffset())
+        {
+            // The store applied records that are about to be cut (this follows only an unclean promotion):
+            // it goes back to a snapshot at or below the cut, or to empty, and applies the log again.
+            logger.log(WARNING, "Node " + nodeId + " must cut its log at offset " + target + " (" + cutReason +
+                ") below what its store applied (" + store.appliedOffset() + "); the cut records are kept in " +
+                saved.file() + "; rewinding the store first");
+            partition.commitOffset(target);
+            state = FollowerState.REWINDING;
+            applier.requestRewind(target);
+            return;
+        }
+        logger.log(WARNING, "Node " + nodeId + " truncates its log from offset " + target + " to " + ourEnd +
+            " (" + cutReason + "); the " + (ourEnd - target) + " records cut are kept in " + saved.file() +
+            " ('logship quarantine show' prints them)");
+        log.truncateTo(target);
+        onTruncated(target);
+        partition.counters().onQuarantined(ourEnd - target);
+        pendingCutOffset = -1;
+        state = FollowerState.NEED_EPOCH_END;
+        if (partition.epoch() != cutEpoch)
+        {
+            lastEpochEndRequestNs = 0; // a newer leader came meanwhile: reconcile with it from scratch
+            return;
+        }
+        nextReconciliationStep(cutEpochFound, cutLatestEpoch);
+    }
+
+    /** After a round's cut (or none): fetch if the log is reconciled, else ask about the epoch it now ends with. */
+    private void nextReconciliationStep(final int epochFound, final int latestBeforeCut)
+    {
         final long nowNs = partition.clock().nanoTime();
-        if (LogReconciler.isReconciled(found, ourLatest, log.epochHistory().latestEpoch()))
+        if (LogReconciler.isReconciled(epochFound, latestBeforeCut, log.epochHistory().latestEpoch()))
         {
             state = FollowerState.FETCHING;
             requestFetch(nowNs);
@@ -575,6 +627,7 @@ public final class FollowerReplication implements AutoCloseable
     @Override
     public void close()
     {
+        quarantine.close();
         snapshot.close();
     }
 }

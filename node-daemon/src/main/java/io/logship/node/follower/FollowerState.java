@@ -7,6 +7,11 @@ public enum FollowerState
     AWAIT_LEADER,
     /** Reconciling: asking the leader where an epoch ended ({@link LogReconciler}). */
     NEED_EPOCH_END,
+    /**
+     * Reconciling: the suffix to cut is being saved to the quarantine on its own thread ({@link QuarantineWriter});
+     * nothing is cut or appended until it is durable.
+     */
+    QUARANTINING,
     /** The cut is below what the store applied: waiting for the apply thread to rewind the store. */
     REWINDING,
     /** Reconciled: fetching, appending and acknowledging. */
