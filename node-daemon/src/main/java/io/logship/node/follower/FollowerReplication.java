@@ -577,7 +577,7 @@ public final class FollowerReplication implements AutoCloseable
         }
         logger.log(WARNING, "Node " + nodeId + " truncates its log from offset " + target + " to " + ourEnd +
             " (" + cutReason + "); the " + (ourEnd - target) + " records cut are kept in " + saved.file() +
-            " ('logship quarantine show' prints them)");
+            " ('logship quarantine show' prints them; saved in " + saved.elapsedMs() + " ms off the duty thread)");
         log.truncateTo(target);
         onTruncated(target);
         partition.counters().onQuarantined(ourEnd - target);

@@ -5,6 +5,7 @@ import io.logship.log.SegmentedLog;
 import io.logship.node.pipeline.Wakeup;
 
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Saves a rejoining follower's divergent suffix to the quarantine ({@link Quarantine#save}) on a thread of its own,
@@ -21,8 +22,11 @@ import java.nio.file.Path;
  */
 public final class QuarantineWriter implements AutoCloseable
 {
-    /** A save's outcome: the file (null if there was nothing to save), or why it failed (then nothing was written). */
-    public record Result(long ticket, Path file, String error)
+    /**
+     * A save's outcome: the file (null if there was nothing to save), or why it failed (then nothing was written), and
+     * how long it took on this thread, for the log line that reports the cut.
+     */
+    public record Result(long ticket, Path file, String error, long elapsedMs)
     {
     }
 
@@ -106,18 +110,22 @@ public final class QuarantineWriter implements AutoCloseable
                 request = pending;
                 pending = null;
             }
-            Result outcome;
+            final long startNs = System.nanoTime();
+            Path file = null;
+            String error = null;
             try
             {
-                outcome = new Result(request.ticket(), Quarantine.save(log, request.fromOffset(), directory, nodeId,
-                    request.leaderId(), request.epoch(), request.reason()), null);
+                file = Quarantine.save(log, request.fromOffset(), directory, nodeId, request.leaderId(),
+                    request.epoch(), request.reason());
             }
             catch (final RuntimeException ex)
             {
                 // Disk full, I/O error, a corrupt batch, a removed offset: the follower stays out of sync and asks
                 // again later, and cuts nothing it could not keep.
-                outcome = new Result(request.ticket(), null, String.valueOf(ex.getMessage()));
+                error = String.valueOf(ex.getMessage());
             }
+            final Result outcome = new Result(request.ticket(), file, error,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
             result = outcome;
             final Wakeup wakeup = conductor;
             if (null != wakeup)

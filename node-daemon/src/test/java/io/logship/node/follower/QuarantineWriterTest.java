@@ -77,6 +77,7 @@ class QuarantineWriterTest
         final QuarantineWriter.Result result = await(ticket);
 
         assertThat(result.error()).isNull();
+        assertThat(result.elapsedMs()).isNotNegative();
         assertThat(result.file()).exists().hasParent(dir.resolve("quarantine"));
         final List<String> keys = new ArrayList<>();
         try (Quarantine.Reader reader = Quarantine.read(result.file()))
