@@ -102,8 +102,8 @@ public final class Deduplication
      * at most {@code catchUpBytes} below it) in slices of the given bounds.
      */
     Deduplication(final SegmentedLog log, final KeyValueStore store, final LogReadBuffer staging,
-        final NanoClock clock, final DedupWindow window, final int rebuildBytes, final int sliceBytes, final long sliceNs,
-        final long catchUpBytes)
+        final NanoClock clock, final DedupWindow window, final int rebuildBytes, final int sliceBytes,
+        final long sliceNs, final long catchUpBytes)
     {
         this.log = log;
         this.staging = staging;

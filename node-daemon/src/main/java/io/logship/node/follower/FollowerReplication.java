@@ -183,7 +183,8 @@ public final class FollowerReplication implements AutoCloseable
         echoTimestampNs = -1;
         lastAckedDurable = -2; // ack at the next chance: the new leader knows nothing of this node yet
         lastAckedWritten = -2;
-        if (state != FollowerState.INSTALLING && state != FollowerState.REWINDING && state != FollowerState.QUARANTINING)
+        if (state != FollowerState.INSTALLING && state != FollowerState.REWINDING &&
+            state != FollowerState.QUARANTINING)
         {
             snapshot.cancel(false);
             state = newLeaderId > 0 ? FollowerState.NEED_EPOCH_END : FollowerState.AWAIT_LEADER;
@@ -531,7 +532,8 @@ public final class FollowerReplication implements AutoCloseable
             // Keep what is cut first (writes acknowledged only at the leader level live nowhere else now), on the
             // quarantine's thread: the conductor keeps heartbeating meanwhile and appends nothing (QUARANTINING).
             pendingCutOffset = target;
-            cutReason = "its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " + target;
+            cutReason = "its epoch " + ourLatest + " diverges from leader " + leaderId + "'s log after offset " +
+                target;
             cutEpochFound = found;
             cutLatestEpoch = ourLatest;
             cutEpoch = partition.epoch();

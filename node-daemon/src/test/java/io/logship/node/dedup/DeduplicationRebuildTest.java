@@ -189,7 +189,8 @@ class DeduplicationRebuildTest
             assertThat(dedup.rebuildFrom()).isEqualTo(store.appliedOffset());
             assertThat(dedup.rebuildSlices()).as("read in slices").isGreaterThan(1);
             assertSameVerdicts(dedup.window(), onePass(new DedupWindow(64, 4096, 16), store.appliedOffset()));
-            // Room for every client (no eviction moved the coverage of new clients up). A client it never met writes its first record: new at once. With the window begun at the restart the
+            // Room for every client (no eviction moved the coverage of new clients up). A client it never met
+            // writes its first record: new at once. With the window begun at the restart the
             // store and the window left a third of the log to search, and the first cycle's budget (500 µs, each
             // reading of this clock 100 µs later) ends such a search after a slice: DEFERRED, the client retrying.
             dedup.check().onDutyCycle();

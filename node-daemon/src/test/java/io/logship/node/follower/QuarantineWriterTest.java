@@ -52,7 +52,8 @@ class QuarantineWriterTest
             {
                 final int keyLength = key.putStringWithoutLengthAscii(0, "key-" + i);
                 final int valueLength = value.putStringWithoutLengthAscii(0, "value-" + i);
-                assertThat(builder.append(RecordType.PUT, false, 0, 0, key, 0, keyLength, value, 0, valueLength)).isTrue();
+                assertThat(builder.append(RecordType.PUT, false, 0, 0, key, 0, keyLength, value, 0, valueLength))
+                    .isTrue();
             }
             log.appendAsLeader(builder.buffer(), 0, builder.build());
         }
