@@ -148,6 +148,7 @@ final class NodeAgent implements Agent
         feedbackAdapter = transport.addAdapter(TransportStream.REPLICATION_FEEDBACK, "feedback",
             replica.feedbackAdapter::onMessage);
         electionAdapter = transport.addAdapter(TransportStream.ELECTION, "election", replica.electionAdapter::onMessage);
+        replica.electionAdapter.stopRequested(() -> leaveRequested);
         metrics = new NodeMetrics(partition, replica.commits, replica.ackWaits, sessions, replica.flusher,
             clientAdapter, adminAdapter, replicationAdapter, feedbackAdapter, electionAdapter)
             .dutyCycles(dutyCycle);

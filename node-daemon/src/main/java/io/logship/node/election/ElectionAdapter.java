@@ -17,6 +17,8 @@ import io.logship.transport.codec.RequestVoteDecoder;
 import io.logship.transport.codec.VoteDecoder;
 import org.agrona.DirectBuffer;
 
+import java.util.function.BooleanSupplier;
+
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -33,6 +35,7 @@ public final class ElectionAdapter
     private final FollowerReplication follower;
     private final System.Logger logger;
     private final Decoders decoders = new Decoders();
+    private BooleanSupplier stopRequested = () -> false;
 
     public ElectionAdapter(final ReplicatedLog partition, final FaultInjector faults, final FeedbackAdapter leader,
         final FollowerReplication follower)
@@ -42,6 +45,16 @@ public final class ElectionAdapter
         this.leader = leader;
         this.follower = follower;
         this.logger = partition.logger();
+    }
+
+    /**
+     * Set once by the node before the conductor runs: whether a clean stop has begun ({@link ElectionState#leave} is
+     * applied at the start of each duty cycle, and a Handover polled later in the cycle the stop began in must not
+     * make this node stand: ClusterStopSystemTest saw a node stand 1 ms after "stopping").
+     */
+    public void stopRequested(final BooleanSupplier stopRequested)
+    {
+        this.stopRequested = stopRequested;
     }
 
     /** The election stream's handler: {@code position} is the message's byte position in {@code buffer}. */
@@ -81,6 +94,10 @@ public final class ElectionAdapter
                 final HandoverDecoder handover = decoders.handover(buffer, position, length);
                 if (handover.targetId() == partition.nodeId())
                 {
+                    if (stopRequested.getAsBoolean())
+                    {
+                        election.leave(); // idempotent; a leaving node takes no handover
+                    }
                     election.onHandover(nowMs(), handover.leaderId(), handover.epoch());
                 }
             }
