@@ -559,7 +559,7 @@ public final class FollowerReplication implements AutoCloseable
             // Never cut what could not be kept: stay out of sync and try again in a while.
             logger.log(System.Logger.Level.ERROR, "Node " + nodeId + " cannot rejoin leader " + leaderId +
                 ": the divergent suffix [" + target + ", " + ourEnd + ") could not be quarantined (" + saved.error() +
-                "); retrying in 5 s");
+                "); retrying in 5 s", saved.unexpected() ? saved.failure() : null);
             pendingCutOffset = -1;
             state = FollowerState.NEED_EPOCH_END;
             lastEpochEndRequestNs = nowNs + TimeUnit.SECONDS.toNanos(5);

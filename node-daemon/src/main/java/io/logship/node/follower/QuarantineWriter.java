@@ -1,5 +1,6 @@
 package io.logship.node.follower;
 
+import io.logship.LogshipException;
 import io.logship.log.Quarantine;
 import io.logship.log.SegmentedLog;
 import io.logship.node.pipeline.Wakeup;
@@ -23,11 +24,29 @@ import java.util.concurrent.TimeUnit;
 public final class QuarantineWriter implements AutoCloseable
 {
     /**
-     * A save's outcome: the file (null if there was nothing to save), or why it failed (then nothing was written), and
-     * how long it took on this thread, for the log line that reports the cut.
+     * A save's outcome: the file (null if there was nothing to save), or what made it fail (then nothing was written),
+     * and how long it took on this thread, for the log line that reports the cut.
      */
-    public record Result(long ticket, Path file, String error, long elapsedMs)
+    public record Result(long ticket, Path file, Throwable failure, long elapsedMs)
     {
+        /**
+         * Why the save failed, or null: a {@link LogshipException}'s message names the file and the cause (disk full,
+         * I/O error, corrupt batch); anything else is a defect and is named by its type too.
+         */
+        public String error()
+        {
+            if (null == failure)
+            {
+                return null;
+            }
+            return failure instanceof LogshipException ? failure.getMessage() : failure.toString();
+        }
+
+        /** Whether the failure is not one of the save's own (a defect): its stack trace belongs in the log. */
+        public boolean unexpected()
+        {
+            return null != failure && !(failure instanceof LogshipException);
+        }
     }
 
     private record Request(long ticket, long fromOffset, int leaderId, int epoch, String reason)
@@ -112,19 +131,20 @@ public final class QuarantineWriter implements AutoCloseable
             }
             final long startNs = System.nanoTime();
             Path file = null;
-            String error = null;
+            Throwable failure = null;
             try
             {
                 file = Quarantine.save(log, request.fromOffset(), directory, nodeId, request.leaderId(),
                     request.epoch(), request.reason());
             }
-            catch (final RuntimeException ex)
+            catch (final Throwable ex)
             {
-                // Disk full, I/O error, a corrupt batch, a removed offset: the follower stays out of sync and asks
-                // again later, and cuts nothing it could not keep.
-                error = String.valueOf(ex.getMessage());
+                // Disk full, I/O error, a corrupt batch, a removed offset (or a defect): the follower stays out of
+                // sync, cuts nothing it could not keep and asks again later. Caught whatever it is: a thread ended by
+                // it would leave the follower waiting for a result that never comes, and the cause unlogged.
+                failure = ex;
             }
-            final Result outcome = new Result(request.ticket(), file, error,
+            final Result outcome = new Result(request.ticket(), file, failure,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
             result = outcome;
             final Wakeup wakeup = conductor;

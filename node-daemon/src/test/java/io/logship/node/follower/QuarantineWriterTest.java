@@ -108,6 +108,7 @@ class QuarantineWriterTest
 
         assertThat(result.file()).isNull();
         assertThat(result.error()).isNotBlank();
+        assertThat(result.unexpected()).as("a save's own failure, not a defect: %s", result.failure()).isFalse();
         assertThat(Files.readString(notADirectory)).isEqualTo("a file where the directory goes");
         assertThat(log.logEndOffset()).isEqualTo(RECORDS);
     }
