@@ -129,7 +129,8 @@ final class NodeAgent implements Agent
         // among them) wait for it the same way (docs/DESIGN.md#membership, "In the log and on disk").
         membershipFile = new MembershipFile(nodeStateFile.file().resolveSibling("membership"));
         peers = new PeerPublishers(config, transport, sendBuffer,
-            () -> persistence.isDurable() && membershipFile.isDurable());
+            () -> persistence.isDurable() && membershipFile.isDurable(),
+            epoch -> membershipFile.isDurable() && persistence.lastRequestedIsCandidacy(epoch, nodeId));
         latencySliceNs = TimeUnit.MICROSECONDS.toNanos(config.latencySliceUs());
         faults = new FaultInjector(config.faultsFile(), nodeId, peers, partition.counters(), logger,
             persistence::delayWrites);

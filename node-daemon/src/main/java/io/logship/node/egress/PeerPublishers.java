@@ -7,6 +7,7 @@ import io.logship.transport.PublishResult;
 import io.logship.transport.TransportChannels;
 import io.logship.transport.TransportNode;
 import io.logship.transport.TransportStream;
+import io.logship.transport.codec.MessageHeaderDecoder;
 import io.logship.transport.codec.RefuseEncoder;
 import io.logship.transport.codec.RefuseReason;
 
@@ -14,12 +15,14 @@ import org.agrona.DirectBuffer;
 import org.agrona.ExpandableRingBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.IntArrayQueue;
+import org.agrona.sbe.MessageEncoderFlyweight;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntPredicate;
 
 /**
  * This node's publications to each peer, by node id: replication (leader to follower data), feedback
@@ -47,19 +50,33 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
     private final SendBuffer sendBuffer;
     private final RefuseEncoder refuseEncoder = new RefuseEncoder();
     private final BooleanSupplier durable;
+    private final IntPredicate candidacyOnly;
     private BoundedPublisher[] gated;
     private final ExpandableRingBuffer held = new ExpandableRingBuffer(64 * 1024, MAX_HELD_BYTES, true);
     private final IntArrayQueue heldTargets = new IntArrayQueue(64, -1);
     private final ExpandableRingBuffer.MessageConsumer releaser = this::release;
     private long heldCount;
+    private long aheadOfBarrier;
     private int released;
 
-    /** @param durable whether every election state requested so far is durable (peer messages wait until then). */
+    /** As below, with no vote request ever sent ahead of the barrier. */
     public PeerPublishers(final NodeConfig config, final TransportNode transport, final SendBuffer sendBuffer,
         final BooleanSupplier durable)
     {
+        this(config, transport, sendBuffer, durable, epoch -> false);
+    }
+
+    /**
+     * @param durable       whether every election state requested so far is durable (peer messages wait until then).
+     * @param candidacyOnly whether all that is not durable is this node's candidacy in the given epoch (its vote for
+     *                      itself), nothing else that must be durable first pending: {@link #offerVoteRequest}.
+     */
+    public PeerPublishers(final NodeConfig config, final TransportNode transport, final SendBuffer sendBuffer,
+        final BooleanSupplier durable, final IntPredicate candidacyOnly)
+    {
         this.sendBuffer = sendBuffer;
         this.durable = durable;
+        this.candidacyOnly = candidacyOnly;
         this.transport = transport;
         this.selfId = config.nodeId();
         final int maxId = config.members().keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
@@ -216,6 +233,33 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
     public boolean isHolding()
     {
         return !held.isEmpty() || !durable.getAsBoolean();
+    }
+
+    /**
+     * A real candidacy's {@code RequestVote} for {@code epoch} on a peer's election {@code publisher}: sent at once
+     * if the only state not yet durable is that candidacy and nothing is held (so it overtakes no message), else
+     * through the barrier as any other. It reveals only that this node stands in {@code epoch}, which a crash may make it forget at no cost: its
+     * vote for itself counts only once durable ({@link io.logship.node.election.ElectionState#onVote}), so the
+     * candidate's fsync and a voter's run at once instead of one after the other
+     * (docs/DESIGN.md#candidacy-in-parallel). A pre-vote request goes through the barrier.
+     */
+    public PublishResult offerVoteRequest(final BoundedPublisher publisher, final int epoch,
+        final MessageEncoderFlyweight encoder)
+    {
+        if (held.isEmpty() && candidacyOnly.test(epoch))
+        {
+            final int headerLength = MessageHeaderDecoder.ENCODED_LENGTH;
+            aheadOfBarrier++;
+            return publisher.offerPastGate(encoder.buffer(), encoder.offset() - headerLength,
+                headerLength + encoder.encodedLength());
+        }
+        return publisher.offer(encoder);
+    }
+
+    /** Vote requests sent ahead of the barrier so far (tests, metrics). */
+    public long aheadOfBarrierCount()
+    {
+        return aheadOfBarrier;
     }
 
     /** Sends, in order, what was held while the election state was not durable, once it is; returns how many. */

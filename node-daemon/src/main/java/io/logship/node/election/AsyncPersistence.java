@@ -31,6 +31,7 @@ public final class AsyncPersistence implements Persistence, AutoCloseable
     private volatile long injectedDelayMs;
     private volatile Throwable failure;
     private long lastRequestedTicket; // conductor thread
+    private State lastRequested; // conductor thread
 
     public AsyncPersistence(final Persistence durable, final String threadName)
     {
@@ -59,6 +60,7 @@ public final class AsyncPersistence implements Persistence, AutoCloseable
         synchronized (lock)
         {
             requested = state;
+            lastRequested = state;
             lastRequestedTicket = ++requestedTicket;
             lock.notifyAll();
         }
@@ -78,6 +80,16 @@ public final class AsyncPersistence implements Persistence, AutoCloseable
     public boolean isDurable()
     {
         return null == failure && durableTicket >= lastRequestedTicket;
+    }
+
+    /**
+     * Whether the last state requested is {@code selfId}'s vote for itself in {@code epoch} and no write failed: what
+     * a candidacy's vote requests may be sent ahead of (docs/DESIGN.md#candidacy-in-parallel). Conductor thread.
+     */
+    public boolean lastRequestedIsCandidacy(final int epoch, final int selfId)
+    {
+        final State last = lastRequested;
+        return null == failure && null != last && last.epoch() == epoch && last.votedFor() == selfId;
     }
 
     /** Why a write failed, or null. */

@@ -42,7 +42,14 @@ public final class ElectionPublisher
             .forced((flags & ElectionState.FLAG_FORCED) != 0)
             .graceful((flags & ElectionState.FLAG_GRACEFUL) != 0)
             .preVote((flags & ElectionState.FLAG_PRE_VOTE) != 0);
-        publisher.offer(requestVoteEncoder);
+        if ((flags & ElectionState.FLAG_PRE_VOTE) != 0)
+        {
+            publisher.offer(requestVoteEncoder);
+        }
+        else
+        {
+            peers.offerVoteRequest(publisher, voteEpoch, requestVoteEncoder);
+        }
     }
 
     public void sendVote(final int to, final int voteEpoch, final int candidateId, final int voterEpoch,

@@ -11,15 +11,15 @@ import static io.logship.node.election.Persistence.NONE;
  * {@link Outbox}, no clock (time is the {@code nowMs} argument, from one monotonic clock), randomness
  * only from the injected generator. Not thread-safe: owned by the node's conductor thread.
  *
- * <p>The rules it keeps are written once, in docs/DESIGN.md: epochs grow and are persisted before any
- * peer learns of them, stale messages are refused ({@link #onLeaderContact} returns
- * {@link LeaderContact#REFUSED}), a vote is granted only to an up-to-date candidate while no live leader was
- * heard, a candidacy is ranked and backs off ({@code docs/DESIGN.md#election}); an automatic candidacy first
- * runs a pre-vote ({@code #pre-vote}); a leader acknowledges only while it holds its lease, measured from the
- * echoed send time of its followers' acks ({@code #leader-lease}), and without it steps down only where another
- * node may stand; two-node clusters never stand on their own; a restarted node starts as a follower at its
- * persisted epoch; a forced promotion leads in an epoch slot reserved for its member
- * ({@link EpochNumbers#forcedEpochAfter}). Proofs and the flaws the simulation found: node-daemon/ELECTION.md.
+ * <p>The rules it keeps are written once, in docs/DESIGN.md: epochs grow and are persisted before any peer learns
+ * of them (a candidacy's own vote requests aside, {@code #candidacy-in-parallel}), stale messages are refused
+ * ({@link #onLeaderContact} returns {@link LeaderContact#REFUSED}), a vote is granted only to an up-to-date
+ * candidate while no live leader was heard, a candidacy is ranked and backs off ({@code docs/DESIGN.md#election});
+ * an automatic candidacy first runs a pre-vote ({@code #pre-vote}); a leader acknowledges only while it holds its
+ * lease, measured from the echoed send time of its followers' acks ({@code #leader-lease}), and without it steps
+ * down only where another node may stand; two-node clusters never stand on their own; a restarted node starts as a
+ * follower at its persisted epoch; a forced promotion leads in an epoch slot reserved for its member ({@link
+ * EpochNumbers#forcedEpochAfter}). Proofs and the flaws the simulation found: node-daemon/ELECTION.md.
  * Majorities, the lease and candidacy count the voters of the configuration in this node's log
  * ({@link #reconfigure}, docs/DESIGN.md#membership): a learner never stands and its vote and acks count for
  * nothing, but any node answers a vote request.
@@ -60,6 +60,7 @@ public final class ElectionState
 
     private long lastLeaderContactMs;
     private long candidacyAtMs;
+    private long candidacyDelayMs;
     private boolean autoCandidacy;
     /** The node is stopping: it still votes, but neither stands nor takes a handover ({@link #leave}). */
     private boolean leaving;
@@ -120,6 +121,12 @@ public final class ElectionState
                 {
                     roundTick(nowMs);
                 }
+                else if (!persistence.isDurable() && NOT_SCHEDULED != candidacyAtMs)
+                {
+                    // What it said since its last durable state has not left (a vote it granted among it), so the
+                    // silence it waits out counts from when it does (docs/DESIGN.md#candidacy-in-parallel).
+                    candidacyAtMs = Math.max(candidacyAtMs, nowMs + candidacyDelayMs);
+                }
                 else if (autoCandidacy && !leaving && config.autoFailoverEnabled() && config.selfVoter() &&
                     nowMs >= candidacyAtMs)
                 {
@@ -138,6 +145,11 @@ public final class ElectionState
         if (!persistence.isDurable())
         {
             round.extendWhileUnsent(nowMs);
+        }
+        else if (role == ElectionRole.CANDIDATE && round.won())
+        {
+            becomeLeader(nowMs); // the majority came back before this node's own vote for itself was durable
+            return;
         }
         if (round.expired(nowMs))
         {
@@ -285,7 +297,9 @@ public final class ElectionState
         {
             return;
         }
-        if (countAnswer(nowMs, voterId, granted))
+        // Grants may come back before the vote for itself is durable (its requests need not wait for it,
+        // docs/DESIGN.md#candidacy-in-parallel): it counts from then, and roundTick makes the leader.
+        if (countAnswer(nowMs, voterId, granted) && persistence.isDurable())
         {
             becomeLeader(nowMs);
         }
@@ -611,7 +625,7 @@ public final class ElectionState
         }
         else if (round.won())
         {
-            becomeLeader(nowMs); // a one-node cluster
+            becomeLeader(nowMs); // a one-node cluster, durable or not: as before, its NOOP waits for the write
         }
     }
 
@@ -622,7 +636,8 @@ public final class ElectionState
         {
             // Nothing was persisted and the role never changed: just ask again after the back-off.
             preVoting = false;
-            candidacyAtMs = nowMs + round.backoffDelayMs(random);
+            candidacyDelayMs = round.backoffDelayMs(random);
+            candidacyAtMs = nowMs + candidacyDelayMs;
             return;
         }
         role = ElectionRole.FOLLOWER;
@@ -634,7 +649,8 @@ public final class ElectionState
             return;
         }
         autoCandidacy = true;
-        candidacyAtMs = nowMs + round.backoffDelayMs(random);
+        candidacyDelayMs = round.backoffDelayMs(random);
+        candidacyAtMs = nowMs + candidacyDelayMs;
     }
 
     private void becomeLeader(final long nowMs)
@@ -727,16 +743,17 @@ public final class ElectionState
 
     private boolean leaderHeardRecently(final long nowMs)
     {
+        // A candidate that won leads once its vote for itself is durable: as live as a leader in its first lease.
         return role == ElectionRole.LEADER ? canAcknowledge(nowMs) || leases.inFirstLease(nowMs) :
-            nowMs - lastLeaderContactMs < config.electionTimeoutMs();
+            role == ElectionRole.CANDIDATE && round.won() || nowMs - lastLeaderContactMs < config.electionTimeoutMs();
     }
 
     private void scheduleCandidacy(final long nowMs, final long silenceMs)
     {
         autoCandidacy = true;
+        candidacyDelayMs = silenceMs + candidacyRank() * config.candidacyStepMs() + jitter();
         // A node that is no voter of its configuration never stands (docs/DESIGN.md#membership).
-        candidacyAtMs = config.selfVoter() ?
-            nowMs + silenceMs + candidacyRank() * config.candidacyStepMs() + jitter() : NOT_SCHEDULED;
+        candidacyAtMs = config.selfVoter() ? nowMs + candidacyDelayMs : NOT_SCHEDULED;
     }
 
     private long jitter()
@@ -789,6 +806,7 @@ public final class ElectionState
     private String liveLeaderDenial(final long nowMs)
     {
         return role == ElectionRole.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
+            role == ElectionRole.CANDIDATE ? "this node won epoch " + epoch + ", to lead once its vote is on disk" :
             "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
     }
 

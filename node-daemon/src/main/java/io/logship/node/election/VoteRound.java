@@ -84,11 +84,12 @@ final class VoteRound
     }
 
     /**
-     * This node's own election state is not on disk yet, so its requests have not left (docs/DESIGN.md#vote-round):
-     * the round lasts the vote round timeout from when they do, plus as long again as this node's write has taken so
-     * far, for a voter's write of its grant on a disk as slow. With a fixed deadline from the decision, a node-state
-     * write slower than the timeout failed every round (its grants came back after it), and the cluster elected no
-     * leader while the disk was slow.
+     * This node's own election state is not on disk yet, so it cannot lead yet and its requests may not have left
+     * (held behind an older state's messages; docs/DESIGN.md#vote-round and #candidacy-in-parallel): the round lasts
+     * the vote round timeout from when the write ends, plus as long again as it has taken so far, for a voter's write
+     * of its grant on a disk as slow. With a fixed deadline from the decision, a node-state write slower than the
+     * timeout failed every round (its grants came back after it), and the cluster elected no leader while the disk
+     * was slow.
      */
     void extendWhileUnsent(final long nowMs)
     {

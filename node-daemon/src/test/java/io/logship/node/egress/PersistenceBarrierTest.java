@@ -3,6 +3,7 @@ package io.logship.node.egress;
 import io.logship.node.NodeConfig;
 import io.logship.node.election.AsyncPersistence;
 import io.logship.node.election.ElectionPublisher;
+import io.logship.node.election.ElectionRole;
 import io.logship.node.election.ElectionState;
 import io.logship.node.election.LogView;
 import io.logship.node.election.Outbox;
@@ -18,6 +19,7 @@ import io.logship.transport.codec.BooleanType;
 import io.logship.transport.codec.HandoverDecoder;
 import io.logship.transport.codec.HandoverEncoder;
 import io.logship.transport.codec.MessageHeaderEncoder;
+import io.logship.transport.codec.RequestVoteDecoder;
 import io.logship.transport.codec.VoteDecoder;
 import io.logship.transport.Decoders;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -87,6 +89,11 @@ class PersistenceBarrierTest
                 received.add("vote epoch " + vote.epoch() + " for " + vote.candidateId() + " granted " +
                     (vote.granted() == BooleanType.TRUE));
             }
+            else if (templateId == RequestVoteDecoder.TEMPLATE_ID)
+            {
+                final RequestVoteDecoder request = decoders.requestVote(buffer, offset, length);
+                received.add("request epoch " + request.epoch() + " from " + request.candidateId());
+            }
             else if (templateId == HandoverDecoder.TEMPLATE_ID)
             {
                 received.add("sentinel");
@@ -95,7 +102,8 @@ class PersistenceBarrierTest
         persistence = new AsyncPersistence(disk, "node-state-test");
         persistence.start();
         final SendBuffer sendBuffer = new SendBuffer();
-        peers = new PeerPublishers(config, node1, sendBuffer, persistence::isDurable);
+        peers = new PeerPublishers(config, node1, sendBuffer, persistence::isDurable,
+            epoch -> persistence.lastRequestedIsCandidacy(epoch, 1));
         assertThat(TransportNode.awaitConnected(peers.election(2), 10_000)).isTrue();
 
         final ElectionPublisher publisher = new ElectionPublisher(1, peers, sendBuffer);
@@ -134,6 +142,46 @@ class PersistenceBarrierTest
         assertThat(peers.releaseHeld()).isEqualTo(1);
         pollUntil(() -> received.size() == 2);
         assertThat(received).containsExactly("sentinel", "vote epoch 1 for 2 granted true");
+    }
+
+    @Test
+    void shouldSendACandidacysVoteRequestsBeforeItsVoteForItselfIsDurableAndLeadOnlyOnceItIs()
+    {
+        assertThat(election.promote(10_000, 1, false).accepted()).isTrue();
+        pollUntil(disk::writing); // the candidacy's write {1, NONE, 1} is held back inside the disk
+
+        pollUntil(() -> received.contains("request epoch 1 from 1")); // left while its write is in flight
+        assertThat(persistence.isDurable()).isFalse();
+        assertThat(peers.aheadOfBarrierCount()).isEqualTo(2); // to nodes 2 and 3
+        election.onVote(10_005, 2, 1, true, 1);
+        election.onTick(10_010);
+        assertThat(election.role()).as("a majority, but its own vote is not on disk").isEqualTo(ElectionRole.CANDIDATE);
+
+        disk.release.countDown();
+        pollUntil(persistence::isDurable);
+        election.onTick(10_020);
+        assertThat(election.role()).isEqualTo(ElectionRole.LEADER);
+        assertThat(disk.written).containsExactly(new Persistence.State(1, Persistence.NONE, 1));
+    }
+
+    @Test
+    void shouldHoldACandidacysVoteRequestsBehindAVoteNotYetSent()
+    {
+        election.onRequestVote(10_000, 2, 1, 0, 0, 0); // grants node 2 epoch 1: the vote waits for the write
+        pollUntil(disk::writing);
+        assertThat(election.promote(10_001, 1, false).accepted()).isTrue(); // stands in a later epoch
+        final int epoch = election.epoch();
+        sendSentinelPastTheGate();
+        pollUntil(() -> received.contains("sentinel"));
+        assertThat(received).as("a request never overtakes a held vote").containsExactly("sentinel");
+        assertThat(peers.aheadOfBarrierCount()).isZero();
+
+        disk.release.countDown();
+        pollUntil(persistence::isDurable);
+        assertThat(peers.releaseHeld()).isEqualTo(3); // the vote, then the requests to nodes 2 and 3
+        pollUntil(() -> received.size() == 3);
+        assertThat(received).containsExactly("sentinel", "vote epoch 1 for 2 granted true",
+            "request epoch " + epoch + " from 1");
     }
 
     @Test

@@ -269,6 +269,72 @@ class ElectionStateTest
     }
 
     @Test
+    void shouldLeadOnAMajorityThatCameBackBeforeItsOwnVoteWasDurableOnlyOnceItIs()
+    {
+        final ElectionState state = node(1, 3, 0);
+        recorder.durable = false;
+        state.promote(0, 1, false);
+        state.onVote(30, 2, 1, true, 1); // its requests left at once (docs/DESIGN.md#candidacy-in-parallel)
+
+        assertThat(state.role()).as("its vote for itself is not on disk: a crash could make it vote for another")
+            .isEqualTo(ElectionRole.CANDIDATE);
+        state.onTick(60);
+        assertThat(state.role()).isEqualTo(ElectionRole.CANDIDATE);
+        assertThat(recorder.events).noneMatch(event -> event.startsWith("leader"));
+
+        recorder.durable = true;
+        state.onTick(90);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+        assertThat(recorder.events).containsSubsequence("persist 1/-1/1", "candidate 1", "leader 1");
+        assertThat(recorder.events).filteredOn(event -> event.startsWith("persist")).hasSize(1);
+    }
+
+    @Test
+    void shouldRefuseAPreVoteAndAVoteWhileItWonAndWaitsForItsOwnVoteToBeDurable()
+    {
+        final ElectionState state = node(1, 3, 0);
+        recorder.durable = false;
+        state.promote(0, 1, false);
+        state.onVote(30, 2, 1, true, 1);
+
+        // Node 2's timer ran from its grant: granting node 3 here would let it stand and depose the leader-to-be.
+        final Vote preVote = state.onRequestVote(40, 3, 2, 0, 0, ElectionState.FLAG_PRE_VOTE);
+        final Vote vote = state.onRequestVote(41, 3, 2, 0, 0, 0);
+
+        assertThat(preVote.granted()).isFalse();
+        assertThat(vote.granted()).isFalse();
+        assertThat(vote.reason()).contains("this node won epoch 1");
+        assertThat(state.epoch()).isEqualTo(1);
+        recorder.durable = true;
+        state.onTick(50);
+        assertThat(state.role()).isEqualTo(ElectionRole.LEADER);
+    }
+
+    @Test
+    void shouldCountTheSilenceBeforeStandingFromWhenItsGrantIsDurable()
+    {
+        final ElectionState state = node(3, 3, 0);
+        state.onRequestVote(1_000, 1, 1, 0, 0, 0); // grants node 1; the write takes 800 ms
+        recorder.durable = false;
+        for (long now = 1_000; now <= 1_800; now += 10)
+        {
+            state.onTick(now);
+        }
+        assertThat(state.role()).as("its vote has not even left").isEqualTo(ElectionRole.FOLLOWER);
+        assertThat(recorder.events).noneMatch(event -> event.startsWith("requestVote"));
+
+        recorder.durable = true; // the vote leaves at 1,800 ms, and the leader it elects has an election timeout
+        state.onTick(1_800 + ET - 1);
+        assertThat(recorder.events).noneMatch(event -> event.startsWith("requestVote"));
+        for (long now = 1_800 + ET; now <= 1_800 + 3 * ET; now += 10)
+        {
+            state.onTick(now);
+        }
+        assertThat(recorder.events).as("no leader heard: it stands in the end").anyMatch(
+            event -> event.startsWith("requestVote"));
+    }
+
+    @Test
     void shouldRunTheVoteRoundFromWhenItsRequestsLeaveAndWaitForAVoterAsSlowToPersist()
     {
         final ElectionState state = node(1, 3, 0);

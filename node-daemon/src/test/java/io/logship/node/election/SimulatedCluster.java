@@ -214,6 +214,9 @@ final class SimulatedCluster
     long switchovers;
     long truncations;
     long leaseStepDowns;
+    /** Vote requests sent before the candidacy was durable, and grants that came back before it was. */
+    long requestsAhead;
+    long grantsBeforeDurable;
     /** Configuration changes appended, and those cut again by a truncation (rule 3). */
     long membershipChanges;
     long membershipReverts;
@@ -643,8 +646,12 @@ final class SimulatedCluster
         final SimNode sender = nodes[from];
         if (!faults.sendBeforeDurable && sender.holding())
         {
-            sender.held.add(new Held(to, msg));
-            return;
+            if (!sender.sendsAhead(msg))
+            {
+                sender.held.add(new Held(to, msg));
+                return;
+            }
+            requestsAhead++;
         }
         if (!faults.sendBeforeDurable)
         {
@@ -1039,6 +1046,16 @@ final class SimulatedCluster
             }
         }
 
+        /**
+         * The node's PeerPublishers#offerVoteRequest: a real candidacy's request leaves at once if nothing is held and
+         * the only state not durable is that candidacy (docs/DESIGN.md#candidacy-in-parallel).
+         */
+        boolean sendsAhead(final Msg msg)
+        {
+            return msg instanceof RequestVote request && (request.flags & ElectionState.FLAG_PRE_VOTE) == 0 &&
+                held.isEmpty() && requested.epoch() == request.epoch && requested.votedFor() == id;
+        }
+
         /** Whether peer messages wait: a requested state is not durable yet, or older ones still wait. */
         boolean holding()
         {
@@ -1056,7 +1073,9 @@ final class SimulatedCluster
                     return; // asks about an epoch nobody persists
                 }
                 // Durable, or overtaken by a durable higher epoch: then this node never votes in that epoch again.
-                if (persisted.epoch() < request.epoch || (persisted.epoch() == request.epoch && persisted.votedFor() != id))
+                // Or the last state requested, sent ahead of the barrier (docs/DESIGN.md#candidacy-in-parallel).
+                if ((persisted.epoch() < request.epoch || (persisted.epoch() == request.epoch &&
+                    persisted.votedFor() != id)) && !(requested.epoch() == request.epoch && requested.votedFor() == id))
                 {
                     violation("node " + id + " asks for votes in epoch " + request.epoch + " but has persisted " +
                         persisted);
@@ -1206,6 +1225,11 @@ final class SimulatedCluster
             if (requested.epoch() != epoch || requested.votedFor() != id)
             {
                 violation("node " + id + " leads epoch " + epoch + " before persisting it");
+            }
+            if (size > 2 && !isDurable())
+            {
+                // Its requests may have left before its vote for itself was durable: that vote counts only from then.
+                violation("node " + id + " leads epoch " + epoch + " before its vote for itself is durable");
             }
             log("LEADER node " + id + " epoch " + epoch + " log " + log);
             // Also after a forced promotion: in this harness one is only made in a two-node cluster whose
@@ -1600,6 +1624,10 @@ final class SimulatedCluster
                 }
                 else
                 {
+                    if (vote.granted && !isDurable())
+                    {
+                        grantsBeforeDurable++;
+                    }
                     election.onVote(nowMs, vote.voterId, vote.epoch, vote.granted, vote.voterEpoch);
                 }
             }
