@@ -19,6 +19,9 @@
 #   round waits, so that a kill meets three nodes that hold the log, and prints how long that took).
 #   TUNED=1 appends shorter election timeouts to every node's config (heartbeat 20 ms,
 #   lease 120 ms, election 160 ms, jitter 20 ms, candidacy step 40 ms).
+#   NODE_STATE_DELAY_MS=N makes every node's election-state write take N ms longer (the faults file's
+#   node-state-delay-ms), as in the slow disk phases that decide the slowest rounds: an election's path then shows
+#   how many such writes it waits for one after the other.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:?mode: failover | rejoin | steady}"
@@ -59,6 +62,10 @@ logship.node.election.timeout.ms=160
 logship.node.election.jitter.ms=20
 logship.node.election.candidacy.step.ms=40
 EOF
+    fi
+    if [[ "${NODE_STATE_DELAY_MS:-0}" -gt 0 ]]; then
+        echo "node-state-delay-ms=$NODE_STATE_DELAY_MS" > "$dir/faults-$i"
+        echo "logship.node.faults.file=$dir/faults-$i" >> "$dir/node$i.conf"
     fi
     start_node "$i"
 done
