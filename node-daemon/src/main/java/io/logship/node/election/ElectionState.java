@@ -412,7 +412,10 @@ public final class ElectionState
             }
             if (leaderHeardRecently(nowMs))
             {
-                return new AdminOutcome(false, "node " + leaderId + " leads epoch " + epoch + " and is alive: " +
+                final boolean standing = role == ElectionRole.CANDIDATE; // a handover's target, or won already
+                return new AdminOutcome(standing, standing ? "node " + selfId + " stands for epoch " + epoch +
+                    (round.won() ? ", won it, and leads once its vote for itself is on disk" : " already") :
+                    "node " + leaderId + " leads epoch " + epoch + " and is alive: " +
                     "send the promotion to it for a graceful switchover");
             }
             startCandidacy(nowMs, 0, true);

@@ -311,6 +311,22 @@ class ElectionStateTest
     }
 
     @Test
+    void shouldAnswerAPromotionOfACandidateThatWonAndWaitsForItsWriteWithWhatItWaitsFor()
+    {
+        final ElectionState state = node(1, 3, 0);
+        recorder.durable = false;
+        state.promote(0, 1, false);
+        state.onVote(30, 2, 1, true, 1);
+
+        final AdminOutcome outcome = state.promote(40, 1, false);
+
+        assertThat(outcome.accepted()).isTrue();
+        assertThat(outcome.message()).isEqualTo(
+            "node 1 stands for epoch 1, won it, and leads once its vote for itself is on disk");
+        assertThat(state.epoch()).isEqualTo(1);
+    }
+
+    @Test
     void shouldCountTheSilenceBeforeStandingFromWhenItsGrantIsDurable()
     {
         final ElectionState state = node(3, 3, 0);
