@@ -238,10 +238,11 @@ public final class PeerPublishers implements BoundedPublisher.OfferGate
     /**
      * A real candidacy's {@code RequestVote} for {@code epoch} on a peer's election {@code publisher}: sent at once
      * if the only state not yet durable is that candidacy and nothing is held (so it overtakes no message), else
-     * through the barrier as any other. It reveals only that this node stands in {@code epoch}, which a crash may make it forget at no cost: its
-     * vote for itself counts only once durable ({@link io.logship.node.election.ElectionState#onVote}), so the
-     * candidate's fsync and a voter's run at once instead of one after the other
-     * (docs/DESIGN.md#candidacy-in-parallel). A pre-vote request goes through the barrier.
+     * through the barrier as any other. It reveals only that this node stands in {@code epoch}, which a crash may
+     * make it forget at no cost: its vote for itself counts only once durable
+     * ({@link io.logship.node.election.ElectionState#onVote}), so the candidate's fsync and a voter's run at once
+     * instead of one after the other (docs/DESIGN.md#candidacy-in-parallel). A pre-vote request goes through the
+     * barrier.
      */
     public PublishResult offerVoteRequest(final BoundedPublisher publisher, final int epoch,
         final MessageEncoderFlyweight encoder)
