@@ -19,6 +19,7 @@ import org.agrona.DirectBuffer;
 
 import java.util.function.BooleanSupplier;
 
+import static java.lang.System.Logger.Level.DEBUG;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -120,7 +121,13 @@ public final class ElectionAdapter
             decoder.epoch(), decoder.lastLogEpoch(), decoder.logEndOffset(), flags);
         final String verb = preVote ? (vote.granted() ? " would vote for" : " would not vote for") :
             (vote.granted() ? " votes for" : " does not vote for");
-        logger.log(INFO, "Node " + partition.nodeId() + verb + " node " + decoder.candidateId() + " in epoch " +
-            decoder.epoch() + (preVote ? " (pre-vote)" : "") + (vote.granted() ? "" : ": " + vote.reason()));
+        // A candidate asks the silent again every heartbeat interval, and a voter is silent while its grant is being
+        // written (docs/DESIGN.md#candidacy-in-parallel): each repeat granted as before is a debug line, not an info one.
+        final System.Logger.Level level = ElectionState.GRANTED_AGAIN.equals(vote.reason()) ? DEBUG : INFO;
+        if (logger.isLoggable(level))
+        {
+            logger.log(level, "Node " + partition.nodeId() + verb + " node " + decoder.candidateId() + " in epoch " +
+                decoder.epoch() + (preVote ? " (pre-vote)" : "") + (vote.granted() ? "" : ": " + vote.reason()));
+        }
     }
 }

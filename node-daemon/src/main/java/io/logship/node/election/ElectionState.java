@@ -43,6 +43,8 @@ public final class ElectionState
     /** The most members a cluster may have: one reserved epoch slot each ({@link EpochNumbers}). */
     static final int MAX_MEMBERS = EpochNumbers.MAX_MEMBERS;
     static final long NEVER = Long.MIN_VALUE / 4;
+    /** {@link Vote#reason()} of a repeated request granted as before (its vote already persisted). */
+    public static final String GRANTED_AGAIN = "granted again";
     private static final long NOT_SCHEDULED = Long.MAX_VALUE;
 
     /** Replaced by {@link #reconfigure} when the configuration in the log changes (docs/DESIGN.md#membership). */
@@ -236,7 +238,8 @@ public final class ElectionState
         }
         final boolean granted = null == denial;
         outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, granted, false);
-        return new Vote(proposedEpoch, selfId, candidateId, epoch, granted, granted ? "granted" : denial);
+        return new Vote(proposedEpoch, selfId, candidateId, epoch, granted, again ? GRANTED_AGAIN :
+            granted ? "granted" : denial);
     }
 
     /**
