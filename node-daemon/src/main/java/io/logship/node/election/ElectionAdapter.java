@@ -121,8 +121,8 @@ public final class ElectionAdapter
             decoder.epoch(), decoder.lastLogEpoch(), decoder.logEndOffset(), flags);
         final String verb = preVote ? (vote.granted() ? " would vote for" : " would not vote for") :
             (vote.granted() ? " votes for" : " does not vote for");
-        // A candidate asks the silent again every heartbeat interval, and a voter is silent while its grant is being
-        // written (docs/DESIGN.md#candidacy-in-parallel): each repeat granted as before is a debug line, not an info one.
+        // A candidate asks the silent again every heartbeat interval, and a voter is silent while its grant is
+        // being written (docs/DESIGN.md#candidacy-in-parallel): a repeat granted as before is a debug line.
         final System.Logger.Level level = ElectionState.GRANTED_AGAIN.equals(vote.reason()) ? DEBUG : INFO;
         if (logger.isLoggable(level))
         {
