@@ -26,7 +26,8 @@ import static io.logship.node.election.Persistence.NONE;
  *
  * <p>Longer than the ~500 lines other classes keep to, on purpose: the vote, the lease and a handover depend on
  * each other's state, and the simulation checks them as one state machine. What stands alone is apart
- * ({@link EpochNumbers}, {@link FollowerLeases}, {@link CandidacyRanking}, {@link VoteRound}, {@link Switchover}).
+ * ({@link EpochNumbers}, {@link FollowerLeases}, {@link CandidacyRanking}, {@link CandidacyTimer}, {@link VoteRound},
+ * {@link Switchover}).
  */
 public final class ElectionState
 {
@@ -45,7 +46,6 @@ public final class ElectionState
     static final long NEVER = Long.MIN_VALUE / 4;
     /** {@link Vote#reason()} of a repeated request granted as before (its vote already persisted). */
     public static final String GRANTED_AGAIN = "granted again";
-    private static final long NOT_SCHEDULED = Long.MAX_VALUE;
 
     /** Replaced by {@link #reconfigure} when the configuration in the log changes (docs/DESIGN.md#membership). */
     private ElectionConfig config;
@@ -61,9 +61,7 @@ public final class ElectionState
     private ElectionRole role = ElectionRole.FOLLOWER;
 
     private long lastLeaderContactMs;
-    private long candidacyAtMs;
-    private long candidacyDelayMs;
-    private boolean autoCandidacy;
+    private final CandidacyTimer candidacy;
     /** The node is stopping: it still votes, but neither stands nor takes a handover ({@link #leave}). */
     private boolean leaving;
     private int highestProposedEpoch;
@@ -98,6 +96,7 @@ public final class ElectionState
         leases = new FollowerLeases(config);
         switchover = new Switchover(outbox);
         round = new VoteRound(config);
+        candidacy = new CandidacyTimer(random);
         resetLeaderState();
         final Persistence.State state = persistence.read();
         epoch = state.epoch();
@@ -106,7 +105,7 @@ public final class ElectionState
         // It may have acked a leader just before it stopped, so it counts its start as contact — except
         // at epoch 0, where it has never followed anyone.
         lastLeaderContactMs = epoch == 0 ? NEVER : nowMs;
-        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        candidacy.schedule(nowMs, config.electionTimeoutMs(), candidacyRank(), config);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -123,14 +122,11 @@ public final class ElectionState
                 {
                     roundTick(nowMs);
                 }
-                else if (!persistence.isDurable() && NOT_SCHEDULED != candidacyAtMs)
+                else if (!persistence.isDurable())
                 {
-                    // What it said since its last durable state has not left (a vote it granted among it), so the
-                    // silence it waits out counts from when it does (docs/DESIGN.md#candidacy-in-parallel).
-                    candidacyAtMs = Math.max(candidacyAtMs, nowMs + candidacyDelayMs);
+                    candidacy.holdWhileNotDurable(nowMs);
                 }
-                else if (autoCandidacy && !leaving && config.autoFailoverEnabled() && config.selfVoter() &&
-                    nowMs >= candidacyAtMs)
+                else if (candidacy.due(nowMs, config, leaving))
                 {
                     startPreVote(nowMs);
                 }
@@ -191,7 +187,7 @@ public final class ElectionState
         preVoting = false; // the leader is alive after all
         round.clearFailures();
         ranking.clear();
-        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        candidacy.schedule(nowMs, config.electionTimeoutMs(), candidacyRank(), config);
         return LeaderContact.ACCEPTED;
     }
 
@@ -234,7 +230,7 @@ public final class ElectionState
             }
             // Give the candidate a full round before standing ourselves.
             preVoting = false;
-            scheduleCandidacy(nowMs, config.electionTimeoutMs());
+            candidacy.schedule(nowMs, config.electionTimeoutMs(), candidacyRank(), config);
         }
         final boolean granted = null == denial;
         outbox.sendVote(candidateId, proposedEpoch, candidateId, epoch, granted, false);
@@ -352,7 +348,7 @@ public final class ElectionState
         }
         follow(seenEpoch, seenLeaderId == selfId ? NONE : seenLeaderId, NONE, "deposed: epoch " + seenEpoch + " seen");
         preVoting = false;
-        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        candidacy.schedule(nowMs, config.electionTimeoutMs(), candidacyRank(), config);
     }
 
     /**
@@ -457,7 +453,8 @@ public final class ElectionState
             return new AdminOutcome(false, "node " + selfId + " does not lead");
         }
         stepDownInternal(nowMs, "demoted by the operator");
-        scheduleCandidacy(nowMs, 2 * config.electionTimeoutMs() + config.candidacyStepMs() * config.memberCount());
+        candidacy.schedule(nowMs, 2 * config.electionTimeoutMs() + config.candidacyStepMs() * config.memberCount(),
+            candidacyRank(), config);
         return new AdminOutcome(true, "node " + selfId + " stepped down from epoch " + epoch +
             (config.autoFailoverEnabled() ? "" : "; " + config.autoFailoverDisabledReason()));
     }
@@ -491,11 +488,11 @@ public final class ElectionState
                 role = ElectionRole.FOLLOWER;
                 outbox.becomeFollower(epoch, NONE);
             }
-            candidacyAtMs = NOT_SCHEDULED;
+            candidacy.unschedule();
         }
-        else if (role == ElectionRole.FOLLOWER && candidacyAtMs == NOT_SCHEDULED && autoCandidacy)
+        else if (role == ElectionRole.FOLLOWER && candidacy.idle())
         {
-            scheduleCandidacy(nowMs, config.electionTimeoutMs());
+            candidacy.schedule(nowMs, config.electionTimeoutMs(), candidacyRank(), config);
         }
     }
 
@@ -563,9 +560,7 @@ public final class ElectionState
     /** Follower: when it will stand if nothing is heard ({@code Long.MAX_VALUE} if never), for status/tests. */
     public long candidacyAtMs()
     {
-        return autoCandidacy && !leaving && config.autoFailoverEnabled() && config.selfVoter() &&
-            role == ElectionRole.FOLLOWER ?
-            candidacyAtMs : NOT_SCHEDULED;
+        return role == ElectionRole.FOLLOWER ? candidacy.atMs(config, leaving) : CandidacyTimer.NOT_SCHEDULED;
     }
 
     /** Peers that should stand before this one (see the class javadoc). */
@@ -616,7 +611,7 @@ public final class ElectionState
         // in E and can only grant above it (otherwise two candidates that deny each other's log or
         // epoch can collide round after round — found by the simulation).
         final int base = Math.max(epoch, highestProposedEpoch);
-        persist(forced ? EpochNumbers.forcedEpochAfter(base, memberIndex()) :
+        persist(forced ? EpochNumbers.forcedEpochAfter(base, leases.indexOf(selfId)) :
             EpochNumbers.electionEpochAfter(base), NONE, selfId);
         role = ElectionRole.CANDIDATE;
         resetLeaderState();
@@ -642,21 +637,17 @@ public final class ElectionState
         {
             // Nothing was persisted and the role never changed: just ask again after the back-off.
             preVoting = false;
-            candidacyDelayMs = round.backoffDelayMs(random);
-            candidacyAtMs = nowMs + candidacyDelayMs;
+            candidacy.standIn(nowMs, round.backoffDelayMs(random));
             return;
         }
         role = ElectionRole.FOLLOWER;
         outbox.becomeFollower(epoch, NONE);
         if (manualCandidacy && !config.autoFailoverEnabled())
         {
-            autoCandidacy = false; // an operator's promotion in a two-node cluster is tried once
-            candidacyAtMs = NOT_SCHEDULED;
+            candidacy.stop(); // an operator's promotion in a two-node cluster is tried once
             return;
         }
-        autoCandidacy = true;
-        candidacyDelayMs = round.backoffDelayMs(random);
-        candidacyAtMs = nowMs + candidacyDelayMs;
+        candidacy.standIn(nowMs, round.backoffDelayMs(random));
     }
 
     private void becomeLeader(final long nowMs)
@@ -717,7 +708,7 @@ public final class ElectionState
         resetLeaderState();
         // Its own lease is gone, so it may vote at once; it stands after the usual silence.
         lastLeaderContactMs = NEVER;
-        scheduleCandidacy(nowMs, config.electionTimeoutMs());
+        candidacy.schedule(nowMs, config.electionTimeoutMs(), candidacyRank(), config);
         outbox.becomeFollower(epoch, NONE);
     }
 
@@ -754,19 +745,6 @@ public final class ElectionState
             role == ElectionRole.CANDIDATE && round.won() || nowMs - lastLeaderContactMs < config.electionTimeoutMs();
     }
 
-    private void scheduleCandidacy(final long nowMs, final long silenceMs)
-    {
-        autoCandidacy = true;
-        candidacyDelayMs = silenceMs + candidacyRank() * config.candidacyStepMs() + jitter();
-        // A node that is no voter of its configuration never stands (docs/DESIGN.md#membership).
-        candidacyAtMs = config.selfVoter() ? nowMs + candidacyDelayMs : NOT_SCHEDULED;
-    }
-
-    private long jitter()
-    {
-        return config.electionJitterMs() == 0 ? 0 : random.nextLong(config.electionJitterMs() + 1);
-    }
-
     private void persist(final int newEpoch, final int newLeaderId, final int newVotedFor)
     {
         if (newEpoch < epoch)
@@ -796,7 +774,7 @@ public final class ElectionState
         {
             if (role == ElectionRole.FOLLOWER && !(preVote && preVoting) && !leaderHeardRecently(nowMs))
             {
-                candidacyAtMs = Math.min(candidacyAtMs, nowMs + jitter());
+                candidacy.standSoon(nowMs, config);
             }
             return "candidate log (" + candidateLastLogEpoch + ", " + candidateLogEndOffset + ") is behind" +
                 ownPosition();
@@ -814,10 +792,5 @@ public final class ElectionState
         return role == ElectionRole.LEADER ? "this node leads epoch " + epoch + " and holds its lease" :
             role == ElectionRole.CANDIDATE ? "this node won epoch " + epoch + ", to lead once its vote is on disk" :
             "leader " + leaderId + " was heard " + (nowMs - lastLeaderContactMs) + " ms ago";
-    }
-
-    private int memberIndex()
-    {
-        return leases.indexOf(selfId);
     }
 }
