@@ -148,6 +148,19 @@ class ElectionStateTest
         return state;
     }
 
+    /**
+     * Node 1 of 3 stood for epoch 1 and node 2's grant came back at 30 ms, before its own vote for itself was on disk:
+     * its requests left at once (docs/DESIGN.md#candidacy-in-parallel). The write stays in flight until a test ends it.
+     */
+    private ElectionState wonAwaitingItsOwnWrite()
+    {
+        final ElectionState state = node(1, 3, 0);
+        recorder.durable = false;
+        state.promote(0, 1, false);
+        state.onVote(30, 2, 1, true, 1);
+        return state;
+    }
+
     private ElectionState leaderOfThree()
     {
         final ElectionState state = node(1, 3, 0);
@@ -278,10 +291,7 @@ class ElectionStateTest
     @Test
     void shouldLeadOnAMajorityThatCameBackBeforeItsOwnVoteWasDurableOnlyOnceItIs()
     {
-        final ElectionState state = node(1, 3, 0);
-        recorder.durable = false;
-        state.promote(0, 1, false);
-        state.onVote(30, 2, 1, true, 1); // its requests left at once (docs/DESIGN.md#candidacy-in-parallel)
+        final ElectionState state = wonAwaitingItsOwnWrite();
 
         assertThat(state.role()).as("its vote for itself is not on disk: a crash could make it vote for another")
             .isEqualTo(ElectionRole.CANDIDATE);
@@ -299,10 +309,7 @@ class ElectionStateTest
     @Test
     void shouldRefuseAPreVoteAndAVoteWhileItWonAndWaitsForItsOwnVoteToBeDurable()
     {
-        final ElectionState state = node(1, 3, 0);
-        recorder.durable = false;
-        state.promote(0, 1, false);
-        state.onVote(30, 2, 1, true, 1);
+        final ElectionState state = wonAwaitingItsOwnWrite();
 
         // Node 2's timer ran from its grant: granting node 3 here would let it stand and depose the leader-to-be.
         final Vote preVote = state.onRequestVote(40, 3, 2, 0, 0, ElectionState.FLAG_PRE_VOTE);
@@ -320,10 +327,7 @@ class ElectionStateTest
     @Test
     void shouldAnswerAPromotionOfACandidateThatWonAndWaitsForItsWriteWithWhatItWaitsFor()
     {
-        final ElectionState state = node(1, 3, 0);
-        recorder.durable = false;
-        state.promote(0, 1, false);
-        state.onVote(30, 2, 1, true, 1);
+        final ElectionState state = wonAwaitingItsOwnWrite();
 
         final AdminOutcome outcome = state.promote(40, 1, false);
 
