@@ -118,6 +118,7 @@ final class LogReplica
     private final ElectionState election;
     private final AsyncPersistence persistence;
     private final PeerPublishers peers;
+    private final FaultInjector faults;
     private final long electionTimeoutNs;
     /** Some follower progress belongs to a removed member, still shipped to until it learns of its removal. */
     private boolean removedFollowersKept;
@@ -126,6 +127,8 @@ final class LogReplica
     private long nextBootstrapNs;
     /** Elected, but the epoch is not durable yet: its NOOP (and with it any client write) waits. */
     private boolean epochStartPending;
+    /** Not before when the epoch may open: its election, or later by the faults file's epoch-open-delay-ms. */
+    private long epochOpenNotBeforeNs;
 
     LogReplica(final NodeConfig config, final ReplicatedLog partition, final AsyncPersistence persistence,
         final RingBuffer<WriteEvent> ring, final EventPoller<WriteEvent> poller, final ApplyAgent applier,
@@ -134,6 +137,7 @@ final class LogReplica
         final MembershipFile membershipFile)
     {
         this.peers = peers;
+        this.faults = faults;
         this.electionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.electionConfig().electionTimeoutMs());
         this.config = config;
         this.partition = partition;
@@ -455,7 +459,8 @@ final class LogReplica
         }
         openEpochWhenDurable();
         commits.updateCommitOffset();
-        int work = rebuildDedupWindow();
+        int work = feedbackAdapter.answerDeferredEpochEndQuestions();
+        work += rebuildDedupWindow();
         work += ackWaits.onDutyCycle(nowNs);
         work += replication.sendToFollowers(nowNs);
         return work;
@@ -467,7 +472,8 @@ final class LogReplica
      */
     void openEpochWhenDurable()
     {
-        if (epochStartPending && partition.role() == Role.LEADER && persistence.isDurable())
+        if (epochStartPending && partition.role() == Role.LEADER && persistence.isDurable() &&
+            partition.clock().nanoTime() - epochOpenNotBeforeNs >= 0)
         {
             epochStartPending = false;
             journal.publishEpochStart();
@@ -548,7 +554,8 @@ final class LogReplica
         // must be the followed one, not the NOOP's.
         dedup.startRebuild();
         // The NOOP puts the epoch in the log and opens it to writes: not before the epoch is durable in node-state.
-        epochStartPending = !persistence.isDurable();
+        epochOpenNotBeforeNs = partition.clock().nanoTime() + faults.epochOpenDelayNs();
+        epochStartPending = !persistence.isDurable() || faults.epochOpenDelayNs() > 0;
         if (!epochStartPending)
         {
             journal.publishEpochStart();

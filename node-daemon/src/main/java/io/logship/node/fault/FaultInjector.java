@@ -33,13 +33,16 @@ import static java.lang.System.Logger.Level.WARNING;
  * arrival (by the sender id each replication and election message carries). A partition, as the
  * system tests make one, without touching the network. The file may also say {@code node-state-delay-ms=N}:
  * every election-state write then takes N ms longer, as on a disk busy with the logs' fsyncs (0.5–1 s was
- * measured under fsync {@code always}). Conductor thread only; off (no file configured) it costs one null check
+ * measured under fsync {@code always}), and {@code epoch-open-delay-ms=N}: a new leader opens its epoch (publishes
+ * its NOOP to the journal) N ms after its epoch is durable, as when its journal thread waits for a core or a slow
+ * append: what followers that ask about the epoch meanwhile are told. Conductor thread only; off (no file configured) it costs one null check
  * per message.
  */
 public final class FaultInjector
 {
     private static final long FAULTS_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final String NODE_STATE_DELAY = "node-state-delay-ms=";
+    private static final String EPOCH_OPEN_DELAY = "epoch-open-delay-ms=";
 
     private final Path faultsFile;
     private final int nodeId;
@@ -49,6 +52,7 @@ public final class FaultInjector
     private final LongConsumer nodeStateDelay;
     private final Decoders decoders = new Decoders();
     private long nodeStateDelayMs;
+    private long epochOpenDelayNs;
     /** Peers cut off by the faults file (index = node id); null when none. */
     private boolean[] isolatedPeers;
     private long lastFaultsCheckNs;
@@ -65,6 +69,12 @@ public final class FaultInjector
         this.logger = logger;
     }
 
+    /** How long after its epoch is durable a new leader opens it (the faults file's epoch-open-delay-ms). */
+    public long epochOpenDelayNs()
+    {
+        return epochOpenDelayNs;
+    }
+
     /** Re-reads the faults file every 100 ms. */
     public void onDutyCycle(final long nowNs)
     {
@@ -79,6 +89,7 @@ public final class FaultInjector
     {
         boolean[] isolated = null;
         long delayMs = 0;
+        long epochOpenDelayMs = 0;
         try
         {
             if (Files.exists(faultsFile))
@@ -89,6 +100,10 @@ public final class FaultInjector
                     if (part.startsWith(NODE_STATE_DELAY))
                     {
                         delayMs = Long.parseLong(part.substring(NODE_STATE_DELAY.length()));
+                    }
+                    else if (part.startsWith(EPOCH_OPEN_DELAY))
+                    {
+                        epochOpenDelayMs = Long.parseLong(part.substring(EPOCH_OPEN_DELAY.length()));
                     }
                     else if (!part.isBlank())
                     {
@@ -106,6 +121,13 @@ public final class FaultInjector
             logger.log(WARNING, "faults file " + faultsFile + " unreadable: " + ex + "; no peer is cut off");
             isolated = null;
             delayMs = 0;
+            epochOpenDelayMs = 0;
+        }
+        if (TimeUnit.MILLISECONDS.toNanos(epochOpenDelayMs) != epochOpenDelayNs)
+        {
+            epochOpenDelayNs = TimeUnit.MILLISECONDS.toNanos(epochOpenDelayMs);
+            logger.log(WARNING, "Faults file " + faultsFile + ": a new leader opens its epoch " + epochOpenDelayMs +
+                " ms after it is durable");
         }
         if (delayMs != nodeStateDelayMs)
         {

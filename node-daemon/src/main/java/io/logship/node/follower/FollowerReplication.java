@@ -601,6 +601,9 @@ public final class FollowerReplication implements AutoCloseable
         {
             state = FollowerState.FETCHING;
             requestFetch(nowNs);
+            // Once per leader: when this node could start acknowledging the new leader's writes.
+            logger.log(INFO, "Node " + partition.nodeId() + " reconciled its log with leader " + partition.leaderId() +
+                " in epoch " + partition.epoch() + "; fetches from offset " + log.logEndOffset());
         }
         else
         {

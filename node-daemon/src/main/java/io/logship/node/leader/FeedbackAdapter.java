@@ -44,6 +44,8 @@ public final class FeedbackAdapter
     private final System.Logger logger;
     private final Decoders decoders = new Decoders();
     private final EpochEndResponseEncoder epochEndResponseEncoder = new EpochEndResponseEncoder();
+    /** Some follower's EpochEndRequest waits for this epoch's NOOP ({@link #answerDeferredEpochEndQuestions}). */
+    private boolean deferredQuestions;
 
     public FeedbackAdapter(final ReplicatedLog partition, final CommitTracker commits,
         final ReplicationPublisher replication, final PeerPublishers peers, final FaultInjector faults,
@@ -204,13 +206,57 @@ public final class FeedbackAdapter
             // The journal has not appended this epoch's opening NOOP yet (it runs on another thread). Until it has,
             // the history lacks the current epoch, and a follower whose last epoch is newer than this log's latest
             // would get UNDEFINED and cut back to its applied offset, committed entries included. No answer now:
-            // the follower asks again every two heartbeat intervals (docs/DESIGN.md#rejoin).
+            // the question waits for the NOOP (answerDeferredEpochEndQuestions); a follower this leader does not
+            // track asks again every two heartbeat intervals (docs/DESIGN.md#rejoin).
+            final FollowerProgress follower = commits.follower(decoder.nodeId());
+            if (null != follower)
+            {
+                follower.deferredEpochEndQuestion = decoder.requestedEpoch();
+                deferredQuestions = true;
+            }
             return;
         }
-        final EpochHistory.EpochEnd end = log.epochHistory().endOffsetFor(decoder.requestedEpoch(), log.logEndOffset());
+        answerEpochEnd(toRequester, decoder.requestedEpoch());
+    }
+
+    /**
+     * Answers the EpochEndRequests that came before this epoch's NOOP was in the log, once it is: leader duty cycle.
+     * Followers learn of a new epoch from its first heartbeat, sent as it is won, and often ask before the journal
+     * thread has appended the NOOP.
+     *
+     * @return the number of questions answered.
+     */
+    public int answerDeferredEpochEndQuestions()
+    {
+        if (!deferredQuestions || partition.role() != Role.LEADER ||
+            log.epochHistory().latestEpoch() != partition.epoch())
+        {
+            return 0;
+        }
+        deferredQuestions = false;
+        int answered = 0;
+        for (final FollowerProgress follower : commits.followers())
+        {
+            if (null != follower && FollowerProgress.NO_QUESTION != follower.deferredEpochEndQuestion)
+            {
+                final BoundedPublisher toRequester = peers.election(follower.nodeId);
+                if (null != toRequester)
+                {
+                    answerEpochEnd(toRequester, follower.deferredEpochEndQuestion);
+                    answered++;
+                }
+                follower.deferredEpochEndQuestion = FollowerProgress.NO_QUESTION;
+            }
+        }
+        return answered;
+    }
+
+    private void answerEpochEnd(final BoundedPublisher toRequester, final int requestedEpoch)
+    {
+        final EpochHistory.EpochEnd end = log.epochHistory().endOffsetFor(requestedEpoch, log.logEndOffset());
         epochEndResponseEncoder.wrapAndApplyHeader(sendBuffer.buffer(), 0, sendBuffer.header())
-            .epoch(epoch).nodeId(partition.nodeId()).epochFound(end.epoch()).endOffset(end.endOffset())
-            .requestedEpoch(decoder.requestedEpoch());
+            .epoch(partition.epoch()).nodeId(partition.nodeId()).epochFound(end.epoch()).endOffset(end.endOffset())
+            .requestedEpoch(requestedEpoch);
         toRequester.offer(epochEndResponseEncoder);
     }
 

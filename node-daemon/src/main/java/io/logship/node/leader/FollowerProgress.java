@@ -13,6 +13,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FollowerProgress
 {
+    /** {@link #deferredEpochEndQuestion} when no question waits (epochs are never negative). */
+    public static final int NO_QUESTION = Integer.MIN_VALUE;
+
     public final int nodeId;
     public final BoundedPublisher replication;
     public final BoundedPublisher election;
@@ -44,6 +47,14 @@ public final class FollowerProgress
      */
     public long removedAtOffset = -1;
     public long removedAtNs;
+
+    /**
+     * The epoch an EpochEndRequest of this follower asked about while this leader's epoch was not yet in its log
+     * (its NOOP still on the journal thread); {@link #NO_QUESTION} if none. Answered once the NOOP is appended,
+     * rather than dropped for the follower to ask again two heartbeat intervals later: that wait was 100 ms of half
+     * the failovers measured (docs/DESIGN.md#rejoin).
+     */
+    public int deferredEpochEndQuestion = NO_QUESTION;
 
     public SnapshotReader snapshot;
     public long snapshotOffset;
@@ -83,6 +94,7 @@ public final class FollowerProgress
         writtenEndOffset = -1;
         appliedOffset = -1;
         nextSendOffset = -1;
+        deferredEpochEndQuestion = NO_QUESTION;
         closeSnapshot();
     }
 

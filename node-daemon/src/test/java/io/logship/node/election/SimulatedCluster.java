@@ -1637,7 +1637,9 @@ final class SimulatedCluster
                 {
                     if (lastLogEpoch() != election.epoch() && !faults.answerBeforeEpochOpen)
                     {
-                        // As FeedbackAdapter#onEpochEndRequest: no answer before the NOOP; the follower asks again.
+                        // As FeedbackAdapter#onEpochEndRequest: no answer before the NOOP. The node keeps the
+                        // question and answers once the NOOP is appended; dropping it here, the follower asks
+                        // again later, which covers the same orders (an answer at any time after the NOOP).
                         return;
                     }
                     final long[] end = endOffsetFor(request.requestedEpoch);
