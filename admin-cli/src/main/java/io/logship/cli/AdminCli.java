@@ -78,7 +78,32 @@ public final class AdminCli implements Runnable
 
     public static void main(final String[] args)
     {
-        System.exit(newCommandLine().execute(args));
+        System.exit(execute(newCommandLine(), args));
+    }
+
+    /**
+     * Runs {@code logship ARGS} and returns its exit code, also when the command dies of an {@link Error}: picocli
+     * hands a command's exceptions to the handler below but lets an Error through, and a main thread that died of
+     * one after the command had started its Aeron client left a JVM that neither worked nor exited (those threads
+     * are not daemons), a CLI hanging in a script. The Error is one line on stderr, as any failure.
+     */
+    static int execute(final CommandLine commandLine, final String... args)
+    {
+        try
+        {
+            return commandLine.execute(args);
+        }
+        catch (final Error ex)
+        {
+            final PrintWriter err = commandLine.getErr();
+            err.println(commandLine.getCommandName() + ": " + describe(ex));
+            if (null != System.getenv("LOGSHIP_DEBUG"))
+            {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return EXIT_FAILED;
+        }
     }
 
     /** The configured command line: one-line errors on stderr, the exit codes above. */

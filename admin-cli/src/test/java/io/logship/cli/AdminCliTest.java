@@ -3,8 +3,11 @@ package io.logship.cli;
 import io.logship.transport.TransportConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -156,6 +159,28 @@ class AdminCliTest
 
         assertThat(run.exitCode()).isEqualTo(AdminCli.EXIT_USAGE);
         assertThat(run.err()).contains("--warmup-records=-5");
+    }
+
+    @Test
+    void shouldExitFailedWithOneLineWhenACommandDiesOfAnError()
+    {
+        // What a jar replaced under a running CLI throws; picocli passes Errors through its exception handlers.
+        @CommandLine.Command(name = "boom")
+        final class Boom implements Runnable
+        {
+            @Override
+            public void run()
+            {
+                throw new NoClassDefFoundError("io/logship/client/Gone");
+            }
+        }
+        final StringWriter err = new StringWriter();
+        final CommandLine commandLine = AdminCli.newCommandLine().addSubcommand("boom", new Boom());
+        commandLine.setErr(new PrintWriter(err, true));
+
+        assertThat(AdminCli.execute(commandLine, "boom")).isEqualTo(AdminCli.EXIT_FAILED);
+        assertThat(err.toString()).isEqualTo("logship: java.lang.NoClassDefFoundError: io/logship/client/Gone" +
+            System.lineSeparator());
     }
 
     @Test

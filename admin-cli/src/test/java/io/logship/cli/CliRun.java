@@ -15,7 +15,7 @@ record CliRun(int exitCode, String out, String err)
         final CommandLine commandLine = AdminCli.newCommandLine();
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
-        final int exitCode = commandLine.execute(args);
+        final int exitCode = AdminCli.execute(commandLine, args);
         return new CliRun(exitCode, out.toString(), err.toString());
     }
 }
