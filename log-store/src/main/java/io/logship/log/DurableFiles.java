@@ -1,6 +1,7 @@
 package io.logship.log;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.CopyOption;
 import java.nio.file.Files;
@@ -34,6 +35,27 @@ public final class DurableFiles
         if (null != journal)
         {
             journal.onForced(file, writtenLength);
+        }
+    }
+
+    /**
+     * Writes {@code content} over the first bytes of {@code file} in place and forces only its data (fdatasync): the
+     * file keeps its length and its blocks, so the force writes no metadata and commits no file-system journal. Only
+     * for a file whose name and length are durable already and that {@code content} does not extend.
+     */
+    public static void overwrite(final FileChannel channel, final Path file, final ByteBuffer content) throws IOException
+    {
+        final int length = content.remaining();
+        long position = 0;
+        while (content.hasRemaining())
+        {
+            position += channel.write(content, position);
+        }
+        channel.force(false);
+        final PowerCutJournal journal = PowerCutJournal.installed();
+        if (null != journal)
+        {
+            journal.onOverwritten(file, length);
         }
     }
 

@@ -3,16 +3,20 @@ package io.logship.log;
 import io.logship.LogshipException;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
  * The {@code node-state} file: the highest epoch this node has seen, who leads it, and whom this
- * node granted its vote in that epoch. Written atomically ({@link AtomicFile}) before the node acts
- * on a new value, so after a crash the node never goes back to a lower epoch or votes twice in one.
+ * node granted its vote in that epoch. Written durably before the node acts on a new value, so after
+ * a crash the node never goes back to a lower epoch or votes twice in one.
  *
  * <pre>
  * epoch=7
@@ -22,7 +26,20 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * The CRC line covers the lines above it; a file that fails it is an error naming the file, because
- * guessing an epoch could break fencing. Not thread-safe: owned by the node's election logic.
+ * guessing an epoch could break fencing. The CRC line is padded with spaces so that the file is always
+ * {@value #FILE_LENGTH} bytes (readers trim them; files without the padding are read as well).
+ *
+ * <p>How it is written: an instance's first write replaces the file atomically ({@link AtomicFile}: temp
+ * file, fsync, rename, directory fsync), which makes its name and length durable; every later write
+ * overwrites those {@value #FILE_LENGTH} bytes in place and forces only the data
+ * ({@link DurableFiles#overwrite}, fdatasync), one flush and no file-system journal commit instead of two
+ * of each. An election waits for these writes (a voter's grant is durable before it is sent): the median write
+ * 694 → 172 µs alone and 1,362 → 330 µs beside two fsync loops (perf/README.md, "Node-state in place").
+ * Safe for the same reason as PostgreSQL's {@code pg_control}, written in place the same way: the content
+ * lies within the first 512-byte sector, which a disk writes whole, and the CRC would still catch a torn
+ * write (docs/DESIGN.md#node-state-in-place says why not two alternating slots).
+ *
+ * <p>Not thread-safe: owned by the node's election logic (its {@code node-state-N} thread).
  */
 public final class NodeStateFile
 {
@@ -35,7 +52,12 @@ public final class NodeStateFile
         public static final State INITIAL = new State(0, NONE, NONE);
     }
 
+    /** Every file this class writes is this long: an overwrite in place never changes the file's length. */
+    public static final int FILE_LENGTH = 128;
+
     private final Path file;
+    /** This instance wrote the file whole and durably at {@link #FILE_LENGTH}: later writes go in place. */
+    private boolean writtenWhole;
 
     public NodeStateFile(final Path file)
     {
@@ -118,16 +140,40 @@ public final class NodeStateFile
     /** Persists {@code state} durably; returns only once it would survive a crash. */
     public void write(final State state)
     {
-        final String body = "epoch=" + state.epoch() + "\nleaderId=" + state.leaderId() + "\nvotedFor=" +
-            state.votedFor() + "\n";
+        final byte[] content = format(state);
         try
         {
-            AtomicFile.write(file, (body + "crc32c=" + crc(body) + "\n").getBytes(StandardCharsets.UTF_8));
+            if (writtenWhole)
+            {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE))
+                {
+                    DurableFiles.overwrite(channel, file, ByteBuffer.wrap(content));
+                }
+            }
+            else
+            {
+                AtomicFile.write(file, content);
+                writtenWhole = true;
+            }
         }
         catch (final IOException ex)
         {
+            writtenWhole = false; // whatever the failure left, the next write (if any) replaces the file whole
             throw new LogshipException("cannot write " + file + ": " + ex, LogshipException.Category.FATAL, ex);
         }
+    }
+
+    /** The file's bytes for {@code state}: the text above, the CRC line padded with spaces to {@link #FILE_LENGTH}. */
+    public static byte[] format(final State state)
+    {
+        final String body = "epoch=" + state.epoch() + "\nleaderId=" + state.leaderId() + "\nvotedFor=" +
+            state.votedFor() + "\n";
+        final byte[] text = (body + "crc32c=" + crc(body)).getBytes(StandardCharsets.UTF_8);
+        final byte[] content = new byte[FILE_LENGTH];
+        Arrays.fill(content, (byte)' ');
+        System.arraycopy(text, 0, content, 0, text.length); // at most 84 bytes: three numbers, each 20 chars at most
+        content[FILE_LENGTH - 1] = '\n';
+        return content;
     }
 
     private LogshipException corrupt(final String detail)

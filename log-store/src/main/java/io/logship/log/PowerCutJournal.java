@@ -34,6 +34,8 @@ import java.util.stream.Stream;
  * line to {@code <directory>/journal}:
  * <ul>
  *   <li>{@code F len path}: a successful {@code force} of {@code path}; its first {@code len} bytes are on disk.</li>
+ *   <li>{@code W len path saved}: a forced overwrite in place of {@code path}'s first {@code len} bytes
+ *       ({@link DurableFiles#overwrite}, node-state); {@code saved} is a copy of the file as forced.</li>
  *   <li>{@code C path}: {@code path} was created; its name is not durable yet.</li>
  *   <li>{@code R from to saved}: a rename; the file it replaced is kept as a hard link {@code saved} (or {@code -}).</li>
  *   <li>{@code X path saved}: a deletion; the deleted file is kept as a hard link {@code saved}.</li>
@@ -48,7 +50,9 @@ import java.util.stream.Stream;
  * all of) every create, rename and delete no directory fsync made durable, newest first (a rename rolls back: the old file is back under the name, the new one under
  * its temporary name; a deleted file reappears; a created file vanishes). Then it cuts every file under the data
  * directory back to the length it was last forced to, or to zero if it never was, and deletes the MapDB store files
- * (names starting with {@value #MAPDB_FILE_PREFIX}).
+ * (names starting with {@value #MAPDB_FILE_PREFIX}). A file last written by a forced overwrite in place gets the bytes
+ * of that overwrite back: one made after it and not forced is lost, as on a disk that lost power before the write
+ * reached it.
  *
  * <h2>What the model captures, and what it does not</h2>
  * Captured: unforced appends lost (segments, quarantine and snapshot temp files, the index files, which are forced only
@@ -60,7 +64,9 @@ import java.util.stream.Stream;
  * Not captured: a disk that keeps more than was forced (some pages written back early, possibly out of order, which
  * can tear a batch or leave a hole before valid data; torn tails are covered by {@code LogCorruptionTest} and
  * {@code LogCrashTest}); bytes removed by an unforced {@code truncate} coming back; an in-place overwrite of forced
- * bytes reverting (log-store never overwrites forced bytes except in the derived index files); the creation of
+ * bytes reverting, except through {@link DurableFiles#overwrite} (elsewhere log-store never overwrites forced bytes
+ * except in the derived index files); an overwrite torn by the cut (node-state's is within one sector, which disks
+ * write whole); the creation of
  * directories (assumed durable); files created without {@link DurableFiles#onCreated} (the index files, the lock
  * file) vanishing rather than being cut to their forced length or zero; a power cut after a clean shutdown (MapDB's own
  * durability on close); a rename across directories (log-store renames within one directory only); lying disks and
@@ -90,6 +96,8 @@ public final class PowerCutJournal implements AutoCloseable
     private final Path savedDirectory;
     private final FileChannel out;
     private final List<SavedFile> savedFiles = new ArrayList<>();
+    /** The copy of each file's newest forced overwrite in place: older copies are deleted, never needed again. */
+    private final Map<Path, Path> overwriteCopies = new HashMap<>();
     private final long forceDelayNs;
     private long sequence;
 
@@ -178,18 +186,40 @@ public final class PowerCutJournal implements AutoCloseable
 
     void onForced(final Path file, final long length) throws IOException
     {
+        delayForce();
+        synchronized (this)
+        {
+            append("F\t" + length + "\t" + absolute(file));
+        }
+    }
+
+    /** The slow disk of {@link #FORCE_DELAY_PROPERTY}: a force returns this much later, and only then counts as done. */
+    private void delayForce()
+    {
         if (forceDelayNs > 0)
         {
-            // The slow disk of FORCE_DELAY_PROPERTY: the force returns this much later, and only then counts as done.
             final long deadlineNs = System.nanoTime() + forceDelayNs;
             for (long leftNs = forceDelayNs; leftNs > 0; leftNs = deadlineNs - System.nanoTime())
             {
                 java.util.concurrent.locks.LockSupport.parkNanos(leftNs);
             }
         }
+    }
+
+    void onOverwritten(final Path file, final long length) throws IOException
+    {
+        delayForce();
         synchronized (this)
         {
-            append("F\t" + length + "\t" + absolute(file));
+            final Path path = absolute(file);
+            final Path copy = savedDirectory.resolve("overwrite-" + sequence);
+            Files.copy(path, copy, StandardCopyOption.REPLACE_EXISTING);
+            append("W\t" + length + "\t" + path + "\t" + copy);
+            final Path older = overwriteCopies.put(path, copy);
+            if (null != older)
+            {
+                Files.deleteIfExists(older);
+            }
         }
     }
 
@@ -368,6 +398,8 @@ public final class PowerCutJournal implements AutoCloseable
                 dataDir + " (the cut would cut the journal itself)");
         }
         final Map<Path, Long> forced = new HashMap<>();
+        // Per file, the copy of its newest forced overwrite in place, while no rename or deletion replaced it since.
+        final Map<Path, Path> overwritten = new HashMap<>();
         final List<PendingChange> pending = new ArrayList<>();
         final List<String> lines = completeLines(journalDir.resolve(JOURNAL_FILE));
         for (int sequence = 0; sequence < lines.size(); sequence++)
@@ -377,6 +409,11 @@ public final class PowerCutJournal implements AutoCloseable
             switch (field[0])
             {
                 case "F" -> forced.put(Path.of(field[2]), Long.parseLong(field[1]));
+                case "W" ->
+                {
+                    forced.put(Path.of(field[2]), Long.parseLong(field[1]));
+                    overwritten.put(Path.of(field[2]), Path.of(field[3]));
+                }
                 case "C" -> pending.add(new PendingChange('C', sequence, Path.of(field[1]), null, null));
                 case "R" ->
                 {
@@ -385,6 +422,8 @@ public final class PowerCutJournal implements AutoCloseable
                     final Path saved = "-".equals(field[3]) ? null : Path.of(field[3]);
                     moveLength(forced, to, saved);
                     moveLength(forced, from, to);
+                    overwritten.remove(from);
+                    overwritten.remove(to);
                     pending.add(new PendingChange('R', sequence, from, to, saved));
                 }
                 case "X" ->
@@ -392,6 +431,7 @@ public final class PowerCutJournal implements AutoCloseable
                     final Path path = Path.of(field[1]);
                     final Path saved = "-".equals(field[2]) ? null : Path.of(field[2]);
                     moveLength(forced, path, saved);
+                    overwritten.remove(path);
                     pending.add(new PendingChange('X', sequence, path, null, saved));
                 }
                 case "D" ->
@@ -419,6 +459,16 @@ public final class PowerCutJournal implements AutoCloseable
             {
                 report.add("kept " + change.kind() + " " + change.path() + (null == change.to() ? "" : " -> " +
                     change.to()) + ": not yet durable by a directory fsync, committed by the cut's file system");
+            }
+        }
+        for (final Map.Entry<Path, Path> entry : overwritten.entrySet())
+        {
+            final Path file = entry.getKey();
+            if (Files.isRegularFile(file) && Files.isRegularFile(entry.getValue()) &&
+                Files.mismatch(file, entry.getValue()) >= 0)
+            {
+                Files.copy(entry.getValue(), file, StandardCopyOption.REPLACE_EXISTING);
+                report.add("reverted " + file + " to its last forced overwrite in place (a later one was not forced)");
             }
         }
         final List<Path> files;

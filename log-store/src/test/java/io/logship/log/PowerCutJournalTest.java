@@ -147,6 +147,49 @@ class PowerCutJournalTest
     }
 
     @Test
+    void shouldRevertAnOverwriteInPlaceThatWasNotForcedToTheLastThatWas() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path path = data.resolve("node-state");
+        final NodeStateFile file = new NodeStateFile(path);
+        file.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3)); // whole: temp, force, rename, directory fsync
+        file.write(new NodeStateFile.State(3, 3, 3)); // in place, forced
+        file.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1)); // in place, forced
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
+        {
+            // The next overwrite reached the page cache; the power went before its force.
+            channel.write(ByteBuffer.wrap(NodeStateFile.format(new NodeStateFile.State(5, NodeStateFile.NONE, 2))), 0);
+        }
+        PowerCutJournal.uninstall();
+
+        final List<String> report = PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(new NodeStateFile(path).read()).isEqualTo(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        assertThat(report).anyMatch(line -> line.startsWith("reverted " + path));
+        assertThat(Files.size(path)).isEqualTo(NodeStateFile.FILE_LENGTH);
+    }
+
+    @Test
+    void shouldKeepTheLastForcedOverwriteInPlace() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path path = data.resolve("node-state");
+        final NodeStateFile file = new NodeStateFile(path);
+        file.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3));
+        file.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        PowerCutJournal.uninstall();
+
+        final List<String> report = PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(new NodeStateFile(path).read()).isEqualTo(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        assertThat(report).noneMatch(line -> line.contains(path.toString()));
+    }
+
+    @Test
     void shouldKeepARenameOnceItsDirectoryWasSynced() throws IOException
     {
         final Path data = Files.createDirectories(work.resolve("data"));

@@ -2,7 +2,8 @@ package io.logship.node.election;
 
 /**
  * Durable storage of a node's election state. The node implements it with
- * {@link io.logship.log.NodeStateFile} (write temp, fsync, rename, fsync dir). {@link ElectionState}
+ * {@link io.logship.log.NodeStateFile} (replaced whole once per run, then overwritten in place and fdatasynced:
+ * docs/DESIGN.md#node-state-in-place). {@link ElectionState}
  * calls {@link #write} before it acts on or replies about a new epoch or vote, so after a crash the node never
  * goes back to a lower epoch and never votes twice in one epoch (a leadership is its vote for itself).
  */

@@ -2,7 +2,7 @@ package io.logship.node.election;
 
 import io.logship.log.NodeStateFile;
 
-/** The election state lives in {@code node-state}, written atomically (temp, fsync, rename, fsync dir). */
+/** The election state lives in {@code node-state}, written durably (docs/DESIGN.md#node-state-in-place). */
 public final class StateFilePersistence implements Persistence
 {
     private final NodeStateFile nodeStateFile;
