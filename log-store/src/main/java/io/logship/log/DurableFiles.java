@@ -43,7 +43,8 @@ public final class DurableFiles
      * file keeps its length and its blocks, so the force writes no metadata and commits no file-system journal. Only
      * for a file whose name and length are durable already and that {@code content} does not extend.
      */
-    public static void overwrite(final FileChannel channel, final Path file, final ByteBuffer content) throws IOException
+    public static void overwrite(final FileChannel channel, final Path file, final ByteBuffer content)
+        throws IOException
     {
         final int length = content.remaining();
         long position = 0;

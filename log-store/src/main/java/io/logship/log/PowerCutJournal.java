@@ -193,7 +193,7 @@ public final class PowerCutJournal implements AutoCloseable
         }
     }
 
-    /** The slow disk of {@link #FORCE_DELAY_PROPERTY}: a force returns this much later, and only then counts as done. */
+    /** The slow disk of {@link #FORCE_DELAY_PROPERTY}: a force returns this much later, only then done. */
     private void delayForce()
     {
         if (forceDelayNs > 0)

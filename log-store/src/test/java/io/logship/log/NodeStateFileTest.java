@@ -75,8 +75,8 @@ class NodeStateFileTest
     void shouldReadAFileWrittenWithoutPaddingByEarlierVersions() throws Exception
     {
         final Path path = dir.resolve("node-state");
-        Files.writeString(path, "epoch=7\nleaderId=2\nvotedFor=2\ncrc32c=" + crcOf("epoch=7\nleaderId=2\nvotedFor=2\n") +
-            "\n");
+        final String body = "epoch=7\nleaderId=2\nvotedFor=2\n";
+        Files.writeString(path, body + "crc32c=" + crcOf(body) + "\n");
 
         assertThat(new NodeStateFile(path).read()).isEqualTo(new NodeStateFile.State(7, 2, 2));
     }

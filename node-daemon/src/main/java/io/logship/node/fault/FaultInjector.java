@@ -35,8 +35,8 @@ import static java.lang.System.Logger.Level.WARNING;
  * every election-state write then takes N ms longer, as on a disk busy with the logs' fsyncs (0.5–1 s was
  * measured under fsync {@code always}), and {@code epoch-open-delay-ms=N}: a new leader opens its epoch (publishes
  * its NOOP to the journal) N ms after its epoch is durable, as when its journal thread waits for a core or a slow
- * append: what followers that ask about the epoch meanwhile are told. Conductor thread only; off (no file configured) it costs one null check
- * per message.
+ * append: what followers that ask about the epoch meanwhile are told. Conductor thread only; off (no file
+ * configured) it costs one null check per message.
  */
 public final class FaultInjector
 {
