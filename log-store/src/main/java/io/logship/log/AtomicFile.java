@@ -11,8 +11,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * Replaces a small file so that after a crash it holds either the old or the new content, never a
  * mix: write a temp file beside it, fsync it, rename it over the target, fsync the directory (the
- * rename itself is only durable once the directory entry is). Used for node-state, the epoch
- * checkpoint and the recovery point.
+ * rename itself is only durable once the directory entry is). Used for the epoch checkpoint, the
+ * recovery point and a run's first node-state write (later ones overwrite it in place: {@link NodeStateFile}).
  */
 public final class AtomicFile
 {

@@ -30,7 +30,8 @@ import java.util.zip.CRC32C;
  * {@value #FILE_LENGTH} bytes (readers trim them; files without the padding are read as well).
  *
  * <p>How it is written: an instance's first write replaces the file atomically ({@link AtomicFile}: temp
- * file, fsync, rename, directory fsync), which makes its name and length durable; every later write
+ * file, fsync, rename, directory fsync), which makes its name and length durable, unless {@link #recover}
+ * made the file read at start durable already; every later write
  * overwrites those {@value #FILE_LENGTH} bytes in place and forces only the data
  * ({@link DurableFiles#overwrite}, fdatasync), one flush and no file-system journal commit instead of two
  * of each. An election waits for these writes (a voter's grant is durable before it is sent): the median write
@@ -137,22 +138,46 @@ public final class NodeStateFile
         return new State(epoch, leaderId, votedFor);
     }
 
+    /**
+     * Reads the state at a node's start and makes it durable before the node acts on it: the file may hold a state
+     * its last run wrote in place but never forced (killed between the write and the force, or the force failed:
+     * Linux then marks the pages clean without writing them). The page cache serves that state as if it were on disk;
+     * a node that granted a vote from it again, and then lost power, could come back without the vote and vote twice.
+     * So it is written again, in place (no new block: works on a full disk) with its directory synced, or whole once
+     * if an older version wrote the file without padding. Later writes go in place.
+     */
+    public State recover()
+    {
+        final State state = read();
+        try
+        {
+            if (Files.exists(file))
+            {
+                overwriteOrReplace(format(state));
+                AtomicFile.fsyncDirectory(file.toAbsolutePath().getParent());
+            }
+        }
+        catch (final IOException ex)
+        {
+            writtenWhole = false;
+            throw new LogshipException("cannot make " + file + " durable at start: " + ex,
+                LogshipException.Category.FATAL, ex);
+        }
+        return state;
+    }
+
     /** Persists {@code state} durably; returns only once it would survive a crash. */
     public void write(final State state)
     {
-        final byte[] content = format(state);
         try
         {
             if (writtenWhole)
             {
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE))
-                {
-                    DurableFiles.overwrite(channel, file, ByteBuffer.wrap(content));
-                }
+                overwrite(format(state));
             }
             else
             {
-                AtomicFile.write(file, content);
+                AtomicFile.write(file, format(state));
                 writtenWhole = true;
             }
         }
@@ -163,6 +188,28 @@ public final class NodeStateFile
         }
     }
 
+    private void overwrite(final byte[] content) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE))
+        {
+            DurableFiles.overwrite(channel, file, ByteBuffer.wrap(content));
+        }
+    }
+
+    /** In place if the file has this version's length (its name is made durable by the caller), else whole. */
+    private void overwriteOrReplace(final byte[] content) throws IOException
+    {
+        if (Files.size(file) == FILE_LENGTH)
+        {
+            overwrite(content);
+        }
+        else
+        {
+            AtomicFile.write(file, content);
+        }
+        writtenWhole = true;
+    }
+
     /** The file's bytes for {@code state}: the text above, the CRC line padded with spaces to {@link #FILE_LENGTH}. */
     public static byte[] format(final State state)
     {
@@ -171,7 +218,7 @@ public final class NodeStateFile
         final byte[] text = (body + "crc32c=" + crc(body)).getBytes(StandardCharsets.UTF_8);
         final byte[] content = new byte[FILE_LENGTH];
         Arrays.fill(content, (byte)' ');
-        System.arraycopy(text, 0, content, 0, text.length); // at most 84 bytes: three numbers, each 20 chars at most
+        System.arraycopy(text, 0, content, 0, text.length); // at most 84 bytes: a long and two ints, with their signs
         content[FILE_LENGTH - 1] = '\n';
         return content;
     }

@@ -96,8 +96,6 @@ public final class PowerCutJournal implements AutoCloseable
     private final Path savedDirectory;
     private final FileChannel out;
     private final List<SavedFile> savedFiles = new ArrayList<>();
-    /** The copy of each file's newest forced overwrite in place: older copies are deleted, never needed again. */
-    private final Map<Path, Path> overwriteCopies = new HashMap<>();
     private final long forceDelayNs;
     private long sequence;
 
@@ -211,15 +209,12 @@ public final class PowerCutJournal implements AutoCloseable
         delayForce();
         synchronized (this)
         {
+            // Every copy is kept until the cut: an older one is what a rolled-back rename brings back. Node-state is
+            // overwritten a few times per election, 128 bytes each.
             final Path path = absolute(file);
             final Path copy = savedDirectory.resolve("overwrite-" + sequence);
             Files.copy(path, copy, StandardCopyOption.REPLACE_EXISTING);
             append("W\t" + length + "\t" + path + "\t" + copy);
-            final Path older = overwriteCopies.put(path, copy);
-            if (null != older)
-            {
-                Files.deleteIfExists(older);
-            }
         }
     }
 
@@ -398,7 +393,8 @@ public final class PowerCutJournal implements AutoCloseable
                 dataDir + " (the cut would cut the journal itself)");
         }
         final Map<Path, Long> forced = new HashMap<>();
-        // Per file, the copy of its newest forced overwrite in place, while no rename or deletion replaced it since.
+        // Per file, the copy of its newest forced overwrite in place; it follows the file through renames, deletions
+        // and their undoing, as the forced lengths do.
         final Map<Path, Path> overwritten = new HashMap<>();
         final List<PendingChange> pending = new ArrayList<>();
         final List<String> lines = completeLines(journalDir.resolve(JOURNAL_FILE));
@@ -420,18 +416,18 @@ public final class PowerCutJournal implements AutoCloseable
                     final Path from = Path.of(field[1]);
                     final Path to = Path.of(field[2]);
                     final Path saved = "-".equals(field[3]) ? null : Path.of(field[3]);
-                    moveLength(forced, to, saved);
-                    moveLength(forced, from, to);
-                    overwritten.remove(from);
-                    overwritten.remove(to);
+                    moveEntry(forced, to, saved);
+                    moveEntry(forced, from, to);
+                    moveEntry(overwritten, to, saved);
+                    moveEntry(overwritten, from, to);
                     pending.add(new PendingChange('R', sequence, from, to, saved));
                 }
                 case "X" ->
                 {
                     final Path path = Path.of(field[1]);
                     final Path saved = "-".equals(field[2]) ? null : Path.of(field[2]);
-                    moveLength(forced, path, saved);
-                    overwritten.remove(path);
+                    moveEntry(forced, path, saved);
+                    moveEntry(overwritten, path, saved);
                     pending.add(new PendingChange('X', sequence, path, null, saved));
                 }
                 case "D" ->
@@ -450,7 +446,7 @@ public final class PowerCutJournal implements AutoCloseable
         {
             for (int i = pending.size() - 1; i >= 0; i--)
             {
-                undo(pending.get(i), forced, report);
+                undo(pending.get(i), forced, overwritten, report);
             }
         }
         else
@@ -518,8 +514,8 @@ public final class PowerCutJournal implements AutoCloseable
         return report;
     }
 
-    private static void undo(final PendingChange change, final Map<Path, Long> forced, final List<String> report)
-        throws IOException
+    private static void undo(final PendingChange change, final Map<Path, Long> forced,
+        final Map<Path, Path> overwritten, final List<String> report) throws IOException
     {
         switch (change.kind())
         {
@@ -536,12 +532,14 @@ public final class PowerCutJournal implements AutoCloseable
                 if (Files.exists(change.to()) && !Files.exists(change.path()))
                 {
                     Files.move(change.to(), change.path());
-                    moveLength(forced, change.to(), change.path());
+                    moveEntry(forced, change.to(), change.path());
+                    moveEntry(overwritten, change.to(), change.path());
                 }
                 if (null != change.saved() && Files.exists(change.saved()))
                 {
                     Files.move(change.saved(), change.to(), StandardCopyOption.REPLACE_EXISTING);
-                    moveLength(forced, change.saved(), change.to());
+                    moveEntry(forced, change.saved(), change.to());
+                    moveEntry(overwritten, change.saved(), change.to());
                 }
                 report.add("rolled back rename " + change.path() + " -> " + change.to() + " (no directory fsync after " +
                     "it): " + (null == change.saved() ? "the name is gone again" : "the old file is back"));
@@ -551,7 +549,8 @@ public final class PowerCutJournal implements AutoCloseable
                 if (null != change.saved() && Files.exists(change.saved()) && !Files.exists(change.path()))
                 {
                     Files.move(change.saved(), change.path());
-                    moveLength(forced, change.saved(), change.path());
+                    moveEntry(forced, change.saved(), change.path());
+                    moveEntry(overwritten, change.saved(), change.path());
                     report.add("restored deleted " + change.path() + " (no directory fsync after the deletion)");
                 }
             }
@@ -559,21 +558,24 @@ public final class PowerCutJournal implements AutoCloseable
         }
     }
 
-    /** The forced length recorded for {@code from} now belongs to {@code to} (a rename); none if {@code to} is null. */
-    private static void moveLength(final Map<Path, Long> forced, final Path from, final Path to)
+    /**
+     * What is recorded for file {@code from} (its forced length, its last forced overwrite) now belongs to {@code to}
+     * (a rename, or its undoing); dropped if {@code to} is null.
+     */
+    private static <T> void moveEntry(final Map<Path, T> entries, final Path from, final Path to)
     {
-        final Long length = forced.remove(from);
+        final T entry = entries.remove(from);
         if (null == to)
         {
             return;
         }
-        if (null == length)
+        if (null == entry)
         {
-            forced.remove(to);
+            entries.remove(to);
         }
         else
         {
-            forced.put(to, length);
+            entries.put(to, entry);
         }
     }
 }

@@ -172,6 +172,58 @@ class PowerCutJournalTest
     }
 
     @Test
+    void shouldMakeAStateItsLastRunWroteButNeverForcedDurableWhenANodeReadsItAtStart() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path path = data.resolve("node-state");
+        final NodeStateFile lastRun = new NodeStateFile(path);
+        lastRun.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3));
+        lastRun.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
+        {
+            // Killed between its overwrite and the force: the page cache serves the vote for node 2 as if on disk.
+            channel.write(ByteBuffer.wrap(NodeStateFile.format(new NodeStateFile.State(5, NodeStateFile.NONE, 2))), 0);
+        }
+
+        final NodeStateFile.State atStart = new NodeStateFile(path).recover(); // the restarted node, before it acts
+        PowerCutJournal.uninstall();
+        PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(atStart).isEqualTo(new NodeStateFile.State(5, NodeStateFile.NONE, 2));
+        assertThat(new NodeStateFile(path).read()).as("a power cut after the restart keeps the vote it may act on")
+            .isEqualTo(atStart);
+    }
+
+    @Test
+    void shouldPutBackTheLastForcedOverwriteOfAFileARolledBackRenameRestores() throws IOException
+    {
+        final Path data = Files.createDirectories(work.resolve("data"));
+        final Path journal = work.resolve("journal");
+        PowerCutJournal.install(journal);
+        final Path path = data.resolve("node-state");
+        final NodeStateFile file = new NodeStateFile(path);
+        file.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3));
+        file.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1)); // in place, forced
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
+        {
+            channel.write(ByteBuffer.wrap(NodeStateFile.format(new NodeStateFile.State(5, NodeStateFile.NONE, 2))), 0);
+        }
+        // A whole write over it whose rename no directory fsync made durable.
+        final Path temp = data.resolve("node-state.tmp");
+        writeAndForce(temp, new String(NodeStateFile.format(new NodeStateFile.State(6, 6, 6)), StandardCharsets.UTF_8));
+        DurableFiles.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        PowerCutJournal.uninstall();
+
+        PowerCutJournal.simulatePowerCut(journal, data);
+
+        assertThat(new NodeStateFile(path).read()).as("the old file is back, as last forced")
+            .isEqualTo(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        assertThat(new NodeStateFile(temp).read()).isEqualTo(new NodeStateFile.State(6, 6, 6));
+    }
+
+    @Test
     void shouldKeepTheLastForcedOverwriteInPlace() throws IOException
     {
         final Path data = Files.createDirectories(work.resolve("data"));

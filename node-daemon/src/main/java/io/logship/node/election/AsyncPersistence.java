@@ -4,7 +4,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The node's {@link Persistence}: {@link #write} only records the state and hands it to a persister thread
- * that writes it through a synchronous {@link Persistence} (temp file, fsync, rename, directory fsync), so the
+ * that writes it through a synchronous {@link Persistence} (docs/DESIGN.md#node-state-in-place), so the
  * conductor never waits for the disk (one such write took 300 ms here). Nothing the state reveals may reach a
  * peer before it is durable: the peer publications hold every message while {@link #isDurable()} is false
  * ({@link io.logship.node.egress.PeerPublishers}), and a new leader opens its epoch only once it holds

@@ -15,7 +15,8 @@ public final class StateFilePersistence implements Persistence
     @Override
     public State read()
     {
-        final NodeStateFile.State state = nodeStateFile.read();
+        // Once, at start: the state read is made durable before the election acts on it.
+        final NodeStateFile.State state = nodeStateFile.recover();
         return new State((int)state.epoch(), state.leaderId(), state.votedFor());
     }
 
