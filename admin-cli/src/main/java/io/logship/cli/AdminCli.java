@@ -78,7 +78,15 @@ public final class AdminCli implements Runnable
 
     public static void main(final String[] args)
     {
-        System.exit(execute(newCommandLine(), args));
+        int exitCode = EXIT_FAILED;
+        try
+        {
+            exitCode = execute(newCommandLine(), args);
+        }
+        finally
+        {
+            System.exit(exitCode); // even if reporting an Error threw again (an OutOfMemoryError while printing)
+        }
     }
 
     /**

@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -31,8 +32,8 @@ import java.util.concurrent.TimeUnit;
  * voter (its grant is durable before it is sent) and at the candidate. {@code way=replace} is how every write was
  * made before 2026-12-08 ({@link AtomicFile}: temp file, fsync, rename, directory fsync); {@code way=inPlace} is
  * {@link NodeStateFile#write} after its first write (the same bytes overwritten in place, fdatasync).
- * {@code loadThreads} threads append 64 KiB and fsync in a loop meanwhile, each on a file of its own in the same
- * directory, as the nodes' logs keep the disk busy under fsync {@code always}.
+ * {@code loadThreads} threads append 64 KiB and fsync in a loop meanwhile, each to files of its own in the same
+ * directory (a new one every 64 MiB), as the nodes' logs keep the disk busy under fsync {@code always}.
  *
  * <p>Run (perf/README.md, "Node-state in place"):
  * <pre>
@@ -48,7 +49,8 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 10)
 public class NodeStateWriteBenchmark
 {
-    private static final int LOAD_FILE_BYTES = 256 << 20;
+    /** Each load thread rolls to a new file at this size, as a log rolls its segments: appends that allocate. */
+    private static final int LOAD_FILE_BYTES = 64 << 20;
 
     @Param({"replace", "inPlace"})
     public String way;
@@ -84,17 +86,22 @@ public class NodeStateWriteBenchmark
     private void appendAndForce(final Path loadFile)
     {
         final ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
-        try (FileChannel channel = FileChannel.open(loadFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE))
+        try
         {
-            long position = 0;
             while (loadRunning)
             {
-                chunk.clear();
-                position += channel.write(chunk, position);
-                channel.force(false);
-                if (position >= LOAD_FILE_BYTES)
+                // Overwriting a file's existing blocks would need no metadata and commit no journal, unlike a log:
+                // a new file each time (bounded disk use: the old one is deleted first).
+                Files.deleteIfExists(loadFile);
+                try (FileChannel channel = FileChannel.open(loadFile, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE))
                 {
-                    position = 0; // bounded disk use: overwrite the file from its start
+                    for (long position = 0; loadRunning && position < LOAD_FILE_BYTES; )
+                    {
+                        chunk.clear();
+                        position += channel.write(chunk, position);
+                        channel.force(false);
+                    }
                 }
             }
         }

@@ -34,7 +34,8 @@ import static java.lang.System.Logger.Level.WARNING;
  * system tests make one, without touching the network. The file may also say {@code node-state-delay-ms=N}:
  * every election-state write then takes N ms longer, as on a disk busy with the logs' fsyncs (0.5–1 s was
  * measured under fsync {@code always}), and {@code epoch-open-delay-ms=N}: a new leader opens its epoch (publishes
- * its NOOP to the journal) N ms after its epoch is durable, as when its journal thread waits for a core or a slow
+ * its NOOP to the journal) N ms after it won the epoch (or once the epoch is durable, if later), as when its journal
+ * thread waits for a core or a slow
  * append: what followers that ask about the epoch meanwhile are told. Conductor thread only; off (no file
  * configured) it costs one null check per message.
  */
@@ -69,7 +70,7 @@ public final class FaultInjector
         this.logger = logger;
     }
 
-    /** How long after its epoch is durable a new leader opens it (the faults file's epoch-open-delay-ms). */
+    /** How long after it won its epoch a new leader opens it at the earliest (the faults file's epoch-open-delay-ms). */
     public long epochOpenDelayNs()
     {
         return epochOpenDelayNs;
@@ -127,7 +128,7 @@ public final class FaultInjector
         {
             epochOpenDelayNs = TimeUnit.MILLISECONDS.toNanos(epochOpenDelayMs);
             logger.log(WARNING, "Faults file " + faultsFile + ": a new leader opens its epoch " + epochOpenDelayMs +
-                " ms after it is durable");
+                " ms after it won it at the earliest");
         }
         if (delayMs != nodeStateDelayMs)
         {

@@ -601,7 +601,8 @@ public final class FollowerReplication implements AutoCloseable
         {
             state = FollowerState.FETCHING;
             requestFetch(nowNs);
-            // Once per leader: when this node could start acknowledging the new leader's writes.
+            // Once per reconciliation (a new leader, or a mismatch found while fetching): from here this node can
+            // acknowledge the leader's writes.
             logger.log(INFO, "Node " + partition.nodeId() + " reconciled its log with leader " + partition.leaderId() +
                 " in epoch " + partition.epoch() + "; fetches from offset " + log.logEndOffset());
         }

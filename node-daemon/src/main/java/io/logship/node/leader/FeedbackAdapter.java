@@ -216,6 +216,11 @@ public final class FeedbackAdapter
             }
             return;
         }
+        final FollowerProgress follower = commits.follower(decoder.nodeId());
+        if (null != follower)
+        {
+            follower.deferredEpochEndQuestion = FollowerProgress.NO_QUESTION; // answered now: not again at the NOOP
+        }
         answerEpochEnd(toRequester, decoder.requestedEpoch());
     }
 
