@@ -70,7 +70,7 @@ public final class FaultInjector
         this.logger = logger;
     }
 
-    /** How long after it won its epoch a new leader opens it at the earliest (the faults file's epoch-open-delay-ms). */
+    /** How long after winning its epoch a new leader opens it at the earliest (faults file: epoch-open-delay-ms). */
     public long epochOpenDelayNs()
     {
         return epochOpenDelayNs;
