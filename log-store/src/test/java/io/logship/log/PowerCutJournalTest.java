@@ -146,27 +146,45 @@ class PowerCutJournalTest
         assertThat(report).anyMatch(line -> line.startsWith("rolled back rename"));
     }
 
+    /** The last forced overwrite of {@link #nodeStateForcedInPlace}, and a state written after it, unforced. */
+    private static final NodeStateFile.State FORCED = new NodeStateFile.State(4, NodeStateFile.NONE, 1);
+    private static final NodeStateFile.State UNFORCED = new NodeStateFile.State(5, NodeStateFile.NONE, 2);
+
+    /**
+     * With a journal installed in {@code journal}: {@code data}/node-state written whole once, then overwritten in
+     * place (forced) with {@link #FORCED}, as a node's first two node-state writes of a run.
+     */
+    private static Path nodeStateForcedInPlace(final Path data, final Path journal) throws IOException
+    {
+        PowerCutJournal.install(journal);
+        final Path path = data.resolve("node-state");
+        final NodeStateFile file = new NodeStateFile(path);
+        file.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3)); // whole: temp, force, rename, directory fsync
+        file.write(FORCED); // in place, forced
+        return path;
+    }
+
+    /** Overwrites node-state in place without a force: the page cache holds it, the disk does not. */
+    private static void overwriteUnforced(final Path path, final NodeStateFile.State state) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
+        {
+            channel.write(ByteBuffer.wrap(NodeStateFile.format(state)), 0);
+        }
+    }
+
     @Test
     void shouldRevertAnOverwriteInPlaceThatWasNotForcedToTheLastThatWas() throws IOException
     {
         final Path data = Files.createDirectories(work.resolve("data"));
         final Path journal = work.resolve("journal");
-        PowerCutJournal.install(journal);
-        final Path path = data.resolve("node-state");
-        final NodeStateFile file = new NodeStateFile(path);
-        file.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3)); // whole: temp, force, rename, directory fsync
-        file.write(new NodeStateFile.State(3, 3, 3)); // in place, forced
-        file.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1)); // in place, forced
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
-        {
-            // The next overwrite reached the page cache; the power went before its force.
-            channel.write(ByteBuffer.wrap(NodeStateFile.format(new NodeStateFile.State(5, NodeStateFile.NONE, 2))), 0);
-        }
+        final Path path = nodeStateForcedInPlace(data, journal);
+        overwriteUnforced(path, UNFORCED); // the power went before its force
         PowerCutJournal.uninstall();
 
         final List<String> report = PowerCutJournal.simulatePowerCut(journal, data);
 
-        assertThat(new NodeStateFile(path).read()).isEqualTo(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        assertThat(new NodeStateFile(path).read()).isEqualTo(FORCED);
         assertThat(report).anyMatch(line -> line.startsWith("reverted " + path));
         assertThat(Files.size(path)).isEqualTo(NodeStateFile.FILE_LENGTH);
     }
@@ -176,22 +194,14 @@ class PowerCutJournalTest
     {
         final Path data = Files.createDirectories(work.resolve("data"));
         final Path journal = work.resolve("journal");
-        PowerCutJournal.install(journal);
-        final Path path = data.resolve("node-state");
-        final NodeStateFile lastRun = new NodeStateFile(path);
-        lastRun.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3));
-        lastRun.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
-        {
-            // Killed between its overwrite and the force: the page cache serves the vote for node 2 as if on disk.
-            channel.write(ByteBuffer.wrap(NodeStateFile.format(new NodeStateFile.State(5, NodeStateFile.NONE, 2))), 0);
-        }
+        final Path path = nodeStateForcedInPlace(data, journal);
+        overwriteUnforced(path, UNFORCED); // killed before the force: the page cache serves the vote as if on disk
 
         final NodeStateFile.State atStart = new NodeStateFile(path).recover(); // the restarted node, before it acts
         PowerCutJournal.uninstall();
         PowerCutJournal.simulatePowerCut(journal, data);
 
-        assertThat(atStart).isEqualTo(new NodeStateFile.State(5, NodeStateFile.NONE, 2));
+        assertThat(atStart).isEqualTo(UNFORCED);
         assertThat(new NodeStateFile(path).read()).as("a power cut after the restart keeps the vote it may act on")
             .isEqualTo(atStart);
     }
@@ -201,15 +211,8 @@ class PowerCutJournalTest
     {
         final Path data = Files.createDirectories(work.resolve("data"));
         final Path journal = work.resolve("journal");
-        PowerCutJournal.install(journal);
-        final Path path = data.resolve("node-state");
-        final NodeStateFile file = new NodeStateFile(path);
-        file.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3));
-        file.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1)); // in place, forced
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
-        {
-            channel.write(ByteBuffer.wrap(NodeStateFile.format(new NodeStateFile.State(5, NodeStateFile.NONE, 2))), 0);
-        }
+        final Path path = nodeStateForcedInPlace(data, journal);
+        overwriteUnforced(path, UNFORCED);
         // A whole write over it whose rename no directory fsync made durable.
         final Path temp = data.resolve("node-state.tmp");
         writeAndForce(temp, new String(NodeStateFile.format(new NodeStateFile.State(6, 6, 6)), StandardCharsets.UTF_8));
@@ -218,8 +221,7 @@ class PowerCutJournalTest
 
         PowerCutJournal.simulatePowerCut(journal, data);
 
-        assertThat(new NodeStateFile(path).read()).as("the old file is back, as last forced")
-            .isEqualTo(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        assertThat(new NodeStateFile(path).read()).as("the old file is back, as last forced").isEqualTo(FORCED);
         assertThat(new NodeStateFile(temp).read()).isEqualTo(new NodeStateFile.State(6, 6, 6));
     }
 
@@ -228,16 +230,12 @@ class PowerCutJournalTest
     {
         final Path data = Files.createDirectories(work.resolve("data"));
         final Path journal = work.resolve("journal");
-        PowerCutJournal.install(journal);
-        final Path path = data.resolve("node-state");
-        final NodeStateFile file = new NodeStateFile(path);
-        file.write(new NodeStateFile.State(3, NodeStateFile.NONE, 3));
-        file.write(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        final Path path = nodeStateForcedInPlace(data, journal);
         PowerCutJournal.uninstall();
 
         final List<String> report = PowerCutJournal.simulatePowerCut(journal, data);
 
-        assertThat(new NodeStateFile(path).read()).isEqualTo(new NodeStateFile.State(4, NodeStateFile.NONE, 1));
+        assertThat(new NodeStateFile(path).read()).isEqualTo(FORCED);
         assertThat(report).noneMatch(line -> line.contains(path.toString()));
     }
 

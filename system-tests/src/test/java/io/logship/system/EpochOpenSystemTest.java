@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,6 @@ class EpochOpenSystemTest
 {
     private static final int EPOCH_OPEN_DELAY_MS = 300;
     private static final int HEARTBEAT_MS = 400;
-    private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
     @RegisterExtension
     final SystemTestWatcher watcher = new SystemTestWatcher();
@@ -99,7 +97,7 @@ class EpochOpenSystemTest
         {
             if (line.contains(text))
             {
-                return LocalDateTime.parse(line.substring(0, 23), LOG_TIME);
+                return NodeProcess.logTime(line);
             }
         }
         throw new AssertionError("node " + id + " logged no '" + text + "' since the kill: " +

@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -130,20 +129,14 @@ class SlowElectionStateSystemTest
         {
             if (null == start && line.contains(from))
             {
-                start = timestamp(line);
+                start = NodeProcess.logTime(line);
             }
             else if (null != start && line.contains(to))
             {
-                return Duration.between(start, timestamp(line)).toMillis();
+                return Duration.between(start, NodeProcess.logTime(line)).toMillis();
             }
         }
         throw new AssertionError("no line with '" + from + "' followed by one with '" + to + "' in " + lines);
-    }
-
-    /** The node log's line timestamp (log4j2.xml: {@code yyyy-MM-dd HH:mm:ss.SSS} first). */
-    private static LocalDateTime timestamp(final String line)
-    {
-        return LocalDateTime.parse(line.substring(0, 23), DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS"));
     }
 
     /**

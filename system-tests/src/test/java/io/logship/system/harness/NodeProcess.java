@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,7 @@ import java.util.stream.Stream;
  */
 public final class NodeProcess
 {
+    private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
     public static final Duration START_TIMEOUT = Duration.ofSeconds(45);
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
 
@@ -430,6 +433,12 @@ public final class NodeProcess
     {
         final List<String> all = logLines();
         return String.join(System.lineSeparator(), all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    /** A node log line's timestamp (log4j2.xml: {@code yyyy-MM-dd HH:mm:ss.SSS} first; the machine's clock). */
+    public static LocalDateTime logTime(final String line)
+    {
+        return LocalDateTime.parse(line.substring(0, 23), LOG_TIME);
     }
 
     public List<String> logLines()
